@@ -1,0 +1,1 @@
+//! check (issue 4/5).

@@ -1,0 +1,8 @@
+//! `specgate sandbox`.
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn execute(_args: Args) -> u8 {
+    crate::cli::usage_error("`specgate sandbox` is not built yet")
+}

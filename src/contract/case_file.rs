@@ -1,0 +1,94 @@
+//! The on-disk shape of a case file (TOML), exactly as a person writes it.
+//!
+//! This module only describes and parses the file; [`super::load_case`] turns it into an
+//! [`super::Operation`] with its schemas loaded and checked. Unknown keys are errors, so a
+//! typo never silently switches a check off.
+
+use super::status::StatusPattern;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseFile {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub method: String,
+    pub path: String,
+    pub auth: Option<AuthSection>,
+    pub request: RequestSection,
+    #[serde(default)]
+    pub responses: BTreeMap<String, ResponseSection>,
+    pub expect: ExpectSection,
+    #[serde(default)]
+    pub redactions: RedactionSection,
+    #[serde(default)]
+    pub examples: Vec<ExampleSection>,
+    #[serde(default)]
+    pub sandbox: SandboxSection,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSection {
+    pub header: String,
+    #[serde(default = "default_key_env")]
+    pub env: String,
+}
+
+fn default_key_env() -> String {
+    "SPECGATE_API_KEY".to_owned()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSection {
+    #[serde(default = "default_content_type")]
+    pub content_type: String,
+    pub schema: String,
+}
+
+fn default_content_type() -> String {
+    "application/json".to_owned()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResponseSection {
+    pub schema: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectSection {
+    pub valid: Vec<StatusPattern>,
+    pub invalid: Vec<StatusPattern>,
+    #[serde(default)]
+    pub unauthorized: Vec<StatusPattern>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedactionSection {
+    #[serde(default)]
+    pub response: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExampleSection {
+    pub name: String,
+    pub expect: crate::contract::Expect,
+    pub body: serde_json::Value,
+}
+
+/// How the built-in sandbox fills its success responses for this operation.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxSection {
+    /// JSON pointer into the success body -> template; `{hash}` is replaced by a hash of the
+    /// request body, so values are unique-looking but reproducible.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+}

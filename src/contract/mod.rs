@@ -1,0 +1,425 @@
+//! The contract: what one operation of the API under test promises.
+//!
+//! Owns the [`Operation`] model and its loading from `cases/*.toml` plus the JSON Schemas those
+//! files name. Loading checks everything up front (syntax, unknown keys, schema validity,
+//! dangling `$ref`s, empty enums, statuses, examples against their schema), so a broken contract
+//! stops a run before any request. It knows nothing of HTTP clients, generation or reports.
+//! The model carries no TOML: an importer from another format (OpenAPI 3.x) builds the same
+//! [`Operation`].
+
+mod case_file;
+mod error;
+mod schema;
+mod status;
+
+pub use error::{ContractError, Place};
+pub use schema::Schema;
+pub use status::{any_matches, StatusPattern};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// The outcome the contract promises for a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Expect {
+    /// A valid payload with the right key: a documented 2xx.
+    Accept,
+    /// An invalid payload with the right key: a 4xx.
+    Reject,
+    /// A missing or wrong key: 401 or 403.
+    Unauthorized,
+}
+
+impl Expect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Expect::Accept => "accept",
+            Expect::Reject => "reject",
+            Expect::Unauthorized => "unauthorized",
+        }
+    }
+}
+
+/// Where the API key travels and which environment variable holds it.
+#[derive(Debug, Clone)]
+pub struct AuthSpec {
+    pub header: http::HeaderName,
+    pub env: String,
+}
+
+/// A documented response: its status and, when the contract gives one, its body schema.
+#[derive(Debug, Clone)]
+pub struct ResponseSpec {
+    pub status: StatusPattern,
+    pub schema: Option<Schema>,
+}
+
+/// The statuses the contract allows for each class of request.
+#[derive(Debug, Clone)]
+pub struct Expectations {
+    pub valid: Vec<StatusPattern>,
+    pub invalid: Vec<StatusPattern>,
+    pub unauthorized: Vec<StatusPattern>,
+}
+
+impl Expectations {
+    pub fn for_expect(&self, expect: Expect) -> &[StatusPattern] {
+        match expect {
+            Expect::Accept => &self.valid,
+            Expect::Reject => &self.invalid,
+            Expect::Unauthorized => &self.unauthorized,
+        }
+    }
+}
+
+/// A hand-written example payload with the outcome its author expects.
+#[derive(Debug, Clone)]
+pub struct Example {
+    pub name: String,
+    pub expect: Expect,
+    pub body: Value,
+}
+
+/// One operation of the API under test, fully loaded and checked.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// A short identifier (`[a-z0-9_-]`), used in plan ids, test names and snapshot files.
+    pub name: String,
+    pub description: String,
+    /// The case file it was loaded from.
+    pub source: PathBuf,
+    pub method: http::Method,
+    /// Relative to the base URL, starting with `/`.
+    pub path: String,
+    pub auth: Option<AuthSpec>,
+    pub content_type: String,
+    pub request_schema: Schema,
+    pub responses: Vec<ResponseSpec>,
+    pub expect: Expectations,
+    /// JSON pointers into response bodies whose values change on every call.
+    pub redactions: Vec<String>,
+    pub examples: Vec<Example>,
+    /// Success-body values the built-in sandbox uses: (JSON pointer, template with `{hash}`).
+    pub sandbox_fields: Vec<(String, String)>,
+}
+
+impl Operation {
+    /// The documented response spec for `status`: an exact code wins over a class.
+    pub fn response_for(&self, status: u16) -> Option<&ResponseSpec> {
+        let exact = self
+            .responses
+            .iter()
+            .find(|r| matches!(r.status, StatusPattern::Exact(_)) && r.status.matches(status));
+        exact.or_else(|| self.responses.iter().find(|r| r.status.matches(status)))
+    }
+}
+
+/// Load every `*.toml` case in `dir`, sorted by file name.
+pub fn load_cases(dir: &Path) -> Result<Vec<Operation>, ContractError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        ContractError::new(
+            dir,
+            Place::File,
+            format!("cannot read the cases folder: {e}"),
+            "pass the folder that holds your case files with --cases DIR",
+        )
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(ContractError::new(
+            dir,
+            Place::File,
+            "no case files (*.toml) in this folder",
+            "add a case file (see cases/sessionlink-v2.toml) or pass another folder with --cases DIR",
+        ));
+    }
+    let mut operations: Vec<Operation> = Vec::with_capacity(files.len());
+    for file in &files {
+        let operation = load_case(file)?;
+        if let Some(first) = operations.iter().find(|o| o.name == operation.name) {
+            return Err(ContractError::new(
+                file,
+                Place::File,
+                format!(
+                    "the case name `{}` is also used by {}",
+                    operation.name,
+                    first.source.display()
+                ),
+                "give every case file its own `name`",
+            ));
+        }
+        operations.push(operation);
+    }
+    Ok(operations)
+}
+
+/// Load and check one case file and the schemas it names.
+pub fn load_case(path: &Path) -> Result<Operation, ContractError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ContractError::new(
+            path,
+            Place::File,
+            format!("cannot read the case file: {e}"),
+            "check the path",
+        )
+    })?;
+    let file: case_file::CaseFile = toml::from_str(&text).map_err(|e| {
+        let place = e.span().map_or(Place::File, |span| {
+            ContractError::line_of(&text, span.start)
+        });
+        ContractError::new(
+            path,
+            place,
+            e.message().trim().to_owned(),
+            "see cases/sessionlink-v2.toml for a complete, commented case file",
+        )
+    })?;
+    CaseBuilder { path, text: &text }.build(file)
+}
+
+/// Turns a parsed case file into an [`Operation`], reporting problems at their line.
+struct CaseBuilder<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl CaseBuilder<'_> {
+    fn error_at(
+        &self,
+        needle: &str,
+        problem: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> ContractError {
+        let place = self.text.find(needle).map_or(Place::File, |offset| {
+            ContractError::line_of(self.text, offset)
+        });
+        ContractError::new(self.path, place, problem, fix)
+    }
+
+    fn build(&self, file: case_file::CaseFile) -> Result<Operation, ContractError> {
+        self.check_name(&file.name)?;
+        let method = self.method(&file.method)?;
+        if !file.path.starts_with('/') {
+            return Err(self.error_at(
+                "path",
+                format!("`path = \"{}\"` must start with `/`", file.path),
+                "write the path relative to the base URL, e.g. \"/auth/sessionlink-v2\"",
+            ));
+        }
+        let auth = file.auth.map(|a| self.auth(a)).transpose()?;
+        let request_schema = self.schema(&file.request.schema)?;
+        let responses = self.responses(file.responses)?;
+        let expect = self.expectations(file.expect)?;
+        let redactions = self.redactions(file.redactions.response)?;
+        let examples = self.examples(file.examples, &request_schema)?;
+        let sandbox_fields = self.redactions(file.sandbox.fields.keys().cloned().collect())?;
+        let sandbox_fields = sandbox_fields
+            .into_iter()
+            .zip(file.sandbox.fields.into_values())
+            .collect();
+        Ok(Operation {
+            name: file.name,
+            description: file.description,
+            source: self.path.to_path_buf(),
+            method,
+            path: file.path,
+            auth,
+            content_type: file.request.content_type,
+            request_schema,
+            responses,
+            expect,
+            redactions,
+            examples,
+            sandbox_fields,
+        })
+    }
+
+    fn check_name(&self, name: &str) -> Result<(), ContractError> {
+        let ok = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        if ok {
+            return Ok(());
+        }
+        Err(self.error_at(
+            "name",
+            format!("the case name `{name}` is not a plain identifier"),
+            "use lower-case letters, digits, `-` and `_` only, e.g. \"sessionlink-v2\"",
+        ))
+    }
+
+    fn method(&self, method: &str) -> Result<http::Method, ContractError> {
+        const KNOWN: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+        if KNOWN.contains(&method) {
+            if let Ok(parsed) = method.parse() {
+                return Ok(parsed);
+            }
+        }
+        Err(self.error_at(
+            "method",
+            format!("`method = \"{method}\"` is not an HTTP method"),
+            format!("use one of {}", KNOWN.join(", ")),
+        ))
+    }
+
+    fn auth(&self, auth: case_file::AuthSection) -> Result<AuthSpec, ContractError> {
+        let header = auth.header.parse::<http::HeaderName>().map_err(|_| {
+            self.error_at(
+                "header",
+                format!(
+                    "`header = \"{}\"` is not a valid HTTP header name",
+                    auth.header
+                ),
+                "use a header name such as \"api_key\" or \"authorization\"",
+            )
+        })?;
+        let env_ok = !auth.env.is_empty()
+            && auth
+                .env
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !env_ok {
+            return Err(self.error_at(
+                "env",
+                format!(
+                    "`env = \"{}\"` is not an environment variable name",
+                    auth.env
+                ),
+                "use letters, digits and `_`, e.g. \"SPECGATE_API_KEY\"",
+            ));
+        }
+        Ok(AuthSpec {
+            header,
+            env: auth.env,
+        })
+    }
+
+    fn schema(&self, relative: &str) -> Result<Schema, ContractError> {
+        let base = self.path.parent().unwrap_or(Path::new("."));
+        let full = base.join(relative);
+        if !full.is_file() {
+            return Err(self.error_at(
+                relative,
+                format!(
+                    "the schema file `{relative}` does not exist (looked for {})",
+                    full.display()
+                ),
+                "schema paths are relative to the case file; fix the path or add the schema",
+            ));
+        }
+        Schema::load(&full)
+    }
+
+    fn responses(
+        &self,
+        responses: std::collections::BTreeMap<String, case_file::ResponseSection>,
+    ) -> Result<Vec<ResponseSpec>, ContractError> {
+        responses
+            .into_iter()
+            .map(|(key, section)| {
+                let status = key.parse::<StatusPattern>().map_err(|problem| {
+                    self.error_at(
+                        &format!("responses.{key}"),
+                        problem,
+                        "name the section [responses.200] or [responses.2xx]",
+                    )
+                })?;
+                let schema = section
+                    .schema
+                    .as_deref()
+                    .map(|s| self.schema(s))
+                    .transpose()?;
+                Ok(ResponseSpec { status, schema })
+            })
+            .collect()
+    }
+
+    fn expectations(
+        &self,
+        expect: case_file::ExpectSection,
+    ) -> Result<Expectations, ContractError> {
+        for (key, patterns) in [("valid", &expect.valid), ("invalid", &expect.invalid)] {
+            if patterns.is_empty() {
+                return Err(self.error_at(
+                    &format!("{key} ="),
+                    format!("`expect.{key}` lists no status"),
+                    "list at least one status, e.g. [\"2xx\"]",
+                ));
+            }
+        }
+        let all = expect
+            .valid
+            .iter()
+            .chain(&expect.invalid)
+            .chain(&expect.unauthorized);
+        if let Some(bad) = all.into_iter().find(|p| p.is_server_error()) {
+            return Err(self.error_at(
+                &format!("\"{bad}\""),
+                format!("`{bad}` is a server error; a 5xx is never an acceptable outcome"),
+                "expect 2xx for valid requests, 4xx for invalid ones and 401/403 for bad keys",
+            ));
+        }
+        let unauthorized = if expect.unauthorized.is_empty() {
+            vec![StatusPattern::Exact(401), StatusPattern::Exact(403)]
+        } else {
+            expect.unauthorized
+        };
+        Ok(Expectations {
+            valid: expect.valid,
+            invalid: expect.invalid,
+            unauthorized,
+        })
+    }
+
+    fn redactions(&self, pointers: Vec<String>) -> Result<Vec<String>, ContractError> {
+        if let Some(bad) = pointers.iter().find(|p| !p.starts_with('/')) {
+            return Err(self.error_at(
+                &format!("\"{bad}\""),
+                format!("the redaction `{bad}` is not a JSON pointer"),
+                "write it as a pointer into the response body, e.g. \"/userId\"",
+            ));
+        }
+        Ok(pointers)
+    }
+
+    fn examples(
+        &self,
+        examples: Vec<case_file::ExampleSection>,
+        schema: &Schema,
+    ) -> Result<Vec<Example>, ContractError> {
+        examples
+            .into_iter()
+            .map(|example| {
+                let valid = schema.validator.is_valid(&example.body);
+                let contradiction = match example.expect {
+                    Expect::Accept if !valid => {
+                        Some("fails the request schema but expects `accept`")
+                    }
+                    Expect::Reject if valid => {
+                        Some("passes the request schema but expects `reject`")
+                    }
+                    _ => None,
+                };
+                if let Some(problem) = contradiction {
+                    return Err(self.error_at(
+                        &format!("\"{}\"", example.name),
+                        format!("the example `{}` {problem}", example.name),
+                        "fix the example's body or its `expect`",
+                    ));
+                }
+                Ok(Example {
+                    name: example.name,
+                    expect: example.expect,
+                    body: example.body,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,146 @@
+//! Loading, checking and compiling one JSON Schema file.
+//!
+//! A schema is compiled once per run (format validation on) and shared; everything that
+//! validates a payload or a response goes through [`Schema::validator`]. Problems are reported
+//! with the schema file and a JSON pointer into it.
+
+use super::error::{ContractError, Place};
+use serde_json::Value;
+use std::path::Path;
+use std::sync::Arc;
+
+/// A loaded, checked and compiled JSON Schema.
+#[derive(Clone)]
+pub struct Schema {
+    pub path: std::path::PathBuf,
+    pub document: Arc<Value>,
+    pub validator: Arc<jsonschema::Validator>,
+}
+
+impl std::fmt::Debug for Schema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Schema").field("path", &self.path).finish()
+    }
+}
+
+impl Schema {
+    /// Read, parse, check and compile the schema at `path`.
+    pub fn load(path: &Path) -> Result<Schema, ContractError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ContractError::new(
+                path,
+                Place::File,
+                format!("cannot read the schema: {e}"),
+                "check the `schema` path in the case file; it is relative to the case file",
+            )
+        })?;
+        let document: Value = serde_json::from_str(&text).map_err(|e| {
+            ContractError::new(
+                path,
+                Place::Line {
+                    line: e.line(),
+                    column: e.column(),
+                },
+                format!("not valid JSON: {e}"),
+                "fix the JSON syntax at that place",
+            )
+        })?;
+        Self::from_document(path, document)
+    }
+
+    /// Check and compile an already parsed schema document that came from `path`.
+    pub fn from_document(path: &Path, document: Value) -> Result<Schema, ContractError> {
+        check_meta(path, &document)?;
+        check_enums(path, &document)?;
+        let validator = compile(path, &document)?;
+        Ok(Schema {
+            path: path.to_path_buf(),
+            document: Arc::new(document),
+            validator: Arc::new(validator),
+        })
+    }
+}
+
+fn check_meta(path: &Path, document: &Value) -> Result<(), ContractError> {
+    jsonschema::meta::validate(document).map_err(|e| {
+        ContractError::new(
+            path,
+            Place::Pointer(e.instance_path().to_string()),
+            format!("not a valid JSON Schema: {e}"),
+            "correct the keyword at that pointer (see https://json-schema.org/draft/2020-12)",
+        )
+    })
+}
+
+/// An empty `enum` admits nothing: no payload could ever be valid. The 2020-12 meta-schema
+/// allows it, so it is checked here.
+fn check_enums(path: &Path, document: &Value) -> Result<(), ContractError> {
+    let empty_enum = |map: &serde_json::Map<String, Value>| matches!(map.get("enum"), Some(Value::Array(values)) if values.is_empty());
+    match first_object_where(document, &empty_enum) {
+        Some(pointer) => Err(ContractError::new(
+            path,
+            Place::Pointer(format!("{pointer}/enum")),
+            "`enum` lists no values, so no value can ever match",
+            "list the allowed values, or remove `enum`",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The JSON pointer of the first object node (depth first, document order) that `wanted` picks.
+pub(crate) fn first_object_where(
+    document: &Value,
+    wanted: &dyn Fn(&serde_json::Map<String, Value>) -> bool,
+) -> Option<String> {
+    fn walk(
+        node: &Value,
+        pointer: &mut String,
+        wanted: &dyn Fn(&serde_json::Map<String, Value>) -> bool,
+    ) -> Option<String> {
+        let children: Vec<(String, &Value)> = match node {
+            Value::Object(map) if wanted(map) => return Some(pointer.clone()),
+            Value::Object(map) => map
+                .iter()
+                .map(|(k, v)| (k.replace('~', "~0").replace('/', "~1"), v))
+                .collect(),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i.to_string(), v))
+                .collect(),
+            _ => return None,
+        };
+        children.into_iter().find_map(|(segment, child)| {
+            let len = pointer.len();
+            pointer.push('/');
+            pointer.push_str(&segment);
+            let found = walk(child, pointer, wanted);
+            pointer.truncate(len);
+            found
+        })
+    }
+    walk(document, &mut String::new(), wanted)
+}
+
+fn compile(path: &Path, document: &Value) -> Result<jsonschema::Validator, ContractError> {
+    jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(document)
+        .map_err(|e| {
+            let message = e.to_string();
+            let place = dangling_ref_place(document, &message)
+                .unwrap_or_else(|| Place::Pointer(e.schema_path().to_string()));
+            ContractError::new(
+                path,
+                place,
+                format!("the schema does not compile: {message}"),
+                "a `$ref` must point inside this schema (e.g. \"#/$defs/Name\"); check its spelling",
+            )
+        })
+}
+
+/// Find the pointer of the `$ref` a compile error names, so the user sees where it is.
+fn dangling_ref_place(document: &Value, message: &str) -> Option<Place> {
+    let named = |map: &serde_json::Map<String, Value>| matches!(map.get("$ref"), Some(Value::String(target)) if message.contains(target.trim_start_matches('#')));
+    first_object_where(document, &named).map(|pointer| Place::Pointer(format!("{pointer}/$ref")))
+}

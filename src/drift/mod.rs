@@ -1,0 +1,1 @@
+//! drift (issue 4/5).

@@ -1,0 +1,1 @@
+//! report (issue 4/5).
