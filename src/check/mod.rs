@@ -1,1 +1,327 @@
-//! check (issue 4/5).
+//! Checks: what an [`Exchange`] (one planned request and what came back) says about the
+//! contract. Owns the stable check names and the [`Finding`] type every report reads.
+//! It sends nothing and renders nothing.
+
+mod finding;
+mod status;
+
+pub use finding::{excerpt, Finding, ResponseRecord, Shrunk, RESPONSE_EXCERPT_BYTES};
+pub use status::status_findings;
+
+use crate::contract::{Expect, Operation};
+use crate::generate::PlannedRequest;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Every check, with the stable name used in every report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Check {
+    /// Any 5xx.
+    ServerError,
+    /// A non-2xx answer to a payload the contract says is valid.
+    RejectsValid,
+    /// A 2xx answer to a payload the contract says is invalid.
+    AcceptsInvalid,
+    /// A 2xx answer without the key or with a wrong one.
+    AuthNotEnforced,
+    /// A status the case does not list for that outcome.
+    StatusUndocumented,
+    /// A success body not declared as JSON, or a declared JSON body that does not parse.
+    ContentType,
+    /// The body violates the response schema for its status.
+    ResponseSchema,
+    /// Timeouts, resets, unreadable or oversized bodies.
+    Transport,
+    /// The observed contract differs from the stored snapshot.
+    Drift,
+}
+
+impl Check {
+    pub const ALL: [Check; 9] = [
+        Check::ServerError,
+        Check::RejectsValid,
+        Check::AcceptsInvalid,
+        Check::AuthNotEnforced,
+        Check::StatusUndocumented,
+        Check::ContentType,
+        Check::ResponseSchema,
+        Check::Transport,
+        Check::Drift,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Check::ServerError => "server-error",
+            Check::RejectsValid => "rejects-valid",
+            Check::AcceptsInvalid => "accepts-invalid",
+            Check::AuthNotEnforced => "auth-not-enforced",
+            Check::StatusUndocumented => "status-undocumented",
+            Check::ContentType => "content-type",
+            Check::ResponseSchema => "response-schema",
+            Check::Transport => "transport",
+            Check::Drift => "drift",
+        }
+    }
+
+    /// One line for `--help`-style listings and report legends.
+    pub fn description(self) -> &'static str {
+        match self {
+            Check::ServerError => "the server answered 5xx",
+            Check::RejectsValid => "a valid payload got a non-2xx answer",
+            Check::AcceptsInvalid => "an invalid payload got a 2xx answer",
+            Check::AuthNotEnforced => {
+                "a request without the key, or with a wrong one, got a 2xx answer"
+            }
+            Check::StatusUndocumented => "a status the case does not list for that kind of request",
+            Check::ContentType => {
+                "a success body not declared as JSON, or declared JSON that does not parse"
+            }
+            Check::ResponseSchema => "the body violates the response schema for its status",
+            Check::Transport => "timeout, reset, unreadable or oversized body",
+            Check::Drift => "the observed contract differs from the stored snapshot",
+        }
+    }
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A response as received: status, headers and the body up to the run's size limit.
+#[derive(Debug, Clone)]
+pub struct ObservedResponse {
+    pub status: u16,
+    /// Header names in lower case, in the order received.
+    pub headers: Vec<(String, String)>,
+    pub body: bytes::Bytes,
+    pub elapsed_ms: u64,
+}
+
+impl ObservedResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The media type of `content-type`, lower-cased, without parameters.
+    pub fn media_type(&self) -> Option<String> {
+        let value = self.header("content-type")?;
+        let media = value.split(';').next().unwrap_or_default().trim();
+        Some(media.to_ascii_lowercase())
+    }
+
+    /// Whether the response declares a JSON body (`application/json` or `*/*+json`).
+    pub fn declares_json(&self) -> bool {
+        self.media_type()
+            .is_some_and(|m| m == "application/json" || m.ends_with("+json"))
+    }
+}
+
+/// Why no usable response came back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransportFailure {
+    Timeout,
+    Connect(String),
+    /// The connection broke while sending or reading.
+    Broken(String),
+    /// The body grew past the run's `--max-body-bytes`.
+    Oversized {
+        limit: u64,
+    },
+    /// Still 429/503 after the allowed retries.
+    StillThrottled {
+        status: u16,
+        retries: u32,
+    },
+}
+
+impl TransportFailure {
+    /// A short stable name, used to group findings.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TransportFailure::Timeout => "timeout",
+            TransportFailure::Connect(_) => "connect",
+            TransportFailure::Broken(_) => "broken-connection",
+            TransportFailure::Oversized { .. } => "oversized-body",
+            TransportFailure::StillThrottled { .. } => "still-throttled",
+        }
+    }
+}
+
+impl fmt::Display for TransportFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TransportFailure::Timeout => f.write_str("no complete response within the timeout"),
+            TransportFailure::Connect(e) => write!(f, "could not connect: {e}"),
+            TransportFailure::Broken(e) => write!(f, "the connection broke: {e}"),
+            TransportFailure::Oversized { limit } => {
+                write!(
+                    f,
+                    "the response body is larger than the limit of {limit} bytes"
+                )
+            }
+            TransportFailure::StillThrottled { status, retries } => {
+                write!(
+                    f,
+                    "still answered {status} after {retries} retries honouring Retry-After"
+                )
+            }
+        }
+    }
+}
+
+/// What came back for one request.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Response(ObservedResponse),
+    Transport(TransportFailure),
+}
+
+/// The exact request that went on the wire, with the key already redacted from its headers.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SentRequest {
+    pub method: String,
+    pub url: String,
+    /// `(name, value)`; the key's value is replaced by a placeholder such as `${SPECGATE_API_KEY}`.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// One planned request, what was sent and what came back.
+#[derive(Debug, Clone)]
+pub struct Exchange<'a> {
+    pub operation: &'a Operation,
+    pub planned: &'a PlannedRequest,
+    pub outcome: &'a Outcome,
+}
+
+/// A problem one check found in one exchange, before grouping and rendering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub check: Check,
+    /// What grouping treats as "the same cause", e.g. `400 for enum-value` or `/statusDetail enum`.
+    pub cause: String,
+    /// A sentence for a person.
+    pub message: String,
+}
+
+/// Run every check on one exchange. Cheap when the exchange conforms: no allocation beyond
+/// the response-schema validation itself.
+pub fn check_exchange(exchange: &Exchange<'_>) -> Vec<Violation> {
+    let response = match exchange.outcome {
+        Outcome::Transport(failure) => return vec![transport(failure)],
+        Outcome::Response(response) => response,
+    };
+    let mut violations = status_findings(exchange.operation, exchange.planned.expect, response);
+    let parsed = content_type(response, &mut violations);
+    if let Some(body) = parsed {
+        response_schema(exchange.operation, response.status, &body, &mut violations);
+    }
+    violations
+}
+
+fn transport(failure: &TransportFailure) -> Violation {
+    Violation {
+        check: Check::Transport,
+        cause: failure.kind().to_owned(),
+        message: failure.to_string(),
+    }
+}
+
+/// The content-type check; returns the parsed body when it is declared and parses as JSON.
+fn content_type(
+    response: &ObservedResponse,
+    violations: &mut Vec<Violation>,
+) -> Option<serde_json::Value> {
+    let success = (200..300).contains(&response.status) && response.status != 204;
+    if response.declares_json() {
+        match serde_json::from_slice(&response.body) {
+            Ok(value) => return Some(value),
+            Err(e) if success || !response.body.is_empty() => violations.push(Violation {
+                check: Check::ContentType,
+                cause: "declared JSON does not parse".to_owned(),
+                message: format!(
+                    "the {} body is declared `{}` but does not parse: {e}",
+                    response.status,
+                    response.header("content-type").unwrap_or_default()
+                ),
+            }),
+            Err(_) => {}
+        }
+    } else if success {
+        let declared = response.header("content-type").unwrap_or("(none)");
+        violations.push(Violation {
+            check: Check::ContentType,
+            cause: format!(
+                "success served as {}",
+                response.media_type().unwrap_or_default()
+            ),
+            message: format!(
+                "the {} success body is declared `{declared}`, not application/json",
+                response.status
+            ),
+        });
+    }
+    None
+}
+
+/// How many schema errors of one body are reported; the rest are counted in the message.
+const SCHEMA_ERRORS_PER_BODY: usize = 5;
+
+fn response_schema(
+    operation: &Operation,
+    status: u16,
+    body: &serde_json::Value,
+    violations: &mut Vec<Violation>,
+) {
+    let Some(schema) = operation
+        .response_for(status)
+        .and_then(|r| r.schema.as_ref())
+    else {
+        return;
+    };
+    if schema.validator.is_valid(body) {
+        return;
+    }
+    for error in schema
+        .validator
+        .iter_errors(body)
+        .take(SCHEMA_ERRORS_PER_BODY)
+    {
+        let pointer = error.instance_path().to_string();
+        let keyword = error
+            .schema_path()
+            .to_string()
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let at = if pointer.is_empty() {
+            "/".to_owned()
+        } else {
+            pointer
+        };
+        violations.push(Violation {
+            check: Check::ResponseSchema,
+            cause: format!("{at} {keyword}"),
+            message: format!(
+                "{status} body at `{at}` violates `{}`: {error}",
+                error.schema_path()
+            ),
+        });
+    }
+}
+
+/// The expectation in words, for messages.
+pub fn expectation_words(expect: Expect) -> &'static str {
+    match expect {
+        Expect::Accept => "a valid payload with the right key",
+        Expect::Reject => "an invalid payload",
+        Expect::Unauthorized => "a request with a missing or wrong key",
+    }
+}

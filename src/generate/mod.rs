@@ -216,6 +216,8 @@ impl CoverageTracker {
         }
     }
     pub fn observe(&mut self, _request: &PlannedRequest) {}
+    /// Add what another tracker of the same operation saw (runs keep one per worker).
+    pub fn merge(&mut self, _other: CoverageTracker) {}
     pub fn coverage(&self) -> Coverage {
         Coverage {
             case: self.case.clone(),

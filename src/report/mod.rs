@@ -1,1 +1,138 @@
-//! report (issue 4/5).
+//! Reports: every format reads the same [`RunReport`] (summary plus grouped findings).
+//! Console, JSON, JUnit and Markdown are independent renderers; files are written
+//! atomically (a temp file in the same folder, then a rename), so a crash never leaves half
+//! a report for CI to choke on.
+
+pub mod console;
+pub mod curl;
+pub mod junit;
+pub mod markdown;
+
+use crate::check::Finding;
+use crate::run::Summary;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The JSON report, and what every other format is rendered from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    pub summary: Summary,
+    pub findings: Vec<Finding>,
+}
+
+/// A report file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Junit,
+    Markdown,
+}
+
+/// `--report FORMAT=PATH`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportTarget {
+    pub format: Format,
+    pub path: PathBuf,
+}
+
+impl std::str::FromStr for ReportTarget {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (format, path) = text.split_once('=').ok_or_else(|| {
+            format!("`{text}` is not FORMAT=PATH; write e.g. --report junit=target/specgate.xml")
+        })?;
+        let format = match format.trim().to_ascii_lowercase().as_str() {
+            "json" => Format::Json,
+            "junit" | "xml" => Format::Junit,
+            "markdown" | "md" => Format::Markdown,
+            other => {
+                return Err(format!(
+                    "unknown report format `{other}`; use json, junit or markdown"
+                ))
+            }
+        };
+        if path.trim().is_empty() {
+            return Err(format!(
+                "`{text}` names no file; write e.g. {}=report.out",
+                format_name(format)
+            ));
+        }
+        Ok(ReportTarget {
+            format,
+            path: PathBuf::from(path),
+        })
+    }
+}
+
+fn format_name(format: Format) -> &'static str {
+    match format {
+        Format::Json => "json",
+        Format::Junit => "junit",
+        Format::Markdown => "markdown",
+    }
+}
+
+/// Why a report could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot write the report {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read the report {path}: {problem}")]
+    Read { path: PathBuf, problem: String },
+    #[error("the reports do not fit together: {0}")]
+    Mismatch(String),
+}
+
+impl RunReport {
+    /// Whether the run found nothing.
+    pub fn conformant(&self) -> bool {
+        self.findings.is_empty()
+    }
+
+    /// Render in `format`.
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Json => serde_json::to_string_pretty(self).unwrap_or_default() + "\n",
+            Format::Junit => junit::render(self),
+            Format::Markdown => markdown::render(self),
+        }
+    }
+
+    /// Render and write atomically to `target.path`.
+    pub fn write(&self, target: &ReportTarget) -> Result<(), ReportError> {
+        write_atomic(&target.path, self.render(target.format).as_bytes())
+    }
+
+    /// Read a JSON report written by `--report json=PATH`.
+    pub fn read_json(path: &Path) -> Result<RunReport, ReportError> {
+        let read_error = |problem: String| ReportError::Read {
+            path: path.to_path_buf(),
+            problem,
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| read_error(e.to_string()))?;
+        serde_json::from_str(&text)
+            .map_err(|e| read_error(format!("not a specgate JSON report: {e}")))
+    }
+}
+
+/// Write `bytes` to `path` through a temp file in the same folder and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let write_error = |source| ReportError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&folder).map_err(write_error)?;
+    let mut file = tempfile::NamedTempFile::new_in(&folder).map_err(write_error)?;
+    file.write_all(bytes).map_err(write_error)?;
+    file.as_file().sync_all().map_err(write_error)?;
+    file.persist(path).map_err(|e| write_error(e.error))?;
+    Ok(())
+}

@@ -1,0 +1,95 @@
+//! [`Finding`]: a grouped, renderable contract violation, as every report reads it.
+
+use super::{Check, ObservedResponse, SentRequest};
+use crate::contract::Expect;
+use serde::{Deserialize, Serialize};
+
+/// How much of a response body a finding keeps.
+pub const RESPONSE_EXCERPT_BYTES: usize = 2048;
+
+/// The response part of a finding: status, headers and a body excerpt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResponseRecord {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    /// The body was longer than the excerpt.
+    pub body_truncated: bool,
+    pub elapsed_ms: u64,
+}
+
+impl ResponseRecord {
+    pub fn from_observed(response: &ObservedResponse) -> ResponseRecord {
+        let text = String::from_utf8_lossy(&response.body);
+        let (body, body_truncated) = excerpt(&text, RESPONSE_EXCERPT_BYTES);
+        ResponseRecord {
+            status: response.status,
+            headers: response.headers.clone(),
+            body,
+            body_truncated,
+            elapsed_ms: response.elapsed_ms,
+        }
+    }
+}
+
+/// At most `limit` bytes of `text`, cut on a character boundary.
+pub fn excerpt(text: &str, limit: usize) -> (String, bool) {
+    if text.len() <= limit {
+        return (text.to_owned(), false);
+    }
+    let mut end = limit;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    (text[..end].to_owned(), true)
+}
+
+/// How a random payload was shrunk before it was reported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shrunk {
+    /// The plan id of the random request that failed first.
+    pub from_plan_id: String,
+    /// Requests spent shrinking.
+    pub attempts: u32,
+    /// The minimal payload was re-sent and failed the same way again.
+    pub confirmed: bool,
+    /// The body before shrinking.
+    pub original_body: String,
+}
+
+/// One group of identical violations (same check, same case, same cause), represented by
+/// its first member in plan order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub check: Check,
+    pub case: String,
+    pub plan_id: String,
+    pub reason: String,
+    pub expect: Expect,
+    /// What makes these findings "the same", e.g. `400` or `/statusDetail enum`.
+    pub cause: String,
+    pub message: String,
+    pub request: SentRequest,
+    pub response: Option<ResponseRecord>,
+    /// A copy-pasteable command that sends the exact request, key from the environment.
+    pub curl: String,
+    /// How many requests failed this way.
+    pub count: u64,
+    /// The first few plan ids of the group, in plan order.
+    pub examples: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shrunk: Option<Shrunk>,
+    /// For `drift`: how bad the change is (`breaking`, `warning`, `info`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<crate::drift::Severity>,
+    /// For `drift`: the readable diff of the observed contract.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+}
+
+impl Finding {
+    /// The key that decides which findings are grouped.
+    pub fn group_key(&self) -> (Check, &str, &str) {
+        (self.check, &self.case, &self.cause)
+    }
+}

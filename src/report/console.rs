@@ -1,0 +1,133 @@
+//! The console: live progress while a run is going (an indicatif bar on a terminal, a plain
+//! line per 10% otherwise, both on stderr) and the summary with each finding on stdout.
+
+use super::RunReport;
+use crate::check::Check;
+use crate::run::Progress;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Shows `progress` until the returned handle is finished.
+pub struct ProgressDisplay {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl ProgressDisplay {
+    /// Start drawing on stderr; call inside a tokio runtime.
+    pub fn start(progress: Arc<Progress>) -> ProgressDisplay {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let task = if std::io::stderr().is_terminal() {
+            tokio::spawn(draw_bar(progress, flag))
+        } else {
+            tokio::spawn(draw_lines(progress, flag))
+        };
+        ProgressDisplay {
+            stop,
+            task: Some(task),
+        }
+    }
+
+    pub async fn finish(mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+async fn draw_bar(progress: Arc<Progress>, stop: Arc<std::sync::atomic::AtomicBool>) {
+    let bar = ProgressBar::new(progress.total.load(Ordering::Relaxed));
+    let style = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} requests, {msg} ({per_sec}, eta {eta})",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    while !stop.load(Ordering::Relaxed) {
+        bar.set_length(progress.total.load(Ordering::Relaxed));
+        bar.set_position(progress.done.load(Ordering::Relaxed));
+        bar.set_message(format!(
+            "{} findings",
+            progress.findings.load(Ordering::Relaxed)
+        ));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bar.finish_and_clear();
+}
+
+async fn draw_lines(progress: Arc<Progress>, stop: Arc<std::sync::atomic::AtomicBool>) {
+    let mut next_tenth = 1;
+    while !stop.load(Ordering::Relaxed) {
+        let total = progress.total.load(Ordering::Relaxed).max(1);
+        let done = progress.done.load(Ordering::Relaxed);
+        while next_tenth <= 10 && done * 10 >= total * next_tenth {
+            eprintln!(
+                "specgate: {:>3}% ({done}/{total} requests, {} findings)",
+                next_tenth * 10,
+                progress.findings.load(Ordering::Relaxed)
+            );
+            next_tenth += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The end-of-run text: summary, findings by check, coverage, then each finding briefly.
+pub fn render_summary(report: &RunReport) -> String {
+    let s = &report.summary;
+    let mut out = String::new();
+    let verdict = if report.conformant() {
+        "CONFORMANT"
+    } else {
+        "CONTRACT VIOLATIONS"
+    };
+    out.push_str(&format!("\nspecgate: {verdict} — {}\n", s.base_url));
+    out.push_str(&format!(
+        "  requests: {} ({} plan entries) in {:.2} s, {:.0} requests/s\n",
+        s.requests, s.planned, s.elapsed_s, s.requests_per_s
+    ));
+    for c in &s.coverage {
+        out.push_str(&format!(
+            "  coverage {}: enum values {}/{}, required-field subsets {}/{}\n",
+            c.case,
+            c.enum_values_covered,
+            c.enum_values_total,
+            c.required_subsets_covered,
+            c.required_subsets_total
+        ));
+    }
+    if s.capped {
+        out.push_str("  note: --max-requests stopped the run before the plan was done\n");
+    }
+    out.push_str("  findings by check:\n");
+    for check in Check::ALL {
+        let failed = s.findings_by_check.get(check.name()).copied().unwrap_or(0);
+        out.push_str(&format!("    {:<20} {failed}\n", check.name()));
+    }
+    for (number, f) in report.findings.iter().enumerate() {
+        out.push_str(&format!(
+            "\n{}. [{}] {} — {} (×{})\n",
+            number + 1,
+            f.check,
+            f.case,
+            f.cause,
+            f.count
+        ));
+        out.push_str(&format!(
+            "   {}\n   plan id: {}  reason: {}\n",
+            f.message, f.plan_id, f.reason
+        ));
+        if let Some(diff) = &f.diff {
+            for line in diff.lines() {
+                out.push_str(&format!("   {line}\n"));
+            }
+        } else {
+            out.push_str(&format!("   reproduce: {}\n", f.curl));
+        }
+    }
+    out
+}

@@ -1,0 +1,97 @@
+//! JUnit XML (via quick-junit) that CI servers render: one test suite per case, one test
+//! case per request family (`enum-value`, `missing-required`, …) plus `drift`, failing with
+//! the findings of that family.
+
+use super::RunReport;
+use crate::check::Finding;
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+pub fn render(report: &RunReport) -> String {
+    let mut junit = Report::new("specgate");
+    junit.set_time(Duration::from_secs_f64(report.summary.elapsed_s.max(0.0)));
+    for coverage in &report.summary.coverage {
+        let mut suite = TestSuite::new(coverage.case.as_str());
+        let findings = findings_by_family(report, &coverage.case);
+        let mut families: Vec<&str> = coverage.by_family.keys().map(String::as_str).collect();
+        families.extend(
+            findings
+                .keys()
+                .copied()
+                .filter(|f| !coverage.by_family.contains_key(*f)),
+        );
+        families.sort_unstable();
+        families.dedup();
+        for family in families {
+            let requests = coverage.by_family.get(family).copied().unwrap_or(0);
+            let failures = findings.get(family).map(Vec::as_slice).unwrap_or_default();
+            suite.add_test_case(test_case(&coverage.case, family, requests, failures));
+        }
+        junit.add_test_suite(suite);
+    }
+    junit.to_string().unwrap_or_default()
+}
+
+/// The family of a finding: the part of its reason before `:` (`drift` for drift findings).
+fn family_of(finding: &Finding) -> &str {
+    if finding.check == crate::check::Check::Drift {
+        return "drift";
+    }
+    finding.reason.split(':').next().unwrap_or_default().trim()
+}
+
+fn findings_by_family<'a>(
+    report: &'a RunReport,
+    case: &str,
+) -> BTreeMap<&'a str, Vec<&'a Finding>> {
+    let mut map: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for finding in report.findings.iter().filter(|f| f.case == case) {
+        map.entry(family_of(finding)).or_default().push(finding);
+    }
+    map
+}
+
+fn test_case(case: &str, family: &str, requests: u64, failures: &[&Finding]) -> TestCase {
+    let status = match failures {
+        [] => TestCaseStatus::success(),
+        _ => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            let checks: Vec<&str> = failures.iter().map(|f| f.check.name()).collect();
+            status.set_type(checks.join(","));
+            status.set_message(summary_line(failures));
+            status.set_description(details(failures));
+            status
+        }
+    };
+    let mut test = TestCase::new(format!("{case}::{family}"), status);
+    test.set_classname(case);
+    test.set_assertions(requests as usize);
+    test
+}
+
+fn summary_line(failures: &[&Finding]) -> String {
+    let parts: Vec<String> = failures
+        .iter()
+        .map(|f| format!("{} ({}) ×{}", f.check, f.cause, f.count))
+        .collect();
+    parts.join("; ")
+}
+
+fn details(failures: &[&Finding]) -> String {
+    let mut text = String::new();
+    for f in failures {
+        text.push_str(&format!(
+            "[{}] {}\nplan id: {}\nreason: {}\n",
+            f.check, f.message, f.plan_id, f.reason
+        ));
+        if let Some(diff) = &f.diff {
+            text.push_str(diff);
+            text.push('\n');
+        } else {
+            text.push_str(&format!("reproduce: {}\n", f.curl));
+        }
+        text.push('\n');
+    }
+    text
+}

@@ -1,0 +1,181 @@
+//! The Markdown regression report: something a person pastes into an issue or a pull
+//! request. Summary table, then each grouped finding with its minimal request, a response
+//! excerpt and the curl line that reproduces it.
+
+use super::RunReport;
+use crate::check::{Check, Finding};
+use std::fmt::Write;
+
+pub fn render(report: &RunReport) -> String {
+    let mut out = String::new();
+    header(&mut out, report);
+    by_check(&mut out, report);
+    coverage(&mut out, report);
+    if !report.findings.is_empty() {
+        out.push_str("\n## Findings\n");
+        for (number, finding) in report.findings.iter().enumerate() {
+            finding_section(&mut out, number + 1, finding);
+        }
+    }
+    out
+}
+
+fn header(out: &mut String, report: &RunReport) {
+    let s = &report.summary;
+    let verdict = if report.conformant() {
+        "✅ conformant: no contract violations".to_owned()
+    } else {
+        let requests: u64 = report.findings.iter().map(|f| f.count).sum();
+        format!(
+            "❌ {} distinct contract violation(s) in {requests} request(s)",
+            report.findings.len()
+        )
+    };
+    let _ = writeln!(out, "# specgate contract report\n\n**{verdict}**\n");
+    out.push_str("| | |\n|---|---|\n");
+    let _ = writeln!(out, "| Target | `{}` |", s.base_url);
+    let _ = writeln!(
+        out,
+        "| Requests | {} ({} plan entries) |",
+        s.requests, s.planned
+    );
+    let _ = writeln!(
+        out,
+        "| Elapsed | {:.2} s ({:.0} requests/s) |",
+        s.elapsed_s, s.requests_per_s
+    );
+    let _ = writeln!(
+        out,
+        "| Seed | {} ({} random examples per class) |",
+        s.seed, s.examples
+    );
+    if let Some(shard) = &s.shard {
+        let _ = writeln!(out, "| Shard | {shard} |");
+    }
+    if s.capped {
+        out.push_str("| Note | stopped by --max-requests before the plan was done |\n");
+    }
+    if s.stopped_early {
+        out.push_str("| Note | stopped at the first finding (--fail-fast) |\n");
+    }
+}
+
+fn by_check(out: &mut String, report: &RunReport) {
+    out.push_str("\n## Checks\n\n| check | failed requests | distinct | what it means |\n|---|---:|---:|---|\n");
+    for check in Check::ALL {
+        let failed = report
+            .summary
+            .findings_by_check
+            .get(check.name())
+            .copied()
+            .unwrap_or(0);
+        let distinct = report.findings.iter().filter(|f| f.check == check).count();
+        let mark = if failed == 0 { "✅" } else { "❌" };
+        let _ = writeln!(
+            out,
+            "| {mark} `{}` | {failed} | {distinct} | {} |",
+            check.name(),
+            check.description()
+        );
+    }
+}
+
+fn coverage(out: &mut String, report: &RunReport) {
+    out.push_str(
+        "\n## Coverage\n\n| case | enum values | required-field subsets |\n|---|---:|---:|\n",
+    );
+    for c in &report.summary.coverage {
+        let _ = writeln!(
+            out,
+            "| {} | {}/{} | {}/{} |",
+            c.case,
+            c.enum_values_covered,
+            c.enum_values_total,
+            c.required_subsets_covered,
+            c.required_subsets_total
+        );
+    }
+}
+
+fn finding_section(out: &mut String, number: usize, finding: &Finding) {
+    let severity = finding
+        .severity
+        .map(|s| format!(" [{s:?}]"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "\n### {number}. `{}`{severity}: {} ({}), ×{}\n",
+        finding.check, finding.case, finding.cause, finding.count
+    );
+    let _ = writeln!(out, "{}\n", finding.message);
+    let _ = writeln!(out, "- plan id: `{}`", finding.plan_id);
+    let _ = writeln!(
+        out,
+        "- reason: `{}` (expected: {})",
+        finding.reason,
+        finding.expect.as_str()
+    );
+    if finding.examples.len() > 1 {
+        let ids: Vec<String> = finding
+            .examples
+            .iter()
+            .map(|id| format!("`{id}`"))
+            .collect();
+        let _ = writeln!(out, "- also: {}", ids.join(", "));
+    }
+    if let Some(shrunk) = &finding.shrunk {
+        let confirmed = if shrunk.confirmed {
+            "confirmed by re-sending"
+        } else {
+            "NOT confirmed on re-send"
+        };
+        let _ = writeln!(
+            out,
+            "- shrunk from `{}` in {} request(s), {confirmed}",
+            shrunk.from_plan_id, shrunk.attempts
+        );
+    }
+    if let Some(diff) = &finding.diff {
+        let _ = writeln!(out, "\n```diff\n{}\n```", diff.trim_end());
+        return;
+    }
+    request_block(out, finding);
+    response_block(out, finding);
+    let _ = writeln!(out, "\n**Reproduce**\n\n```sh\n{}\n```", finding.curl);
+}
+
+fn request_block(out: &mut String, finding: &Finding) {
+    let r = &finding.request;
+    let _ = writeln!(out, "\n**Request**\n\n```http\n{} {}", r.method, r.url);
+    for (name, value) in &r.headers {
+        let _ = writeln!(out, "{name}: {value}");
+    }
+    let (body, cut) = crate::check::excerpt(&r.body, 4096);
+    let more = if cut { "\n… (cut)" } else { "" };
+    let _ = writeln!(out, "\n{body}{more}\n```");
+}
+
+fn response_block(out: &mut String, finding: &Finding) {
+    let Some(response) = &finding.response else {
+        let _ = writeln!(out, "\n**Response**: none ({})", finding.message);
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "\n**Response** ({} ms)\n\n```http\nHTTP {}",
+        response.elapsed_ms, response.status
+    );
+    for (name, value) in response
+        .headers
+        .iter()
+        .filter(|(n, _)| n == "content-type" || n == "content-length")
+    {
+        let _ = writeln!(out, "{name}: {value}");
+    }
+    let more = if response.body_truncated {
+        "\n… (cut)"
+    } else {
+        ""
+    };
+    let _ = writeln!(out, "\n{}{more}\n```", response.body);
+}

@@ -1,0 +1,255 @@
+//! Sending one planned request: the shared reqwest client, the exact bytes and headers, the
+//! body size limit, and the bounded wait-and-retry on 429/503 with `Retry-After`.
+//! Redirects are followed only within the base URL's origin, so the key never leaves it.
+
+use super::secret::ApiKey;
+use crate::check::{ObservedResponse, Outcome, SentRequest, TransportFailure};
+use crate::contract::Operation;
+use crate::generate::{KeyUse, PlannedRequest, WRONG_KEY};
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue};
+use std::time::{Duration, Instant};
+use url::Url;
+
+/// Longest `Retry-After` a run waits out; longer ones are reported instead.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+/// Client settings that do not change during a run.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub timeout: Duration,
+    pub max_body_bytes: u64,
+    pub retries: u32,
+    pub concurrency: usize,
+}
+
+/// Sends planned requests for one operation at one endpoint.
+pub struct Endpoint {
+    pub url: Url,
+    method: http::Method,
+    content_type: HeaderValue,
+    key_header: Option<HeaderName>,
+    key_value: Option<HeaderValue>,
+    key_placeholder: String,
+}
+
+impl Endpoint {
+    pub fn new(operation: &Operation, url: Url, key: Option<&ApiKey>) -> Endpoint {
+        let content_type = HeaderValue::from_str(&operation.content_type)
+            .unwrap_or(HeaderValue::from_static("application/json"));
+        let key_value = key
+            .and_then(|k| HeaderValue::from_str(k.expose()).ok())
+            .map(|mut v| {
+                v.set_sensitive(true);
+                v
+            });
+        let env = operation
+            .auth
+            .as_ref()
+            .map_or("SPECGATE_API_KEY", |a| a.env.as_str());
+        Endpoint {
+            url,
+            method: operation.method.clone(),
+            content_type,
+            key_header: operation.auth.as_ref().map(|a| a.header.clone()),
+            key_value,
+            key_placeholder: key.map_or_else(
+                || crate::generate::key_placeholder(env),
+                ApiKey::placeholder,
+            ),
+        }
+    }
+
+    /// The headers of `planned`, with the key as it goes on the wire (`Some(value)`) or
+    /// redacted for records (`None`).
+    fn key_for(
+        &self,
+        planned: &PlannedRequest,
+        redacted: bool,
+    ) -> Option<(HeaderName, HeaderValue)> {
+        let header = self.key_header.clone()?;
+        let value = match planned.key {
+            KeyUse::Missing => return None,
+            KeyUse::Wrong => HeaderValue::from_static(WRONG_KEY),
+            KeyUse::Valid if redacted => HeaderValue::from_str(&self.key_placeholder).ok()?,
+            KeyUse::Valid => self.key_value.clone()?,
+        };
+        Some((header, value))
+    }
+
+    /// The request as a record: exact body, key replaced by its placeholder.
+    pub fn record(&self, planned: &PlannedRequest, body: &Bytes) -> SentRequest {
+        let mut headers = vec![(
+            "content-type".to_owned(),
+            self.content_type.to_str().unwrap_or_default().to_owned(),
+        )];
+        if let Some((name, value)) = self.key_for(planned, true) {
+            headers.push((
+                name.to_string(),
+                value.to_str().unwrap_or_default().to_owned(),
+            ));
+        }
+        SentRequest {
+            method: self.method.to_string(),
+            url: self.url.to_string(),
+            headers,
+            body: String::from_utf8_lossy(body).into_owned(),
+        }
+    }
+
+    /// Send `body` for `planned`, waiting out throttling up to `options.retries` times.
+    /// `permit` is asked before every attempt (the run's rate and request cap); `false` stops.
+    pub async fn send(
+        &self,
+        client: &reqwest::Client,
+        options: &ClientOptions,
+        planned: &PlannedRequest,
+        body: Bytes,
+        permit: &(dyn Fn() -> bool + Sync),
+    ) -> Option<Outcome> {
+        let mut retries = 0;
+        loop {
+            if !permit() {
+                return None;
+            }
+            let outcome = self.attempt(client, options, planned, body.clone()).await;
+            let wait = match &outcome {
+                Outcome::Response(response) => throttled_wait(response),
+                Outcome::Transport(_) => None,
+            };
+            let Some(wait) = wait else {
+                return Some(outcome);
+            };
+            if retries == options.retries {
+                let Outcome::Response(response) = &outcome else {
+                    return Some(outcome);
+                };
+                return Some(Outcome::Transport(TransportFailure::StillThrottled {
+                    status: response.status,
+                    retries,
+                }));
+            }
+            retries += 1;
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        client: &reqwest::Client,
+        options: &ClientOptions,
+        planned: &PlannedRequest,
+        body: Bytes,
+    ) -> Outcome {
+        let mut request = client
+            .request(self.method.clone(), self.url.clone())
+            .header(http::header::CONTENT_TYPE, self.content_type.clone())
+            .body(body);
+        if let Some((name, value)) = self.key_for(planned, false) {
+            request = request.header(name, value);
+        }
+        let started = Instant::now();
+        let work = async {
+            let response = request.send().await.map_err(classify)?;
+            read_response(response, options.max_body_bytes, started).await
+        };
+        // One deadline for headers and body together: a server that trickles its body
+        // forever is a timeout, not a hang.
+        match tokio::time::timeout(options.timeout, work).await {
+            Ok(Ok(response)) => Outcome::Response(response),
+            Ok(Err(failure)) => Outcome::Transport(failure),
+            Err(_) => Outcome::Transport(TransportFailure::Timeout),
+        }
+    }
+}
+
+async fn read_response(
+    mut response: reqwest::Response,
+    limit: u64,
+    started: Instant,
+) -> Result<ObservedResponse, TransportFailure> {
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    if response.content_length().is_some_and(|len| len > limit) {
+        return Err(TransportFailure::Oversized { limit });
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(classify)? {
+        if (body.len() + chunk.len()) as u64 > limit {
+            return Err(TransportFailure::Oversized { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(ObservedResponse {
+        status,
+        headers,
+        body: body.freeze(),
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    })
+}
+
+fn classify(error: reqwest::Error) -> TransportFailure {
+    if error.is_timeout() {
+        return TransportFailure::Timeout;
+    }
+    let text = error_chain(&error);
+    if error.is_connect() {
+        TransportFailure::Connect(text)
+    } else {
+        TransportFailure::Broken(text)
+    }
+}
+
+/// The error and its causes on one line: reqwest's top-level message alone hides the reason.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// How long to wait before retrying a throttled response, if it is one we retry.
+fn throttled_wait(response: &ObservedResponse) -> Option<Duration> {
+    if response.status != 429 && response.status != 503 {
+        return None;
+    }
+    let seconds: u64 = response.header("retry-after")?.trim().parse().ok()?;
+    let wait = Duration::from_secs(seconds);
+    (wait <= MAX_RETRY_AFTER).then_some(wait)
+}
+
+/// The shared client: pooled, HTTP/1.1 and HTTP/2 over rustls, redirects only within
+/// `base`'s origin.
+pub fn build_client(
+    base: &Url,
+    options: &ClientOptions,
+) -> Result<reqwest::Client, reqwest::Error> {
+    let origin = base.origin();
+    let policy = reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() >= 5 || attempt.url().origin() != origin {
+            attempt.stop()
+        } else {
+            attempt.follow()
+        }
+    });
+    reqwest::Client::builder()
+        .redirect(policy)
+        .pool_max_idle_per_host(options.concurrency)
+        .connect_timeout(options.timeout)
+        .tcp_nodelay(true)
+        .user_agent(concat!("specgate/", env!("CARGO_PKG_VERSION")))
+        .build()
+}

@@ -1,0 +1,168 @@
+//! Grouping violations into findings: same check, same case, same cause. The representative
+//! of a group is its first member in plan order, so reports do not depend on which worker
+//! happened to be faster. A representative is rendered (request record, curl line) once,
+//! when it becomes one; the other members only bump a count.
+
+use super::client::Endpoint;
+use super::secret::ApiKey;
+use crate::check::{Check, Finding, Outcome, ResponseRecord, Violation};
+use crate::generate::{Origin, PlannedRequest};
+use crate::report::curl::curl_command;
+use std::collections::HashMap;
+
+/// Plan ids kept per group, besides the count.
+const EXAMPLES_PER_GROUP: usize = 5;
+
+/// What a violation is grouped and rendered with.
+pub struct Context<'a> {
+    pub endpoint: &'a Endpoint,
+    pub key: Option<&'a ApiKey>,
+    pub position: u64,
+    pub planned: &'a PlannedRequest,
+    pub body: &'a bytes::Bytes,
+    pub outcome: &'a Outcome,
+}
+
+/// A group under construction.
+pub struct Group {
+    pub position: u64,
+    pub origin: Origin,
+    pub finding: Finding,
+    examples: Vec<(u64, String)>,
+}
+
+#[derive(Default)]
+pub struct Groups {
+    groups: HashMap<(Check, String, String), Group>,
+}
+
+/// Status verdicts depend on the kind of request, so the reason family is part of the cause
+/// (`400 for enum-value`); the other checks are about the response alone.
+pub fn group_cause(violation: &Violation, planned: &PlannedRequest) -> String {
+    match violation.check {
+        Check::ServerError
+        | Check::RejectsValid
+        | Check::AcceptsInvalid
+        | Check::AuthNotEnforced
+        | Check::StatusUndocumented
+        | Check::Transport => format!("{} for {}", violation.cause, planned.reason.family),
+        _ => violation.cause.clone(),
+    }
+}
+
+impl Groups {
+    pub fn add(&mut self, context: &Context<'_>, violation: Violation) {
+        let cause = group_cause(&violation, context.planned);
+        let key = (
+            violation.check,
+            context.planned.case.to_string(),
+            cause.clone(),
+        );
+        let id = || context.planned.id.clone();
+        match self.groups.get_mut(&key) {
+            Some(group) => {
+                group.finding.count += 1;
+                push_example(&mut group.examples, context.position, id());
+            }
+            None => {
+                let finding = render(context, violation, cause);
+                let group = Group {
+                    position: context.position,
+                    origin: context.planned.origin,
+                    finding,
+                    examples: vec![(context.position, id())],
+                };
+                self.groups.insert(key, group);
+            }
+        }
+    }
+
+    pub fn merge(&mut self, other: Groups) {
+        for (key, theirs) in other.groups {
+            match self.groups.remove(&key) {
+                None => {
+                    self.groups.insert(key, theirs);
+                }
+                Some(mine) => {
+                    let merged = combine(mine, theirs);
+                    self.groups.insert(key, merged);
+                }
+            }
+        }
+    }
+
+    /// The findings in a stable order, with each group's origin (for shrinking).
+    pub fn into_findings(self) -> Vec<(Finding, Origin)> {
+        let mut groups: Vec<Group> = self.groups.into_values().collect();
+        groups.sort_by_key(|g| (g.finding.check, g.finding.case.clone(), g.position));
+        groups
+            .into_iter()
+            .map(|mut g| {
+                g.finding.examples = g.examples.into_iter().map(|(_, id)| id).collect();
+                (g.finding, g.origin)
+            })
+            .collect()
+    }
+}
+
+fn combine(a: Group, b: Group) -> Group {
+    let (mut first, second) = if a.position <= b.position {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    first.finding.count += second.finding.count;
+    for (position, id) in second.examples {
+        push_example(&mut first.examples, position, id);
+    }
+    first
+}
+
+/// Keep the `EXAMPLES_PER_GROUP` earliest plan ids.
+fn push_example(examples: &mut Vec<(u64, String)>, position: u64, id: String) {
+    if examples.len() == EXAMPLES_PER_GROUP && examples.last().is_some_and(|(p, _)| *p < position) {
+        return;
+    }
+    let at = examples.partition_point(|(p, _)| *p < position);
+    examples.insert(at, (position, id));
+    examples.truncate(EXAMPLES_PER_GROUP);
+}
+
+/// A finding for one exchange, every text scrubbed of the key.
+pub fn render(context: &Context<'_>, violation: Violation, cause: String) -> Finding {
+    let scrub = |text: &str| {
+        context
+            .key
+            .map_or_else(|| text.to_owned(), |k| k.scrub(text))
+    };
+    let mut request = context.endpoint.record(context.planned, context.body);
+    request.body = scrub(&request.body);
+    let response = match context.outcome {
+        Outcome::Response(observed) => {
+            let mut record = ResponseRecord::from_observed(observed);
+            record.body = scrub(&record.body);
+            for (_, value) in &mut record.headers {
+                *value = scrub(value);
+            }
+            Some(record)
+        }
+        Outcome::Transport(_) => None,
+    };
+    Finding {
+        check: violation.check,
+        case: context.planned.case.to_string(),
+        plan_id: context.planned.id.clone(),
+        reason: context.planned.reason.to_string(),
+        expect: context.planned.expect,
+        cause,
+        message: scrub(&violation.message),
+        curl: curl_command(&request),
+        request,
+        response,
+        count: 1,
+        examples: Vec::new(),
+        shrunk: None,
+        severity: None,
+        diff: None,
+    }
+}

@@ -1,0 +1,157 @@
+//! Shrinking: a finding whose first member came from random exploration is walked down to a
+//! minimal payload that still fails the same way (same check, same cause), re-sent once more
+//! to confirm, and reported in that minimal form.
+//!
+//! proptest's value trees are not `Send`, so each shrink runs on a blocking thread that owns
+//! its tree and drives the async client through the runtime handle.
+
+use super::groups::{self, Context};
+use super::Shared;
+use crate::check::{check_exchange, Exchange, Finding, Outcome, Shrunk};
+use crate::generate::{Origin, PlannedRequest};
+use std::sync::Arc;
+
+/// Requests one shrink may spend; the run's `--max-requests` cap applies on top.
+const MAX_ATTEMPTS: u32 = 500;
+
+/// Shrink every finding whose representative is a random request, in parallel.
+pub(super) async fn shrink_findings(shared: &Arc<Shared>, findings: &mut [(Finding, Origin)]) {
+    let mut jobs = Vec::new();
+    for (slot, (finding, origin)) in findings.iter().enumerate() {
+        let Origin::Random { class, index } = *origin else {
+            continue;
+        };
+        let shared = shared.clone();
+        let finding = finding.clone();
+        let handle = tokio::runtime::Handle::current();
+        let job = tokio::task::spawn_blocking(move || {
+            shrink_one(&shared, &handle, finding, class, index)
+        });
+        jobs.push((slot, job));
+    }
+    for (slot, job) in jobs {
+        if let Ok(Some(shrunk)) = job.await {
+            findings[slot].0 = shrunk;
+        }
+    }
+}
+
+/// A failing candidate: what was sent and what came back.
+struct Failing {
+    planned: PlannedRequest,
+    body: bytes::Bytes,
+    outcome: Outcome,
+}
+
+fn shrink_one(
+    shared: &Shared,
+    handle: &tokio::runtime::Handle,
+    original: Finding,
+    class: crate::generate::RandomClass,
+    index: u64,
+) -> Option<Finding> {
+    let operation_index = shared
+        .operations
+        .iter()
+        .position(|o| o.name == original.case)?;
+    let generator = &shared.generators[operation_index];
+    let mut shrinker = generator.shrinker(shared.config.plan.seed, class, index);
+    let still_fails = |planned: PlannedRequest| -> Option<Failing> {
+        let body = bytes::Bytes::from(planned.body.to_bytes());
+        let permit = || shared.permit();
+        let endpoint = &shared.endpoints[operation_index];
+        let send = endpoint.send(
+            &shared.client,
+            &shared.config.client,
+            &planned,
+            body.clone(),
+            &permit,
+        );
+        let outcome = handle.block_on(send)?;
+        let operation = &shared.operations[operation_index];
+        let exchange = Exchange {
+            operation,
+            planned: &planned,
+            outcome: &outcome,
+        };
+        let same = check_exchange(&exchange)
+            .into_iter()
+            .any(|v| v.check == original.check && groups_cause(&v, &planned) == original.cause);
+        same.then_some(Failing {
+            planned,
+            body,
+            outcome,
+        })
+    };
+    let mut best: Option<Failing> = None;
+    let mut attempts = 0;
+    let mut more = shrinker.simplify();
+    while more && attempts < MAX_ATTEMPTS {
+        attempts += 1;
+        match still_fails(shrinker.current()) {
+            Some(failing) => {
+                best = Some(failing);
+                more = shrinker.simplify();
+            }
+            None => more = shrinker.complicate(),
+        }
+    }
+    let best = best?;
+    attempts += 1;
+    let confirmed = still_fails(best.planned.clone()).is_some();
+    Some(minimal_finding(
+        shared,
+        operation_index,
+        original,
+        best,
+        attempts,
+        confirmed,
+    ))
+}
+
+fn groups_cause(violation: &crate::check::Violation, planned: &PlannedRequest) -> String {
+    groups::group_cause(violation, planned)
+}
+
+fn minimal_finding(
+    shared: &Shared,
+    operation_index: usize,
+    original: Finding,
+    best: Failing,
+    attempts: u32,
+    confirmed: bool,
+) -> Finding {
+    let operation = &shared.operations[operation_index];
+    let exchange = Exchange {
+        operation,
+        planned: &best.planned,
+        outcome: &best.outcome,
+    };
+    let violation = check_exchange(&exchange)
+        .into_iter()
+        .find(|v| v.check == original.check)
+        .unwrap_or(crate::check::Violation {
+            check: original.check,
+            cause: original.cause.clone(),
+            message: original.message.clone(),
+        });
+    let context = Context {
+        endpoint: &shared.endpoints[operation_index],
+        key: shared.config.key.as_ref(),
+        position: 0,
+        planned: &best.planned,
+        body: &best.body,
+        outcome: &best.outcome,
+    };
+    let mut finding = groups::render(&context, violation, original.cause.clone());
+    finding.plan_id = original.plan_id.clone();
+    finding.count = original.count;
+    finding.examples = original.examples.clone();
+    finding.shrunk = Some(Shrunk {
+        from_plan_id: original.plan_id,
+        attempts,
+        confirmed,
+        original_body: original.request.body,
+    });
+    finding
+}
