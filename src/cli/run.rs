@@ -2,6 +2,7 @@
 //! run, report, and turn the result into an exit code.
 
 use crate::contract::Operation;
+use crate::drift::{Severity, SnapshotPolicy};
 use crate::exit;
 use crate::generate::PlanOptions;
 use crate::report::console::{render_summary, ProgressDisplay};
@@ -64,6 +65,30 @@ pub struct Args {
     /// Retries of a 429/503 answer that carries Retry-After, before it is reported.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub retries: u32,
+    /// What drift from the stored observed-contract snapshot does: fail the run, only warn, or
+    /// not be checked.
+    #[arg(long, value_enum, default_value_t = DriftMode::Fail)]
+    pub drift: DriftMode,
+    /// The least severe drift that fails the run (with --drift fail).
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = Severity::Warning)]
+    pub drift_fail_on: Severity,
+    /// Record this run's observed contract as the new drift baseline.
+    #[arg(long)]
+    pub update_snapshots: bool,
+    /// Folder of drift snapshots [default: CASES/snapshots/TARGET, where TARGET is `sandbox`
+    /// for the built-in sandbox, else the base URL's host and port].
+    #[arg(long, value_name = "DIR")]
+    pub snapshots: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DriftMode {
+    /// Drift at or above --drift-fail-on fails the run.
+    Fail,
+    /// Drift is reported but never fails the run.
+    Warn,
+    /// No snapshot is read or written.
+    Off,
 }
 
 pub fn execute(args: Args) -> u8 {
@@ -115,6 +140,7 @@ async fn execute_async(args: Args, operations: Vec<Arc<Operation>>) -> u8 {
             Err(code) => return code,
         },
     };
+    let snapshots = snapshot_dir(&args, &base_url, _sandbox.is_some());
     let config = RunConfig {
         base_url,
         key,
@@ -135,16 +161,21 @@ async fn execute_async(args: Args, operations: Vec<Arc<Operation>>) -> u8 {
     };
     let progress = Arc::new(Progress::default());
     let display = ProgressDisplay::start(progress.clone());
-    let result = run::run(operations, config, progress).await;
+    let scrub_key = config.key.clone();
+    let result = run::run(operations.clone(), config, progress).await;
     display.finish().await;
     match result {
-        Ok(result) => finish(
-            RunReport {
-                summary: result.summary,
-                findings: result.findings,
-            },
-            &args.reports,
-        ),
+        Ok(result) => {
+            let scrub = |text: &str| {
+                scrub_key
+                    .as_ref()
+                    .map_or_else(|| text.to_owned(), |k| k.scrub(text))
+            };
+            match apply_drift(&args, &operations, &snapshots, result, &scrub) {
+                Ok(report) => finish(report, &args.reports),
+                Err(code) => code,
+            }
+        }
         Err(e @ RunError::Unreachable { .. }) => {
             eprintln!("error: {e}");
             exit::UNREACHABLE
@@ -176,6 +207,82 @@ async fn start_sandbox(operations: &[Arc<Operation>], env: &str) -> Result<(Sand
     }
 }
 
+/// Where this target's drift baselines live.
+fn snapshot_dir(args: &Args, base_url: &url::Url, builtin: bool) -> PathBuf {
+    if let Some(dir) = &args.snapshots {
+        return dir.clone();
+    }
+    let label = if builtin {
+        "sandbox".to_owned()
+    } else {
+        let host = base_url
+            .host_str()
+            .unwrap_or("target")
+            .trim_matches(['[', ']'])
+            .replace(':', "_");
+        match base_url.port() {
+            Some(port) => format!("{host}_{port}"),
+            None => host,
+        }
+    };
+    args.cases.join("snapshots").join(label)
+}
+
+/// Compare the observed contract with the stored baseline and fold the result into the report.
+/// Drift is judged on whole runs only: a shard, a capped or a stopped run saw part of the plan.
+fn apply_drift(
+    args: &Args,
+    operations: &[Arc<Operation>],
+    snapshots: &std::path::Path,
+    result: run::RunResult,
+    scrub: &dyn Fn(&str) -> String,
+) -> Result<RunReport, u8> {
+    let mut report = RunReport {
+        summary: result.summary,
+        findings: result.findings,
+    };
+    let partial = args.shard.is_some() || report.summary.capped || report.summary.stopped_early;
+    if args.drift == DriftMode::Off || partial {
+        if partial && args.drift != DriftMode::Off {
+            eprintln!("specgate: drift not checked: this run covered only part of the plan (shard, cap or fail-fast)");
+        }
+        return Ok(report);
+    }
+    let policy = if args.update_snapshots {
+        SnapshotPolicy::Update
+    } else {
+        SnapshotPolicy::Compare
+    };
+    let (findings, records) =
+        crate::drift::check_drift(&result.observed, operations, snapshots, policy, scrub)
+            .map_err(crate::cli::usage_error)?;
+    for record in &records {
+        match record.status.as_str() {
+            "recorded" => eprintln!(
+                "specgate: recorded the drift baseline of {} in {}",
+                record.case, record.snapshot
+            ),
+            "updated" => eprintln!(
+                "specgate: updated the drift baseline of {} in {}",
+                record.case, record.snapshot
+            ),
+            _ => {}
+        }
+    }
+    for finding in &findings {
+        *report
+            .summary
+            .findings_by_check
+            .entry(finding.check.name().to_owned())
+            .or_default() += finding.count;
+    }
+    report.summary.finding_groups += findings.len() as u64;
+    report.findings.extend(findings);
+    report.summary.drift = records;
+    report.summary.drift_fail_on = (args.drift == DriftMode::Fail).then_some(args.drift_fail_on);
+    Ok(report)
+}
+
 fn finish(report: RunReport, targets: &[ReportTarget]) -> u8 {
     for target in targets {
         if let Err(e) = report.write(target) {
@@ -187,7 +294,7 @@ fn finish(report: RunReport, targets: &[ReportTarget]) -> u8 {
     for target in targets {
         println!("  report: {}", target.path.display());
     }
-    if report.conformant() {
+    if !report.fails() {
         exit::CONFORMANT
     } else {
         exit::VIOLATIONS

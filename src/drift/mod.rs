@@ -1,11 +1,24 @@
 //! Drift: the observed contract (what really came back, per case and request class), its
 //! insta snapshot beside the case files, and the graded diff against the stored baseline.
+//!
+//! Schemas are often looser than the service: `status` is just "string". The observed
+//! contract records, for each request class and status, the content types, the shape of
+//! the body (each JSON pointer with its types and whether it was always present) and the
+//! values of enum fields and of string fields with few distinct values. Fields named in the
+//! case's redactions keep their shape but not their values.
+//!
+//! Only the deterministic coverage plan feeds it (not random exploration), so the baseline
+//! depends on the contract and the server alone, not on `--seed` or `--examples`.
 
-use crate::check::Outcome;
-use crate::contract::Operation;
-use crate::generate::PlannedRequest;
+mod diff;
+mod observe;
+pub mod snapshot;
+
+pub use diff::{diff, Change};
+pub use observe::{ObservedContract, Observer};
+pub use snapshot::{SnapshotOutcome, SnapshotPolicy};
+
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 
 /// How bad a change of the observed contract is, as spec-diff tools grade them.
 #[derive(
@@ -23,22 +36,124 @@ use std::sync::Arc;
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
-    /// A new field.
+    /// A new field, or a request class seen for the first time.
     Info,
-    /// A new value of a tracked field.
+    /// A new value of a tracked field (e.g. a new `status`).
     Warning,
-    /// Something clients rely on disappeared or changed type, status or content type.
+    /// A field that was always present disappeared or became optional, a type changed, a
+    /// status code or content type changed for a request class, a tracked value disappeared.
     Breaking,
 }
 
-/// Collects observations during a run (one per worker, merged at the end).
-#[derive(Debug, Default)]
-pub struct Observer {}
-
-impl Observer {
-    pub fn new(_operations: &[Arc<Operation>]) -> Observer {
-        Observer {}
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Breaking => "breaking",
+        }
     }
-    pub fn observe(&mut self, _operation: usize, _planned: &PlannedRequest, _outcome: &Outcome) {}
-    pub fn merge(&mut self, _other: Observer) {}
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What happened to one case's snapshot, as the summary reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftRecord {
+    pub case: String,
+    pub snapshot: String,
+    /// `matched`, `recorded`, `updated`, `pending`, `missing` or `changed`.
+    pub status: String,
+    pub changes: u64,
+}
+
+/// Compare each case's observed contract with its baseline: the drift findings and a record
+/// per case. `scrub` removes secrets from observed values before anything is compared or
+/// written.
+pub fn check_drift(
+    observer: &Observer,
+    operations: &[std::sync::Arc<crate::contract::Operation>],
+    cases_dir: &std::path::Path,
+    policy: SnapshotPolicy,
+    scrub: &dyn Fn(&str) -> String,
+) -> Result<(Vec<crate::check::Finding>, Vec<DriftRecord>), snapshot::SnapshotError> {
+    let mut findings = Vec::new();
+    let mut records = Vec::new();
+    for (operation, mut observed) in operations.iter().zip(observer.contracts()) {
+        observed.scrub_values(scrub);
+        let outcome = snapshot::compare_and_store(cases_dir, &operation.source, &observed, policy)?;
+        if let Some(finding) = drift_finding(&outcome) {
+            findings.push(finding);
+        }
+        records.push(DriftRecord {
+            case: outcome.case.clone(),
+            snapshot: outcome.path.display().to_string(),
+            status: status_name(&outcome.status).to_owned(),
+            changes: outcome.changes.len() as u64,
+        });
+    }
+    Ok((findings, records))
+}
+
+fn status_name(status: &snapshot::SnapshotStatus) -> &'static str {
+    use snapshot::SnapshotStatus::*;
+    match status {
+        Matched => "matched",
+        Recorded => "recorded",
+        Updated => "updated",
+        Pending(_) => "pending",
+        Missing => "missing",
+        Changed => "changed",
+    }
+}
+
+/// A drift finding for a changed or (on CI) missing snapshot.
+fn drift_finding(outcome: &SnapshotOutcome) -> Option<crate::check::Finding> {
+    use snapshot::SnapshotStatus::*;
+    let path = outcome.path.display();
+    let (severity, message, diff) = match &outcome.status {
+        Missing => (
+            Severity::Breaking,
+            format!("no drift baseline at {path}, and none may be written here (CI or INSTA_UPDATE=no); run `specgate run --update-snapshots` outside CI and commit the file"),
+            format!("- {path}: missing"),
+        ),
+        _ if outcome.changes.is_empty() => return None,
+        status => {
+            let worst = outcome.changes.iter().map(|c| c.severity).max()?;
+            let next = match status {
+                Pending(new) => format!("the new observation is in {}: review with `cargo insta review`, or accept with `specgate run --update-snapshots`", new.display()),
+                Updated => "the baseline was updated to this observation".to_owned(),
+                _ => "nothing was written (CI or INSTA_UPDATE=no)".to_owned(),
+            };
+            let lines: Vec<String> = outcome.changes.iter().map(ToString::to_string).collect();
+            let message = format!("{} change(s) to the observed contract since {path}; {next}", outcome.changes.len());
+            (worst, message, lines.join("\n"))
+        }
+    };
+    Some(crate::check::Finding {
+        check: crate::check::Check::Drift,
+        case: outcome.case.clone(),
+        plan_id: format!("{}:drift", outcome.case),
+        reason: "drift: observed contract".to_owned(),
+        expect: crate::contract::Expect::Accept,
+        cause: format!("observed contract ({severity})"),
+        message,
+        request: crate::check::SentRequest {
+            method: String::new(),
+            url: String::new(),
+            headers: Vec::new(),
+            body: String::new(),
+        },
+        response: None,
+        curl: String::new(),
+        count: outcome.changes.len().max(1) as u64,
+        examples: Vec::new(),
+        shrunk: None,
+        severity: Some(severity),
+        diff: Some(diff),
+    })
 }

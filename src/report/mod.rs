@@ -93,6 +93,18 @@ impl RunReport {
         self.findings.is_empty()
     }
 
+    /// Whether the run fails the gate: any finding but drift, or drift at or above the
+    /// summary's `drift_fail_on`.
+    pub fn fails(&self) -> bool {
+        self.findings.iter().any(
+            |f| match (f.check, f.severity, self.summary.drift_fail_on) {
+                (crate::check::Check::Drift, Some(severity), Some(fail_on)) => severity >= fail_on,
+                (crate::check::Check::Drift, _, None) => false,
+                _ => true,
+            },
+        )
+    }
+
     /// Render in `format`.
     pub fn render(&self, format: Format) -> String {
         match format {

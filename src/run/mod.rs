@@ -122,6 +122,12 @@ pub struct Summary {
     pub capped: bool,
     /// `--fail-fast` stopped the run at the first finding.
     pub stopped_early: bool,
+    /// Per case: the drift snapshot and what happened to it (empty when drift was not checked).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<crate::drift::DriftRecord>,
+    /// Drift findings at or above this severity fail the run; `None`: drift only warns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift_fail_on: Option<crate::drift::Severity>,
 }
 
 /// What a run produced.
@@ -444,5 +450,7 @@ fn summarise(
         coverage: coverage.iter().map(CoverageTracker::coverage).collect(),
         capped: shared.capped.load(Ordering::Relaxed),
         stopped_early: shared.config.fail_fast && shared.stop.load(Ordering::Relaxed),
+        drift: Vec::new(),
+        drift_fail_on: None,
     }
 }
