@@ -64,6 +64,9 @@ pub struct Finding {
     pub check: Check,
     pub case: String,
     pub plan_id: String,
+    /// The representative's position in the whole plan (shards keep global positions, so
+    /// merged shard reports group exactly as one unsharded run).
+    pub plan_position: u64,
     pub reason: String,
     pub expect: Expect,
     /// What makes these findings "the same", e.g. `400` or `/statusDetail enum`.
@@ -77,6 +80,8 @@ pub struct Finding {
     pub count: u64,
     /// The first few plan ids of the group, in plan order.
     pub examples: Vec<String>,
+    /// The plan positions of `examples`.
+    pub example_positions: Vec<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shrunk: Option<Shrunk>,
     /// For `drift`: how bad the change is (`breaking`, `warning`, `info`).

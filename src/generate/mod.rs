@@ -203,6 +203,19 @@ pub struct Coverage {
     pub by_family: std::collections::BTreeMap<String, u64>,
 }
 
+impl Coverage {
+    /// Add another shard's coverage of the same case.
+    pub fn merge(&mut self, other: &Coverage) {
+        for (family, count) in &other.by_family {
+            *self.by_family.entry(family.clone()).or_default() += count;
+        }
+        self.enum_values_covered = self.enum_values_covered.max(other.enum_values_covered);
+        self.required_subsets_covered = self
+            .required_subsets_covered
+            .max(other.required_subsets_covered);
+    }
+}
+
 /// Counts coverage from the requests it is shown: enum values seen in `accept` payloads,
 /// subsets of required fields missing from `missing-required` payloads. Cheap per request.
 pub struct CoverageTracker {

@@ -7,6 +7,7 @@ pub mod console;
 pub mod curl;
 pub mod junit;
 pub mod markdown;
+pub mod merge;
 
 use crate::check::Finding;
 use crate::run::Summary;

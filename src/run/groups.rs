@@ -98,6 +98,8 @@ impl Groups {
         groups
             .into_iter()
             .map(|mut g| {
+                g.finding.plan_position = g.position;
+                g.finding.example_positions = g.examples.iter().map(|(p, _)| *p).collect();
                 g.finding.examples = g.examples.into_iter().map(|(_, id)| id).collect();
                 (g.finding, g.origin)
             })
@@ -119,7 +121,7 @@ fn combine(a: Group, b: Group) -> Group {
 }
 
 /// Keep the `EXAMPLES_PER_GROUP` earliest plan ids.
-fn push_example(examples: &mut Vec<(u64, String)>, position: u64, id: String) {
+pub fn push_example(examples: &mut Vec<(u64, String)>, position: u64, id: String) {
     if examples.len() == EXAMPLES_PER_GROUP && examples.last().is_some_and(|(p, _)| *p < position) {
         return;
     }
@@ -152,6 +154,7 @@ pub fn render(context: &Context<'_>, violation: Violation, cause: String) -> Fin
         check: violation.check,
         case: context.planned.case.to_string(),
         plan_id: context.planned.id.clone(),
+        plan_position: context.position,
         reason: context.planned.reason.to_string(),
         expect: context.planned.expect,
         cause,
@@ -161,6 +164,7 @@ pub fn render(context: &Context<'_>, violation: Violation, cause: String) -> Fin
         response,
         count: 1,
         examples: Vec::new(),
+        example_positions: Vec::new(),
         shrunk: None,
         severity: None,
         diff: None,

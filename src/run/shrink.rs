@@ -146,7 +146,9 @@ fn minimal_finding(
     let mut finding = groups::render(&context, violation, original.cause.clone());
     finding.plan_id = original.plan_id.clone();
     finding.count = original.count;
+    finding.plan_position = original.plan_position;
     finding.examples = original.examples.clone();
+    finding.example_positions = original.example_positions.clone();
     finding.shrunk = Some(Shrunk {
         from_plan_id: original.plan_id,
         attempts,

@@ -1,0 +1,139 @@
+//! Joining the JSON reports of a sharded run into the report one unsharded run would have
+//! written: counts add up, findings regroup by (check, case, cause), and each group keeps its
+//! earliest member in plan order (shards keep global plan positions).
+
+use super::{ReportError, RunReport};
+use crate::check::Finding;
+use crate::run::Summary;
+use std::collections::BTreeMap;
+
+/// Plan ids kept per group, as in a single run.
+const EXAMPLES_PER_GROUP: usize = 5;
+
+pub fn merge(reports: Vec<RunReport>) -> Result<RunReport, ReportError> {
+    let first = reports
+        .first()
+        .ok_or_else(|| ReportError::Mismatch("no reports to merge".to_owned()))?;
+    check_compatible(&reports)?;
+    let mut summary = Summary {
+        shard: None,
+        ..first.summary.clone()
+    };
+    summary.base_url = distinct(reports.iter().map(|r| r.summary.base_url.as_str())).join(", ");
+    let mut findings: BTreeMap<(String, String, String), Finding> = BTreeMap::new();
+    for (n, report) in reports.into_iter().enumerate() {
+        if n > 0 {
+            add_summary(&mut summary, &report.summary);
+        }
+        for finding in report.findings {
+            let key = (
+                finding.check.name().to_owned(),
+                finding.case.clone(),
+                finding.cause.clone(),
+            );
+            match findings.remove(&key) {
+                Some(mine) => findings.insert(key, combine(mine, finding)),
+                None => findings.insert(key, finding),
+            };
+        }
+    }
+    let mut findings: Vec<Finding> = findings.into_values().collect();
+    findings.sort_by_key(|f| (f.check, f.case.clone(), f.plan_position));
+    summary.requests_per_s = if summary.elapsed_s > 0.0 {
+        summary.requests as f64 / summary.elapsed_s
+    } else {
+        0.0
+    };
+    summary.findings_by_check = BTreeMap::new();
+    for finding in &findings {
+        *summary
+            .findings_by_check
+            .entry(finding.check.name().to_owned())
+            .or_default() += finding.count;
+    }
+    summary.finding_groups = findings.len() as u64;
+    Ok(RunReport { summary, findings })
+}
+
+fn distinct<'a>(items: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for item in items {
+        if !seen.iter().any(|s| s == item) {
+            seen.push(item.to_owned());
+        }
+    }
+    seen
+}
+
+/// Shards of one run share the seed and the examples, and are distinct parts of the same N.
+fn check_compatible(reports: &[RunReport]) -> Result<(), ReportError> {
+    let first = &reports[0].summary;
+    for report in reports {
+        let s = &report.summary;
+        if (s.seed, s.examples) != (first.seed, first.examples) {
+            return Err(ReportError::Mismatch(format!(
+                "seed/examples differ ({}/{} vs {}/{}): shards must come from the same plan",
+                s.seed, s.examples, first.seed, first.examples
+            )));
+        }
+    }
+    let shards: Vec<&str> = reports
+        .iter()
+        .filter_map(|r| r.summary.shard.as_deref())
+        .collect();
+    let unique = distinct(shards.iter().copied());
+    if unique.len() != shards.len() {
+        return Err(ReportError::Mismatch(format!(
+            "the same shard appears twice among {}",
+            shards.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+fn add_summary(into: &mut Summary, other: &Summary) {
+    into.planned += other.planned;
+    into.requests += other.requests;
+    into.elapsed_s = into.elapsed_s.max(other.elapsed_s);
+    for (status, count) in &other.statuses {
+        *into.statuses.entry(status.clone()).or_default() += count;
+    }
+    for coverage in &other.coverage {
+        match into.coverage.iter_mut().find(|c| c.case == coverage.case) {
+            Some(mine) => mine.merge(coverage),
+            None => into.coverage.push(coverage.clone()),
+        }
+    }
+    into.capped |= other.capped;
+    into.stopped_early |= other.stopped_early;
+    into.drift.extend(other.drift.iter().cloned());
+    into.drift_fail_on = into.drift_fail_on.or(other.drift_fail_on);
+}
+
+fn combine(a: Finding, b: Finding) -> Finding {
+    let (mut first, second) = if a.plan_position <= b.plan_position {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    first.count += second.count;
+    let mut examples: Vec<(u64, String)> = first
+        .example_positions
+        .iter()
+        .copied()
+        .zip(first.examples)
+        .collect();
+    examples.extend(
+        second
+            .example_positions
+            .iter()
+            .copied()
+            .zip(second.examples),
+    );
+    examples.sort();
+    examples.dedup();
+    examples.truncate(EXAMPLES_PER_GROUP);
+    first.example_positions = examples.iter().map(|(p, _)| *p).collect();
+    first.examples = examples.into_iter().map(|(_, id)| id).collect();
+    first
+}
