@@ -12,6 +12,7 @@ pub mod contract;
 pub mod drift;
 pub mod exit;
 pub mod generate;
+pub mod harness;
 pub mod report;
 pub mod run;
 pub mod sandbox;

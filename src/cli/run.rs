@@ -158,6 +158,7 @@ async fn execute_async(args: Args, operations: Vec<Arc<Operation>>) -> u8 {
         max_requests: args.max_requests,
         fail_fast: args.fail_fast,
         shard: args.shard,
+        families: None,
     };
     let progress = Arc::new(Progress::default());
     let display = ProgressDisplay::start(progress.clone());
@@ -209,23 +210,10 @@ async fn start_sandbox(operations: &[Arc<Operation>], env: &str) -> Result<(Sand
 
 /// Where this target's drift baselines live.
 fn snapshot_dir(args: &Args, base_url: &url::Url, builtin: bool) -> PathBuf {
-    if let Some(dir) = &args.snapshots {
-        return dir.clone();
+    match &args.snapshots {
+        Some(dir) => dir.clone(),
+        None => crate::drift::snapshot::default_dir(&args.cases, base_url, builtin),
     }
-    let label = if builtin {
-        "sandbox".to_owned()
-    } else {
-        let host = base_url
-            .host_str()
-            .unwrap_or("target")
-            .trim_matches(['[', ']'])
-            .replace(':', "_");
-        match base_url.port() {
-            Some(port) => format!("{host}_{port}"),
-            None => host,
-        }
-    };
-    args.cases.join("snapshots").join(label)
 }
 
 /// Compare the observed contract with the stored baseline and fold the result into the report.

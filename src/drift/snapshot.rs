@@ -83,9 +83,28 @@ pub enum SnapshotError {
     Write(#[from] crate::report::ReportError),
 }
 
-/// `cases/snapshots/<case>.snap`.
-pub fn snapshot_path(cases_dir: &Path, case: &str) -> PathBuf {
-    cases_dir.join("snapshots").join(format!("{case}.snap"))
+/// The default folder of a target's baselines: `CASES/snapshots/sandbox` for the built-in
+/// sandbox, else `CASES/snapshots/HOST[_PORT]`, so baselines of different targets never mix.
+pub fn default_dir(cases_dir: &Path, base_url: &url::Url, builtin: bool) -> PathBuf {
+    let label = if builtin {
+        "sandbox".to_owned()
+    } else {
+        let host = base_url
+            .host_str()
+            .unwrap_or("target")
+            .trim_matches(['[', ']'])
+            .replace(':', "_");
+        match base_url.port() {
+            Some(port) => format!("{host}_{port}"),
+            None => host,
+        }
+    };
+    cases_dir.join("snapshots").join(label)
+}
+
+/// `DIR/<case>.snap`.
+pub fn snapshot_path(dir: &Path, case: &str) -> PathBuf {
+    dir.join(format!("{case}.snap"))
 }
 
 /// The snapshot body: pretty JSON with sorted keys, so diffs read line by line.
@@ -123,15 +142,15 @@ pub fn read(path: &Path) -> Result<Option<ObservedContract>, SnapshotError> {
         .map_err(|e| error(format!("not an observed contract: {e}")))
 }
 
-/// Compare `observed` with the baseline of its case under `cases_dir`, writing what the
+/// Compare `observed` with the baseline of its case in `dir`, writing what the
 /// policy allows. `source` is the case file, recorded in the snapshot's metadata.
 pub fn compare_and_store(
-    cases_dir: &Path,
+    dir: &Path,
     source: &Path,
     observed: &ObservedContract,
     policy: SnapshotPolicy,
 ) -> Result<SnapshotOutcome, SnapshotError> {
-    let path = snapshot_path(cases_dir, &observed.case);
+    let path = snapshot_path(dir, &observed.case);
     let pending = path.with_extension("snap.new");
     let mode = write_mode(policy);
     let stored = read(&path)?;

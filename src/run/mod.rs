@@ -77,6 +77,8 @@ pub struct RunConfig {
     pub max_requests: Option<u64>,
     pub fail_fast: bool,
     pub shard: Option<Shard>,
+    /// Only plan entries of these reason families (e.g. `enum-value`); `None`: all.
+    pub families: Option<std::collections::BTreeSet<String>>,
 }
 
 /// Why a run could not be carried out at all.
@@ -211,10 +213,16 @@ pub async fn run(
         .total
         .store(planned_total(&generators, &config), Ordering::Relaxed);
     let shard = config.shard;
+    let families = config.families.clone();
     let entries = generate::plan(generators.clone(), config.plan)
         .enumerate()
         .map(|(i, r)| (i as u64, r))
-        .filter(move |(i, _)| shard.is_none_or(|s| s.includes(*i)));
+        .filter(move |(i, _)| shard.is_none_or(|s| s.includes(*i)))
+        .filter(move |(_, r)| {
+            families
+                .as_ref()
+                .is_none_or(|f| f.contains(r.reason.family))
+        });
     let shared = Arc::new(Shared {
         pace: config.rate.map(|_| Mutex::new(Instant::now())),
         operations,
