@@ -1,0 +1,104 @@
+//! Shared by the integration tests: an in-process sandbox on an ephemeral loopback port
+//! (with faults), and the real `specgate` binary run against it.
+
+#![allow(dead_code)]
+
+use specgate::sandbox::{Fault, Sandbox, SandboxConfig};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+pub const KEY: &str = "test-key-4b1d";
+
+/// A sandbox serving cases/ on 127.0.0.1:0, kept alive by its own runtime.
+pub struct TestSandbox {
+    pub base_url: String,
+    sandbox: Option<Sandbox>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl TestSandbox {
+    pub fn start(faults: &[&str]) -> TestSandbox {
+        Self::start_with_key(faults, KEY)
+    }
+
+    pub fn start_with_key(faults: &[&str], key: &str) -> TestSandbox {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let operations = specgate::contract::load_cases(Path::new("cases")).unwrap();
+        let faults: Vec<Fault> = faults.iter().map(|f| f.parse().unwrap()).collect();
+        let config = SandboxConfig { addr: ([127, 0, 0, 1], 0).into(), api_key: key.to_owned(), faults };
+        let sandbox = runtime
+            .block_on(Sandbox::start(operations.into_iter().map(Arc::new).collect(), config))
+            .unwrap();
+        let base_url = sandbox.base_url().to_string();
+        TestSandbox { base_url, sandbox: Some(sandbox), runtime }
+    }
+}
+
+impl Drop for TestSandbox {
+    fn drop(&mut self) {
+        if let Some(sandbox) = self.sandbox.take() {
+            self.runtime.block_on(sandbox.shutdown());
+        }
+    }
+}
+
+/// `specgate ARGS` with the test key in the environment and CI unset unless given.
+pub fn specgate(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_specgate"));
+    command.args(args).env("SPECGATE_API_KEY", KEY).env_remove("INSTA_UPDATE");
+    for (name, value) in envs {
+        command.env(name, value);
+    }
+    command.output().unwrap()
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A temp folder holding a copy of the committed drift baseline of the built-in sandbox.
+pub fn baseline_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir("cases/snapshots/sandbox").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "snap") {
+            std::fs::copy(&path, dir.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    dir
+}
+
+/// Run against `sandbox` with a JSON report; returns (exit code, report, stdout+stderr).
+pub fn run_against(sandbox: &TestSandbox, extra: &[&str]) -> (i32, serde_json::Value, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let snapshots = baseline_copy();
+    let report = dir.path().join("report.json");
+    let report_arg = format!("json={}", report.display());
+    let snapshots_arg = snapshots.path().display().to_string();
+    let mut args = vec![
+        "run",
+        "--base-url",
+        &sandbox.base_url,
+        "--examples",
+        "10",
+        "--report",
+        &report_arg,
+        "--snapshots",
+        &snapshots_arg,
+    ];
+    args.extend_from_slice(extra);
+    let output = specgate(&args, &[("CI", "true")]);
+    let console = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    let json = std::fs::read_to_string(&report).unwrap_or_else(|_| panic!("no report; output:\n{console}"));
+    (output.status.code().unwrap_or(-1), serde_json::from_str(&json).unwrap(), console)
+}
+
+/// The checks of a report's findings.
+pub fn checks(report: &serde_json::Value) -> Vec<String> {
+    report["findings"].as_array().unwrap().iter().map(|f| f["check"].as_str().unwrap().to_owned()).collect()
+}
+
+pub fn workdir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
