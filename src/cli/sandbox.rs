@@ -1,8 +1,128 @@
-//! `specgate sandbox`.
+//! `specgate sandbox`: serve the cases as a reference API, optionally with injected faults.
+
+use crate::sandbox::{Fault, Sandbox, SandboxConfig, SandboxError, DEFAULT_API_KEY};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+const LONG_ABOUT: &str = "\
+Serve every case in the cases folder as a reference API under the real API's base path, \
+so the base URL is http://ADDR/v1. It behaves exactly as the contract says: a missing or \
+wrong key gets 401, an invalid body gets 400 naming the first violation's JSON pointer, a \
+valid body gets 200 with a body that validates against the response schema, varied \
+deterministically by the request body. An unknown path gets 404, a wrong method 405 with \
+an Allow header.
+
+The first line of output, once it is ready, is `specgate sandbox listening on URL`. It \
+serves until Ctrl-C.
+
+--fault NAME (repeatable) switches on one realistic regression each, so you can prove \
+that `specgate run` catches it; --list-faults prints them all.";
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(long_about = LONG_ABOUT)]
+pub struct Args {
+    /// Address to listen on; port 0 picks a free port (the first line of output names it).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
 
-pub fn execute(_args: Args) -> u8 {
-    crate::cli::usage_error("`specgate sandbox` is not built yet")
+    /// Folder of case files (*.toml) to serve.
+    #[arg(long, value_name = "DIR", default_value = "cases")]
+    cases: PathBuf,
+
+    /// The API key the sandbox accepts [default: specgate-sandbox-key].
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "SPECGATE_API_KEY",
+        hide_env_values = true
+    )]
+    api_key: Option<String>,
+
+    /// Switch on a fault, e.g. `--fault drift-new-field` or `--fault slow-response=2000`
+    /// (repeatable; see --list-faults).
+    #[arg(long = "fault", value_name = "NAME[=PARAM]")]
+    faults: Vec<Fault>,
+
+    /// Print every fault, one a line (name, category, what it does), and exit.
+    #[arg(long)]
+    list_faults: bool,
+}
+
+pub fn execute(args: Args) -> u8 {
+    if args.list_faults {
+        print!("{}", Fault::catalogue_text());
+        return crate::exit::CONFORMANT;
+    }
+    let operations = match crate::contract::load_cases(&args.cases) {
+        Ok(operations) => operations.into_iter().map(Arc::new).collect(),
+        Err(error) => return crate::cli::usage_error(error),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => return crate::cli::usage_error(format!("cannot start the runtime: {error}")),
+    };
+    runtime.block_on(serve(operations, config(args)))
+}
+
+fn config(args: Args) -> SandboxConfig {
+    SandboxConfig {
+        addr: args.addr,
+        api_key: args.api_key.unwrap_or_else(|| DEFAULT_API_KEY.to_owned()),
+        faults: args.faults,
+    }
+}
+
+async fn serve(operations: Vec<Arc<crate::contract::Operation>>, config: SandboxConfig) -> u8 {
+    let summary = summary(&operations, &config);
+    let sandbox = match Sandbox::start(operations, config).await {
+        Ok(sandbox) => sandbox,
+        Err(error @ SandboxError::Bind { .. }) => {
+            return crate::cli::usage_error(format!(
+            "{error}\n  fix: pass another --addr (port 0 picks a free one), or stop what holds it"
+        ))
+        }
+        Err(error) => return crate::cli::usage_error(error),
+    };
+    let mut stdout = std::io::stdout().lock();
+    // Scripts wait for this first line, so it goes out at once.
+    let _ = writeln!(
+        stdout,
+        "specgate sandbox listening on {}",
+        sandbox.base_url()
+    );
+    let _ = write!(stdout, "{summary}");
+    let _ = stdout.flush();
+    drop(stdout);
+    let _ = tokio::signal::ctrl_c().await;
+    sandbox.shutdown().await;
+    crate::exit::CONFORMANT
+}
+
+/// What is served and which faults are on, for the lines after the first.
+fn summary(operations: &[Arc<crate::contract::Operation>], config: &SandboxConfig) -> String {
+    let mut text = String::new();
+    for operation in operations {
+        text.push_str(&format!(
+            "  {} {}{} ({})\n",
+            operation.method,
+            crate::sandbox::BASE_PATH,
+            operation.path,
+            operation.name
+        ));
+    }
+    if config.api_key == DEFAULT_API_KEY {
+        text.push_str(&format!(
+            "  api key: {DEFAULT_API_KEY} (the default; set --api-key or SPECGATE_API_KEY)\n"
+        ));
+    }
+    for fault in &config.faults {
+        text.push_str(&format!("  fault: {fault}\n"));
+    }
+    text.push_str("  Ctrl-C stops it\n");
+    text
 }

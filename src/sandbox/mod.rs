@@ -1,10 +1,24 @@
 //! The reference sandbox: an axum server that honours the contracts in cases/ exactly, or
 //! breaks them in known ways when faults are switched on. It is the default target of
 //! `specgate run` and the target of specgate's own tests.
+//!
+//! It is generic: every fact about an operation (method, path, auth header, request schema,
+//! success schema, `sandbox_fields`) comes from the loaded [`Operation`]. [`faults`] names the
+//! regressions, [`respond`] builds success bodies, `server` answers requests.
+
+pub mod faults;
+pub mod respond;
+mod server;
+
+pub use faults::{EnumValueTarget, Fault, FaultInfo};
 
 use crate::contract::Operation;
+use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 /// The base path every case is served under, as on the real API (`https://host/v1`).
 pub const BASE_PATH: &str = "/v1";
@@ -12,16 +26,8 @@ pub const BASE_PATH: &str = "/v1";
 /// The key the sandbox accepts when none is configured.
 pub const DEFAULT_API_KEY: &str = "specgate-sandbox-key";
 
-/// A realistic regression the sandbox can be told to commit.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fault {}
-
-impl std::str::FromStr for Fault {
-    type Err = String;
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        Err(format!("unknown fault `{name}`"))
-    }
-}
+/// How long [`Sandbox::shutdown`] lets in-flight requests finish before cutting them off.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
@@ -37,20 +43,61 @@ pub enum SandboxError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot build the success body of `{operation}`: {source}")]
+    SuccessBody {
+        operation: String,
+        source: respond::TemplateError,
+    },
+    #[error("the API key cannot be sent in an HTTP header (it holds a control character)")]
+    UnusableApiKey,
+    #[error("the redirect location `{0}` cannot be sent in an HTTP header")]
+    UnusableRedirect(String),
 }
 
 /// A running sandbox. Dropping it shuts the server down.
 pub struct Sandbox {
     base_url: url::Url,
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<()>>,
 }
 
 impl Sandbox {
     /// Bind and serve in the background on the current tokio runtime.
     pub async fn start(
-        _operations: Vec<Arc<Operation>>,
-        _config: SandboxConfig,
+        operations: Vec<Arc<Operation>>,
+        config: SandboxConfig,
     ) -> Result<Sandbox, SandboxError> {
-        todo!("issue 3")
+        let routes = Arc::new(server::Routes::build(&operations, &config)?);
+        let bind_error = |source| SandboxError::Bind {
+            addr: config.addr,
+            source,
+        };
+        let listener = tokio::net::TcpListener::bind(config.addr)
+            .await
+            .map_err(bind_error)?;
+        let addr = listener.local_addr().map_err(bind_error)?;
+        let app = axum::Router::new()
+            .fallback(server::answer)
+            .with_state(routes);
+        let (stop, stopped) = oneshot::channel::<()>();
+        // Small JSON answers must not wait for Nagle's algorithm.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(Sandbox {
+            base_url: base_url(addr),
+            addr,
+            stop: Some(stop),
+            server: Some(server),
+        })
     }
 
     /// `http://ADDR/v1`.
@@ -58,6 +105,42 @@ impl Sandbox {
         &self.base_url
     }
 
-    /// Stop serving and wait until the listener is closed.
-    pub async fn shutdown(self) {}
+    /// The address actually bound (the real port when port 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stop serving and wait until the listener is closed; in-flight requests get a short
+    /// grace period to finish.
+    pub async fn shutdown(mut self) {
+        self.signal_stop();
+        if let Some(mut server) = self.server.take() {
+            if tokio::time::timeout(SHUTDOWN_GRACE, &mut server)
+                .await
+                .is_err()
+            {
+                server.abort();
+            }
+        }
+    }
+
+    fn signal_stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    /// The listener closes as soon as the server task sees the signal; in-flight requests
+    /// finish on their own.
+    fn drop(&mut self) {
+        self.signal_stop();
+    }
+}
+
+fn base_url(addr: SocketAddr) -> url::Url {
+    let text = format!("http://{addr}{BASE_PATH}");
+    // An address printed by std and a constant path always form a URL.
+    url::Url::parse(&text).unwrap_or_else(|e| unreachable!("{text}: {e}"))
 }

@@ -1,0 +1,385 @@
+//! The catalogue of faults: realistic regressions the sandbox commits on request, each one
+//! aimed at one check of the harness, so specgate's own tests can prove that check catches it.
+//!
+//! This module owns the names, their parsing (`--fault NAME[=PARAMETER]`) and the one-line
+//! descriptions `specgate sandbox --list-faults` prints. What each fault does to a request or
+//! response lives with the code that answers requests ([`super::server`], [`super::respond`]).
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// How long `slow-response` waits when no delay is given.
+pub const DEFAULT_SLOW_DELAY: Duration = Duration::from_millis(15_000);
+
+/// Where `redirect-cross-origin` sends clients when no URL is given.
+pub const DEFAULT_REDIRECT_LOCATION: &str = "http://redirect.specgate.invalid/v1";
+
+/// A string longer than this makes `server-error-long-string` fail, like a `VARCHAR(255)`.
+pub const LONG_STRING_CHARS: usize = 255;
+
+/// `rate-limit` answers every this-many-th request with 429.
+pub const RATE_LIMIT_EVERY: u64 = 50;
+
+/// The size of the body `oversized-body` sends.
+pub const OVERSIZED_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// A realistic regression the sandbox can be told to commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Accepts payloads whose only violations are missing required fields.
+    AcceptMissingRequired,
+    /// Accepts payloads whose only violations are JSON type mismatches.
+    AcceptWrongType,
+    /// Does not check `format` (e.g. `date-time`).
+    AcceptBadFormat,
+    /// Rejects a valid payload holding one enum value; `None` picks the default target
+    /// (the last value of the first optional enum property of the request schema).
+    RejectEnumValue(Option<EnumValueTarget>),
+    /// 500 when any string in the body is longer than [`LONG_STRING_CHARS`].
+    ServerErrorLongString,
+    /// A string property of the success body becomes a number.
+    ResponseWrongType,
+    /// An enum property of the success body gets a value outside its enum.
+    ResponseEnumOutside,
+    /// A property of the success body becomes `null`.
+    ResponseNull,
+    /// A property of the success body is renamed (camelCase to snake_case).
+    ResponseRenamedField,
+    /// Success bodies are served as `text/plain`.
+    WrongContentType,
+    /// Success bodies are declared JSON but cut short.
+    InvalidJsonBody,
+    /// A missing or wrong key is accepted.
+    AuthNotEnforced,
+    /// A missing or wrong key is answered with 400 instead of 401.
+    AuthWrongStatus,
+    /// Success bodies gain an undocumented field.
+    DriftNewField,
+    /// Fixed-template values of the success body become upper-case.
+    DriftStatusValue,
+    /// One always-present, non-redacted property disappears from success bodies.
+    DriftDroppedField,
+    /// The trigger input is answered only after this delay.
+    SlowResponse(Duration),
+    /// The trigger input gets a [`OVERSIZED_BODY_BYTES`] body.
+    OversizedBody,
+    /// Every [`RATE_LIMIT_EVERY`]-th request gets 429 with `Retry-After: 1`.
+    RateLimit,
+    /// Valid requests are redirected (307) to another origin.
+    RedirectCrossOrigin(String),
+}
+
+/// The request-body value `reject-enum-value=POINTER:VALUE` refuses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnumValueTarget {
+    /// A JSON pointer into the request body, e.g. `/gender`.
+    pub pointer: String,
+    /// The refused value as written; matches a string equal to it, or a non-string whose
+    /// JSON text equals it.
+    pub value: String,
+}
+
+/// One line of `--list-faults`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FaultInfo {
+    /// The name as written after `--fault`, with its optional parameter, e.g. `slow-response[=MS]`.
+    pub usage: &'static str,
+    /// The kind of regression, named after the check that catches it.
+    pub category: &'static str,
+    pub description: &'static str,
+}
+
+impl FaultInfo {
+    /// The bare name, without the parameter syntax.
+    pub fn name(&self) -> &'static str {
+        self.usage.split('[').next().unwrap_or(self.usage)
+    }
+}
+
+const CATALOGUE: &[FaultInfo] = &[
+    FaultInfo {
+        usage: "accept-missing-required",
+        category: "accepts-invalid",
+        description: "accepts payloads whose only violations are missing required fields",
+    },
+    FaultInfo {
+        usage: "accept-wrong-type",
+        category: "accepts-invalid",
+        description: "accepts payloads whose only violations are JSON type mismatches",
+    },
+    FaultInfo {
+        usage: "accept-bad-format",
+        category: "accepts-invalid",
+        description: "does not check `format` (e.g. accepts a date-time without its time)",
+    },
+    FaultInfo {
+        usage: "reject-enum-value[=POINTER:VALUE]",
+        category: "rejects-valid",
+        description: "400 for valid payloads holding one enum value (default: the last value of the first optional enum property)",
+    },
+    FaultInfo {
+        usage: "server-error-long-string",
+        category: "server-error",
+        description: "500 when any string in a valid body is longer than 255 characters (a column overflow)",
+    },
+    FaultInfo {
+        usage: "response-wrong-type",
+        category: "response-schema",
+        description: "a string property of success bodies becomes a number",
+    },
+    FaultInfo {
+        usage: "response-enum-outside",
+        category: "response-schema",
+        description: "an enum property of success bodies gets a value outside its enum (upper-cased)",
+    },
+    FaultInfo {
+        usage: "response-null",
+        category: "response-schema",
+        description: "a property of success bodies becomes null",
+    },
+    FaultInfo {
+        usage: "response-renamed-field",
+        category: "drift",
+        description: "a property of success bodies is renamed to snake_case (caught by drift when the schema allows extra and requires no properties)",
+    },
+    FaultInfo {
+        usage: "wrong-content-type",
+        category: "content-type",
+        description: "success bodies are served as text/plain",
+    },
+    FaultInfo {
+        usage: "invalid-json-body",
+        category: "response-schema",
+        description: "success bodies are declared application/json but cut short, so they do not parse",
+    },
+    FaultInfo {
+        usage: "auth-not-enforced",
+        category: "auth",
+        description: "a missing or wrong key is accepted as if it were valid",
+    },
+    FaultInfo {
+        usage: "auth-wrong-status",
+        category: "status-undocumented",
+        description: "a missing or wrong key is answered with 400 instead of 401",
+    },
+    FaultInfo {
+        usage: "drift-new-field",
+        category: "drift",
+        description: "success bodies gain an undocumented field (`riskScore`)",
+    },
+    FaultInfo {
+        usage: "drift-status-value",
+        category: "drift",
+        description: "values set by fixed sandbox templates (no {hash}) become upper-case",
+    },
+    FaultInfo {
+        usage: "drift-dropped-field",
+        category: "drift",
+        description: "success bodies lose their last property not named in the case's redactions",
+    },
+    FaultInfo {
+        usage: "slow-response[=MS]",
+        category: "timeout",
+        description: "the trigger input (a body holding a whitespace-only string) is answered after MS milliseconds (default 15000)",
+    },
+    FaultInfo {
+        usage: "oversized-body",
+        category: "transport",
+        description: "the trigger input (a body holding a whitespace-only string) gets a 16 MiB JSON body",
+    },
+    FaultInfo {
+        usage: "rate-limit",
+        category: "rate-limit",
+        description: "every 50th request gets 429 with `Retry-After: 1`",
+    },
+    FaultInfo {
+        usage: "redirect-cross-origin[=URL]",
+        category: "redirect",
+        description: "valid requests get 307 to URL, another origin (default http://redirect.specgate.invalid/v1)",
+    },
+];
+
+impl Fault {
+    /// Every fault, in the order `--list-faults` prints them.
+    pub fn catalogue() -> &'static [FaultInfo] {
+        CATALOGUE
+    }
+
+    /// The catalogue as printed by `--list-faults`: `name  category  description`, aligned.
+    pub fn catalogue_text() -> String {
+        let usage_width = CATALOGUE.iter().map(|f| f.usage.len()).max().unwrap_or(0);
+        let category_width = CATALOGUE
+            .iter()
+            .map(|f| f.category.len())
+            .max()
+            .unwrap_or(0);
+        CATALOGUE
+            .iter()
+            .map(|f| {
+                format!(
+                    "{:usage_width$}  {:category_width$}  {}\n",
+                    f.usage, f.category, f.description
+                )
+            })
+            .collect()
+    }
+
+    /// The bare name, as in the catalogue.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Fault::AcceptMissingRequired => "accept-missing-required",
+            Fault::AcceptWrongType => "accept-wrong-type",
+            Fault::AcceptBadFormat => "accept-bad-format",
+            Fault::RejectEnumValue(_) => "reject-enum-value",
+            Fault::ServerErrorLongString => "server-error-long-string",
+            Fault::ResponseWrongType => "response-wrong-type",
+            Fault::ResponseEnumOutside => "response-enum-outside",
+            Fault::ResponseNull => "response-null",
+            Fault::ResponseRenamedField => "response-renamed-field",
+            Fault::WrongContentType => "wrong-content-type",
+            Fault::InvalidJsonBody => "invalid-json-body",
+            Fault::AuthNotEnforced => "auth-not-enforced",
+            Fault::AuthWrongStatus => "auth-wrong-status",
+            Fault::DriftNewField => "drift-new-field",
+            Fault::DriftStatusValue => "drift-status-value",
+            Fault::DriftDroppedField => "drift-dropped-field",
+            Fault::SlowResponse(_) => "slow-response",
+            Fault::OversizedBody => "oversized-body",
+            Fault::RateLimit => "rate-limit",
+            Fault::RedirectCrossOrigin(_) => "redirect-cross-origin",
+        }
+    }
+
+    fn without_parameter(name: &str) -> Option<Fault> {
+        let fault = match name {
+            "accept-missing-required" => Fault::AcceptMissingRequired,
+            "accept-wrong-type" => Fault::AcceptWrongType,
+            "accept-bad-format" => Fault::AcceptBadFormat,
+            "reject-enum-value" => Fault::RejectEnumValue(None),
+            "server-error-long-string" => Fault::ServerErrorLongString,
+            "response-wrong-type" => Fault::ResponseWrongType,
+            "response-enum-outside" => Fault::ResponseEnumOutside,
+            "response-null" => Fault::ResponseNull,
+            "response-renamed-field" => Fault::ResponseRenamedField,
+            "wrong-content-type" => Fault::WrongContentType,
+            "invalid-json-body" => Fault::InvalidJsonBody,
+            "auth-not-enforced" => Fault::AuthNotEnforced,
+            "auth-wrong-status" => Fault::AuthWrongStatus,
+            "drift-new-field" => Fault::DriftNewField,
+            "drift-status-value" => Fault::DriftStatusValue,
+            "drift-dropped-field" => Fault::DriftDroppedField,
+            "slow-response" => Fault::SlowResponse(DEFAULT_SLOW_DELAY),
+            "oversized-body" => Fault::OversizedBody,
+            "rate-limit" => Fault::RateLimit,
+            "redirect-cross-origin" => {
+                Fault::RedirectCrossOrigin(DEFAULT_REDIRECT_LOCATION.to_owned())
+            }
+            _ => return None,
+        };
+        Some(fault)
+    }
+
+    fn with_parameter(name: &str, parameter: &str) -> Result<Fault, String> {
+        match name {
+            "reject-enum-value" => parse_enum_target(parameter).map(|t| Fault::RejectEnumValue(Some(t))),
+            "slow-response" => parameter
+                .parse::<u64>()
+                .map(|ms| Fault::SlowResponse(Duration::from_millis(ms)))
+                .map_err(|_| format!("`slow-response={parameter}`: the delay must be whole milliseconds, e.g. slow-response=2000")),
+            "redirect-cross-origin" => match url::Url::parse(parameter) {
+                Ok(url) if url.has_host() => Ok(Fault::RedirectCrossOrigin(parameter.to_owned())),
+                _ => Err(format!("`redirect-cross-origin={parameter}`: give an absolute URL, e.g. redirect-cross-origin=http://127.0.0.1:9/v1")),
+            },
+            _ if Self::without_parameter(name).is_some() => {
+                Err(format!("the fault `{name}` takes no parameter (`={parameter}`)"))
+            }
+            _ => Err(unknown(name)),
+        }
+    }
+}
+
+fn parse_enum_target(parameter: &str) -> Result<EnumValueTarget, String> {
+    let bad = || {
+        format!("`reject-enum-value={parameter}`: write POINTER:VALUE, e.g. reject-enum-value=/gender:Other")
+    };
+    let (pointer, value) = parameter.rsplit_once(':').ok_or_else(bad)?;
+    if !pointer.starts_with('/') || value.is_empty() {
+        return Err(bad());
+    }
+    Ok(EnumValueTarget {
+        pointer: pointer.to_owned(),
+        value: value.to_owned(),
+    })
+}
+
+fn unknown(name: &str) -> String {
+    let names: Vec<&str> = CATALOGUE.iter().map(FaultInfo::name).collect();
+    format!(
+        "unknown fault `{name}`; the faults are: {} (see `specgate sandbox --list-faults`)",
+        names.join(", ")
+    )
+}
+
+impl FromStr for Fault {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.split_once('=') {
+            Some((name, parameter)) => Self::with_parameter(name, parameter),
+            None => Self::without_parameter(text).ok_or_else(|| unknown(text)),
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())?;
+        match self {
+            Fault::RejectEnumValue(Some(target)) => {
+                write!(f, "={}:{}", target.pointer, target.value)
+            }
+            Fault::SlowResponse(delay) => write!(f, "={}", delay.as_millis()),
+            Fault::RedirectCrossOrigin(location) => write!(f, "={location}"),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_catalogued_fault_parses_by_its_name_and_prints_it_back() {
+        for info in Fault::catalogue() {
+            let fault: Fault = info.name().parse().unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(fault.name(), info.name());
+        }
+    }
+
+    #[test]
+    fn parameters_parse() {
+        assert_eq!(
+            "reject-enum-value=/gender:Other".parse(),
+            Ok(Fault::RejectEnumValue(Some(EnumValueTarget {
+                pointer: "/gender".into(),
+                value: "Other".into()
+            })))
+        );
+        assert_eq!(
+            "slow-response=250".parse(),
+            Ok(Fault::SlowResponse(Duration::from_millis(250)))
+        );
+        assert!("slow-response=soon".parse::<Fault>().is_err());
+        assert!("reject-enum-value=gender".parse::<Fault>().is_err());
+        assert!("rate-limit=3".parse::<Fault>().is_err());
+        assert!("redirect-cross-origin=elsewhere".parse::<Fault>().is_err());
+    }
+
+    #[test]
+    fn an_unknown_name_is_answered_with_the_valid_names() {
+        let message = "teapot".parse::<Fault>().unwrap_err();
+        assert!(message.contains("`teapot`") && message.contains("accept-missing-required"));
+    }
+}

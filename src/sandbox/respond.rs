@@ -1,0 +1,501 @@
+//! Success bodies: a [`BodyTemplate`] is built once per operation from its success response
+//! schema and the case's `sandbox_fields`, then rendered per request from a hash of the request
+//! body, so the same body always gets the same answer and different bodies get varied ones.
+//!
+//! Everything that can be decided before the first request is: JSON keys and constant values
+//! are stored pre-serialised, enum values as pre-serialised lists. Rendering only copies bytes
+//! and writes the hash. Response faults rewrite the template once, at start.
+
+use super::faults::Fault;
+use crate::contract::Operation;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The placeholder in `sandbox_fields` templates that becomes the request-body hash.
+const HASH_PLACEHOLDER: &str = "{hash}";
+
+/// The undocumented field `drift-new-field` adds (suffixed with digits if the schema has it).
+const NEW_FIELD_NAME: &str = "riskScore";
+
+/// Why a success body cannot be built for an operation.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TemplateError {
+    #[error("sandbox field `{pointer}` names no property of the success response schema")]
+    UnknownField { pointer: String },
+    #[error("the generated success body does not validate against the response schema at `{pointer}`: {message}")]
+    InvalidBody { pointer: String, message: String },
+}
+
+/// The stable 64-bit FNV-1a hash of a request body: the same bytes give the same value on
+/// every run and platform.
+pub fn body_hash(bytes: &[u8]) -> u64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    bytes.iter().fold(OFFSET, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(PRIME)
+    })
+}
+
+/// How one value of the success body is produced.
+#[derive(Debug, Clone)]
+enum Source {
+    /// A constant, pre-serialised.
+    Json(String),
+    /// Pre-serialised pieces of a string with the hex hash written between each pair.
+    Hashed(Vec<String>),
+    /// One of the pre-serialised values, picked by `(hash + salt) % len`.
+    OneOf {
+        choices: Vec<String>,
+        salt: u64,
+    },
+    Object(Vec<Property>),
+}
+
+/// What fault targeting needs to know about a property.
+#[derive(Debug, Clone, Default)]
+struct Facts {
+    is_string: bool,
+    is_enum: bool,
+    /// Set by a `sandbox_fields` template without `{hash}`.
+    fixed_template: bool,
+    redacted: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Property {
+    name: String,
+    /// `"name":`, pre-serialised.
+    key: String,
+    source: Source,
+    facts: Facts,
+}
+
+impl Property {
+    fn new(name: String, source: Source, facts: Facts) -> Property {
+        let key = format!("{}:", Value::String(name.clone()));
+        Property {
+            name,
+            key,
+            source,
+            facts,
+        }
+    }
+
+    fn rename(&mut self, name: String) {
+        *self = Property::new(name, self.source.clone(), self.facts.clone());
+    }
+}
+
+/// The success body of one operation, ready to render.
+#[derive(Debug, Clone)]
+pub struct BodyTemplate {
+    root: Source,
+    /// A little more than a rendered body's size, so rendering allocates once.
+    capacity: usize,
+}
+
+impl BodyTemplate {
+    /// Build the template for `operation` and check that what it renders validates against
+    /// the success response schema.
+    pub fn build(operation: &Operation) -> Result<BodyTemplate, TemplateError> {
+        let schema = operation.response_for(200).and_then(|r| r.schema.as_ref());
+        let document = schema.map_or(Value::Bool(true), |s| (*s.document).clone());
+        let mut builder = Builder {
+            document: &document,
+            fields: operation.sandbox_fields.iter().cloned().collect(),
+            redactions: &operation.redactions,
+            salt: 0,
+        };
+        let root = builder.source(&document, "", 0);
+        if let Some(pointer) = builder.fields.into_keys().next() {
+            return Err(TemplateError::UnknownField { pointer });
+        }
+        let mut template = BodyTemplate { root, capacity: 0 };
+        template.capacity = template.render(body_hash(b"{}")).len() + 64;
+        if let Some(schema) = schema {
+            template.check(&schema.validator)?;
+        }
+        Ok(template)
+    }
+
+    fn check(&self, validator: &jsonschema::Validator) -> Result<(), TemplateError> {
+        let rendered = self.render(body_hash(b"{}"));
+        let body: Value = serde_json::from_slice(&rendered).unwrap_or(Value::Null);
+        let first = validator
+            .iter_errors(&body)
+            .next()
+            .map(|error| TemplateError::InvalidBody {
+                pointer: error.instance_path().to_string(),
+                message: error.to_string(),
+            });
+        first.map_or(Ok(()), Err)
+    }
+
+    /// The body for a request whose body hashes to `hash`.
+    pub fn render(&self, hash: u64) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.capacity);
+        let hex = hex(hash);
+        self.root.render(hash, &hex, &mut out);
+        out
+    }
+
+    /// Rewrite the template to commit the response faults among `faults`; others are ignored.
+    pub fn apply_faults(&mut self, faults: &[Fault]) {
+        let Source::Object(properties) = &mut self.root else {
+            return;
+        };
+        for fault in faults {
+            match fault {
+                Fault::ResponseWrongType => make_a_string_a_number(properties),
+                Fault::ResponseEnumOutside => move_an_enum_outside(properties),
+                Fault::ResponseNull => make_a_property_null(properties),
+                Fault::ResponseRenamedField => rename_a_property(properties),
+                Fault::DriftNewField => add_an_undocumented_field(properties),
+                Fault::DriftStatusValue => upper_case_fixed_values(properties),
+                Fault::DriftDroppedField => drop_a_property(properties),
+                _ => {}
+            }
+        }
+        self.capacity = self.render(0).len() + 64;
+    }
+}
+
+fn hex(hash: u64) -> [u8; 16] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 16];
+    for (i, slot) in out.iter_mut().enumerate() {
+        let shift = 60 - 4 * i;
+        // Masked to 0..16, so the index is always in range.
+        *slot = DIGITS[((hash >> shift) & 0xf) as usize];
+    }
+    out
+}
+
+impl Source {
+    fn render(&self, hash: u64, hex: &[u8; 16], out: &mut Vec<u8>) {
+        match self {
+            Source::Json(text) => out.extend_from_slice(text.as_bytes()),
+            Source::Hashed(pieces) => {
+                for (i, piece) in pieces.iter().enumerate() {
+                    if i > 0 {
+                        out.extend_from_slice(hex);
+                    }
+                    out.extend_from_slice(piece.as_bytes());
+                }
+            }
+            Source::OneOf { choices, salt } => {
+                let len = choices.len().max(1) as u64;
+                let index = (hash.wrapping_add(*salt) % len) as usize;
+                if let Some(choice) = choices.get(index) {
+                    out.extend_from_slice(choice.as_bytes());
+                }
+            }
+            Source::Object(properties) => {
+                out.push(b'{');
+                for (i, property) in properties.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(property.key.as_bytes());
+                    property.source.render(hash, hex, out);
+                }
+                out.push(b'}');
+            }
+        }
+    }
+}
+
+/// Walks the response schema once, turning each node into a [`Source`].
+struct Builder<'a> {
+    document: &'a Value,
+    /// The `sandbox_fields` not yet placed; whatever is left at the end names nothing.
+    fields: BTreeMap<String, String>,
+    redactions: &'a [String],
+    /// Counts properties, so each enum property draws from its own offset.
+    salt: u64,
+}
+
+/// `$ref` chains longer than this are treated as unresolvable (they would be a cycle).
+const MAX_REF_DEPTH: usize = 16;
+
+impl<'a> Builder<'a> {
+    fn resolve(&self, node: &'a Value) -> &'a Value {
+        let mut node = node;
+        for _ in 0..MAX_REF_DEPTH {
+            let target = node
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix('#'))
+                .and_then(|pointer| self.document.pointer(pointer));
+            match target {
+                Some(next) => node = next,
+                None => break,
+            }
+        }
+        node
+    }
+
+    fn source(&mut self, node: &'a Value, pointer: &str, depth: usize) -> Source {
+        let node = self.resolve(node);
+        if let Some(template) = self.fields.remove(pointer) {
+            return template_source(&template, node);
+        }
+        if let Some(constant) = node.get("const") {
+            return Source::Json(constant.to_string());
+        }
+        if let Some(Value::Array(values)) = node.get("enum") {
+            let choices = values.iter().map(Value::to_string).collect();
+            return Source::OneOf {
+                choices,
+                salt: self.salt,
+            };
+        }
+        match primary_type(node) {
+            Some("object") | None if node.get("properties").is_some() && depth < MAX_REF_DEPTH => {
+                Source::Object(self.properties(node, pointer, depth))
+            }
+            Some("object") => Source::Json("{}".into()),
+            Some("string") => Source::Json(Value::String(default_string(node)).to_string()),
+            Some("integer" | "number") => Source::Json(default_number(node)),
+            Some("boolean") => Source::Json("false".into()),
+            Some("array") => Source::Json("[]".into()),
+            _ => Source::Json("null".into()),
+        }
+    }
+
+    fn properties(&mut self, node: &'a Value, pointer: &str, depth: usize) -> Vec<Property> {
+        let Some(Value::Object(properties)) = node.get("properties") else {
+            return Vec::new();
+        };
+        let mut built = Vec::with_capacity(properties.len());
+        for (name, child) in properties {
+            let child_pointer = format!("{pointer}/{}", name.replace('~', "~0").replace('/', "~1"));
+            let facts = self.facts(child, &child_pointer);
+            self.salt += 1;
+            let source = self.source(child, &child_pointer, depth + 1);
+            built.push(Property::new(name.clone(), source, facts));
+        }
+        built
+    }
+
+    fn facts(&self, node: &'a Value, pointer: &str) -> Facts {
+        let node = self.resolve(node);
+        Facts {
+            is_string: primary_type(node) == Some("string"),
+            is_enum: node.get("enum").is_some(),
+            fixed_template: self
+                .fields
+                .get(pointer)
+                .is_some_and(|t| !t.contains(HASH_PLACEHOLDER)),
+            redacted: self.redactions.iter().any(|r| r == pointer),
+        }
+    }
+}
+
+/// A template is a string, unless the schema wants another type and the template is that
+/// JSON (e.g. `"42"` for an integer).
+fn template_source(template: &str, node: &Value) -> Source {
+    if template.contains(HASH_PLACEHOLDER) {
+        let serialised = Value::String(template.to_owned()).to_string();
+        return Source::Hashed(
+            serialised
+                .split(HASH_PLACEHOLDER)
+                .map(str::to_owned)
+                .collect(),
+        );
+    }
+    let wants_string = matches!(primary_type(node), Some("string") | None);
+    match serde_json::from_str::<Value>(template) {
+        Ok(value) if !wants_string && !value.is_string() => Source::Json(value.to_string()),
+        _ => Source::Json(Value::String(template.to_owned()).to_string()),
+    }
+}
+
+/// The node's `type`, or the first of its types.
+fn primary_type(node: &Value) -> Option<&str> {
+    match node.get("type") {
+        Some(Value::String(name)) => Some(name),
+        Some(Value::Array(names)) => names.iter().find_map(Value::as_str),
+        _ => None,
+    }
+}
+
+fn default_string(node: &Value) -> String {
+    match node.get("format").and_then(Value::as_str) {
+        Some("date-time") => "1970-01-01T00:00:00Z".into(),
+        Some("date") => "1970-01-01".into(),
+        Some("time") => "00:00:00Z".into(),
+        Some("email") => "sandbox@specgate.invalid".into(),
+        Some("uri" | "url") => "https://sandbox.specgate.invalid/".into(),
+        Some("uuid") => "00000000-0000-4000-8000-000000000000".into(),
+        _ => {
+            let min = node.get("minLength").and_then(Value::as_u64).unwrap_or(0);
+            "x".repeat(usize::try_from(min).unwrap_or(0))
+        }
+    }
+}
+
+fn default_number(node: &Value) -> String {
+    node.get("minimum")
+        .filter(|m| m.is_number())
+        .map_or_else(|| "0".to_owned(), Value::to_string)
+}
+
+fn documented(properties: &[Property]) -> impl Iterator<Item = &Property> {
+    properties.iter().filter(|p| !p.facts.redacted)
+}
+
+fn position(properties: &[Property], wanted: impl Fn(&Property) -> bool) -> Option<usize> {
+    properties.iter().position(wanted)
+}
+
+/// The first non-redacted plain string (no enum) becomes a number.
+fn make_a_string_a_number(properties: &mut [Property]) {
+    let target = position(properties, |p| {
+        !p.facts.redacted && p.facts.is_string && !p.facts.is_enum
+    })
+    .or_else(|| position(properties, |p| p.facts.is_string));
+    if let Some(i) = target {
+        properties[i].source = Source::Json("1".into());
+    }
+}
+
+/// The first enum property draws from values outside its enum (its values upper-cased).
+fn move_an_enum_outside(properties: &mut [Property]) {
+    let Some(i) = position(properties, |p| p.facts.is_enum) else {
+        return;
+    };
+    if let Source::OneOf { choices, .. } = &mut properties[i].source {
+        let outside: Vec<String> = choices.iter().map(|c| outside_value(c, choices)).collect();
+        *choices = outside;
+    }
+}
+
+fn outside_value(choice: &str, choices: &[String]) -> String {
+    let upper = match serde_json::from_str::<Value>(choice) {
+        Ok(Value::String(text)) => text.to_uppercase(),
+        _ => format!("{choice}-UNDOCUMENTED"),
+    };
+    let candidate = Value::String(upper.clone()).to_string();
+    if choices.contains(&candidate) {
+        Value::String(format!("UNDOCUMENTED_{upper}")).to_string()
+    } else {
+        candidate
+    }
+}
+
+/// The last enum property (else the first non-redacted one) becomes null.
+fn make_a_property_null(properties: &mut [Property]) {
+    let target = properties
+        .iter()
+        .rposition(|p| p.facts.is_enum)
+        .or_else(|| position(properties, |p| !p.facts.redacted));
+    if let Some(i) = target {
+        properties[i].source = Source::Json("null".into());
+    }
+}
+
+/// The first non-redacted, non-enum property whose snake_case name differs is renamed to it.
+fn rename_a_property(properties: &mut [Property]) {
+    let taken: Vec<String> = properties.iter().map(|p| p.name.clone()).collect();
+    let renamed = |p: &Property| snake_case(&p.name);
+    let target = position(properties, |p| {
+        !p.facts.redacted
+            && !p.facts.is_enum
+            && renamed(p) != p.name
+            && !taken.contains(&renamed(p))
+    });
+    match target {
+        Some(i) => {
+            let name = renamed(&properties[i]);
+            properties[i].rename(name);
+        }
+        None => {
+            if let Some(i) = position(properties, |p| !p.facts.redacted) {
+                let name = unused_name(&format!("{}_renamed", properties[i].name), &taken);
+                properties[i].rename(name);
+            }
+        }
+    }
+}
+
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for c in name.chars() {
+        if c.is_uppercase() {
+            out.push('_');
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn unused_name(wanted: &str, taken: &[String]) -> String {
+    let mut name = wanted.to_owned();
+    let mut n = 2;
+    while taken.contains(&name) {
+        name = format!("{wanted}{n}");
+        n += 1;
+    }
+    name
+}
+
+fn add_an_undocumented_field(properties: &mut Vec<Property>) {
+    let taken: Vec<String> = properties.iter().map(|p| p.name.clone()).collect();
+    let name = unused_name(NEW_FIELD_NAME, &taken);
+    properties.push(Property::new(
+        name,
+        Source::Json("0".into()),
+        Facts::default(),
+    ));
+}
+
+/// Values set by fixed templates (e.g. a status) change spelling: upper-case.
+fn upper_case_fixed_values(properties: &mut [Property]) {
+    for property in properties.iter_mut().filter(|p| p.facts.fixed_template) {
+        if let Source::Json(text) = &property.source {
+            if let Ok(Value::String(value)) = serde_json::from_str::<Value>(text) {
+                property.source = Source::Json(Value::String(value.to_uppercase()).to_string());
+            }
+        }
+    }
+}
+
+/// The last non-redacted property disappears.
+fn drop_a_property(properties: &mut Vec<Property>) {
+    let last = documented(properties).last().map(|p| p.name.clone());
+    if let Some(name) = last {
+        properties.retain(|p| p.name != name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_body_hash_is_fnv1a() {
+        assert_eq!(body_hash(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(body_hash(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn hex_writes_sixteen_lower_case_digits() {
+        assert_eq!(&hex(0x0123_4567_89ab_cdef), b"0123456789abcdef");
+    }
+
+    #[test]
+    fn snake_case_splits_at_capitals() {
+        assert_eq!(snake_case("cipStatus"), "cip_status");
+        assert_eq!(snake_case("status"), "status");
+    }
+
+    #[test]
+    fn outside_values_never_fall_inside_the_enum() {
+        let choices = vec!["\"UBN\"".to_owned(), "\"Card\"".to_owned()];
+        assert_eq!(outside_value("\"Card\"", &choices), "\"CARD\"");
+        assert_eq!(outside_value("\"UBN\"", &choices), "\"UNDOCUMENTED_UBN\"");
+    }
+}

@@ -1,0 +1,457 @@
+//! Answering requests: one fallback handler finds the operation by path and method, then
+//! checks the key, parses and validates the body and renders the success body, committing
+//! whichever faults are switched on along the way.
+//!
+//! Everything per operation ([`Endpoint`]) and per fault set ([`Behaviour`]) is built once in
+//! [`Routes::build`]; the hot path for a valid request is: find, compare the key, parse JSON,
+//! `is_valid`, hash, render.
+
+use super::faults::{
+    EnumValueTarget, Fault, LONG_STRING_CHARS, OVERSIZED_BODY_BYTES, RATE_LIMIT_EVERY,
+};
+use super::respond::{body_hash, BodyTemplate, TemplateError};
+use super::{SandboxConfig, SandboxError, BASE_PATH};
+use crate::contract::Operation;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::response::Response;
+use http::header::{ALLOW, CONTENT_TYPE, LOCATION, RETRY_AFTER};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::ValidationError;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Request bodies larger than this are refused with 413 before parsing.
+const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
+
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+
+/// Why a request body is refused: where and what.
+struct Violation {
+    pointer: String,
+    message: String,
+}
+
+/// One operation, ready to answer.
+struct Endpoint {
+    method: Method,
+    validator: Arc<jsonschema::Validator>,
+    /// The header the key travels in and the key; `None` when the case has no auth.
+    key: Option<(HeaderName, HeaderValue)>,
+    unauthorized_body: Bytes,
+    success: BodyTemplate,
+    /// `reject-enum-value`: the pointer and the refused value.
+    refused_value: Option<(String, Value)>,
+}
+
+/// How a missing or wrong key is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AuthHandling {
+    Enforced,
+    NotEnforced,
+    WrongStatus,
+}
+
+/// The request-side and transport-side faults, resolved once.
+struct Behaviour {
+    auth: AuthHandling,
+    ignore_missing_required: bool,
+    ignore_wrong_type: bool,
+    ignore_bad_format: bool,
+    long_string_error: bool,
+    slow: Option<Duration>,
+    oversized: Option<Bytes>,
+    rate_limit: Option<AtomicU64>,
+    redirect: Option<HeaderValue>,
+    success_content_type: HeaderValue,
+    truncate_success: bool,
+}
+
+/// Every served operation by its full path, plus the faults in force.
+pub(super) struct Routes {
+    by_path: HashMap<String, Vec<Endpoint>>,
+    behaviour: Behaviour,
+}
+
+impl Routes {
+    pub(super) fn build(
+        operations: &[Arc<Operation>],
+        config: &SandboxConfig,
+    ) -> Result<Routes, SandboxError> {
+        let mut by_path: HashMap<String, Vec<Endpoint>> = HashMap::new();
+        for operation in operations {
+            let endpoint = Endpoint::build(operation, config)?;
+            let path = format!("{BASE_PATH}{}", operation.path);
+            by_path.entry(path).or_default().push(endpoint);
+        }
+        Ok(Routes {
+            by_path,
+            behaviour: Behaviour::build(&config.faults)?,
+        })
+    }
+
+    fn rate_limited(&self) -> bool {
+        self.behaviour.rate_limit.as_ref().is_some_and(|count| {
+            count.fetch_add(1, Ordering::Relaxed) % RATE_LIMIT_EVERY == RATE_LIMIT_EVERY - 1
+        })
+    }
+}
+
+impl Endpoint {
+    fn build(operation: &Operation, config: &SandboxConfig) -> Result<Endpoint, SandboxError> {
+        let template_error = |source: TemplateError| SandboxError::SuccessBody {
+            operation: operation.name.clone(),
+            source,
+        };
+        let mut success = BodyTemplate::build(operation).map_err(template_error)?;
+        success.apply_faults(&config.faults);
+        let key = match &operation.auth {
+            None => None,
+            Some(auth) => {
+                let value = HeaderValue::from_str(&config.api_key)
+                    .map_err(|_| SandboxError::UnusableApiKey)?;
+                Some((auth.header.clone(), value))
+            }
+        };
+        let header = operation.auth.as_ref().map_or("", |a| a.header.as_str());
+        let unauthorized_body = Bytes::from(
+            json!({"error": "unauthorized", "message": format!("missing or wrong `{header}` header")})
+                .to_string(),
+        );
+        Ok(Endpoint {
+            method: operation.method.clone(),
+            validator: operation.request_schema.validator.clone(),
+            key,
+            unauthorized_body,
+            success,
+            refused_value: refused_value(operation, &config.faults),
+        })
+    }
+
+    fn authorised(&self, headers: &HeaderMap) -> bool {
+        match &self.key {
+            None => true,
+            Some((name, key)) => headers.get(name) == Some(key),
+        }
+    }
+
+    /// Parse and validate; a violation the faults do not ignore becomes a 400.
+    fn payload(&self, body: &[u8], behaviour: &Behaviour) -> Result<Value, Violation> {
+        let payload: Value = serde_json::from_slice(body).map_err(|e| Violation {
+            pointer: String::new(),
+            message: format!("the body is not JSON: {e}"),
+        })?;
+        if self.validator.is_valid(&payload) {
+            return Ok(payload);
+        }
+        let first = self
+            .validator
+            .iter_errors(&payload)
+            .find(|error| !behaviour.ignores(error.kind()));
+        match first {
+            None => Ok(payload),
+            Some(error) => Err(Violation {
+                pointer: violation_pointer(&error),
+                message: error.to_string(),
+            }),
+        }
+    }
+
+    fn refuses(&self, payload: &Value) -> bool {
+        self.refused_value
+            .as_ref()
+            .is_some_and(|(pointer, value)| payload.pointer(pointer) == Some(value))
+    }
+
+    async fn answer(&self, body: &[u8], behaviour: &Behaviour) -> Response {
+        let payload = match self.payload(body, behaviour) {
+            Ok(payload) => payload,
+            Err(violation) => return invalid_request(&violation.pointer, &violation.message),
+        };
+        if self.refuses(&payload) {
+            return invalid_request(
+                self.refused_value.as_ref().map_or("", |(p, _)| p.as_str()),
+                "this value is not accepted",
+            );
+        }
+        if behaviour.long_string_error
+            && any_string(&payload, &|s| s.chars().count() > LONG_STRING_CHARS)
+        {
+            return server_error();
+        }
+        if behaviour.has_trigger_faults() && any_string(&payload, &is_whitespace_only) {
+            if let Some(delay) = behaviour.slow {
+                tokio::time::sleep(delay).await;
+            }
+            if let Some(oversized) = &behaviour.oversized {
+                return with_body(StatusCode::OK, JSON, oversized.clone());
+            }
+        }
+        if let Some(location) = &behaviour.redirect {
+            let mut response = with_body(StatusCode::TEMPORARY_REDIRECT, TEXT, Bytes::new());
+            response.headers_mut().insert(LOCATION, location.clone());
+            return response;
+        }
+        self.success(body_hash(body), behaviour)
+    }
+
+    fn success(&self, hash: u64, behaviour: &Behaviour) -> Response {
+        let mut rendered = self.success.render(hash);
+        if behaviour.truncate_success {
+            rendered.truncate(rendered.len() / 2);
+        }
+        with_body(
+            StatusCode::OK,
+            behaviour.success_content_type.clone(),
+            Bytes::from(rendered),
+        )
+    }
+}
+
+/// `reject-enum-value`'s target for this operation: the one given, or the last value of the
+/// first optional enum property of the request schema.
+fn refused_value(operation: &Operation, faults: &[Fault]) -> Option<(String, Value)> {
+    let target = faults.iter().find_map(|fault| match fault {
+        Fault::RejectEnumValue(target) => Some(target),
+        _ => None,
+    })?;
+    match target {
+        Some(EnumValueTarget { pointer, value }) => {
+            let schema = property_schema(&operation.request_schema.document, pointer);
+            Some((pointer.clone(), refused_literal(value, schema)))
+        }
+        None => default_refused_value(&operation.request_schema.document),
+    }
+}
+
+/// The value as the schema would hold it: a string, unless the property's enum holds a
+/// non-string with this JSON text (e.g. `3`).
+fn refused_literal(value: &str, schema: Option<&Value>) -> Value {
+    let enum_values = schema.and_then(|s| s.get("enum")).and_then(Value::as_array);
+    let literal = serde_json::from_str::<Value>(value)
+        .ok()
+        .filter(|literal| !literal.is_string());
+    match (literal, enum_values) {
+        (Some(literal), Some(values)) if values.contains(&literal) => literal,
+        _ => Value::String(value.to_owned()),
+    }
+}
+
+/// The schema of the top-level property a one-segment pointer names.
+fn property_schema<'a>(document: &'a Value, pointer: &str) -> Option<&'a Value> {
+    let name = pointer
+        .strip_prefix('/')?
+        .replace("~1", "/")
+        .replace("~0", "~");
+    document.get("properties")?.get(name)
+}
+
+fn default_refused_value(document: &Value) -> Option<(String, Value)> {
+    let required: Vec<&str> = document
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|names| names.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let properties = document.get("properties")?.as_object()?;
+    properties
+        .iter()
+        .filter(|(name, _)| !required.contains(&name.as_str()))
+        .find_map(|(name, schema)| {
+            let last = schema.get("enum")?.as_array()?.last()?;
+            let pointer = format!("/{}", name.replace('~', "~0").replace('/', "~1"));
+            Some((pointer, last.clone()))
+        })
+}
+
+impl Behaviour {
+    fn build(faults: &[Fault]) -> Result<Behaviour, SandboxError> {
+        let has = |wanted: &Fault| faults.contains(wanted);
+        let auth = if has(&Fault::AuthNotEnforced) {
+            AuthHandling::NotEnforced
+        } else if has(&Fault::AuthWrongStatus) {
+            AuthHandling::WrongStatus
+        } else {
+            AuthHandling::Enforced
+        };
+        let slow = faults.iter().find_map(|f| match f {
+            Fault::SlowResponse(delay) => Some(*delay),
+            _ => None,
+        });
+        let redirect = faults
+            .iter()
+            .find_map(|f| match f {
+                Fault::RedirectCrossOrigin(location) => Some(location),
+                _ => None,
+            })
+            .map(|location| {
+                HeaderValue::from_str(location)
+                    .map_err(|_| SandboxError::UnusableRedirect(location.clone()))
+            })
+            .transpose()?;
+        Ok(Behaviour {
+            auth,
+            ignore_missing_required: has(&Fault::AcceptMissingRequired),
+            ignore_wrong_type: has(&Fault::AcceptWrongType),
+            ignore_bad_format: has(&Fault::AcceptBadFormat),
+            long_string_error: has(&Fault::ServerErrorLongString),
+            slow,
+            oversized: has(&Fault::OversizedBody).then(oversized_body),
+            rate_limit: has(&Fault::RateLimit).then(|| AtomicU64::new(0)),
+            redirect,
+            success_content_type: if has(&Fault::WrongContentType) {
+                TEXT
+            } else {
+                JSON
+            },
+            truncate_success: has(&Fault::InvalidJsonBody),
+        })
+    }
+
+    fn ignores(&self, kind: &ValidationErrorKind) -> bool {
+        match kind {
+            ValidationErrorKind::Required { .. } => self.ignore_missing_required,
+            ValidationErrorKind::Type { .. } => self.ignore_wrong_type,
+            ValidationErrorKind::Format { .. } => self.ignore_bad_format,
+            _ => false,
+        }
+    }
+
+    fn has_trigger_faults(&self) -> bool {
+        self.slow.is_some() || self.oversized.is_some()
+    }
+}
+
+/// A valid JSON document of [`OVERSIZED_BODY_BYTES`]: `{"padding":"xxx…"}`.
+fn oversized_body() -> Bytes {
+    const OPEN: &[u8] = b"{\"padding\":\"";
+    const CLOSE: &[u8] = b"\"}";
+    let mut body = Vec::with_capacity(OVERSIZED_BODY_BYTES);
+    body.extend_from_slice(OPEN);
+    body.resize(OVERSIZED_BODY_BYTES - CLOSE.len(), b'x');
+    body.extend_from_slice(CLOSE);
+    Bytes::from(body)
+}
+
+/// The pointer of a violation; a missing required property is pointed at where it belongs.
+fn violation_pointer(error: &ValidationError<'_>) -> String {
+    let at = error.instance_path().to_string();
+    match error.kind() {
+        ValidationErrorKind::Required {
+            property: Value::String(name),
+        } => format!("{at}/{}", name.replace('~', "~0").replace('/', "~1")),
+        _ => at,
+    }
+}
+
+/// The one-input faults trigger on a body holding a non-empty string of only whitespace.
+fn is_whitespace_only(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(char::is_whitespace)
+}
+
+/// Whether any string anywhere in `value` (not counting object keys) satisfies `wanted`.
+fn any_string(value: &Value, wanted: &dyn Fn(&str) -> bool) -> bool {
+    match value {
+        Value::String(text) => wanted(text),
+        Value::Array(items) => items.iter().any(|item| any_string(item, wanted)),
+        Value::Object(map) => map.values().any(|item| any_string(item, wanted)),
+        _ => false,
+    }
+}
+
+fn with_body(status: StatusCode, content_type: HeaderValue, body: Bytes) -> Response {
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(CONTENT_TYPE, content_type);
+    response
+}
+
+fn json_error(status: StatusCode, body: &Value) -> Response {
+    with_body(status, JSON, Bytes::from(body.to_string()))
+}
+
+fn invalid_request(pointer: &str, message: &str) -> Response {
+    json_error(
+        StatusCode::BAD_REQUEST,
+        &json!({"error": "invalid request", "pointer": pointer, "message": message}),
+    )
+}
+
+fn server_error() -> Response {
+    json_error(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &json!({"error": "internal server error"}),
+    )
+}
+
+fn not_found(path: &str) -> Response {
+    json_error(
+        StatusCode::NOT_FOUND,
+        &json!({"error": "not found", "message": format!("no operation is served at `{path}`")}),
+    )
+}
+
+fn method_not_allowed(endpoints: &[Endpoint]) -> Response {
+    let allow: Vec<&str> = endpoints.iter().map(|e| e.method.as_str()).collect();
+    let allow = allow.join(", ");
+    let mut response = json_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        &json!({"error": "method not allowed", "allow": allow}),
+    );
+    if let Ok(value) = HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(ALLOW, value);
+    }
+    response
+}
+
+fn rate_limited() -> Response {
+    let mut response = json_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        &json!({"error": "too many requests"}),
+    );
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
+
+fn unauthorized(endpoint: &Endpoint, handling: AuthHandling) -> Option<Response> {
+    let status = match handling {
+        AuthHandling::NotEnforced => return None,
+        AuthHandling::Enforced => StatusCode::UNAUTHORIZED,
+        AuthHandling::WrongStatus => StatusCode::BAD_REQUEST,
+    };
+    Some(with_body(status, JSON, endpoint.unauthorized_body.clone()))
+}
+
+/// The one handler: every request, on every path, comes here.
+pub(super) async fn answer(State(routes): State<Arc<Routes>>, request: Request) -> Response {
+    let Some(endpoints) = routes.by_path.get(request.uri().path()) else {
+        return not_found(request.uri().path());
+    };
+    let Some(endpoint) = endpoints.iter().find(|e| e.method == request.method()) else {
+        return method_not_allowed(endpoints);
+    };
+    if routes.rate_limited() {
+        return rate_limited();
+    }
+    if !endpoint.authorised(request.headers()) {
+        if let Some(response) = unauthorized(endpoint, routes.behaviour.auth) {
+            return response;
+        }
+    }
+    let body = match axum::body::to_bytes(request.into_body(), MAX_REQUEST_BYTES).await {
+        Ok(body) => body,
+        Err(_) => {
+            return json_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &json!({"error": "request body too large or cut short"}),
+            )
+        }
+    };
+    endpoint.answer(&body, &routes.behaviour).await
+}
