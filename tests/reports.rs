@@ -40,16 +40,37 @@ fn read_json(dir: &tempfile::TempDir) -> Value {
 
 #[test]
 fn the_json_report_validates_against_its_schema() {
-    let schema: Value = serde_json::from_str(&std::fs::read_to_string("schemas/report.schema.json").unwrap()).unwrap();
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string("schemas/report.schema.json").unwrap())
+            .unwrap();
     let validator = jsonschema::draft202012::new(&schema).unwrap();
-    let sandbox = TestSandbox::start(&["response-null", "accept-missing-required", "drift-new-field"]);
+    let sandbox = TestSandbox::start(&[
+        "response-null",
+        "accept-missing-required",
+        "drift-new-field",
+    ]);
     let (dir, code, console) = all_reports(&sandbox, &["--examples", "10"]);
     assert_eq!(code, 1, "{console}");
     let report = read_json(&dir);
-    let errors: Vec<String> = validator.iter_errors(&report).map(|e| format!("{}: {e}", e.instance_path())).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
-    let checks: BTreeSet<&str> = report["findings"].as_array().unwrap().iter().map(|f| f["check"].as_str().unwrap()).collect();
-    assert!(checks.is_superset(&BTreeSet::from(["response-schema", "accepts-invalid", "drift"])), "{checks:?}");
+    let checks: BTreeSet<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check"].as_str().unwrap())
+        .collect();
+    assert!(
+        checks.is_superset(&BTreeSet::from([
+            "response-schema",
+            "accepts-invalid",
+            "drift"
+        ])),
+        "{checks:?}"
+    );
 }
 
 /// Test cases and failures per suite, read with an XML parser.
@@ -60,12 +81,17 @@ fn junit_counts(xml: &str) -> (usize, usize, Vec<(String, String)>) {
         match reader.read_event().expect("well-formed XML") {
             quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => {
                 let attr = |name: &[u8]| {
-                    e.attributes().flatten().find(|a| a.key.as_ref() == name).map(|a| String::from_utf8_lossy(&a.value).into_owned())
+                    e.attributes()
+                        .flatten()
+                        .find(|a| a.key.as_ref() == name)
+                        .map(|a| String::from_utf8_lossy(&a.value).into_owned())
                 };
                 match e.name().as_ref() {
                     b"testcase" => cases += 1,
                     b"failure" => failures += 1,
-                    b"testsuite" => declared.push((attr(b"tests").unwrap(), attr(b"failures").unwrap())),
+                    b"testsuite" => {
+                        declared.push((attr(b"tests").unwrap(), attr(b"failures").unwrap()))
+                    }
                     _ => {}
                 }
             }
@@ -84,17 +110,32 @@ fn the_junit_report_is_xml_with_the_right_counts() {
     let xml = std::fs::read_to_string(dir.path().join("r.xml")).unwrap();
     let (cases, failures, declared) = junit_counts(&xml);
     let report = read_json(&dir);
-    let families = report["summary"]["coverage"][0]["by_family"].as_object().unwrap().len();
+    let families = report["summary"]["coverage"][0]["by_family"]
+        .as_object()
+        .unwrap()
+        .len();
     assert_eq!(cases, families, "one test case per request family\n{xml}");
     // The failing families are exactly those of the findings' reasons.
     let failing: BTreeSet<String> = report["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| f["reason"].as_str().unwrap().split(':').next().unwrap().to_owned())
+        .map(|f| {
+            f["reason"]
+                .as_str()
+                .unwrap()
+                .split(':')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
     assert_eq!(failures, failing.len(), "{xml}");
-    assert_eq!(declared, vec![(cases.to_string(), failures.to_string())], "{xml}");
+    assert_eq!(
+        declared,
+        vec![(cases.to_string(), failures.to_string())],
+        "{xml}"
+    );
 }
 
 #[test]
@@ -103,7 +144,15 @@ fn the_markdown_report_reads_as_a_regression_report() {
     let (dir, code, console) = all_reports(&sandbox, &["--examples", "0", "--drift", "off"]);
     assert_eq!(code, 1, "{console}");
     let markdown = std::fs::read_to_string(dir.path().join("r.md")).unwrap();
-    let port = sandbox.base_url.split(':').nth(2).unwrap().split('/').next().unwrap().to_owned();
+    let port = sandbox
+        .base_url
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
     let stable: Vec<String> = markdown
         .lines()
         .map(|line| {
@@ -123,7 +172,14 @@ fn the_markdown_report_reads_as_a_regression_report() {
 #[test]
 fn a_distinctive_key_appears_nowhere_in_output_reports_or_snapshots() {
     const SECRET: &str = "sk_live_DISTINCTIVE_7f3a9c2e";
-    let sandbox = TestSandbox::start_with_key(&["accept-missing-required", "response-null", "drift-new-field"], SECRET);
+    let sandbox = TestSandbox::start_with_key(
+        &[
+            "accept-missing-required",
+            "response-null",
+            "drift-new-field",
+        ],
+        SECRET,
+    );
     let dir = tempfile::tempdir().unwrap();
     let snapshots = tempfile::tempdir().unwrap();
     let reports: Vec<String> = ["json=r.json", "junit=r.xml", "markdown=r.md"]
@@ -134,14 +190,27 @@ fn a_distinctive_key_appears_nowhere_in_output_reports_or_snapshots() {
         })
         .collect();
     let snapshots_arg = snapshots.path().display().to_string();
-    let mut args = vec!["run", "--base-url", &sandbox.base_url, "--examples", "10", "--snapshots", &snapshots_arg];
+    let mut args = vec![
+        "run",
+        "--base-url",
+        &sandbox.base_url,
+        "--examples",
+        "10",
+        "--snapshots",
+        &snapshots_arg,
+    ];
     for report in &reports {
         args.extend(["--report", report.as_str()]);
     }
     // Outside CI, so the snapshot is written too.
     let output = specgate(&args, &[("SPECGATE_API_KEY", SECRET), ("CI", "false")]);
     let stdout = text(&output.stdout);
-    assert_eq!(output.status.code(), Some(1), "{stdout}{}", text(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{stdout}{}",
+        text(&output.stderr)
+    );
     assert!(stdout.contains("curl"), "the findings carry curl lines");
     assert!(!stdout.contains(SECRET) && !text(&output.stderr).contains(SECRET));
     let mut files = 0;
@@ -153,7 +222,8 @@ fn a_distinctive_key_appears_nowhere_in_output_reports_or_snapshots() {
         }
     }
     assert_eq!(files, 4, "three reports and one snapshot were checked");
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
     let curl = report["findings"][0]["curl"].as_str().unwrap();
     assert!(curl.contains("$SPECGATE_API_KEY"), "{curl}");
 }
@@ -173,7 +243,11 @@ fn a_findings_curl_line_reproduces_its_status() {
             .env("SPECGATE_API_KEY", KEY)
             .output()
             .unwrap();
-        assert_eq!(text(&output.stdout), finding["response"]["status"].to_string(), "{curl}");
+        assert_eq!(
+            text(&output.stdout),
+            finding["response"]["status"].to_string(),
+            "{curl}"
+        );
     }
 }
 
@@ -190,10 +264,16 @@ fn a_random_failure_on_one_enum_value_shrinks_to_the_required_fields_plus_that_v
         .unwrap_or_else(|| panic!("no shrunk finding\n{report:#}"));
     assert_eq!(shrunk["shrunk"]["confirmed"], true);
     let body: Value = serde_json::from_str(shrunk["request"]["body"].as_str().unwrap()).unwrap();
-    let schema: Value =
-        serde_json::from_str(&std::fs::read_to_string("schemas/sessionlink-v2.request.json").unwrap()).unwrap();
-    let mut expected: BTreeSet<String> =
-        schema["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string("schemas/sessionlink-v2.request.json").unwrap(),
+    )
+    .unwrap();
+    let mut expected: BTreeSet<String> = schema["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
     expected.insert("gender".to_owned());
     let fields: BTreeSet<String> = body.as_object().unwrap().keys().cloned().collect();
     assert_eq!(fields, expected, "{body}");

@@ -11,20 +11,42 @@ fn the_builtin_sandbox_is_conformant_with_full_coverage() {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.json");
     let output = specgate(
-        &["run", "--examples", "20", "--report", &format!("json={}", report.display())],
+        &[
+            "run",
+            "--examples",
+            "20",
+            "--report",
+            &format!("json={}", report.display()),
+        ],
         &[("CI", "true")],
     );
     let console = format!("{}{}", text(&output.stdout), text(&output.stderr));
     assert_eq!(output.status.code(), Some(0), "{console}");
-    assert!(console.contains("testing the built-in sandbox"), "{console}");
+    assert!(
+        console.contains("testing the built-in sandbox"),
+        "{console}"
+    );
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
-    assert_eq!(report["findings"].as_array().unwrap().len(), 0, "{report:#}");
+    assert_eq!(
+        report["findings"].as_array().unwrap().len(),
+        0,
+        "{report:#}"
+    );
     for coverage in report["summary"]["coverage"].as_array().unwrap() {
         assert!(coverage["enum_values_total"].as_u64().unwrap() > 0);
-        assert_eq!(coverage["enum_values_covered"], coverage["enum_values_total"], "{coverage}");
-        assert_eq!(coverage["required_subsets_covered"], coverage["required_subsets_total"], "{coverage}");
+        assert_eq!(
+            coverage["enum_values_covered"], coverage["enum_values_total"],
+            "{coverage}"
+        );
+        assert_eq!(
+            coverage["required_subsets_covered"], coverage["required_subsets_total"],
+            "{coverage}"
+        );
     }
-    assert_eq!(report["summary"]["drift"][0]["status"], "matched", "{report:#}");
+    assert_eq!(
+        report["summary"]["drift"][0]["status"], "matched",
+        "{report:#}"
+    );
 }
 
 /// Each fault and the check that must catch it.
@@ -55,10 +77,17 @@ fn every_sandbox_fault_is_caught_by_its_check() {
         let sandbox = TestSandbox::start(&[fault]);
         let (code, report, console) = run_against(&sandbox, &[]);
         if code != 1 || !checks(&report).iter().any(|c| c == check) {
-            missed.push(format!("{fault}: exit {code}, checks {:?}\n{console}", checks(&report)));
+            missed.push(format!(
+                "{fault}: exit {code}, checks {:?}\n{console}",
+                checks(&report)
+            ));
         }
     }
-    assert!(missed.is_empty(), "faults not caught:\n{}", missed.join("\n"));
+    assert!(
+        missed.is_empty(),
+        "faults not caught:\n{}",
+        missed.join("\n")
+    );
 }
 
 #[test]
@@ -67,10 +96,20 @@ fn a_slow_answer_is_a_transport_finding_not_a_hang() {
     let started = std::time::Instant::now();
     let (code, report, console) = run_against(&sandbox, &["--timeout-ms", "300", "--drift", "off"]);
     assert_eq!(code, 1, "{console}");
-    let transport: Vec<&Value> =
-        report["findings"].as_array().unwrap().iter().filter(|f| f["check"] == "transport").collect();
+    let transport: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == "transport")
+        .collect();
     assert!(!transport.is_empty(), "{report:#}");
-    assert!(transport[0]["message"].as_str().unwrap().contains("timeout"), "{report:#}");
+    assert!(
+        transport[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("timeout"),
+        "{report:#}"
+    );
     assert!(started.elapsed() < std::time::Duration::from_secs(60));
 }
 
@@ -79,18 +118,29 @@ fn drift_findings_show_a_graded_readable_diff() {
     let cases = [
         ("drift-new-field", "info", "new field"),
         ("drift-status-value", "warning", "new value \"CREATED\""),
-        ("drift-dropped-field", "breaking", "was always present, now missing"),
+        (
+            "drift-dropped-field",
+            "breaking",
+            "was always present, now missing",
+        ),
     ];
     for (fault, severity, words) in cases {
         let sandbox = TestSandbox::start(&[fault]);
         let (code, report, console) = run_against(&sandbox, &[]);
         assert_eq!(code, 1, "{fault}: {console}");
-        let drift = report["findings"].as_array().unwrap().iter().find(|f| f["check"] == "drift");
+        let drift = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["check"] == "drift");
         let drift = drift.unwrap_or_else(|| panic!("{fault}: no drift finding\n{report:#}"));
         let diff = drift["diff"].as_str().unwrap();
         assert!(diff.contains(words), "{fault}: {diff}");
         assert!(diff.contains(&format!("[{severity}]")), "{fault}: {diff}");
-        assert!(console.contains(words), "{fault}: the console shows the diff too\n{console}");
+        assert!(
+            console.contains(words),
+            "{fault}: the console shows the diff too\n{console}"
+        );
     }
 }
 
@@ -100,20 +150,33 @@ fn a_throttling_target_is_waited_out_and_retried() {
     let (code, report, console) = run_against(&sandbox, &["--drift", "off"]);
     assert_eq!(code, 0, "{console}");
     let summary = &report["summary"];
-    assert!(summary["requests"].as_u64() > summary["planned"].as_u64(), "retries are counted: {summary}");
+    assert!(
+        summary["requests"].as_u64() > summary["planned"].as_u64(),
+        "retries are counted: {summary}"
+    );
 }
 
 #[test]
 fn the_key_is_not_sent_across_origins_on_redirect() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
-    let elsewhere = format!("redirect-cross-origin=http://localhost:{}/steal", listener.local_addr().unwrap().port());
+    let elsewhere = format!(
+        "redirect-cross-origin=http://localhost:{}/steal",
+        listener.local_addr().unwrap().port()
+    );
     let sandbox = TestSandbox::start(&[&elsewhere]);
     let (code, report, console) = run_against(&sandbox, &["--drift", "off"]);
     assert_eq!(code, 1, "{console}");
-    let rejects = report["findings"].as_array().unwrap().iter().find(|f| f["check"] == "rejects-valid");
+    let rejects = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == "rejects-valid");
     assert_eq!(rejects.unwrap()["response"]["status"], 307, "{report:#}");
-    assert!(listener.accept().is_err(), "nothing may connect to the other origin");
+    assert!(
+        listener.accept().is_err(),
+        "nothing may connect to the other origin"
+    );
 }
 
 #[test]
@@ -128,15 +191,28 @@ fn max_requests_is_a_hard_cap() {
 #[test]
 fn rate_paces_the_requests() {
     let sandbox = TestSandbox::start(&[]);
-    let (_, report, console) = run_against(&sandbox, &["--max-requests", "30", "--rate", "100", "--drift", "off"]);
+    let (_, report, console) = run_against(
+        &sandbox,
+        &["--max-requests", "30", "--rate", "100", "--drift", "off"],
+    );
     // 30 requests at 100/s cannot take less than ~0.29 s whatever the machine.
-    assert!(report["summary"]["elapsed_s"].as_f64().unwrap() >= 0.28, "{console}");
+    assert!(
+        report["summary"]["elapsed_s"].as_f64().unwrap() >= 0.28,
+        "{console}"
+    );
 }
 
 #[test]
 fn an_unreachable_target_exits_3_without_a_report() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let output = specgate(&["run", "--base-url", &format!("http://127.0.0.1:{port}/v1")], &[]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let output = specgate(
+        &["run", "--base-url", &format!("http://127.0.0.1:{port}/v1")],
+        &[],
+    );
     assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
     assert!(text(&output.stderr).contains("could not be reached"));
 }
@@ -144,10 +220,22 @@ fn an_unreachable_target_exits_3_without_a_report() {
 #[test]
 fn bad_flags_exit_2_before_any_request() {
     let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
-        (&["run", "--base-url", "http://partner.example/v1"], &[], "--allow-insecure"),
+        (
+            &["run", "--base-url", "http://partner.example/v1"],
+            &[],
+            "--allow-insecure",
+        ),
         (&["run", "--base-url", "not a url"], &[], "--base-url"),
-        (&["run", "--base-url", "https://partner.example/v1"], &[("SPECGATE_API_KEY", "")], "SPECGATE_API_KEY"),
-        (&["run", "--report", "pdf=x.pdf"], &[], "unknown report format"),
+        (
+            &["run", "--base-url", "https://partner.example/v1"],
+            &[("SPECGATE_API_KEY", "")],
+            "SPECGATE_API_KEY",
+        ),
+        (
+            &["run", "--report", "pdf=x.pdf"],
+            &[],
+            "unknown report format",
+        ),
         (&["run", "--shard", "3/2"], &[], "shard"),
         (&["run", "--cases", "no-such-folder"], &[], "no-such-folder"),
     ];
@@ -163,6 +251,9 @@ fn bad_flags_exit_2_before_any_request() {
 fn the_base_url_keeps_its_path() {
     let sandbox = TestSandbox::start(&[]);
     let with_slash = format!("{}/", sandbox.base_url.trim_end_matches('/'));
-    let (code, _, console) = run_against(&sandbox, &["--base-url", &with_slash, "--max-requests", "20"]);
+    let (code, _, console) = run_against(
+        &sandbox,
+        &["--base-url", &with_slash, "--max-requests", "20"],
+    );
     assert_eq!(code, 0, "a trailing slash changes nothing: {console}");
 }

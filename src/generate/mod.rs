@@ -5,7 +5,16 @@
 //! shrinking of a failing random payload. It knows JSON Schema, never a particular operation's
 //! fields, and knows nothing of HTTP clients or reports.
 
-use crate::contract::{Expect, Operation};
+mod coverage;
+mod explore;
+mod fields;
+mod invalid;
+mod schema_walk;
+mod tracker;
+
+use crate::contract::{ContractError, Expect, Operation, Place};
+use explore::Candidate;
+use proptest::strategy::{Just, SBoxedStrategy, Strategy, ValueTree};
 use serde_json::Value;
 use std::fmt;
 use std::sync::Arc;
@@ -114,6 +123,55 @@ pub struct PlannedRequest {
     pub origin: Origin,
 }
 
+impl PlannedRequest {
+    /// The request as one line of `specgate plan`: case, id, expect, reason, headers (the key
+    /// as a placeholder, never a real key) and `body` or `raw_body`.
+    pub fn to_plan_line<'a>(&'a self, operation: &Operation) -> PlanLine<'a> {
+        let mut headers = serde_json::Map::new();
+        headers.insert(
+            "content-type".to_owned(),
+            Value::String(operation.content_type.clone()),
+        );
+        if let Some(auth) = &operation.auth {
+            let key = match self.key {
+                KeyUse::Valid => Some(key_placeholder(&auth.env)),
+                KeyUse::Wrong => Some(WRONG_KEY.to_owned()),
+                KeyUse::Missing => None,
+            };
+            if let Some(key) = key {
+                headers.insert(auth.header.as_str().to_owned(), Value::String(key));
+            }
+        }
+        let (body, raw_body) = match &self.body {
+            Body::Json(value) => (Some(value), None),
+            Body::Raw(text) => (None, Some(text.as_str())),
+        };
+        PlanLine {
+            case: &self.case,
+            id: &self.id,
+            expect: self.expect,
+            reason: self.reason.to_string(),
+            headers,
+            body,
+            raw_body,
+        }
+    }
+}
+
+/// One planned request as `specgate plan` writes it (one JSON object per line).
+#[derive(Debug, serde::Serialize)]
+pub struct PlanLine<'a> {
+    pub case: &'a str,
+    pub id: &'a str,
+    pub expect: Expect,
+    pub reason: String,
+    pub headers: serde_json::Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw_body: Option<&'a str>,
+}
+
 /// Options that shape a plan.
 #[derive(Debug, Clone, Copy)]
 pub struct PlanOptions {
@@ -131,12 +189,42 @@ pub fn key_placeholder(env: &str) -> String {
 /// `Send + Sync`: shared by every worker of a run.
 pub struct Generator {
     operation: Arc<Operation>,
+    case: Arc<str>,
+    coverage: Vec<PlannedRequest>,
+    contradictions: usize,
+    valid: SBoxedStrategy<Candidate>,
+    invalid: SBoxedStrategy<Candidate>,
 }
 
 impl Generator {
     /// Compile the operation's request schema into coverage rules and proptest strategies.
-    pub fn new(operation: Arc<Operation>) -> Result<Generator, crate::contract::ContractError> {
-        Ok(Generator { operation })
+    ///
+    /// Fails when no valid payload can be built from the schema (the error names the schema
+    /// file and the JSON pointer of the keyword that refuses the simplest payload).
+    pub fn new(operation: Arc<Operation>) -> Result<Generator, ContractError> {
+        let schema = &operation.request_schema;
+        let root = schema_walk::walk(&schema.document).map_err(|e| {
+            ContractError::new(
+                &schema.path,
+                Place::Pointer(e.pointer),
+                e.problem,
+                "a `$ref` must point inside this schema (e.g. \"#/$defs/Name\")",
+            )
+        })?;
+        check_buildable(&operation, &root)?;
+        let fields: Arc<[fields::Field]> = fields::fields(&root).into();
+        let required = fields::required_names(&root);
+        let plan = coverage::Builder::new(&operation, &root, &fields, &required).build();
+        let valid = explore::valid(&root);
+        let invalid = explore::invalid(&root, Arc::clone(&fields), &required, plan.mutations);
+        Ok(Generator {
+            case: Arc::from(operation.name.as_str()),
+            operation,
+            coverage: plan.requests,
+            contradictions: plan.contradictions,
+            valid,
+            invalid,
+        })
     }
 
     pub fn operation(&self) -> &Arc<Operation> {
@@ -145,38 +233,103 @@ impl Generator {
 
     /// The deterministic coverage plan, including the case's examples and the auth requests.
     pub fn coverage(&self) -> Vec<PlannedRequest> {
-        todo!("issue 2")
+        self.coverage.clone()
+    }
+
+    /// Payloads the generator built as valid but the validator refused, and so dropped.
+    /// Zero unless the schema uses keywords generation does not understand (or a bug).
+    pub fn contradictions(&self) -> usize {
+        self.contradictions
     }
 
     /// The `index`-th random request of `class` for `seed`: the same inputs always give the
     /// same request, without generating the ones before it.
-    pub fn random(&self, _seed: u64, _class: RandomClass, _index: u64) -> PlannedRequest {
-        todo!("issue 2")
+    pub fn random(&self, seed: u64, class: RandomClass, index: u64) -> PlannedRequest {
+        self.request(class, index, self.tree(seed, class, index).current())
     }
 
     /// A shrinker that starts from exactly `random(seed, class, index)`.
-    pub fn shrinker(&self, _seed: u64, _class: RandomClass, _index: u64) -> Shrinker {
-        todo!("issue 2")
+    pub fn shrinker(&self, seed: u64, class: RandomClass, index: u64) -> Shrinker {
+        Shrinker {
+            tree: self.tree(seed, class, index),
+            template: self.request(class, index, Candidate::placeholder()),
+        }
+    }
+
+    fn tree(&self, seed: u64, class: RandomClass, index: u64) -> CandidateTree {
+        let strategy = match class {
+            RandomClass::Valid => &self.valid,
+            RandomClass::Invalid => &self.invalid,
+        };
+        let mut runner = explore::runner_for(seed, &self.case, class, index);
+        // The strategies use no filters, so a tree is always produced; the fallback is the
+        // required-only payload, which is valid by construction.
+        strategy.new_tree(&mut runner).unwrap_or_else(|_| {
+            let fallback = self.coverage.first().map(|r| r.body.clone());
+            Box::new(Just(Candidate::fallback(fallback)))
+        })
+    }
+
+    fn request(&self, class: RandomClass, index: u64, candidate: Candidate) -> PlannedRequest {
+        let (family, expect) = match class {
+            RandomClass::Valid => (family::RANDOM_VALID, Expect::Accept),
+            RandomClass::Invalid => (family::RANDOM_INVALID, Expect::Reject),
+        };
+        PlannedRequest {
+            case: Arc::clone(&self.case),
+            id: format!("{}:{family}:{index}", self.case),
+            expect,
+            reason: candidate.reason,
+            key: KeyUse::Valid,
+            body: candidate.body,
+            origin: Origin::Random { class, index },
+        }
     }
 }
 
+/// The required-only payload must pass the schema; if not, no valid payload can be built.
+fn check_buildable(operation: &Operation, root: &schema_walk::Node) -> Result<(), ContractError> {
+    let schema = &operation.request_schema;
+    let minimal = root.minimal();
+    let Some(error) = schema.validator.iter_errors(&minimal).next() else {
+        return Ok(());
+    };
+    Err(ContractError::new(
+        &schema.path,
+        Place::Pointer(error.schema_path().to_string()),
+        format!("no valid request body can be built from this schema: the simplest candidate {minimal} fails with: {error}"),
+        "check that the keywords at that pointer can all be satisfied at once",
+    ))
+}
+
+type CandidateTree = Box<dyn ValueTree<Value = Candidate>>;
+
 /// Walks a failing random request towards a minimal one (proptest's simplify/complicate).
 /// Not `Send`: the caller keeps it on one thread.
-pub struct Shrinker {}
+pub struct Shrinker {
+    tree: CandidateTree,
+    /// The request's identity (case, id, expect, origin); body and reason come from the tree.
+    template: PlannedRequest,
+}
 
 impl Shrinker {
     /// The current candidate.
     pub fn current(&self) -> PlannedRequest {
-        todo!("issue 2")
+        let candidate = self.tree.current();
+        PlannedRequest {
+            reason: candidate.reason,
+            body: candidate.body,
+            ..self.template.clone()
+        }
     }
     /// The current candidate still fails: try a simpler one. `false` when none is left.
     pub fn simplify(&mut self) -> bool {
-        todo!("issue 2")
+        self.tree.simplify()
     }
     /// The current candidate passed: step back towards the last failing one. `false` when
     /// there is nothing left to try.
     pub fn complicate(&mut self) -> bool {
-        todo!("issue 2")
+        self.tree.complicate()
     }
 }
 
@@ -187,8 +340,18 @@ pub fn plan(
     generators: Vec<Arc<Generator>>,
     options: PlanOptions,
 ) -> impl Iterator<Item = PlannedRequest> + Send {
-    let _ = options;
-    generators.into_iter().flat_map(|g| g.coverage())
+    let coverage = generators.clone().into_iter().flat_map(|g| g.coverage());
+    let random = generators.into_iter().flat_map(move |g| {
+        (0..options.examples.saturating_mul(2)).map(move |i| {
+            let class = if i % 2 == 0 {
+                RandomClass::Valid
+            } else {
+                RandomClass::Invalid
+            };
+            g.random(options.seed, class, i / 2)
+        })
+    });
+    coverage.chain(random)
 }
 
 /// Coverage figures for one operation, counted from the requests actually planned or sent.
@@ -201,40 +364,29 @@ pub struct Coverage {
     pub required_subsets_total: u64,
     /// Requests per reason family.
     pub by_family: std::collections::BTreeMap<String, u64>,
+    /// `field=value` of every enum value no accepted payload carried.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uncovered_enum_values: Vec<String>,
+    /// Every planned set of missing required fields (`a,b`) no request left out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uncovered_required_subsets: Vec<String>,
 }
 
 impl Coverage {
-    /// Add another shard's coverage of the same case.
+    /// Add another shard's coverage of the same case: what is uncovered in both stays
+    /// uncovered, so the merge is exact.
     pub fn merge(&mut self, other: &Coverage) {
         for (family, count) in &other.by_family {
             *self.by_family.entry(family.clone()).or_default() += count;
         }
-        self.enum_values_covered = self.enum_values_covered.max(other.enum_values_covered);
-        self.required_subsets_covered = self
-            .required_subsets_covered
-            .max(other.required_subsets_covered);
+        self.uncovered_enum_values
+            .retain(|v| other.uncovered_enum_values.contains(v));
+        self.uncovered_required_subsets
+            .retain(|v| other.uncovered_required_subsets.contains(v));
+        self.enum_values_covered = self.enum_values_total - self.uncovered_enum_values.len() as u64;
+        self.required_subsets_covered =
+            self.required_subsets_total - self.uncovered_required_subsets.len() as u64;
     }
 }
 
-/// Counts coverage from the requests it is shown: enum values seen in `accept` payloads,
-/// subsets of required fields missing from `missing-required` payloads. Cheap per request.
-pub struct CoverageTracker {
-    case: String,
-}
-
-impl CoverageTracker {
-    pub fn new(operation: &Operation) -> CoverageTracker {
-        CoverageTracker {
-            case: operation.name.clone(),
-        }
-    }
-    pub fn observe(&mut self, _request: &PlannedRequest) {}
-    /// Add what another tracker of the same operation saw (runs keep one per worker).
-    pub fn merge(&mut self, _other: CoverageTracker) {}
-    pub fn coverage(&self) -> Coverage {
-        Coverage {
-            case: self.case.clone(),
-            ..Coverage::default()
-        }
-    }
-}
+pub use tracker::CoverageTracker;

@@ -23,15 +23,30 @@ impl TestSandbox {
     }
 
     pub fn start_with_key(faults: &[&str], key: &str) -> TestSandbox {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
         let operations = specgate::contract::load_cases(Path::new("cases")).unwrap();
         let faults: Vec<Fault> = faults.iter().map(|f| f.parse().unwrap()).collect();
-        let config = SandboxConfig { addr: ([127, 0, 0, 1], 0).into(), api_key: key.to_owned(), faults };
+        let config = SandboxConfig {
+            addr: ([127, 0, 0, 1], 0).into(),
+            api_key: key.to_owned(),
+            faults,
+        };
         let sandbox = runtime
-            .block_on(Sandbox::start(operations.into_iter().map(Arc::new).collect(), config))
+            .block_on(Sandbox::start(
+                operations.into_iter().map(Arc::new).collect(),
+                config,
+            ))
             .unwrap();
         let base_url = sandbox.base_url().to_string();
-        TestSandbox { base_url, sandbox: Some(sandbox), runtime }
+        TestSandbox {
+            base_url,
+            sandbox: Some(sandbox),
+            runtime,
+        }
     }
 }
 
@@ -46,7 +61,10 @@ impl Drop for TestSandbox {
 /// `specgate ARGS` with the test key in the environment and CI unset unless given.
 pub fn specgate(args: &[&str], envs: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_specgate"));
-    command.args(args).env("SPECGATE_API_KEY", KEY).env_remove("INSTA_UPDATE");
+    command
+        .args(args)
+        .env("SPECGATE_API_KEY", KEY)
+        .env_remove("INSTA_UPDATE");
     for (name, value) in envs {
         command.env(name, value);
     }
@@ -90,13 +108,23 @@ pub fn run_against(sandbox: &TestSandbox, extra: &[&str]) -> (i32, serde_json::V
     args.extend_from_slice(extra);
     let output = specgate(&args, &[("CI", "true")]);
     let console = format!("{}{}", text(&output.stdout), text(&output.stderr));
-    let json = std::fs::read_to_string(&report).unwrap_or_else(|_| panic!("no report; output:\n{console}"));
-    (output.status.code().unwrap_or(-1), serde_json::from_str(&json).unwrap(), console)
+    let json = std::fs::read_to_string(&report)
+        .unwrap_or_else(|_| panic!("no report; output:\n{console}"));
+    (
+        output.status.code().unwrap_or(-1),
+        serde_json::from_str(&json).unwrap(),
+        console,
+    )
 }
 
 /// The checks of a report's findings.
 pub fn checks(report: &serde_json::Value) -> Vec<String> {
-    report["findings"].as_array().unwrap().iter().map(|f| f["check"].as_str().unwrap().to_owned()).collect()
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["check"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 pub fn workdir() -> PathBuf {

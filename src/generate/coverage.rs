@@ -1,0 +1,356 @@
+//! The deterministic coverage plan of one operation.
+//!
+//! Built once, from the schema's node tree and fields: the required-only and all-fields
+//! payloads, each optional field alone, every enum value, boundary strings and numbers, the
+//! case's own examples, every subset of missing required fields, every mutation of every
+//! field, bad bodies and the auth requests. Every entry is checked against the compiled
+//! validator while it is built: a mutation the schema happens to accept is dropped, and a
+//! "valid" payload that fails is counted as a contradiction (a generator bug) and dropped.
+
+use super::fields::{show, without, Field};
+use super::invalid::{mutations, Mutation};
+use super::schema_walk::{number_value, Node, Shape};
+use super::{family, Body, KeyUse, Origin, PlannedRequest, Reason};
+use crate::contract::{Expect, Operation};
+use serde_json::Value;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// Above this many required properties, only singletons, pairs and the full set are planned.
+pub(crate) const MAX_EXHAUSTIVE_REQUIRED: usize = 12;
+
+/// What building the coverage plan produced.
+pub(crate) struct CoveragePlan {
+    pub requests: Vec<PlannedRequest>,
+    /// The field mutations the validator refused, for random exploration to draw from.
+    pub mutations: Vec<Mutation>,
+    /// Payloads meant as valid that the validator refused (a generator bug when non-zero).
+    pub contradictions: usize,
+}
+
+pub(crate) struct Builder<'a> {
+    operation: &'a Operation,
+    root: &'a Node,
+    fields: &'a [Field],
+    required: &'a [String],
+    base: Value,
+    case: Arc<str>,
+    ids: HashSet<String>,
+    out: CoveragePlan,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(
+        operation: &'a Operation,
+        root: &'a Node,
+        fields: &'a [Field],
+        required: &'a [String],
+    ) -> Self {
+        Builder {
+            operation,
+            root,
+            fields,
+            required,
+            base: root.minimal(),
+            case: Arc::from(operation.name.as_str()),
+            ids: HashSet::new(),
+            out: CoveragePlan {
+                requests: Vec::new(),
+                mutations: Vec::new(),
+                contradictions: 0,
+            },
+        }
+    }
+
+    pub fn build(mut self) -> CoveragePlan {
+        self.valid_payloads();
+        self.examples();
+        self.missing_required();
+        self.field_mutations();
+        self.bad_bodies();
+        self.auth();
+        self.out
+    }
+
+    fn valid_payloads(&mut self) {
+        self.accept(family::REQUIRED_ONLY, String::new(), self.base.clone());
+        self.accept(family::ALL_FIELDS, String::new(), self.root.full());
+        for field in self.fields.iter().filter(|f| !f.required) {
+            let payload = self.with(field, field.node.minimal());
+            self.accept(family::OPTIONAL_FIELD, field.label(), payload);
+        }
+        for field in self.fields {
+            for value in field.node.enum_values.iter().flatten() {
+                let detail = format!("{}={}", field.label(), show(value));
+                let payload = self.with(field, value.clone());
+                self.accept(family::ENUM_VALUE, detail, payload);
+            }
+        }
+        for field in self.fields {
+            for (name, value) in boundaries(&field.node) {
+                let detail = format!("{}={name}", field.label());
+                let payload = self.with(field, value);
+                self.accept(family::BOUNDARY, detail, payload);
+            }
+        }
+    }
+
+    fn examples(&mut self) {
+        for example in &self.operation.examples {
+            let reason = Reason {
+                family: family::EXAMPLE,
+                detail: example.name.clone(),
+            };
+            let body = Body::Json(example.body.clone());
+            self.push(reason, example.expect, KeyUse::Valid, body, Origin::Example);
+        }
+    }
+
+    fn missing_required(&mut self) {
+        for subset in required_subsets(self.required.len()) {
+            let names: Vec<&str> = subset.iter().map(|&i| self.required[i].as_str()).collect();
+            let payload = without(&self.base, &names);
+            self.reject(family::MISSING_REQUIRED, names.join(","), payload);
+        }
+    }
+
+    fn field_mutations(&mut self) {
+        for (index, field) in self.fields.iter().enumerate() {
+            for mutation in mutations(index, field) {
+                let payload = self.with(field, mutation.value.clone());
+                if self.reject(mutation.family, mutation.detail.clone(), payload) {
+                    self.out.mutations.push(mutation);
+                }
+            }
+        }
+    }
+
+    fn bad_bodies(&mut self) {
+        self.reject(
+            family::BAD_BODY,
+            "array".into(),
+            Value::Array(vec![self.base.clone()]),
+        );
+        let raw = [("not-json", "this is not JSON {"), ("empty", "")];
+        for (detail, text) in raw {
+            let reason = Reason {
+                family: family::BAD_BODY,
+                detail: detail.to_owned(),
+            };
+            let body = Body::Raw(text.to_owned());
+            self.push(
+                reason,
+                Expect::Reject,
+                KeyUse::Valid,
+                body,
+                Origin::Coverage,
+            );
+        }
+    }
+
+    fn auth(&mut self) {
+        if self.operation.auth.is_none() {
+            return;
+        }
+        let cases = [
+            (family::AUTH_MISSING, KeyUse::Missing),
+            (family::AUTH_WRONG, KeyUse::Wrong),
+        ];
+        for (name, key) in cases {
+            let reason = Reason {
+                family: name,
+                detail: String::new(),
+            };
+            let body = Body::Json(self.base.clone());
+            self.push(reason, Expect::Unauthorized, key, body, Origin::Coverage);
+        }
+    }
+
+    /// The required-only payload with `field` set to `value`.
+    fn with(&self, field: &Field, value: Value) -> Value {
+        let mut payload = self.base.clone();
+        field.set(&mut payload, value);
+        payload
+    }
+
+    fn accept(&mut self, family: &'static str, detail: String, payload: Value) {
+        if !self.operation.request_schema.validator.is_valid(&payload) {
+            self.out.contradictions += 1;
+            return;
+        }
+        let reason = Reason { family, detail };
+        let body = Body::Json(payload);
+        self.push(
+            reason,
+            Expect::Accept,
+            KeyUse::Valid,
+            body,
+            Origin::Coverage,
+        );
+    }
+
+    /// Plan a reject unless the schema accepts the payload after all; whether it was planned.
+    fn reject(&mut self, family: &'static str, detail: String, payload: Value) -> bool {
+        if self.operation.request_schema.validator.is_valid(&payload) {
+            return false;
+        }
+        let reason = Reason { family, detail };
+        let body = Body::Json(payload);
+        self.push(
+            reason,
+            Expect::Reject,
+            KeyUse::Valid,
+            body,
+            Origin::Coverage,
+        );
+        true
+    }
+
+    fn push(&mut self, reason: Reason, expect: Expect, key: KeyUse, body: Body, origin: Origin) {
+        let id = self.unique_id(&reason);
+        self.out.requests.push(PlannedRequest {
+            case: Arc::clone(&self.case),
+            id,
+            expect,
+            reason,
+            key,
+            body,
+            origin,
+        });
+    }
+
+    fn unique_id(&mut self, reason: &Reason) -> String {
+        let base = if reason.detail.is_empty() {
+            format!("{}:{}", self.case, reason.family)
+        } else {
+            format!("{}:{}:{}", self.case, reason.family, reason.detail)
+        };
+        let mut id = base.clone();
+        let mut n = 1;
+        while !self.ids.insert(id.clone()) {
+            n += 1;
+            id = format!("{base}#{n}");
+        }
+        id
+    }
+}
+
+/// The subsets of `k` required properties to leave out, smallest first: all `2^k - 1` of them
+/// up to [`MAX_EXHAUSTIVE_REQUIRED`], beyond that every singleton, every pair and the full set.
+pub(crate) fn required_subsets(k: usize) -> Vec<Vec<usize>> {
+    if k == 0 {
+        return Vec::new();
+    }
+    if k > MAX_EXHAUSTIVE_REQUIRED {
+        let singles = (0..k).map(|i| vec![i]);
+        let pairs = (0..k).flat_map(|i| (i + 1..k).map(move |j| vec![i, j]));
+        return singles.chain(pairs).chain([(0..k).collect()]).collect();
+    }
+    let mut masks: Vec<u32> = (1..(1u32 << k)).collect();
+    masks.sort_by_key(|m| (m.count_ones(), *m));
+    masks
+        .into_iter()
+        .map(|m| (0..k).filter(|i| m & (1 << i) != 0).collect())
+        .collect()
+}
+
+/// How many subsets [`required_subsets`] plans for `k` required properties.
+pub(crate) fn required_subsets_total(k: usize) -> u64 {
+    match k {
+        0 => 0,
+        k if k > MAX_EXHAUSTIVE_REQUIRED => (k + k * (k - 1) / 2 + 1) as u64,
+        k => (1u64 << k) - 1,
+    }
+}
+
+/// Boundary values for a free-form string or number field, named, within its own limits.
+fn boundaries(node: &Node) -> Vec<(&'static str, Value)> {
+    if node.is_fixed() {
+        return Vec::new();
+    }
+    match node.shape {
+        Shape::String if node.string.format.is_none() && !node.string.has_pattern => {
+            string_boundaries(node)
+        }
+        Shape::Number | Shape::Integer => number_boundaries(node),
+        _ => Vec::new(),
+    }
+}
+
+fn string_boundaries(node: &Node) -> Vec<(&'static str, Value)> {
+    let candidates = [
+        ("empty", String::new()),
+        ("one-char", "a".to_owned()),
+        ("long-256", "a".repeat(256)),
+        ("long-4096", "a".repeat(4096)),
+        ("accents", "Zoë Ñandú Çelik".to_owned()),
+        ("cjk", "東京都渋谷区".to_owned()),
+        ("emoji", "😀🎉👍🏽".to_owned()),
+        ("whitespace", " \t ".to_owned()),
+    ];
+    let rules = &node.string;
+    candidates
+        .into_iter()
+        .filter(|(_, s)| {
+            let len = s.chars().count();
+            len >= rules.min_len && rules.max_len.is_none_or(|max| len <= max)
+        })
+        .map(|(name, s)| (name, Value::String(s)))
+        .collect()
+}
+
+fn number_boundaries(node: &Node) -> Vec<(&'static str, Value)> {
+    let integer = node.shape == Shape::Integer;
+    let candidates: &[(&str, f64)] = if integer {
+        &[
+            ("zero", 0.0),
+            ("negative", -1.0),
+            ("large", 9_007_199_254_740_991.0),
+            ("large-negative", -9_007_199_254_740_991.0),
+        ]
+    } else {
+        &[
+            ("zero", 0.0),
+            ("negative", -1.0),
+            ("fractional", 0.5),
+            ("large", 1.0e300),
+            ("large-negative", -1.0e300),
+            ("small", 1.0e-300),
+        ]
+    };
+    candidates
+        .iter()
+        .filter(|(_, x)| node.number.admits(*x))
+        .map(|(name, x)| (*name, boundary_number(*x, integer)))
+        .collect()
+}
+
+fn boundary_number(x: f64, integer: bool) -> Value {
+    if integer {
+        Value::from(x as i64)
+    } else {
+        number_value(x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subsets_of_three_are_all_seven_smallest_first() {
+        let subsets = required_subsets(3);
+        assert_eq!(subsets.len(), 7);
+        assert_eq!(subsets[0], vec![0]);
+        assert_eq!(subsets[6], vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn many_required_fields_plan_singletons_pairs_and_all() {
+        assert_eq!(
+            required_subsets(13).len() as u64,
+            required_subsets_total(13)
+        );
+        assert_eq!(required_subsets_total(13), 13 + 78 + 1);
+    }
+}

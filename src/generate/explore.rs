@@ -1,0 +1,337 @@
+//! Seeded random exploration: proptest strategies built from the schema's node tree.
+//!
+//! Owns the valid strategy (required properties always, optional ones maybe, bounded strings
+//! mixing ASCII, non-ASCII and whitespace, enums by selection, date-times from components,
+//! finite numbers), the invalid strategy (a valid payload plus one mutation that is kept while
+//! shrinking), and the per-request RNG: each request is generated from its own seed, derived
+//! from (seed, case, class, index), so the n-th one costs the same as the first.
+
+use super::fields::{without, Field};
+use super::invalid::Mutation;
+use super::schema_walk::{number_value, Node, Shape};
+use super::{family, Body, RandomClass, Reason};
+use proptest::prelude::*;
+use proptest::strategy::{NewTree, SBoxedStrategy, Union, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// What a random strategy produces: a body and why it is in the plan.
+#[derive(Debug, Clone)]
+pub(crate) struct Candidate {
+    pub body: Body,
+    pub reason: Reason,
+}
+
+impl Candidate {
+    /// An empty candidate, for building a request's identity before its body.
+    pub fn placeholder() -> Candidate {
+        Candidate::fallback(None)
+    }
+
+    /// A valid body to fall back on should a strategy fail to produce a value.
+    pub fn fallback(body: Option<Body>) -> Candidate {
+        Candidate {
+            body: body.unwrap_or(Body::Raw(String::new())),
+            reason: Reason {
+                family: family::RANDOM_VALID,
+                detail: String::new(),
+            },
+        }
+    }
+}
+
+/// The longest random string, so payloads stay small and generation fast.
+const MAX_RANDOM_STRING: usize = 64;
+
+/// A random-valid candidate strategy for the whole payload.
+pub(crate) fn valid(root: &Node) -> SBoxedStrategy<Candidate> {
+    value(root)
+        .prop_map(|payload| Candidate {
+            body: Body::Json(payload),
+            reason: Reason {
+                family: family::RANDOM_VALID,
+                detail: String::new(),
+            },
+        })
+        .sboxed()
+}
+
+/// A random-invalid candidate strategy: a valid payload plus one mutation, drawn from the
+/// missing-required subsets and from the field mutations the coverage plan kept.
+pub(crate) fn invalid(
+    root: &Node,
+    fields: Arc<[Field]>,
+    required: &[String],
+    mutations: Vec<Mutation>,
+) -> SBoxedStrategy<Candidate> {
+    let mut kinds: Vec<(u32, SBoxedStrategy<Damage>)> = Vec::new();
+    if !required.is_empty() {
+        let names = required.to_vec();
+        let count = names.len();
+        let subsets = proptest::sample::subsequence(names, 1..=count).prop_map(Damage::Missing);
+        kinds.push((1, subsets.sboxed()));
+    }
+    if !mutations.is_empty() {
+        let set = proptest::sample::select(mutations).prop_map(Damage::Set);
+        kinds.push((2, set.sboxed()));
+    }
+    if kinds.is_empty() {
+        return Just(not_json()).sboxed();
+    }
+    let damage = Kept(Union::new_weighted(kinds));
+    (value(root), damage)
+        .prop_map(move |(payload, damage)| damage.apply(payload, &fields))
+        .sboxed()
+}
+
+fn not_json() -> Candidate {
+    Candidate {
+        body: Body::Raw("this is not JSON {".to_owned()),
+        reason: Reason {
+            family: family::RANDOM_INVALID,
+            detail: "bad-body: not-json".to_owned(),
+        },
+    }
+}
+
+/// The one thing wrong with a random-invalid payload.
+#[derive(Debug, Clone)]
+enum Damage {
+    Missing(Vec<String>),
+    Set(Mutation),
+}
+
+impl Damage {
+    fn apply(self, payload: Value, fields: &[Field]) -> Candidate {
+        let (body, detail) = match self {
+            Damage::Missing(names) => {
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                let detail = format!("{}: {}", family::MISSING_REQUIRED, names.join(","));
+                (without(&payload, &names), detail)
+            }
+            Damage::Set(mutation) => {
+                let mut payload = payload;
+                if let Some(field) = fields.get(mutation.field) {
+                    field.set(&mut payload, mutation.value);
+                }
+                (payload, format!("{}: {}", mutation.family, mutation.detail))
+            }
+        };
+        Candidate {
+            body: Body::Json(body),
+            reason: Reason {
+                family: family::RANDOM_INVALID,
+                detail,
+            },
+        }
+    }
+}
+
+/// A strategy whose value never shrinks: the mutation of an invalid payload stays while the
+/// payload around it shrinks.
+#[derive(Debug, Clone)]
+struct Kept<S>(S);
+
+impl<S: Strategy> Strategy for Kept<S> {
+    type Tree = KeptTree<S::Tree>;
+    type Value = S::Value;
+
+    fn new_tree(&self, runner: &mut TestRunner) -> NewTree<Self> {
+        self.0.new_tree(runner).map(KeptTree)
+    }
+}
+
+struct KeptTree<T>(T);
+
+impl<T: ValueTree> ValueTree for KeptTree<T> {
+    type Value = T::Value;
+    fn current(&self) -> T::Value {
+        self.0.current()
+    }
+    fn simplify(&mut self) -> bool {
+        false
+    }
+    fn complicate(&mut self) -> bool {
+        false
+    }
+}
+
+/// The strategy of one node's values.
+fn value(node: &Node) -> SBoxedStrategy<Value> {
+    if let Some(fixed) = &node.const_value {
+        return Just(fixed.clone()).sboxed();
+    }
+    if let Some(values) = node.enum_values.clone().filter(|v| !v.is_empty()) {
+        return proptest::sample::select(values).sboxed();
+    }
+    match node.shape {
+        Shape::String => string(node),
+        Shape::Number => number(node),
+        Shape::Integer => integer(node),
+        Shape::Boolean => any::<bool>().prop_map(Value::Bool).sboxed(),
+        Shape::Object if !node.cyclic => object(node),
+        Shape::Array if !node.cyclic => array(node),
+        _ => Just(node.minimal()).sboxed(),
+    }
+}
+
+fn object(node: &Node) -> SBoxedStrategy<Value> {
+    let properties: Vec<SBoxedStrategy<Option<(String, Value)>>> = node
+        .properties
+        .iter()
+        .filter(|p| p.required || !p.node.cyclic)
+        .map(|p| {
+            let name = p.name.clone();
+            let pair = value(&p.node).prop_map(move |v| (name.clone(), v));
+            if p.required {
+                pair.prop_map(Some).sboxed()
+            } else {
+                proptest::option::of(pair).sboxed()
+            }
+        })
+        .collect();
+    properties
+        .prop_map(|pairs| Value::Object(pairs.into_iter().flatten().collect::<Map<_, _>>()))
+        .sboxed()
+}
+
+fn array(node: &Node) -> SBoxedStrategy<Value> {
+    let Some(items) = &node.items else {
+        return Just(node.minimal()).sboxed();
+    };
+    let min = node.min_items;
+    proptest::collection::vec(value(items), min..=min.max(3))
+        .prop_map(Value::Array)
+        .sboxed()
+}
+
+fn string(node: &Node) -> SBoxedStrategy<Value> {
+    let rules = &node.string;
+    match rules.format.as_deref() {
+        Some("date-time") => return date_time().sboxed(),
+        Some("date") => return date().sboxed(),
+        Some(_) => return Just(node.minimal()).sboxed(),
+        None if rules.has_pattern => return Just(node.minimal()).sboxed(),
+        None => {}
+    }
+    let min = rules.min_len;
+    let max = rules
+        .max_len
+        .unwrap_or(usize::MAX)
+        .min(min.max(MAX_RANDOM_STRING))
+        .max(min);
+    proptest::collection::vec(character(), min..=max)
+        .prop_map(|chars| Value::String(chars.into_iter().collect()))
+        .sboxed()
+}
+
+/// Mostly ASCII letters and digits, sometimes accents, CJK or emoji, sometimes whitespace.
+fn character() -> impl Strategy<Value = char> {
+    const NON_ASCII: [char; 10] = ['é', 'ñ', 'ü', 'ß', 'Ç', '東', '京', '한', '😀', '🎉'];
+    const WHITESPACE: [char; 3] = [' ', '\t', '\u{a0}'];
+    prop_oneof![
+        6 => proptest::char::ranges(vec!['a'..='z', 'A'..='Z', '0'..='9'].into()),
+        2 => proptest::sample::select(NON_ASCII.as_slice()),
+        1 => proptest::sample::select(WHITESPACE.as_slice()),
+    ]
+}
+
+/// An RFC 3339 date-time, always valid: built from its components.
+fn date_time() -> impl Strategy<Value = Value> {
+    (
+        1900u32..=2100,
+        1u32..=12,
+        1u32..=28,
+        0u32..=23,
+        0u32..=59,
+        0u32..=59,
+    )
+        .prop_map(|(y, mo, d, h, mi, s)| {
+            Value::String(format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z"))
+        })
+}
+
+fn date() -> impl Strategy<Value = Value> {
+    (1900u32..=2100, 1u32..=12, 1u32..=28)
+        .prop_map(|(y, mo, d)| Value::String(format!("{y:04}-{mo:02}-{d:02}")))
+}
+
+/// Finite numbers within the node's limits: mostly moderate, sometimes of extreme magnitude.
+fn number(node: &Node) -> SBoxedStrategy<Value> {
+    if node.number.multiple_of.is_some() {
+        return Just(node.minimal()).sboxed();
+    }
+    let (lo, hi) = bounds(node, 1.0e300);
+    let moderate = (lo.max(-1.0e6), hi.min(1.0e6));
+    if moderate.0 >= moderate.1 {
+        return Just(node.minimal()).sboxed();
+    }
+    prop_oneof![
+        4 => moderate.0..moderate.1,
+        1 => lo..hi,
+    ]
+    .prop_map(number_value)
+    .sboxed()
+}
+
+fn integer(node: &Node) -> SBoxedStrategy<Value> {
+    if node.number.multiple_of.is_some() {
+        return Just(node.minimal()).sboxed();
+    }
+    let (lo, hi) = bounds(node, 1.0e9);
+    let (lo, hi) = (lo.ceil() as i64, hi.floor() as i64);
+    if lo > hi {
+        return Just(node.minimal()).sboxed();
+    }
+    (lo..=hi).prop_map(Value::from).sboxed()
+}
+
+/// The node's numeric range, capped at `±cap`, with exclusive bounds nudged inwards.
+fn bounds(node: &Node, cap: f64) -> (f64, f64) {
+    let rules = &node.number;
+    let nudge = |x: f64, exclusive: bool, up: bool| match (exclusive, up) {
+        (false, _) => x,
+        (true, true) => x + x.abs().max(1.0) * 1e-9,
+        (true, false) => x - x.abs().max(1.0) * 1e-9,
+    };
+    let lo = rules
+        .min
+        .map_or(-cap, |m| nudge(m, rules.exclusive_min, true).max(-cap));
+    let hi = rules
+        .max
+        .map_or(cap, |m| nudge(m, rules.exclusive_max, false).min(cap));
+    (lo, hi)
+}
+
+/// The RNG of one random request: seeded from (seed, case, class, index) by a stable mix, so
+/// the same inputs give the same request on every machine and run.
+pub(crate) fn runner_for(seed: u64, case: &str, class: RandomClass, index: u64) -> TestRunner {
+    let class_tag = match class {
+        RandomClass::Valid => 1,
+        RandomClass::Invalid => 2,
+    };
+    let mut h = splitmix(seed);
+    h = splitmix(h ^ fnv1a(case.as_bytes()));
+    h = splitmix(h ^ class_tag);
+    h = splitmix(h ^ index);
+    let mut bytes = [0u8; 32];
+    for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+        chunk.copy_from_slice(&splitmix(h.wrapping_add(i as u64)).to_le_bytes());
+    }
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &bytes);
+    TestRunner::new_with_rng(Config::default(), rng)
+}
+
+fn splitmix(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}

@@ -1,0 +1,204 @@
+//! Coverage counted from the requests themselves, not from how they were built.
+//!
+//! [`CoverageTracker`] reads the request schema once (enum locations and values, the root's
+//! required properties) and then looks only at what it is shown: which enum values occur in
+//! `accept` bodies and which sets of required properties are absent from `reject` bodies.
+//! `observe` is cheap (a few map lookups per enum), as it runs once per request sent.
+
+use super::coverage::{required_subsets_total, MAX_EXHAUSTIVE_REQUIRED};
+use super::fields::{fields, required_names, Field};
+use super::schema_walk::walk;
+use super::{Body, Coverage, PlannedRequest};
+use crate::contract::{Expect, Operation};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashSet};
+
+/// The values of one enum and which of them have been seen.
+struct EnumSlot {
+    field: Field,
+    values: Vec<Value>,
+    seen: Vec<bool>,
+}
+
+/// Counts coverage from the requests it is shown: enum values seen in `accept` payloads,
+/// subsets of required fields missing from `reject` payloads, requests per reason family.
+///
+/// With more than 12 required properties only singletons, pairs and the full set are
+/// planned, so only those count and the total is their number.
+pub struct CoverageTracker {
+    case: String,
+    enums: Vec<EnumSlot>,
+    enum_values_covered: u64,
+    required: Vec<String>,
+    subsets: HashSet<u64>,
+    by_family: BTreeMap<&'static str, u64>,
+}
+
+impl CoverageTracker {
+    pub fn new(operation: &Operation) -> CoverageTracker {
+        let root = walk(&operation.request_schema.document).ok();
+        let enums = root.as_ref().map(enum_slots).unwrap_or_default();
+        let required = root.as_ref().map(required_names).unwrap_or_default();
+        CoverageTracker {
+            case: operation.name.clone(),
+            enums,
+            enum_values_covered: 0,
+            required,
+            subsets: HashSet::new(),
+            by_family: BTreeMap::new(),
+        }
+    }
+
+    /// Count one planned (or sent) request.
+    pub fn observe(&mut self, request: &PlannedRequest) {
+        *self.by_family.entry(request.reason.family).or_insert(0) += 1;
+        let Body::Json(payload) = &request.body else {
+            return;
+        };
+        match request.expect {
+            Expect::Accept => self.observe_enums(payload),
+            Expect::Reject => self.observe_missing(payload),
+            Expect::Unauthorized => {}
+        }
+    }
+
+    fn observe_enums(&mut self, payload: &Value) {
+        for slot in &mut self.enums {
+            let Some(value) = slot.field.get(payload) else {
+                continue;
+            };
+            if let Some(i) = slot.values.iter().position(|v| v == value) {
+                if !slot.seen[i] {
+                    slot.seen[i] = true;
+                    self.enum_values_covered += 1;
+                }
+            }
+        }
+    }
+
+    fn observe_missing(&mut self, payload: &Value) {
+        let Value::Object(map) = payload else {
+            return;
+        };
+        let missing = self
+            .required
+            .iter()
+            .enumerate()
+            .filter(|(_, name)| !map.contains_key(name.as_str()))
+            .fold(0u64, |mask, (i, _)| mask | (1u64 << (i % 64)));
+        let k = self.required.len();
+        let counted = match missing.count_ones() as usize {
+            0 => false,
+            n if k > MAX_EXHAUSTIVE_REQUIRED => n <= 2 || n == k,
+            _ => true,
+        };
+        if counted {
+            self.subsets.insert(missing);
+        }
+    }
+
+    /// Add what another tracker of the same operation saw (a run keeps one per worker).
+    pub fn merge(&mut self, other: CoverageTracker) {
+        for (mine, theirs) in self.enums.iter_mut().zip(other.enums) {
+            for (seen, theirs) in mine.seen.iter_mut().zip(theirs.seen) {
+                *seen |= theirs;
+            }
+        }
+        self.enum_values_covered = self
+            .enums
+            .iter()
+            .flat_map(|s| &s.seen)
+            .filter(|s| **s)
+            .count() as u64;
+        self.subsets.extend(other.subsets);
+        for (family, n) in other.by_family {
+            *self.by_family.entry(family).or_insert(0) += n;
+        }
+    }
+
+    /// `field=value` for every enum value not seen in an accepted payload.
+    fn uncovered_enum_values(&self) -> Vec<String> {
+        let mut uncovered = Vec::new();
+        for slot in &self.enums {
+            for (value, seen) in slot.values.iter().zip(&slot.seen) {
+                if !seen {
+                    let value = value
+                        .as_str()
+                        .map_or_else(|| value.to_string(), str::to_owned);
+                    uncovered.push(format!("{}={value}", slot.field.label()));
+                }
+            }
+        }
+        uncovered
+    }
+
+    /// The planned subsets of missing required fields never seen, as `a,b` name lists.
+    fn uncovered_required_subsets(&self) -> Vec<String> {
+        let k = self.required.len().min(63);
+        let planned = |mask: u64| {
+            let n = mask.count_ones() as usize;
+            k <= MAX_EXHAUSTIVE_REQUIRED || n <= 2 || n == k
+        };
+        let all = if k <= MAX_EXHAUSTIVE_REQUIRED {
+            (1u64 << k) - 1
+        } else {
+            0
+        };
+        let masks: Box<dyn Iterator<Item = u64>> = if k <= MAX_EXHAUSTIVE_REQUIRED {
+            Box::new(1..=all)
+        } else {
+            let singles = (0..k).map(|i| 1u64 << i);
+            let pairs =
+                (0..k).flat_map(move |i| (i + 1..k).map(move |j| (1u64 << i) | (1u64 << j)));
+            Box::new(singles.chain(pairs).chain(std::iter::once((1u64 << k) - 1)))
+        };
+        masks
+            .filter(|mask| planned(*mask) && !self.subsets.contains(mask))
+            .map(|mask| {
+                let names: Vec<&str> = (0..k)
+                    .filter(|i| mask & (1 << i) != 0)
+                    .map(|i| self.required[i].as_str())
+                    .collect();
+                names.join(",")
+            })
+            .collect()
+    }
+
+    pub fn coverage(&self) -> Coverage {
+        Coverage {
+            uncovered_enum_values: self.uncovered_enum_values(),
+            uncovered_required_subsets: self.uncovered_required_subsets(),
+            case: self.case.clone(),
+            enum_values_covered: self.enum_values_covered,
+            enum_values_total: self.enums.iter().map(|s| s.values.len() as u64).sum(),
+            required_subsets_covered: self.subsets.len() as u64,
+            required_subsets_total: required_subsets_total(self.required.len()),
+            by_family: self
+                .by_family
+                .iter()
+                .map(|(family, n)| ((*family).to_owned(), *n))
+                .collect(),
+        }
+    }
+}
+
+/// One slot per enum'd property, with its distinct values.
+fn enum_slots(root: &super::schema_walk::Node) -> Vec<EnumSlot> {
+    fields(root)
+        .into_iter()
+        .filter_map(|field| {
+            let mut values: Vec<Value> = Vec::new();
+            for v in field.node.enum_values.iter().flatten() {
+                if !values.contains(v) {
+                    values.push(v.clone());
+                }
+            }
+            let seen = vec![false; values.len()];
+            (!values.is_empty()).then_some(EnumSlot {
+                field,
+                values,
+                seen,
+            })
+        })
+        .collect()
+}
