@@ -60,17 +60,19 @@ async fn draw_bar(progress: Arc<Progress>, stop: Arc<std::sync::atomic::AtomicBo
 }
 
 async fn draw_lines(progress: Arc<Progress>, stop: Arc<std::sync::atomic::AtomicBool>) {
-    let mut next_tenth = 1;
+    let mut printed = 0;
     while !stop.load(Ordering::Relaxed) {
         let total = progress.total.load(Ordering::Relaxed).max(1);
         let done = progress.done.load(Ordering::Relaxed);
-        while next_tenth <= 10 && done * 10 >= total * next_tenth {
+        let tenth = (done * 10 / total).min(10);
+        // One line per 10% reached; a jump over several tenths prints only the latest.
+        if tenth > printed {
+            printed = tenth;
             eprintln!(
                 "specgate: {:>3}% ({done}/{total} requests, {} findings)",
-                next_tenth * 10,
+                tenth * 10,
                 progress.findings.load(Ordering::Relaxed)
             );
-            next_tenth += 1;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
