@@ -75,7 +75,13 @@ fn every_sandbox_fault_is_caught_by_its_check() {
     let mut missed = Vec::new();
     for (fault, check) in FAULTS {
         let sandbox = TestSandbox::start(&[fault]);
-        let (code, report, console) = run_against(&sandbox, &[]);
+        // A new field is `info` drift, below the default --drift-fail-on warning.
+        let gate: &[&str] = if *fault == "drift-new-field" {
+            &["--drift-fail-on", "info"]
+        } else {
+            &[]
+        };
+        let (code, report, console) = run_against(&sandbox, gate);
         if code != 1 || !checks(&report).iter().any(|c| c == check) {
             missed.push(format!(
                 "{fault}: exit {code}, checks {:?}\n{console}",
@@ -126,7 +132,7 @@ fn drift_findings_show_a_graded_readable_diff() {
     ];
     for (fault, severity, words) in cases {
         let sandbox = TestSandbox::start(&[fault]);
-        let (code, report, console) = run_against(&sandbox, &[]);
+        let (code, report, console) = run_against(&sandbox, &["--drift-fail-on", "info"]);
         assert_eq!(code, 1, "{fault}: {console}");
         let drift = report["findings"]
             .as_array()
@@ -142,6 +148,20 @@ fn drift_findings_show_a_graded_readable_diff() {
             "{fault}: the console shows the diff too\n{console}"
         );
     }
+}
+
+#[test]
+fn drift_below_the_threshold_is_reported_without_failing() {
+    let sandbox = TestSandbox::start(&["drift-new-field"]);
+    let (code, report, console) = run_against(&sandbox, &[]);
+    assert_eq!(
+        code, 0,
+        "info drift is below the default --drift-fail-on warning: {console}"
+    );
+    assert_eq!(checks(&report), vec!["drift"]);
+    assert!(console.contains("CONFORMANT"), "{console}");
+    let (code, _, console) = run_against(&sandbox, &["--drift", "warn", "--drift-fail-on", "info"]);
+    assert_eq!(code, 0, "--drift warn never fails: {console}");
 }
 
 #[test]

@@ -82,10 +82,10 @@ async fn draw_lines(progress: Arc<Progress>, stop: Arc<std::sync::atomic::Atomic
 pub fn render_summary(report: &RunReport) -> String {
     let s = &report.summary;
     let mut out = String::new();
-    let verdict = if report.conformant() {
-        "CONFORMANT"
-    } else {
-        "CONTRACT VIOLATIONS"
+    let verdict = match (report.fails(), report.findings.len()) {
+        (true, _) => "CONTRACT VIOLATIONS".to_owned(),
+        (false, 0) => "CONFORMANT".to_owned(),
+        (false, n) => format!("CONFORMANT, with {n} drift note(s) below the failure threshold"),
     };
     out.push_str(&format!("\nspecgate: {verdict} — {}\n", s.base_url));
     out.push_str(&format!(

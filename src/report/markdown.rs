@@ -22,14 +22,11 @@ pub fn render(report: &RunReport) -> String {
 
 fn header(out: &mut String, report: &RunReport) {
     let s = &report.summary;
-    let verdict = if report.conformant() {
-        "✅ conformant: no contract violations".to_owned()
-    } else {
-        let requests: u64 = report.findings.iter().map(|f| f.count).sum();
-        format!(
-            "❌ {} distinct contract violation(s) in {requests} request(s)",
-            report.findings.len()
-        )
+    let violations: u64 = report.findings.iter().map(|f| f.count).sum();
+    let verdict = match (report.fails(), report.findings.len()) {
+        (false, 0) => "✅ conformant: no contract violations".to_owned(),
+        (false, n) => format!("✅ conformant, with {n} drift note(s) below the failure threshold"),
+        (true, n) => format!("❌ {n} distinct contract violation(s) in {violations} request(s)"),
     };
     let _ = writeln!(out, "# specgate contract report\n\n**{verdict}**\n");
     out.push_str("| | |\n|---|---|\n");
@@ -115,13 +112,19 @@ fn finding_section(out: &mut String, number: usize, finding: &Finding) {
         finding.reason,
         finding.expect.as_str()
     );
-    if finding.examples.len() > 1 {
-        let ids: Vec<String> = finding
-            .examples
-            .iter()
-            .map(|id| format!("`{id}`"))
-            .collect();
-        let _ = writeln!(out, "- also: {}", ids.join(", "));
+    let others: Vec<String> = finding
+        .examples
+        .iter()
+        .filter(|id| **id != finding.plan_id)
+        .map(|id| format!("`{id}`"))
+        .collect();
+    if !others.is_empty() {
+        let more = if finding.count > 1 + others.len() as u64 {
+            ", …"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "- also: {}{more}", others.join(", "));
     }
     if let Some(shrunk) = &finding.shrunk {
         let confirmed = if shrunk.confirmed {

@@ -96,15 +96,18 @@ pub fn run_against(sandbox: &TestSandbox, extra: &[&str]) -> (i32, serde_json::V
     let snapshots_arg = snapshots.path().display().to_string();
     let mut args = vec![
         "run",
-        "--base-url",
-        &sandbox.base_url,
-        "--examples",
-        "10",
         "--report",
         &report_arg,
         "--snapshots",
         &snapshots_arg,
     ];
+    // Defaults the test did not set itself (clap refuses a flag given twice).
+    if !extra.contains(&"--base-url") {
+        args.extend(["--base-url", &sandbox.base_url]);
+    }
+    if !extra.contains(&"--examples") {
+        args.extend(["--examples", "10"]);
+    }
     args.extend_from_slice(extra);
     let output = specgate(&args, &[("CI", "true")]);
     let console = format!("{}{}", text(&output.stdout), text(&output.stderr));
