@@ -239,7 +239,9 @@ fn an_unreachable_target_exits_3_without_a_report() {
 
 #[test]
 fn bad_flags_exit_2_before_any_request() {
-    let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
+    /// (arguments, environment, words the message must contain)
+    type BadInput<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: &[BadInput] = &[
         (
             &["run", "--base-url", "http://partner.example/v1"],
             &[],
