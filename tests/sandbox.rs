@@ -848,3 +848,24 @@ async fn shutdown_gives_a_request_in_flight_a_grace_period_then_cuts_it_off() {
     );
     in_flight.abort();
 }
+
+#[test]
+fn help_explains_the_base_url_the_faults_and_the_exit_codes() {
+    let output = specgate()
+        .args(["sandbox", "--help"])
+        .output()
+        .expect("the binary runs");
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    for needle in [
+        "--addr",
+        "--cases",
+        "--api-key",
+        "--fault",
+        "--list-faults",
+        "http://ADDR/v1",
+        "Exit codes",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from:\n{text}");
+    }
+}

@@ -73,7 +73,7 @@ pub enum Fault {
 /// The request-body value `reject-enum-value=POINTER:VALUE` refuses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnumValueTarget {
-    /// A JSON pointer into the request body, e.g. `/gender`.
+    /// A JSON pointer into the request body, e.g. `/kind`.
     pub pointer: String,
     /// The refused value as written; matches a string equal to it, or a non-string whose
     /// JSON text equals it.
@@ -301,7 +301,7 @@ impl Fault {
 
 fn parse_enum_target(parameter: &str) -> Result<EnumValueTarget, String> {
     let bad = || {
-        format!("`reject-enum-value={parameter}`: write POINTER:VALUE, e.g. reject-enum-value=/gender:Other")
+        format!("`reject-enum-value={parameter}`: write POINTER:VALUE, e.g. reject-enum-value=/kind:Other")
     };
     let (pointer, value) = parameter.rsplit_once(':').ok_or_else(bad)?;
     if !pointer.starts_with('/') || value.is_empty() {
@@ -361,9 +361,9 @@ mod tests {
     #[test]
     fn parameters_parse() {
         assert_eq!(
-            "reject-enum-value=/gender:Other".parse(),
+            "reject-enum-value=/kind:Other".parse(),
             Ok(Fault::RejectEnumValue(Some(EnumValueTarget {
-                pointer: "/gender".into(),
+                pointer: "/kind".into(),
                 value: "Other".into()
             })))
         );
@@ -372,7 +372,7 @@ mod tests {
             Ok(Fault::SlowResponse(Duration::from_millis(250)))
         );
         assert!("slow-response=soon".parse::<Fault>().is_err());
-        assert!("reject-enum-value=gender".parse::<Fault>().is_err());
+        assert!("reject-enum-value=kind".parse::<Fault>().is_err());
         assert!("rate-limit=3".parse::<Fault>().is_err());
         assert!("redirect-cross-origin=elsewhere".parse::<Fault>().is_err());
     }
