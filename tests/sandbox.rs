@@ -871,3 +871,133 @@ fn help_explains_the_base_url_the_faults_and_the_exit_codes() {
         assert!(text.contains(needle), "{needle} missing from:\n{text}");
     }
 }
+
+// ---- Nothing is particular to sessionlink-v2 ----
+
+const WIDGET_CASE: &str = r#"
+name = "widget"
+method = "PUT"
+path = "/widgets/current"
+
+[auth]
+header = "x-widget-key"
+
+[request]
+schema = "widget.request.json"
+
+[responses.201]
+schema = "widget.response-201.json"
+
+[expect]
+valid = ["2xx"]
+invalid = ["4xx"]
+unauthorized = ["401"]
+
+[sandbox.fields]
+"/widget/id" = "w-{hash}"
+"#;
+
+const WIDGET_REQUEST: &str = r#"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "type": "object",
+  "required": ["size"],
+  "properties": {"size": {"type": "integer", "minimum": 1}, "colour": {"enum": ["red", "blue"]}}
+}"#;
+
+const WIDGET_RESPONSE: &str = r#"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "type": "object",
+  "required": ["widget", "state"],
+  "properties": {
+    "widget": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}, "made": {"type": "string", "format": "date-time"}}},
+    "state": {"enum": ["new", "used"]},
+    "count": {"type": "integer", "minimum": 2}
+  },
+  "additionalProperties": false
+}"#;
+
+async fn widget_sandbox(faults: Vec<Fault>) -> (Sandbox, Arc<Operation>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    for (file, text) in [
+        ("widget.toml", WIDGET_CASE),
+        ("widget.request.json", WIDGET_REQUEST),
+        ("widget.response-201.json", WIDGET_RESPONSE),
+    ] {
+        std::fs::write(dir.path().join(file), text).expect("written");
+    }
+    let operations = load_cases(dir.path()).expect("the widget case loads");
+    let operation = Arc::new(operations.into_iter().next().expect("one case"));
+    let config = SandboxConfig {
+        addr: "127.0.0.1:0".parse().expect("a socket address"),
+        api_key: "widget-key".to_owned(),
+        faults,
+    };
+    let sandbox = Sandbox::start(vec![operation.clone()], config)
+        .await
+        .expect("the sandbox starts");
+    (sandbox, operation, dir)
+}
+
+#[tokio::test]
+async fn any_case_is_served_from_its_own_method_path_header_and_schemas() {
+    let (sandbox, operation, _dir) = widget_sandbox(Vec::new()).await;
+    let url = format!("{}{}", sandbox.base_url(), operation.path);
+    let client = reqwest::Client::new();
+    let put = |body: &'static str, key: &'static str| {
+        client
+            .put(&url)
+            .header("x-widget-key", key)
+            .body(body)
+            .send()
+    };
+
+    let created = put(r#"{"size": 3}"#, "widget-key")
+        .await
+        .expect("an answer");
+    assert_eq!(created.status(), 201, "the documented 2xx status");
+    let body: Value = created.json().await.expect("JSON");
+    let schema = operation.response_for(201).and_then(|r| r.schema.as_ref());
+    assert!(
+        schema.expect("a schema").validator.is_valid(&body),
+        "{body}"
+    );
+    assert!(body["widget"]["id"]
+        .as_str()
+        .is_some_and(|id| id.starts_with("w-")));
+
+    let invalid = put(r#"{"size": 0}"#, "widget-key")
+        .await
+        .expect("an answer");
+    assert_eq!(invalid.status(), 400);
+    let invalid: Value = invalid.json().await.expect("JSON");
+    assert_eq!(invalid["pointer"], "/size");
+
+    let unauthorized = put(r#"{"size": 3}"#, "wrong").await.expect("an answer");
+    assert_eq!(unauthorized.status(), 401);
+
+    let post = client.post(&url).send().await.expect("an answer");
+    let allow = post.headers().get("allow").and_then(|v| v.to_str().ok());
+    assert_eq!((post.status().as_u16(), allow), (405, Some("PUT")));
+}
+
+#[tokio::test]
+async fn reject_enum_value_defaults_to_the_first_optional_enum_of_any_schema() {
+    let fault = "reject-enum-value".parse().expect("a fault");
+    let (sandbox, operation, _dir) = widget_sandbox(vec![fault]).await;
+    let url = format!("{}{}", sandbox.base_url(), operation.path);
+    let client = reqwest::Client::new();
+    let put = |body: &'static str| {
+        client
+            .put(&url)
+            .header("x-widget-key", "widget-key")
+            .body(body)
+            .send()
+    };
+    let blue = put(r#"{"size": 3, "colour": "blue"}"#)
+        .await
+        .expect("an answer");
+    let red = put(r#"{"size": 3, "colour": "red"}"#)
+        .await
+        .expect("an answer");
+    assert_eq!((blue.status().as_u16(), red.status().as_u16()), (400, 201));
+}

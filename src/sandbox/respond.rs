@@ -95,12 +95,14 @@ pub struct BodyTemplate {
 }
 
 impl BodyTemplate {
-    /// Build the template for `operation` and check that what it renders validates against
-    /// the success response schema.
-    pub fn build(operation: &Operation) -> Result<BodyTemplate, TemplateError> {
-        const ANYTHING: Value = Value::Bool(true);
-        let schema = operation.response_for(200).and_then(|r| r.schema.as_ref());
-        let document = schema.map_or(&ANYTHING, |s| &*s.document);
+    /// Build the template for `operation`'s `status` response and check that what it renders
+    /// validates against its schema. Without a documented schema the body is `{}`.
+    pub fn build(operation: &Operation, status: u16) -> Result<BodyTemplate, TemplateError> {
+        let schema = operation
+            .response_for(status)
+            .and_then(|r| r.schema.as_ref());
+        let any_object = serde_json::json!({"type": "object"});
+        let document = schema.map_or(&any_object, |s| &*s.document);
         let template =
             Self::from_schema(document, &operation.sandbox_fields, &operation.redactions)?;
         if let Some(schema) = schema {

@@ -11,7 +11,7 @@ use super::faults::{
 };
 use super::respond::{body_hash, BodyTemplate, TemplateError};
 use super::{SandboxConfig, SandboxError, BASE_PATH};
-use crate::contract::Operation;
+use crate::contract::{Operation, StatusPattern};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::response::Response;
@@ -44,6 +44,8 @@ struct Endpoint {
     /// The header the key travels in and the key; `None` when the case has no auth.
     key: Option<(HeaderName, HeaderValue)>,
     unauthorized_body: Bytes,
+    /// 200, or the case's first documented exact 2xx status when it documents no 200.
+    success_status: StatusCode,
     success: BodyTemplate,
     /// `reject-enum-value`: the pointer and the refused value.
     refused_value: Option<(String, Value)>,
@@ -108,7 +110,9 @@ impl Endpoint {
             operation: operation.name.clone(),
             source,
         };
-        let mut success = BodyTemplate::build(operation).map_err(template_error)?;
+        let success_status = success_status(operation);
+        let mut success =
+            BodyTemplate::build(operation, success_status.as_u16()).map_err(template_error)?;
         success.apply_faults(&config.faults);
         let key = match &operation.auth {
             None => None,
@@ -128,6 +132,7 @@ impl Endpoint {
             validator: operation.request_schema.validator.clone(),
             key,
             unauthorized_body,
+            success_status,
             success,
             refused_value: refused_value(operation, &config.faults),
         })
@@ -193,7 +198,7 @@ impl Endpoint {
                 tokio::time::sleep(delay).await;
             }
             if let Some(oversized) = &behaviour.oversized {
-                return Some(with_body(StatusCode::OK, JSON, oversized.clone()));
+                return Some(with_body(self.success_status, JSON, oversized.clone()));
             }
         }
         behaviour.redirect.as_ref().map(redirect)
@@ -205,10 +210,21 @@ impl Endpoint {
             rendered.truncate(rendered.len() / 2);
         }
         with_body(
-            StatusCode::OK,
+            self.success_status,
             behaviour.success_content_type.clone(),
             Bytes::from(rendered),
         )
+    }
+}
+
+fn success_status(operation: &Operation) -> StatusCode {
+    let documented_2xx = operation.responses.iter().find_map(|r| match r.status {
+        StatusPattern::Exact(code @ 200..=299) => StatusCode::from_u16(code).ok(),
+        _ => None,
+    });
+    match operation.response_for(200) {
+        Some(_) => StatusCode::OK,
+        None => documented_2xx.unwrap_or(StatusCode::OK),
     }
 }
 
