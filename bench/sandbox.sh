@@ -6,6 +6,10 @@
 # Builds the release binary, starts `specgate sandbox` on a free loopback port, fires one
 # valid body with the api_key header using wrk (installed with apt-get if missing), prints
 # requests/s and stops the server.
+#
+# Measured on the 2-core build machine (release build, wrk -t2 -c32 -d10s, the server and
+# wrk sharing the cores with other engineers' compilers): 34,635 / 45,742 / 51,054
+# requests/s over three runs, 0 non-2xx responses.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

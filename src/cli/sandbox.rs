@@ -6,8 +6,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-const LONG_ABOUT: &str = "\
-Serve every case in the cases folder as a reference API under the real API's base path, \
+/// Shown after the options: `--help` on a subcommand only gets the one-line about from the
+/// subcommand list, so the explanation goes here.
+const EXPLANATION: &str = "\
+Serves every case in the cases folder as a reference API under the real API's base path, \
 so the base URL is http://ADDR/v1. It behaves exactly as the contract says: a missing or \
 wrong key gets 401, an invalid body gets 400 naming the first violation's JSON pointer, a \
 valid body gets 200 with a body that validates against the response schema, varied \
@@ -18,10 +20,18 @@ The first line of output, once it is ready, is `specgate sandbox listening on UR
 serves until Ctrl-C.
 
 --fault NAME (repeatable) switches on one realistic regression each, so you can prove \
-that `specgate run` catches it; --list-faults prints them all.";
+that `specgate run` catches it; --list-faults prints them all. Faults that act on one input \
+(slow-response, oversized-body) trigger on a valid body holding a whitespace-only string.
+
+Exit codes: 0 after Ctrl-C, 2 for a broken case file, an unknown fault or a taken address.
+
+Examples:
+  specgate sandbox
+  specgate sandbox --addr 127.0.0.1:0 --fault drift-new-field --fault slow-response=2000
+  specgate sandbox --list-faults";
 
 #[derive(Debug, clap::Args)]
-#[command(long_about = LONG_ABOUT)]
+#[command(after_help = EXPLANATION)]
 pub struct Args {
     /// Address to listen on; port 0 picks a free port (the first line of output names it).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]

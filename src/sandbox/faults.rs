@@ -73,7 +73,7 @@ pub enum Fault {
 /// The request-body value `reject-enum-value=POINTER:VALUE` refuses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnumValueTarget {
-    /// A JSON pointer into the request body, e.g. `/gender`.
+    /// A JSON pointer into the request body, e.g. `/kind`.
     pub pointer: String,
     /// The refused value as written; matches a string equal to it, or a non-string whose
     /// JSON text equals it.
@@ -83,118 +83,144 @@ pub struct EnumValueTarget {
 /// One line of `--list-faults`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FaultInfo {
-    /// The name as written after `--fault`, with its optional parameter, e.g. `slow-response[=MS]`.
-    pub usage: &'static str,
+    /// The name as written after `--fault`, e.g. `slow-response`.
+    pub name: &'static str,
+    /// The optional parameter's syntax after the name, e.g. `=MS`; empty when there is none.
+    pub parameter: &'static str,
     /// The kind of regression, named after the check that catches it.
     pub category: &'static str,
     pub description: &'static str,
 }
 
 impl FaultInfo {
-    /// The bare name, without the parameter syntax.
-    pub fn name(&self) -> &'static str {
-        self.usage.split('[').next().unwrap_or(self.usage)
+    /// The description, led by the optional parameter's syntax (`[=MS] ...`).
+    pub fn summary(&self) -> String {
+        if self.parameter.is_empty() {
+            self.description.to_owned()
+        } else {
+            format!("[{}] {}", self.parameter, self.description)
+        }
     }
 }
 
 const CATALOGUE: &[FaultInfo] = &[
     FaultInfo {
-        usage: "accept-missing-required",
+        name: "accept-missing-required",
+        parameter: "",
         category: "accepts-invalid",
         description: "accepts payloads whose only violations are missing required fields",
     },
     FaultInfo {
-        usage: "accept-wrong-type",
+        name: "accept-wrong-type",
+        parameter: "",
         category: "accepts-invalid",
         description: "accepts payloads whose only violations are JSON type mismatches",
     },
     FaultInfo {
-        usage: "accept-bad-format",
+        name: "accept-bad-format",
+        parameter: "",
         category: "accepts-invalid",
         description: "does not check `format` (e.g. accepts a date-time without its time)",
     },
     FaultInfo {
-        usage: "reject-enum-value[=POINTER:VALUE]",
+        name: "reject-enum-value",
+        parameter: "=POINTER:VALUE",
         category: "rejects-valid",
-        description: "400 for valid payloads holding one enum value (default: the last value of the first optional enum property)",
+        description: "400 for valid payloads holding this enum value (default: the last value of the first optional enum property)",
     },
     FaultInfo {
-        usage: "server-error-long-string",
+        name: "server-error-long-string",
+        parameter: "",
         category: "server-error",
         description: "500 when any string in a valid body is longer than 255 characters (a column overflow)",
     },
     FaultInfo {
-        usage: "response-wrong-type",
+        name: "response-wrong-type",
+        parameter: "",
         category: "response-schema",
         description: "a string property of success bodies becomes a number",
     },
     FaultInfo {
-        usage: "response-enum-outside",
+        name: "response-enum-outside",
+        parameter: "",
         category: "response-schema",
         description: "an enum property of success bodies gets a value outside its enum (upper-cased)",
     },
     FaultInfo {
-        usage: "response-null",
+        name: "response-null",
+        parameter: "",
         category: "response-schema",
         description: "a property of success bodies becomes null",
     },
     FaultInfo {
-        usage: "response-renamed-field",
+        name: "response-renamed-field",
+        parameter: "",
         category: "drift",
         description: "a property of success bodies is renamed to snake_case (caught by drift when the schema allows extra and requires no properties)",
     },
     FaultInfo {
-        usage: "wrong-content-type",
+        name: "wrong-content-type",
+        parameter: "",
         category: "content-type",
         description: "success bodies are served as text/plain",
     },
     FaultInfo {
-        usage: "invalid-json-body",
+        name: "invalid-json-body",
+        parameter: "",
         category: "response-schema",
         description: "success bodies are declared application/json but cut short, so they do not parse",
     },
     FaultInfo {
-        usage: "auth-not-enforced",
+        name: "auth-not-enforced",
+        parameter: "",
         category: "auth",
         description: "a missing or wrong key is accepted as if it were valid",
     },
     FaultInfo {
-        usage: "auth-wrong-status",
+        name: "auth-wrong-status",
+        parameter: "",
         category: "status-undocumented",
         description: "a missing or wrong key is answered with 400 instead of 401",
     },
     FaultInfo {
-        usage: "drift-new-field",
+        name: "drift-new-field",
+        parameter: "",
         category: "drift",
         description: "success bodies gain an undocumented field (`riskScore`)",
     },
     FaultInfo {
-        usage: "drift-status-value",
+        name: "drift-status-value",
+        parameter: "",
         category: "drift",
         description: "values set by fixed sandbox templates (no {hash}) become upper-case",
     },
     FaultInfo {
-        usage: "drift-dropped-field",
+        name: "drift-dropped-field",
+        parameter: "",
         category: "drift",
         description: "success bodies lose their last property not named in the case's redactions",
     },
     FaultInfo {
-        usage: "slow-response[=MS]",
+        name: "slow-response",
+        parameter: "=MS",
         category: "timeout",
-        description: "the trigger input (a body holding a whitespace-only string) is answered after MS milliseconds (default 15000)",
+        description: "the trigger input (a valid body holding a whitespace-only string) is answered after MS milliseconds (default 15000)",
     },
     FaultInfo {
-        usage: "oversized-body",
+        name: "oversized-body",
+        parameter: "",
         category: "transport",
-        description: "the trigger input (a body holding a whitespace-only string) gets a 16 MiB JSON body",
+        description: "the trigger input (a valid body holding a whitespace-only string) gets a 16 MiB JSON body",
     },
     FaultInfo {
-        usage: "rate-limit",
+        name: "rate-limit",
+        parameter: "",
         category: "rate-limit",
         description: "every 50th request gets 429 with `Retry-After: 1`",
     },
     FaultInfo {
-        usage: "redirect-cross-origin[=URL]",
+        name: "redirect-cross-origin",
+        parameter: "=URL",
         category: "redirect",
         description: "valid requests get 307 to URL, another origin (default http://redirect.specgate.invalid/v1)",
     },
@@ -208,7 +234,7 @@ impl Fault {
 
     /// The catalogue as printed by `--list-faults`: `name  category  description`, aligned.
     pub fn catalogue_text() -> String {
-        let usage_width = CATALOGUE.iter().map(|f| f.usage.len()).max().unwrap_or(0);
+        let name_width = CATALOGUE.iter().map(|f| f.name.len()).max().unwrap_or(0);
         let category_width = CATALOGUE
             .iter()
             .map(|f| f.category.len())
@@ -218,8 +244,10 @@ impl Fault {
             .iter()
             .map(|f| {
                 format!(
-                    "{:usage_width$}  {:category_width$}  {}\n",
-                    f.usage, f.category, f.description
+                    "{:name_width$}  {:category_width$}  {}\n",
+                    f.name,
+                    f.category,
+                    f.summary()
                 )
             })
             .collect()
@@ -301,7 +329,7 @@ impl Fault {
 
 fn parse_enum_target(parameter: &str) -> Result<EnumValueTarget, String> {
     let bad = || {
-        format!("`reject-enum-value={parameter}`: write POINTER:VALUE, e.g. reject-enum-value=/gender:Other")
+        format!("`reject-enum-value={parameter}`: write POINTER:VALUE, e.g. reject-enum-value=/kind:Other")
     };
     let (pointer, value) = parameter.rsplit_once(':').ok_or_else(bad)?;
     if !pointer.starts_with('/') || value.is_empty() {
@@ -314,7 +342,7 @@ fn parse_enum_target(parameter: &str) -> Result<EnumValueTarget, String> {
 }
 
 fn unknown(name: &str) -> String {
-    let names: Vec<&str> = CATALOGUE.iter().map(FaultInfo::name).collect();
+    let names: Vec<&str> = CATALOGUE.iter().map(|f| f.name).collect();
     format!(
         "unknown fault `{name}`; the faults are: {} (see `specgate sandbox --list-faults`)",
         names.join(", ")
@@ -353,17 +381,17 @@ mod tests {
     #[test]
     fn every_catalogued_fault_parses_by_its_name_and_prints_it_back() {
         for info in Fault::catalogue() {
-            let fault: Fault = info.name().parse().unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(fault.name(), info.name());
+            let fault: Fault = info.name.parse().unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(fault.name(), info.name);
         }
     }
 
     #[test]
     fn parameters_parse() {
         assert_eq!(
-            "reject-enum-value=/gender:Other".parse(),
+            "reject-enum-value=/kind:Other".parse(),
             Ok(Fault::RejectEnumValue(Some(EnumValueTarget {
-                pointer: "/gender".into(),
+                pointer: "/kind".into(),
                 value: "Other".into()
             })))
         );
@@ -372,7 +400,7 @@ mod tests {
             Ok(Fault::SlowResponse(Duration::from_millis(250)))
         );
         assert!("slow-response=soon".parse::<Fault>().is_err());
-        assert!("reject-enum-value=gender".parse::<Fault>().is_err());
+        assert!("reject-enum-value=kind".parse::<Fault>().is_err());
         assert!("rate-limit=3".parse::<Fault>().is_err());
         assert!("redirect-cross-origin=elsewhere".parse::<Fault>().is_err());
     }

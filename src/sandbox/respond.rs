@@ -95,26 +95,40 @@ pub struct BodyTemplate {
 }
 
 impl BodyTemplate {
-    /// Build the template for `operation` and check that what it renders validates against
-    /// the success response schema.
-    pub fn build(operation: &Operation) -> Result<BodyTemplate, TemplateError> {
-        let schema = operation.response_for(200).and_then(|r| r.schema.as_ref());
-        let document = schema.map_or(Value::Bool(true), |s| (*s.document).clone());
+    /// Build the template for `operation`'s `status` response and check that what it renders
+    /// validates against its schema. Without a documented schema the body is `{}`.
+    pub fn build(operation: &Operation, status: u16) -> Result<BodyTemplate, TemplateError> {
+        let schema = operation
+            .response_for(status)
+            .and_then(|r| r.schema.as_ref());
+        let any_object = serde_json::json!({"type": "object"});
+        let document = schema.map_or(&any_object, |s| &*s.document);
+        let template =
+            Self::from_schema(document, &operation.sandbox_fields, &operation.redactions)?;
+        if let Some(schema) = schema {
+            template.check(&schema.validator)?;
+        }
+        Ok(template)
+    }
+
+    /// Build the template for a response schema document, without checking the result.
+    pub fn from_schema(
+        document: &Value,
+        fields: &[(String, String)],
+        redactions: &[String],
+    ) -> Result<BodyTemplate, TemplateError> {
         let mut builder = Builder {
-            document: &document,
-            fields: operation.sandbox_fields.iter().cloned().collect(),
-            redactions: &operation.redactions,
+            document,
+            fields: fields.iter().cloned().collect(),
+            redactions,
             salt: 0,
         };
-        let root = builder.source(&document, "", 0);
+        let root = builder.source(document, "", 0);
         if let Some(pointer) = builder.fields.into_keys().next() {
             return Err(TemplateError::UnknownField { pointer });
         }
         let mut template = BodyTemplate { root, capacity: 0 };
         template.capacity = template.render(body_hash(b"{}")).len() + 64;
-        if let Some(schema) = schema {
-            template.check(&schema.validator)?;
-        }
         Ok(template)
     }
 
@@ -474,6 +488,77 @@ fn drop_a_property(properties: &mut Vec<Property>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn rendered(schema: &Value, fields: &[(&str, &str)], hash: u64) -> Value {
+        let fields: Vec<(String, String)> = fields
+            .iter()
+            .map(|(p, t)| ((*p).to_owned(), (*t).to_owned()))
+            .collect();
+        let template = BodyTemplate::from_schema(schema, &fields, &[]).expect("a template");
+        serde_json::from_slice(&template.render(hash)).expect("JSON")
+    }
+
+    #[test]
+    fn every_property_gets_a_value_of_its_type() {
+        let schema = json!({
+            "type": "object",
+            "$defs": {"When": {"type": "string", "format": "date-time"}},
+            "properties": {
+                "name": {"type": "string", "minLength": 2},
+                "count": {"type": "integer", "minimum": 3},
+                "ok": {"type": "boolean"},
+                "tags": {"type": "array"},
+                "at": {"$ref": "#/$defs/When"},
+                "kind": {"const": "fixed"},
+                "inner": {"type": "object", "properties": {"deep": {"type": "number"}}}
+            }
+        });
+        let body = rendered(&schema, &[], 0);
+        let expected = json!({
+            "name": "xx", "count": 3, "ok": false, "tags": [], "at": "1970-01-01T00:00:00Z",
+            "kind": "fixed", "inner": {"deep": 0}
+        });
+        assert_eq!(body, expected);
+    }
+
+    #[test]
+    fn templates_fill_nested_pointers_and_the_hash_replaces_its_placeholder() {
+        let schema = json!({"type": "object", "properties": {
+            "inner": {"type": "object", "properties": {"id": {"type": "string"}, "n": {"type": "integer"}}}
+        }});
+        let body = rendered(
+            &schema,
+            &[("/inner/id", "id-{hash}"), ("/inner/n", "42")],
+            0xabc,
+        );
+        assert_eq!(
+            body,
+            json!({"inner": {"id": "id-0000000000000abc", "n": 42}})
+        );
+    }
+
+    #[test]
+    fn enum_values_are_drawn_by_the_hash() {
+        let schema = json!({"type": "object", "properties": {"pick": {"enum": ["a", "b", "c"]}}});
+        let picks: Vec<Value> = (0..3)
+            .map(|hash| rendered(&schema, &[], hash)["pick"].clone())
+            .collect();
+        assert_eq!(picks, [json!("b"), json!("c"), json!("a")]);
+    }
+
+    #[test]
+    fn a_template_for_a_property_the_schema_lacks_is_an_error() {
+        let schema = json!({"type": "object", "properties": {}});
+        let fields = [("/nowhere".to_owned(), "x".to_owned())];
+        let error = BodyTemplate::from_schema(&schema, &fields, &[]).unwrap_err();
+        assert_eq!(
+            error,
+            TemplateError::UnknownField {
+                pointer: "/nowhere".into()
+            }
+        );
+    }
 
     #[test]
     fn the_body_hash_is_fnv1a() {
@@ -488,7 +573,7 @@ mod tests {
 
     #[test]
     fn snake_case_splits_at_capitals() {
-        assert_eq!(snake_case("cipStatus"), "cip_status");
+        assert_eq!(snake_case("lastSeenAt"), "last_seen_at");
         assert_eq!(snake_case("status"), "status");
     }
 

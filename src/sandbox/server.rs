@@ -11,7 +11,7 @@ use super::faults::{
 };
 use super::respond::{body_hash, BodyTemplate, TemplateError};
 use super::{SandboxConfig, SandboxError, BASE_PATH};
-use crate::contract::Operation;
+use crate::contract::{Operation, StatusPattern};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::response::Response;
@@ -44,6 +44,8 @@ struct Endpoint {
     /// The header the key travels in and the key; `None` when the case has no auth.
     key: Option<(HeaderName, HeaderValue)>,
     unauthorized_body: Bytes,
+    /// 200, or the case's first documented exact 2xx status when it documents no 200.
+    success_status: StatusCode,
     success: BodyTemplate,
     /// `reject-enum-value`: the pointer and the refused value.
     refused_value: Option<(String, Value)>,
@@ -108,7 +110,9 @@ impl Endpoint {
             operation: operation.name.clone(),
             source,
         };
-        let mut success = BodyTemplate::build(operation).map_err(template_error)?;
+        let success_status = success_status(operation);
+        let mut success =
+            BodyTemplate::build(operation, success_status.as_u16()).map_err(template_error)?;
         success.apply_faults(&config.faults);
         let key = match &operation.auth {
             None => None,
@@ -128,6 +132,7 @@ impl Endpoint {
             validator: operation.request_schema.validator.clone(),
             key,
             unauthorized_body,
+            success_status,
             success,
             refused_value: refused_value(operation, &config.faults),
         })
@@ -162,10 +167,10 @@ impl Endpoint {
         }
     }
 
-    fn refuses(&self, payload: &Value) -> bool {
-        self.refused_value
-            .as_ref()
-            .is_some_and(|(pointer, value)| payload.pointer(pointer) == Some(value))
+    /// The pointer of the value `reject-enum-value` refuses, when the payload holds it.
+    fn refused_at(&self, payload: &Value) -> Option<&str> {
+        let (pointer, value) = self.refused_value.as_ref()?;
+        (payload.pointer(pointer) == Some(value)).then_some(pointer.as_str())
     }
 
     async fn answer(&self, body: &[u8], behaviour: &Behaviour) -> Response {
@@ -173,31 +178,30 @@ impl Endpoint {
             Ok(payload) => payload,
             Err(violation) => return invalid_request(&violation.pointer, &violation.message),
         };
-        if self.refuses(&payload) {
-            return invalid_request(
-                self.refused_value.as_ref().map_or("", |(p, _)| p.as_str()),
-                "this value is not accepted",
-            );
+        if let Some(response) = self.faulty_answer(&payload, behaviour).await {
+            return response;
         }
-        if behaviour.long_string_error
-            && any_string(&payload, &|s| s.chars().count() > LONG_STRING_CHARS)
-        {
-            return server_error();
+        self.success(body_hash(body), behaviour)
+    }
+
+    /// What a fault answers instead of success for this valid payload, if one fires.
+    async fn faulty_answer(&self, payload: &Value, behaviour: &Behaviour) -> Option<Response> {
+        if let Some(pointer) = self.refused_at(payload) {
+            return Some(invalid_request(pointer, "this value is not accepted"));
         }
-        if behaviour.has_trigger_faults() && any_string(&payload, &is_whitespace_only) {
+        let too_long = |text: &str| text.chars().count() > LONG_STRING_CHARS;
+        if behaviour.long_string_error && any_string(payload, &too_long) {
+            return Some(server_error());
+        }
+        if behaviour.has_trigger_faults() && any_string(payload, &is_whitespace_only) {
             if let Some(delay) = behaviour.slow {
                 tokio::time::sleep(delay).await;
             }
             if let Some(oversized) = &behaviour.oversized {
-                return with_body(StatusCode::OK, JSON, oversized.clone());
+                return Some(with_body(self.success_status, JSON, oversized.clone()));
             }
         }
-        if let Some(location) = &behaviour.redirect {
-            let mut response = with_body(StatusCode::TEMPORARY_REDIRECT, TEXT, Bytes::new());
-            response.headers_mut().insert(LOCATION, location.clone());
-            return response;
-        }
-        self.success(body_hash(body), behaviour)
+        behaviour.redirect.as_ref().map(redirect)
     }
 
     fn success(&self, hash: u64, behaviour: &Behaviour) -> Response {
@@ -206,10 +210,21 @@ impl Endpoint {
             rendered.truncate(rendered.len() / 2);
         }
         with_body(
-            StatusCode::OK,
+            self.success_status,
             behaviour.success_content_type.clone(),
             Bytes::from(rendered),
         )
+    }
+}
+
+fn success_status(operation: &Operation) -> StatusCode {
+    let documented_2xx = operation.responses.iter().find_map(|r| match r.status {
+        StatusPattern::Exact(code @ 200..=299) => StatusCode::from_u16(code).ok(),
+        _ => None,
+    });
+    match operation.response_for(200) {
+        Some(_) => StatusCode::OK,
+        None => documented_2xx.unwrap_or(StatusCode::OK),
     }
 }
 
@@ -405,6 +420,12 @@ fn method_not_allowed(endpoints: &[Endpoint]) -> Response {
     if let Ok(value) = HeaderValue::from_str(&allow) {
         response.headers_mut().insert(ALLOW, value);
     }
+    response
+}
+
+fn redirect(location: &HeaderValue) -> Response {
+    let mut response = with_body(StatusCode::TEMPORARY_REDIRECT, TEXT, Bytes::new());
+    response.headers_mut().insert(LOCATION, location.clone());
     response
 }
 
