@@ -76,6 +76,14 @@ fn assert_rejected_by(validator: &Validator, body: &Value, reason: &Reason) {
     };
     let field = detail.split('=').next().unwrap_or_default();
     match family {
+        family::MISSING_REQUIRED if detail.starts_with('/') => {
+            // A nested required property, named by its pointer.
+            let (parent, name) = detail.rsplit_once('/').expect("pointer");
+            assert_eq!(errors.len(), 1, "{reason}: {errors:?}");
+            assert_eq!(errors[0].instance_path().as_str(), parent, "{reason}");
+            assert!(matches!(errors[0].kind(),
+                ValidationErrorKind::Required { property } if property == name));
+        }
         family::MISSING_REQUIRED => {
             let stated: BTreeSet<&str> = detail.split(',').collect();
             let reported: BTreeSet<String> = errors
@@ -564,6 +572,7 @@ fn a_new_case_with_nested_refs_needs_no_new_rust() {
     for wanted in [
         "enum-value: /address/kind=work",
         "missing-required: id,address",
+        "missing-required: /address/street",
         "wrong-type: /address/street=integer",
         "bad-format: /address/since=2023-13-45",
         "boundary: id=large",
