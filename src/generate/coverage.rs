@@ -112,6 +112,25 @@ impl<'a> Builder<'a> {
             let payload = without(&self.base, &names);
             self.reject(family::MISSING_REQUIRED, names.join(","), payload);
         }
+        // Below the root, each required property of a nested object is left out on its own,
+        // named by its JSON pointer (the subsets of the root are what the tracker counts).
+        for field in self
+            .fields
+            .iter()
+            .filter(|f| f.path.len() > 1 && f.required)
+        {
+            let Some(parent) = self
+                .fields
+                .iter()
+                .find(|p| p.path.len() + 1 == field.path.len() && field.path.starts_with(&p.path))
+            else {
+                continue;
+            };
+            let name = field.path.last().map_or("", String::as_str);
+            let object = without(&parent.node.minimal(), &[name]);
+            let payload = self.with(parent, object);
+            self.reject(family::MISSING_REQUIRED, field.label(), payload);
+        }
     }
 
     fn field_mutations(&mut self) {

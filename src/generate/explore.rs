@@ -187,7 +187,11 @@ fn object(node: &Node) -> SBoxedStrategy<Value> {
             if p.required {
                 pair.prop_map(Some).sboxed()
             } else {
-                proptest::option::of(pair).sboxed()
+                // A flag rather than `option::of`: it shrinks to absent just the same, without
+                // a union (which clones the runner) per optional property.
+                (any::<bool>(), pair)
+                    .prop_map(|(present, pair)| present.then_some(pair))
+                    .sboxed()
             }
         })
         .collect();
@@ -221,20 +225,69 @@ fn string(node: &Node) -> SBoxedStrategy<Value> {
         .unwrap_or(usize::MAX)
         .min(min.max(MAX_RANDOM_STRING))
         .max(min);
-    proptest::collection::vec(character(), min..=max)
-        .prop_map(|chars| Value::String(chars.into_iter().collect()))
-        .sboxed()
+    RandomString { min, max }.prop_map(Value::String).sboxed()
 }
 
-/// Mostly ASCII letters and digits, sometimes accents, CJK or emoji, sometimes whitespace.
-fn character() -> impl Strategy<Value = char> {
-    const NON_ASCII: [char; 10] = ['é', 'ñ', 'ü', 'ß', 'Ç', '東', '京', '한', '😀', '🎉'];
-    const WHITESPACE: [char; 3] = [' ', '\t', '\u{a0}'];
-    prop_oneof![
-        6 => proptest::char::ranges(vec!['a'..='z', 'A'..='Z', '0'..='9'].into()),
-        2 => proptest::sample::select(NON_ASCII.as_slice()),
-        1 => proptest::sample::select(WHITESPACE.as_slice()),
-    ]
+/// Strings of `min..=max` characters: mostly ASCII letters and digits, sometimes accents, CJK
+/// or emoji, sometimes whitespace. Shrinks by shortening towards `min`.
+///
+/// Hand-written rather than `vec(prop_oneof![chars...])`: a union per character clones the
+/// test runner (and its RNG) for every character, which made generation ten times slower.
+#[derive(Debug, Clone, Copy)]
+struct RandomString {
+    min: usize,
+    max: usize,
+}
+
+impl Strategy for RandomString {
+    type Tree = RandomStringTree;
+    type Value = String;
+
+    fn new_tree(&self, runner: &mut TestRunner) -> NewTree<Self> {
+        const ASCII: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        const NON_ASCII: [char; 10] = ['é', 'ñ', 'ü', 'ß', 'Ç', '東', '京', '한', '😀', '🎉'];
+        const WHITESPACE: [char; 3] = [' ', '\t', '\u{a0}'];
+        let rng = runner.rng();
+        let span = (self.max - self.min) as u64 + 1;
+        let len = self.min + (rng.next_u64() % span) as usize;
+        let chars: Vec<char> = (0..len)
+            .map(|_| {
+                let r = rng.next_u32();
+                let pick = (r >> 8) as usize;
+                match r % 9 {
+                    0..=5 => char::from(ASCII[pick % ASCII.len()]),
+                    6 | 7 => NON_ASCII[pick % NON_ASCII.len()],
+                    _ => WHITESPACE[pick % WHITESPACE.len()],
+                }
+            })
+            .collect();
+        Ok(RandomStringTree {
+            chars,
+            min: self.min,
+            extra: proptest::num::usize::BinarySearch::new(len - self.min),
+        })
+    }
+}
+
+struct RandomStringTree {
+    chars: Vec<char>,
+    min: usize,
+    /// How many characters beyond `min` are kept.
+    extra: proptest::num::usize::BinarySearch,
+}
+
+impl ValueTree for RandomStringTree {
+    type Value = String;
+    fn current(&self) -> String {
+        let len = self.min + self.extra.current();
+        self.chars[..len.min(self.chars.len())].iter().collect()
+    }
+    fn simplify(&mut self) -> bool {
+        self.extra.simplify()
+    }
+    fn complicate(&mut self) -> bool {
+        self.extra.complicate()
+    }
 }
 
 /// An RFC 3339 date-time, always valid: built from its components.
@@ -267,12 +320,13 @@ fn number(node: &Node) -> SBoxedStrategy<Value> {
     if moderate.0 >= moderate.1 {
         return Just(node.minimal()).sboxed();
     }
-    prop_oneof![
-        4 => moderate.0..moderate.1,
-        1 => lo..hi,
-    ]
-    .prop_map(number_value)
-    .sboxed()
+    // One in five is of extreme magnitude; the selector shrinks to the moderate one, and both
+    // ranges shrink towards zero.
+    (0u8..5, moderate.0..moderate.1, lo..hi)
+        .prop_map(|(selector, moderate, extreme)| {
+            number_value(if selector < 4 { moderate } else { extreme })
+        })
+        .sboxed()
 }
 
 fn integer(node: &Node) -> SBoxedStrategy<Value> {

@@ -302,7 +302,7 @@ impl Node {
         if let Some(value) = &self.const_value {
             return value.clone();
         }
-        if let Some(hint) = self.hint.as_ref().filter(|h| !h.is_object()) {
+        if let Some(hint) = self.hint.as_ref().filter(|h| self.fits(h)) {
             return hint.clone();
         }
         if let Some(first) = self.enum_values.as_ref().and_then(|v| v.first()) {
@@ -317,6 +317,22 @@ impl Node {
             Shape::Object => self.object(fill),
             Shape::Array => self.array(fill),
         }
+    }
+
+    /// Whether a scalar `examples[0]`/`default` can serve as the base value: a schema's own
+    /// example may be wrong, and a wrong one must not make the whole schema unusable.
+    fn fits(&self, value: &Value) -> bool {
+        let rules_ok = match value {
+            Value::String(text) => {
+                let len = text.chars().count();
+                len >= self.string.min_len && self.string.max_len.is_none_or(|max| len <= max)
+            }
+            Value::Number(n) => n.as_f64().is_some_and(|x| self.number.admits(x)),
+            Value::Bool(_) | Value::Null => true,
+            Value::Array(_) | Value::Object(_) => false,
+        };
+        let enum_ok = self.enum_values.as_ref().is_none_or(|v| v.contains(value));
+        rules_ok && enum_ok && self.types.admits(type_of(value))
     }
 
     fn object(&self, fill: Fill) -> Value {
@@ -340,6 +356,19 @@ impl Node {
 enum Fill {
     Required,
     All,
+}
+
+/// The JSON type of a value (whole numbers count as integers).
+fn type_of(value: &Value) -> Types {
+    match value {
+        Value::String(_) => Types::STRING,
+        Value::Number(n) if n.as_f64().is_some_and(|x| x.fract() == 0.0) => Types::INTEGER,
+        Value::Number(_) => Types::NUMBER,
+        Value::Bool(_) => Types::BOOLEAN,
+        Value::Object(_) => Types::OBJECT,
+        Value::Array(_) => Types::ARRAY,
+        Value::Null => Types::NULL,
+    }
 }
 
 /// A JSON number from an `f64`; whole numbers are written as integers.
@@ -503,6 +532,15 @@ mod tests {
         let schema = json!({"properties": {"p": {"$ref": "#/$defs/Nope"}}});
         let error = walk(&schema).expect_err("dangling");
         assert_eq!(error.pointer, "/properties/p/$ref");
+    }
+
+    #[test]
+    fn a_fitting_example_is_the_base_value_and_a_wrong_one_is_ignored() {
+        let schema = json!({"type": "object", "required": ["a", "b"], "properties": {
+            "a": {"type": "string", "examples": ["Jane"]},
+            "b": {"type": "integer", "default": "seven"}}});
+        let node = walk(&schema).expect("walks");
+        assert_eq!(node.minimal(), json!({"a": "Jane", "b": 1}));
     }
 
     #[test]

@@ -1,0 +1,67 @@
+//! How long the full sessionlink-v2 plan plus 10,000 random valid and 10,000 random invalid
+//! requests takes to generate, and to render as `specgate plan` JSON Lines.
+//!
+//! Run with `cargo bench --bench plan` (release profile). Prints the median of several runs.
+//! No criterion: a plain `Instant` loop is enough for a number the README quotes.
+
+use specgate::contract::load_case;
+use specgate::generate::{plan, Generator, PlanOptions};
+use std::hint::black_box;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 9;
+const EXAMPLES: u64 = 10_000;
+
+fn main() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("cases/sessionlink-v2.toml");
+    let options = PlanOptions {
+        seed: 0,
+        examples: EXAMPLES,
+    };
+    let (generate, count) = median(|| generate_plan(&case, options));
+    let (render, bytes) = median(|| render_plan(&case, options));
+    println!(
+        "plan: sessionlink-v2 coverage + {EXAMPLES} valid + {EXAMPLES} invalid random = {count} requests"
+    );
+    println!("  generate (load case, compile, iterate):  median {generate:?} over {RUNS} runs");
+    println!("  generate + render JSON Lines ({bytes} bytes): median {render:?} over {RUNS} runs");
+}
+
+/// Load, compile and walk the whole plan; the number of requests.
+fn generate_plan(case: &Path, options: PlanOptions) -> usize {
+    let generator = compile(case);
+    plan(vec![generator], options).map(black_box).count()
+}
+
+/// Load, compile, and write every request as `specgate plan` does; the bytes written.
+fn render_plan(case: &Path, options: PlanOptions) -> usize {
+    let generator = compile(case);
+    let operation = Arc::clone(generator.operation());
+    let mut out: Vec<u8> = Vec::with_capacity(64 << 20);
+    for request in plan(vec![generator], options) {
+        serde_json::to_writer(&mut out, &request.to_plan_line(&operation)).expect("serialises");
+        out.write_all(b"\n").expect("in memory");
+    }
+    black_box(out.len())
+}
+
+fn compile(case: &Path) -> Arc<Generator> {
+    let operation = load_case(case).expect("the case loads");
+    Arc::new(Generator::new(Arc::new(operation)).expect("the generator builds"))
+}
+
+/// The median wall time of `RUNS` runs of `work`, and what the last run returned.
+fn median(mut work: impl FnMut() -> usize) -> (Duration, usize) {
+    let mut times = Vec::with_capacity(RUNS);
+    let mut result = 0;
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        result = work();
+        times.push(start.elapsed());
+    }
+    times.sort();
+    (times[RUNS / 2], result)
+}
