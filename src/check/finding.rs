@@ -24,7 +24,7 @@ impl ResponseRecord {
         let (body, body_truncated) = excerpt(&text, RESPONSE_EXCERPT_BYTES);
         ResponseRecord {
             status: response.status,
-            headers: response.headers.clone(),
+            headers: response.header_pairs(),
             body,
             body_truncated,
             elapsed_ms: response.elapsed_ms,

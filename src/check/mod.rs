@@ -94,31 +94,48 @@ impl fmt::Display for Check {
 #[derive(Debug, Clone)]
 pub struct ObservedResponse {
     pub status: u16,
-    /// Header names in lower case, in the order received.
-    pub headers: Vec<(String, String)>,
+    /// As received; kept as a map (no per-header copies on the hot path).
+    pub headers: http::HeaderMap,
     pub body: bytes::Bytes,
     pub elapsed_ms: u64,
 }
 
 impl ObservedResponse {
+    /// A header's value, if present and text.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The media type of `content-type`, without parameters (as sent; compare ignoring case).
+    fn media(&self) -> Option<&str> {
+        let value = self.header("content-type")?;
+        Some(value.split(';').next().unwrap_or_default().trim())
     }
 
     /// The media type of `content-type`, lower-cased, without parameters.
     pub fn media_type(&self) -> Option<String> {
-        let value = self.header("content-type")?;
-        let media = value.split(';').next().unwrap_or_default().trim();
-        Some(media.to_ascii_lowercase())
+        self.media().map(str::to_ascii_lowercase)
     }
 
     /// Whether the response declares a JSON body (`application/json` or `*/*+json`).
     pub fn declares_json(&self) -> bool {
-        self.media_type()
-            .is_some_and(|m| m == "application/json" || m.ends_with("+json"))
+        self.media().is_some_and(|m| {
+            m.eq_ignore_ascii_case("application/json")
+                || m.len() > 5 && m[m.len() - 5..].eq_ignore_ascii_case("+json")
+        })
+    }
+
+    /// `(name, value)` pairs in order, for records and reports.
+    pub fn header_pairs(&self) -> Vec<(String, String)> {
+        self.headers
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect()
     }
 }
 

@@ -333,25 +333,85 @@ impl Shrinker {
     }
 }
 
-/// The whole plan, lazily, so a million-request run holds no more than one request per
-/// worker: every generator's coverage entries first, then random entries (valid and invalid
-/// interleaved, `options.examples` of each per generator).
-pub fn plan(
+/// One entry of the plan, not yet built: a coverage entry is ready, a random one is generated
+/// by whoever takes it, so a run's workers generate in parallel and outside any lock.
+pub enum PlanEntry {
+    Ready(PlannedRequest),
+    Random {
+        generator: Arc<Generator>,
+        seed: u64,
+        class: RandomClass,
+        index: u64,
+    },
+}
+
+impl PlanEntry {
+    /// The reason family, known without building the request.
+    pub fn family(&self) -> &'static str {
+        match self {
+            PlanEntry::Ready(request) => request.reason.family,
+            PlanEntry::Random {
+                class: RandomClass::Valid,
+                ..
+            } => family::RANDOM_VALID,
+            PlanEntry::Random {
+                class: RandomClass::Invalid,
+                ..
+            } => family::RANDOM_INVALID,
+        }
+    }
+
+    /// The request itself.
+    pub fn build(self) -> PlannedRequest {
+        match self {
+            PlanEntry::Ready(request) => request,
+            PlanEntry::Random {
+                generator,
+                seed,
+                class,
+                index,
+            } => generator.random(seed, class, index),
+        }
+    }
+}
+
+/// The whole plan, lazily, as [`PlanEntry`]s: every generator's coverage entries first, then
+/// random entries (valid and invalid interleaved, `options.examples` of each per generator).
+/// Nothing random is built until an entry is taken, so a million-request run holds no more
+/// than one request per worker.
+pub fn plan_entries(
     generators: Vec<Arc<Generator>>,
     options: PlanOptions,
-) -> impl Iterator<Item = PlannedRequest> + Send {
-    let coverage = generators.clone().into_iter().flat_map(|g| g.coverage());
-    let random = generators.into_iter().flat_map(move |g| {
+) -> impl Iterator<Item = PlanEntry> + Send {
+    let coverage = generators
+        .clone()
+        .into_iter()
+        .flat_map(|g| g.coverage())
+        .map(PlanEntry::Ready);
+    let random = generators.into_iter().flat_map(move |generator| {
         (0..options.examples.saturating_mul(2)).map(move |i| {
             let class = if i % 2 == 0 {
                 RandomClass::Valid
             } else {
                 RandomClass::Invalid
             };
-            g.random(options.seed, class, i / 2)
+            PlanEntry::Random {
+                generator: generator.clone(),
+                seed: options.seed,
+                class,
+                index: i / 2,
+            }
         })
     });
     coverage.chain(random)
+}
+
+/// The whole plan, built request by request (see [`plan_entries`]).
+pub fn plan(
+    generators: Vec<Arc<Generator>>,
+    options: PlanOptions,
+) -> impl Iterator<Item = PlannedRequest> + Send {
+    plan_entries(generators, options).map(PlanEntry::build)
 }
 
 /// Coverage figures for one operation, counted from the requests actually planned or sent.

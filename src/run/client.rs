@@ -169,19 +169,26 @@ async fn read_response(
     started: Instant,
 ) -> Result<ObservedResponse, TransportFailure> {
     let status = response.status().as_u16();
-    let headers = response
-        .headers()
-        .iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_owned(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
-    if response.content_length().is_some_and(|len| len > limit) {
-        return Err(TransportFailure::Oversized { limit });
-    }
+    let headers = std::mem::take(response.headers_mut());
+    let body = match response.content_length() {
+        Some(length) if length > limit => return Err(TransportFailure::Oversized { limit }),
+        // The length is known and allowed: read it in one go, without copying.
+        Some(_) => response.bytes().await.map_err(classify)?,
+        None => read_limited(response, limit).await?,
+    };
+    Ok(ObservedResponse {
+        status,
+        headers,
+        body,
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    })
+}
+
+/// A body of unknown length, chunk by chunk, refused once it passes `limit`.
+async fn read_limited(
+    mut response: reqwest::Response,
+    limit: u64,
+) -> Result<bytes::Bytes, TransportFailure> {
     let mut body = bytes::BytesMut::new();
     while let Some(chunk) = response.chunk().await.map_err(classify)? {
         if (body.len() + chunk.len()) as u64 > limit {
@@ -189,12 +196,7 @@ async fn read_response(
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(ObservedResponse {
-        status,
-        headers,
-        body: body.freeze(),
-        elapsed_ms: started.elapsed().as_millis() as u64,
-    })
+    Ok(body.freeze())
 }
 
 fn classify(error: reqwest::Error) -> TransportFailure {

@@ -19,7 +19,9 @@ pub use target::{endpoint, is_loopback, parse_base_url, BaseUrlError};
 use crate::check::{check_exchange, Exchange, Finding, Outcome, TransportFailure};
 use crate::contract::{ContractError, Operation};
 use crate::drift::Observer;
-use crate::generate::{self, Coverage, CoverageTracker, Generator, PlanOptions, PlannedRequest};
+use crate::generate::{
+    self, Coverage, CoverageTracker, Generator, PlanEntry, PlanOptions, PlannedRequest,
+};
 use client::Endpoint;
 use groups::Groups;
 use serde::{Deserialize, Serialize};
@@ -148,7 +150,7 @@ struct Shared {
     endpoints: Vec<Endpoint>,
     client: reqwest::Client,
     config: RunConfig,
-    plan: Mutex<Box<dyn Iterator<Item = (u64, PlannedRequest)> + Send>>,
+    plan: Mutex<Box<dyn Iterator<Item = (u64, PlanEntry)> + Send>>,
     sent: AtomicU64,
     capped: AtomicBool,
     stop: AtomicBool,
@@ -214,15 +216,11 @@ pub async fn run(
         .store(planned_total(&generators, &config), Ordering::Relaxed);
     let shard = config.shard;
     let families = config.families.clone();
-    let entries = generate::plan(generators.clone(), config.plan)
+    let entries = generate::plan_entries(generators.clone(), config.plan)
         .enumerate()
-        .map(|(i, r)| (i as u64, r))
+        .map(|(i, entry)| (i as u64, entry))
         .filter(move |(i, _)| shard.is_none_or(|s| s.includes(*i)))
-        .filter(move |(_, r)| {
-            families
-                .as_ref()
-                .is_none_or(|f| f.contains(r.reason.family))
-        });
+        .filter(move |(_, entry)| families.as_ref().is_none_or(|f| f.contains(entry.family())));
     let shared = Arc::new(Shared {
         pace: config.rate.map(|_| Mutex::new(Instant::now())),
         operations,
@@ -312,15 +310,15 @@ async fn run_workers(shared: &Arc<Shared>) -> Tally {
 async fn worker(shared: Arc<Shared>) -> Tally {
     let mut tally = Tally::new(&shared.operations);
     while !shared.stop.load(Ordering::Relaxed) {
+        // Only taking the entry holds the lock; a random payload is built outside it.
         let next = shared
             .plan
             .lock()
             .map(|mut plan| plan.next())
             .ok()
             .flatten();
-        let Some((position, planned)) = next else {
-            break;
-        };
+        let Some((position, entry)) = next else { break };
+        let planned = entry.build();
         let Some(index) = shared.operation_index(&planned) else {
             continue;
         };
