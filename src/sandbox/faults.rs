@@ -167,13 +167,13 @@ const CATALOGUE: &[FaultInfo] = &[
     FaultInfo {
         name: "invalid-json-body",
         parameter: "",
-        category: "response-schema",
+        category: "content-type",
         description: "success bodies are declared application/json but cut short, so they do not parse",
     },
     FaultInfo {
         name: "auth-not-enforced",
         parameter: "",
-        category: "auth",
+        category: "auth-not-enforced",
         description: "a missing or wrong key is accepted as if it were valid",
     },
     FaultInfo {
@@ -203,7 +203,7 @@ const CATALOGUE: &[FaultInfo] = &[
     FaultInfo {
         name: "slow-response",
         parameter: "=MS",
-        category: "timeout",
+        category: "transport",
         description: "the trigger input (a valid body holding a whitespace-only string) is answered after MS milliseconds (default 15000)",
     },
     FaultInfo {
@@ -215,13 +215,13 @@ const CATALOGUE: &[FaultInfo] = &[
     FaultInfo {
         name: "rate-limit",
         parameter: "",
-        category: "rate-limit",
-        description: "every 50th request gets 429 with `Retry-After: 1`",
+        category: "none",
+        description: "every 50th request gets 429 with `Retry-After: 1` (a client that waits and retries sees no finding)",
     },
     FaultInfo {
         name: "redirect-cross-origin",
         parameter: "=URL",
-        category: "redirect",
+        category: "rejects-valid",
         description: "valid requests get 307 to URL, another origin (default http://redirect.specgate.invalid/v1)",
     },
 ];
