@@ -200,40 +200,7 @@ pub async fn run(
     config: RunConfig,
     progress: Arc<Progress>,
 ) -> Result<RunResult, RunError> {
-    let generators = operations
-        .iter()
-        .map(|o| Generator::new(o.clone()).map(Arc::new))
-        .collect::<Result<Vec<_>, _>>()?;
-    preflight(&config.base_url, config.client.timeout).await?;
-    let client = client::build_client(&config.base_url, &config.client)
-        .map_err(|e| RunError::Client(e.to_string()))?;
-    let endpoints = operations
-        .iter()
-        .map(|o| Endpoint::new(o, endpoint(&config.base_url, &o.path), config.key.as_ref()))
-        .collect();
-    progress
-        .total
-        .store(planned_total(&generators, &config), Ordering::Relaxed);
-    let shard = config.shard;
-    let families = config.families.clone();
-    let entries = generate::plan_entries(generators.clone(), config.plan)
-        .enumerate()
-        .map(|(i, entry)| (i as u64, entry))
-        .filter(move |(i, _)| shard.is_none_or(|s| s.includes(*i)))
-        .filter(move |(_, entry)| families.as_ref().is_none_or(|f| f.contains(entry.family())));
-    let shared = Arc::new(Shared {
-        pace: config.rate.map(|_| Mutex::new(Instant::now())),
-        operations,
-        generators,
-        endpoints,
-        client,
-        plan: Mutex::new(Box::new(entries)),
-        sent: AtomicU64::new(0),
-        capped: AtomicBool::new(false),
-        stop: AtomicBool::new(false),
-        progress,
-        config,
-    });
+    let shared = Arc::new(prepare(operations, config, progress).await?);
     let started = Instant::now();
     let tally = run_workers(&shared).await;
     let planned = shared.progress.done.load(Ordering::Relaxed);
@@ -259,6 +226,48 @@ pub async fn run(
         summary,
         findings,
         observed: tally.observer,
+    })
+}
+
+/// Everything compiled once, before the first request: generators, client, endpoints and
+/// the lazy plan (sharded and filtered, keeping global plan positions).
+async fn prepare(
+    operations: Vec<Arc<Operation>>,
+    config: RunConfig,
+    progress: Arc<Progress>,
+) -> Result<Shared, RunError> {
+    let generators = operations
+        .iter()
+        .map(|o| Generator::new(o.clone()).map(Arc::new))
+        .collect::<Result<Vec<_>, _>>()?;
+    preflight(&config.base_url, config.client.timeout).await?;
+    let client = client::build_client(&config.base_url, &config.client)
+        .map_err(|e| RunError::Client(e.to_string()))?;
+    let endpoints = operations
+        .iter()
+        .map(|o| Endpoint::new(o, endpoint(&config.base_url, &o.path), config.key.as_ref()))
+        .collect();
+    progress
+        .total
+        .store(planned_total(&generators, &config), Ordering::Relaxed);
+    let (shard, families) = (config.shard, config.families.clone());
+    let entries = generate::plan_entries(generators.clone(), config.plan)
+        .enumerate()
+        .map(|(i, entry)| (i as u64, entry))
+        .filter(move |(i, _)| shard.is_none_or(|s| s.includes(*i)))
+        .filter(move |(_, entry)| families.as_ref().is_none_or(|f| f.contains(entry.family())));
+    Ok(Shared {
+        pace: config.rate.map(|_| Mutex::new(Instant::now())),
+        operations,
+        generators,
+        endpoints,
+        client,
+        plan: Mutex::new(Box::new(entries)),
+        sent: AtomicU64::new(0),
+        capped: AtomicBool::new(false),
+        stop: AtomicBool::new(false),
+        progress,
+        config,
     })
 }
 
