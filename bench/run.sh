@@ -49,14 +49,29 @@ for threads in 1 2; do
     best_wrk="$(awk -v a="$best_wrk" -v b="$rps" 'BEGIN {print (b > a) ? b : a}')"
 done
 
-# About as many requests as wrk sent in the same time, at specgate's own pace (~35k/s).
-examples=$(( duration * 17500 ))
+# oha (Rust, tokio + hyper, like specgate) if installed: `cargo install oha --locked`.
+best_oha=0
+if command -v oha >/dev/null; then
+    body="$(sed -n "s/^wrk.body = '\(.*\)'$/\1/p" "$work/post.lua")"
+    best_oha="$(oha -z "${duration}s" -c "$connections" -m POST -H "api_key: $key" \
+        -H "content-type: application/json" -d "$body" --no-tui "$base_url/auth/sessionlink-v2" \
+        | awk '/Requests\/sec/ {print $2}')"
+    echo "oha -c$connections -z${duration}s: $best_oha requests/s"
+else
+    echo "oha not installed (cargo install oha --locked): skipped"
+fi
+
+# About as many requests as wrk sent in the same time, at specgate's own pace (~38k/s).
+examples=$(( duration * 19000 ))
 SPECGATE_API_KEY="$key" "$bin" run --base-url "$base_url" --concurrency "$connections" \
     --examples "$examples" --drift off --report "json=$work/run.json" >"$work/run.out" 2>&1 || {
     cat "$work/run.out"; exit 1; }
 read -r requests rps <<<"$(python3 -c "import json;s=json.load(open('$work/run.json'))['summary'];print(s['requests'], round(s['requests_per_s']))")"
 echo "specgate run --concurrency $connections: $requests requests, $rps requests/s, every response validated"
 echo "specgate / wrk: $(awk -v a="$rps" -v b="$best_wrk" 'BEGIN {printf "%.0f%%", 100 * a / b}')"
+if [[ "$best_oha" != 0 ]]; then
+    echo "specgate / oha: $(awk -v a="$rps" -v b="$best_oha" 'BEGIN {printf "%.0f%%", 100 * a / b}')"
+fi
 
 if [[ "$million" -gt 0 ]]; then
     SPECGATE_API_KEY="$key" /usr/bin/time -f "%M" -o "$work/rss" "$bin" run --base-url "$base_url" \

@@ -59,12 +59,12 @@ pub struct ObservedField {
 }
 
 /// Collects observations during a run (one per worker, merged at the end).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Observer {
     cases: Vec<CaseObserver>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct CaseObserver {
     case: String,
     redactions: BTreeSet<String>,
@@ -73,14 +73,14 @@ struct CaseObserver {
     classes: BTreeMap<String, BTreeMap<u16, StatusTally>>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct StatusTally {
     bodies: u64,
     content_types: BTreeSet<String>,
     fields: BTreeMap<String, FieldTally>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct FieldTally {
     types: BTreeSet<&'static str>,
     present: u64,

@@ -177,33 +177,154 @@ fn value(node: &Node) -> SBoxedStrategy<Value> {
 }
 
 fn object(node: &Node) -> SBoxedStrategy<Value> {
-    let properties: Vec<SBoxedStrategy<Option<(String, Value)>>> = node
+    let properties = node
         .properties
         .iter()
         .filter(|p| p.required || !p.node.cyclic)
-        .map(|p| {
-            let name = p.name.clone();
-            let pair = value(&p.node).prop_map(move |v| (name.clone(), v));
-            if p.required {
-                pair.prop_map(Some).sboxed()
-            } else {
-                // A flag rather than `option::of`: it shrinks to absent just the same, without
-                // a union (which clones the runner) per optional property.
-                (any::<bool>(), pair)
-                    .prop_map(|(present, pair)| present.then_some(pair))
-                    .sboxed()
-            }
+        .map(|p| PropertyStrategy {
+            name: p.name.clone(),
+            required: p.required,
+            value: value(&p.node),
         })
         .collect();
-    properties
-        .prop_map(|pairs| {
-            let mut map = Map::with_capacity(pairs.len());
-            for (name, value) in pairs.into_iter().flatten() {
-                map.insert(name, value);
-            }
-            Value::Object(map)
+    ObjectStrategy {
+        properties: Arc::new(properties),
+    }
+    .sboxed()
+}
+
+/// An object: its required properties always, each optional one on the flip of a coin.
+///
+/// Hand-written rather than a tuple of `(bool, value)` per property: an absent property's
+/// value is never generated (half the optional fields, on average), and the map is built
+/// directly. Shrinking follows proptest's tuple order: each optional property is first
+/// dropped, then the kept values are shrunk in turn.
+#[derive(Debug, Clone)]
+struct ObjectStrategy {
+    properties: Arc<Vec<PropertyStrategy>>,
+}
+
+#[derive(Debug)]
+struct PropertyStrategy {
+    name: String,
+    required: bool,
+    value: SBoxedStrategy<Value>,
+}
+
+impl Strategy for ObjectStrategy {
+    type Tree = ObjectTree;
+    type Value = Value;
+
+    fn new_tree(&self, runner: &mut TestRunner) -> NewTree<Self> {
+        let mut properties = Vec::with_capacity(self.properties.len());
+        for (index, property) in self.properties.iter().enumerate() {
+            let present = property.required || runner.rng().next_u32() & 1 == 1;
+            let tree = if present {
+                Some(property.value.new_tree(runner)?)
+            } else {
+                None
+            };
+            properties.push(PropertyTree {
+                index,
+                tree,
+                held: None,
+                tried_dropping: property.required,
+            });
+        }
+        Ok(ObjectTree {
+            strategy: self.clone(),
+            properties,
+            shrinking: 0,
+            last: None,
         })
-        .sboxed()
+    }
+}
+
+struct PropertyTree {
+    /// Its place in the strategy's property list.
+    index: usize,
+    /// `None` while absent.
+    tree: Option<Box<dyn ValueTree<Value = Value>>>,
+    /// The value taken out while the object is tried without it.
+    held: Option<Box<dyn ValueTree<Value = Value>>>,
+    tried_dropping: bool,
+}
+
+/// The last shrinking step, so `complicate` can undo it.
+#[derive(Clone, Copy)]
+enum ObjectStep {
+    Dropped(usize),
+    Simplified(usize),
+}
+
+struct ObjectTree {
+    strategy: ObjectStrategy,
+    properties: Vec<PropertyTree>,
+    /// The property being shrunk.
+    shrinking: usize,
+    last: Option<ObjectStep>,
+}
+
+impl ValueTree for ObjectTree {
+    type Value = Value;
+
+    fn current(&self) -> Value {
+        let mut map = Map::with_capacity(self.properties.len());
+        for property in &self.properties {
+            if let Some(tree) = &property.tree {
+                map.insert(
+                    self.strategy.properties[property.index].name.clone(),
+                    tree.current(),
+                );
+            }
+        }
+        Value::Object(map)
+    }
+
+    fn simplify(&mut self) -> bool {
+        // Asked to simplify again: the last candidate still failed, so a tried drop stands.
+        if let Some(ObjectStep::Dropped(i)) = self.last.take() {
+            self.properties[i].held = None;
+        }
+        while let Some(property) = self.properties.get_mut(self.shrinking) {
+            if property.tree.is_some() && !property.tried_dropping {
+                property.tried_dropping = true;
+                property.held = property.tree.take();
+                self.last = Some(ObjectStep::Dropped(self.shrinking));
+                return true;
+            }
+            if let Some(tree) = &mut property.tree {
+                if tree.simplify() {
+                    self.last = Some(ObjectStep::Simplified(self.shrinking));
+                    return true;
+                }
+            }
+            self.shrinking += 1;
+        }
+        false
+    }
+
+    fn complicate(&mut self) -> bool {
+        match self.last.take() {
+            Some(ObjectStep::Dropped(i)) => {
+                // Without it the candidate passed: put it back and shrink its value next.
+                let property = &mut self.properties[i];
+                property.tree = property.held.take();
+                true
+            }
+            Some(ObjectStep::Simplified(i)) => {
+                let complicated = self.properties[i]
+                    .tree
+                    .as_mut()
+                    .is_some_and(|t| t.complicate());
+                if complicated {
+                    self.last = Some(ObjectStep::Simplified(i));
+                }
+                complicated
+            }
+            None => false,
+        }
+    }
 }
 
 fn array(node: &Node) -> SBoxedStrategy<Value> {

@@ -11,13 +11,25 @@ use super::schema_walk::walk;
 use super::{Body, Coverage, PlannedRequest};
 use crate::contract::{Expect, Operation};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// The values of one enum and which of them have been seen.
+#[derive(Clone)]
 struct EnumSlot {
     field: Field,
     values: Vec<Value>,
+    /// Position of each string value, so a lookup is a hash, not a scan of (say) 249 codes.
+    positions: HashMap<String, usize>,
     seen: Vec<bool>,
+}
+
+impl EnumSlot {
+    fn position(&self, value: &Value) -> Option<usize> {
+        match value {
+            Value::String(text) => self.positions.get(text).copied(),
+            other => self.values.iter().position(|v| v == other),
+        }
+    }
 }
 
 /// Counts coverage from the requests it is shown: enum values seen in `accept` payloads,
@@ -25,6 +37,7 @@ struct EnumSlot {
 ///
 /// With more than 12 required properties only singletons, pairs and the full set are
 /// planned, so only those count and the total is their number.
+#[derive(Clone)]
 pub struct CoverageTracker {
     case: String,
     enums: Vec<EnumSlot>,
@@ -67,7 +80,7 @@ impl CoverageTracker {
             let Some(value) = slot.field.get(payload) else {
                 continue;
             };
-            if let Some(i) = slot.values.iter().position(|v| v == value) {
+            if let Some(i) = slot.position(value) {
                 if !slot.seen[i] {
                     slot.seen[i] = true;
                     self.enum_values_covered += 1;
@@ -194,9 +207,15 @@ fn enum_slots(root: &super::schema_walk::Node) -> Vec<EnumSlot> {
                 }
             }
             let seen = vec![false; values.len()];
+            let positions = values
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| v.as_str().map(|text| (text.to_owned(), i)))
+                .collect();
             (!values.is_empty()).then_some(EnumSlot {
                 field,
                 values,
+                positions,
                 seen,
             })
         })

@@ -24,6 +24,7 @@ pub struct Context<'a> {
 }
 
 /// A group under construction.
+#[derive(Clone)]
 pub struct Group {
     pub position: u64,
     pub origin: Origin,
@@ -31,7 +32,7 @@ pub struct Group {
     examples: Vec<(u64, String)>,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Groups {
     groups: HashMap<(Check, String, String), Group>,
 }

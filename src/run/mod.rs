@@ -156,9 +156,12 @@ struct Shared {
     stop: AtomicBool,
     pace: Option<Mutex<Instant>>,
     progress: Arc<Progress>,
+    /// An empty tally, cloned for each worker: building one walks the schemas.
+    blank: Tally,
 }
 
 /// Per-worker accumulators, merged at the end.
+#[derive(Clone)]
 struct Tally {
     groups: Groups,
     coverage: Vec<CoverageTracker>,
@@ -257,6 +260,7 @@ async fn prepare(
         .filter(move |(i, _)| shard.is_none_or(|s| s.includes(*i)))
         .filter(move |(_, entry)| families.as_ref().is_none_or(|f| f.contains(entry.family())));
     Ok(Shared {
+        blank: Tally::new(&operations),
         pace: config.rate.map(|_| Mutex::new(Instant::now())),
         operations,
         generators,
@@ -321,7 +325,7 @@ async fn run_workers(shared: &Arc<Shared>) -> Tally {
             worker_thread(shared, workers)
         }));
     }
-    let mut total = Tally::new(&shared.operations);
+    let mut total = shared.blank.clone();
     for join in joins {
         if let Ok(tally) = join.await {
             total.merge(tally);
@@ -342,7 +346,7 @@ fn worker_thread(shared: Arc<Shared>, workers: usize) -> Tally {
             .enable_all()
             .build()
             .map(|rt| rt.block_on(workers_on(shared.clone(), shared.client.clone(), workers)))
-            .unwrap_or_else(|_| Tally::new(&shared.operations));
+            .unwrap_or_else(|_| shared.blank.clone());
     };
     runtime.block_on(workers_on(shared, client, workers))
 }
@@ -351,7 +355,7 @@ async fn workers_on(shared: Arc<Shared>, client: reqwest::Client, workers: usize
     let tasks: Vec<_> = (0..workers)
         .map(|_| tokio::spawn(worker(shared.clone(), client.clone())))
         .collect();
-    let mut total = Tally::new(&shared.operations);
+    let mut total = shared.blank.clone();
     for task in tasks {
         if let Ok(tally) = task.await {
             total.merge(tally);
@@ -361,7 +365,7 @@ async fn workers_on(shared: Arc<Shared>, client: reqwest::Client, workers: usize
 }
 
 async fn worker(shared: Arc<Shared>, client: reqwest::Client) -> Tally {
-    let mut tally = Tally::new(&shared.operations);
+    let mut tally = shared.blank.clone();
     while !shared.stop.load(Ordering::Relaxed) {
         // Only taking the entry holds the lock; a random payload is built outside it.
         let next = shared
