@@ -183,6 +183,35 @@ pub fn load_case(path: &Path) -> Result<Operation, ContractError> {
     CaseBuilder { path, text: &text }.build(file)
 }
 
+/// The offset where `needle` first appears outside comment lines. A bare key (`name`) counts
+/// only where it is assigned (`name = ...`), so a comment or another value that mentions the
+/// word never takes the blame.
+fn locate(text: &str, needle: &str) -> Option<usize> {
+    let bare_key = needle
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let code = line.trim_start();
+        let indent = line.len() - code.len();
+        let found = if code.starts_with('#') {
+            None
+        } else if bare_key {
+            let assigned = code
+                .strip_prefix(needle)
+                .is_some_and(|rest| rest.trim_start().starts_with('='));
+            assigned.then_some(indent)
+        } else {
+            line.find(needle)
+        };
+        if let Some(at) = found {
+            return Some(offset + at);
+        }
+        offset += line.len();
+    }
+    None
+}
+
 /// Turns a parsed case file into an [`Operation`], reporting problems at their line.
 struct CaseBuilder<'a> {
     path: &'a Path,
@@ -196,7 +225,7 @@ impl CaseBuilder<'_> {
         problem: impl Into<String>,
         fix: impl Into<String>,
     ) -> ContractError {
-        let place = self.text.find(needle).map_or(Place::File, |offset| {
+        let place = locate(self.text, needle).map_or(Place::File, |offset| {
             ContractError::line_of(self.text, offset)
         });
         ContractError::new(self.path, place, problem, fix)
@@ -421,5 +450,20 @@ impl CaseBuilder<'_> {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::locate;
+
+    #[test]
+    fn a_key_is_located_where_it_is_assigned_not_where_a_comment_mentions_it() {
+        let text = "# the case name comes first\nmethod = \"POST\"\nname = \"Bad Name\"\n";
+        let offset = locate(text, "name").unwrap();
+        assert!(text[offset..].starts_with("name = "), "{}", &text[offset..]);
+        let value = locate(text, "\"POST\"").unwrap();
+        assert!(text[value..].starts_with("\"POST\""));
+        assert_eq!(locate(text, "path"), None);
     }
 }
