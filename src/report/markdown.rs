@@ -58,7 +58,9 @@ fn header(out: &mut String, report: &RunReport) {
 }
 
 fn by_check(out: &mut String, report: &RunReport) {
-    out.push_str("\n## Checks\n\n| check | failed requests | distinct | what it means |\n|---|---:|---:|---|\n");
+    out.push_str(
+        "\n## Checks\n\n| check | findings | distinct | what it means |\n|---|---:|---:|---|\n",
+    );
     for check in Check::ALL {
         let failed = report
             .summary

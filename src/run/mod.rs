@@ -116,7 +116,8 @@ pub struct Summary {
     pub requests: u64,
     pub elapsed_s: f64,
     pub requests_per_s: f64,
-    /// Requests that failed each check (a group of N identical findings counts N).
+    /// Findings per check: a group of N identical findings counts N, and one body can break
+    /// its schema in several places.
     pub findings_by_check: BTreeMap<String, u64>,
     /// Distinct findings after grouping.
     pub finding_groups: u64,
