@@ -278,3 +278,38 @@ fn the_base_url_keeps_its_path() {
     );
     assert_eq!(code, 0, "a trailing slash changes nothing: {console}");
 }
+
+#[test]
+fn fail_fast_stops_at_the_first_finding() {
+    let sandbox = TestSandbox::start(&["accept-missing-required"]);
+    let (code, report, console) = run_against(&sandbox, &["--fail-fast", "--examples", "1000"]);
+    assert_eq!(code, 1, "{console}");
+    assert_eq!(report["summary"]["stopped_early"], true);
+    let planned = report["summary"]["planned"].as_u64().unwrap();
+    assert!(
+        planned < 2734,
+        "stopped before the plan was done: {planned}"
+    );
+}
+
+#[test]
+fn progress_is_a_plain_line_per_tenth_when_stderr_is_not_a_terminal() {
+    let sandbox = TestSandbox::start(&[]);
+    // Paced so the run lasts long enough for the progress display to tick.
+    let (_, _, console) = run_against(&sandbox, &["--rate", "1500", "--drift", "off"]);
+    let lines: Vec<&str> = console
+        .lines()
+        .filter(|l| l.starts_with("specgate: ") && l.contains("% ("))
+        .collect();
+    assert!(lines.len() >= 3, "{console}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.contains("requests,") && l.contains("findings)")),
+        "{lines:?}"
+    );
+    assert!(
+        !console.contains('\u{1b}'),
+        "no terminal escapes when not on a terminal"
+    );
+}
