@@ -10,14 +10,19 @@ use std::process::Command;
 
 /// `cargo ARGS` without the variables cargo set for this test, which would otherwise change
 /// build-script fingerprints and make the nested cargo rebuild half the tree.
-fn cargo(args: &[&str]) -> std::process::Output {
+fn cargo_command(args: &[&str]) -> Command {
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     for (name, _) in std::env::vars() {
         if (name.starts_with("CARGO_") && name != "CARGO_HOME") || name.starts_with("RUSTC") {
             command.env_remove(name);
         }
     }
-    command.args(args).current_dir(workdir()).output().unwrap()
+    command.args(args).current_dir(workdir());
+    command
+}
+
+fn cargo(args: &[&str]) -> std::process::Output {
+    cargo_command(args).output().unwrap()
 }
 
 fn has_nextest() -> bool {
@@ -217,17 +222,9 @@ fn shards_merged_equal_one_unsharded_run() {
 fn a_trial_against_a_broken_api_fails_with_a_readable_finding() {
     let sandbox = TestSandbox::start(&["accept-missing-required"]);
     let trial = |name: &str| {
-        let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        for (var, _) in std::env::vars() {
-            if (var.starts_with("CARGO_") && var != "CARGO_HOME") || var.starts_with("RUSTC") {
-                command.env_remove(var);
-            }
-        }
-        command
-            .args(["test", "-q", "--test", "contract", "--", "--exact", name])
+        cargo_command(&["test", "-q", "--test", "contract", "--", "--exact", name])
             .env("SPECGATE_BASE_URL", &sandbox.base_url)
             .env("SPECGATE_API_KEY", KEY)
-            .current_dir(workdir())
             .output()
             .unwrap()
     };
