@@ -13,7 +13,7 @@ use crate::drift::SnapshotPolicy;
 use crate::generate::{family, Generator, PlanOptions};
 use crate::report::RunReport;
 use crate::run::{self, ApiKey, ClientOptions, Progress, RunConfig};
-use crate::sandbox::{Sandbox, SandboxConfig, DEFAULT_API_KEY};
+use crate::sandbox::Sandbox;
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -237,13 +237,8 @@ async fn target(
         })?;
         return Ok((url, key, None));
     }
-    let key = ApiKey::from_env(env).unwrap_or_else(|| ApiKey::new(env, DEFAULT_API_KEY));
-    let sandbox_config = SandboxConfig {
-        addr: ([127, 0, 0, 1], 0).into(),
-        api_key: key.expose().to_owned(),
-        faults: Vec::new(),
-    };
-    let sandbox = Sandbox::start(vec![operation.clone()], sandbox_config)
+    let key = ApiKey::for_builtin_sandbox(env);
+    let sandbox = Sandbox::start_on_loopback(vec![operation.clone()], key.expose())
         .await
         .map_err(|e| Failed::from(format!("cannot start the built-in sandbox: {e}")))?;
     Ok((sandbox.base_url().clone(), key, Some(sandbox)))

@@ -8,7 +8,7 @@ use crate::generate::PlanOptions;
 use crate::report::console::{render_summary, ProgressDisplay};
 use crate::report::{ReportTarget, RunReport};
 use crate::run::{self, ApiKey, ClientOptions, Progress, RunConfig, RunError, Shard};
-use crate::sandbox::{Sandbox, SandboxConfig};
+use crate::sandbox::Sandbox;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -187,14 +187,8 @@ async fn execute_async(args: Args, operations: Vec<Arc<Operation>>) -> u8 {
 
 /// Start the built-in sandbox with the key from `env` (or the sandbox's default key).
 async fn start_sandbox(operations: &[Arc<Operation>], env: &str) -> Result<(Sandbox, ApiKey), u8> {
-    let key =
-        ApiKey::from_env(env).unwrap_or_else(|| ApiKey::new(env, crate::sandbox::DEFAULT_API_KEY));
-    let config = SandboxConfig {
-        addr: ([127, 0, 0, 1], 0).into(),
-        api_key: key.expose().to_owned(),
-        faults: Vec::new(),
-    };
-    match Sandbox::start(operations.to_vec(), config).await {
+    let key = ApiKey::for_builtin_sandbox(env);
+    match Sandbox::start_on_loopback(operations.to_vec(), key.expose()).await {
         Ok(sandbox) => {
             eprintln!(
                 "specgate: no --base-url given; testing the built-in sandbox at {}",

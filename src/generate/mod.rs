@@ -236,6 +236,11 @@ impl Generator {
         self.coverage.clone()
     }
 
+    /// How many entries the coverage plan has, without copying it.
+    pub fn coverage_len(&self) -> usize {
+        self.coverage.len()
+    }
+
     /// Payloads the generator built as valid but the validator refused, and so dropped.
     /// Zero unless the schema uses keywords generation does not understand (or a bug).
     pub fn contradictions(&self) -> usize {

@@ -299,7 +299,7 @@ async fn preflight(base: &Url, timeout: Duration) -> Result<(), RunError> {
 }
 
 fn planned_total(generators: &[Arc<Generator>], config: &RunConfig) -> u64 {
-    let coverage: u64 = generators.iter().map(|g| g.coverage().len() as u64).sum();
+    let coverage: u64 = generators.iter().map(|g| g.coverage_len() as u64).sum();
     let all = coverage + 2 * config.plan.examples * generators.len() as u64;
     let sharded = match config.shard {
         Some(s) => all / s.count + u64::from(all % s.count >= s.index),

@@ -100,6 +100,20 @@ impl Sandbox {
         })
     }
 
+    /// Serve `operations` faithfully (no faults) on an ephemeral loopback port: the target of
+    /// `specgate run` and of the cargo-test suite when no base URL is given.
+    pub async fn start_on_loopback(
+        operations: Vec<Arc<Operation>>,
+        api_key: &str,
+    ) -> Result<Sandbox, SandboxError> {
+        let config = SandboxConfig {
+            addr: ([127, 0, 0, 1], 0).into(),
+            api_key: api_key.to_owned(),
+            faults: Vec::new(),
+        };
+        Sandbox::start(operations, config).await
+    }
+
     /// `http://ADDR/v1`.
     pub fn base_url(&self) -> &url::Url {
         &self.base_url
