@@ -1,16 +1,23 @@
 //! How long the full sessionlink-v2 plan plus 10,000 random valid and 10,000 random invalid
 //! requests takes to generate, and to render as `specgate plan` JSON Lines.
 //!
+//! Also the per-request cost of what a `specgate run` worker does before sending: one random
+//! payload drawn from its proptest tree and serialised to the bytes that go on the wire.
+//!
 //! Run with `cargo bench --bench plan` (release profile). Prints the median of several runs.
 //! No criterion: a plain `Instant` loop is enough for a number the README quotes.
 
 use specgate::contract::load_case;
-use specgate::generate::{plan, Generator, PlanOptions};
+use specgate::generate::{plan, Generator, PlanOptions, RandomClass};
 use std::hint::black_box;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+// The allocator the binary uses, so the numbers are the ones a run pays.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const RUNS: usize = 9;
 const EXAMPLES: u64 = 10_000;
@@ -28,6 +35,23 @@ fn main() {
     );
     println!("  generate (load case, compile, iterate):  median {generate:?} over {RUNS} runs");
     println!("  generate + render JSON Lines ({bytes} bytes): median {render:?} over {RUNS} runs");
+    let generator = compile(&case);
+    for class in [RandomClass::Valid, RandomClass::Invalid] {
+        let (time, bytes) = median(|| draw_payloads(&generator, class));
+        let each = time.as_secs_f64() * 1e6 / EXAMPLES as f64;
+        let size = bytes as f64 / EXAMPLES as f64;
+        println!(
+            "  one random {class:?} payload, drawn and serialised: {each:.2} µs ({size:.0} bytes)"
+        );
+    }
+}
+
+/// What a run's worker does per random request before sending: draw, then serialise.
+fn draw_payloads(generator: &Generator, class: RandomClass) -> usize {
+    (0..EXAMPLES)
+        .map(|index| generator.random(0, class, index).body.to_bytes().len())
+        .map(black_box)
+        .sum()
 }
 
 /// Load, compile and walk the whole plan; the number of requests.

@@ -364,6 +364,19 @@ const CHARACTERS: [char; 64] = [
     ' ', ' ', ' ', ' ', '\t', '\t', '\u{a0}', '\u{a0}',
 ];
 
+/// `CHARACTERS` as UTF-8 (padded to four bytes) with their widths, so drawing a character is
+/// a copy rather than an encoding: strings are most of a payload's generation time.
+const ENCODED: [([u8; 4], usize); 64] = {
+    let mut table = [([0u8; 4], 0usize); 64];
+    let mut i = 0;
+    while i < 64 {
+        let width = CHARACTERS[i].encode_utf8(&mut table[i].0).len();
+        table[i].1 = width;
+        i += 1;
+    }
+    table
+};
+
 /// Strings of `min..=max` characters: mostly ASCII letters and digits, sometimes accents, CJK
 /// or emoji, sometimes whitespace. Shrinks by shortening towards `min`.
 ///
@@ -383,16 +396,28 @@ impl Strategy for RandomString {
         let rng = runner.rng();
         let span = (self.max - self.min) as u64 + 1;
         let len = self.min + (rng.next_u64() % span) as usize;
-        let mut text = String::with_capacity(len * 2);
+        // Every character is written as four bytes and the cursor moves by its real length:
+        // a fixed-size copy per character, no branching on the encoding.
+        let mut bytes = vec![0u8; len * 4 + 4];
+        let mut end = 0;
         let mut bits = 0u64;
         for i in 0..len {
             // Six bits a character: one RNG draw feeds ten characters.
             if i % 10 == 0 {
                 bits = rng.next_u64();
             }
-            text.push(CHARACTERS[(bits & 63) as usize]);
+            let (encoded, width) = ENCODED[(bits & 63) as usize];
+            bytes[end..end + 4].copy_from_slice(&encoded);
+            end += width;
             bits >>= 6;
         }
+        bytes.truncate(end);
+        debug_assert!(std::str::from_utf8(&bytes).is_ok());
+        // SAFETY: `bytes` is a concatenation of whole UTF-8 sequences: each entry of ENCODED
+        // is `char::encode_utf8` of one character, and exactly its `width` bytes are kept.
+        // `String::from_utf8` would re-validate every byte, and its branching on mixed widths
+        // cost more than drawing the string.
+        let text = unsafe { String::from_utf8_unchecked(bytes) };
         Ok(RandomStringTree {
             text,
             len,
@@ -532,4 +557,30 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The byte-table drawing must give whole characters of the alphabet, `min..=max` of them,
+    /// and use every entry: a wrong width in the table would break UTF-8 or drop characters.
+    #[test]
+    fn random_strings_are_whole_characters_of_the_alphabet_within_bounds() {
+        let strategy = RandomString { min: 3, max: 40 };
+        let mut seen = std::collections::HashSet::new();
+        for index in 0..2_000 {
+            let mut runner = runner_for(7, "strings", RandomClass::Valid, index);
+            let text = strategy.new_tree(&mut runner).unwrap().current();
+            assert!(std::str::from_utf8(text.as_bytes()).is_ok());
+            let count = text.chars().count();
+            assert!((3..=40).contains(&count), "{count} characters in {text:?}");
+            for c in text.chars() {
+                assert!(CHARACTERS.contains(&c), "{c:?} is not in the alphabet");
+                seen.insert(c);
+            }
+        }
+        let distinct: std::collections::HashSet<char> = CHARACTERS.into_iter().collect();
+        assert_eq!(seen, distinct, "every character of the alphabet is drawn");
+    }
 }

@@ -234,7 +234,12 @@ fn throttled_wait(response: &ObservedResponse) -> Option<Duration> {
 }
 
 /// The shared client: pooled, HTTP/1.1 and HTTP/2 over rustls, redirects only within
-/// `base`'s origin.
+/// `base`'s origin, and no retries of its own.
+///
+/// reqwest's default policy silently re-sends requests refused at the protocol level. Here
+/// every request sent must be one the run counts (`--max-requests` is a hard cap) and a
+/// refusal is a `transport` finding; the default policy also copied every request in case
+/// it had to be re-sent.
 pub fn build_client(
     base: &Url,
     options: &ClientOptions,
@@ -249,6 +254,7 @@ pub fn build_client(
     });
     reqwest::Client::builder()
         .redirect(policy)
+        .retry(reqwest::retry::never().max_retries_per_request(0))
         .pool_max_idle_per_host(options.concurrency)
         .connect_timeout(options.timeout)
         .tcp_nodelay(true)
