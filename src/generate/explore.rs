@@ -6,7 +6,7 @@
 //! shrinking), and the per-request RNG: each request is generated from its own seed, derived
 //! from (seed, case, class, index), so the n-th one costs the same as the first.
 
-use super::fields::{without, Field};
+use super::fields::Field;
 use super::invalid::Mutation;
 use super::schema_walk::{number_value, Node, Shape};
 use super::{family, Body, RandomClass, Reason};
@@ -108,7 +108,12 @@ impl Damage {
             Damage::Missing(names) => {
                 let names: Vec<&str> = names.iter().map(String::as_str).collect();
                 let detail = format!("{}: {}", family::MISSING_REQUIRED, names.join(","));
-                (without(&payload, &names), detail)
+                let mut payload = payload;
+                if let Value::Object(map) = &mut payload {
+                    // In place, keeping the order of the rest: no copy of the payload.
+                    map.retain(|name, _| !names.contains(&name.as_str()));
+                }
+                (payload, detail)
             }
             Damage::Set(mutation) => {
                 let mut payload = payload;
@@ -468,13 +473,36 @@ fn date_time() -> impl Strategy<Value = Value> {
         0u32..=59,
     )
         .prop_map(|(y, mo, d, h, mi, s)| {
-            Value::String(format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z"))
+            let mut text = String::with_capacity(20);
+            push_digits(&mut text, y, 4);
+            for (separator, part) in [('-', mo), ('-', d), ('T', h), (':', mi), (':', s)] {
+                text.push(separator);
+                push_digits(&mut text, part, 2);
+            }
+            text.push('Z');
+            Value::String(text)
         })
 }
 
 fn date() -> impl Strategy<Value = Value> {
-    (1900u32..=2100, 1u32..=12, 1u32..=28)
-        .prop_map(|(y, mo, d)| Value::String(format!("{y:04}-{mo:02}-{d:02}")))
+    (1900u32..=2100, 1u32..=12, 1u32..=28).prop_map(|(y, mo, d)| {
+        let mut text = String::with_capacity(10);
+        push_digits(&mut text, y, 4);
+        for part in [mo, d] {
+            text.push('-');
+            push_digits(&mut text, part, 2);
+        }
+        Value::String(text)
+    })
+}
+
+/// `n` as exactly `width` zero-padded decimal digits; `format!` was a twentieth of a
+/// payload's generation time.
+fn push_digits(text: &mut String, n: u32, width: u32) {
+    for place in (0..width).rev() {
+        let digit = n / 10u32.pow(place) % 10;
+        text.push(char::from(b'0' + digit as u8));
+    }
 }
 
 /// Finite numbers within the node's limits: mostly moderate, sometimes of extreme magnitude.
@@ -487,13 +515,75 @@ fn number(node: &Node) -> SBoxedStrategy<Value> {
     if moderate.0 >= moderate.1 {
         return Just(node.minimal()).sboxed();
     }
-    // One in five is of extreme magnitude; the selector shrinks to the moderate one, and both
-    // ranges shrink towards zero.
-    (0u8..5, moderate.0..moderate.1, lo..hi)
-        .prop_map(|(selector, moderate, extreme)| {
-            number_value(if selector < 4 { moderate } else { extreme })
+    RandomNumber { lo, hi, moderate }.sboxed()
+}
+
+/// Numbers in `[lo, hi)`: four in five drawn from the `moderate` part, one in five from the
+/// whole range (extreme magnitudes). Shrinks towards the value of the range nearest zero.
+///
+/// Hand-written rather than a tuple of proptest's float ranges: those draw every range on
+/// each call and their sampler was a tenth of a payload's generation time.
+#[derive(Debug, Clone, Copy)]
+struct RandomNumber {
+    lo: f64,
+    hi: f64,
+    moderate: (f64, f64),
+}
+
+impl Strategy for RandomNumber {
+    type Tree = NumberTree;
+    type Value = Value;
+
+    fn new_tree(&self, runner: &mut TestRunner) -> NewTree<Self> {
+        let rng = runner.rng();
+        let (lo, hi) = if rng.next_u32() % 5 < 4 {
+            self.moderate
+        } else {
+            (self.lo, self.hi)
+        };
+        // 53 random bits: a uniform fraction in [0, 1).
+        let unit = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        let drawn = (lo + (hi - lo) * unit).clamp(lo, hi);
+        Ok(NumberTree {
+            simplest: 0.0f64.clamp(self.lo, self.hi),
+            drawn,
+            current: drawn,
         })
-        .sboxed()
+    }
+}
+
+/// Shrinks like proptest's floats: one try of the simplest value of the range (zero, or the
+/// bound nearest it); if that no longer fails, back to the drawn number for good.
+struct NumberTree {
+    simplest: f64,
+    drawn: f64,
+    current: f64,
+}
+
+impl ValueTree for NumberTree {
+    type Value = Value;
+
+    fn current(&self) -> Value {
+        number_value(self.current)
+    }
+
+    fn simplify(&mut self) -> bool {
+        if self.current == self.simplest {
+            return false;
+        }
+        self.current = self.simplest;
+        true
+    }
+
+    fn complicate(&mut self) -> bool {
+        if self.current == self.drawn {
+            return false;
+        }
+        // Stay on the drawn number: simplifying again finds nothing simpler to try.
+        self.current = self.drawn;
+        self.simplest = self.drawn;
+        true
+    }
 }
 
 fn integer(node: &Node) -> SBoxedStrategy<Value> {
@@ -582,5 +672,64 @@ mod tests {
         }
         let distinct: std::collections::HashSet<char> = CHARACTERS.into_iter().collect();
         assert_eq!(seen, distinct, "every character of the alphabet is drawn");
+    }
+
+    fn draw_number(strategy: RandomNumber, index: u64) -> NumberTree {
+        let mut runner = runner_for(3, "numbers", RandomClass::Valid, index);
+        strategy.new_tree(&mut runner).unwrap()
+    }
+
+    /// Every number lies in the range, and about one in five comes from the extreme part.
+    #[test]
+    fn random_numbers_stay_in_range_and_sometimes_reach_extremes() {
+        let strategy = RandomNumber {
+            lo: -1.0e300,
+            hi: 1.0e300,
+            moderate: (-1.0e6, 1.0e6),
+        };
+        let draws = 5_000;
+        let extreme = (0..draws)
+            .map(|index| draw_number(strategy, index).drawn)
+            .inspect(|x| assert!(x.is_finite() && (-1.0e300..=1.0e300).contains(x)))
+            .filter(|x| x.abs() > 1.0e6)
+            .count();
+        assert!(
+            (800..1_200).contains(&extreme),
+            "{extreme} of {draws} extreme"
+        );
+
+        let positive = RandomNumber {
+            lo: 5.0,
+            hi: 10.0,
+            moderate: (5.0, 10.0),
+        };
+        for index in 0..500 {
+            let x = draw_number(positive, index).drawn;
+            assert!((5.0..=10.0).contains(&x), "{x} outside [5, 10]");
+        }
+    }
+
+    /// Shrinking tries the in-range value nearest zero once, then settles on the drawn one.
+    #[test]
+    fn numbers_shrink_to_the_simplest_in_range_value_or_stay() {
+        let strategy = RandomNumber {
+            lo: 5.0,
+            hi: 10.0,
+            moderate: (5.0, 10.0),
+        };
+        let mut tree = draw_number(strategy, 1);
+        let drawn = tree.current();
+        assert!(tree.simplify());
+        assert_eq!(tree.current(), serde_json::json!(5));
+        assert!(!tree.simplify(), "nothing simpler than the bound");
+
+        let mut tree = draw_number(strategy, 1);
+        assert!(tree.simplify());
+        assert!(
+            tree.complicate(),
+            "the simplest passed: back to the drawn number"
+        );
+        assert_eq!(tree.current(), drawn);
+        assert!(!tree.simplify() && !tree.complicate());
     }
 }

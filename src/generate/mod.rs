@@ -46,7 +46,11 @@ impl Body {
     /// The bytes that go on the wire.
     pub fn to_bytes(&self) -> Vec<u8> {
         match self {
-            Body::Json(value) => serde_json::to_vec(value).unwrap_or_default(),
+            Body::Json(value) => {
+                // Most payloads fit: serde_json's own start of 128 bytes grew three times.
+                let mut bytes = Vec::with_capacity(1024);
+                serde_json::to_writer(&mut bytes, value).map_or_else(|_| Vec::new(), |()| bytes)
+            }
             Body::Raw(text) => text.as_bytes().to_vec(),
         }
     }
