@@ -10,8 +10,9 @@ use super::fields::{fields, required_names, Field};
 use super::schema_walk::walk;
 use super::{Body, Coverage, PlannedRequest};
 use crate::contract::{Expect, Operation};
+use foldhash::HashMap;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashSet;
 
 /// The values of one enum and which of them have been seen.
 #[derive(Clone)]
@@ -19,6 +20,7 @@ struct EnumSlot {
     field: Field,
     values: Vec<Value>,
     /// Position of each string value, so a lookup is a hash, not a scan of (say) 249 codes.
+    /// foldhash, not SipHash: `observe` runs once per request sent.
     positions: HashMap<String, usize>,
     seen: Vec<bool>,
 }
@@ -43,28 +45,38 @@ pub struct CoverageTracker {
     enums: Vec<EnumSlot>,
     enum_values_covered: u64,
     required: Vec<String>,
+    /// Each required name's bit in a subset mask.
+    required_bits: HashMap<String, u64>,
     subsets: HashSet<u64>,
-    by_family: BTreeMap<&'static str, u64>,
+    /// Requests per family, in first-seen order; a handful of families, so a scan beats a
+    /// tree of string comparisons.
+    by_family: Vec<(&'static str, u64)>,
 }
 
 impl CoverageTracker {
     pub fn new(operation: &Operation) -> CoverageTracker {
         let root = walk(&operation.request_schema.document).ok();
         let enums = root.as_ref().map(enum_slots).unwrap_or_default();
-        let required = root.as_ref().map(required_names).unwrap_or_default();
+        let required: Vec<String> = root.as_ref().map(required_names).unwrap_or_default();
+        let required_bits = required
+            .iter()
+            .enumerate()
+            .map(|(i, name)| (name.clone(), 1u64 << (i % 64)))
+            .collect();
         CoverageTracker {
             case: operation.name.clone(),
             enums,
             enum_values_covered: 0,
             required,
+            required_bits,
             subsets: HashSet::new(),
-            by_family: BTreeMap::new(),
+            by_family: Vec::new(),
         }
     }
 
     /// Count one planned (or sent) request.
     pub fn observe(&mut self, request: &PlannedRequest) {
-        *self.by_family.entry(request.reason.family).or_insert(0) += 1;
+        self.count_family(request.reason.family, 1);
         let Body::Json(payload) = &request.body else {
             return;
         };
@@ -72,6 +84,13 @@ impl CoverageTracker {
             Expect::Accept => self.observe_enums(payload),
             Expect::Reject => self.observe_missing(payload),
             Expect::Unauthorized => {}
+        }
+    }
+
+    fn count_family(&mut self, family: &'static str, n: u64) {
+        match self.by_family.iter_mut().find(|(f, _)| *f == family) {
+            Some((_, count)) => *count += n,
+            None => self.by_family.push((family, n)),
         }
     }
 
@@ -93,12 +112,17 @@ impl CoverageTracker {
         let Value::Object(map) = payload else {
             return;
         };
-        let missing = self
-            .required
-            .iter()
-            .enumerate()
-            .filter(|(_, name)| !map.contains_key(name.as_str()))
-            .fold(0u64, |mask, (i, _)| mask | (1u64 << (i % 64)));
+        // One pass over the payload's names (fast hash) rather than a SipHash lookup of
+        // each required name in the payload.
+        let all = self
+            .required_bits
+            .values()
+            .fold(0u64, |mask, bit| mask | bit);
+        let present = map
+            .keys()
+            .filter_map(|name| self.required_bits.get(name.as_str()))
+            .fold(0u64, |mask, bit| mask | bit);
+        let missing = all & !present;
         let k = self.required.len();
         let counted = match missing.count_ones() as usize {
             0 => false,
@@ -125,7 +149,7 @@ impl CoverageTracker {
             .count() as u64;
         self.subsets.extend(other.subsets);
         for (family, n) in other.by_family {
-            *self.by_family.entry(family).or_insert(0) += n;
+            self.count_family(family, n);
         }
     }
 
