@@ -244,6 +244,34 @@ async fn body_that_is_not_json_is_rejected_at_the_root_pointer() {
 }
 
 #[tokio::test]
+async fn body_with_invalid_utf8_is_rejected_with_where_it_breaks() {
+    let fixture = start(&[]).await;
+    let mut bytes = br#"{"lastName": "Do"#.to_vec();
+    bytes.extend_from_slice(&[0xC3, 0x28]); // a two-byte lead followed by ASCII
+    bytes.extend_from_slice(br#""}"#);
+    let response = fixture.post_raw(bytes, Some(DEFAULT_API_KEY)).await;
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(body["pointer"], "");
+    let message = body["message"].as_str().expect("a message");
+    assert!(message.contains("line 1 column"), "{message}");
+}
+
+#[tokio::test]
+async fn text_in_many_scripts_passes_through_validation() {
+    let fixture = start(&[]).await;
+    let name = "Zoë 東京 한글 😀\u{a0}ñ\tж";
+    let (status, body) = fixture
+        .post_json(&fixture.valid_body_with("firstName", json!(name)))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = fixture
+        .post_json(&fixture.valid_body_with("countryCode", json!("東京")))
+        .await;
+    assert_eq!((status, &body["pointer"]), (400, &json!("/countryCode")));
+}
+
+#[tokio::test]
 async fn body_that_is_not_an_object_is_rejected_at_the_root_pointer() {
     let fixture = start(&[]).await;
     let (status, body) = fixture.post_json(&json!(["Doe"])).await;

@@ -147,7 +147,7 @@ impl Endpoint {
 
     /// Parse and validate; a violation the faults do not ignore becomes a 400.
     fn payload(&self, body: &[u8], behaviour: &Behaviour) -> Result<Value, Violation> {
-        let payload: Value = serde_json::from_slice(body).map_err(|e| Violation {
+        let payload: Value = parse_json(body).map_err(|e| Violation {
             pointer: String::new(),
             message: format!("the body is not JSON: {e}"),
         })?;
@@ -447,6 +447,17 @@ fn unauthorized(endpoint: &Endpoint, handling: AuthHandling) -> Option<Response>
         AuthHandling::WrongStatus => StatusCode::BAD_REQUEST,
     };
     Some(with_body(status, JSON, endpoint.unauthorized_body.clone()))
+}
+
+/// The body as JSON. Its UTF-8 is checked once, with SIMD, and the text parsed as a `str`:
+/// parsing bytes, serde_json validates every string on its own, and that was a tenth of the
+/// sandbox's CPU on payloads rich in non-ASCII text. Invalid UTF-8 goes to the byte parser,
+/// whose error says where.
+fn parse_json(body: &[u8]) -> Result<Value, serde_json::Error> {
+    match simdutf8::basic::from_utf8(body) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(body),
+    }
 }
 
 /// The one handler: every request, on every path, comes here.
