@@ -365,45 +365,85 @@ async fn workers_on(shared: Arc<Shared>, client: reqwest::Client, workers: usize
     total
 }
 
+/// A plan entry built and serialised, ready to send.
+struct Built {
+    position: u64,
+    operation: usize,
+    planned: PlannedRequest,
+    body: bytes::Bytes,
+}
+
+/// One worker: sends its requests one at a time, and does its CPU work (checking the last
+/// exchange, building the next request) while a request is on the wire.
+///
+/// A thread's workers share one runtime, and a request is written only when its connection
+/// task runs, after every worker already woken. Checking and building before sending made
+/// each write wait for all the other workers' checks and builds, a few hundred microseconds
+/// in which the target had nothing to do; now a woken worker sends at once and yields.
 async fn worker(shared: Arc<Shared>, client: reqwest::Client) -> Tally {
     let mut tally = shared.blank.clone();
-    while !shared.stop.load(Ordering::Relaxed) {
-        // Only taking the entry holds the lock; a random payload is built outside it.
-        let next = shared
-            .plan
-            .lock()
-            .map(|mut plan| plan.next())
-            .ok()
-            .flatten();
-        let Some((position, entry)) = next else { break };
-        let planned = entry.build();
-        let Some(index) = shared.operation_index(&planned) else {
-            continue;
-        };
-        let body = bytes::Bytes::from(planned.body.to_bytes());
-        let permit = || shared.permit();
+    let mut unchecked: Option<(Built, Outcome)> = None;
+    let mut next = shared.build_next();
+    while let Some(current) = next.take() {
+        if shared.stop.load(Ordering::Relaxed) {
+            break;
+        }
         if let Some(wait) = shared.pace_delay() {
             tokio::time::sleep(wait).await;
         }
-        let endpoint = &shared.endpoints[index];
-        let outcome = endpoint
-            .send(
-                &client,
-                &shared.config.client,
-                &planned,
-                body.clone(),
-                &permit,
-            )
-            .await;
+        let permit = || shared.permit();
+        let send = shared.endpoints[current.operation].send(
+            &client,
+            &shared.config.client,
+            &current.planned,
+            current.body.clone(),
+            &permit,
+        );
+        let meanwhile = async {
+            // Let the connection write the request before this thread does anything else.
+            tokio::task::yield_now().await;
+            if let Some((built, outcome)) = unchecked.take() {
+                shared.record(&mut tally, &built, &outcome);
+            }
+            if shared.stop.load(Ordering::Relaxed) {
+                None
+            } else {
+                shared.build_next()
+            }
+        };
+        let (outcome, following) = tokio::join!(send, meanwhile);
+        // `None`: the request cap was reached and nothing was sent.
         let Some(outcome) = outcome else { break };
-        tally.coverage[index].observe(&planned);
-        shared.record(&mut tally, index, position, &planned, &body, &outcome);
-        shared.progress.done.fetch_add(1, Ordering::Relaxed);
+        unchecked = Some((current, outcome));
+        next = following;
+    }
+    if let Some((built, outcome)) = unchecked {
+        shared.record(&mut tally, &built, &outcome);
     }
     tally
 }
 
 impl Shared {
+    /// The next plan entry, built and serialised; `None` when the plan is done. Only taking
+    /// the entry holds the lock: a random payload is built outside it.
+    fn build_next(&self) -> Option<Built> {
+        loop {
+            let next = self.plan.lock().ok()?.next();
+            let (position, entry) = next?;
+            let planned = entry.build();
+            let Some(operation) = self.operation_index(&planned) else {
+                continue;
+            };
+            let body = bytes::Bytes::from(planned.body.to_bytes());
+            return Some(Built {
+                position,
+                operation,
+                planned,
+                body,
+            });
+        }
+    }
+
     fn operation_index(&self, planned: &PlannedRequest) -> Option<usize> {
         self.operations
             .iter()
@@ -431,15 +471,12 @@ impl Shared {
         Some(slot - now)
     }
 
-    fn record(
-        &self,
-        tally: &mut Tally,
-        index: usize,
-        position: u64,
-        planned: &PlannedRequest,
-        body: &bytes::Bytes,
-        outcome: &Outcome,
-    ) {
+    /// Count and check one exchange: coverage, statuses, drift observations, findings.
+    fn record(&self, tally: &mut Tally, built: &Built, outcome: &Outcome) {
+        let (index, position, planned, body) =
+            (built.operation, built.position, &built.planned, &built.body);
+        tally.coverage[index].observe(planned);
+        self.progress.done.fetch_add(1, Ordering::Relaxed);
         match outcome {
             Outcome::Response(response) => {
                 tally.responses += 1;
