@@ -44,12 +44,10 @@ pub struct CoverageTracker {
     case: String,
     enums: Vec<EnumSlot>,
     enum_values_covered: u64,
-    enum_values_total: u64,
     required: Vec<String>,
     /// Each required name's bit in a subset mask.
     required_bits: HashMap<String, u64>,
     subsets: HashSet<u64>,
-    required_subsets_total: u64,
     /// Requests per family, in first-seen order; a handful of families, so a scan beats a
     /// tree of string comparisons.
     by_family: Vec<(&'static str, u64)>,
@@ -67,10 +65,8 @@ impl CoverageTracker {
             .collect();
         CoverageTracker {
             case: operation.name.clone(),
-            enum_values_total: enums.iter().map(|s| s.values.len() as u64).sum(),
             enums,
             enum_values_covered: 0,
-            required_subsets_total: required_subsets_total(required.len()),
             required,
             required_bits,
             subsets: HashSet::new(),
@@ -99,11 +95,6 @@ impl CoverageTracker {
     }
 
     fn observe_enums(&mut self, payload: &Value) {
-        // Once every value is seen there is nothing left to count: the coverage plan sees
-        // them all early, and the random requests that follow skip the lookups.
-        if self.enum_values_covered == self.enum_values_total {
-            return;
-        }
         for slot in &mut self.enums {
             let Some(value) = slot.field.get(payload) else {
                 continue;
@@ -121,9 +112,6 @@ impl CoverageTracker {
         let Value::Object(map) = payload else {
             return;
         };
-        if self.subsets.len() as u64 == self.required_subsets_total {
-            return;
-        }
         // One pass over the payload's names (fast hash) rather than a SipHash lookup of
         // each required name in the payload.
         let all = self
@@ -219,9 +207,9 @@ impl CoverageTracker {
             uncovered_required_subsets: self.uncovered_required_subsets(),
             case: self.case.clone(),
             enum_values_covered: self.enum_values_covered,
-            enum_values_total: self.enum_values_total,
+            enum_values_total: self.enums.iter().map(|s| s.values.len() as u64).sum(),
             required_subsets_covered: self.subsets.len() as u64,
-            required_subsets_total: self.required_subsets_total,
+            required_subsets_total: required_subsets_total(self.required.len()),
             by_family: self
                 .by_family
                 .iter()
