@@ -235,9 +235,13 @@ pub fn check_exchange(exchange: &Exchange<'_>) -> Vec<Violation> {
         Outcome::Response(response) => response,
     };
     let mut violations = status_findings(exchange.operation, exchange.planned.expect, response);
-    let parsed = content_type(response, &mut violations);
-    if let Some(body) = parsed {
-        response_schema(exchange.operation, response.status, &body, &mut violations);
+    let schema = exchange
+        .operation
+        .response_for(response.status)
+        .and_then(|r| r.schema.as_ref());
+    let parsed = content_type(response, schema.is_some(), &mut violations);
+    if let (Some(schema), Some(body)) = (schema, parsed) {
+        response_schema(schema, response.status, &body, &mut violations);
     }
     violations
 }
@@ -250,15 +254,17 @@ fn transport(failure: &TransportFailure) -> Violation {
     }
 }
 
-/// The content-type check; returns the parsed body when it is declared and parses as JSON.
+/// The content-type check; returns the parsed body when it is declared and parses as JSON,
+/// and a schema (`want_value`) will look at it.
 fn content_type(
     response: &ObservedResponse,
+    want_value: bool,
     violations: &mut Vec<Violation>,
 ) -> Option<serde_json::Value> {
     let success = (200..300).contains(&response.status) && response.status != 204;
     if response.declares_json() {
-        match serde_json::from_slice(&response.body) {
-            Ok(value) => return Some(value),
+        match parse_json(&response.body, want_value) {
+            Ok(value) => return value,
             Err(e) if success || !response.body.is_empty() => violations.push(Violation {
                 check: Check::ContentType,
                 cause: "declared JSON does not parse".to_owned(),
@@ -287,21 +293,27 @@ fn content_type(
     None
 }
 
+/// The body as a JSON value, or (`want_value` false) only whether it is JSON: bodies no
+/// schema looks at, such as most error answers, are checked without building a value.
+fn parse_json(
+    body: &[u8],
+    want_value: bool,
+) -> Result<Option<serde_json::Value>, serde_json::Error> {
+    if want_value {
+        return serde_json::from_slice(body).map(Some);
+    }
+    serde_json::from_slice::<serde::de::IgnoredAny>(body).map(|_| None)
+}
+
 /// How many schema errors of one body are reported; the rest are counted in the message.
 const SCHEMA_ERRORS_PER_BODY: usize = 5;
 
 fn response_schema(
-    operation: &Operation,
+    schema: &crate::contract::Schema,
     status: u16,
     body: &serde_json::Value,
     violations: &mut Vec<Violation>,
 ) {
-    let Some(schema) = operation
-        .response_for(status)
-        .and_then(|r| r.schema.as_ref())
-    else {
-        return;
-    };
     if schema.validator.is_valid(body) {
         return;
     }
@@ -340,5 +352,42 @@ pub fn expectation_words(expect: Expect) -> &'static str {
         Expect::Accept => "a valid payload with the right key",
         Expect::Reject => "an invalid payload",
         Expect::Unauthorized => "a request with a missing or wrong key",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json_response(status: u16, body: &'static str) -> ObservedResponse {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        ObservedResponse {
+            status,
+            headers,
+            body: bytes::Bytes::from_static(body.as_bytes()),
+            elapsed_ms: 1,
+        }
+    }
+
+    /// Bodies no schema reads are only checked to be JSON: no value, but the same verdict.
+    #[test]
+    fn declared_json_is_checked_whether_or_not_a_schema_wants_the_value() {
+        for want_value in [true, false] {
+            let mut violations = Vec::new();
+            let good = json_response(400, r#"{"error": "invalid request"}"#);
+            let value = content_type(&good, want_value, &mut violations);
+            assert!(violations.is_empty(), "{violations:?}");
+            assert_eq!(value.is_some(), want_value);
+
+            let cut = json_response(400, r#"{"error": "inva"#);
+            assert!(content_type(&cut, want_value, &mut violations).is_none());
+            assert_eq!(violations.len(), 1, "{violations:?}");
+            assert_eq!(violations[0].check, Check::ContentType);
+            assert!(violations[0].message.contains("does not parse"));
+        }
     }
 }
