@@ -6,7 +6,7 @@
 //! shrinking), and the per-request RNG: each request is generated from its own seed, derived
 //! from (seed, case, class, index), so the n-th one costs the same as the first.
 
-use super::fields::Field;
+use super::fields::{remove_properties, Field};
 use super::invalid::Mutation;
 use super::schema_walk::{number_value, Node, Shape};
 use super::{family, Body, RandomClass, Reason};
@@ -109,10 +109,7 @@ impl Damage {
                 let names: Vec<&str> = names.iter().map(String::as_str).collect();
                 let detail = format!("{}: {}", family::MISSING_REQUIRED, names.join(","));
                 let mut payload = payload;
-                if let Value::Object(map) = &mut payload {
-                    // In place, keeping the order of the rest: no copy of the payload.
-                    map.retain(|name, _| !names.contains(&name.as_str()));
-                }
+                remove_properties(&mut payload, &names);
                 (payload, detail)
             }
             Damage::Set(mutation) => {

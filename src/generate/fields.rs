@@ -2,7 +2,7 @@
 //! that reaches it and the values its ancestors need so that it can be set on its own.
 
 use super::schema_walk::{escape, Node};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// One property, anywhere in the payload.
 #[derive(Debug, Clone)]
@@ -88,14 +88,15 @@ pub(crate) fn required_names(root: &Node) -> Vec<String> {
 
 /// `payload` without the named top-level properties.
 pub(crate) fn without(payload: &Value, names: &[&str]) -> Value {
-    match payload {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .filter(|(k, _)| !names.contains(&k.as_str()))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect::<Map<String, Value>>(),
-        ),
-        other => other.clone(),
+    let mut copy = payload.clone();
+    remove_properties(&mut copy, names);
+    copy
+}
+
+/// Drop the named top-level properties of `payload` in place, keeping the others' order.
+pub(crate) fn remove_properties(payload: &mut Value, names: &[&str]) {
+    if let Value::Object(map) = payload {
+        map.retain(|name, _| !names.contains(&name.as_str()));
     }
 }
 

@@ -47,6 +47,8 @@ pub struct CoverageTracker {
     required: Vec<String>,
     /// Each required name's bit in a subset mask.
     required_bits: HashMap<String, u64>,
+    /// All those bits: the mask of a payload missing every required name.
+    required_all: u64,
     subsets: HashSet<u64>,
     /// Requests per family, in first-seen order; a handful of families, so a scan beats a
     /// tree of string comparisons.
@@ -58,17 +60,19 @@ impl CoverageTracker {
         let root = walk(&operation.request_schema.document).ok();
         let enums = root.as_ref().map(enum_slots).unwrap_or_default();
         let required: Vec<String> = root.as_ref().map(required_names).unwrap_or_default();
-        let required_bits = required
+        let required_bits: HashMap<String, u64> = required
             .iter()
             .enumerate()
             .map(|(i, name)| (name.clone(), 1u64 << (i % 64)))
             .collect();
+        let required_all = required_bits.values().fold(0u64, |mask, bit| mask | bit);
         CoverageTracker {
             case: operation.name.clone(),
             enums,
             enum_values_covered: 0,
             required,
             required_bits,
+            required_all,
             subsets: HashSet::new(),
             by_family: Vec::new(),
         }
@@ -114,15 +118,11 @@ impl CoverageTracker {
         };
         // One pass over the payload's names (fast hash) rather than a SipHash lookup of
         // each required name in the payload.
-        let all = self
-            .required_bits
-            .values()
-            .fold(0u64, |mask, bit| mask | bit);
         let present = map
             .keys()
             .filter_map(|name| self.required_bits.get(name.as_str()))
             .fold(0u64, |mask, bit| mask | bit);
-        let missing = all & !present;
+        let missing = self.required_all & !present;
         let k = self.required.len();
         let counted = match missing.count_ones() as usize {
             0 => false,
