@@ -2,7 +2,7 @@
 //! requests takes to generate, and to render as `specgate plan` JSON Lines.
 //!
 //! Also the per-request cost of what a `specgate run` worker does before sending: one random
-//! payload drawn from its proptest tree and serialised to the bytes that go on the wire.
+//! payload drawn and serialised to the bytes that go on the wire.
 //!
 //! Run with `cargo bench --bench plan` (release profile). Prints the median of several runs.
 //! No criterion: a plain `Instant` loop is enough for a number the README quotes.

@@ -441,13 +441,58 @@ fn shrink(
     }
 }
 
+/// A request is drawn straight into a value and its shrinker from a tree of the same seed;
+/// the two must agree on every payload, or a shrunk finding would not be the one sent.
+fn assert_shrinkers_start_from_the_random_requests(generator: &Generator, indices: u64) {
+    for class in [RandomClass::Valid, RandomClass::Invalid] {
+        for index in 0..indices {
+            let random = generator.random(5, class, index);
+            let current = generator.shrinker(5, class, index).current();
+            assert_eq!(
+                (&random.id, &random.body, &random.reason),
+                (&current.id, &current.body, &current.reason)
+            );
+        }
+    }
+}
+
 #[test]
 fn a_shrinker_starts_from_exactly_the_random_request() {
-    for class in [RandomClass::Valid, RandomClass::Invalid] {
-        let random = generator().random(5, class, 77);
-        let current = generator().shrinker(5, class, 77).current();
-        assert_eq!((random.id, random.body), (current.id, current.body));
-    }
+    assert_shrinkers_start_from_the_random_requests(generator(), 2_000);
+}
+
+/// Proptest's own runner drives the same trees: a property that fails on one enum value is
+/// reported with proptest's minimal input.
+#[test]
+fn proptest_runner_shrinks_random_requests_through_the_same_trees() {
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 10_000,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    let strategy = generator().strategy(RandomClass::Valid);
+    let result = runner.run(&strategy, |request| {
+        let gender = json(&request).and_then(|b| b.get("gender"));
+        prop_assert_ne!(gender, Some(&Value::String("Other".into())));
+        Ok(())
+    });
+    let Err(proptest::test_runner::TestError::Fail(_, minimal)) = result else {
+        panic!("some random payload sends gender=Other: {result:?}");
+    };
+    let body = json(&minimal).expect("JSON");
+    let keys: BTreeSet<&str> = body
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys.len(),
+        8,
+        "the seven required fields plus gender: {body}"
+    );
+    assert_eq!(body["gender"], "Other");
+    assert!(validator().is_valid(body));
 }
 
 #[test]
@@ -514,6 +559,9 @@ fn generator_is_send_and_sync() {
     fn shared<T: Send + Sync>() {}
     shared::<Generator>();
     shared::<Arc<Generator>>();
+    // A shrink runs as a task of its own, so its tree must move between threads.
+    fn movable<T: Send>() {}
+    movable::<specgate::generate::Shrinker>();
 }
 
 /// A case the generator has never seen: nested objects behind a `$ref`, integers, booleans,
@@ -582,6 +630,7 @@ fn a_new_case_with_nested_refs_needs_no_new_rust() {
     }
     assert!(!reasons.iter().any(|r| r.starts_with("null: note")));
     assert!(!reasons.iter().any(|r| r.starts_with("auth-")));
+    assert_shrinkers_start_from_the_random_requests(&generator, 500);
     for request in &planned {
         let Body::Json(body) = &request.body else {
             continue;

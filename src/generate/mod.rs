@@ -13,8 +13,8 @@ mod schema_walk;
 mod tracker;
 
 use crate::contract::{ContractError, Expect, Operation, Place};
-use explore::Candidate;
-use proptest::strategy::{Just, SBoxedStrategy, Strategy, ValueTree};
+use explore::{Candidate, CandidateTree, RandomPayloads};
+use proptest::strategy::ValueTree;
 use serde_json::Value;
 use std::fmt;
 use std::sync::Arc;
@@ -196,8 +196,7 @@ pub struct Generator {
     case: Arc<str>,
     coverage: Vec<PlannedRequest>,
     contradictions: usize,
-    valid: SBoxedStrategy<Candidate>,
-    invalid: SBoxedStrategy<Candidate>,
+    random: RandomPayloads,
 }
 
 impl Generator {
@@ -219,15 +218,13 @@ impl Generator {
         let fields: Arc<[fields::Field]> = fields::fields(&root).into();
         let required = fields::required_names(&root);
         let plan = coverage::Builder::new(&operation, &root, &fields, &required).build();
-        let valid = explore::valid(&root);
-        let invalid = explore::invalid(&root, Arc::clone(&fields), &required, plan.mutations);
+        let random = RandomPayloads::new(&root, Arc::clone(&fields), &required, plan.mutations);
         Ok(Generator {
             case: Arc::from(operation.name.as_str()),
             operation,
             coverage: plan.requests,
             contradictions: plan.contradictions,
-            valid,
-            invalid,
+            random,
         })
     }
 
@@ -254,28 +251,35 @@ impl Generator {
     /// The `index`-th random request of `class` for `seed`: the same inputs always give the
     /// same request, without generating the ones before it.
     pub fn random(&self, seed: u64, class: RandomClass, index: u64) -> PlannedRequest {
-        self.request(class, index, self.tree(seed, class, index).current())
+        let mut rng = explore::rng_for(seed, &self.case, class, index);
+        self.request(class, index, self.random.candidate(class, &mut rng))
     }
 
     /// A shrinker that starts from exactly `random(seed, class, index)`.
     pub fn shrinker(&self, seed: u64, class: RandomClass, index: u64) -> Shrinker {
+        let mut rng = explore::rng_for(seed, &self.case, class, index);
         Shrinker {
-            tree: self.tree(seed, class, index),
+            tree: self.random.tree(class, &mut rng),
             template: self.request(class, index, Candidate::placeholder()),
         }
     }
 
-    fn tree(&self, seed: u64, class: RandomClass, index: u64) -> CandidateTree {
-        let strategy = match class {
-            RandomClass::Valid => &self.valid,
-            RandomClass::Invalid => &self.invalid,
-        };
-        let mut runner = explore::runner_for(seed, &self.case, class, index);
-        // The strategies use no filters, so a tree is always produced; the fallback is the
-        // required-only payload, which is valid by construction.
-        strategy.new_tree(&mut runner).unwrap_or_else(|_| {
-            let fallback = self.coverage.first().map(|r| r.body.clone());
-            Box::new(Just(Candidate::fallback(fallback)))
+    /// Random requests of `class` as a proptest strategy, for proptest's own runner: its
+    /// trees are the ones [`Generator::shrinker`] walks.
+    pub fn strategy(
+        &self,
+        class: RandomClass,
+    ) -> impl proptest::strategy::Strategy<Value = PlannedRequest> + '_ {
+        use proptest::strategy::Strategy;
+        let template = self.request(class, 0, Candidate::placeholder());
+        explore::RandomStrategy {
+            payloads: &self.random,
+            class,
+        }
+        .prop_map(move |candidate| PlannedRequest {
+            reason: candidate.reason,
+            body: candidate.body,
+            ..template.clone()
         })
     }
 
@@ -311,10 +315,7 @@ fn check_buildable(operation: &Operation, root: &schema_walk::Node) -> Result<()
     ))
 }
 
-type CandidateTree = Box<dyn ValueTree<Value = Candidate>>;
-
 /// Walks a failing random request towards a minimal one (proptest's simplify/complicate).
-/// Not `Send`: the caller keeps it on one thread.
 pub struct Shrinker {
     tree: CandidateTree,
     /// The request's identity (case, id, expect, origin); body and reason come from the tree.

@@ -1,9 +1,7 @@
 //! Shrinking: a finding whose first member came from random exploration is walked down to a
 //! minimal payload that still fails the same way (same check, same cause), re-sent once more
 //! to confirm, and reported in that minimal form.
-//!
-//! proptest's value trees are not `Send`, so each shrink runs on a blocking thread that owns
-//! its tree and drives the async client through the runtime handle.
+//! Findings shrink concurrently, each in a task of its own.
 
 use super::groups::{self, Context};
 use super::Shared;
@@ -21,13 +19,8 @@ pub(super) async fn shrink_findings(shared: &Arc<Shared>, findings: &mut [(Findi
         let Origin::Random { class, index } = *origin else {
             continue;
         };
-        let shared = shared.clone();
-        let finding = finding.clone();
-        let handle = tokio::runtime::Handle::current();
-        let job = tokio::task::spawn_blocking(move || {
-            shrink_one(&shared, &handle, finding, class, index)
-        });
-        jobs.push((slot, job));
+        let job = shrink_one(shared.clone(), finding.clone(), class, index);
+        jobs.push((slot, tokio::spawn(job)));
     }
     for (slot, job) in jobs {
         if let Ok(Some(shrunk)) = job.await {
@@ -43,9 +36,8 @@ struct Failing {
     outcome: Outcome,
 }
 
-fn shrink_one(
-    shared: &Shared,
-    handle: &tokio::runtime::Handle,
+async fn shrink_one(
+    shared: Arc<Shared>,
     original: Finding,
     class: crate::generate::RandomClass,
     index: u64,
@@ -56,39 +48,13 @@ fn shrink_one(
         .position(|o| o.name == original.case)?;
     let generator = &shared.generators[operation_index];
     let mut shrinker = generator.shrinker(shared.config.plan.seed, class, index);
-    let still_fails = |planned: PlannedRequest| -> Option<Failing> {
-        let body = bytes::Bytes::from(planned.body.to_bytes());
-        let permit = || shared.permit();
-        let endpoint = &shared.endpoints[operation_index];
-        let send = endpoint.send(
-            &shared.client,
-            &shared.config.client,
-            &planned,
-            body.clone(),
-            &permit,
-        );
-        let outcome = handle.block_on(send)?;
-        let operation = &shared.operations[operation_index];
-        let exchange = Exchange {
-            operation,
-            planned: &planned,
-            outcome: &outcome,
-        };
-        let same = check_exchange(&exchange)
-            .into_iter()
-            .any(|v| v.check == original.check && groups_cause(&v, &planned) == original.cause);
-        same.then_some(Failing {
-            planned,
-            body,
-            outcome,
-        })
-    };
+    let still_fails = |planned| still_fails(&shared, operation_index, &original, planned);
     let mut best: Option<Failing> = None;
     let mut attempts = 0;
     let mut more = shrinker.simplify();
     while more && attempts < MAX_ATTEMPTS {
         attempts += 1;
-        match still_fails(shrinker.current()) {
+        match still_fails(shrinker.current()).await {
             Some(failing) => {
                 best = Some(failing);
                 more = shrinker.simplify();
@@ -98,15 +64,48 @@ fn shrink_one(
     }
     let best = best?;
     attempts += 1;
-    let confirmed = still_fails(best.planned.clone()).is_some();
+    let confirmed = still_fails(best.planned.clone()).await.is_some();
     Some(minimal_finding(
-        shared,
+        &shared,
         operation_index,
         original,
         best,
         attempts,
         confirmed,
     ))
+}
+
+/// Send `planned`; `Some` when it fails the same way as `original` (same check, same cause).
+async fn still_fails(
+    shared: &Shared,
+    operation_index: usize,
+    original: &Finding,
+    planned: PlannedRequest,
+) -> Option<Failing> {
+    let body = bytes::Bytes::from(planned.body.to_bytes());
+    let permit = || shared.permit();
+    let endpoint = &shared.endpoints[operation_index];
+    let send = endpoint.send(
+        &shared.client,
+        &shared.config.client,
+        &planned,
+        body.clone(),
+        &permit,
+    );
+    let outcome = send.await?;
+    let exchange = Exchange {
+        operation: &shared.operations[operation_index],
+        planned: &planned,
+        outcome: &outcome,
+    };
+    let same = check_exchange(&exchange)
+        .into_iter()
+        .any(|v| v.check == original.check && groups_cause(&v, &planned) == original.cause);
+    same.then_some(Failing {
+        planned,
+        body,
+        outcome,
+    })
 }
 
 fn groups_cause(violation: &crate::check::Violation, planned: &PlannedRequest) -> String {
