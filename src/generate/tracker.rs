@@ -3,7 +3,8 @@
 //! [`CoverageTracker`] reads the request schema once (enum locations and values, the root's
 //! required properties) and then looks only at what it is shown: which enum values occur in
 //! `accept` bodies and which sets of required properties are absent from `reject` bodies.
-//! `observe` is cheap (a few map lookups per enum), as it runs once per request sent.
+//! `observe` is cheap (a few map lookups per enum), as it runs once per request sent, and
+//! once everything has been seen it only counts the request's family.
 
 use super::coverage::{required_subsets_total, MAX_EXHAUSTIVE_REQUIRED};
 use super::fields::{fields, required_names, Field};
@@ -50,6 +51,9 @@ pub struct CoverageTracker {
     /// All those bits: the mask of a payload missing every required name.
     required_all: u64,
     subsets: HashSet<u64>,
+    /// Every enum value and every counted subset seen: nothing a payload shows can change
+    /// the figures any more, so `observe` only counts families.
+    complete: bool,
     /// Requests per family, in first-seen order; a handful of families, so a scan beats a
     /// tree of string comparisons.
     by_family: Vec<(&'static str, u64)>,
@@ -74,6 +78,7 @@ impl CoverageTracker {
             required_bits,
             required_all,
             subsets: HashSet::new(),
+            complete: false,
             by_family: Vec::new(),
         }
     }
@@ -81,14 +86,29 @@ impl CoverageTracker {
     /// Count one planned (or sent) request.
     pub fn observe(&mut self, request: &PlannedRequest) {
         self.count_family(request.reason.family, 1);
+        if self.complete {
+            return;
+        }
         let Body::Json(payload) = &request.body else {
             return;
         };
-        match request.expect {
+        let news = match request.expect {
             Expect::Accept => self.observe_enums(payload),
             Expect::Reject => self.observe_missing(payload),
-            Expect::Unauthorized => {}
+            Expect::Unauthorized => false,
+        };
+        if news {
+            self.check_complete();
         }
+    }
+
+    fn check_complete(&mut self) {
+        self.complete = self.enum_values_covered == self.enum_values_total()
+            && self.subsets.len() as u64 == required_subsets_total(self.required.len());
+    }
+
+    fn enum_values_total(&self) -> u64 {
+        self.enums.iter().map(|s| s.values.len() as u64).sum()
     }
 
     fn count_family(&mut self, family: &'static str, n: u64) {
@@ -98,7 +118,9 @@ impl CoverageTracker {
         }
     }
 
-    fn observe_enums(&mut self, payload: &Value) {
+    /// Whether `payload` showed an enum value not seen before.
+    fn observe_enums(&mut self, payload: &Value) -> bool {
+        let before = self.enum_values_covered;
         for slot in &mut self.enums {
             let Some(value) = slot.field.get(payload) else {
                 continue;
@@ -110,11 +132,13 @@ impl CoverageTracker {
                 }
             }
         }
+        self.enum_values_covered > before
     }
 
-    fn observe_missing(&mut self, payload: &Value) {
+    /// Whether `payload` left out a set of required properties not seen before.
+    fn observe_missing(&mut self, payload: &Value) -> bool {
         let Value::Object(map) = payload else {
-            return;
+            return false;
         };
         // One pass over the payload's names (fast hash) rather than a SipHash lookup of
         // each required name in the payload.
@@ -129,9 +153,7 @@ impl CoverageTracker {
             n if k > MAX_EXHAUSTIVE_REQUIRED => n <= 2 || n == k,
             _ => true,
         };
-        if counted {
-            self.subsets.insert(missing);
-        }
+        counted && self.subsets.insert(missing)
     }
 
     /// Add what another tracker of the same operation saw (a run keeps one per worker).
@@ -151,6 +173,7 @@ impl CoverageTracker {
         for (family, n) in other.by_family {
             self.count_family(family, n);
         }
+        self.check_complete();
     }
 
     /// `field=value` for every enum value not seen in an accepted payload.
@@ -207,7 +230,7 @@ impl CoverageTracker {
             uncovered_required_subsets: self.uncovered_required_subsets(),
             case: self.case.clone(),
             enum_values_covered: self.enum_values_covered,
-            enum_values_total: self.enums.iter().map(|s| s.values.len() as u64).sum(),
+            enum_values_total: self.enum_values_total(),
             required_subsets_covered: self.subsets.len() as u64,
             required_subsets_total: required_subsets_total(self.required.len()),
             by_family: self
@@ -244,4 +267,43 @@ fn enum_slots(root: &super::schema_walk::Node) -> Vec<EnumSlot> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::{Generator, RandomClass};
+    use std::sync::Arc;
+
+    /// Once the coverage plan has shown every enum value and every required subset, the
+    /// tracker is complete: later requests change only the family counts.
+    #[test]
+    fn a_complete_tracker_keeps_its_figures_and_counts_families() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/cases/sessionlink-v2.toml");
+        let operation = Arc::new(crate::contract::load_case(path.as_ref()).expect("case"));
+        let generator = Generator::new(Arc::clone(&operation)).expect("generator");
+        let mut tracker = CoverageTracker::new(&operation);
+        let coverage = generator.coverage();
+        let (last, first) = coverage.split_last().expect("a plan");
+        for request in first {
+            tracker.observe(request);
+        }
+        tracker.observe(last);
+        assert!(tracker.complete, "the coverage plan covers everything");
+        let before = tracker.coverage();
+        assert_eq!(before.enum_values_covered, before.enum_values_total);
+        for index in 0..50 {
+            tracker.observe(&generator.random(1, RandomClass::Invalid, index));
+        }
+        let after = tracker.coverage();
+        assert_eq!(after.by_family["random-invalid"], 50);
+        let figures = |c: &Coverage| {
+            (
+                c.enum_values_covered,
+                c.required_subsets_covered,
+                c.uncovered_enum_values.clone(),
+            )
+        };
+        assert_eq!(figures(&after), figures(&before));
+    }
 }
