@@ -61,6 +61,16 @@ impl Groups {
         );
         let id = || context.planned.id.clone();
         match self.groups.get_mut(&key) {
+            // Exchanges finish out of plan order: an earlier member takes over as the
+            // representative, keeping the count and the examples.
+            Some(group) if context.position < group.position => {
+                let finding = render(context, violation, cause);
+                let count = group.finding.count + 1;
+                group.finding = Finding { count, ..finding };
+                group.position = context.position;
+                group.origin = context.planned.origin;
+                push_example(&mut group.examples, context.position, id());
+            }
             Some(group) => {
                 group.finding.count += 1;
                 push_example(&mut group.examples, context.position, id());
@@ -169,5 +179,75 @@ pub fn render(context: &Context<'_>, violation: Violation, cause: String) -> Fin
         shrunk: None,
         severity: None,
         diff: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::ObservedResponse;
+    use crate::generate::Generator;
+    use std::sync::Arc;
+
+    /// Exchanges finish in any order; the representative must still be the earliest in plan
+    /// order, with every member counted.
+    #[test]
+    fn the_representative_is_the_earliest_member_whatever_the_order_of_arrival() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/cases/sessionlink-v2.toml");
+        let operation = Arc::new(crate::contract::load_case(path.as_ref()).expect("case"));
+        let generator = Generator::new(Arc::clone(&operation)).expect("generator");
+        let url = url::Url::parse("http://127.0.0.1:1/v1/auth/sessionlink-v2").expect("url");
+        let endpoint = Endpoint::new(&operation, url, None);
+        // One reason family, so that every member has the same cause.
+        let coverage = generator.coverage();
+        let planned: Vec<PlannedRequest> = coverage
+            .into_iter()
+            .filter(|planned| planned.reason.family == crate::generate::family::ENUM_VALUE)
+            .take(8)
+            .collect();
+        assert_eq!(
+            planned.len(),
+            8,
+            "the contract has eight enum values or more"
+        );
+        let outcome = Outcome::Response(ObservedResponse {
+            status: 500,
+            headers: http::HeaderMap::new(),
+            body: bytes::Bytes::new(),
+            elapsed_ms: 1,
+        });
+        let arrivals = [[5, 2, 7, 0, 3, 1, 6, 4], [0, 1, 2, 3, 4, 5, 6, 7]];
+        let findings: Vec<Finding> = arrivals
+            .iter()
+            .map(|order| {
+                let mut groups = Groups::default();
+                for &position in order {
+                    let body = bytes::Bytes::from(planned[position].body.to_bytes());
+                    let context = Context {
+                        endpoint: &endpoint,
+                        key: None,
+                        position: position as u64,
+                        planned: &planned[position],
+                        body: &body,
+                        outcome: &outcome,
+                    };
+                    let violation = Violation {
+                        check: Check::ServerError,
+                        cause: "500".to_owned(),
+                        message: "a 500".to_owned(),
+                    };
+                    groups.add(&context, violation);
+                }
+                let mut findings = groups.into_findings();
+                assert_eq!(findings.len(), 1, "one cause, one group");
+                findings.remove(0).0
+            })
+            .collect();
+        let (shuffled, ordered) = (&findings[0], &findings[1]);
+        assert_eq!(ordered.plan_id, planned[0].id);
+        assert_eq!(shuffled.plan_id, ordered.plan_id);
+        assert_eq!(shuffled.request.body, ordered.request.body);
+        assert_eq!((shuffled.count, ordered.count), (8, 8));
+        assert_eq!(shuffled.example_positions, vec![0, 1, 2, 3, 4]);
     }
 }

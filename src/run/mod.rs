@@ -25,7 +25,9 @@ use crate::generate::{
 use client::Endpoint;
 use groups::Groups;
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -341,28 +343,30 @@ fn worker_thread(shared: Arc<Shared>, workers: usize) -> Tally {
         .enable_all()
         .build();
     let client = client::build_client(&shared.config.base_url, &shared.config.client);
-    let (Ok(runtime), Ok(client)) = (runtime, client) else {
-        // Could not set up a thread of our own: share the run's client on a fresh runtime.
-        return tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map(|rt| rt.block_on(workers_on(shared.clone(), shared.client.clone(), workers)))
-            .unwrap_or_else(|_| shared.blank.clone());
+    let (runtime, client) = match (runtime, client) {
+        (Ok(runtime), Ok(client)) => (runtime, client),
+        // Could not build a client of our own: share the run's.
+        (Ok(runtime), Err(_)) => (runtime, shared.client.clone()),
+        // No runtime (no file descriptors left for its driver): the other threads take this
+        // one's share of the plan.
+        (Err(_), _) => return shared.blank.clone(),
     };
-    runtime.block_on(workers_on(shared, client, workers))
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&runtime, workers_on(shared, client, workers))
 }
 
+/// A thread's workers, on one `LocalSet`: they share one tally without locks, and its
+/// coverage tracker sees the whole thread's requests, so it is soon complete and stops
+/// reading payloads.
 async fn workers_on(shared: Arc<Shared>, client: reqwest::Client, workers: usize) -> Tally {
+    let tally = Rc::new(RefCell::new(shared.blank.clone()));
     let tasks: Vec<_> = (0..workers)
-        .map(|_| tokio::spawn(worker(shared.clone(), client.clone())))
+        .map(|_| tokio::task::spawn_local(worker(shared.clone(), client.clone(), tally.clone())))
         .collect();
-    let mut total = shared.blank.clone();
     for task in tasks {
-        if let Ok(tally) = task.await {
-            total.merge(tally);
-        }
+        let _ = task.await;
     }
-    total
+    Rc::try_unwrap(tally).map_or_else(|_| shared.blank.clone(), RefCell::into_inner)
 }
 
 /// A plan entry built and serialised, ready to send.
@@ -380,8 +384,7 @@ struct Built {
 /// task runs, after every worker already woken. Checking and building before sending made
 /// each write wait for all the other workers' checks and builds, a few hundred microseconds
 /// in which the target had nothing to do; now a woken worker sends at once and yields.
-async fn worker(shared: Arc<Shared>, client: reqwest::Client) -> Tally {
-    let mut tally = shared.blank.clone();
+async fn worker(shared: Arc<Shared>, client: reqwest::Client, tally: Rc<RefCell<Tally>>) {
     let mut unchecked: Option<(Built, Outcome)> = None;
     let mut next = shared.build_next();
     while let Some(current) = next.take() {
@@ -403,7 +406,7 @@ async fn worker(shared: Arc<Shared>, client: reqwest::Client) -> Tally {
             // Let the connection write the request before this thread does anything else.
             tokio::task::yield_now().await;
             if let Some((built, outcome)) = unchecked.take() {
-                shared.record(&mut tally, &built, &outcome);
+                shared.record(&mut tally.borrow_mut(), &built, &outcome);
             }
             if shared.stop.load(Ordering::Relaxed) {
                 None
@@ -418,9 +421,8 @@ async fn worker(shared: Arc<Shared>, client: reqwest::Client) -> Tally {
         next = following;
     }
     if let Some((built, outcome)) = unchecked {
-        shared.record(&mut tally, &built, &outcome);
+        shared.record(&mut tally.borrow_mut(), &built, &outcome);
     }
-    tally
 }
 
 impl Shared {
