@@ -47,6 +47,7 @@ fn json(request: &PlannedRequest) -> Option<&Value> {
     match &request.body {
         Body::Json(value) => Some(value),
         Body::Raw(_) => None,
+        Body::Serialized(_) => panic!("plans hold values; only a run sends serialised bodies"),
     }
 }
 
@@ -154,6 +155,7 @@ fn every_reject_payload_fails_the_request_schema_for_its_stated_reason() {
                 assert_eq!(request.reason.family, family::BAD_BODY);
                 assert!(serde_json::from_str::<Value>(text).is_err(), "{text:?}");
             }
+            Body::Serialized(_) => panic!("the coverage plan holds values"),
         }
     }
 }
@@ -443,7 +445,13 @@ fn shrink(
 
 /// A request is drawn straight into a value and its shrinker from a tree of the same seed;
 /// the two must agree on every payload, or a shrunk finding would not be the one sent.
-fn assert_shrinkers_start_from_the_random_requests(generator: &Generator, indices: u64) {
+/// A random request comes in three forms that must agree: as planned (`random`), as a run
+/// sends it (`random_to_send`, a valid payload drawn straight into bytes) and as the start
+/// of its shrinker.
+///
+/// Returns how many requests of each class were sent serialised straight from their draw.
+fn assert_every_form_of_a_random_request_agrees(generator: &Generator, indices: u64) -> [u64; 2] {
+    let mut serialised = [0; 2];
     for class in [RandomClass::Valid, RandomClass::Invalid] {
         for index in 0..indices {
             let random = generator.random(5, class, index);
@@ -452,13 +460,32 @@ fn assert_shrinkers_start_from_the_random_requests(generator: &Generator, indice
                 (&random.id, &random.body, &random.reason),
                 (&current.id, &current.body, &current.reason)
             );
+            let sent = generator.random_to_send(5, class, index);
+            assert_eq!(
+                (&random.id, &random.reason, random.expect, random.origin),
+                (&sent.id, &sent.reason, sent.expect, sent.origin)
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&random.body.to_bytes()),
+                String::from_utf8_lossy(&sent.body.wire()),
+                "{}",
+                random.id
+            );
+            if class == RandomClass::Valid {
+                assert!(matches!(sent.body, Body::Serialized(_)), "{}", sent.id);
+            }
+            serialised[class as usize] += u64::from(matches!(sent.body, Body::Serialized(_)));
         }
     }
+    serialised
 }
 
 #[test]
-fn a_shrinker_starts_from_exactly_the_random_request() {
-    assert_shrinkers_start_from_the_random_requests(generator(), 2_000);
+fn every_form_of_a_random_request_is_the_same_request() {
+    let [valid, invalid] = assert_every_form_of_a_random_request_agrees(generator(), 2_000);
+    assert_eq!(valid, 2_000);
+    // Its fields are all top-level: every damage is made while writing.
+    assert_eq!(invalid, 2_000, "every invalid request serialised");
 }
 
 /// Proptest's own runner drives the same trees: a property that fails on one enum value is
@@ -630,7 +657,12 @@ fn a_new_case_with_nested_refs_needs_no_new_rust() {
     }
     assert!(!reasons.iter().any(|r| r.starts_with("null: note")));
     assert!(!reasons.iter().any(|r| r.starts_with("auth-")));
-    assert_shrinkers_start_from_the_random_requests(&generator, 500);
+    let [_, invalid] = assert_every_form_of_a_random_request_agrees(&generator, 500);
+    // Some damage lands on nested fields (edited as values), the rest is serialised.
+    assert!(
+        (1..500).contains(&invalid),
+        "{invalid} of 500 invalid requests serialised"
+    );
     for request in &planned {
         let Body::Json(body) = &request.body else {
             continue;

@@ -16,6 +16,7 @@ use crate::contract::{ContractError, Expect, Operation, Place};
 use explore::{Candidate, CandidateTree, RandomPayloads};
 use proptest::strategy::ValueTree;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -40,6 +41,9 @@ pub enum Body {
     Json(Value),
     /// Bytes that are not (or not meant as) JSON: a non-JSON body, or `""` for an empty one.
     Raw(String),
+    /// A JSON document already serialised: a random valid payload drawn straight into the
+    /// bytes a run sends ([`Generator::random_to_send`]).
+    Serialized(bytes::Bytes),
 }
 
 impl Body {
@@ -52,6 +56,15 @@ impl Body {
                 serde_json::to_writer(&mut bytes, value).map_or_else(|_| Vec::new(), |()| bytes)
             }
             Body::Raw(text) => text.as_bytes().to_vec(),
+            Body::Serialized(bytes) => bytes.to_vec(),
+        }
+    }
+
+    /// The bytes that go on the wire, without a copy when they are already serialised.
+    pub fn wire(&self) -> bytes::Bytes {
+        match self {
+            Body::Serialized(bytes) => bytes.clone(),
+            other => other.to_bytes().into(),
         }
     }
 }
@@ -147,8 +160,12 @@ impl PlannedRequest {
             }
         }
         let (body, raw_body) = match &self.body {
-            Body::Json(value) => (Some(value), None),
+            Body::Json(value) => (Some(Cow::Borrowed(value)), None),
             Body::Raw(text) => (None, Some(text.as_str())),
+            Body::Serialized(bytes) => match serde_json::from_slice(bytes) {
+                Ok(value) => (Some(Cow::Owned(value)), None),
+                Err(_) => (None, std::str::from_utf8(bytes).ok()),
+            },
         };
         PlanLine {
             case: &self.case,
@@ -171,7 +188,7 @@ pub struct PlanLine<'a> {
     pub reason: String,
     pub headers: serde_json::Map<String, Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub body: Option<&'a Value>,
+    pub body: Option<Cow<'a, Value>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub raw_body: Option<&'a str>,
 }
@@ -253,6 +270,14 @@ impl Generator {
     pub fn random(&self, seed: u64, class: RandomClass, index: u64) -> PlannedRequest {
         let mut rng = explore::rng_for(seed, &self.case, class, index);
         self.request(class, index, self.random.candidate(class, &mut rng))
+    }
+
+    /// The same request as [`Generator::random`], as a run sends it: a valid payload is
+    /// drawn straight into its serialised bytes ([`Body::Serialized`]), skipping the JSON
+    /// value that only a reader of the payload needs.
+    pub fn random_to_send(&self, seed: u64, class: RandomClass, index: u64) -> PlannedRequest {
+        let mut rng = explore::rng_for(seed, &self.case, class, index);
+        self.request(class, index, self.random.candidate_to_send(class, &mut rng))
     }
 
     /// A shrinker that starts from exactly `random(seed, class, index)`.
@@ -381,6 +406,19 @@ impl PlanEntry {
                 class,
                 index,
             } => generator.random(seed, class, index),
+        }
+    }
+
+    /// The request itself, as a run sends it (see [`Generator::random_to_send`]).
+    pub fn build_to_send(self) -> PlannedRequest {
+        match self {
+            PlanEntry::Ready(request) => request,
+            PlanEntry::Random {
+                generator,
+                seed,
+                class,
+                index,
+            } => generator.random_to_send(seed, class, index),
         }
     }
 }

@@ -70,7 +70,7 @@ impl CoverageTracker {
             .map(|(i, name)| (name.clone(), 1u64 << (i % 64)))
             .collect();
         let required_all = required_bits.values().fold(0u64, |mask, bit| mask | bit);
-        CoverageTracker {
+        let mut tracker = CoverageTracker {
             case: operation.name.clone(),
             enums,
             enum_values_covered: 0,
@@ -80,26 +80,56 @@ impl CoverageTracker {
             subsets: HashSet::new(),
             complete: false,
             by_family: Vec::new(),
-        }
+        };
+        // Nothing to see (no enums, no required properties) is complete from the start.
+        tracker.check_complete();
+        tracker
     }
 
-    /// Count one planned (or sent) request.
-    pub fn observe(&mut self, request: &PlannedRequest) {
+    /// Count one planned (or sent) request, and look at its payload; `true` when the payload
+    /// showed an enum value or a set of missing required properties not seen before.
+    pub fn observe(&mut self, request: &PlannedRequest) -> bool {
+        self.count(request);
+        self.observe_payload(request)
+    }
+
+    /// Count one request's family only: for a run whose coverage is complete elsewhere.
+    pub fn count(&mut self, request: &PlannedRequest) {
         self.count_family(request.reason.family, 1);
-        if self.complete {
-            return;
+    }
+
+    /// Look at one request's payload without counting the request; `true` when it showed
+    /// something not seen before. A serialised payload is parsed: what counts is what is
+    /// sent, however it was built.
+    pub fn observe_payload(&mut self, request: &PlannedRequest) -> bool {
+        if self.complete || request.expect == Expect::Unauthorized {
+            return false;
         }
-        let Body::Json(payload) = &request.body else {
-            return;
+        let parsed: Value;
+        let payload = match &request.body {
+            Body::Json(payload) => payload,
+            Body::Serialized(bytes) => match serde_json::from_slice(bytes) {
+                Ok(value) => {
+                    parsed = value;
+                    &parsed
+                }
+                Err(_) => return false,
+            },
+            Body::Raw(_) => return false,
         };
         let news = match request.expect {
             Expect::Accept => self.observe_enums(payload),
-            Expect::Reject => self.observe_missing(payload),
-            Expect::Unauthorized => false,
+            _ => self.observe_missing(payload),
         };
         if news {
             self.check_complete();
         }
+        news
+    }
+
+    /// Every enum value and every counted subset of missing required properties seen.
+    pub fn is_complete(&self) -> bool {
+        self.complete
     }
 
     fn check_complete(&mut self) {
@@ -305,5 +335,32 @@ mod tests {
             )
         };
         assert_eq!(figures(&after), figures(&before));
+    }
+
+    /// A payload drawn straight into bytes counts exactly as the same payload as a value:
+    /// coverage is read from what is sent.
+    #[test]
+    fn serialised_payloads_count_like_the_same_payloads_as_values() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/cases/sessionlink-v2.toml");
+        let operation = Arc::new(crate::contract::load_case(path.as_ref()).expect("case"));
+        let generator = Generator::new(Arc::clone(&operation)).expect("generator");
+        let (mut values, mut serialised) = (
+            CoverageTracker::new(&operation),
+            CoverageTracker::new(&operation),
+        );
+        let mut news = 0;
+        for index in 0..300 {
+            let value = generator.random(3, RandomClass::Valid, index);
+            let sent = generator.random_to_send(3, RandomClass::Valid, index);
+            assert!(matches!(sent.body, Body::Serialized(_)));
+            let new = values.observe(&value);
+            assert_eq!(new, serialised.observe(&sent), "request {index}");
+            news += u64::from(new);
+        }
+        let (a, b) = (values.coverage(), serialised.coverage());
+        assert!(a.enum_values_covered > 10, "{a:?}");
+        // Each request that was news showed at least one value not seen before.
+        assert!((1..=a.enum_values_covered).contains(&news), "{news} news");
+        assert_eq!(a, b);
     }
 }

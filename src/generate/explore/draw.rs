@@ -24,8 +24,12 @@ pub(crate) enum Draw {
     /// Always this value: a `const`, or a node random values cannot serve (a pattern, a
     /// format we do not draw, `multipleOf`, a cycle); its minimal value is valid.
     Fixed(Value),
-    /// One of an `enum`'s values; shrinks towards the first.
-    OneOf(Arc<[Value]>),
+    /// One of an `enum`'s values; shrinks towards the first. `encoded` holds each value as
+    /// JSON, for [`Draw::write`].
+    OneOf {
+        options: Arc<[Value]>,
+        encoded: Box<[Box<[u8]>]>,
+    },
     /// A string of `min..=max` characters; shrinks by shortening towards `min`.
     Text {
         min: usize,
@@ -53,9 +57,20 @@ pub(crate) enum Draw {
     },
 }
 
+/// Changes to a payload's top-level properties, made while it is written.
+#[derive(Debug, Default)]
+pub(crate) struct Edit<'a> {
+    /// Properties left out.
+    pub remove: &'a [String],
+    /// A property given this value, added if it was not drawn.
+    pub set: Option<(&'a str, &'a Value)>,
+}
+
 #[derive(Debug)]
 pub(crate) struct Property {
     name: String,
+    /// `"name":` as JSON, for [`Draw::write`].
+    key: Box<[u8]>,
     required: bool,
     draw: Draw,
 }
@@ -67,7 +82,10 @@ impl Draw {
             return Draw::Fixed(fixed.clone());
         }
         if let Some(values) = node.enum_values.as_ref().filter(|v| !v.is_empty()) {
-            return Draw::OneOf(values.clone().into());
+            return Draw::OneOf {
+                encoded: values.iter().map(json).collect(),
+                options: values.clone().into(),
+            };
         }
         let drawn = match node.shape {
             Shape::String => string(node),
@@ -85,7 +103,7 @@ impl Draw {
     pub fn value(&self, rng: &mut TestRng) -> Value {
         match self {
             Draw::Fixed(value) => value.clone(),
-            Draw::OneOf(options) => options[pick(rng, options.len())].clone(),
+            Draw::OneOf { options, .. } => options[pick(rng, options.len())].clone(),
             Draw::Text { min, max } => Value::String(text(rng, *min, *max).0),
             Draw::Date { time } => Value::String(date(rng, *time)),
             Draw::Number(range) => number_value(range.draw(rng)),
@@ -107,11 +125,104 @@ impl Draw {
         }
     }
 
+    /// The same random value as [`Draw::value`] for the same RNG, written straight as the
+    /// JSON `serde_json::to_writer` makes of it: no map of properties to build, hash and
+    /// free, and no second pass to serialise it.
+    pub fn write(&self, rng: &mut TestRng, out: &mut Vec<u8>) {
+        match self {
+            Draw::Fixed(value) => write_json(out, value),
+            Draw::OneOf { encoded, .. } => {
+                out.extend_from_slice(&encoded[pick(rng, encoded.len())]);
+            }
+            Draw::Text { min, max } => write_text(rng, *min, *max, out),
+            Draw::Date { time } => {
+                out.push(b'"');
+                write_date(date_parts(rng, *time), *time, out);
+                out.push(b'"');
+            }
+            Draw::Number(range) => write_json(out, &number_value(range.draw(rng))),
+            Draw::Integer { lo, hi } => write_json(out, &integer_in(rng, *lo, *hi)),
+            Draw::Bool => out.extend_from_slice(if coin(rng) { b"true" } else { b"false" }),
+            Draw::Object(properties) => {
+                out.push(b'{');
+                let mut first = true;
+                for property in properties {
+                    if property.required || coin(rng) {
+                        if !std::mem::take(&mut first) {
+                            out.push(b',');
+                        }
+                        out.extend_from_slice(&property.key);
+                        property.draw.write(rng, out);
+                    }
+                }
+                out.push(b'}');
+            }
+            Draw::Array { items, min, max } => {
+                out.push(b'[');
+                for i in 0..length(rng, *min, *max) {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    items.write(rng, out);
+                }
+                out.push(b']');
+            }
+        }
+    }
+
+    /// The same random value as [`Draw::write`], with `edit` applied to it as
+    /// [`Field::set`](super::super::fields::Field::set) and `remove_properties` apply it to
+    /// the value: a replaced property keeps its place, an added one comes last. The RNG is
+    /// read as for the unedited value: a removed or replaced property is still drawn.
+    ///
+    /// `false`, with nothing read or written, when this is not drawn as an object (a fixed
+    /// value may still be one): edit the value instead.
+    pub fn write_edited(&self, rng: &mut TestRng, edit: &Edit<'_>, out: &mut Vec<u8>) -> bool {
+        let Draw::Object(properties) = self else {
+            return false;
+        };
+        out.push(b'{');
+        let mut first = true;
+        let mut replaced = false;
+        for property in properties {
+            if !(property.required || coin(rng)) {
+                continue;
+            }
+            let start = out.len();
+            if !first {
+                out.push(b',');
+            }
+            out.extend_from_slice(&property.key);
+            let value_start = out.len();
+            property.draw.write(rng, out);
+            if edit.remove.contains(&property.name) {
+                out.truncate(start);
+                continue;
+            }
+            if let Some((_, value)) = edit.set.filter(|(name, _)| *name == property.name) {
+                out.truncate(value_start);
+                write_json(out, value);
+                replaced = true;
+            }
+            first = false;
+        }
+        if let Some((name, value)) = edit.set.filter(|_| !replaced) {
+            if !first {
+                out.push(b',');
+            }
+            write_json(out, name);
+            out.push(b':');
+            write_json(out, value);
+        }
+        out.push(b'}');
+        true
+    }
+
     /// The same random value as [`Draw::value`] for the same RNG, as a tree that shrinks.
     pub fn tree(&self, rng: &mut TestRng) -> Tree {
         match self {
             Draw::Fixed(value) => Tree::Fixed(value.clone()),
-            Draw::OneOf(options) => Tree::OneOf {
+            Draw::OneOf { options, .. } => Tree::OneOf {
                 options: Arc::clone(options),
                 index: ShrinkIndex::new(pick(rng, options.len())),
             },
@@ -157,6 +268,16 @@ impl Draw {
     }
 }
 
+/// `value` as compact JSON.
+fn json<T: serde::Serialize + ?Sized>(value: &T) -> Box<[u8]> {
+    serde_json::to_vec(value).unwrap_or_default().into()
+}
+
+fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    // Writing a `Value`, a string or a number into a `Vec` cannot fail.
+    let _ = serde_json::to_writer(out, value);
+}
+
 fn string(node: &Node) -> Option<Draw> {
     let rules = &node.string;
     match rules.format.as_deref() {
@@ -191,6 +312,7 @@ fn object(node: &Node) -> Draw {
         .filter(|p| p.required || !p.node.cyclic)
         .map(|p| Property {
             name: p.name.clone(),
+            key: [json(&p.name), Box::new(*b":")].concat().into(),
             required: p.required,
             draw: Draw::new(&p.node),
         });
@@ -248,6 +370,43 @@ const ENCODED: [([u8; 4], usize); 64] = {
     table
 };
 
+/// `CHARACTERS` as they appear inside a JSON string, as `serde_json` writes them: the same
+/// as `ENCODED` but for the tab, escaped as `\t`.
+const ENCODED_IN_JSON: [([u8; 4], usize); 64] = {
+    let mut table = ENCODED;
+    let mut i = 0;
+    while i < 64 {
+        match CHARACTERS[i] {
+            '\t' => table[i] = ([b'\\', b't', 0, 0], 2),
+            // serde_json escapes these too; the alphabet has none of them.
+            '"' | '\\' | '\0'..='\u{1f}' => panic!("add this character's JSON escape"),
+            _ => {}
+        }
+        i += 1;
+    }
+    table
+};
+
+/// The same characters as [`text`] for the same RNG, written as a JSON string.
+fn write_text(rng: &mut TestRng, min: usize, max: usize, out: &mut Vec<u8>) {
+    let len = length(rng, min, max);
+    out.push(b'"');
+    let mut end = out.len();
+    out.resize(end + len * 4 + 4, 0);
+    let mut bits = 0u64;
+    for i in 0..len {
+        if i % 10 == 0 {
+            bits = rng.next_u64();
+        }
+        let (encoded, width) = ENCODED_IN_JSON[(bits & 63) as usize];
+        out[end..end + 4].copy_from_slice(&encoded);
+        end += width;
+        bits >>= 6;
+    }
+    out.truncate(end);
+    out.push(b'"');
+}
+
 /// A string of `min..=max` characters, and its length in characters: mostly ASCII letters
 /// and digits, sometimes accents, CJK or emoji, sometimes whitespace.
 fn text(rng: &mut TestRng, min: usize, max: usize) -> (String, usize) {
@@ -286,37 +445,45 @@ const DATE_HIGHEST: DateParts = [2100, 12, 28, 23, 59, 59];
 
 /// An RFC 3339 date or date-time, always valid: built from drawn components.
 fn date(rng: &mut TestRng, time: bool) -> String {
+    date_of(date_parts(rng, time), time)
+}
+
+fn date_parts(rng: &mut TestRng, time: bool) -> DateParts {
     let mut parts = DATE_LOWEST;
     let drawn = if time { 6 } else { 3 };
     for (part, highest) in parts.iter_mut().zip(DATE_HIGHEST).take(drawn) {
         *part += pick(rng, (highest - *part + 1) as usize) as u32;
     }
-    date_of(parts, time)
+    parts
 }
 
 fn date_of(parts: DateParts, time: bool) -> String {
-    let mut text = String::with_capacity(20);
-    push_digits(&mut text, parts[0], 4);
-    for (separator, part) in [('-', parts[1]), ('-', parts[2])] {
-        text.push(separator);
-        push_digits(&mut text, part, 2);
+    let mut text = Vec::with_capacity(20);
+    write_date(parts, time, &mut text);
+    String::from_utf8(text).unwrap_or_default()
+}
+
+fn write_date(parts: DateParts, time: bool, out: &mut Vec<u8>) {
+    push_digits(out, parts[0], 4);
+    for (separator, part) in [(b'-', parts[1]), (b'-', parts[2])] {
+        out.push(separator);
+        push_digits(out, part, 2);
     }
     if time {
-        for (separator, part) in [('T', parts[3]), (':', parts[4]), (':', parts[5])] {
-            text.push(separator);
-            push_digits(&mut text, part, 2);
+        for (separator, part) in [(b'T', parts[3]), (b':', parts[4]), (b':', parts[5])] {
+            out.push(separator);
+            push_digits(out, part, 2);
         }
-        text.push('Z');
+        out.push(b'Z');
     }
-    text
 }
 
 /// `n` as exactly `width` zero-padded decimal digits; `format!` was a twentieth of a
 /// payload's generation time.
-fn push_digits(text: &mut String, n: u32, width: u32) {
+fn push_digits(out: &mut Vec<u8>, n: u32, width: u32) {
     for place in (0..width).rev() {
         let digit = n / 10u32.pow(place) % 10;
-        text.push(char::from(b'0' + digit as u8));
+        out.push(b'0' + digit as u8);
     }
 }
 

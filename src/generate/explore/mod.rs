@@ -16,7 +16,7 @@ use super::fields::{remove_properties, Field};
 use super::invalid::Mutation;
 use super::schema_walk::Node;
 use super::{family, Body, RandomClass, Reason};
-use draw::{Draw, Tree};
+use draw::{Draw, Edit, Tree};
 use proptest::prelude::Rng;
 use proptest::strategy::{NewTree, Strategy, ValueTree};
 use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
@@ -106,6 +106,44 @@ impl RandomPayloads {
         }
     }
 
+    /// The same candidate as [`RandomPayloads::candidate`] for the same RNG, a valid one
+    /// drawn straight into JSON bytes. An invalid one is still drawn as a value: its damage
+    /// is applied to the value.
+    pub fn candidate_to_send(&self, class: RandomClass, rng: &mut TestRng) -> Candidate {
+        // Most payloads fit: no growing while writing.
+        let mut bytes = Vec::with_capacity(1024);
+        let damage = match self.damage(class, rng) {
+            None => {
+                self.root.write(rng, &mut bytes);
+                return Candidate::valid(Body::Serialized(bytes.into()));
+            }
+            Some(Damage::NotJson) => return not_json(),
+            Some(damage) => damage,
+        };
+        let edit = match &damage {
+            Damage::Missing(names) => Edit {
+                remove: names,
+                set: None,
+            },
+            Damage::Set(mutation) => match self.fields.get(mutation.field).map(|f| &f.path[..]) {
+                Some([name]) => Edit {
+                    remove: &[],
+                    set: Some((name, &mutation.value)),
+                },
+                // A nested field, with ancestors to add when absent: edited as a value.
+                _ => return damage.apply(self.root.value(rng), &self.fields),
+            },
+            Damage::NotJson => return not_json(),
+        };
+        if !self.root.write_edited(rng, &edit, &mut bytes) {
+            return damage.apply(self.root.value(rng), &self.fields);
+        }
+        Candidate {
+            body: Body::Serialized(bytes.into()),
+            reason: damage.reason(),
+        }
+    }
+
     /// The same candidate as [`RandomPayloads::candidate`] for the same RNG, as a tree that
     /// shrinks its payload and keeps its damage.
     pub fn tree(&self, class: RandomClass, rng: &mut TestRng) -> CandidateTree {
@@ -171,26 +209,34 @@ fn not_json() -> Candidate {
 impl Damage {
     fn apply(self, payload: Value, fields: &[Field]) -> Candidate {
         let mut payload = payload;
-        let detail = match self {
+        let reason = self.reason();
+        match self {
             Damage::Missing(names) => {
                 let names: Vec<&str> = names.iter().map(String::as_str).collect();
                 remove_properties(&mut payload, &names);
-                format!("{}: {}", family::MISSING_REQUIRED, names.join(","))
             }
             Damage::Set(mutation) => {
                 if let Some(field) = fields.get(mutation.field) {
                     field.set(&mut payload, mutation.value);
                 }
-                format!("{}: {}", mutation.family, mutation.detail)
             }
             Damage::NotJson => return not_json(),
-        };
+        }
         Candidate {
             body: Body::Json(payload),
-            reason: Reason {
-                family: family::RANDOM_INVALID,
-                detail,
-            },
+            reason,
+        }
+    }
+
+    fn reason(&self) -> Reason {
+        let detail = match self {
+            Damage::Missing(names) => format!("{}: {}", family::MISSING_REQUIRED, names.join(",")),
+            Damage::Set(mutation) => format!("{}: {}", mutation.family, mutation.detail),
+            Damage::NotJson => return not_json().reason,
+        };
+        Reason {
+            family: family::RANDOM_INVALID,
+            detail,
         }
     }
 }
