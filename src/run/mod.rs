@@ -161,6 +161,12 @@ struct Shared {
     progress: Arc<Progress>,
     /// An empty tally, cloned for each worker: building one walks the schemas.
     blank: Tally,
+    /// What all threads' trackers have seen together: each thread adds the requests that
+    /// showed it something new, a few hundred in a run.
+    coverage_seen: Mutex<Vec<CoverageTracker>>,
+    /// Every operation's coverage is complete: no payload needs reading any more, so
+    /// trackers only count, and random valid payloads are drawn straight into bytes.
+    coverage_complete: AtomicBool,
 }
 
 /// Per-worker accumulators, merged at the end.
@@ -262,8 +268,11 @@ async fn prepare(
         .map(|(i, entry)| (i as u64, entry))
         .filter(move |(i, _)| shard.is_none_or(|s| s.includes(*i)))
         .filter(move |(_, entry)| families.as_ref().is_none_or(|f| f.contains(entry.family())));
+    let blank = Tally::new(&operations);
     Ok(Shared {
-        blank: Tally::new(&operations),
+        coverage_complete: AtomicBool::new(blank.coverage.iter().all(CoverageTracker::is_complete)),
+        coverage_seen: Mutex::new(blank.coverage.clone()),
+        blank,
         pace: config.rate.map(|_| Mutex::new(Instant::now())),
         operations,
         generators,
@@ -432,11 +441,15 @@ impl Shared {
         loop {
             let next = self.plan.lock().ok()?.next();
             let (position, entry) = next?;
-            let planned = entry.build();
+            let planned = if self.coverage_complete.load(Ordering::Relaxed) {
+                entry.build_to_send()
+            } else {
+                entry.build()
+            };
             let Some(operation) = self.operation_index(&planned) else {
                 continue;
             };
-            let body = bytes::Bytes::from(planned.body.to_bytes());
+            let body = planned.body.wire();
             return Some(Built {
                 position,
                 operation,
@@ -473,11 +486,35 @@ impl Shared {
         Some(slot - now)
     }
 
+    /// Count `planned` in this thread's tracker; what is new to it is shared with the run's
+    /// union, which says when coverage is complete for everyone.
+    fn observe_coverage(
+        &self,
+        tracker: &mut CoverageTracker,
+        index: usize,
+        planned: &PlannedRequest,
+    ) {
+        if self.coverage_complete.load(Ordering::Relaxed) {
+            tracker.count(planned);
+            return;
+        }
+        if !tracker.observe(planned) {
+            return;
+        }
+        let Ok(mut seen) = self.coverage_seen.lock() else {
+            return;
+        };
+        seen[index].observe_payload(planned);
+        if seen.iter().all(CoverageTracker::is_complete) {
+            self.coverage_complete.store(true, Ordering::Relaxed);
+        }
+    }
+
     /// Count and check one exchange: coverage, statuses, drift observations, findings.
     fn record(&self, tally: &mut Tally, built: &Built, outcome: &Outcome) {
         let (index, position, planned, body) =
             (built.operation, built.position, &built.planned, &built.body);
-        tally.coverage[index].observe(planned);
+        self.observe_coverage(&mut tally.coverage[index], index, planned);
         self.progress.done.fetch_add(1, Ordering::Relaxed);
         match outcome {
             Outcome::Response(response) => {
