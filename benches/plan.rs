@@ -2,7 +2,9 @@
 //! requests takes to generate, and to render as `specgate plan` JSON Lines.
 //!
 //! Also the per-request cost of what a `specgate run` worker does before sending: one random
-//! payload drawn and serialised to the bytes that go on the wire.
+//! payload drawn straight into the bytes that go on the wire (`random_to_send`), beside the
+//! same payload drawn as a JSON value and then serialised (`random`, what plans and shrinking
+//! use).
 //!
 //! Run with `cargo bench --bench plan` (release profile). Prints the median of several runs.
 //! No criterion: a plain `Instant` loop is enough for a number the README quotes.
@@ -37,19 +39,23 @@ fn main() {
     println!("  generate + render JSON Lines ({bytes} bytes): median {render:?} over {RUNS} runs");
     let generator = compile(&case);
     for class in [RandomClass::Valid, RandomClass::Invalid] {
-        let (time, bytes) = median(|| draw_payloads(&generator, class));
-        let each = time.as_secs_f64() * 1e6 / EXAMPLES as f64;
-        let size = bytes as f64 / EXAMPLES as f64;
-        println!(
-            "  one random {class:?} payload, drawn and serialised: {each:.2} µs ({size:.0} bytes)"
-        );
+        for (form, to_send) in [("drawn into bytes", true), ("as a value, serialised", false)] {
+            let (time, bytes) = median(|| draw_payloads(&generator, class, to_send));
+            let each = time.as_secs_f64() * 1e6 / EXAMPLES as f64;
+            let size = bytes as f64 / EXAMPLES as f64;
+            println!("  one random {class:?} payload, {form}: {each:.2} µs ({size:.0} bytes)");
+        }
     }
 }
 
-/// What a run's worker does per random request before sending: draw, then serialise.
-fn draw_payloads(generator: &Generator, class: RandomClass) -> usize {
+/// What a run's worker does per random request before sending (`to_send`), or the same
+/// payload built as a value and then serialised.
+fn draw_payloads(generator: &Generator, class: RandomClass, to_send: bool) -> usize {
     (0..EXAMPLES)
-        .map(|index| generator.random(0, class, index).body.to_bytes().len())
+        .map(|index| match to_send {
+            true => generator.random_to_send(0, class, index).body.wire().len(),
+            false => generator.random(0, class, index).body.to_bytes().len(),
+        })
         .map(black_box)
         .sum()
 }
