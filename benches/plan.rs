@@ -39,7 +39,10 @@ fn main() {
     println!("  generate + render JSON Lines ({bytes} bytes): median {render:?} over {RUNS} runs");
     let generator = compile(&case);
     for class in [RandomClass::Valid, RandomClass::Invalid] {
-        for (form, to_send) in [("drawn into bytes", true), ("as a value, serialised", false)] {
+        for (form, to_send) in [
+            ("drawn into bytes", true),
+            ("as a value, serialised", false),
+        ] {
             let (time, bytes) = median(|| draw_payloads(&generator, class, to_send));
             let each = time.as_secs_f64() * 1e6 / EXAMPLES as f64;
             let size = bytes as f64 / EXAMPLES as f64;

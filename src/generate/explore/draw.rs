@@ -1,11 +1,13 @@
-//! One schema node's random values, drawn two ways from the same RNG reads: straight into a
-//! `Value` to send, or as a proptest value tree when a failure is to be made minimal.
+//! One schema node's random values, drawn three ways from the same RNG reads: straight into
+//! the JSON bytes a run sends, into a `Value` (for plans), or as a proptest value tree when a
+//! failure is to be made minimal.
 //!
-//! A run sends hundreds of thousands of random payloads and shrinks a handful. Drawing a value
-//! directly skips what only shrinking needs: a boxed tree per field and a copy of every value
-//! out of it, which were half of a payload's cost. [`Draw::tree`] reads the RNG in exactly the
-//! order [`Draw::value`] does, so the tree of a request starts from the very payload that was
-//! sent (pinned by a test over every shape).
+//! A run sends hundreds of thousands of random payloads and shrinks a handful. Writing the
+//! bytes directly skips what only readers and shrinking need: a map per object (every key
+//! hashed), a second pass to serialise it, a boxed tree per field. [`Draw::write`] and
+//! [`Draw::tree`] read the RNG in exactly the order [`Draw::value`] does, so the bytes sent
+//! are the value's serialisation and the tree of a request starts from the very payload that
+//! was sent (pinned by a test over every shape).
 
 use super::super::schema_walk::{number_value, Node, Shape};
 use proptest::num::{u64::BinarySearch as Shrink64, usize::BinarySearch as ShrinkIndex};

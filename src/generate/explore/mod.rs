@@ -7,8 +7,9 @@
 //! shrinking), and the per-request RNG: each request is generated from its own seed, derived
 //! from (seed, case, class, index), so the n-th one costs the same as the first.
 //!
-//! A payload to send is drawn straight into a value; the tree that shrinks it is drawn only
-//! for a failure, from the same seed, and starts from the same payload (see [`draw`]).
+//! A payload to send is drawn straight into its JSON bytes (or a value, for plans); the tree
+//! that shrinks it is drawn only for a failure, from the same seed, and starts from the same
+//! payload (see [`draw`]).
 
 mod draw;
 
@@ -106,9 +107,10 @@ impl RandomPayloads {
         }
     }
 
-    /// The same candidate as [`RandomPayloads::candidate`] for the same RNG, a valid one
-    /// drawn straight into JSON bytes. An invalid one is still drawn as a value: its damage
-    /// is applied to the value.
+    /// The same candidate as [`RandomPayloads::candidate`] for the same RNG, drawn straight
+    /// into JSON bytes: a valid payload, and an invalid one whose damage is to the root's own
+    /// properties (made while writing). Damage to a nested field, whose absent ancestors must
+    /// be added, is applied to a drawn value.
     pub fn candidate_to_send(&self, class: RandomClass, rng: &mut TestRng) -> Candidate {
         // Most payloads fit: no growing while writing.
         let mut bytes = Vec::with_capacity(1024);
@@ -117,30 +119,28 @@ impl RandomPayloads {
                 self.root.write(rng, &mut bytes);
                 return Candidate::valid(Body::Serialized(bytes.into()));
             }
-            Some(Damage::NotJson) => return not_json(),
             Some(damage) => damage,
         };
         let edit = match &damage {
-            Damage::Missing(names) => Edit {
+            Damage::Missing(names) => Some(Edit {
                 remove: names,
                 set: None,
-            },
+            }),
             Damage::Set(mutation) => match self.fields.get(mutation.field).map(|f| &f.path[..]) {
-                Some([name]) => Edit {
+                Some([name]) => Some(Edit {
                     remove: &[],
                     set: Some((name, &mutation.value)),
-                },
-                // A nested field, with ancestors to add when absent: edited as a value.
-                _ => return damage.apply(self.root.value(rng), &self.fields),
+                }),
+                _ => None,
             },
             Damage::NotJson => return not_json(),
         };
-        if !self.root.write_edited(rng, &edit, &mut bytes) {
-            return damage.apply(self.root.value(rng), &self.fields);
-        }
-        Candidate {
-            body: Body::Serialized(bytes.into()),
-            reason: damage.reason(),
+        match edit {
+            Some(edit) if self.root.write_edited(rng, &edit, &mut bytes) => Candidate {
+                body: Body::Serialized(bytes.into()),
+                reason: damage.reason(),
+            },
+            _ => damage.apply(self.root.value(rng), &self.fields),
         }
     }
 
