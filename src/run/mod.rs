@@ -92,6 +92,8 @@ pub enum RunError {
     Contract(#[from] ContractError),
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
+    #[error("no worker thread could start its async runtime (out of file descriptors?): {0}")]
+    Workers(String),
     #[error("the target {url} could not be reached: {reason}")]
     Unreachable { url: String, reason: String },
 }
@@ -214,7 +216,7 @@ pub async fn run(
 ) -> Result<RunResult, RunError> {
     let shared = Arc::new(prepare(operations, config, progress).await?);
     let started = Instant::now();
-    let tally = run_workers(&shared).await;
+    let tally = run_workers(&shared).await?;
     let planned = shared.progress.done.load(Ordering::Relaxed);
     if tally.responses == 0 && tally.transport_connect > 0 {
         return Err(RunError::Unreachable {
@@ -323,7 +325,10 @@ fn planned_total(generators: &[Arc<Generator>], config: &RunConfig) -> u64 {
 /// runtime with its own client, so requests never hop between threads. On a 2-core machine
 /// shared with the target this spends less CPU per request than one multi-threaded runtime,
 /// whose cross-thread wake-ups cost more than they bring.
-async fn run_workers(shared: &Arc<Shared>) -> Tally {
+///
+/// A thread that cannot start its runtime leaves its share of the plan to the others; when
+/// none can, the run fails rather than report zero requests as conformance.
+async fn run_workers(shared: &Arc<Shared>) -> Result<Tally, RunError> {
     let concurrency = shared.config.client.concurrency.max(1);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads = cores.min(concurrency);
@@ -337,17 +342,27 @@ async fn run_workers(shared: &Arc<Shared>) -> Tally {
             worker_thread(shared, workers)
         }));
     }
-    let mut total = shared.blank.clone();
+    let mut total = None::<Tally>;
+    let mut failure = String::new();
     for join in joins {
-        if let Ok(tally) = join.await {
-            total.merge(tally);
+        match join
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|tally| tally)
+        {
+            Ok(tally) => match total.as_mut() {
+                Some(total) => total.merge(tally),
+                None => total = Some(tally),
+            },
+            Err(e) => failure = e,
         }
     }
-    total
+    total.ok_or(RunError::Workers(failure))
 }
 
-/// One thread's share of the workers, on its own runtime and client.
-fn worker_thread(shared: Arc<Shared>, workers: usize) -> Tally {
+/// One thread's share of the workers, on its own runtime and client; `Err` when the thread
+/// cannot start a runtime.
+fn worker_thread(shared: Arc<Shared>, workers: usize) -> Result<Tally, String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build();
@@ -356,12 +371,11 @@ fn worker_thread(shared: Arc<Shared>, workers: usize) -> Tally {
         (Ok(runtime), Ok(client)) => (runtime, client),
         // Could not build a client of our own: share the run's.
         (Ok(runtime), Err(_)) => (runtime, shared.client.clone()),
-        // No runtime (no file descriptors left for its driver): the other threads take this
-        // one's share of the plan.
-        (Err(_), _) => return shared.blank.clone(),
+        // No runtime (no file descriptors left for its driver).
+        (Err(e), _) => return Err(e.to_string()),
     };
     let local = tokio::task::LocalSet::new();
-    local.block_on(&runtime, workers_on(shared, client, workers))
+    Ok(local.block_on(&runtime, workers_on(shared, client, workers)))
 }
 
 /// A thread's workers, on one `LocalSet`: they share one tally without locks, and its
