@@ -2,9 +2,11 @@
 //! fail-fast), sending, checking every exchange, grouping findings, and shrinking failures
 //! found by random exploration. Emits counts for progress displays; renders nothing.
 //!
-//! Each worker keeps its own accumulators (finding groups, coverage, status counts, drift
-//! observations) and they are merged once at the end, so the hot path shares nothing but
-//! the plan iterator and a few atomics, and memory stays flat however long the run.
+//! Each worker thread keeps its own accumulators (finding groups, coverage, status counts,
+//! drift observations), shared by its workers without locks, and they are merged once at the
+//! end, so the hot path shares nothing across threads but the plan iterator and a few
+//! atomics (plus, until coverage is complete, a lock taken when a thread sees something
+//! new), and memory stays flat however long the run.
 
 mod client;
 mod groups;
