@@ -43,6 +43,11 @@ fn schema_file() -> Value {
     serde_json::from_str(&text).expect("schema JSON")
 }
 
+fn top_level_keys(body: &Value) -> BTreeSet<&str> {
+    let object = body.as_object().expect("an object body");
+    object.keys().map(String::as_str).collect()
+}
+
 fn json(request: &PlannedRequest) -> Option<&Value> {
     match &request.body {
         Body::Json(value) => Some(value),
@@ -507,12 +512,7 @@ fn proptest_runner_shrinks_random_requests_through_the_same_trees() {
         panic!("some random payload sends gender=Other: {result:?}");
     };
     let body = json(&minimal).expect("JSON");
-    let keys: BTreeSet<&str> = body
-        .as_object()
-        .expect("object")
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = top_level_keys(body);
     assert_eq!(
         keys.len(),
         8,
@@ -532,12 +532,7 @@ fn a_failure_on_one_optional_enum_value_shrinks_to_the_required_fields_plus_that
         .expect("some random payload sends gender=Other");
     let minimal = shrink(RandomClass::Valid, 9, index, fails);
     let body = json(&minimal).expect("JSON");
-    let keys: BTreeSet<&str> = body
-        .as_object()
-        .expect("object")
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys = top_level_keys(body);
     let expected: BTreeSet<&str> = [
         "lastName",
         "dob",

@@ -398,19 +398,18 @@ impl PlanEntry {
 
     /// The request itself.
     pub fn build(self) -> PlannedRequest {
-        match self {
-            PlanEntry::Ready(request) => request,
-            PlanEntry::Random {
-                generator,
-                seed,
-                class,
-                index,
-            } => generator.random(seed, class, index),
-        }
+        self.build_with(Generator::random)
     }
 
     /// The request itself, as a run sends it (see [`Generator::random_to_send`]).
     pub fn build_to_send(self) -> PlannedRequest {
+        self.build_with(Generator::random_to_send)
+    }
+
+    fn build_with(
+        self,
+        random: fn(&Generator, u64, RandomClass, u64) -> PlannedRequest,
+    ) -> PlannedRequest {
         match self {
             PlanEntry::Ready(request) => request,
             PlanEntry::Random {
@@ -418,9 +417,18 @@ impl PlanEntry {
                 seed,
                 class,
                 index,
-            } => generator.random_to_send(seed, class, index),
+            } => random(&generator, seed, class, index),
         }
     }
+}
+
+/// The sessionlink-v2 case and its generator, for unit tests.
+#[cfg(test)]
+pub(crate) fn sessionlink_for_tests() -> (Arc<Operation>, Generator) {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/cases/sessionlink-v2.toml");
+    let operation = Arc::new(crate::contract::load_case(path.as_ref()).expect("case"));
+    let generator = Generator::new(Arc::clone(&operation)).expect("generator");
+    (operation, generator)
 }
 
 /// The whole plan, lazily, as [`PlanEntry`]s: every generator's coverage entries first, then

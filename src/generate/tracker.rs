@@ -302,16 +302,13 @@ fn enum_slots(root: &super::schema_walk::Node) -> Vec<EnumSlot> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generate::{Generator, RandomClass};
-    use std::sync::Arc;
+    use crate::generate::RandomClass;
 
     /// Once the coverage plan has shown every enum value and every required subset, the
     /// tracker is complete: later requests change only the family counts.
     #[test]
     fn a_complete_tracker_keeps_its_figures_and_counts_families() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/cases/sessionlink-v2.toml");
-        let operation = Arc::new(crate::contract::load_case(path.as_ref()).expect("case"));
-        let generator = Generator::new(Arc::clone(&operation)).expect("generator");
+        let (operation, generator) = crate::generate::sessionlink_for_tests();
         let mut tracker = CoverageTracker::new(&operation);
         let coverage = generator.coverage();
         let (last, first) = coverage.split_last().expect("a plan");
@@ -341,9 +338,7 @@ mod tests {
     /// coverage is read from what is sent.
     #[test]
     fn serialised_payloads_count_like_the_same_payloads_as_values() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/cases/sessionlink-v2.toml");
-        let operation = Arc::new(crate::contract::load_case(path.as_ref()).expect("case"));
-        let generator = Generator::new(Arc::clone(&operation)).expect("generator");
+        let (operation, generator) = crate::generate::sessionlink_for_tests();
         let (mut values, mut serialised) = (
             CoverageTracker::new(&operation),
             CoverageTracker::new(&operation),

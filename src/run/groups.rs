@@ -186,16 +186,12 @@ pub fn render(context: &Context<'_>, violation: Violation, cause: String) -> Fin
 mod tests {
     use super::*;
     use crate::check::ObservedResponse;
-    use crate::generate::Generator;
-    use std::sync::Arc;
 
     /// Exchanges finish in any order; the representative must still be the earliest in plan
     /// order, with every member counted.
     #[test]
     fn the_representative_is_the_earliest_member_whatever_the_order_of_arrival() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/cases/sessionlink-v2.toml");
-        let operation = Arc::new(crate::contract::load_case(path.as_ref()).expect("case"));
-        let generator = Generator::new(Arc::clone(&operation)).expect("generator");
+        let (operation, generator) = crate::generate::sessionlink_for_tests();
         let url = url::Url::parse("http://127.0.0.1:1/v1/auth/sessionlink-v2").expect("url");
         let endpoint = Endpoint::new(&operation, url, None);
         // One reason family, so that every member has the same cause.
