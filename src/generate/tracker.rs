@@ -186,7 +186,7 @@ impl CoverageTracker {
         counted && self.subsets.insert(missing)
     }
 
-    /// Add what another tracker of the same operation saw (a run keeps one per worker).
+    /// Add what another tracker of the same operation saw (a run keeps one per thread).
     pub fn merge(&mut self, other: CoverageTracker) {
         for (mine, theirs) in self.enums.iter_mut().zip(other.enums) {
             for (seen, theirs) in mine.seen.iter_mut().zip(theirs.seen) {

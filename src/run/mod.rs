@@ -163,7 +163,7 @@ struct Shared {
     stop: AtomicBool,
     pace: Option<Mutex<Instant>>,
     progress: Arc<Progress>,
-    /// An empty tally, cloned for each worker: building one walks the schemas.
+    /// An empty tally, cloned for each worker thread: building one walks the schemas.
     blank: Tally,
     /// What all threads' trackers have seen together: each thread adds the requests that
     /// showed it something new, a few hundred in a run.
@@ -173,7 +173,7 @@ struct Shared {
     coverage_complete: AtomicBool,
 }
 
-/// Per-worker accumulators, merged at the end.
+/// One worker thread's accumulators, shared by its workers and merged at the end.
 #[derive(Clone)]
 struct Tally {
     groups: Groups,
@@ -380,9 +380,8 @@ fn worker_thread(shared: Arc<Shared>, workers: usize) -> Result<Tally, String> {
     Ok(local.block_on(&runtime, workers_on(shared, client, workers)))
 }
 
-/// A thread's workers, on one `LocalSet`: they share one tally without locks, and its
-/// coverage tracker sees the whole thread's requests, so it is soon complete and stops
-/// reading payloads.
+/// A thread's workers, on one `LocalSet`: they share one tally without locks, so there is
+/// one set of accumulators per thread to merge, not one per worker.
 async fn workers_on(shared: Arc<Shared>, client: reqwest::Client, workers: usize) -> Tally {
     let tally = Rc::new(RefCell::new(shared.blank.clone()));
     let tasks: Vec<_> = (0..workers)

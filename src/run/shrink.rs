@@ -82,7 +82,7 @@ async fn still_fails(
     original: &Finding,
     planned: PlannedRequest,
 ) -> Option<Failing> {
-    let body = bytes::Bytes::from(planned.body.to_bytes());
+    let body = planned.body.wire();
     let permit = || shared.permit();
     let endpoint = &shared.endpoints[operation_index];
     let send = endpoint.send(
@@ -100,16 +100,12 @@ async fn still_fails(
     };
     let same = check_exchange(&exchange)
         .into_iter()
-        .any(|v| v.check == original.check && groups_cause(&v, &planned) == original.cause);
+        .any(|v| v.check == original.check && groups::group_cause(&v, &planned) == original.cause);
     same.then_some(Failing {
         planned,
         body,
         outcome,
     })
-}
-
-fn groups_cause(violation: &crate::check::Violation, planned: &PlannedRequest) -> String {
-    groups::group_cause(violation, planned)
 }
 
 fn minimal_finding(
