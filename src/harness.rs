@@ -3,51 +3,22 @@
 //! `sessionlink_v2::drift`, …), so `cargo test --test contract`, its filters, `--list`,
 //! `--exact`, `--ignored` and nextest partitions all work on a contract.
 //!
-//! Configuration comes from the environment, as a test binary has no flags of its own:
-//! `SPECGATE_BASE_URL` (the built-in sandbox when unset), `SPECGATE_API_KEY`,
+//! Configuration comes from the environment, as a test binary has no flags of its own (see
+//! [`SuiteEnv`]): `SPECGATE_BASE_URL` (the built-in sandbox when unset), `SPECGATE_API_KEY`,
 //! `SPECGATE_CASES` (default `cases`), `SPECGATE_SEED`, `SPECGATE_EXAMPLES` (default 50),
-//! `SPECGATE_SNAPSHOTS` and `SPECGATE_UPDATE_SNAPSHOTS=1`.
+//! `SPECGATE_SNAPSHOTS` and `SPECGATE_UPDATE_SNAPSHOTS=1`. Each trial is one
+//! [`pipeline::execute`], as `specgate run` is.
 
 use crate::contract::{Expect, Operation};
-use crate::drift::SnapshotPolicy;
+use crate::drift::{Severity, SnapshotPolicy};
+use crate::environment::SuiteEnv;
 use crate::generate::{family, Generator, PlanOptions};
-use crate::report::RunReport;
-use crate::run::{self, ApiKey, ClientOptions, Progress, RunConfig};
-use crate::sandbox::Sandbox;
+use crate::pipeline::{self, DriftMode, DriftSettings, Job, Judged, Target, Verdict};
+use crate::run::{self, ApiKey, ClientOptions, Progress, RunSettings};
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Where and how the suite runs.
-#[derive(Debug, Clone)]
-pub struct SuiteConfig {
-    pub cases: PathBuf,
-    pub base_url: Option<String>,
-    pub seed: u64,
-    pub examples: u64,
-    pub snapshots: Option<PathBuf>,
-    pub update_snapshots: bool,
-}
-
-impl SuiteConfig {
-    pub fn from_env() -> SuiteConfig {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        SuiteConfig {
-            cases: var("SPECGATE_CASES").map_or_else(|| PathBuf::from("cases"), PathBuf::from),
-            base_url: var("SPECGATE_BASE_URL"),
-            seed: var("SPECGATE_SEED")
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0),
-            examples: var("SPECGATE_EXAMPLES")
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(50),
-            snapshots: var("SPECGATE_SNAPSHOTS").map(PathBuf::from),
-            update_snapshots: var("SPECGATE_UPDATE_SNAPSHOTS").is_some_and(|v| v == "1"),
-        }
-    }
-}
 
 /// What one trial runs.
 #[derive(Debug, Clone)]
@@ -61,7 +32,13 @@ enum TrialKind {
 /// The entry point of `tests/contract.rs`.
 pub fn main() -> std::process::ExitCode {
     let args = Arguments::from_args();
-    let config = SuiteConfig::from_env();
+    let config = match SuiteEnv::read() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::from(crate::exit::USAGE);
+        }
+    };
     match trials(&config) {
         Ok(trials) => libtest_mimic::run(&args, trials).exit_code(),
         Err(message) => {
@@ -72,7 +49,7 @@ pub fn main() -> std::process::ExitCode {
 }
 
 /// One trial per case and request class, in a stable order.
-pub fn trials(config: &SuiteConfig) -> Result<Vec<Trial>, String> {
+pub fn trials(config: &SuiteEnv) -> Result<Vec<Trial>, String> {
     let operations = crate::contract::load_cases(&config.cases).map_err(|e| e.to_string())?;
     let mut trials = Vec::new();
     for operation in operations.into_iter().map(Arc::new) {
@@ -137,11 +114,7 @@ fn class_name(expect: Expect) -> &'static str {
     }
 }
 
-fn run_trial(
-    config: &SuiteConfig,
-    operation: Arc<Operation>,
-    kind: &TrialKind,
-) -> Result<(), Failed> {
+fn run_trial(config: &SuiteEnv, operation: Arc<Operation>, kind: &TrialKind) -> Result<(), Failed> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -151,100 +124,94 @@ fn run_trial(
 }
 
 async fn run_trial_async(
-    config: &SuiteConfig,
+    config: &SuiteEnv,
     operation: Arc<Operation>,
     kind: &TrialKind,
 ) -> Result<(), Failed> {
+    let job = job(config, operation, kind)?;
+    let finished = pipeline::execute(job, Arc::new(Progress::default()), &mut |_| {})
+        .await
+        .map_err(|e| Failed::from(e.to_string()))?;
+    match finished.verdict {
+        Verdict::Conformant => Ok(()),
+        Verdict::Violations => Err(Failed::from(crate::report::console::render_summary(
+            &finished.report,
+        ))),
+    }
+}
+
+/// One trial as a job: its request classes (or the coverage plan, for drift) against the
+/// configured target.
+fn job(config: &SuiteEnv, operation: Arc<Operation>, kind: &TrialKind) -> Result<Job, Failed> {
     let env = operation
         .auth
         .as_ref()
         .map_or("SPECGATE_API_KEY", |a| a.env.as_str())
         .to_owned();
-    let (base_url, key, sandbox) = target(config, &operation, &env).await?;
-    let (families, examples) = match kind {
-        TrialKind::Families(families) => (Some(families.clone()), config.examples),
-        TrialKind::Drift => (None, 0),
+    let (families, examples, mode, judged) = match kind {
+        TrialKind::Families(families) => (
+            Some(families.clone()),
+            config.examples,
+            DriftMode::Off,
+            Judged::AllFindings,
+        ),
+        TrialKind::Drift => (
+            None,
+            0,
+            DriftMode::Fail(Severity::Warning),
+            Judged::DriftOnly,
+        ),
     };
-    let run_config = RunConfig {
-        base_url: base_url.clone(),
-        key: Some(key.clone()),
-        plan: PlanOptions {
-            seed: config.seed,
-            examples,
+    Ok(Job {
+        target: target(config, &env)?,
+        settings: RunSettings {
+            plan: PlanOptions {
+                seed: config.seed,
+                examples,
+            },
+            client: ClientOptions {
+                timeout: Duration::from_secs(10),
+                max_body_bytes: 1 << 20,
+                retries: 3,
+                concurrency: 16,
+            },
+            rate: None,
+            max_requests: None,
+            fail_fast: false,
+            shard: None,
+            families,
         },
-        client: ClientOptions {
-            timeout: Duration::from_secs(10),
-            max_body_bytes: 1 << 20,
-            retries: 3,
-            concurrency: 16,
+        drift: DriftSettings {
+            mode,
+            policy: if config.update_snapshots {
+                SnapshotPolicy::Update
+            } else {
+                SnapshotPolicy::Compare(config.snapshot_writes)
+            },
+            cases_dir: config.cases.clone(),
+            snapshots: config.snapshots.clone(),
         },
-        rate: None,
-        max_requests: None,
-        fail_fast: false,
-        shard: None,
-        families,
-    };
-    let operations = vec![operation.clone()];
-    let result = run::run(
-        operations.clone(),
-        run_config,
-        Arc::new(Progress::default()),
-    )
-    .await
-    .map_err(|e| Failed::from(e.to_string()))?;
-    let mut report = RunReport {
-        summary: result.summary,
-        findings: result.findings,
-    };
-    if matches!(kind, TrialKind::Drift) {
-        let dir = config
-            .snapshots
-            .clone()
-            .unwrap_or_else(|| snapshot_dir(config, &base_url, sandbox.is_some()));
-        let policy = if config.update_snapshots {
-            SnapshotPolicy::Update
-        } else {
-            SnapshotPolicy::Compare
-        };
-        let scrub = |text: &str| key.scrub(text);
-        let (findings, records) =
-            crate::drift::check_drift(&result.observed, &operations, &dir, policy, &scrub)
-                .map_err(|e| Failed::from(e.to_string()))?;
-        report.findings = findings;
-        report.summary.drift = records;
-        report.summary.drift_fail_on = Some(crate::drift::Severity::Warning);
-    }
-    drop(sandbox);
-    if report.fails() {
-        return Err(Failed::from(crate::report::console::render_summary(
-            &report,
-        )));
-    }
-    Ok(())
+        judged,
+        reports: Vec::new(),
+        operations: vec![operation],
+    })
 }
 
-async fn target(
-    config: &SuiteConfig,
-    operation: &Arc<Operation>,
-    env: &str,
-) -> Result<(url::Url, ApiKey, Option<Sandbox>), Failed> {
-    if let Some(given) = &config.base_url {
-        let url = run::parse_base_url(given, false).map_err(|e| Failed::from(e.to_string()))?;
-        let key = ApiKey::from_env(env).ok_or_else(|| {
-            Failed::from(format!(
-                "SPECGATE_BASE_URL is set but {env} is not: export the API key"
-            ))
-        })?;
-        return Ok((url, key, None));
-    }
-    let key = ApiKey::for_builtin_sandbox(env);
-    let sandbox = Sandbox::start_on_loopback(vec![operation.clone()], key.expose())
-        .await
-        .map_err(|e| Failed::from(format!("cannot start the built-in sandbox: {e}")))?;
-    Ok((sandbox.base_url().clone(), key, Some(sandbox)))
-}
-
-/// The same default folder as `specgate run`: `CASES/snapshots/sandbox` or `.../HOST_PORT`.
-fn snapshot_dir(config: &SuiteConfig, base_url: &url::Url, builtin: bool) -> PathBuf {
-    crate::drift::snapshot::default_dir(&config.cases, base_url, builtin)
+/// `SPECGATE_BASE_URL` with the key from `env`, or the built-in sandbox.
+fn target(config: &SuiteEnv, env: &str) -> Result<Target, Failed> {
+    let Some(given) = &config.base_url else {
+        return Ok(Target::BuiltInSandbox {
+            key_env: env.to_owned(),
+        });
+    };
+    let url = run::parse_base_url(given, false).map_err(|e| Failed::from(e.to_string()))?;
+    let key = ApiKey::from_env(env).ok_or_else(|| {
+        Failed::from(format!(
+            "SPECGATE_BASE_URL is set but {env} is not: export the API key"
+        ))
+    })?;
+    Ok(Target::BaseUrl {
+        url,
+        key: Some(key),
+    })
 }

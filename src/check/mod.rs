@@ -1,94 +1,18 @@
 //! Checks: what an [`Exchange`] (one planned request and what came back) says about the
-//! contract. Owns the stable check names and the [`Finding`] type every report reads.
+//! contract, as [`Violation`]s that `run` groups into [`Finding`]s (whose types live in
+//! [`crate::results`]).
 //! It sends nothing and renders nothing.
 
-mod finding;
 mod status;
 
-pub use finding::{excerpt, Finding, ResponseRecord, Shrunk, RESPONSE_EXCERPT_BYTES};
+pub use crate::results::{
+    excerpt, Check, Finding, ResponseRecord, SentRequest, Shrunk, RESPONSE_EXCERPT_BYTES,
+};
 pub use status::status_findings;
 
 use crate::contract::{Expect, Operation};
 use crate::generate::PlannedRequest;
-use serde::{Deserialize, Serialize};
 use std::fmt;
-
-/// Every check, with the stable name used in every report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Check {
-    /// Any 5xx.
-    ServerError,
-    /// A non-2xx answer to a payload the contract says is valid.
-    RejectsValid,
-    /// A 2xx answer to a payload the contract says is invalid.
-    AcceptsInvalid,
-    /// A 2xx answer without the key or with a wrong one.
-    AuthNotEnforced,
-    /// A status the case does not list for that outcome.
-    StatusUndocumented,
-    /// A success body not declared as JSON, or a declared JSON body that does not parse.
-    ContentType,
-    /// The body violates the response schema for its status.
-    ResponseSchema,
-    /// Timeouts, resets, unreadable or oversized bodies.
-    Transport,
-    /// The observed contract differs from the stored snapshot.
-    Drift,
-}
-
-impl Check {
-    pub const ALL: [Check; 9] = [
-        Check::ServerError,
-        Check::RejectsValid,
-        Check::AcceptsInvalid,
-        Check::AuthNotEnforced,
-        Check::StatusUndocumented,
-        Check::ContentType,
-        Check::ResponseSchema,
-        Check::Transport,
-        Check::Drift,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Check::ServerError => "server-error",
-            Check::RejectsValid => "rejects-valid",
-            Check::AcceptsInvalid => "accepts-invalid",
-            Check::AuthNotEnforced => "auth-not-enforced",
-            Check::StatusUndocumented => "status-undocumented",
-            Check::ContentType => "content-type",
-            Check::ResponseSchema => "response-schema",
-            Check::Transport => "transport",
-            Check::Drift => "drift",
-        }
-    }
-
-    /// One line for `--help`-style listings and report legends.
-    pub fn description(self) -> &'static str {
-        match self {
-            Check::ServerError => "the server answered 5xx",
-            Check::RejectsValid => "a valid payload got a non-2xx answer",
-            Check::AcceptsInvalid => "an invalid payload got a 2xx answer",
-            Check::AuthNotEnforced => {
-                "a request without the key, or with a wrong one, got a 2xx answer"
-            }
-            Check::StatusUndocumented => "a status the case does not list for that kind of request",
-            Check::ContentType => {
-                "a success body not declared as JSON, or declared JSON that does not parse"
-            }
-            Check::ResponseSchema => "the body violates the response schema for its status",
-            Check::Transport => "timeout, reset, unreadable or oversized body",
-            Check::Drift => "the observed contract differs from the stored snapshot",
-        }
-    }
-}
-
-impl fmt::Display for Check {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// A response as received: status, headers and the body up to the run's size limit.
 #[derive(Debug, Clone)]
@@ -123,6 +47,19 @@ impl ObservedResponse {
             m.eq_ignore_ascii_case("application/json")
                 || m.len() > 5 && m[m.len() - 5..].eq_ignore_ascii_case("+json")
         })
+    }
+
+    /// The response as a finding keeps it: status, headers and a body excerpt.
+    pub fn record(&self) -> ResponseRecord {
+        let text = String::from_utf8_lossy(&self.body);
+        let (body, body_truncated) = excerpt(&text, RESPONSE_EXCERPT_BYTES);
+        ResponseRecord {
+            status: self.status,
+            headers: self.header_pairs(),
+            body,
+            body_truncated,
+            elapsed_ms: self.elapsed_ms,
+        }
     }
 
     /// `(name, value)` pairs in order, for records and reports.
@@ -197,16 +134,6 @@ impl fmt::Display for TransportFailure {
 pub enum Outcome {
     Response(ObservedResponse),
     Transport(TransportFailure),
-}
-
-/// The exact request that went on the wire, with the key already redacted from its headers.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct SentRequest {
-    pub method: String,
-    pub url: String,
-    /// `(name, value)`; the key's value is replaced by a placeholder such as `${SPECGATE_API_KEY}`.
-    pub headers: Vec<(String, String)>,
-    pub body: String,
 }
 
 /// One planned request, what was sent and what came back.

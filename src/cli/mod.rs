@@ -1,5 +1,6 @@
-//! The command line: clap definitions and dispatch. Each subcommand lives in its own file,
-//! parses its flags, calls the library and maps the outcome to an exit code (see [`crate::exit`]).
+//! The command line: clap definitions and dispatch, the only place that knows clap and exit
+//! codes. Each subcommand lives in its own file, checks its flags, calls the library and says
+//! how it [`Ending`]ed; [`exit_code`] alone turns that into a code (see [`crate::exit`]).
 
 mod plan;
 mod report;
@@ -33,26 +34,57 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() {
-                crate::exit::USAGE
+            let ending = if e.use_stderr() {
+                Ending::UsagePrinted
             } else {
-                crate::exit::CONFORMANT
+                Ending::Conformant
             };
             let _ = e.print();
-            return ExitCode::from(code);
+            return ExitCode::from(exit_code(&ending));
         }
     };
-    let code = match cli.command {
+    let ending = match cli.command {
         Command::Run(args) => run::execute(args),
         Command::Plan(args) => plan::execute(args),
         Command::Sandbox(args) => sandbox::execute(args),
         Command::Report(args) => report::execute(args),
     };
-    ExitCode::from(code)
+    match &ending {
+        Ending::Usage(message) | Ending::Unreachable(message) => eprintln!("error: {message}"),
+        Ending::Conformant | Ending::Violations | Ending::UsagePrinted => {}
+    }
+    ExitCode::from(exit_code(&ending))
 }
 
-/// Print a configuration error for a person and return the usage exit code.
-pub(crate) fn usage_error(error: impl std::fmt::Display) -> u8 {
-    eprintln!("error: {error}");
-    crate::exit::USAGE
+/// How a subcommand ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// Done, and nothing fails: the target is conformant, the plan was printed, …
+    Conformant,
+    /// Contract violations (or failing drift) were found.
+    Violations,
+    /// Bad usage, configuration or contract files: nothing was sent. The message says what
+    /// and how to fix it.
+    Usage(String),
+    /// Bad usage whose message is already printed (clap's own).
+    UsagePrinted,
+    /// The target could not be reached at all.
+    Unreachable(String),
+}
+
+impl Ending {
+    /// A usage error with its message.
+    pub(crate) fn usage(error: impl std::fmt::Display) -> Ending {
+        Ending::Usage(error.to_string())
+    }
+}
+
+/// The one mapping from how a command ended to its exit code.
+fn exit_code(ending: &Ending) -> u8 {
+    match ending {
+        Ending::Conformant => crate::exit::CONFORMANT,
+        Ending::Violations => crate::exit::VIOLATIONS,
+        Ending::Usage(_) | Ending::UsagePrinted => crate::exit::USAGE,
+        Ending::Unreachable(_) => crate::exit::UNREACHABLE,
+    }
 }

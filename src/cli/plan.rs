@@ -3,6 +3,7 @@
 //! Loads every case (a broken one stops everything with exit code 2), builds one generator
 //! per case and streams the lazy plan to stdout. Nothing is sent anywhere.
 
+use super::Ending;
 use crate::contract::{load_cases, Operation};
 use crate::generate::{plan, Coverage, CoverageTracker, Generator, PlanOptions};
 use std::io::{self, BufWriter, Write};
@@ -10,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     /// Folder of case files (*.toml).
     #[arg(long, value_name = "DIR", default_value = "cases")]
     cases: PathBuf,
@@ -25,10 +26,10 @@ pub struct Args {
     summary: bool,
 }
 
-pub fn execute(args: Args) -> u8 {
+pub(super) fn execute(args: Args) -> Ending {
     let generators = match generators(&args) {
         Ok(generators) => generators,
-        Err(error) => return crate::cli::usage_error(error),
+        Err(error) => return Ending::usage(error),
     };
     let options = PlanOptions {
         seed: args.seed,
@@ -40,10 +41,10 @@ pub fn execute(args: Args) -> u8 {
         write_plan(generators, options)
     };
     match written {
-        Ok(()) => crate::exit::CONFORMANT,
+        Ok(()) => Ending::Conformant,
         // `specgate plan | head`: the reader has all it wants.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => crate::exit::CONFORMANT,
-        Err(e) => crate::cli::usage_error(format!("cannot write the plan: {e}")),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ending::Conformant,
+        Err(e) => Ending::usage(format!("cannot write the plan: {e}")),
     }
 }
 

@@ -1,12 +1,12 @@
 //! `specgate report`: work with JSON reports written by `specgate run --report json=PATH`.
 
-use crate::exit;
+use super::Ending;
 use crate::report::console::render_summary;
 use crate::report::{merge::merge, ReportTarget, RunReport};
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub(super) struct Args {
     #[command(subcommand)]
     command: ReportCommand,
 }
@@ -25,33 +25,33 @@ enum ReportCommand {
     },
 }
 
-pub fn execute(args: Args) -> u8 {
+pub(super) fn execute(args: Args) -> Ending {
     match args.command {
         ReportCommand::Merge { inputs, reports } => merge_reports(&inputs, &reports),
     }
 }
 
-fn merge_reports(inputs: &[PathBuf], targets: &[ReportTarget]) -> u8 {
+fn merge_reports(inputs: &[PathBuf], targets: &[ReportTarget]) -> Ending {
     let mut loaded = Vec::with_capacity(inputs.len());
     for input in inputs {
         match RunReport::read_json(input) {
             Ok(report) => loaded.push(report),
-            Err(e) => return crate::cli::usage_error(e),
+            Err(e) => return Ending::usage(e),
         }
     }
     let merged = match merge(loaded) {
         Ok(report) => report,
-        Err(e) => return crate::cli::usage_error(e),
+        Err(e) => return Ending::usage(e),
     };
     for target in targets {
         if let Err(e) = merged.write(target) {
-            return crate::cli::usage_error(e);
+            return Ending::usage(e);
         }
     }
     print!("{}", render_summary(&merged));
     if merged.fails() {
-        exit::VIOLATIONS
+        Ending::Violations
     } else {
-        exit::CONFORMANT
+        Ending::Conformant
     }
 }

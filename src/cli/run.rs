@@ -1,14 +1,14 @@
 //! `specgate run`: load the cases, pick the target (a base URL, or the built-in sandbox),
 //! run, report, and turn the result into an exit code.
 
+use super::Ending;
 use crate::contract::Operation;
 use crate::drift::{Severity, SnapshotPolicy};
-use crate::exit;
 use crate::generate::PlanOptions;
+use crate::pipeline::{self, DriftMode, DriftSettings, Job, Judged, Notice, Target, Verdict};
 use crate::report::console::{render_summary, ProgressDisplay};
-use crate::report::{ReportTarget, RunReport};
-use crate::run::{self, ApiKey, ClientOptions, Progress, RunConfig, RunError, Shard};
-use crate::sandbox::Sandbox;
+use crate::report::ReportTarget;
+use crate::run::{self, ApiKey, ClientOptions, Progress, RunSettings, Shard};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,7 +18,7 @@ use std::time::Duration;
     after_help = "Exit codes: 0 conformant, 1 contract violations found, 2 usage/configuration/contract-file error, 3 target unreachable.\n\
 The API key is read from $SPECGATE_API_KEY (or --api-key-env NAME) and is never printed or written."
 )]
-pub struct Args {
+pub(super) struct Args {
     /// Base URL of the API under test, with its version path (e.g. https://sandbox.partner.com/v1).
     /// Without it, specgate starts its built-in sandbox and tests that.
     #[arg(long, value_name = "URL")]
@@ -67,11 +67,11 @@ pub struct Args {
     pub retries: u32,
     /// What drift from the stored observed-contract snapshot does: fail the run, only warn, or
     /// not be checked.
-    #[arg(long, value_enum, default_value_t = DriftMode::Fail)]
-    pub drift: DriftMode,
+    #[arg(long, value_enum, default_value_t = DriftArg::Fail)]
+    pub drift: DriftArg,
     /// The least severe drift that fails the run (with --drift fail).
-    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = Severity::Warning)]
-    pub drift_fail_on: Severity,
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = SeverityArg::Warning)]
+    pub drift_fail_on: SeverityArg,
     /// Record this run's observed contract as the new drift baseline.
     #[arg(long)]
     pub update_snapshots: bool,
@@ -81,8 +81,9 @@ pub struct Args {
     pub snapshots: Option<PathBuf>,
 }
 
+/// `--drift`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum DriftMode {
+pub(super) enum DriftArg {
     /// Drift at or above --drift-fail-on fails the run.
     Fail,
     /// Drift is reported but never fails the run.
@@ -91,21 +92,42 @@ pub enum DriftMode {
     Off,
 }
 
-pub fn execute(args: Args) -> u8 {
+/// `--drift-fail-on`: the CLI's names for [`Severity`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SeverityArg {
+    /// A new field, or a request class seen for the first time.
+    Info,
+    /// A new value of a tracked field (e.g. a new `status`).
+    Warning,
+    /// A field that was always present disappeared or became optional, a type changed, a
+    /// status code or content type changed for a request class, a tracked value disappeared.
+    Breaking,
+}
+
+impl From<SeverityArg> for Severity {
+    fn from(arg: SeverityArg) -> Severity {
+        match arg {
+            SeverityArg::Info => Severity::Info,
+            SeverityArg::Warning => Severity::Warning,
+            SeverityArg::Breaking => Severity::Breaking,
+        }
+    }
+}
+
+pub(super) fn execute(args: Args) -> Ending {
     let operations = match crate::contract::load_cases(&args.cases) {
         Ok(ops) => ops.into_iter().map(Arc::new).collect::<Vec<_>>(),
-        Err(e) => return crate::cli::usage_error(e),
+        Err(e) => return Ending::usage(e),
     };
-    if let Some(rate) = args.rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
-        return crate::cli::usage_error(format!(
-            "--rate {rate}: give a positive number of requests per second"
-        ));
-    }
+    let job = match job(&args, operations) {
+        Ok(job) => job,
+        Err(ending) => return ending,
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
-        Err(e) => return crate::cli::usage_error(format!("cannot start the async runtime: {e}")),
+        Err(e) => return Ending::usage(format!("cannot start the async runtime: {e}")),
     };
-    runtime.block_on(execute_async(args, operations))
+    runtime.block_on(run_job(job, &args.reports))
 }
 
 /// The env var the key is read from: the flag, else the first case's `auth.env`.
@@ -118,32 +140,55 @@ fn key_env(args: &Args, operations: &[Arc<Operation>]) -> String {
     })
 }
 
-async fn execute_async(args: Args, operations: Vec<Arc<Operation>>) -> u8 {
-    let env = key_env(&args, &operations);
-    let needs_key = operations.iter().any(|o| o.auth.is_some());
-    let (base_url, key, _sandbox) = match &args.base_url {
-        Some(given) => {
-            let url = match run::parse_base_url(given, args.allow_insecure) {
-                Ok(url) => url,
-                Err(e) => return crate::cli::usage_error(e),
-            };
-            let key = ApiKey::from_env(&env);
-            if needs_key && key.is_none() {
-                return crate::cli::usage_error(format!(
-                    "the API key is not set: export {env}=... (or name another variable with --api-key-env)"
-                ));
-            }
-            (url, key, None)
-        }
-        None => match start_sandbox(&operations, &env).await {
-            Ok((sandbox, key)) => (sandbox.base_url().clone(), Some(key), Some(sandbox)),
-            Err(code) => return code,
+/// Check the flags and the environment, and build the job; nothing is sent yet.
+fn job(args: &Args, operations: Vec<Arc<Operation>>) -> Result<Job, Ending> {
+    if let Some(rate) = args.rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
+        return Err(Ending::usage(format!(
+            "--rate {rate}: give a positive number of requests per second"
+        )));
+    }
+    let writes = crate::environment::snapshot_writes().map_err(Ending::usage)?;
+    Ok(Job {
+        target: target(args, &operations)?,
+        settings: settings(args),
+        drift: DriftSettings {
+            mode: match args.drift {
+                DriftArg::Fail => DriftMode::Fail(args.drift_fail_on.into()),
+                DriftArg::Warn => DriftMode::Warn,
+                DriftArg::Off => DriftMode::Off,
+            },
+            policy: if args.update_snapshots {
+                SnapshotPolicy::Update
+            } else {
+                SnapshotPolicy::Compare(writes)
+            },
+            cases_dir: args.cases.clone(),
+            snapshots: args.snapshots.clone(),
         },
+        judged: Judged::AllFindings,
+        reports: args.reports.clone(),
+        operations,
+    })
+}
+
+/// `--base-url` and its key, or the built-in sandbox.
+fn target(args: &Args, operations: &[Arc<Operation>]) -> Result<Target, Ending> {
+    let env = key_env(args, operations);
+    let Some(given) = &args.base_url else {
+        return Ok(Target::BuiltInSandbox { key_env: env });
     };
-    let snapshots = snapshot_dir(&args, &base_url, _sandbox.is_some());
-    let config = RunConfig {
-        base_url,
-        key,
+    let url = run::parse_base_url(given, args.allow_insecure).map_err(Ending::usage)?;
+    let key = ApiKey::from_env(&env);
+    if operations.iter().any(|o| o.auth.is_some()) && key.is_none() {
+        return Err(Ending::usage(format!(
+            "the API key is not set: export {env}=... (or name another variable with --api-key-env)"
+        )));
+    }
+    Ok(Target::BaseUrl { url, key })
+}
+
+fn settings(args: &Args) -> RunSettings {
+    RunSettings {
         plan: PlanOptions {
             seed: args.seed,
             examples: args.examples,
@@ -159,126 +204,56 @@ async fn execute_async(args: Args, operations: Vec<Arc<Operation>>) -> u8 {
         fail_fast: args.fail_fast,
         shard: args.shard,
         families: None,
-    };
+    }
+}
+
+/// Run the job with a progress display, print its summary and say how it ended.
+async fn run_job(job: Job, reports: &[ReportTarget]) -> Ending {
     let progress = Arc::new(Progress::default());
-    let display = ProgressDisplay::start(progress.clone());
-    let scrub_key = config.key.clone();
-    let result = run::run(operations.clone(), config, progress).await;
-    display.finish().await;
+    let mut display = None;
+    if !matches!(job.target, Target::BuiltInSandbox { .. }) {
+        display = Some(ProgressDisplay::start(progress.clone()));
+    }
+    let mut notify = |notice: Notice| {
+        eprintln!("specgate: {}", notice_text(&notice));
+        if matches!(notice, Notice::SandboxStarted(_)) && display.is_none() {
+            display = Some(ProgressDisplay::start(progress.clone()));
+        }
+    };
+    let result = pipeline::execute(job, progress.clone(), &mut notify).await;
+    if let Some(display) = display {
+        display.finish().await;
+    }
     match result {
-        Ok(result) => {
-            let scrub = |text: &str| {
-                scrub_key
-                    .as_ref()
-                    .map_or_else(|| text.to_owned(), |k| k.scrub(text))
-            };
-            match apply_drift(&args, &operations, &snapshots, result, &scrub) {
-                Ok(report) => finish(report, &args.reports),
-                Err(code) => code,
+        Ok(finished) => {
+            print!("{}", render_summary(&finished.report));
+            for target in reports {
+                println!("  report: {}", target.path.display());
+            }
+            match finished.verdict {
+                Verdict::Conformant => Ending::Conformant,
+                Verdict::Violations => Ending::Violations,
             }
         }
-        Err(e @ RunError::Unreachable { .. }) => {
-            eprintln!("error: {e}");
-            exit::UNREACHABLE
-        }
-        Err(e) => crate::cli::usage_error(e),
+        Err(e) if e.is_unreachable() => Ending::Unreachable(e.to_string()),
+        Err(e) => Ending::usage(e),
     }
 }
 
-/// Start the built-in sandbox with the key from `env` (or the sandbox's default key).
-async fn start_sandbox(operations: &[Arc<Operation>], env: &str) -> Result<(Sandbox, ApiKey), u8> {
-    let key = ApiKey::for_builtin_sandbox(env);
-    match Sandbox::start_on_loopback(operations.to_vec(), key.expose()).await {
-        Ok(sandbox) => {
-            eprintln!(
-                "specgate: no --base-url given; testing the built-in sandbox at {}",
-                sandbox.base_url()
-            );
-            Ok((sandbox, key))
+fn notice_text(notice: &Notice) -> String {
+    match notice {
+        Notice::SandboxStarted(url) => {
+            format!("no --base-url given; testing the built-in sandbox at {url}")
         }
-        Err(e) => Err(crate::cli::usage_error(format!(
-            "cannot start the built-in sandbox: {e}"
-        ))),
-    }
-}
-
-/// Where this target's drift baselines live.
-fn snapshot_dir(args: &Args, base_url: &url::Url, builtin: bool) -> PathBuf {
-    match &args.snapshots {
-        Some(dir) => dir.clone(),
-        None => crate::drift::snapshot::default_dir(&args.cases, base_url, builtin),
-    }
-}
-
-/// Compare the observed contract with the stored baseline and fold the result into the report.
-/// Drift is judged on whole runs only: a shard, a capped or a stopped run saw part of the plan.
-fn apply_drift(
-    args: &Args,
-    operations: &[Arc<Operation>],
-    snapshots: &std::path::Path,
-    result: run::RunResult,
-    scrub: &dyn Fn(&str) -> String,
-) -> Result<RunReport, u8> {
-    let mut report = RunReport {
-        summary: result.summary,
-        findings: result.findings,
-    };
-    let partial = args.shard.is_some() || report.summary.capped || report.summary.stopped_early;
-    if args.drift == DriftMode::Off || partial {
-        if partial && args.drift != DriftMode::Off {
-            eprintln!("specgate: drift not checked: this run covered only part of the plan (shard, cap or fail-fast)");
+        Notice::DriftSkippedPartialRun => {
+            "drift not checked: this run covered only part of the plan (shard, cap or fail-fast)"
+                .to_owned()
         }
-        return Ok(report);
-    }
-    let policy = if args.update_snapshots {
-        SnapshotPolicy::Update
-    } else {
-        SnapshotPolicy::Compare
-    };
-    let (findings, records) =
-        crate::drift::check_drift(&result.observed, operations, snapshots, policy, scrub)
-            .map_err(crate::cli::usage_error)?;
-    for record in &records {
-        match record.status.as_str() {
-            "recorded" => eprintln!(
-                "specgate: recorded the drift baseline of {} in {}",
-                record.case, record.snapshot
-            ),
-            "updated" => eprintln!(
-                "specgate: updated the drift baseline of {} in {}",
-                record.case, record.snapshot
-            ),
-            _ => {}
+        Notice::BaselineRecorded { case, snapshot } => {
+            format!("recorded the drift baseline of {case} in {snapshot}")
         }
-    }
-    for finding in &findings {
-        *report
-            .summary
-            .findings_by_check
-            .entry(finding.check.name().to_owned())
-            .or_default() += finding.count;
-    }
-    report.summary.finding_groups += findings.len() as u64;
-    report.findings.extend(findings);
-    report.summary.drift = records;
-    report.summary.drift_fail_on = (args.drift == DriftMode::Fail).then_some(args.drift_fail_on);
-    Ok(report)
-}
-
-fn finish(report: RunReport, targets: &[ReportTarget]) -> u8 {
-    for target in targets {
-        if let Err(e) = report.write(target) {
-            eprintln!("error: {e}");
-            return exit::USAGE;
+        Notice::BaselineUpdated { case, snapshot } => {
+            format!("updated the drift baseline of {case} in {snapshot}")
         }
-    }
-    print!("{}", render_summary(&report));
-    for target in targets {
-        println!("  report: {}", target.path.display());
-    }
-    if !report.fails() {
-        exit::CONFORMANT
-    } else {
-        exit::VIOLATIONS
     }
 }

@@ -1,5 +1,6 @@
 //! `specgate sandbox`: serve the cases as a reference API, optionally with injected faults.
 
+use super::Ending;
 use crate::sandbox::{Fault, Sandbox, SandboxConfig, SandboxError, DEFAULT_API_KEY};
 use std::io::Write;
 use std::net::SocketAddr;
@@ -32,7 +33,7 @@ Examples:
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = EXPLANATION)]
-pub struct Args {
+pub(super) struct Args {
     /// Address to listen on; port 0 picks a free port (the first line of output names it).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
@@ -60,21 +61,21 @@ pub struct Args {
     list_faults: bool,
 }
 
-pub fn execute(args: Args) -> u8 {
+pub(super) fn execute(args: Args) -> Ending {
     if args.list_faults {
         print!("{}", Fault::catalogue_text());
-        return crate::exit::CONFORMANT;
+        return Ending::Conformant;
     }
     let operations = match crate::contract::load_cases(&args.cases) {
         Ok(operations) => operations.into_iter().map(Arc::new).collect(),
-        Err(error) => return crate::cli::usage_error(error),
+        Err(error) => return Ending::usage(error),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(runtime) => runtime,
-        Err(error) => return crate::cli::usage_error(format!("cannot start the runtime: {error}")),
+        Err(error) => return Ending::usage(format!("cannot start the runtime: {error}")),
     };
     runtime.block_on(serve(operations, config(args)))
 }
@@ -87,16 +88,16 @@ fn config(args: Args) -> SandboxConfig {
     }
 }
 
-async fn serve(operations: Vec<Arc<crate::contract::Operation>>, config: SandboxConfig) -> u8 {
+async fn serve(operations: Vec<Arc<crate::contract::Operation>>, config: SandboxConfig) -> Ending {
     let summary = summary(&operations, &config);
     let sandbox = match Sandbox::start(operations, config).await {
         Ok(sandbox) => sandbox,
         Err(error @ SandboxError::Bind { .. }) => {
-            return crate::cli::usage_error(format!(
+            return Ending::usage(format!(
             "{error}\n  fix: pass another --addr (port 0 picks a free one), or stop what holds it"
         ))
         }
-        Err(error) => return crate::cli::usage_error(error),
+        Err(error) => return Ending::usage(error),
     };
     let mut stdout = std::io::stdout().lock();
     // Scripts wait for this first line, so it goes out at once.
@@ -110,7 +111,7 @@ async fn serve(operations: Vec<Arc<crate::contract::Operation>>, config: Sandbox
     drop(stdout);
     let _ = tokio::signal::ctrl_c().await;
     sandbox.shutdown().await;
-    crate::exit::CONFORMANT
+    Ending::Conformant
 }
 
 /// What is served and which faults are on, for the lines after the first.

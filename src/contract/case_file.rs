@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CaseFile {
+pub(super) struct CaseFile {
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -31,7 +31,7 @@ pub struct CaseFile {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AuthSection {
+pub(super) struct AuthSection {
     pub header: String,
     #[serde(default = "default_key_env")]
     pub env: String,
@@ -43,7 +43,7 @@ fn default_key_env() -> String {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RequestSection {
+pub(super) struct RequestSection {
     #[serde(default = "default_content_type")]
     pub content_type: String,
     pub schema: String,
@@ -55,13 +55,13 @@ fn default_content_type() -> String {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ResponseSection {
+pub(super) struct ResponseSection {
     pub schema: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ExpectSection {
+pub(super) struct ExpectSection {
     pub valid: Vec<StatusPattern>,
     pub invalid: Vec<StatusPattern>,
     #[serde(default)]
@@ -70,14 +70,14 @@ pub struct ExpectSection {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RedactionSection {
+pub(super) struct RedactionSection {
     #[serde(default)]
     pub response: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ExampleSection {
+pub(super) struct ExampleSection {
     pub name: String,
     pub expect: crate::contract::Expect,
     pub body: serde_json::Value,
@@ -86,7 +86,7 @@ pub struct ExampleSection {
 /// How the built-in sandbox fills its success responses for this operation.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SandboxSection {
+pub(super) struct SandboxSection {
     /// JSON pointer into the success body -> template; `{hash}` is replaced by a hash of the
     /// request body, so values are unique-looking but reproducible.
     #[serde(default)]

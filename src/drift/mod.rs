@@ -16,60 +16,11 @@ pub mod snapshot;
 
 pub use diff::{diff, Change};
 pub use observe::{ObservedContract, Observer};
-pub use snapshot::{SnapshotOutcome, SnapshotPolicy};
+pub use snapshot::{SnapshotOutcome, SnapshotPolicy, SnapshotWrites};
 
-use serde::{Deserialize, Serialize};
+use crate::results::{Check, Finding, SentRequest};
 
-/// How bad a change of the observed contract is, as spec-diff tools grade them.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    clap::ValueEnum,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// A new field, or a request class seen for the first time.
-    Info,
-    /// A new value of a tracked field (e.g. a new `status`).
-    Warning,
-    /// A field that was always present disappeared or became optional, a type changed, a
-    /// status code or content type changed for a request class, a tracked value disappeared.
-    Breaking,
-}
-
-impl Severity {
-    pub fn name(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Breaking => "breaking",
-        }
-    }
-}
-
-impl std::fmt::Display for Severity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// What happened to one case's snapshot, as the summary reports it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DriftRecord {
-    pub case: String,
-    pub snapshot: String,
-    /// `matched`, `recorded`, `updated`, `pending`, `missing` or `changed`.
-    pub status: String,
-    pub changes: u64,
-}
+pub use crate::results::{DriftRecord, Severity};
 
 /// Compare each case's observed contract with its baseline: the drift findings and a record
 /// per case. `scrub` removes secrets from observed values before anything is compared or
@@ -80,7 +31,7 @@ pub fn check_drift(
     cases_dir: &std::path::Path,
     policy: SnapshotPolicy,
     scrub: &dyn Fn(&str) -> String,
-) -> Result<(Vec<crate::check::Finding>, Vec<DriftRecord>), snapshot::SnapshotError> {
+) -> Result<(Vec<Finding>, Vec<DriftRecord>), snapshot::SnapshotError> {
     let mut findings = Vec::new();
     let mut records = Vec::new();
     for (operation, mut observed) in operations.iter().zip(observer.contracts()) {
@@ -112,7 +63,7 @@ fn status_name(status: &snapshot::SnapshotStatus) -> &'static str {
 }
 
 /// A drift finding for a changed or (on CI) missing snapshot.
-fn drift_finding(outcome: &SnapshotOutcome) -> Option<crate::check::Finding> {
+fn drift_finding(outcome: &SnapshotOutcome) -> Option<Finding> {
     use snapshot::SnapshotStatus::*;
     let path = outcome.path.display();
     let (severity, message, diff) = match &outcome.status {
@@ -134,8 +85,8 @@ fn drift_finding(outcome: &SnapshotOutcome) -> Option<crate::check::Finding> {
             (worst, message, lines.join("\n"))
         }
     };
-    Some(crate::check::Finding {
-        check: crate::check::Check::Drift,
+    Some(Finding {
+        check: Check::Drift,
         case: outcome.case.clone(),
         plan_id: format!("{}:drift", outcome.case),
         plan_position: u64::MAX,
@@ -143,7 +94,7 @@ fn drift_finding(outcome: &SnapshotOutcome) -> Option<crate::check::Finding> {
         expect: crate::contract::Expect::Accept,
         cause: format!("observed contract ({severity})"),
         message,
-        request: crate::check::SentRequest {
+        request: SentRequest {
             method: String::new(),
             url: String::new(),
             headers: Vec::new(),

@@ -89,7 +89,7 @@ struct FieldTally {
 }
 
 /// The request class of a planned request: `valid`, `invalid/<family>` or `auth`.
-pub fn request_class(planned: &PlannedRequest) -> String {
+pub(super) fn request_class(planned: &PlannedRequest) -> String {
     match planned.expect {
         Expect::Accept => "valid".to_owned(),
         Expect::Unauthorized => "auth".to_owned(),

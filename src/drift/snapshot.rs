@@ -1,50 +1,44 @@
 //! Storing the observed contract as insta snapshots, one per case, in `snapshots/` beside
 //! the case files, following insta's conventions so `cargo insta review` / `accept` work:
-//! the baseline is `<case>.snap`, a proposed change is `<case>.snap.new`, `INSTA_UPDATE`
-//! (`auto`, `always`, `new`, `unseen`, `no`, `force`) is honoured, and on CI (`CI` set, as
-//! insta detects it) nothing is ever written: a missing or changed snapshot just fails.
+//! the baseline is `<case>.snap`, a proposed change is `<case>.snap.new`, and what may be
+//! written follows `INSTA_UPDATE` and CI as insta reads them (parsed once, by
+//! [`crate::environment`], into [`SnapshotWrites`]): on CI nothing is ever written, so a
+//! missing or changed snapshot just fails.
 //! Files are read with insta's own parser and written atomically.
 
 use super::diff::{diff, Change};
 use super::observe::ObservedContract;
-use crate::report::write_atomic;
+use crate::atomic_file::write as write_atomic;
 use std::path::{Path, PathBuf};
 
 /// What `--update-snapshots` and the environment ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SnapshotPolicy {
-    /// Compare; write only what insta's rules allow (a first baseline, or a `.snap.new`).
-    Compare,
+    /// Compare, and write only what `writes` allows (a first baseline, or a `.snap.new`).
+    Compare(SnapshotWrites),
     /// Record the observation as the new baseline (`--update-snapshots`).
     Update,
 }
 
-/// Where a write is allowed to go, from the policy, `INSTA_UPDATE` and CI.
+/// Where a compared snapshot may be written, as insta decides it from `INSTA_UPDATE` and CI
+/// (see [`crate::environment`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum WriteMode {
+pub enum SnapshotWrites {
+    /// Over the baseline (`INSTA_UPDATE=always`).
     InPlace,
+    /// Always to `.snap.new` (`INSTA_UPDATE=new`).
     NewFile,
-    /// A missing baseline is recorded in place, a changed one goes to `.snap.new`.
+    /// A missing baseline is recorded in place, a changed one goes to `.snap.new` (the
+    /// default outside CI).
     Unseen,
+    /// Nowhere (`INSTA_UPDATE=no`, and always on CI).
     Nothing,
 }
 
-fn write_mode(policy: SnapshotPolicy) -> WriteMode {
-    if policy == SnapshotPolicy::Update {
-        return WriteMode::InPlace;
-    }
-    let on_ci = match std::env::var("CI").ok().as_deref() {
-        Some("false") | Some("0") | Some("") => false,
-        None => std::env::var("TF_BUILD").is_ok(),
-        Some(_) => true,
-    };
-    match std::env::var("INSTA_UPDATE").ok().as_deref() {
-        Some("always") | Some("1") | Some("force") => WriteMode::InPlace,
-        Some("new") => WriteMode::NewFile,
-        Some("unseen") => WriteMode::Unseen,
-        Some("no") => WriteMode::Nothing,
-        _ if on_ci => WriteMode::Nothing,
-        _ => WriteMode::Unseen,
+fn write_mode(policy: SnapshotPolicy) -> SnapshotWrites {
+    match policy {
+        SnapshotPolicy::Update => SnapshotWrites::InPlace,
+        SnapshotPolicy::Compare(writes) => writes,
     }
 }
 
@@ -79,8 +73,8 @@ pub struct SnapshotOutcome {
 pub enum SnapshotError {
     #[error("{path}: cannot read the drift snapshot: {problem}\n  fix: restore it from version control, or delete it and run with --update-snapshots")]
     Read { path: PathBuf, problem: String },
-    #[error("{0}")]
-    Write(#[from] crate::report::ReportError),
+    #[error("cannot write the drift snapshot: {0}")]
+    Write(#[from] crate::atomic_file::WriteError),
 }
 
 /// The default folder of a target's baselines: `CASES/snapshots/sandbox` for the built-in
@@ -162,15 +156,15 @@ pub fn compare_and_store(
     };
     let Some(baseline) = stored else {
         return match mode {
-            WriteMode::InPlace | WriteMode::Unseen => {
+            SnapshotWrites::InPlace | SnapshotWrites::Unseen => {
                 write_atomic(&path, file_text(observed, source).as_bytes())?;
                 Ok(outcome(SnapshotStatus::Recorded, Vec::new()))
             }
-            WriteMode::NewFile => {
+            SnapshotWrites::NewFile => {
                 write_atomic(&pending, file_text(observed, source).as_bytes())?;
                 Ok(outcome(SnapshotStatus::Pending(pending), Vec::new()))
             }
-            WriteMode::Nothing => Ok(outcome(SnapshotStatus::Missing, Vec::new())),
+            SnapshotWrites::Nothing => Ok(outcome(SnapshotStatus::Missing, Vec::new())),
         };
     };
     let changes = diff(&baseline, observed);
@@ -179,16 +173,16 @@ pub fn compare_and_store(
         return Ok(outcome(SnapshotStatus::Matched, changes));
     }
     match mode {
-        WriteMode::InPlace => {
+        SnapshotWrites::InPlace => {
             write_atomic(&path, file_text(observed, source).as_bytes())?;
             remove_stale(&pending);
             Ok(outcome(SnapshotStatus::Updated, changes))
         }
-        WriteMode::NewFile | WriteMode::Unseen => {
+        SnapshotWrites::NewFile | SnapshotWrites::Unseen => {
             write_atomic(&pending, file_text(observed, source).as_bytes())?;
             Ok(outcome(SnapshotStatus::Pending(pending), changes))
         }
-        WriteMode::Nothing => Ok(outcome(SnapshotStatus::Changed, changes)),
+        SnapshotWrites::Nothing => Ok(outcome(SnapshotStatus::Changed, changes)),
     }
 }
 

@@ -470,39 +470,5 @@ pub fn plan(
     plan_entries(generators, options).map(PlanEntry::build)
 }
 
-/// Coverage figures for one operation, counted from the requests actually planned or sent.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Coverage {
-    pub case: String,
-    pub enum_values_covered: u64,
-    pub enum_values_total: u64,
-    pub required_subsets_covered: u64,
-    pub required_subsets_total: u64,
-    /// Requests per reason family.
-    pub by_family: std::collections::BTreeMap<String, u64>,
-    /// `field=value` of every enum value no accepted payload carried.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub uncovered_enum_values: Vec<String>,
-    /// Every planned set of missing required fields (`a,b`) no request left out.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub uncovered_required_subsets: Vec<String>,
-}
-
-impl Coverage {
-    /// Add another shard's coverage of the same case: what is uncovered in both stays
-    /// uncovered, so the merge is exact.
-    pub fn merge(&mut self, other: &Coverage) {
-        for (family, count) in &other.by_family {
-            *self.by_family.entry(family.clone()).or_default() += count;
-        }
-        self.uncovered_enum_values
-            .retain(|v| other.uncovered_enum_values.contains(v));
-        self.uncovered_required_subsets
-            .retain(|v| other.uncovered_required_subsets.contains(v));
-        self.enum_values_covered = self.enum_values_total - self.uncovered_enum_values.len() as u64;
-        self.required_subsets_covered =
-            self.required_subsets_total - self.uncovered_required_subsets.len() as u64;
-    }
-}
-
+pub use crate::results::Coverage;
 pub use tracker::CoverageTracker;

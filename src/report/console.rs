@@ -2,8 +2,8 @@
 //! line per 10% otherwise, both on stderr) and the summary with each finding on stdout.
 
 use super::RunReport;
-use crate::check::Check;
-use crate::run::Progress;
+use crate::results::Check;
+use crate::results::Progress;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::atomic::Ordering;

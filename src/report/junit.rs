@@ -3,7 +3,7 @@
 //! the findings of that family.
 
 use super::RunReport;
-use crate::check::Finding;
+use crate::results::{Check, Finding};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -35,7 +35,7 @@ pub fn render(report: &RunReport) -> String {
 
 /// The family of a finding: the part of its reason before `:` (`drift` for drift findings).
 fn family_of(finding: &Finding) -> &str {
-    if finding.check == crate::check::Check::Drift {
+    if finding.check == Check::Drift {
         return "drift";
     }
     finding.reason.split(':').next().unwrap_or_default().trim()

@@ -3,7 +3,7 @@
 //! excerpt and the curl line that reproduces it.
 
 use super::RunReport;
-use crate::check::{Check, Finding};
+use crate::results::{excerpt, Check, Finding};
 use std::fmt::Write;
 
 pub fn render(report: &RunReport) -> String {
@@ -155,7 +155,7 @@ fn request_block(out: &mut String, finding: &Finding) {
     for (name, value) in &r.headers {
         let _ = writeln!(out, "{name}: {value}");
     }
-    let (body, cut) = crate::check::excerpt(&r.body, 4096);
+    let (body, cut) = excerpt(&r.body, 4096);
     let more = if cut { "\n… (cut)" } else { "" };
     let _ = writeln!(out, "\n{body}{more}\n```");
 }

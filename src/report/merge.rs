@@ -3,8 +3,8 @@
 //! earliest member in plan order (shards keep global plan positions).
 
 use super::{ReportError, RunReport};
-use crate::check::Finding;
-use crate::run::Summary;
+use crate::results::Finding;
+use crate::results::Summary;
 use std::collections::BTreeMap;
 
 /// Plan ids kept per group, as in a single run.

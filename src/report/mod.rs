@@ -4,15 +4,12 @@
 //! a report for CI to choke on.
 
 pub mod console;
-pub mod curl;
 pub mod junit;
 pub mod markdown;
 pub mod merge;
 
-use crate::check::Finding;
-use crate::run::Summary;
+use crate::results::{Check, Finding, Summary};
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The JSON report, and what every other format is rendered from.
@@ -77,11 +74,8 @@ fn format_name(format: Format) -> &'static str {
 /// Why a report could not be written or read.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("cannot write the report {path}: {source}")]
-    Write {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("cannot write the report: {0}")]
+    Write(#[from] crate::atomic_file::WriteError),
     #[error("cannot read the report {path}: {problem}")]
     Read { path: PathBuf, problem: String },
     #[error("the reports do not fit together: {0}")]
@@ -99,8 +93,8 @@ impl RunReport {
     pub fn fails(&self) -> bool {
         self.findings.iter().any(
             |f| match (f.check, f.severity, self.summary.drift_fail_on) {
-                (crate::check::Check::Drift, Some(severity), Some(fail_on)) => severity >= fail_on,
-                (crate::check::Check::Drift, _, None) => false,
+                (Check::Drift, Some(severity), Some(fail_on)) => severity >= fail_on,
+                (Check::Drift, _, None) => false,
                 _ => true,
             },
         )
@@ -117,7 +111,10 @@ impl RunReport {
 
     /// Render and write atomically to `target.path`.
     pub fn write(&self, target: &ReportTarget) -> Result<(), ReportError> {
-        write_atomic(&target.path, self.render(target.format).as_bytes())
+        Ok(crate::atomic_file::write(
+            &target.path,
+            self.render(target.format).as_bytes(),
+        )?)
     }
 
     /// Read a JSON report written by `--report json=PATH`.
@@ -130,22 +127,4 @@ impl RunReport {
         serde_json::from_str(&text)
             .map_err(|e| read_error(format!("not a specgate JSON report: {e}")))
     }
-}
-
-/// Write `bytes` to `path` through a temp file in the same folder and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    let write_error = |source| ReportError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let folder = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&folder).map_err(write_error)?;
-    let mut file = tempfile::NamedTempFile::new_in(&folder).map_err(write_error)?;
-    file.write_all(bytes).map_err(write_error)?;
-    file.as_file().sync_all().map_err(write_error)?;
-    file.persist(path).map_err(|e| write_error(e.error))?;
-    Ok(())
 }

@@ -24,7 +24,7 @@ pub struct ClientOptions {
 }
 
 /// Sends planned requests for one operation at one endpoint.
-pub struct Endpoint {
+pub(super) struct Endpoint {
     pub url: Url,
     method: http::Method,
     content_type: HeaderValue,
@@ -34,7 +34,7 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    pub fn new(operation: &Operation, url: Url, key: Option<&ApiKey>) -> Endpoint {
+    pub(super) fn new(operation: &Operation, url: Url, key: Option<&ApiKey>) -> Endpoint {
         let content_type = HeaderValue::from_str(&operation.content_type)
             .unwrap_or(HeaderValue::from_static("application/json"));
         let key_value = key
@@ -78,7 +78,7 @@ impl Endpoint {
     }
 
     /// The request as a record: exact body, key replaced by its placeholder.
-    pub fn record(&self, planned: &PlannedRequest, body: &Bytes) -> SentRequest {
+    pub(super) fn record(&self, planned: &PlannedRequest, body: &Bytes) -> SentRequest {
         let mut headers = vec![(
             "content-type".to_owned(),
             self.content_type.to_str().unwrap_or_default().to_owned(),
@@ -99,7 +99,7 @@ impl Endpoint {
 
     /// Send `body` for `planned`, waiting out throttling up to `options.retries` times.
     /// `permit` is asked before every attempt (the run's rate and request cap); `false` stops.
-    pub async fn send(
+    pub(super) async fn send(
         &self,
         client: &reqwest::Client,
         options: &ClientOptions,
@@ -240,7 +240,7 @@ fn throttled_wait(response: &ObservedResponse) -> Option<Duration> {
 /// every request sent must be one the run counts (`--max-requests` is a hard cap) and a
 /// refusal is a `transport` finding; the default policy also copied every request in case
 /// it had to be re-sent.
-pub fn build_client(
+pub(super) fn build_client(
     base: &Url,
     options: &ClientOptions,
 ) -> Result<reqwest::Client, reqwest::Error> {

@@ -5,16 +5,16 @@
 
 use super::client::Endpoint;
 use super::secret::ApiKey;
-use crate::check::{Check, Finding, Outcome, ResponseRecord, Violation};
+use crate::check::{Check, Finding, Outcome, Violation};
 use crate::generate::{Origin, PlannedRequest};
-use crate::report::curl::curl_command;
+use crate::results::curl_command;
 use std::collections::HashMap;
 
 /// Plan ids kept per group, besides the count.
 const EXAMPLES_PER_GROUP: usize = 5;
 
 /// What a violation is grouped and rendered with.
-pub struct Context<'a> {
+pub(super) struct Context<'a> {
     pub endpoint: &'a Endpoint,
     pub key: Option<&'a ApiKey>,
     pub position: u64,
@@ -25,7 +25,7 @@ pub struct Context<'a> {
 
 /// A group under construction.
 #[derive(Clone)]
-pub struct Group {
+pub(super) struct Group {
     pub position: u64,
     pub origin: Origin,
     pub finding: Finding,
@@ -33,13 +33,13 @@ pub struct Group {
 }
 
 #[derive(Default, Clone)]
-pub struct Groups {
+pub(super) struct Groups {
     groups: HashMap<(Check, String, String), Group>,
 }
 
 /// Status verdicts depend on the kind of request, so the reason family is part of the cause
 /// (`400 for enum-value`); the other checks are about the response alone.
-pub fn group_cause(violation: &Violation, planned: &PlannedRequest) -> String {
+pub(super) fn group_cause(violation: &Violation, planned: &PlannedRequest) -> String {
     match violation.check {
         Check::ServerError
         | Check::RejectsValid
@@ -52,7 +52,7 @@ pub fn group_cause(violation: &Violation, planned: &PlannedRequest) -> String {
 }
 
 impl Groups {
-    pub fn add(&mut self, context: &Context<'_>, violation: Violation) {
+    pub(super) fn add(&mut self, context: &Context<'_>, violation: Violation) {
         let cause = group_cause(&violation, context.planned);
         let key = (
             violation.check,
@@ -88,7 +88,7 @@ impl Groups {
         }
     }
 
-    pub fn merge(&mut self, other: Groups) {
+    pub(super) fn merge(&mut self, other: Groups) {
         for (key, theirs) in other.groups {
             match self.groups.remove(&key) {
                 None => {
@@ -103,7 +103,7 @@ impl Groups {
     }
 
     /// The findings in a stable order, with each group's origin (for shrinking).
-    pub fn into_findings(self) -> Vec<(Finding, Origin)> {
+    pub(super) fn into_findings(self) -> Vec<(Finding, Origin)> {
         let mut groups: Vec<Group> = self.groups.into_values().collect();
         groups.sort_by_key(|g| (g.finding.check, g.finding.case.clone(), g.position));
         groups
@@ -132,7 +132,7 @@ fn combine(a: Group, b: Group) -> Group {
 }
 
 /// Keep the `EXAMPLES_PER_GROUP` earliest plan ids.
-pub fn push_example(examples: &mut Vec<(u64, String)>, position: u64, id: String) {
+pub(super) fn push_example(examples: &mut Vec<(u64, String)>, position: u64, id: String) {
     if examples.len() == EXAMPLES_PER_GROUP && examples.last().is_some_and(|(p, _)| *p < position) {
         return;
     }
@@ -142,7 +142,7 @@ pub fn push_example(examples: &mut Vec<(u64, String)>, position: u64, id: String
 }
 
 /// A finding for one exchange, every text scrubbed of the key.
-pub fn render(context: &Context<'_>, violation: Violation, cause: String) -> Finding {
+pub(super) fn render(context: &Context<'_>, violation: Violation, cause: String) -> Finding {
     let scrub = |text: &str| {
         context
             .key
@@ -152,7 +152,7 @@ pub fn render(context: &Context<'_>, violation: Violation, cause: String) -> Fin
     request.body = scrub(&request.body);
     let response = match context.outcome {
         Outcome::Response(observed) => {
-            let mut record = ResponseRecord::from_observed(observed);
+            let mut record = observed.record();
             record.body = scrub(&record.body);
             for (_, value) in &mut record.headers {
                 *value = scrub(value);

@@ -30,11 +30,6 @@ impl ApiKey {
         Some(ApiKey::new(env, value))
     }
 
-    /// The key for the built-in sandbox: from `env` if set, else the sandbox's default key.
-    pub fn for_builtin_sandbox(env: &str) -> ApiKey {
-        ApiKey::from_env(env).unwrap_or_else(|| ApiKey::new(env, crate::sandbox::DEFAULT_API_KEY))
-    }
-
     /// The variable's name, e.g. `SPECGATE_API_KEY`.
     pub fn env(&self) -> &str {
         &self.env

@@ -4,7 +4,7 @@
 //! Findings shrink concurrently, each in a task of its own.
 
 use super::groups::{self, Context};
-use super::Shared;
+use super::shared::Shared;
 use crate::check::{check_exchange, Exchange, Finding, Outcome, Shrunk};
 use crate::generate::{Origin, PlannedRequest};
 use std::sync::Arc;
@@ -47,7 +47,7 @@ async fn shrink_one(
         .iter()
         .position(|o| o.name == original.case)?;
     let generator = &shared.generators[operation_index];
-    let mut shrinker = generator.shrinker(shared.config.plan.seed, class, index);
+    let mut shrinker = generator.shrinker(shared.config.settings.plan.seed, class, index);
     let still_fails = |planned| still_fails(&shared, operation_index, &original, planned);
     let mut best: Option<Failing> = None;
     let mut attempts = 0;
@@ -87,7 +87,7 @@ async fn still_fails(
     let endpoint = &shared.endpoints[operation_index];
     let send = endpoint.send(
         &shared.client,
-        &shared.config.client,
+        &shared.config.settings.client,
         &planned,
         body.clone(),
         &permit,

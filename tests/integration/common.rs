@@ -1,28 +1,26 @@
 //! Shared by the integration tests: an in-process sandbox on an ephemeral loopback port
 //! (with faults), and the real `specgate` binary run against it.
 
-#![allow(dead_code)]
-
 use specgate::sandbox::{Fault, Sandbox, SandboxConfig};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-pub const KEY: &str = "test-key-4b1d";
+pub(crate) const KEY: &str = "test-key-4b1d";
 
 /// A sandbox serving cases/ on 127.0.0.1:0, kept alive by its own runtime.
-pub struct TestSandbox {
-    pub base_url: String,
+pub(crate) struct TestSandbox {
+    pub(crate) base_url: String,
     sandbox: Option<Sandbox>,
     runtime: tokio::runtime::Runtime,
 }
 
 impl TestSandbox {
-    pub fn start(faults: &[&str]) -> TestSandbox {
+    pub(crate) fn start(faults: &[&str]) -> TestSandbox {
         Self::start_with_key(faults, KEY)
     }
 
-    pub fn start_with_key(faults: &[&str], key: &str) -> TestSandbox {
+    pub(crate) fn start_with_key(faults: &[&str], key: &str) -> TestSandbox {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -59,7 +57,7 @@ impl Drop for TestSandbox {
 }
 
 /// `specgate ARGS` with the test key in the environment and CI unset unless given.
-pub fn specgate(args: &[&str], envs: &[(&str, &str)]) -> Output {
+pub(crate) fn specgate(args: &[&str], envs: &[(&str, &str)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_specgate"));
     command
         .args(args)
@@ -71,12 +69,12 @@ pub fn specgate(args: &[&str], envs: &[(&str, &str)]) -> Output {
     command.output().unwrap()
 }
 
-pub fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// A temp folder holding a copy of the committed drift baseline of the built-in sandbox.
-pub fn baseline_copy() -> tempfile::TempDir {
+pub(crate) fn baseline_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir("cases/snapshots/sandbox").unwrap() {
         let path = entry.unwrap().path();
@@ -88,7 +86,10 @@ pub fn baseline_copy() -> tempfile::TempDir {
 }
 
 /// Run against `sandbox` with a JSON report; returns (exit code, report, stdout+stderr).
-pub fn run_against(sandbox: &TestSandbox, extra: &[&str]) -> (i32, serde_json::Value, String) {
+pub(crate) fn run_against(
+    sandbox: &TestSandbox,
+    extra: &[&str],
+) -> (i32, serde_json::Value, String) {
     let dir = tempfile::tempdir().unwrap();
     let snapshots = baseline_copy();
     let report = dir.path().join("report.json");
@@ -121,7 +122,7 @@ pub fn run_against(sandbox: &TestSandbox, extra: &[&str]) -> (i32, serde_json::V
 }
 
 /// The checks of a report's findings.
-pub fn checks(report: &serde_json::Value) -> Vec<String> {
+pub(crate) fn checks(report: &serde_json::Value) -> Vec<String> {
     report["findings"]
         .as_array()
         .unwrap()
@@ -130,6 +131,6 @@ pub fn checks(report: &serde_json::Value) -> Vec<String> {
         .collect()
 }
 
-pub fn workdir() -> PathBuf {
+pub(crate) fn workdir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

@@ -2,9 +2,7 @@
 //! a changed server shows up as drift, `--update-snapshots` accepts the change, and under
 //! `CI=true` nothing is ever written.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::Path;
 
 /// `specgate run` against `sandbox` with its baselines in `snapshots`; (exit code, output).

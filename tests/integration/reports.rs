@@ -2,9 +2,7 @@
 //! report is XML with the right counts, the Markdown report is pinned by a snapshot, the key
 //! appears nowhere, curl lines reproduce, and random failures are shrunk.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::collections::BTreeSet;
 

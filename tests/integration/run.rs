@@ -1,9 +1,7 @@
 //! `specgate run` over real HTTP: against the built-in sandbox it is conformant with full
 //! coverage; against each sandbox fault it exits 1 with a finding of the matching check.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 #[test]
@@ -311,5 +309,29 @@ fn progress_is_a_plain_line_per_tenth_when_stderr_is_not_a_terminal() {
     assert!(
         !console.contains('\u{1b}'),
         "no terminal escapes when not on a terminal"
+    );
+}
+
+#[test]
+fn an_unknown_insta_update_is_a_usage_error_and_nothing_is_sent() {
+    // A bare listener: anything specgate sent, even a preflight connect, would be waiting here.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base_url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let output = specgate(
+        &["run", "--base-url", &base_url, "--examples", "1"],
+        &[("INSTA_UPDATE", "sometimes")],
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("INSTA_UPDATE=\"sometimes\"")
+            && stderr.contains("auto, always, new, unseen or no"),
+        "{stderr}"
+    );
+    listener.set_nonblocking(true).unwrap();
+    let accepted = listener.accept();
+    assert!(
+        matches!(&accepted, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "no connection may be made: {accepted:?}"
     );
 }

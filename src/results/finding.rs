@@ -1,8 +1,19 @@
-//! [`Finding`]: a grouped, renderable contract violation, as every report reads it.
+//! [`Finding`]: a grouped, renderable contract violation, as every report reads it, with the
+//! [`SentRequest`] and [`ResponseRecord`] it carries.
 
-use super::{Check, ObservedResponse, SentRequest};
+use super::{Check, Severity};
 use crate::contract::Expect;
 use serde::{Deserialize, Serialize};
+
+/// The exact request that went on the wire, with the key already redacted from its headers.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SentRequest {
+    pub method: String,
+    pub url: String,
+    /// `(name, value)`; the key's value is replaced by a placeholder such as `${SPECGATE_API_KEY}`.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
 
 /// How much of a response body a finding keeps.
 pub const RESPONSE_EXCERPT_BYTES: usize = 2048;
@@ -16,20 +27,6 @@ pub struct ResponseRecord {
     /// The body was longer than the excerpt.
     pub body_truncated: bool,
     pub elapsed_ms: u64,
-}
-
-impl ResponseRecord {
-    pub fn from_observed(response: &ObservedResponse) -> ResponseRecord {
-        let text = String::from_utf8_lossy(&response.body);
-        let (body, body_truncated) = excerpt(&text, RESPONSE_EXCERPT_BYTES);
-        ResponseRecord {
-            status: response.status,
-            headers: response.header_pairs(),
-            body,
-            body_truncated,
-            elapsed_ms: response.elapsed_ms,
-        }
-    }
 }
 
 /// At most `limit` bytes of `text`, cut on a character boundary.
@@ -86,7 +83,7 @@ pub struct Finding {
     pub shrunk: Option<Shrunk>,
     /// For `drift`: how bad the change is (`breaking`, `warning`, `info`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<crate::drift::Severity>,
+    pub severity: Option<Severity>,
     /// For `drift`: the readable diff of the observed contract.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,

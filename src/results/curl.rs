@@ -1,7 +1,7 @@
 //! A copy-pasteable curl command for a sent request: the exact method, URL, headers and body
 //! bytes, with the key read from the environment (`"$SPECGATE_API_KEY"`), never written out.
 
-use crate::check::SentRequest;
+use super::SentRequest;
 
 /// `curl` for `request`. A header whose value is the placeholder `${NAME}` becomes `"$NAME"`
 /// so the shell supplies the key.

@@ -1,9 +1,7 @@
 //! The contract suite under cargo: its trials are listed, nextest's two partitions run every
 //! trial exactly once, and the CLI's `--shard 1/2` + `2/2` + `report merge` equal one run.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -243,4 +241,18 @@ fn a_trial_against_a_broken_api_fails_with_a_readable_finding() {
     assert!(!log.contains(KEY), "the key never shows");
     let unaffected = trial("sessionlink_v2::valid::enum_values");
     assert!(unaffected.status.success(), "{}", text(&unaffected.stdout));
+}
+
+#[test]
+fn a_suite_variable_that_is_not_understood_stops_the_suite_with_its_name() {
+    let output = cargo_command(&["test", "-q", "--test", "contract", "--", "--list"])
+        .env("SPECGATE_SEED", "abc")
+        .output()
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("SPECGATE_SEED=\"abc\"") && stderr.contains("whole number"),
+        "{stderr}"
+    );
 }

@@ -1,0 +1,279 @@
+//! One whole run, the way both `specgate run` and the cargo-test suite carry it out: start
+//! the target (a base URL, or the built-in sandbox on a loopback port), run the plan
+//! ([`crate::run`]), judge drift against the stored baseline ([`crate::drift`]), write the
+//! reports ([`crate::report`]), and hand back the [`RunReport`] with its [`Verdict`].
+//!
+//! It prints nothing: what a person should hear about along the way comes to the caller as
+//! [`Notice`]s, and the caller renders the report and maps the verdict to an exit code.
+
+use crate::contract::Operation;
+use crate::drift::{snapshot::SnapshotError, DriftRecord, Severity, SnapshotPolicy};
+use crate::report::{ReportError, ReportTarget, RunReport};
+use crate::results::{Check, Finding, Progress};
+use crate::run::{self, ApiKey, RunConfig, RunError, RunResult, RunSettings};
+use crate::sandbox::{Sandbox, DEFAULT_API_KEY};
+use std::path::PathBuf;
+use std::sync::Arc;
+use url::Url;
+
+/// What a job tests.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// An API at this base URL; `key` is `None` only when no operation needs one.
+    BaseUrl {
+        /// The base URL the cases' paths are joined to.
+        url: Url,
+        /// The API key, read from its environment variable by the caller.
+        key: Option<ApiKey>,
+    },
+    /// The built-in sandbox, serving the job's operations on 127.0.0.1. It accepts the key in
+    /// `key_env` when that is set, else the sandbox's default key.
+    BuiltInSandbox {
+        /// The environment variable the key is read from.
+        key_env: String,
+    },
+}
+
+/// What drift from the stored baseline does to the verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriftMode {
+    /// Drift at or above this severity fails the run.
+    Fail(Severity),
+    /// Drift is reported but never fails the run.
+    Warn,
+    /// No baseline is read or written.
+    Off,
+}
+
+/// Which findings a job is judged on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judged {
+    /// Every finding of the run and of drift.
+    AllFindings,
+    /// Drift findings only: the cargo-test suite's drift trial, whose run's other findings
+    /// belong to the trials of their own request classes.
+    DriftOnly,
+}
+
+/// Where drift baselines live and what happens to them.
+#[derive(Debug, Clone)]
+pub struct DriftSettings {
+    /// Fail, warn or off.
+    pub mode: DriftMode,
+    /// Compare with the baseline, or record this run's observed contract as the baseline.
+    pub policy: SnapshotPolicy,
+    /// The folder of the case files, under which the default baseline folder lies.
+    pub cases_dir: PathBuf,
+    /// The baselines' folder; `None`: the target's default under `cases_dir`.
+    pub snapshots: Option<PathBuf>,
+}
+
+/// Everything one run needs.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The loaded cases.
+    pub operations: Vec<Arc<Operation>>,
+    /// What to test.
+    pub target: Target,
+    /// How to treat the target.
+    pub settings: RunSettings,
+    /// Drift baselines.
+    pub drift: DriftSettings,
+    /// Which findings decide the verdict.
+    pub judged: Judged,
+    /// Report files to write.
+    pub reports: Vec<ReportTarget>,
+}
+
+/// Something a person running the job should hear about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// No base URL was given; the built-in sandbox was started here.
+    SandboxStarted(Url),
+    /// Drift was not judged: the run covered only part of the plan.
+    DriftSkippedPartialRun,
+    /// A baseline was written for the first time.
+    BaselineRecorded {
+        /// The case.
+        case: String,
+        /// The snapshot file.
+        snapshot: String,
+    },
+    /// A baseline was replaced (`--update-snapshots`).
+    BaselineUpdated {
+        /// The case.
+        case: String,
+        /// The snapshot file.
+        snapshot: String,
+    },
+}
+
+/// Whether the target honours its contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// No finding fails the run.
+    Conformant,
+    /// Contract violations, or drift at or above the failing severity.
+    Violations,
+}
+
+/// A finished job: the report (already written to every report file) and its verdict.
+#[derive(Debug)]
+pub struct Finished {
+    /// Summary and findings.
+    pub report: RunReport,
+    /// Whether the run passes.
+    pub verdict: Verdict,
+}
+
+/// Why a job could not be carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The built-in sandbox did not start.
+    #[error("cannot start the built-in sandbox: {0}")]
+    Sandbox(String),
+    /// The run could not be carried out (unreachable target, no runtime, …).
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// A drift baseline could not be read or written.
+    #[error(transparent)]
+    Drift(#[from] SnapshotError),
+    /// A report could not be written.
+    #[error(transparent)]
+    Report(#[from] ReportError),
+}
+
+impl PipelineError {
+    /// The target could not be reached at all (as opposed to a usage or file problem).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, PipelineError::Run(RunError::Unreachable { .. }))
+    }
+}
+
+/// The key for the built-in sandbox: from `env` if set, else the sandbox's default key.
+pub fn builtin_sandbox_key(env: &str) -> ApiKey {
+    ApiKey::from_env(env).unwrap_or_else(|| ApiKey::new(env, DEFAULT_API_KEY))
+}
+
+/// Carry out `job`: start the target, run, judge drift, write the reports.
+pub async fn execute(
+    job: Job,
+    progress: Arc<Progress>,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<Finished, PipelineError> {
+    let (base_url, key, sandbox) = start_target(&job).await?;
+    let builtin = sandbox.is_some();
+    if builtin {
+        notify(Notice::SandboxStarted(base_url.clone()));
+    }
+    let config = RunConfig {
+        base_url: base_url.clone(),
+        key: key.clone(),
+        settings: job.settings.clone(),
+    };
+    let result = run::run(job.operations.clone(), config, progress).await?;
+    drop(sandbox);
+    let scrub = |text: &str| {
+        key.as_ref()
+            .map_or_else(|| text.to_owned(), |k| k.scrub(text))
+    };
+    let snapshots = job.drift.snapshots.clone().unwrap_or_else(|| {
+        crate::drift::snapshot::default_dir(&job.drift.cases_dir, &base_url, builtin)
+    });
+    let report = judge_drift(&job, &snapshots, result, &scrub, notify)?;
+    for target in &job.reports {
+        report.write(target)?;
+    }
+    let verdict = if report.fails() {
+        Verdict::Violations
+    } else {
+        Verdict::Conformant
+    };
+    Ok(Finished { report, verdict })
+}
+
+/// The base URL and key to test, and the built-in sandbox when it is the target (it serves
+/// until dropped).
+async fn start_target(job: &Job) -> Result<(Url, Option<ApiKey>, Option<Sandbox>), PipelineError> {
+    match &job.target {
+        Target::BaseUrl { url, key } => Ok((url.clone(), key.clone(), None)),
+        Target::BuiltInSandbox { key_env } => {
+            let key = builtin_sandbox_key(key_env);
+            let sandbox = Sandbox::start_on_loopback(job.operations.clone(), key.expose())
+                .await
+                .map_err(|e| PipelineError::Sandbox(e.to_string()))?;
+            Ok((sandbox.base_url().clone(), Some(key), Some(sandbox)))
+        }
+    }
+}
+
+/// Compare the observed contract with the stored baseline and fold the result into the
+/// report. Drift is judged on whole runs only: a shard, a capped or a stopped run saw part
+/// of the plan.
+fn judge_drift(
+    job: &Job,
+    snapshots: &std::path::Path,
+    result: RunResult,
+    scrub: &dyn Fn(&str) -> String,
+    notify: &mut dyn FnMut(Notice),
+) -> Result<RunReport, PipelineError> {
+    let mut report = RunReport {
+        summary: result.summary,
+        findings: result.findings,
+    };
+    let partial =
+        job.settings.shard.is_some() || report.summary.capped || report.summary.stopped_early;
+    if job.drift.mode == DriftMode::Off || partial {
+        if partial && job.drift.mode != DriftMode::Off {
+            notify(Notice::DriftSkippedPartialRun);
+        }
+        return Ok(report);
+    }
+    let (findings, records) = crate::drift::check_drift(
+        &result.observed,
+        &job.operations,
+        snapshots,
+        job.drift.policy,
+        scrub,
+    )?;
+    for record in &records {
+        if let Some(notice) = baseline_notice(record) {
+            notify(notice);
+        }
+    }
+    if job.judged == Judged::DriftOnly {
+        report.findings.clear();
+        report.summary.findings_by_check.clear();
+        report.summary.finding_groups = 0;
+    }
+    add_findings(&mut report, findings);
+    report.summary.drift = records;
+    report.summary.drift_fail_on = match job.drift.mode {
+        DriftMode::Fail(severity) => Some(severity),
+        DriftMode::Warn | DriftMode::Off => None,
+    };
+    Ok(report)
+}
+
+fn baseline_notice(record: &DriftRecord) -> Option<Notice> {
+    let (case, snapshot) = (record.case.clone(), record.snapshot.clone());
+    match record.status.as_str() {
+        "recorded" => Some(Notice::BaselineRecorded { case, snapshot }),
+        "updated" => Some(Notice::BaselineUpdated { case, snapshot }),
+        _ => None,
+    }
+}
+
+/// Append `findings` to the report and its per-check counts.
+fn add_findings(report: &mut RunReport, findings: Vec<Finding>) {
+    for finding in &findings {
+        debug_assert_eq!(finding.check, Check::Drift);
+        *report
+            .summary
+            .findings_by_check
+            .entry(finding.check.name().to_owned())
+            .or_default() += finding.count;
+    }
+    report.summary.finding_groups += findings.len() as u64;
+    report.findings.extend(findings);
+}

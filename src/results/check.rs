@@ -1,0 +1,81 @@
+//! [`Check`]: every check's stable name and description, as every report prints them.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Every check, with the stable name used in every report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Check {
+    /// Any 5xx.
+    ServerError,
+    /// A non-2xx answer to a payload the contract says is valid.
+    RejectsValid,
+    /// A 2xx answer to a payload the contract says is invalid.
+    AcceptsInvalid,
+    /// A 2xx answer without the key or with a wrong one.
+    AuthNotEnforced,
+    /// A status the case does not list for that outcome.
+    StatusUndocumented,
+    /// A success body not declared as JSON, or a declared JSON body that does not parse.
+    ContentType,
+    /// The body violates the response schema for its status.
+    ResponseSchema,
+    /// Timeouts, resets, unreadable or oversized bodies.
+    Transport,
+    /// The observed contract differs from the stored snapshot.
+    Drift,
+}
+
+impl Check {
+    pub const ALL: [Check; 9] = [
+        Check::ServerError,
+        Check::RejectsValid,
+        Check::AcceptsInvalid,
+        Check::AuthNotEnforced,
+        Check::StatusUndocumented,
+        Check::ContentType,
+        Check::ResponseSchema,
+        Check::Transport,
+        Check::Drift,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Check::ServerError => "server-error",
+            Check::RejectsValid => "rejects-valid",
+            Check::AcceptsInvalid => "accepts-invalid",
+            Check::AuthNotEnforced => "auth-not-enforced",
+            Check::StatusUndocumented => "status-undocumented",
+            Check::ContentType => "content-type",
+            Check::ResponseSchema => "response-schema",
+            Check::Transport => "transport",
+            Check::Drift => "drift",
+        }
+    }
+
+    /// One line for `--help`-style listings and report legends.
+    pub fn description(self) -> &'static str {
+        match self {
+            Check::ServerError => "the server answered 5xx",
+            Check::RejectsValid => "a valid payload got a non-2xx answer",
+            Check::AcceptsInvalid => "an invalid payload got a 2xx answer",
+            Check::AuthNotEnforced => {
+                "a request without the key, or with a wrong one, got a 2xx answer"
+            }
+            Check::StatusUndocumented => "a status the case does not list for that kind of request",
+            Check::ContentType => {
+                "a success body not declared as JSON, or declared JSON that does not parse"
+            }
+            Check::ResponseSchema => "the body violates the response schema for its status",
+            Check::Transport => "timeout, reset, unreadable or oversized body",
+            Check::Drift => "the observed contract differs from the stored snapshot",
+        }
+    }
+}
+
+impl fmt::Display for Check {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -1,0 +1,94 @@
+//! [`Summary`]: the figures of a finished run, with its [`Coverage`] per case and what
+//! happened to each drift baseline ([`DriftRecord`]); and [`Progress`], the live counts a
+//! progress display reads while the run goes on.
+
+use super::Severity;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicU64;
+
+/// The figures of a finished run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub base_url: String,
+    pub seed: u64,
+    pub examples: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
+    /// Plan entries carried out.
+    pub planned: u64,
+    /// HTTP requests sent, retries and shrinking included.
+    pub requests: u64,
+    pub elapsed_s: f64,
+    pub requests_per_s: f64,
+    /// Findings per check: a group of N identical findings counts N, and one body can break
+    /// its schema in several places.
+    pub findings_by_check: BTreeMap<String, u64>,
+    /// Distinct findings after grouping.
+    pub finding_groups: u64,
+    pub statuses: BTreeMap<String, u64>,
+    pub coverage: Vec<Coverage>,
+    /// The request cap stopped the run before the plan was done.
+    pub capped: bool,
+    /// `--fail-fast` stopped the run at the first finding.
+    pub stopped_early: bool,
+    /// Per case: the drift snapshot and what happened to it (empty when drift was not checked).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<DriftRecord>,
+    /// Drift findings at or above this severity fail the run; `None`: drift only warns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift_fail_on: Option<Severity>,
+}
+
+/// Live counts for progress displays.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub total: AtomicU64,
+    pub done: AtomicU64,
+    pub findings: AtomicU64,
+}
+
+/// Coverage figures for one operation, counted from the requests actually planned or sent.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Coverage {
+    pub case: String,
+    pub enum_values_covered: u64,
+    pub enum_values_total: u64,
+    pub required_subsets_covered: u64,
+    pub required_subsets_total: u64,
+    /// Requests per reason family.
+    pub by_family: BTreeMap<String, u64>,
+    /// `field=value` of every enum value no accepted payload carried.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uncovered_enum_values: Vec<String>,
+    /// Every planned set of missing required fields (`a,b`) no request left out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uncovered_required_subsets: Vec<String>,
+}
+
+impl Coverage {
+    /// Add another shard's coverage of the same case: what is uncovered in both stays
+    /// uncovered, so the merge is exact.
+    pub fn merge(&mut self, other: &Coverage) {
+        for (family, count) in &other.by_family {
+            *self.by_family.entry(family.clone()).or_default() += count;
+        }
+        self.uncovered_enum_values
+            .retain(|v| other.uncovered_enum_values.contains(v));
+        self.uncovered_required_subsets
+            .retain(|v| other.uncovered_required_subsets.contains(v));
+        self.enum_values_covered = self.enum_values_total - self.uncovered_enum_values.len() as u64;
+        self.required_subsets_covered =
+            self.required_subsets_total - self.uncovered_required_subsets.len() as u64;
+    }
+}
+
+/// What happened to one case's snapshot, as the summary reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftRecord {
+    pub case: String,
+    pub snapshot: String,
+    /// `matched`, `recorded`, `updated`, `pending`, `missing` or `changed`.
+    pub status: String,
+    pub changes: u64,
+}

@@ -1,0 +1,323 @@
+//! The state a run's workers share ([`Shared`]: compiled generators, endpoints, the lazy
+//! plan, the request cap, pacing, run-wide coverage) and each worker thread's accumulators
+//! ([`Tally`]); how one exchange is counted and checked; and the summary built at the end.
+
+use super::client::{self, Endpoint};
+use super::groups::{self, Groups};
+use super::worker::Built;
+use super::{endpoint, Progress, RunConfig, RunError, Summary};
+use crate::check::{check_exchange, Exchange, Finding, Outcome, TransportFailure};
+use crate::contract::Operation;
+use crate::drift::Observer;
+use crate::generate::{self, CoverageTracker, Generator, PlanEntry, PlannedRequest};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use url::Url;
+
+/// State shared by the workers.
+pub(super) struct Shared {
+    pub(super) operations: Vec<Arc<Operation>>,
+    pub(super) generators: Vec<Arc<Generator>>,
+    pub(super) endpoints: Vec<Endpoint>,
+    pub(super) client: reqwest::Client,
+    pub(super) config: RunConfig,
+    pub(super) plan: Mutex<Box<dyn Iterator<Item = (u64, PlanEntry)> + Send>>,
+    pub(super) sent: AtomicU64,
+    pub(super) capped: AtomicBool,
+    pub(super) stop: AtomicBool,
+    pub(super) pace: Option<Mutex<Instant>>,
+    pub(super) progress: Arc<Progress>,
+    /// An empty tally, cloned for each worker thread: building one walks the schemas.
+    pub(super) blank: Tally,
+    /// What all threads' trackers have seen together: each thread adds the requests that
+    /// showed it something new, a few hundred in a run.
+    pub(super) coverage_seen: Mutex<Vec<CoverageTracker>>,
+    /// Every operation's coverage is complete: no payload needs reading any more, so
+    /// trackers only count, and random valid payloads are drawn straight into bytes.
+    pub(super) coverage_complete: AtomicBool,
+}
+
+/// One worker thread's accumulators, shared by its workers and merged at the end.
+#[derive(Clone)]
+pub(super) struct Tally {
+    pub(super) groups: Groups,
+    pub(super) coverage: Vec<CoverageTracker>,
+    pub(super) statuses: BTreeMap<u16, u64>,
+    pub(super) transport_connect: u64,
+    pub(super) responses: u64,
+    pub(super) observer: Observer,
+}
+
+impl Tally {
+    pub(super) fn new(operations: &[Arc<Operation>]) -> Tally {
+        Tally {
+            groups: Groups::default(),
+            coverage: operations.iter().map(|o| CoverageTracker::new(o)).collect(),
+            statuses: BTreeMap::new(),
+            transport_connect: 0,
+            responses: 0,
+            observer: Observer::new(operations),
+        }
+    }
+
+    pub(super) fn merge(&mut self, other: Tally) {
+        self.groups.merge(other.groups);
+        for (mine, theirs) in self.coverage.iter_mut().zip(other.coverage) {
+            mine.merge(theirs);
+        }
+        for (status, count) in other.statuses {
+            *self.statuses.entry(status).or_default() += count;
+        }
+        self.transport_connect += other.transport_connect;
+        self.responses += other.responses;
+        self.observer.merge(other.observer);
+    }
+}
+
+/// Everything compiled once, before the first request: generators, client, endpoints and
+/// the lazy plan (sharded and filtered, keeping global plan positions).
+pub(super) async fn prepare(
+    operations: Vec<Arc<Operation>>,
+    config: RunConfig,
+    progress: Arc<Progress>,
+) -> Result<Shared, RunError> {
+    let generators = operations
+        .iter()
+        .map(|o| Generator::new(o.clone()).map(Arc::new))
+        .collect::<Result<Vec<_>, _>>()?;
+    preflight(&config.base_url, config.settings.client.timeout).await?;
+    let client = client::build_client(&config.base_url, &config.settings.client)
+        .map_err(|e| RunError::Client(e.to_string()))?;
+    let endpoints = operations
+        .iter()
+        .map(|o| Endpoint::new(o, endpoint(&config.base_url, &o.path), config.key.as_ref()))
+        .collect();
+    progress
+        .total
+        .store(planned_total(&generators, &config), Ordering::Relaxed);
+    let (shard, families) = (config.settings.shard, config.settings.families.clone());
+    let entries = generate::plan_entries(generators.clone(), config.settings.plan)
+        .enumerate()
+        .map(|(i, entry)| (i as u64, entry))
+        .filter(move |(i, _)| shard.is_none_or(|s| s.includes(*i)))
+        .filter(move |(_, entry)| families.as_ref().is_none_or(|f| f.contains(entry.family())));
+    let blank = Tally::new(&operations);
+    Ok(Shared {
+        coverage_complete: AtomicBool::new(blank.coverage.iter().all(CoverageTracker::is_complete)),
+        coverage_seen: Mutex::new(blank.coverage.clone()),
+        blank,
+        pace: config.settings.rate.map(|_| Mutex::new(Instant::now())),
+        operations,
+        generators,
+        endpoints,
+        client,
+        plan: Mutex::new(Box::new(entries)),
+        sent: AtomicU64::new(0),
+        capped: AtomicBool::new(false),
+        stop: AtomicBool::new(false),
+        progress,
+        config,
+    })
+}
+
+/// Fail early, with exit code 3, when nothing listens at the target.
+async fn preflight(base: &Url, timeout: Duration) -> Result<(), RunError> {
+    let unreachable = |reason: String| RunError::Unreachable {
+        url: base.to_string(),
+        reason,
+    };
+    let host = base
+        .host_str()
+        .ok_or_else(|| unreachable("the URL has no host".to_owned()))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let port = base.port_or_known_default().unwrap_or(443);
+    let connect = tokio::net::TcpStream::connect((host, port));
+    match tokio::time::timeout(timeout, connect).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Err(_) => Err(unreachable(format!(
+            "no TCP connection within {} ms",
+            timeout.as_millis()
+        ))),
+    }
+}
+
+fn planned_total(generators: &[Arc<Generator>], config: &RunConfig) -> u64 {
+    let coverage: u64 = generators.iter().map(|g| g.coverage_len() as u64).sum();
+    let all = coverage + 2 * config.settings.plan.examples * generators.len() as u64;
+    let sharded = match config.settings.shard {
+        Some(s) => all / s.count + u64::from(all % s.count >= s.index),
+        None => all,
+    };
+    config
+        .settings
+        .max_requests
+        .map_or(sharded, |cap| cap.min(sharded))
+}
+
+impl Shared {
+    /// The next plan entry, built and serialised; `None` when the plan is done. Only taking
+    /// the entry holds the lock: a random payload is built outside it.
+    pub(super) fn build_next(&self) -> Option<Built> {
+        loop {
+            let next = self.plan.lock().ok()?.next();
+            let (position, entry) = next?;
+            let planned = if self.coverage_complete.load(Ordering::Relaxed) {
+                entry.build_to_send()
+            } else {
+                entry.build()
+            };
+            let Some(operation) = self.operation_index(&planned) else {
+                continue;
+            };
+            let body = planned.body.wire();
+            return Some(Built {
+                position,
+                operation,
+                planned,
+                body,
+            });
+        }
+    }
+
+    pub(super) fn operation_index(&self, planned: &PlannedRequest) -> Option<usize> {
+        self.operations
+            .iter()
+            .position(|o| *o.name == *planned.case)
+    }
+
+    /// Whether one more HTTP request may be sent under `--max-requests`.
+    pub(super) fn permit(&self) -> bool {
+        let sent = self.sent.fetch_add(1, Ordering::Relaxed);
+        let allowed = self
+            .config
+            .settings
+            .max_requests
+            .is_none_or(|cap| sent < cap);
+        if !allowed {
+            self.capped.store(true, Ordering::Relaxed);
+            self.sent.fetch_sub(1, Ordering::Relaxed);
+        }
+        allowed
+    }
+
+    /// How long to wait for this request's slot under `--rate`.
+    pub(super) fn pace_delay(&self) -> Option<Duration> {
+        let rate = self.config.settings.rate?;
+        let mut next = self.pace.as_ref()?.lock().ok()?;
+        let now = Instant::now();
+        let slot = (*next).max(now);
+        *next = slot + Duration::from_secs_f64(1.0 / rate);
+        Some(slot - now)
+    }
+
+    /// Count `planned` in this thread's tracker; what is new to it is shared with the run's
+    /// union, which says when coverage is complete for everyone.
+    pub(super) fn observe_coverage(
+        &self,
+        tracker: &mut CoverageTracker,
+        index: usize,
+        planned: &PlannedRequest,
+    ) {
+        if self.coverage_complete.load(Ordering::Relaxed) {
+            tracker.count(planned);
+            return;
+        }
+        if !tracker.observe(planned) {
+            return;
+        }
+        let Ok(mut seen) = self.coverage_seen.lock() else {
+            return;
+        };
+        seen[index].observe_payload(planned);
+        if seen.iter().all(CoverageTracker::is_complete) {
+            self.coverage_complete.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Count and check one exchange: coverage, statuses, drift observations, findings.
+    pub(super) fn record(&self, tally: &mut Tally, built: &Built, outcome: &Outcome) {
+        let (index, position, planned, body) =
+            (built.operation, built.position, &built.planned, &built.body);
+        self.observe_coverage(&mut tally.coverage[index], index, planned);
+        self.progress.done.fetch_add(1, Ordering::Relaxed);
+        match outcome {
+            Outcome::Response(response) => {
+                tally.responses += 1;
+                *tally.statuses.entry(response.status).or_default() += 1;
+            }
+            Outcome::Transport(TransportFailure::Connect(_)) => tally.transport_connect += 1,
+            Outcome::Transport(_) => {}
+        }
+        let operation = &self.operations[index];
+        tally.observer.observe(index, planned, outcome);
+        let exchange = Exchange {
+            operation,
+            planned,
+            outcome,
+        };
+        let violations = check_exchange(&exchange);
+        if violations.is_empty() {
+            return;
+        }
+        self.progress
+            .findings
+            .fetch_add(violations.len() as u64, Ordering::Relaxed);
+        if self.config.settings.fail_fast {
+            self.stop.store(true, Ordering::Relaxed);
+        }
+        let context = groups::Context {
+            endpoint: &self.endpoints[index],
+            key: self.config.key.as_ref(),
+            position,
+            planned,
+            body,
+            outcome,
+        };
+        for violation in violations {
+            tally.groups.add(&context, violation);
+        }
+    }
+}
+
+pub(super) fn summarise(
+    shared: &Shared,
+    coverage: &[CoverageTracker],
+    statuses: &BTreeMap<u16, u64>,
+    findings: &[Finding],
+    planned: u64,
+    elapsed: Duration,
+) -> Summary {
+    let requests = shared.sent.load(Ordering::Relaxed);
+    let mut findings_by_check = BTreeMap::new();
+    for finding in findings {
+        *findings_by_check
+            .entry(finding.check.name().to_owned())
+            .or_default() += finding.count;
+    }
+    let elapsed_s = elapsed.as_secs_f64();
+    Summary {
+        base_url: shared.config.base_url.to_string(),
+        seed: shared.config.settings.plan.seed,
+        examples: shared.config.settings.plan.examples,
+        shard: shared.config.settings.shard.map(|s| s.to_string()),
+        planned,
+        requests,
+        elapsed_s,
+        requests_per_s: if elapsed_s > 0.0 {
+            requests as f64 / elapsed_s
+        } else {
+            0.0
+        },
+        findings_by_check,
+        finding_groups: findings.len() as u64,
+        statuses: statuses.iter().map(|(s, n)| (s.to_string(), *n)).collect(),
+        coverage: coverage.iter().map(CoverageTracker::coverage).collect(),
+        capped: shared.capped.load(Ordering::Relaxed),
+        stopped_early: shared.config.settings.fail_fast && shared.stop.load(Ordering::Relaxed),
+        drift: Vec::new(),
+        drift_fail_on: None,
+    }
+}

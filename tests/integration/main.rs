@@ -1,0 +1,14 @@
+//! specgate's integration tests, in one binary so `cargo test` links the crate once: each
+//! module is an area, driving the real `specgate` binary or the library over real HTTP
+//! against the built-in sandbox on an ephemeral loopback port.
+
+mod architecture;
+mod broken_contracts;
+mod cli_help;
+mod common;
+mod drift;
+mod plan;
+mod reports;
+mod run;
+mod sandbox;
+mod suite;
