@@ -17,10 +17,13 @@ use std::fmt;
 /// A response as received: status, headers and the body up to the run's size limit.
 #[derive(Debug, Clone)]
 pub struct ObservedResponse {
+    /// The status code.
     pub status: u16,
     /// As received; kept as a map (no per-header copies on the hot path).
     pub headers: http::HeaderMap,
+    /// The body, up to the run's `--max-body-bytes`.
     pub body: bytes::Bytes,
+    /// Time from sending to the whole body read.
     pub elapsed_ms: u64,
 }
 
@@ -79,17 +82,22 @@ impl ObservedResponse {
 /// Why no usable response came back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransportFailure {
+    /// No whole response within the timeout.
     Timeout,
+    /// The connection could not be made or broke; the reason as the client gave it.
     Connect(String),
     /// The connection broke while sending or reading.
     Broken(String),
     /// The body grew past the run's `--max-body-bytes`.
     Oversized {
+        /// The limit (`--max-body-bytes`).
         limit: u64,
     },
     /// Still 429/503 after the allowed retries.
     StillThrottled {
+        /// The status that asked to retry (429 or 503).
         status: u16,
+        /// Retries spent.
         retries: u32,
     },
 }
@@ -132,21 +140,27 @@ impl fmt::Display for TransportFailure {
 /// What came back for one request.
 #[derive(Debug, Clone)]
 pub enum Outcome {
+    /// A response came back.
     Response(ObservedResponse),
+    /// No usable response came back.
     Transport(TransportFailure),
 }
 
 /// One planned request, what was sent and what came back.
 #[derive(Debug, Clone)]
 pub struct Exchange<'a> {
+    /// The operation the request belongs to.
     pub operation: &'a Operation,
+    /// The request as planned.
     pub planned: &'a PlannedRequest,
+    /// What came back.
     pub outcome: &'a Outcome,
 }
 
 /// A problem one check found in one exchange, before grouping and rendering.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
+    /// The check that found it.
     pub check: Check,
     /// What grouping treats as "the same cause", e.g. `400 for enum-value` or `/statusDetail enum`.
     pub cause: String,

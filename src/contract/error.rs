@@ -13,7 +13,12 @@ pub enum Place {
     /// The whole file (missing, unreadable, or a problem with no finer place).
     File,
     /// A line and column, both 1-based.
-    Line { line: usize, column: usize },
+    Line {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
     /// A JSON pointer into a JSON document (a schema, or the TOML table tree of a case file).
     Pointer(String),
 }
@@ -21,13 +26,18 @@ pub enum Place {
 /// A case file or schema that cannot be used.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub struct ContractError {
+    /// The case or schema file.
     pub file: PathBuf,
+    /// Where in the file.
     pub place: Place,
+    /// What is wrong.
     pub problem: String,
+    /// How to fix it.
     pub fix: String,
 }
 
 impl ContractError {
+    /// An error in `file` at `place`.
     pub fn new(
         file: &Path,
         place: Place,

@@ -33,6 +33,7 @@ pub enum Expect {
 }
 
 impl Expect {
+    /// The name used in plan lines and reports: `accept`, `reject`, `unauthorized`.
     pub fn as_str(self) -> &'static str {
         match self {
             Expect::Accept => "accept",
@@ -45,26 +46,34 @@ impl Expect {
 /// Where the API key travels and which environment variable holds it.
 #[derive(Debug, Clone)]
 pub struct AuthSpec {
+    /// The header the key is sent in.
     pub header: http::HeaderName,
+    /// The environment variable that holds the key.
     pub env: String,
 }
 
 /// A documented response: its status and, when the contract gives one, its body schema.
 #[derive(Debug, Clone)]
 pub struct ResponseSpec {
+    /// The status (or class) this response is for.
     pub status: StatusPattern,
+    /// The body's schema; `None`: the body is not checked.
     pub schema: Option<Schema>,
 }
 
 /// The statuses the contract allows for each class of request.
 #[derive(Debug, Clone)]
 pub struct Expectations {
+    /// Statuses allowed for a valid payload.
     pub valid: Vec<StatusPattern>,
+    /// Statuses allowed for an invalid payload.
     pub invalid: Vec<StatusPattern>,
+    /// Statuses allowed for a missing or wrong key.
     pub unauthorized: Vec<StatusPattern>,
 }
 
 impl Expectations {
+    /// The statuses allowed for requests of class `expect`.
     pub fn for_expect(&self, expect: Expect) -> &[StatusPattern] {
         match expect {
             Expect::Accept => &self.valid,
@@ -77,8 +86,11 @@ impl Expectations {
 /// A hand-written example payload with the outcome its author expects.
 #[derive(Debug, Clone)]
 pub struct Example {
+    /// Its name in plan ids.
     pub name: String,
+    /// What the contract says the server must do with it.
     pub expect: Expect,
+    /// The payload.
     pub body: Value,
 }
 
@@ -87,19 +99,27 @@ pub struct Example {
 pub struct Operation {
     /// A short identifier (`[a-z0-9_-]`), used in plan ids, test names and snapshot files.
     pub name: String,
+    /// What the operation does, for reports.
     pub description: String,
     /// The case file it was loaded from.
     pub source: PathBuf,
+    /// The HTTP method.
     pub method: http::Method,
     /// Relative to the base URL, starting with `/`.
     pub path: String,
+    /// How the key is sent; `None`: the operation is public.
     pub auth: Option<AuthSpec>,
+    /// The request body's media type.
     pub content_type: String,
+    /// The request body's schema.
     pub request_schema: Schema,
+    /// The documented responses.
     pub responses: Vec<ResponseSpec>,
+    /// The allowed statuses per request class.
     pub expect: Expectations,
     /// JSON pointers into response bodies whose values change on every call.
     pub redactions: Vec<String>,
+    /// Hand-written payloads with their expected outcome.
     pub examples: Vec<Example>,
     /// Success-body values the built-in sandbox uses: (JSON pointer, template with `{hash}`).
     pub sandbox_fields: Vec<(String, String)>,

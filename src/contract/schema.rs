@@ -12,8 +12,11 @@ use std::sync::Arc;
 /// A loaded, checked and compiled JSON Schema.
 #[derive(Clone)]
 pub struct Schema {
+    /// The schema file.
     pub path: std::path::PathBuf,
+    /// The schema as JSON, `$ref`s resolved where the loader resolves them.
     pub document: Arc<Value>,
+    /// The compiled validator (formats checked).
     pub validator: Arc<jsonschema::Validator>,
 }
 

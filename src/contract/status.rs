@@ -7,12 +7,14 @@ use std::str::FromStr;
 /// One accepted HTTP status or status class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum StatusPattern {
+    /// Exactly this status.
     Exact(u16),
     /// The hundreds digit, e.g. `2` for `2xx`.
     Class(u8),
 }
 
 impl StatusPattern {
+    /// Whether `status` is one this pattern allows.
     pub fn matches(self, status: u16) -> bool {
         match self {
             StatusPattern::Exact(code) => code == status,

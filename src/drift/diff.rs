@@ -8,11 +8,13 @@ use std::collections::{BTreeMap, BTreeSet};
 /// One graded difference.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
+    /// How bad the change is.
     pub severity: Severity,
     /// `+` appeared, `-` disappeared, `~` changed.
     pub sign: char,
     /// Where: `valid 200 /status`.
     pub place: String,
+    /// The change, for a person, e.g. `valid 200 /status: new value "X"`.
     pub what: String,
 }
 

@@ -17,7 +17,9 @@ const MAX_TRACKED_ENUM_VALUES: usize = 256;
 /// The observed contract of one case: request class -> status -> what came back.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ObservedContract {
+    /// The case.
     pub case: String,
+    /// Request class (`valid`, `invalid/<family>`, `auth`) → status → what was seen.
     pub classes: BTreeMap<String, BTreeMap<String, ObservedStatus>>,
 }
 
@@ -99,6 +101,7 @@ pub(super) fn request_class(planned: &PlannedRequest) -> String {
 }
 
 impl Observer {
+    /// An empty observer for `operations`, in their order.
     pub fn new(operations: &[Arc<Operation>]) -> Observer {
         let cases = operations.iter().map(|o| CaseObserver::new(o)).collect();
         Observer { cases }
@@ -144,6 +147,7 @@ impl Observer {
         }
     }
 
+    /// Add another worker thread's observations.
     pub fn merge(&mut self, other: Observer) {
         if self.cases.is_empty() {
             *self = other;

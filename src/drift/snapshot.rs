@@ -62,18 +62,29 @@ pub enum SnapshotStatus {
 /// The result of comparing one case's observation with its baseline.
 #[derive(Debug, Clone)]
 pub struct SnapshotOutcome {
+    /// The case.
     pub case: String,
+    /// The baseline file.
     pub path: PathBuf,
+    /// What happened to it.
     pub status: SnapshotStatus,
+    /// The graded changes from the baseline.
     pub changes: Vec<Change>,
 }
 
 /// Why a snapshot could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
+    /// The snapshot could not be read or parsed.
     #[error("{path}: cannot read the drift snapshot: {problem}\n  fix: restore it from version control, or delete it and run with --update-snapshots")]
-    Read { path: PathBuf, problem: String },
+    Read {
+        /// The snapshot file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
     #[error("cannot write the drift snapshot: {0}")]
+    /// The snapshot could not be written.
     Write(#[from] crate::atomic_file::WriteError),
 }
 

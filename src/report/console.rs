@@ -32,6 +32,7 @@ impl ProgressDisplay {
         }
     }
 
+    /// Stop drawing and clear the bar.
     pub async fn finish(mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(task) = self.task.take() {

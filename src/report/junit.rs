@@ -8,6 +8,7 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// The JUnit XML of `report`.
 pub fn render(report: &RunReport) -> String {
     let mut junit = Report::new("specgate");
     junit.set_time(Duration::from_secs_f64(report.summary.elapsed_s.max(0.0)));

@@ -6,6 +6,7 @@ use super::RunReport;
 use crate::results::{excerpt, Check, Finding};
 use std::fmt::Write;
 
+/// The Markdown regression report of `report`.
 pub fn render(report: &RunReport) -> String {
     let mut out = String::new();
     header(&mut out, report);

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 /// Plan ids kept per group, as in a single run.
 const EXAMPLES_PER_GROUP: usize = 5;
 
+/// One report from the reports of a run's shards, equal to the report of one unsharded run.
 pub fn merge(reports: Vec<RunReport>) -> Result<RunReport, ReportError> {
     let first = reports
         .first()

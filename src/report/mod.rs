@@ -15,22 +15,29 @@ use std::path::{Path, PathBuf};
 /// The JSON report, and what every other format is rendered from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
+    /// The run's figures.
     pub summary: Summary,
+    /// Grouped findings, in plan order of their representatives.
     pub findings: Vec<Finding>,
 }
 
 /// A report file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// `json`: the report as JSON (`schemas/report.schema.json`).
     Json,
+    /// `junit`: JUnit XML.
     Junit,
+    /// `markdown`: a regression report for an issue or pull request.
     Markdown,
 }
 
 /// `--report FORMAT=PATH`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportTarget {
+    /// The format.
     pub format: Format,
+    /// The file to write.
     pub path: PathBuf,
 }
 
@@ -75,10 +82,18 @@ fn format_name(format: Format) -> &'static str {
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     #[error("cannot write the report: {0}")]
+    /// The report file could not be written.
     Write(#[from] crate::atomic_file::WriteError),
+    /// A report could not be read or parsed.
     #[error("cannot read the report {path}: {problem}")]
-    Read { path: PathBuf, problem: String },
+    Read {
+        /// The report file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
     #[error("the reports do not fit together: {0}")]
+    /// Reports to merge come from different runs.
     Mismatch(String),
 }
 

@@ -28,6 +28,7 @@ pub enum Check {
 }
 
 impl Check {
+    /// Every check, in report order.
     pub const ALL: [Check; 9] = [
         Check::ServerError,
         Check::RejectsValid,
@@ -40,6 +41,7 @@ impl Check {
         Check::Drift,
     ];
 
+    /// The stable name, e.g. `rejects-valid`.
     pub fn name(self) -> &'static str {
         match self {
             Check::ServerError => "server-error",

@@ -8,10 +8,13 @@ use serde::{Deserialize, Serialize};
 /// The exact request that went on the wire, with the key already redacted from its headers.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SentRequest {
+    /// The HTTP method.
     pub method: String,
+    /// The full URL.
     pub url: String,
     /// `(name, value)`; the key's value is replaced by a placeholder such as `${SPECGATE_API_KEY}`.
     pub headers: Vec<(String, String)>,
+    /// The body as sent (lossy UTF-8).
     pub body: String,
 }
 
@@ -21,11 +24,15 @@ pub const RESPONSE_EXCERPT_BYTES: usize = 2048;
 /// The response part of a finding: status, headers and a body excerpt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResponseRecord {
+    /// The status code.
     pub status: u16,
+    /// `(name, value)` in order, secrets scrubbed.
     pub headers: Vec<(String, String)>,
+    /// The body excerpt, secrets scrubbed.
     pub body: String,
     /// The body was longer than the excerpt.
     pub body_truncated: bool,
+    /// Time from sending to the whole body read.
     pub elapsed_ms: u64,
 }
 
@@ -58,18 +65,26 @@ pub struct Shrunk {
 /// its first member in plan order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
+    /// The check that found it.
     pub check: Check,
+    /// The case (operation) it belongs to.
     pub case: String,
+    /// The plan id of the representative request.
     pub plan_id: String,
     /// The representative's position in the whole plan (shards keep global positions, so
     /// merged shard reports group exactly as one unsharded run).
     pub plan_position: u64,
+    /// The representative's plan reason, e.g. `missing-required: city`.
     pub reason: String,
+    /// What the contract says the server must do with the request.
     pub expect: Expect,
     /// What makes these findings "the same", e.g. `400` or `/statusDetail enum`.
     pub cause: String,
+    /// A sentence for a person.
     pub message: String,
+    /// The representative request, as sent.
     pub request: SentRequest,
+    /// What came back; `None` for transport failures and drift.
     pub response: Option<ResponseRecord>,
     /// A copy-pasteable command that sends the exact request, key from the environment.
     pub curl: String,
@@ -80,6 +95,7 @@ pub struct Finding {
     /// The plan positions of `examples`.
     pub example_positions: Vec<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// How a random payload was shrunk, when it was.
     pub shrunk: Option<Shrunk>,
     /// For `drift`: how bad the change is (`breaking`, `warning`, `info`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

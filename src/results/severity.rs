@@ -16,6 +16,7 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// The stable name: `info`, `warning` or `breaking`.
     pub fn name(self) -> &'static str {
         match self {
             Severity::Info => "info",

@@ -10,23 +10,31 @@ use std::sync::atomic::AtomicU64;
 /// The figures of a finished run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
+    /// The target's base URL.
     pub base_url: String,
+    /// The seed of the random exploration.
     pub seed: u64,
+    /// Random payloads per case and class.
     pub examples: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `K/N` when the run was one shard.
     pub shard: Option<String>,
     /// Plan entries carried out.
     pub planned: u64,
     /// HTTP requests sent, retries and shrinking included.
     pub requests: u64,
+    /// Wall time of the run.
     pub elapsed_s: f64,
+    /// HTTP requests per second of wall time.
     pub requests_per_s: f64,
     /// Findings per check: a group of N identical findings counts N, and one body can break
     /// its schema in several places.
     pub findings_by_check: BTreeMap<String, u64>,
     /// Distinct findings after grouping.
     pub finding_groups: u64,
+    /// Responses per status code.
     pub statuses: BTreeMap<String, u64>,
+    /// Coverage per case.
     pub coverage: Vec<Coverage>,
     /// The request cap stopped the run before the plan was done.
     pub capped: bool,
@@ -43,18 +51,26 @@ pub struct Summary {
 /// Live counts for progress displays.
 #[derive(Debug, Default)]
 pub struct Progress {
+    /// Plan entries this run will carry out.
     pub total: AtomicU64,
+    /// Plan entries carried out so far.
     pub done: AtomicU64,
+    /// Findings so far, before grouping.
     pub findings: AtomicU64,
 }
 
 /// Coverage figures for one operation, counted from the requests actually planned or sent.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Coverage {
+    /// The case.
     pub case: String,
+    /// Enum values some accepted payload carried.
     pub enum_values_covered: u64,
+    /// Enum values in the schema.
     pub enum_values_total: u64,
+    /// Planned sets of missing required fields some request left out.
     pub required_subsets_covered: u64,
+    /// Planned sets of missing required fields.
     pub required_subsets_total: u64,
     /// Requests per reason family.
     pub by_family: BTreeMap<String, u64>,
@@ -86,9 +102,12 @@ impl Coverage {
 /// What happened to one case's snapshot, as the summary reports it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DriftRecord {
+    /// The case.
     pub case: String,
+    /// The snapshot file.
     pub snapshot: String,
     /// `matched`, `recorded`, `updated`, `pending`, `missing` or `changed`.
     pub status: String,
+    /// Graded changes from the baseline.
     pub changes: u64,
 }

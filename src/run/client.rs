@@ -17,9 +17,13 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 /// Client settings that do not change during a run.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
+    /// Time allowed for each request, headers and body together.
     pub timeout: Duration,
+    /// Longer bodies are cut off and reported as `transport`.
     pub max_body_bytes: u64,
+    /// Retries of a 429/503 with `Retry-After`.
     pub retries: u32,
+    /// Requests in flight at once.
     pub concurrency: usize,
 }
 

@@ -49,12 +49,15 @@ pub struct RunConfig {
 pub struct RunSettings {
     /// Seed and random examples of the plan.
     pub plan: PlanOptions,
+    /// Timeouts, body limit, retries, concurrency.
     pub client: ClientOptions,
     /// Requests per second across all workers.
     pub rate: Option<f64>,
     /// A hard cap on HTTP requests, retries and shrinking included.
     pub max_requests: Option<u64>,
+    /// Stop at the first finding.
     pub fail_fast: bool,
+    /// Run only one part of the plan.
     pub shard: Option<Shard>,
     /// Only plan entries of these reason families (e.g. `enum-value`); `None`: all.
     pub families: Option<std::collections::BTreeSet<String>>,
@@ -64,19 +67,30 @@ pub struct RunSettings {
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error(transparent)]
+    /// A case could not be turned into a plan.
     Contract(#[from] ContractError),
     #[error("cannot build the HTTP client: {0}")]
+    /// The HTTP client could not be built.
     Client(String),
     #[error("no worker thread could start its async runtime (out of file descriptors?): {0}")]
+    /// No worker thread could start.
     Workers(String),
+    /// Nothing answered at the target.
     #[error("the target {url} could not be reached: {reason}")]
-    Unreachable { url: String, reason: String },
+    Unreachable {
+        /// The base URL.
+        url: String,
+        /// Why, as the OS or client said.
+        reason: String,
+    },
 }
 
 /// What a run produced.
 #[derive(Debug)]
 pub struct RunResult {
+    /// The run's figures.
     pub summary: Summary,
+    /// Grouped (and shrunk) findings.
     pub findings: Vec<Finding>,
     /// What came back, per case, for the drift snapshot.
     pub observed: Observer,

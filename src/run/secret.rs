@@ -17,6 +17,7 @@ impl fmt::Debug for ApiKey {
 }
 
 impl ApiKey {
+    /// The key `value`, read from the variable `env`.
     pub fn new(env: impl Into<String>, value: impl Into<String>) -> ApiKey {
         ApiKey {
             env: env.into(),

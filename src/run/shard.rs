@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 pub struct Shard {
     /// 1-based.
     pub index: u64,
+    /// How many parts.
     pub count: u64,
 }
 
@@ -31,6 +32,7 @@ impl std::fmt::Display for Shard {
 }
 
 impl Shard {
+    /// Whether the plan entry at `position` belongs to this shard.
     pub fn includes(self, position: u64) -> bool {
         position % self.count == self.index - 1
     }

@@ -6,17 +6,37 @@ use url::Url;
 /// Why a base URL cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BaseUrlError {
+    /// Not a URL.
     #[error("--base-url `{given}` is not a URL: {problem}; write it like https://sandbox.example.com/v1")]
-    NotAUrl { given: String, problem: String },
+    NotAUrl {
+        /// The value given.
+        given: String,
+        /// What the URL parser said.
+        problem: String,
+    },
+    /// Not http or https.
     #[error("--base-url `{given}` uses `{scheme}`; only http and https are supported")]
-    Scheme { given: String, scheme: String },
+    Scheme {
+        /// The value given.
+        given: String,
+        /// Its scheme.
+        scheme: String,
+    },
+    /// Plain http to a host that is not loopback.
     #[error(
         "--base-url `{given}` sends the API key over plain http to a non-loopback host; \
          use https, or pass --allow-insecure if this really is a trusted sandbox"
     )]
-    Insecure { given: String },
+    Insecure {
+        /// The value given.
+        given: String,
+    },
+    /// A query or fragment, which case paths cannot be joined to.
     #[error("--base-url `{given}` must not carry a query or fragment; give only scheme, host, port and path")]
-    QueryOrFragment { given: String },
+    QueryOrFragment {
+        /// The value given.
+        given: String,
+    },
 }
 
 /// Parse and vet `--base-url`.

@@ -89,6 +89,7 @@ pub struct FaultInfo {
     pub parameter: &'static str,
     /// The kind of regression, named after the check that catches it.
     pub category: &'static str,
+    /// What the fault does, for `--list-faults`.
     pub description: &'static str,
 }
 

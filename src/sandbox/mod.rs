@@ -30,27 +30,40 @@ pub const DEFAULT_API_KEY: &str = "specgate-sandbox-key";
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone)]
+/// How the sandbox serves.
 pub struct SandboxConfig {
+    /// Where to listen (port 0: any free port).
     pub addr: SocketAddr,
+    /// The key it accepts.
     pub api_key: String,
+    /// The contract breaks it commits.
     pub faults: Vec<Fault>,
 }
 
 #[derive(Debug, thiserror::Error)]
+/// Why the sandbox could not start.
 pub enum SandboxError {
     #[error("cannot listen on {addr}: {source}")]
+    /// The address could not be bound.
     Bind {
+        /// The address.
         addr: SocketAddr,
+        /// What the OS said.
         source: std::io::Error,
     },
     #[error("cannot build the success body of `{operation}`: {source}")]
+    /// A case's success body cannot be built from its templates.
     SuccessBody {
+        /// The case.
         operation: String,
+        /// What is wrong with the template.
         source: respond::TemplateError,
     },
     #[error("the API key cannot be sent in an HTTP header (it holds a control character)")]
+    /// The key cannot be sent in a header.
     UnusableApiKey,
     #[error("the redirect location `{0}` cannot be sent in an HTTP header")]
+    /// A redirect fault's URL is not usable.
     UnusableRedirect(String),
 }
 

@@ -20,10 +20,20 @@ const NEW_FIELD_NAME: &str = "riskScore";
 /// Why a success body cannot be built for an operation.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TemplateError {
+    /// A `[sandbox.fields]` template names a field the response schema lacks.
     #[error("sandbox field `{pointer}` names no property of the success response schema")]
-    UnknownField { pointer: String },
+    UnknownField {
+        /// Its JSON pointer.
+        pointer: String,
+    },
+    /// The built body does not validate against the response schema.
     #[error("the generated success body does not validate against the response schema at `{pointer}`: {message}")]
-    InvalidBody { pointer: String, message: String },
+    InvalidBody {
+        /// The JSON pointer of the first error.
+        pointer: String,
+        /// The validator's message.
+        message: String,
+    },
 }
 
 /// The stable 64-bit FNV-1a hash of a request body: the same bytes give the same value on
