@@ -2,10 +2,12 @@
 //! codes. Each subcommand lives in its own file, checks its flags, calls the library and says
 //! how it [`Ending`]ed; [`exit_code`] alone turns that into a code (see [`crate::exit`]).
 
+mod import;
 mod plan;
 mod report;
 mod run;
 mod sandbox;
+mod source;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -27,6 +29,8 @@ enum Command {
     Sandbox(sandbox::Args),
     /// Work with JSON reports (e.g. merge the reports of sharded runs).
     Report(report::Args),
+    /// Write the case files and schemas of an OpenAPI 3.0/3.1 document.
+    Import(import::Args),
 }
 
 /// Parse the command line, run the subcommand, return its exit code.
@@ -48,6 +52,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::execute(args),
         Command::Sandbox(args) => sandbox::execute(args),
         Command::Report(args) => report::execute(args),
+        Command::Import(args) => import::execute(args),
     };
     match &ending {
         Ending::Usage(message) | Ending::Unreachable(message) => eprintln!("error: {message}"),

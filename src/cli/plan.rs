@@ -4,17 +4,15 @@
 //! per case and streams the lazy plan to stdout. Nothing is sent anywhere.
 
 use super::Ending;
-use crate::contract::{load_cases, Operation};
+use crate::contract::Operation;
 use crate::generate::{plan, Coverage, CoverageTracker, Generator, PlanOptions};
 use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Debug, clap::Args)]
 pub(super) struct Args {
-    /// Folder of case files (*.toml).
-    #[arg(long, value_name = "DIR", default_value = "cases")]
-    cases: PathBuf,
+    #[command(flatten)]
+    source: super::source::CaseSource,
     /// Seed of the random part: the same seed gives the same plan.
     #[arg(long, value_name = "N", default_value_t = 0)]
     seed: u64,
@@ -29,7 +27,7 @@ pub(super) struct Args {
 pub(super) fn execute(args: Args) -> Ending {
     let generators = match generators(&args) {
         Ok(generators) => generators,
-        Err(error) => return Ending::usage(error),
+        Err(ending) => return ending,
     };
     let options = PlanOptions {
         seed: args.seed,
@@ -48,11 +46,14 @@ pub(super) fn execute(args: Args) -> Ending {
     }
 }
 
-fn generators(args: &Args) -> Result<Vec<Arc<Generator>>, crate::contract::ContractError> {
-    load_cases(&args.cases)?
+fn generators(args: &Args) -> Result<Vec<Arc<Generator>>, Ending> {
+    let loaded = args.source.load()?;
+    loaded
+        .operations
         .into_iter()
-        .map(|operation| Generator::new(Arc::new(operation)).map(Arc::new))
-        .collect()
+        .map(|operation| Generator::new(operation).map(Arc::new))
+        .collect::<Result<_, _>>()
+        .map_err(Ending::usage)
 }
 
 fn write_plan(generators: Vec<Arc<Generator>>, options: PlanOptions) -> io::Result<()> {

@@ -23,9 +23,8 @@ pub(super) struct Args {
     /// Without it, specgate starts its built-in sandbox and tests that.
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
-    /// Folder of case files (*.toml).
-    #[arg(long, value_name = "DIR", default_value = "cases")]
-    pub cases: PathBuf,
+    #[command(flatten)]
+    pub(super) source: super::source::CaseSource,
     /// Seed of the random exploration; the same seed sends the same payloads.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -115,11 +114,11 @@ impl From<SeverityArg> for Severity {
 }
 
 pub(super) fn execute(args: Args) -> Ending {
-    let operations = match crate::contract::load_cases(&args.cases) {
-        Ok(ops) => ops.into_iter().map(Arc::new).collect::<Vec<_>>(),
-        Err(e) => return Ending::usage(e),
+    let loaded = match args.source.load() {
+        Ok(loaded) => loaded,
+        Err(ending) => return ending,
     };
-    let job = match job(&args, operations) {
+    let job = match job(&args, loaded.operations.clone(), loaded.home.clone()) {
         Ok(job) => job,
         Err(ending) => return ending,
     };
@@ -141,7 +140,7 @@ fn key_env(args: &Args, operations: &[Arc<Operation>]) -> String {
 }
 
 /// Check the flags and the environment, and build the job; nothing is sent yet.
-fn job(args: &Args, operations: Vec<Arc<Operation>>) -> Result<Job, Ending> {
+fn job(args: &Args, operations: Vec<Arc<Operation>>, home: PathBuf) -> Result<Job, Ending> {
     if let Some(rate) = args.rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
         return Err(Ending::usage(format!(
             "--rate {rate}: give a positive number of requests per second"
@@ -162,7 +161,7 @@ fn job(args: &Args, operations: Vec<Arc<Operation>>) -> Result<Job, Ending> {
             } else {
                 SnapshotPolicy::Compare(writes)
             },
-            cases_dir: args.cases.clone(),
+            cases_dir: home,
             snapshots: args.snapshots.clone(),
         },
         judged: Judged::AllFindings,

@@ -99,6 +99,9 @@ async fn serve(operations: Vec<Arc<crate::contract::Operation>>, config: Sandbox
         }
         Err(error) => return Ending::usage(error),
     };
+    // Listen for Ctrl-C before saying we are ready: a script that interrupts us as soon as
+    // it reads the first line must find the handler in place.
+    let interrupted = interrupt_signal();
     let mut stdout = std::io::stdout().lock();
     // Scripts wait for this first line, so it goes out at once.
     let _ = writeln!(
@@ -109,7 +112,7 @@ async fn serve(operations: Vec<Arc<crate::contract::Operation>>, config: Sandbox
     let _ = write!(stdout, "{summary}");
     let _ = stdout.flush();
     drop(stdout);
-    let _ = tokio::signal::ctrl_c().await;
+    interrupted.await;
     sandbox.shutdown().await;
     Ending::Conformant
 }
@@ -136,4 +139,29 @@ fn summary(operations: &[Arc<crate::contract::Operation>], config: &SandboxConfi
     }
     text.push_str("  Ctrl-C stops it\n");
     text
+}
+
+/// A future that completes on SIGINT (Ctrl-C), with the handler registered now.
+#[cfg(unix)]
+fn interrupt_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut stream = signal(SignalKind::interrupt()).ok();
+    async move {
+        match stream.as_mut() {
+            Some(stream) => {
+                stream.recv().await;
+            }
+            None => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+}
+
+/// A future that completes on Ctrl-C.
+#[cfg(not(unix))]
+fn interrupt_signal() -> impl std::future::Future<Output = ()> {
+    async {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

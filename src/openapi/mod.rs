@@ -1,0 +1,175 @@
+//! OpenAPI 3.0 and 3.1 documents (YAML or JSON) turned into case files and schemas, the
+//! format a person writes by hand: `specgate import`, and `--openapi FILE` on `run` and
+//! `plan`, which import into a temporary folder first.
+//!
+//! Schemas are translated to self-contained JSON Schema 2020-12 ([`schema`]), `$ref`s to
+//! components and to other files resolved ([`source`]). Each operation becomes one case
+//! ([`operation`], [`write`]); whatever the case format cannot express yet (parameters,
+//! body-less operations, auth other than one API-key header, `default` responses, declared
+//! response headers, non-JSON bodies) is a [`Problem`] with its file and JSON pointer, so
+//! nothing is dropped in silence. Depends on [`crate::contract`] only, to check that what it
+//! writes loads.
+
+mod operation;
+mod schema;
+mod source;
+mod write;
+
+pub use operation::CaseDraft;
+pub use source::Location;
+pub use write::{write_cases, Imported};
+
+use std::path::{Path, PathBuf};
+
+/// The OpenAPI version of a document, which decides its schema dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// 3.0.x: schemas are OpenAPI's extended subset of JSON Schema draft 4/5.
+    V3_0,
+    /// 3.1.x: schemas are JSON Schema 2020-12.
+    V3_1,
+}
+
+/// A part of a document that the case format cannot express yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The operation it belongs to (its `operationId`, or method and path).
+    pub operation: String,
+    /// Where it is.
+    pub at: Location,
+    /// What it is and why it cannot be expressed.
+    pub what: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}): {}", self.at, self.operation, self.what)
+    }
+}
+
+/// Why a document could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenApiError {
+    /// A file could not be read.
+    #[error("{file}: cannot read it: {problem}\n  fix: check the path")]
+    Read {
+        /// The file.
+        file: PathBuf,
+        /// What the OS said.
+        problem: String,
+    },
+    /// A file is neither JSON nor YAML.
+    #[error("{file}:{line}:{column}: not valid JSON or YAML: {problem}\n  fix: correct the syntax at that place")]
+    Syntax {
+        /// The file.
+        file: PathBuf,
+        /// 1-based line (0 when unknown).
+        line: usize,
+        /// 1-based column (0 when unknown).
+        column: usize,
+        /// The parser's message.
+        problem: String,
+    },
+    /// Not an OpenAPI 3.0 or 3.1 document.
+    #[error("{file}: `openapi: {found}` is not OpenAPI 3.0 or 3.1\n  fix: convert the document to OpenAPI 3.x (Swagger 2.0 is not read)")]
+    NotOpenApi3 {
+        /// The file.
+        file: PathBuf,
+        /// The version it declares.
+        found: String,
+    },
+    /// A `$ref` points at nothing.
+    #[error("`$ref` to {reference} points at nothing\n  fix: correct the reference or add what it names")]
+    Dangling {
+        /// Where it points.
+        reference: String,
+    },
+    /// A `$ref` to another host: specgate reads local files only.
+    #[error("{at}: `$ref: {reference}` is remote; specgate reads local files only\n  fix: download the referenced document next to this one and reference it by a relative path")]
+    Remote {
+        /// The reference.
+        reference: String,
+        /// Where it is written.
+        at: Location,
+    },
+    /// A construct no case could ever hold.
+    #[error("{at}: {what}")]
+    Unsupported {
+        /// Where it is.
+        at: Location,
+        /// What it is.
+        what: String,
+    },
+}
+
+/// A document read into drafts: one per operation that can be expressed, and the problems
+/// of the others.
+#[derive(Debug)]
+pub struct Document {
+    /// The root file.
+    pub file: PathBuf,
+    /// The document's version.
+    pub version: Version,
+    /// The path of the first server URL (e.g. `/v1`), which base URLs include.
+    pub base_path: String,
+    /// Operations the case format can express.
+    pub drafts: Vec<CaseDraft>,
+    /// What the case format cannot express, with its place.
+    pub problems: Vec<Problem>,
+}
+
+/// Read the document at `file` and every file it references.
+pub fn read(file: &Path) -> Result<Document, OpenApiError> {
+    let (mut sources, root_file) = source::Sources::open(file)?;
+    let root = Location {
+        file: root_file.clone(),
+        pointer: String::new(),
+    };
+    let document = sources.get(&root)?.clone();
+    let declared = document
+        .get("openapi")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("(none)")
+        .to_owned();
+    let version = match declared.get(..4) {
+        Some("3.0.") => Version::V3_0,
+        Some("3.1.") => Version::V3_1,
+        _ => {
+            return Err(OpenApiError::NotOpenApi3 {
+                file: root_file,
+                found: declared,
+            })
+        }
+    };
+    let mut drafts = Vec::new();
+    let mut problems = Vec::new();
+    for result in operation::operations(&mut sources, &root, version)? {
+        match result {
+            Ok(draft) => drafts.push(draft),
+            Err(found) => problems.extend(found),
+        }
+    }
+    Ok(Document {
+        base_path: base_path(&document),
+        file: root_file,
+        version,
+        drafts,
+        problems,
+    })
+}
+
+/// The path of the first server URL, without a trailing `/`; `""` when there is none.
+fn base_path(document: &serde_json::Value) -> String {
+    let url = document
+        .pointer("/servers/0/url")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default();
+    let path = match url.find("://") {
+        Some(scheme_end) => {
+            let rest = &url[scheme_end + 3..];
+            rest.find('/').map_or("", |slash| &rest[slash..])
+        }
+        None => url,
+    };
+    path.trim_end_matches('/').to_owned()
+}

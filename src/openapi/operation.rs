@@ -1,0 +1,445 @@
+//! The operations of a document (`paths` × methods), read into what a case file says: method,
+//! path, auth, request schema, response schemas, expected statuses and examples. What the
+//! case format cannot say yet is collected as a [`Problem`] with its place, never dropped.
+
+use super::schema::Bundler;
+use super::source::{Location, Sources};
+use super::{OpenApiError, Problem, Version};
+use serde_json::Value;
+
+const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+/// One operation, ready to be written as a case.
+#[derive(Debug, Clone)]
+pub struct CaseDraft {
+    /// The case name, from `operationId` (or method and path).
+    pub name: String,
+    /// The `operationId`, or the derived name.
+    pub operation_id: String,
+    /// `summary` or `description`.
+    pub description: String,
+    /// Upper-case method.
+    pub method: String,
+    /// The path, relative to the server URL.
+    pub path: String,
+    /// The header an API key travels in, when the operation needs one.
+    pub auth_header: Option<String>,
+    /// The request body's media type and bundled schema.
+    pub request: (String, Value),
+    /// Documented statuses (`200`, `4XX`) with their bundled JSON schema, if any.
+    pub responses: Vec<(String, Option<Value>)>,
+    /// Statuses for valid, invalid and unauthorized requests.
+    pub expect: [Vec<String>; 3],
+    /// Request examples: (name, body).
+    pub examples: Vec<(String, Value)>,
+    /// Where the operation is in the document.
+    pub at: Location,
+}
+
+/// Every operation of the document: a draft when the case format can express it, else the
+/// problems that stop it.
+pub(super) fn operations(
+    sources: &mut Sources,
+    root: &Location,
+    version: Version,
+) -> Result<Vec<Result<CaseDraft, Vec<Problem>>>, OpenApiError> {
+    let document = sources.get(root)?.clone();
+    let Some(Value::Object(paths)) = document.get("paths") else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (path, _) in paths {
+        let item_at = child(root, &["paths", path]);
+        let (item, item_at) = sources.resolve(&item_at)?;
+        for method in METHODS {
+            let Some(operation) = item.get(method) else {
+                continue;
+            };
+            let reader = Reader {
+                document: &document,
+                version,
+                path,
+                method,
+                at: child(&item_at, &[method]),
+                path_parameters: item.get("parameters").cloned(),
+            };
+            out.push(reader.read(sources, operation)?);
+        }
+    }
+    Ok(out)
+}
+
+fn child(at: &Location, keys: &[&str]) -> Location {
+    let mut pointer = at.pointer.clone();
+    for key in keys {
+        pointer.push('/');
+        pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+    }
+    Location {
+        file: at.file.clone(),
+        pointer,
+    }
+}
+
+struct Reader<'a> {
+    document: &'a Value,
+    version: Version,
+    path: &'a str,
+    method: &'a str,
+    at: Location,
+    path_parameters: Option<Value>,
+}
+
+impl Reader<'_> {
+    fn read(
+        &self,
+        sources: &mut Sources,
+        operation: &Value,
+    ) -> Result<Result<CaseDraft, Vec<Problem>>, OpenApiError> {
+        let operation_id = operation
+            .get("operationId")
+            .and_then(Value::as_str)
+            .map_or_else(|| format!("{}{}", self.method, self.path), str::to_owned);
+        let mut problems = Vec::new();
+        self.parameters(operation, &mut problems);
+        let auth_header = self.auth(sources, operation, &mut problems)?;
+        let request = self.request(sources, operation, &mut problems)?;
+        let responses = self.responses(sources, operation, &mut problems)?;
+        let examples = request
+            .as_ref()
+            .map(|_| self.examples(sources, operation))
+            .transpose()?
+            .unwrap_or_default();
+        for problem in &mut problems {
+            problem.operation.clone_from(&operation_id);
+        }
+        let (Some(request), true) = (request, problems.is_empty()) else {
+            return Ok(Err(problems));
+        };
+        let description = ["summary", "description"]
+            .iter()
+            .find_map(|k| operation.get(*k).and_then(Value::as_str))
+            .unwrap_or_default()
+            .to_owned();
+        Ok(Ok(CaseDraft {
+            name: case_name(&operation_id),
+            operation_id,
+            description,
+            method: self.method.to_ascii_uppercase(),
+            path: self.path.to_owned(),
+            auth_header,
+            request,
+            expect: expectations(&responses),
+            responses,
+            examples,
+            at: self.at.clone(),
+        }))
+    }
+
+    fn problem(&self, keys: &[&str], what: impl Into<String>) -> Problem {
+        Problem {
+            operation: String::new(),
+            at: child(&self.at, keys),
+            what: what.into(),
+        }
+    }
+
+    fn parameters(&self, operation: &Value, problems: &mut Vec<Problem>) {
+        let mut count = 0;
+        for list in [self.path_parameters.as_ref(), operation.get("parameters")] {
+            count += list.and_then(Value::as_array).map_or(0, Vec::len);
+        }
+        if count > 0 || self.path.contains('{') {
+            problems.push(self.problem(
+                &["parameters"],
+                format!(
+                    "{count} parameter(s): path, query, header and cookie parameters cannot be expressed in a case file yet"
+                ),
+            ));
+        }
+    }
+
+    /// The header of the operation's API key, `None` for a public operation.
+    fn auth(
+        &self,
+        sources: &mut Sources,
+        operation: &Value,
+        problems: &mut Vec<Problem>,
+    ) -> Result<Option<String>, OpenApiError> {
+        let requirements = operation
+            .get("security")
+            .or_else(|| self.document.get("security"));
+        let Some(Value::Array(alternatives)) = requirements else {
+            return Ok(None);
+        };
+        let optional = alternatives
+            .iter()
+            .any(|a| a.as_object().is_some_and(|o| o.is_empty()));
+        if alternatives.is_empty() || optional {
+            return Ok(None);
+        }
+        let names: Vec<&String> = alternatives
+            .iter()
+            .filter_map(Value::as_object)
+            .flat_map(|o| o.keys())
+            .collect();
+        if let [name] = names.as_slice() {
+            let scheme_at = Location {
+                file: self.at.file.clone(),
+                pointer: format!("/components/securitySchemes/{name}"),
+            };
+            let (scheme, _) = sources.resolve(&scheme_at)?;
+            let is_header_key = scheme.get("type").and_then(Value::as_str) == Some("apiKey")
+                && scheme.get("in").and_then(Value::as_str) == Some("header");
+            if let (true, Some(header)) =
+                (is_header_key, scheme.get("name").and_then(Value::as_str))
+            {
+                return Ok(Some(header.to_owned()));
+            }
+        }
+        problems.push(self.problem(
+            &["security"],
+            format!(
+                "security {}: only one API key sent in a header can be expressed in a case file yet",
+                names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            ),
+        ));
+        Ok(None)
+    }
+
+    fn request(
+        &self,
+        sources: &mut Sources,
+        operation: &Value,
+        problems: &mut Vec<Problem>,
+    ) -> Result<Option<(String, Value)>, OpenApiError> {
+        let Some(_) = operation.get("requestBody") else {
+            problems.push(self.problem(
+                &[],
+                "no request body: an operation without one cannot be expressed in a case file yet",
+            ));
+            return Ok(None);
+        };
+        let body_at = child(&self.at, &["requestBody"]);
+        let (body, body_at) = sources.resolve(&body_at)?;
+        let content = body.get("content").and_then(Value::as_object);
+        let json = content.and_then(|c| c.keys().find(|m| is_json(m)).cloned());
+        let Some(media) = json else {
+            let listed: Vec<String> =
+                content.map_or_else(Vec::new, |c| c.keys().cloned().collect());
+            problems.push(Problem {
+                operation: String::new(),
+                at: child(&body_at, &["content"]),
+                what: format!(
+                    "request media types [{}]: only a JSON body can be expressed in a case file yet",
+                    listed.join(", ")
+                ),
+            });
+            return Ok(None);
+        };
+        let schema_at = child(&body_at, &["content", &media, "schema"]);
+        let schema = match sources.get(&schema_at) {
+            Ok(schema) => schema.clone(),
+            Err(_) => Value::Object(Default::default()),
+        };
+        let bundled = Bundler::new(sources, self.version).bundle(&schema, &schema_at)?;
+        Ok(Some((media, bundled)))
+    }
+
+    fn responses(
+        &self,
+        sources: &mut Sources,
+        operation: &Value,
+        problems: &mut Vec<Problem>,
+    ) -> Result<Vec<(String, Option<Value>)>, OpenApiError> {
+        let mut out = Vec::new();
+        let Some(Value::Object(responses)) = operation.get("responses") else {
+            return Ok(out);
+        };
+        for status in responses.keys() {
+            let at = child(&self.at, &["responses", status]);
+            if status == "default" {
+                problems.push(Problem {
+                    operation: String::new(),
+                    at,
+                    what: "a `default` response cannot be expressed in a case file yet".to_owned(),
+                });
+                continue;
+            }
+            let (response, at) = sources.resolve(&at)?;
+            if response
+                .get("headers")
+                .is_some_and(|h| h.as_object().is_some_and(|o| !o.is_empty()))
+            {
+                problems.push(Problem {
+                    operation: String::new(),
+                    at: child(&at, &["headers"]),
+                    what: "declared response headers cannot be expressed in a case file yet"
+                        .to_owned(),
+                });
+            }
+            out.push((
+                status.clone(),
+                self.response_schema(sources, &response, &at, problems)?,
+            ));
+        }
+        Ok(out)
+    }
+
+    fn response_schema(
+        &self,
+        sources: &mut Sources,
+        response: &Value,
+        at: &Location,
+        problems: &mut Vec<Problem>,
+    ) -> Result<Option<Value>, OpenApiError> {
+        let Some(Value::Object(content)) = response.get("content") else {
+            return Ok(None);
+        };
+        let Some(media) = content.keys().find(|m| is_json(m)) else {
+            problems.push(Problem {
+                operation: String::new(),
+                at: child(at, &["content"]),
+                what: format!(
+                    "response media types [{}]: only JSON response bodies can be expressed in a case file yet",
+                    content.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            });
+            return Ok(None);
+        };
+        let schema_at = child(at, &["content", media, "schema"]);
+        let Ok(schema) = sources.get(&schema_at).cloned() else {
+            return Ok(None);
+        };
+        Ok(Some(
+            Bundler::new(sources, self.version).bundle(&schema, &schema_at)?,
+        ))
+    }
+
+    /// The JSON request body's `example` and `examples`.
+    fn examples(
+        &self,
+        sources: &mut Sources,
+        operation: &Value,
+    ) -> Result<Vec<(String, Value)>, OpenApiError> {
+        let (body, _) = sources.resolve(&child(&self.at, &["requestBody"]))?;
+        let mut out = Vec::new();
+        let Some(Value::Object(content)) = body.get("content") else {
+            return Ok(out);
+        };
+        let _ = operation;
+        for (media, entry) in content.iter().filter(|(m, _)| is_json(m)) {
+            if let Some(example) = entry.get("example") {
+                out.push(("example".to_owned(), example.clone()));
+            }
+            let Some(Value::Object(named)) = entry.get("examples") else {
+                continue;
+            };
+            for name in named.keys() {
+                let at = child(
+                    &self.at,
+                    &["requestBody", "content", media, "examples", name],
+                );
+                let (example, _) = sources.resolve(&at)?;
+                if let Some(value) = example.get("value") {
+                    out.push((name.clone(), value.clone()));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn is_json(media: &str) -> bool {
+    let media = media
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    media == "application/json" || media.ends_with("+json")
+}
+
+/// `listPets` → `list-pets`, `GET /pets/{id}` → `get-pets-id`: lower-case, digits, `-`.
+fn case_name(operation_id: &str) -> String {
+    let mut name = String::new();
+    let mut previous_lower = false;
+    for c in operation_id.chars() {
+        if c.is_ascii_uppercase() && previous_lower {
+            name.push('-');
+        }
+        if c.is_ascii_alphanumeric() {
+            name.push(c.to_ascii_lowercase());
+        } else if !name.ends_with('-') && !name.is_empty() {
+            name.push('-');
+        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+    }
+    let trimmed = name.trim_matches('-').to_owned();
+    if trimmed.is_empty() {
+        "operation".to_owned()
+    } else {
+        trimmed
+    }
+}
+
+/// `[expect]` from the documented statuses: valid = the 2xx ones, invalid = the 4xx ones
+/// but 401/403, unauthorized = 401/403; each class falls back to its range when none is
+/// documented.
+fn expectations(responses: &[(String, Option<Value>)]) -> [Vec<String>; 3] {
+    let codes: Vec<String> = responses
+        .iter()
+        .map(|(s, _)| s.to_ascii_lowercase())
+        .collect();
+    let pick = |keep: &dyn Fn(&str) -> bool, fallback: &[&str]| {
+        let picked: Vec<String> = codes.iter().filter(|c| keep(c)).cloned().collect();
+        if picked.is_empty() {
+            fallback.iter().map(|s| (*s).to_owned()).collect()
+        } else {
+            picked
+        }
+    };
+    let auth = |c: &str| c == "401" || c == "403";
+    [
+        pick(&|c| c.starts_with('2'), &["2xx"]),
+        pick(&|c| c.starts_with('4') && !auth(c), &["4xx"]),
+        pick(&auth, &["401", "403"]),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_names_are_plain_identifiers() {
+        assert_eq!(case_name("listPets"), "list-pets");
+        assert_eq!(case_name("post/pets/{petId}"), "post-pets-pet-id");
+        assert_eq!(
+            case_name("createUsersWithArrayInput"),
+            "create-users-with-array-input"
+        );
+        assert_eq!(case_name("__"), "operation");
+    }
+
+    #[test]
+    fn expectations_come_from_documented_statuses() {
+        let responses = vec![
+            ("201".to_owned(), None),
+            ("400".to_owned(), None),
+            ("401".to_owned(), None),
+        ];
+        let [valid, invalid, unauthorized] = expectations(&responses);
+        assert_eq!(valid, ["201"]);
+        assert_eq!(invalid, ["400"]);
+        assert_eq!(unauthorized, ["401"]);
+        let [valid, invalid, unauthorized] = expectations(&[("2XX".to_owned(), None)]);
+        assert_eq!(
+            (valid, invalid),
+            (vec!["2xx".to_owned()], vec!["4xx".to_owned()])
+        );
+        assert_eq!(unauthorized, ["401", "403"]);
+    }
+}

@@ -1,0 +1,170 @@
+//! Reading an OpenAPI document and the files it references: YAML or JSON, each file parsed
+//! once, and `$ref`s (`#/components/...`, `other.yaml#/...`, `other.json`) resolved to the
+//! file and JSON pointer they name.
+
+use super::OpenApiError;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A place in one of the document's files.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Location {
+    /// The file (as opened, relative to where specgate runs or absolute).
+    pub file: PathBuf,
+    /// A JSON pointer into it (`""` for the whole file).
+    pub pointer: String,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}#{}", self.file.display(), self.pointer)
+    }
+}
+
+/// The document's files, parsed once each.
+#[derive(Debug, Default)]
+pub(super) struct Sources {
+    files: BTreeMap<PathBuf, Value>,
+}
+
+impl Sources {
+    /// Open the root document.
+    pub(super) fn open(root: &Path) -> Result<(Sources, PathBuf), OpenApiError> {
+        let mut sources = Sources::default();
+        let root = root.to_path_buf();
+        sources.load(&root)?;
+        Ok((sources, root))
+    }
+
+    fn load(&mut self, file: &Path) -> Result<&Value, OpenApiError> {
+        if !self.files.contains_key(file) {
+            let value = parse_file(file)?;
+            self.files.insert(file.to_path_buf(), value);
+        }
+        Ok(&self.files[file])
+    }
+
+    /// The value at `location`.
+    pub(super) fn get(&mut self, location: &Location) -> Result<&Value, OpenApiError> {
+        let pointer = location.pointer.clone();
+        let file = location.file.clone();
+        self.load(&file)?
+            .pointer(&pointer)
+            .ok_or_else(|| OpenApiError::Dangling {
+                reference: location.to_string(),
+            })
+    }
+
+    /// Where the `$ref` string `reference`, written in `from`'s file, points.
+    pub(super) fn target(from: &Location, reference: &str) -> Result<Location, OpenApiError> {
+        let (file_part, fragment) = reference.split_once('#').unwrap_or((reference, ""));
+        let file = if file_part.is_empty() {
+            from.file.clone()
+        } else if file_part.contains("://") {
+            return Err(OpenApiError::Remote {
+                reference: reference.to_owned(),
+                at: from.clone(),
+            });
+        } else {
+            let base = from.file.parent().unwrap_or(Path::new(""));
+            normalise(&base.join(percent_decode(file_part)))
+        };
+        let pointer = percent_decode(fragment);
+        if !(pointer.is_empty() || pointer.starts_with('/')) {
+            return Err(OpenApiError::Unsupported {
+                at: from.clone(),
+                what: format!("`$ref: {reference}` names an anchor, not a JSON pointer"),
+            });
+        }
+        Ok(Location { file, pointer })
+    }
+
+    /// Follow `$ref`s from `location` until a value that is not a reference; the value and
+    /// where it is. Loops are an error.
+    pub(super) fn resolve(
+        &mut self,
+        location: &Location,
+    ) -> Result<(Value, Location), OpenApiError> {
+        let mut at = location.clone();
+        for _ in 0..64 {
+            let value = self.get(&at)?.clone();
+            match value.get("$ref").and_then(Value::as_str) {
+                Some(reference) => at = Self::target(&at, reference)?,
+                None => return Ok((value, at)),
+            }
+        }
+        Err(OpenApiError::Unsupported {
+            at: location.clone(),
+            what: "`$ref`s that point at each other in a loop".to_owned(),
+        })
+    }
+}
+
+/// `a/./b/../c` → `a/c`, without touching the file system.
+fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir if out.file_name().is_some() => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+fn percent_decode(text: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", text.replace('+', "%2B")).as_bytes())
+        .next()
+        .map_or_else(|| text.to_owned(), |(_, v)| v.into_owned())
+}
+
+/// Parse a file as JSON, or as YAML when it is not JSON.
+fn parse_file(file: &Path) -> Result<Value, OpenApiError> {
+    let text = std::fs::read_to_string(file).map_err(|e| OpenApiError::Read {
+        file: file.to_path_buf(),
+        problem: e.to_string(),
+    })?;
+    let looks_json = text.trim_start().starts_with('{');
+    if looks_json {
+        return serde_json::from_str(&text).map_err(|e| OpenApiError::Syntax {
+            file: file.to_path_buf(),
+            line: e.line(),
+            column: e.column(),
+            problem: e.to_string(),
+        });
+    }
+    serde_yaml_ng::from_str(&text).map_err(|e| {
+        let (line, column) = e.location().map_or((0, 0), |l| (l.line(), l.column()));
+        OpenApiError::Syntax {
+            file: file.to_path_buf(),
+            line,
+            column,
+            problem: e.to_string(),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_resolve_across_files_and_escapes() {
+        let from = Location {
+            file: PathBuf::from("specs/api.yaml"),
+            pointer: "/paths".to_owned(),
+        };
+        let local = Sources::target(&from, "#/components/schemas/a~1b").unwrap();
+        assert_eq!(local.file, PathBuf::from("specs/api.yaml"));
+        assert_eq!(local.pointer, "/components/schemas/a~1b");
+        let other = Sources::target(&from, "../common/pet.yaml#/Pet%20Name").unwrap();
+        assert_eq!(other.file, PathBuf::from("common/pet.yaml"));
+        assert_eq!(other.pointer, "/Pet Name");
+        assert!(Sources::target(&from, "https://example.com/x.json").is_err());
+        assert!(Sources::target(&from, "#anchor").is_err());
+    }
+}
