@@ -50,10 +50,10 @@ fn generators(args: &Args) -> Result<Vec<Arc<Generator>>, Ending> {
     let loaded = args.source.load()?;
     loaded
         .operations
-        .into_iter()
-        .map(|operation| Generator::new(operation).map(Arc::new))
+        .iter()
+        .map(|operation| Generator::new(operation.clone()).map(Arc::new))
         .collect::<Result<_, _>>()
-        .map_err(Ending::usage)
+        .map_err(|e| loaded.usage(e))
 }
 
 fn write_plan(generators: Vec<Arc<Generator>>, options: PlanOptions) -> io::Result<()> {

@@ -126,7 +126,10 @@ pub(super) fn execute(args: Args) -> Ending {
         Ok(rt) => rt,
         Err(e) => return Ending::usage(format!("cannot start the async runtime: {e}")),
     };
-    runtime.block_on(run_job(job, &args.reports))
+    match runtime.block_on(run_job(job, &args.reports)) {
+        Ending::Usage(message) => loaded.usage(message),
+        ending => ending,
+    }
 }
 
 /// The env var the key is read from: the flag, else the first case's `auth.env`.

@@ -27,7 +27,19 @@ pub(super) struct Loaded {
     /// `--cases`, or the OpenAPI document's folder.
     pub(super) home: PathBuf,
     /// The imported cases live here while the command runs.
-    _imported: Option<tempfile::TempDir>,
+    imported: Option<(tempfile::TempDir, crate::openapi::Imported)>,
+}
+
+impl Loaded {
+    /// A usage error whose message points into the OpenAPI document rather than at the
+    /// temporary files imported from it.
+    pub(super) fn usage(&self, error: impl std::fmt::Display) -> Ending {
+        let message = error.to_string();
+        match &self.imported {
+            Some((_, imported)) => Ending::Usage(imported.explain(&message)),
+            None => Ending::Usage(message),
+        }
+    }
 }
 
 impl CaseSource {
@@ -39,7 +51,7 @@ impl CaseSource {
             return Ok(Loaded {
                 operations: operations.into_iter().map(Arc::new).collect(),
                 home: self.cases.clone(),
-                _imported: None,
+                imported: None,
             });
         };
         let read = crate::openapi::read(document).map_err(Ending::usage)?;
@@ -63,9 +75,9 @@ impl CaseSource {
             .map_err(Ending::usage)?;
         let home = document.parent().map_or_else(PathBuf::new, PathBuf::from);
         Ok(Loaded {
-            operations: imported.operations.into_iter().map(Arc::new).collect(),
+            operations: imported.operations.iter().cloned().map(Arc::new).collect(),
             home,
-            _imported: Some(folder),
+            imported: Some((folder, imported)),
         })
     }
 

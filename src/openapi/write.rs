@@ -20,6 +20,23 @@ pub struct Imported {
     pub operations: Vec<Operation>,
     /// Parts of the document that could not be expressed (including examples TOML cannot hold).
     pub problems: Vec<Problem>,
+    /// Each written schema file (as a case file names it, `../schemas/NAME.json`) and the place
+    /// in the document it was translated from, so errors about it can point there.
+    pub origins: Vec<(String, super::Location)>,
+}
+
+impl Imported {
+    /// `message` with every written schema's path replaced by the place in the document it
+    /// came from: a person fixes the document, not a temporary file.
+    pub fn explain(&self, message: &str) -> String {
+        let mut explained = message.to_owned();
+        let folder = self.cases_dir.display().to_string();
+        for (file, origin) in &self.origins {
+            let written = format!("{folder}/{file}");
+            explained = explained.replace(&written, &format!("{origin} (imported as {file})"));
+        }
+        explained
+    }
 }
 
 /// Why the import could not write or load its output.
@@ -43,13 +60,14 @@ pub fn write_cases(
     let cases_dir = out.join("cases");
     let mut problems = document.problems.clone();
     let mut names = BTreeSet::new();
+    let mut origins = Vec::new();
     let chosen = document
         .drafts
         .iter()
         .filter(|d| pick.is_none_or(|p| p.contains(&d.operation_id)));
     for draft in chosen {
         let name = unique(&mut names, &draft.name);
-        write_case(draft, &name, out, &mut problems)?;
+        origins.extend(write_case(draft, &name, out, &mut problems)?);
     }
     let operations = if names.is_empty() {
         Vec::new()
@@ -60,6 +78,7 @@ pub fn write_cases(
         cases_dir,
         operations,
         problems,
+        origins,
     })
 }
 
@@ -78,10 +97,15 @@ fn write_case(
     name: &str,
     out: &Path,
     problems: &mut Vec<Problem>,
-) -> Result<(), WriteError> {
+) -> Result<Vec<(String, super::Location)>, WriteError> {
     let schemas = out.join("schemas");
     let request_file = format!("{name}.request.json");
     write_json(&schemas.join(&request_file), &draft.request.1)?;
+    let origin = |keys: &str| super::Location {
+        file: draft.at.file.clone(),
+        pointer: format!("{}/{keys}", draft.at.pointer),
+    };
+    let mut origins = vec![(format!("../schemas/{request_file}"), origin("requestBody"))];
     let mut text = String::new();
     let _ = writeln!(text, "# Imported by `specgate import` from {}", draft.at);
     let _ = writeln!(text, "name = {}", quote(name));
@@ -106,6 +130,10 @@ fn write_case(
         if let Some(schema) = schema {
             let file = format!("{name}.response-{}.json", status.to_ascii_lowercase());
             write_json(&schemas.join(&file), schema)?;
+            origins.push((
+                format!("../schemas/{file}"),
+                origin(&format!("responses/{status}")),
+            ));
             let _ = writeln!(text, "schema = {}", quote(&format!("../schemas/{file}")));
         }
     }
@@ -129,7 +157,7 @@ fn write_case(
         &out.join("cases").join(format!("{name}.toml")),
         text.as_bytes(),
     )?;
-    Ok(())
+    Ok(origins)
 }
 
 fn write_examples(draft: &CaseDraft, text: &mut String, problems: &mut Vec<Problem>) {

@@ -205,3 +205,20 @@ fn import_writes_cases_that_load_and_exits_2_listing_what_it_left_out() {
     assert!(stderr.contains("38 part(s)"), "{stderr}");
     assert!(Path::new(&partial.path().join("cases/place-order.toml")).exists());
 }
+
+#[test]
+fn an_unsatisfiable_imported_schema_is_reported_at_its_place_in_the_document() {
+    let folder = tempfile::tempdir().unwrap();
+    let document = folder.path().join("api.yaml");
+    std::fs::write(
+        &document,
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /names:\n    post:\n      operationId: addName\n      requestBody:\n        content:\n          application/json:\n            schema: {type: string, minLength: 5, maxLength: 2}\n      responses:\n        '201': {description: created}\n",
+    )
+    .unwrap();
+    let output = specgate(&["plan", "--openapi", &document.display().to_string()], &[]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let place = format!("{}#/paths/~1names/post/requestBody", document.display());
+    assert!(stderr.contains(&place), "{stderr}");
+    assert!(!stderr.contains("cases/../schemas"), "no temporary path: {stderr}");
+}
