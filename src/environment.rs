@@ -77,6 +77,9 @@ pub struct SuiteEnv {
     pub update_snapshots: bool,
     /// From `INSTA_UPDATE` and CI.
     pub snapshot_writes: SnapshotWrites,
+    /// `SPECGATE_KNOWN`: a known-failures file, read and checked by the suite before any
+    /// trial runs.
+    pub known: Option<PathBuf>,
 }
 
 impl SuiteEnv {
@@ -90,6 +93,7 @@ impl SuiteEnv {
             snapshots: read("SPECGATE_SNAPSHOTS").map(PathBuf::from),
             update_snapshots: flag("SPECGATE_UPDATE_SNAPSHOTS")?,
             snapshot_writes: snapshot_writes()?,
+            known: read(crate::known::ENV_VAR).map(PathBuf::from),
         })
     }
 }

@@ -6,13 +6,16 @@
 //! Configuration comes from the environment, as a test binary has no flags of its own (see
 //! [`SuiteEnv`]): `SPECGATE_BASE_URL` (the built-in sandbox when unset), `SPECGATE_API_KEY`,
 //! `SPECGATE_CASES` (default `cases`), `SPECGATE_SEED`, `SPECGATE_EXAMPLES` (default 50),
-//! `SPECGATE_SNAPSHOTS` and `SPECGATE_UPDATE_SNAPSHOTS=1`. Each trial is one
+//! `SPECGATE_SNAPSHOTS`, `SPECGATE_UPDATE_SNAPSHOTS=1` and `SPECGATE_KNOWN` (a known-failures
+//! file: its unexpired entries' findings do not fail a trial). Each trial is one
 //! [`pipeline::execute`], as `specgate run` is.
 
 use crate::contract::{Expect, Operation};
+use crate::drift::Nonconformant;
 use crate::drift::{Severity, SnapshotPolicy};
 use crate::environment::SuiteEnv;
 use crate::generate::{family, Generator, PlanOptions};
+use crate::known::KnownFile;
 use crate::pipeline::{self, DriftMode, DriftSettings, Job, Judged, Target, Verdict};
 use crate::run::{self, ApiKey, ClientOptions, Progress, RunSettings};
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -39,7 +42,14 @@ pub fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(crate::exit::USAGE);
         }
     };
-    match trials(&config) {
+    let known = match config.known.as_deref().map(KnownFile::load).transpose() {
+        Ok(known) => known,
+        Err(e) => {
+            eprintln!("error: {}: {e}", crate::known::ENV_VAR);
+            return std::process::ExitCode::from(crate::exit::USAGE);
+        }
+    };
+    match trials_with_known(&config, known) {
         Ok(trials) => libtest_mimic::run(&args, trials).exit_code(),
         Err(message) => {
             eprintln!("error: {message}");
@@ -50,6 +60,14 @@ pub fn main() -> std::process::ExitCode {
 
 /// One trial per case and request class, in a stable order.
 pub fn trials(config: &SuiteEnv) -> Result<Vec<Trial>, String> {
+    trials_with_known(config, None)
+}
+
+/// [`trials`], judged with a known-failures file (`SPECGATE_KNOWN`).
+pub fn trials_with_known(
+    config: &SuiteEnv,
+    known: Option<KnownFile>,
+) -> Result<Vec<Trial>, String> {
     let operations = crate::contract::load_cases(&config.cases).map_err(|e| e.to_string())?;
     let mut trials = Vec::new();
     for operation in operations.into_iter().map(Arc::new) {
@@ -58,8 +76,9 @@ pub fn trials(config: &SuiteEnv) -> Result<Vec<Trial>, String> {
         for (name, kind) in trial_kinds(&generator, config.examples) {
             let trial_name = format!("{ident}::{name}");
             let (config, operation) = (config.clone(), operation.clone());
+            let known = known.clone();
             trials.push(Trial::test(trial_name, move || {
-                run_trial(&config, operation, &kind)
+                run_trial(&config, operation, &kind, known)
             }));
         }
     }
@@ -114,21 +133,28 @@ fn class_name(expect: Expect) -> &'static str {
     }
 }
 
-fn run_trial(config: &SuiteEnv, operation: Arc<Operation>, kind: &TrialKind) -> Result<(), Failed> {
+fn run_trial(
+    config: &SuiteEnv,
+    operation: Arc<Operation>,
+    kind: &TrialKind,
+    known: Option<KnownFile>,
+) -> Result<(), Failed> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| Failed::from(format!("cannot start a runtime: {e}")))?;
-    runtime.block_on(run_trial_async(config, operation, kind))
+    runtime.block_on(run_trial_async(config, operation, kind, known))
 }
 
 async fn run_trial_async(
     config: &SuiteEnv,
     operation: Arc<Operation>,
     kind: &TrialKind,
+    known: Option<KnownFile>,
 ) -> Result<(), Failed> {
-    let job = job(config, operation, kind)?;
+    let mut job = job(config, operation, kind)?;
+    job.known = known;
     let finished = pipeline::execute(job, Arc::new(Progress::default()), &mut |_| {})
         .await
         .map_err(|e| Failed::from(e.to_string()))?;
@@ -190,9 +216,14 @@ fn job(config: &SuiteEnv, operation: Arc<Operation>, kind: &TrialKind) -> Result
             },
             cases_dir: config.cases.clone(),
             snapshots: config.snapshots.clone(),
+            // A baseline is never recorded from a failing trial: the suite has no flag to
+            // ask for it (`specgate run --record-nonconformant` does).
+            nonconformant: Nonconformant::Refuse,
         },
         judged,
         reports: Vec::new(),
+        known: None,
+        strict: false,
         operations: vec![operation],
     })
 }

@@ -17,6 +17,7 @@ pub mod exit;
 #[allow(missing_docs, unreachable_pub)]
 pub mod generate;
 pub mod harness;
+pub mod known;
 pub mod openapi;
 pub mod pipeline;
 pub mod report;

@@ -7,8 +7,11 @@
 //! [`Notice`]s, and the caller renders the report and maps the verdict to an exit code.
 
 use crate::contract::Operation;
-use crate::drift::{snapshot::SnapshotError, DriftRecord, Severity, SnapshotPolicy};
-use crate::report::{ReportError, ReportTarget, RunReport};
+use crate::drift::{
+    snapshot::SnapshotError, DriftRecord, Nonconformant, Severity, SnapshotPolicy, WritePolicy,
+};
+use crate::known::{Date, KnownFile};
+use crate::report::{CaseSource, ReportError, ReportTarget, RunReport};
 use crate::results::{Check, Finding, Progress};
 use crate::run::{self, ApiKey, RunConfig, RunError, RunResult, RunSettings};
 use crate::sandbox::{Sandbox, DEFAULT_API_KEY};
@@ -66,6 +69,8 @@ pub struct DriftSettings {
     pub cases_dir: PathBuf,
     /// The baselines' folder; `None`: the target's default under `cases_dir`.
     pub snapshots: Option<PathBuf>,
+    /// Whether a run with contract findings may write a baseline (`--record-nonconformant`).
+    pub nonconformant: Nonconformant,
 }
 
 /// Everything one run needs.
@@ -83,6 +88,10 @@ pub struct Job {
     pub judged: Judged,
     /// Report files to write.
     pub reports: Vec<ReportTarget>,
+    /// A known-failures file: its unexpired entries' findings do not fail the run.
+    pub known: Option<KnownFile>,
+    /// `--strict`: flaky findings fail the run too.
+    pub strict: bool,
 }
 
 /// Something a person running the job should hear about.
@@ -101,6 +110,14 @@ pub enum Notice {
     },
     /// A baseline was replaced (`--update-snapshots`).
     BaselineUpdated {
+        /// The case.
+        case: String,
+        /// The snapshot file.
+        snapshot: String,
+    },
+    /// No baseline was written: the run had contract findings and
+    /// [`Nonconformant::Refuse`] was in force.
+    BaselineRefused {
         /// The case.
         case: String,
         /// The snapshot file.
@@ -180,7 +197,8 @@ pub async fn execute(
     let snapshots = job.drift.snapshots.clone().unwrap_or_else(|| {
         crate::drift::snapshot::default_dir(&job.drift.cases_dir, &base_url, builtin)
     });
-    let report = judge_drift(&job, &snapshots, result, &scrub, notify)?;
+    let mut report = judge_drift(&job, &snapshots, result, &scrub, notify)?;
+    judge_known(&job, &mut report);
     for target in &job.reports {
         report.write(target)?;
     }
@@ -217,10 +235,10 @@ fn judge_drift(
     scrub: &dyn Fn(&str) -> String,
     notify: &mut dyn FnMut(Notice),
 ) -> Result<RunReport, PipelineError> {
-    let mut report = RunReport {
-        summary: result.summary,
-        findings: result.findings,
-    };
+    let mut report = RunReport::new(result.summary, result.findings);
+    report.flaky = result.flaky;
+    report.strict = job.strict;
+    report.cases = job.operations.iter().map(|o| case_source(o)).collect();
     let partial =
         job.settings.shard.is_some() || report.summary.capped || report.summary.stopped_early;
     if job.drift.mode == DriftMode::Off || partial {
@@ -229,12 +247,17 @@ fn judge_drift(
         }
         return Ok(report);
     }
+    let policy = WritePolicy {
+        snapshots: job.drift.policy,
+        nonconformant: job.drift.nonconformant,
+    };
     let (findings, records) = crate::drift::check_drift(
         &result.observed,
         &job.operations,
         snapshots,
-        job.drift.policy,
+        policy,
         scrub,
+        &report.findings,
     )?;
     for record in &records {
         if let Some(notice) = baseline_notice(record) {
@@ -243,6 +266,7 @@ fn judge_drift(
     }
     if job.judged == Judged::DriftOnly {
         report.findings.clear();
+        report.flaky.clear();
         report.summary.findings_by_check.clear();
         report.summary.finding_groups = 0;
     }
@@ -260,6 +284,7 @@ fn baseline_notice(record: &DriftRecord) -> Option<Notice> {
     match record.status.as_str() {
         "recorded" => Some(Notice::BaselineRecorded { case, snapshot }),
         "updated" => Some(Notice::BaselineUpdated { case, snapshot }),
+        "refused" => Some(Notice::BaselineRefused { case, snapshot }),
         _ => None,
     }
 }
@@ -276,4 +301,36 @@ fn add_findings(report: &mut RunReport, findings: Vec<Finding>) {
     }
     report.summary.finding_groups += findings.len() as u64;
     report.findings.extend(findings);
+}
+
+/// Move the findings the known-failures file knows out of the failing ones. A run that saw
+/// part of the plan (a trial's request classes) says nothing of the entries it did not match.
+fn judge_known(job: &Job, report: &mut RunReport) {
+    let Some(known) = &job.known else {
+        return;
+    };
+    let mut applied = crate::known::apply(&mut report.findings, known, Date::today());
+    if job.settings.families.is_some() || job.judged == Judged::DriftOnly {
+        applied.unmatched.clear();
+    }
+    report.known = Some(applied);
+}
+
+/// Where `operation` is written: its case file and the line of its `path` key (1 when the
+/// file cannot be read again), for SARIF and CI annotations.
+pub fn case_source(operation: &Operation) -> CaseSource {
+    let text = std::fs::read_to_string(&operation.source).unwrap_or_default();
+    let line = text
+        .lines()
+        .position(|l| {
+            l.trim_start()
+                .strip_prefix("path")
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        })
+        .map_or(1, |index| index + 1);
+    CaseSource {
+        case: operation.name.clone(),
+        file: operation.source.display().to_string().replace('\\', "/"),
+        line,
+    }
 }

@@ -2,7 +2,9 @@
 //! codes. Each subcommand lives in its own file, checks its flags, calls the library and says
 //! how it [`Ending`]ed; [`exit_code`] alone turns that into a code (see [`crate::exit`]).
 
+mod diff;
 mod import;
+mod known;
 mod plan;
 mod report;
 mod run;
@@ -31,6 +33,11 @@ enum Command {
     Report(report::Args),
     /// Write the case files and schemas of an OpenAPI 3.0/3.1 document.
     Import(import::Args),
+    /// Send the same plan to two targets and report every request class that answers
+    /// differently, graded like drift.
+    Diff(diff::Args),
+    /// Work with known-failures files (findings that do not fail the run until they expire).
+    Known(known::Args),
 }
 
 /// Parse the command line, run the subcommand, return its exit code.
@@ -53,6 +60,8 @@ pub fn main() -> ExitCode {
         Command::Sandbox(args) => sandbox::execute(args),
         Command::Report(args) => report::execute(args),
         Command::Import(args) => import::execute(args),
+        Command::Known(args) => known::execute(args),
+        Command::Diff(args) => diff::execute(args),
     };
     match &ending {
         Ending::Usage(message) | Ending::Unreachable(message) => eprintln!("error: {message}"),
@@ -91,5 +100,18 @@ fn exit_code(ending: &Ending) -> u8 {
         Ending::Violations => crate::exit::VIOLATIONS,
         Ending::Usage(_) | Ending::UsagePrinted => crate::exit::USAGE,
         Ending::Unreachable(_) => crate::exit::UNREACHABLE,
+    }
+}
+
+/// Under GitHub Actions only: annotations on stdout and the report in the job summary. A
+/// summary that cannot be written is a warning: it must not change the gate's verdict.
+pub(crate) fn github_actions(report: &crate::report::RunReport) {
+    use crate::report::github;
+    if !github::enabled() {
+        return;
+    }
+    print!("{}", github::annotations(report));
+    if let Err(e) = github::append_step_summary(report) {
+        eprintln!("warning: GitHub job summary: {e}");
     }
 }

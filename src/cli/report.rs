@@ -19,7 +19,7 @@ enum ReportCommand {
         /// JSON reports, one per shard.
         #[arg(required = true, value_name = "REPORT.json")]
         inputs: Vec<PathBuf>,
-        /// Write the merged report: json=PATH, junit=PATH or markdown=PATH. Repeatable.
+        /// Write the merged report: json=PATH, junit=PATH, markdown=PATH or sarif=PATH. Repeatable.
         #[arg(long = "report", value_name = "FORMAT=PATH")]
         reports: Vec<ReportTarget>,
     },
@@ -49,6 +49,7 @@ fn merge_reports(inputs: &[PathBuf], targets: &[ReportTarget]) -> Ending {
         }
     }
     print!("{}", render_summary(&merged));
+    crate::cli::github_actions(&merged);
     if merged.fails() {
         Ending::Violations
     } else {

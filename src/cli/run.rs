@@ -3,8 +3,9 @@
 
 use super::Ending;
 use crate::contract::Operation;
-use crate::drift::{Severity, SnapshotPolicy};
+use crate::drift::{Nonconformant, Severity, SnapshotPolicy};
 use crate::generate::PlanOptions;
+use crate::known::KnownFile;
 use crate::pipeline::{self, DriftMode, DriftSettings, Job, Judged, Notice, Target, Verdict};
 use crate::report::console::{render_summary, ProgressDisplay};
 use crate::report::ReportTarget;
@@ -43,7 +44,7 @@ pub(super) struct Args {
     /// A hard cap on the HTTP requests this run may send (retries and shrinking included).
     #[arg(long, value_name = "N")]
     pub max_requests: Option<u64>,
-    /// Write a report: json=PATH, junit=PATH or markdown=PATH. Repeatable.
+    /// Write a report: json=PATH, junit=PATH, markdown=PATH or sarif=PATH. Repeatable.
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     pub reports: Vec<ReportTarget>,
     /// Stop at the first finding.
@@ -78,6 +79,18 @@ pub(super) struct Args {
     /// for the built-in sandbox, else the base URL's host and port].
     #[arg(long, value_name = "DIR")]
     pub snapshots: Option<PathBuf>,
+    /// Record the drift snapshot even though this run had contract findings, marking the
+    /// observations they show to be non-conformant (so their fix is graded `fixed`). Without
+    /// it, a run with contract findings writes no snapshot.
+    #[arg(long)]
+    pub record_nonconformant: bool,
+    /// A known-failures file (TOML): its unexpired entries' findings are listed apart and do
+    /// not fail the run; an expired entry's finding fails; an entry matching nothing is reported.
+    #[arg(long, value_name = "FILE")]
+    pub known: Option<PathBuf>,
+    /// Flaky findings (not reproduced when their request is sent again) fail the run too.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// `--drift`.
@@ -166,9 +179,21 @@ fn job(args: &Args, operations: Vec<Arc<Operation>>, home: PathBuf) -> Result<Jo
             },
             cases_dir: home,
             snapshots: args.snapshots.clone(),
+            nonconformant: if args.record_nonconformant {
+                Nonconformant::Record
+            } else {
+                Nonconformant::Refuse
+            },
         },
         judged: Judged::AllFindings,
         reports: args.reports.clone(),
+        known: args
+            .known
+            .as_deref()
+            .map(KnownFile::load)
+            .transpose()
+            .map_err(Ending::usage)?,
+        strict: args.strict,
         operations,
     })
 }
@@ -232,6 +257,7 @@ async fn run_job(job: Job, reports: &[ReportTarget]) -> Ending {
             for target in reports {
                 println!("  report: {}", target.path.display());
             }
+            super::github_actions(&finished.report);
             match finished.verdict {
                 Verdict::Conformant => Ending::Conformant,
                 Verdict::Violations => Ending::Violations,
@@ -257,5 +283,8 @@ fn notice_text(notice: &Notice) -> String {
         Notice::BaselineUpdated { case, snapshot } => {
             format!("updated the drift baseline of {case} in {snapshot}")
         }
+        Notice::BaselineRefused { case, snapshot } => format!(
+            "did not record the drift baseline of {case} in {snapshot}: this run had contract findings, and a baseline recorded from a non-conformant server would grade its fix as drift\n  fix: fix the findings first, or record anyway with --record-nonconformant (the snapshot then marks those observations non-conformant)"
+        ),
     }
 }

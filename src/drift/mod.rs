@@ -11,32 +11,56 @@
 //! depends on the contract and the server alone, not on `--seed` or `--examples`.
 
 mod diff;
+pub mod differential;
 mod observe;
 pub mod snapshot;
 
-pub use diff::{diff, Change};
+pub use diff::{diff, Change, Marks};
 pub use observe::{ObservedContract, Observer};
-pub use snapshot::{SnapshotOutcome, SnapshotPolicy, SnapshotWrites};
+pub use snapshot::{Nonconformant, SnapshotOutcome, SnapshotPolicy, SnapshotWrites};
 
 use crate::results::{Check, Finding, SentRequest};
 
 pub use crate::results::{DriftRecord, Severity};
 
+/// How a run may write its snapshots.
+#[derive(Debug, Clone, Copy)]
+pub struct WritePolicy {
+    /// Compare (writing what insta's rules allow) or record (`--update-snapshots`).
+    pub snapshots: SnapshotPolicy,
+    /// Whether a run with contract findings may write at all.
+    pub nonconformant: Nonconformant,
+}
+
 /// Compare each case's observed contract with its baseline: the drift findings and a record
 /// per case. `scrub` removes secrets from observed values before anything is compared or
-/// written.
+/// written. `run_findings` are the run's contract findings: a case that has some is written
+/// only under [`Nonconformant::Record`], with those observations marked.
 pub fn check_drift(
     observer: &Observer,
     operations: &[std::sync::Arc<crate::contract::Operation>],
     cases_dir: &std::path::Path,
-    policy: SnapshotPolicy,
+    policy: WritePolicy,
     scrub: &dyn Fn(&str) -> String,
+    run_findings: &[Finding],
 ) -> Result<(Vec<Finding>, Vec<DriftRecord>), snapshot::SnapshotError> {
     let mut findings = Vec::new();
     let mut records = Vec::new();
     for (operation, mut observed) in operations.iter().zip(observer.contracts()) {
         observed.scrub_values(scrub);
-        let outcome = snapshot::compare_and_store(cases_dir, &operation.source, &observed, policy)?;
+        let own: Vec<&Finding> = run_findings
+            .iter()
+            .filter(|f| f.case == operation.name && f.check != Check::Drift)
+            .collect();
+        let marks = snapshot::nonconformant_places(&own);
+        let recording = snapshot::Recording {
+            policy: policy.snapshots,
+            marks: &marks,
+            findings: !own.is_empty(),
+            nonconformant: policy.nonconformant,
+        };
+        let outcome =
+            snapshot::compare_and_store(cases_dir, &operation.source, &observed, recording)?;
         if let Some(finding) = drift_finding(&outcome) {
             findings.push(finding);
         }
@@ -59,6 +83,7 @@ fn status_name(status: &snapshot::SnapshotStatus) -> &'static str {
         Pending(_) => "pending",
         Missing => "missing",
         Changed => "changed",
+        Refused => "refused",
     }
 }
 
@@ -78,10 +103,12 @@ fn drift_finding(outcome: &SnapshotOutcome) -> Option<Finding> {
             let next = match status {
                 Pending(new) => format!("the new observation is in {}: review with `cargo insta review`, or accept with `specgate run --update-snapshots`", new.display()),
                 Updated => "the baseline was updated to this observation".to_owned(),
+                Refused => "nothing was written: this run had contract findings (record anyway with --record-nonconformant)".to_owned(),
                 _ => "nothing was written (CI or INSTA_UPDATE=no)".to_owned(),
             };
             let lines: Vec<String> = outcome.changes.iter().map(ToString::to_string).collect();
-            let message = format!("{} change(s) to the observed contract since {path}; {next}", outcome.changes.len());
+            let toward = if worst == Severity::Fixed { " toward the contract (fixed)" } else { "" };
+            let message = format!("{} change(s){toward} to the observed contract since {path}; {next}", outcome.changes.len());
             (worst, message, lines.join("\n"))
         }
     };

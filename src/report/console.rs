@@ -121,8 +121,11 @@ pub fn render_summary(report: &RunReport) -> String {
             f.count
         ));
         out.push_str(&format!(
-            "   {}\n   plan id: {}  reason: {}\n",
-            f.message, f.plan_id, f.reason
+            "   {}\n   plan id: {}  reason: {}\n   fingerprint: {}\n",
+            f.message,
+            f.plan_id,
+            f.reason,
+            crate::known::fingerprint(f)
         ));
         if let Some(diff) = &f.diff {
             for line in diff.lines() {
@@ -132,5 +135,78 @@ pub fn render_summary(report: &RunReport) -> String {
             out.push_str(&format!("   reproduce: {}\n", f.curl));
         }
     }
+    flaky_section(&mut out, report);
+    known_section(&mut out, report);
     out
+}
+
+/// Findings that did not reproduce on a second send.
+fn flaky_section(out: &mut String, report: &RunReport) {
+    if report.flaky.is_empty() {
+        return;
+    }
+    let effect = if report.strict {
+        "failing: --strict"
+    } else {
+        "not failing; --strict fails them"
+    };
+    out.push_str(&format!(
+        "\nflaky: {} finding(s) not reproduced on a second send ({effect})\n",
+        report.flaky.len()
+    ));
+    for f in &report.flaky {
+        out.push_str(&format!(
+            "  - [{}] {} — {}\n    fingerprint: {}\n    reproduce: {}\n",
+            f.check,
+            f.case,
+            f.cause,
+            crate::known::fingerprint(f),
+            f.curl
+        ));
+    }
+}
+
+/// What the known-failures file matched, left expired, or found nothing for.
+fn known_section(out: &mut String, report: &RunReport) {
+    let Some(known) = &report.known else {
+        return;
+    };
+    out.push_str(&format!(
+        "\nknown failures ({}, as of {}): {} known (not failing), {} expired (failing), {} matched nothing\n",
+        known.file,
+        known.today,
+        known.known.len(),
+        known.expired.len(),
+        known.unmatched.len()
+    ));
+    for k in &known.known {
+        out.push_str(&format!(
+            "  known: {} (×{})\n    {} — owner {}, {}, until {}\n",
+            k.entry.fingerprint,
+            k.finding.count,
+            k.entry.reason,
+            k.entry.owner,
+            k.entry.link,
+            k.entry.expires
+        ));
+    }
+    for e in &known.expired {
+        out.push_str(&format!(
+            "  EXPIRED on {}: {} ({}:{}; owner {}, {}): the finding fails again; fix it or extend the entry\n",
+            e.expires, e.fingerprint, known.file, e.line, e.owner, e.link
+        ));
+    }
+    let partial =
+        report.summary.capped || report.summary.stopped_early || report.summary.shard.is_some();
+    let caveat = if partial {
+        " (this run covered only part of the plan)"
+    } else {
+        ""
+    };
+    for e in &known.unmatched {
+        out.push_str(&format!(
+            "  fixed? remove this entry: {} ({}:{}) matched nothing in this run{caveat}\n",
+            e.fingerprint, known.file, e.line
+        ));
+    }
 }

@@ -31,7 +31,51 @@ pub fn render(report: &RunReport) -> String {
         }
         junit.add_test_suite(suite);
     }
+    if let Some(suite) = accepted_suite(report) {
+        junit.add_test_suite(suite);
+    }
     junit.to_string().unwrap_or_default()
+}
+
+/// Known and flaky findings, and known-failure entries that matched nothing, as skipped test
+/// cases: CI shows them without failing the job (the expired ones fail in their family).
+fn accepted_suite(report: &RunReport) -> Option<TestSuite> {
+    let mut skipped: Vec<(String, String)> = Vec::new();
+    if let Some(known) = &report.known {
+        for k in &known.known {
+            let e = &k.entry;
+            let why = format!(
+                "known failure until {}: {} (owner {}, {})",
+                e.expires, e.reason, e.owner, e.link
+            );
+            skipped.push((e.fingerprint.clone(), why));
+        }
+        for e in &known.unmatched {
+            let why = format!(
+                "fixed? remove this entry: it matched nothing ({}:{})",
+                known.file, e.line
+            );
+            skipped.push((e.fingerprint.clone(), why));
+        }
+    }
+    if !report.strict {
+        for f in &report.flaky {
+            let why = "flaky: not reproduced when sent again".to_owned();
+            skipped.push((crate::known::fingerprint(f), why));
+        }
+    }
+    if skipped.is_empty() {
+        return None;
+    }
+    let mut suite = TestSuite::new("specgate::accepted");
+    for (name, why) in skipped {
+        let mut status = TestCaseStatus::skipped();
+        status.set_message(why);
+        let mut test = TestCase::new(name, status);
+        test.set_classname("specgate::accepted");
+        suite.add_test_case(test);
+    }
+    Some(suite)
 }
 
 /// The family of a finding: the part of its reason before `:` (`drift` for drift findings).
@@ -83,8 +127,12 @@ fn details(failures: &[&Finding]) -> String {
     let mut text = String::new();
     for f in failures {
         text.push_str(&format!(
-            "[{}] {}\nplan id: {}\nreason: {}\n",
-            f.check, f.message, f.plan_id, f.reason
+            "[{}] {}\nplan id: {}\nreason: {}\nfingerprint: {}\n",
+            f.check,
+            f.message,
+            f.plan_id,
+            f.reason,
+            crate::known::fingerprint(f)
         ));
         if let Some(diff) = &f.diff {
             text.push_str(diff);

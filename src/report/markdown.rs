@@ -18,7 +18,75 @@ pub fn render(report: &RunReport) -> String {
             finding_section(&mut out, number + 1, finding);
         }
     }
+    flaky_section(&mut out, report);
+    known_section(&mut out, report);
     out
+}
+
+fn flaky_section(out: &mut String, report: &RunReport) {
+    if report.flaky.is_empty() {
+        return;
+    }
+    let effect = if report.strict {
+        "they fail the run (`--strict`)"
+    } else {
+        "they do not fail the run without `--strict`"
+    };
+    let _ = writeln!(
+        out,
+        "\n## Flaky\n\nNot reproduced when the request was sent again; {effect}.\n"
+    );
+    for f in &report.flaky {
+        let _ = writeln!(
+            out,
+            "- `{}` {} ({}): fingerprint `{}`",
+            f.check,
+            f.case,
+            f.cause,
+            crate::known::fingerprint(f)
+        );
+    }
+}
+
+fn known_section(out: &mut String, report: &RunReport) {
+    let Some(known) = &report.known else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "\n## Known failures\n\nFrom `{}`, as of {}: {} known (not failing), {} expired (failing), {} matched nothing.\n",
+        known.file,
+        known.today,
+        known.known.len(),
+        known.expired.len(),
+        known.unmatched.len()
+    );
+    if known.known.is_empty() && known.expired.is_empty() && known.unmatched.is_empty() {
+        return;
+    }
+    out.push_str("| | fingerprint | findings | reason | owner | link | expires |\n|---|---|---:|---|---|---|---|\n");
+    for k in &known.known {
+        entry_row(out, "known", &k.entry, &k.finding.count.to_string());
+    }
+    for e in &known.expired {
+        entry_row(out, "❌ expired", e, "");
+    }
+    for e in &known.unmatched {
+        entry_row(out, "fixed? remove this entry", e, "0");
+    }
+}
+
+fn entry_row(out: &mut String, label: &str, e: &crate::known::KnownEntry, count: &str) {
+    let cell = |text: &str| text.replace('|', "\\|").replace('\n', " ");
+    let _ = writeln!(
+        out,
+        "| {label} | `{}` | {count} | {} | {} | {} | {} |",
+        cell(&e.fingerprint),
+        cell(&e.reason),
+        cell(&e.owner),
+        cell(&e.link),
+        e.expires
+    );
 }
 
 fn header(out: &mut String, report: &RunReport) {
@@ -109,6 +177,11 @@ fn finding_section(out: &mut String, number: usize, finding: &Finding) {
     );
     let _ = writeln!(out, "{}\n", finding.message);
     let _ = writeln!(out, "- plan id: `{}`", finding.plan_id);
+    let _ = writeln!(
+        out,
+        "- fingerprint: `{}`",
+        crate::known::fingerprint(finding)
+    );
     let _ = writeln!(
         out,
         "- reason: `{}` (expected: {})",

@@ -16,6 +16,7 @@ pub fn merge(reports: Vec<RunReport>) -> Result<RunReport, ReportError> {
         .first()
         .ok_or_else(|| ReportError::Mismatch("no reports to merge".to_owned()))?;
     check_compatible(&reports)?;
+    let cases = first.cases.clone();
     let mut summary = Summary {
         shard: None,
         ..first.summary.clone()
@@ -53,7 +54,9 @@ pub fn merge(reports: Vec<RunReport>) -> Result<RunReport, ReportError> {
             .or_default() += finding.count;
     }
     summary.finding_groups = findings.len() as u64;
-    Ok(RunReport { summary, findings })
+    let mut merged = RunReport::new(summary, findings);
+    merged.cases = cases;
+    Ok(merged)
 }
 
 fn distinct<'a>(items: impl Iterator<Item = &'a str>) -> Vec<String> {

@@ -4,9 +4,11 @@
 //! a report for CI to choke on.
 
 pub mod console;
+pub mod github;
 pub mod junit;
 pub mod markdown;
 pub mod merge;
+pub mod sarif;
 
 use crate::results::{Check, Finding, Summary};
 use serde::{Deserialize, Serialize};
@@ -17,8 +19,55 @@ use std::path::{Path, PathBuf};
 pub struct RunReport {
     /// The run's figures.
     pub summary: Summary,
-    /// Grouped findings, in plan order of their representatives.
+    /// The findings that fail the run (each serialized with its known-failures fingerprint).
+    #[serde(serialize_with = "with_fingerprints")]
     pub findings: Vec<Finding>,
+    /// What `--known FILE` matched, left expired, or found nothing for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known: Option<crate::known::KnownReport>,
+    /// Findings that did not come back when their request was sent again: they fail the run
+    /// only under `--strict`.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        serialize_with = "with_fingerprints"
+    )]
+    pub flaky: Vec<Finding>,
+    /// `--strict`: flaky findings fail the run too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub strict: bool,
+    /// Where each case is written, for reports that point at code (SARIF, annotations).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cases: Vec<CaseSource>,
+}
+
+/// A case file and the line of its operation (the `path` key), as code scanners point at it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseSource {
+    /// The case's name.
+    pub case: String,
+    /// As the run was given it, e.g. `cases/sessionlink-v2.toml`.
+    pub file: String,
+    /// The line of the operation's `path` key (1 when unknown).
+    pub line: usize,
+}
+
+/// Each finding with its `fingerprint` first, so a person can copy it into a known-failures
+/// file (reading a report back ignores it: it is derived).
+fn with_fingerprints<S: serde::Serializer>(
+    findings: &[Finding],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct WithFingerprint<'a> {
+        fingerprint: String,
+        #[serde(flatten)]
+        finding: &'a Finding,
+    }
+    serializer.collect_seq(findings.iter().map(|finding| WithFingerprint {
+        fingerprint: crate::known::fingerprint(finding),
+        finding,
+    }))
 }
 
 /// A report file format.
@@ -30,6 +79,8 @@ pub enum Format {
     Junit,
     /// `markdown`: a regression report for an issue or pull request.
     Markdown,
+    /// `sarif`: SARIF 2.1.0, for code scanning.
+    Sarif,
 }
 
 /// `--report FORMAT=PATH`.
@@ -51,9 +102,10 @@ impl std::str::FromStr for ReportTarget {
             "json" => Format::Json,
             "junit" | "xml" => Format::Junit,
             "markdown" | "md" => Format::Markdown,
+            "sarif" => Format::Sarif,
             other => {
                 return Err(format!(
-                    "unknown report format `{other}`; use json, junit or markdown"
+                    "unknown report format `{other}`; use json, junit, markdown or sarif"
                 ))
             }
         };
@@ -75,6 +127,7 @@ fn format_name(format: Format) -> &'static str {
         Format::Json => "json",
         Format::Junit => "junit",
         Format::Markdown => "markdown",
+        Format::Sarif => "sarif",
     }
 }
 
@@ -98,21 +151,40 @@ pub enum ReportError {
 }
 
 impl RunReport {
+    /// A report of `findings`, with no known-failures file applied and nothing flaky.
+    pub fn new(summary: Summary, findings: Vec<Finding>) -> RunReport {
+        RunReport {
+            summary,
+            findings,
+            known: None,
+            flaky: Vec::new(),
+            strict: false,
+            cases: Vec::new(),
+        }
+    }
+
+    /// The case file and operation line of `case`, if the report knows it.
+    pub fn source_of(&self, case: &str) -> Option<&CaseSource> {
+        self.cases.iter().find(|c| c.case == case)
+    }
+
     /// Whether the run found nothing.
     pub fn conformant(&self) -> bool {
         self.findings.is_empty()
     }
 
     /// Whether the run fails the gate: any finding but drift, or drift at or above the
-    /// summary's `drift_fail_on`.
+    /// summary's `drift_fail_on`, or (under `--strict`) a flaky finding. Known findings have
+    /// left `findings` already; an expired entry's finding has stayed.
     pub fn fails(&self) -> bool {
-        self.findings.iter().any(
-            |f| match (f.check, f.severity, self.summary.drift_fail_on) {
-                (Check::Drift, Some(severity), Some(fail_on)) => severity >= fail_on,
-                (Check::Drift, _, None) => false,
-                _ => true,
-            },
-        )
+        (self.strict && !self.flaky.is_empty())
+            || self.findings.iter().any(|f| {
+                match (f.check, f.severity, self.summary.drift_fail_on) {
+                    (Check::Drift, Some(severity), Some(fail_on)) => severity >= fail_on,
+                    (Check::Drift, _, None) => false,
+                    _ => true,
+                }
+            })
     }
 
     /// Render in `format`.
@@ -121,6 +193,7 @@ impl RunReport {
             Format::Json => serde_json::to_string_pretty(self).unwrap_or_default() + "\n",
             Format::Junit => junit::render(self),
             Format::Markdown => markdown::render(self),
+            Format::Sarif => sarif::render(self),
         }
     }
 

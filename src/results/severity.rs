@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// A change toward the contract (a valid class that stops answering 5xx, an invalid class
+    /// that starts answering 4xx, a field that starts matching its schema): never fails.
+    Fixed,
     /// A new field, or a request class seen for the first time.
     Info,
     /// A new value of a tracked field (e.g. a new `status`).
@@ -16,9 +19,10 @@ pub enum Severity {
 }
 
 impl Severity {
-    /// The stable name: `info`, `warning` or `breaking`.
+    /// The stable name: `fixed`, `info`, `warning` or `breaking`.
     pub fn name(self) -> &'static str {
         match self {
+            Severity::Fixed => "fixed",
             Severity::Info => "info",
             Severity::Warning => "warning",
             Severity::Breaking => "breaking",

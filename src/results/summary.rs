@@ -106,7 +106,7 @@ pub struct DriftRecord {
     pub case: String,
     /// The snapshot file.
     pub snapshot: String,
-    /// `matched`, `recorded`, `updated`, `pending`, `missing` or `changed`.
+    /// `matched`, `recorded`, `updated`, `pending`, `missing`, `changed` or `refused`.
     pub status: String,
     /// Graded changes from the baseline.
     pub changes: u64,

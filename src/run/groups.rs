@@ -30,6 +30,16 @@ pub(super) struct Group {
     pub origin: Origin,
     pub finding: Finding,
     examples: Vec<(u64, String)>,
+    /// The representative's request and wire body, to send it again (flaky confirmation).
+    sent: (PlannedRequest, bytes::Bytes),
+}
+
+/// A finished group: its finding, with what is needed to send its representative again.
+pub(super) struct Representative {
+    pub(super) finding: Finding,
+    pub(super) origin: Origin,
+    pub(super) planned: PlannedRequest,
+    pub(super) body: bytes::Bytes,
 }
 
 #[derive(Default, Clone)]
@@ -69,6 +79,7 @@ impl Groups {
                 group.finding = Finding { count, ..finding };
                 group.position = context.position;
                 group.origin = context.planned.origin;
+                group.sent = (context.planned.clone(), context.body.clone());
                 push_example(&mut group.examples, context.position, id());
             }
             Some(group) => {
@@ -82,6 +93,7 @@ impl Groups {
                     origin: context.planned.origin,
                     finding,
                     examples: vec![(context.position, id())],
+                    sent: (context.planned.clone(), context.body.clone()),
                 };
                 self.groups.insert(key, group);
             }
@@ -103,7 +115,16 @@ impl Groups {
     }
 
     /// The findings in a stable order, with each group's origin (for shrinking).
+    #[cfg(test)]
     pub(super) fn into_findings(self) -> Vec<(Finding, Origin)> {
+        self.into_representatives()
+            .into_iter()
+            .map(|r| (r.finding, r.origin))
+            .collect()
+    }
+
+    /// The findings in a stable order, each with its representative's request.
+    pub(super) fn into_representatives(self) -> Vec<Representative> {
         let mut groups: Vec<Group> = self.groups.into_values().collect();
         groups.sort_by_key(|g| (g.finding.check, g.finding.case.clone(), g.position));
         groups
@@ -112,7 +133,13 @@ impl Groups {
                 g.finding.plan_position = g.position;
                 g.finding.example_positions = g.examples.iter().map(|(p, _)| *p).collect();
                 g.finding.examples = g.examples.into_iter().map(|(_, id)| id).collect();
-                (g.finding, g.origin)
+                let (planned, body) = g.sent;
+                Representative {
+                    finding: g.finding,
+                    origin: g.origin,
+                    planned,
+                    body,
+                }
             })
             .collect()
     }

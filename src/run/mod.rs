@@ -9,6 +9,7 @@
 //! new), and memory stays flat however long the run.
 
 mod client;
+mod confirm;
 mod groups;
 pub mod secret;
 mod shard;
@@ -92,6 +93,8 @@ pub struct RunResult {
     pub summary: Summary,
     /// Grouped (and shrunk) findings.
     pub findings: Vec<Finding>,
+    /// Findings whose request, sent again, did not fail the same way.
+    pub flaky: Vec<Finding>,
     /// What came back, per case, for the drift snapshot.
     pub observed: Observer,
 }
@@ -112,7 +115,8 @@ pub async fn run(
             reason: "every request failed to connect".to_owned(),
         });
     }
-    let mut findings = tally.groups.into_findings();
+    let representatives = tally.groups.into_representatives();
+    let (mut findings, flaky) = confirm::confirm_findings(&shared, representatives).await;
     shrink::shrink_findings(&shared, &mut findings).await;
     let findings: Vec<Finding> = findings.into_iter().map(|(finding, _)| finding).collect();
     let elapsed = started.elapsed();
@@ -127,6 +131,7 @@ pub async fn run(
     Ok(RunResult {
         summary,
         findings,
+        flaky,
         observed: tally.observer,
     })
 }

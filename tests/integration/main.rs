@@ -7,6 +7,7 @@ mod broken_contracts;
 mod cli_help;
 mod common;
 mod drift;
+mod gate;
 mod openapi;
 mod plan;
 mod reports;

@@ -180,13 +180,18 @@ fn a_distinctive_key_appears_nowhere_in_output_reports_or_snapshots() {
     );
     let dir = tempfile::tempdir().unwrap();
     let snapshots = tempfile::tempdir().unwrap();
-    let reports: Vec<String> = ["json=r.json", "junit=r.xml", "markdown=r.md"]
-        .iter()
-        .map(|r| {
-            let (format, name) = r.split_once('=').unwrap();
-            format!("{format}={}", dir.path().join(name).display())
-        })
-        .collect();
+    let reports: Vec<String> = [
+        "json=r.json",
+        "junit=r.xml",
+        "markdown=r.md",
+        "sarif=r.sarif",
+    ]
+    .iter()
+    .map(|r| {
+        let (format, name) = r.split_once('=').unwrap();
+        format!("{format}={}", dir.path().join(name).display())
+    })
+    .collect();
     let snapshots_arg = snapshots.path().display().to_string();
     let mut args = vec![
         "run",
@@ -196,6 +201,8 @@ fn a_distinctive_key_appears_nowhere_in_output_reports_or_snapshots() {
         "10",
         "--snapshots",
         &snapshots_arg,
+        // A run with findings records its snapshot only when asked.
+        "--record-nonconformant",
     ];
     for report in &reports {
         args.extend(["--report", report.as_str()]);
@@ -219,7 +226,7 @@ fn a_distinctive_key_appears_nowhere_in_output_reports_or_snapshots() {
             files += 1;
         }
     }
-    assert_eq!(files, 4, "three reports and one snapshot were checked");
+    assert_eq!(files, 5, "four reports and one snapshot were checked");
     let report: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
     let curl = report["findings"][0]["curl"].as_str().unwrap();

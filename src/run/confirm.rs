@@ -1,0 +1,68 @@
+//! Confirming findings: each group's representative is sent once more (inside the run's
+//! request cap). One that does not fail the same way again (same check, same cause) is
+//! `flaky`: reported apart, failing the run only under `--strict`. When the cap leaves no
+//! request for it, a finding stays confirmed: nothing says it is flaky.
+
+use super::groups::{group_cause, Representative};
+use super::shared::Shared;
+use crate::check::{check_exchange, Exchange};
+use crate::generate::Origin;
+use crate::results::Finding;
+use std::sync::Arc;
+
+/// The confirmed findings (with their origins, for shrinking) and the flaky ones.
+pub(super) async fn confirm_findings(
+    shared: &Arc<Shared>,
+    representatives: Vec<Representative>,
+) -> (Vec<(Finding, Origin)>, Vec<Finding>) {
+    let jobs: Vec<_> = representatives
+        .into_iter()
+        .map(|r| {
+            let shared = shared.clone();
+            tokio::spawn(async move {
+                let again = fails_again(&shared, &r).await;
+                (r, again)
+            })
+        })
+        .collect();
+    let mut confirmed = Vec::new();
+    let mut flaky = Vec::new();
+    for job in jobs {
+        match job.await {
+            Ok((r, false)) => flaky.push(r.finding),
+            Ok((r, true)) => confirmed.push((r.finding, r.origin)),
+            Err(_) => {}
+        }
+    }
+    (confirmed, flaky)
+}
+
+/// Whether `r`'s request fails the same way when sent again (`true` when it cannot be sent).
+async fn fails_again(shared: &Shared, r: &Representative) -> bool {
+    let Some(index) = shared
+        .operations
+        .iter()
+        .position(|o| o.name == r.finding.case)
+    else {
+        return true;
+    };
+    let permit = || shared.permit();
+    let send = shared.endpoints[index].send(
+        &shared.client,
+        &shared.config.settings.client,
+        &r.planned,
+        r.body.clone(),
+        &permit,
+    );
+    let Some(outcome) = send.await else {
+        return true;
+    };
+    let exchange = Exchange {
+        operation: &shared.operations[index],
+        planned: &r.planned,
+        outcome: &outcome,
+    };
+    check_exchange(&exchange)
+        .into_iter()
+        .any(|v| v.check == r.finding.check && group_cause(&v, &r.planned) == r.finding.cause)
+}
