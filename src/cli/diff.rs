@@ -199,6 +199,13 @@ async fn differ(
         },
     );
     let mut report = RunReport::new(after.summary, differences);
+    // The report is about the differences: the candidate's own findings are `specgate run`'s.
+    report.summary.findings_by_check = report
+        .findings
+        .iter()
+        .map(|f| (f.check.name().to_owned(), f.count))
+        .collect();
+    report.summary.finding_groups = report.findings.len() as u64;
     report.summary.drift_fail_on = Some(args.fail_on.into());
     report.cases = operations
         .iter()

@@ -3,6 +3,7 @@
 //! earliest member in plan order (shards keep global plan positions).
 
 use super::{ReportError, RunReport};
+use crate::known::{KnownEntry, KnownFinding, KnownReport};
 use crate::results::Finding;
 use crate::results::Summary;
 use std::collections::BTreeMap;
@@ -17,30 +18,29 @@ pub fn merge(reports: Vec<RunReport>) -> Result<RunReport, ReportError> {
         .ok_or_else(|| ReportError::Mismatch("no reports to merge".to_owned()))?;
     check_compatible(&reports)?;
     let cases = first.cases.clone();
+    let strict = reports.iter().any(|r| r.strict);
+    let known = merge_known(&reports);
     let mut summary = Summary {
         shard: None,
         ..first.summary.clone()
     };
     summary.base_url = distinct(reports.iter().map(|r| r.summary.base_url.as_str())).join(", ");
-    let mut findings: BTreeMap<(String, String, String), Finding> = BTreeMap::new();
+    let mut findings = Vec::new();
+    let mut flaky = Vec::new();
     for (n, report) in reports.into_iter().enumerate() {
         if n > 0 {
             add_summary(&mut summary, &report.summary);
         }
-        for finding in report.findings {
-            let key = (
-                finding.check.name().to_owned(),
-                finding.case.clone(),
-                finding.cause.clone(),
-            );
-            match findings.remove(&key) {
-                Some(mine) => findings.insert(key, combine(mine, finding)),
-                None => findings.insert(key, finding),
-            };
-        }
+        findings.extend(report.findings);
+        flaky.extend(report.flaky);
     }
-    let mut findings: Vec<Finding> = findings.into_values().collect();
-    findings.sort_by_key(|f| (f.check, f.case.clone(), f.plan_position));
+    let findings = regroup(findings);
+    // A finding confirmed in one shard is no longer flaky for the whole run.
+    let confirmed: Vec<(String, String, String)> = findings.iter().map(key).collect();
+    let flaky = regroup(flaky)
+        .into_iter()
+        .filter(|f| !confirmed.contains(&key(f)))
+        .collect();
     summary.requests_per_s = if summary.elapsed_s > 0.0 {
         summary.requests as f64 / summary.elapsed_s
     } else {
@@ -56,7 +56,79 @@ pub fn merge(reports: Vec<RunReport>) -> Result<RunReport, ReportError> {
     summary.finding_groups = findings.len() as u64;
     let mut merged = RunReport::new(summary, findings);
     merged.cases = cases;
+    merged.flaky = flaky;
+    merged.strict = strict;
+    merged.known = known;
     Ok(merged)
+}
+
+fn key(finding: &Finding) -> (String, String, String) {
+    (
+        finding.check.name().to_owned(),
+        finding.case.clone(),
+        finding.cause.clone(),
+    )
+}
+
+/// Findings grouped again by (check, case, cause), each group keeping its earliest member.
+fn regroup(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut groups: BTreeMap<(String, String, String), Finding> = BTreeMap::new();
+    for finding in findings {
+        let key = key(&finding);
+        let merged = match groups.remove(&key) {
+            Some(mine) => combine(mine, finding),
+            None => finding,
+        };
+        groups.insert(key, merged);
+    }
+    let mut findings: Vec<Finding> = groups.into_values().collect();
+    findings.sort_by_key(|f| (f.check, f.case.clone(), f.plan_position));
+    findings
+}
+
+/// The shards' known-failures sections as one run's: known findings regrouped, expired
+/// entries once each, and an entry unmatched only when no shard matched it.
+fn merge_known(reports: &[RunReport]) -> Option<KnownReport> {
+    let sections: Vec<&KnownReport> = reports.iter().filter_map(|r| r.known.as_ref()).collect();
+    let first = *sections.first()?;
+    let mut known: BTreeMap<String, KnownFinding> = BTreeMap::new();
+    for k in sections.iter().flat_map(|s| &s.known) {
+        let merged = match known.remove(&k.entry.fingerprint) {
+            Some(mine) => KnownFinding {
+                entry: mine.entry,
+                finding: combine(mine.finding, k.finding.clone()),
+            },
+            None => k.clone(),
+        };
+        known.insert(k.entry.fingerprint.clone(), merged);
+    }
+    let mut expired: Vec<KnownEntry> = Vec::new();
+    for e in sections.iter().flat_map(|s| &s.expired) {
+        if !expired.iter().any(|x| x.fingerprint == e.fingerprint) {
+            expired.push(e.clone());
+        }
+    }
+    let matched = |fingerprint: &str| {
+        known.contains_key(fingerprint) || expired.iter().any(|e| e.fingerprint == fingerprint)
+    };
+    let unmatched = first
+        .unmatched
+        .iter()
+        .filter(|e| !matched(&e.fingerprint))
+        .filter(|e| {
+            sections
+                .iter()
+                .all(|s| s.unmatched.iter().any(|u| u.fingerprint == e.fingerprint))
+        })
+        .cloned()
+        .collect();
+    Some(KnownReport {
+        file: first.file.clone(),
+        today: first.today,
+        known: known.into_values().collect(),
+        expired,
+        unmatched,
+    })
 }
 
 fn distinct<'a>(items: impl Iterator<Item = &'a str>) -> Vec<String> {

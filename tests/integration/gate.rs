@@ -46,9 +46,37 @@ fn a_run_whose_findings_are_all_known_passes_and_lists_them() {
     );
 
     let known = dir.path().join("known.toml").display().to_string();
-    let (code, report, console) = gate_run(&faulty, dir.path(), &["--known", &known]);
+    let markdown = dir.path().join("report.md");
+    let junit = dir.path().join("report.xml");
+    let markdown_arg = format!("markdown={}", markdown.display());
+    let junit_arg = format!("junit={}", junit.display());
+    let flags = [
+        "--known",
+        &known,
+        "--report",
+        &markdown_arg,
+        "--report",
+        &junit_arg,
+    ];
+    let (code, report, console) = gate_run(&faulty, dir.path(), &flags);
     assert_eq!(code, 0, "{console}");
     assert_eq!(report["findings"], serde_json::json!([]));
+    let markdown = std::fs::read_to_string(markdown).unwrap();
+    assert!(markdown.contains("## Known failures"), "{markdown}");
+    assert!(
+        markdown.contains(&format!("| known | `{}` | 1 |", before[0])),
+        "{markdown}"
+    );
+    let junit = std::fs::read_to_string(junit).unwrap();
+    assert!(
+        junit.contains(&format!("name=\"{}\"", before[0])),
+        "{junit}"
+    );
+    assert!(
+        junit.contains("<skipped message=\"known failure until"),
+        "{junit}"
+    );
+    assert!(!junit.contains("<failure"), "{junit}");
     let listed = &report["known"]["known"];
     assert_eq!(listed.as_array().unwrap().len(), 1, "{report}");
     assert_eq!(listed[0]["entry"]["fingerprint"], before[0].as_str());
@@ -718,4 +746,58 @@ fn diff_grades_a_candidate_that_fixes_the_reference_as_fixed() {
             .all(|l| l.ends_with("[fixed]") || l.ends_with("[info]")),
         "what comes with the fix is only noted: {diff}"
     );
+}
+
+#[test]
+fn merged_shard_reports_keep_the_known_failures_of_one_whole_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let faulty = TestSandbox::start(&["reject-enum-value", "accept-wrong-type"]);
+    gate_run(&faulty, dir.path(), &[]);
+    let mut file = known_add(dir.path());
+    file.push_str("\n[[known]]\nfingerprint = \"server-error:sessionlink-v2:500 for boundary\"\nreason = \"r\"\nowner = \"o\"\nlink = \"l\"\nexpires = 2999-12-31\n");
+    std::fs::write(dir.path().join("known.toml"), &file).unwrap();
+    let known = dir.path().join("known.toml").display().to_string();
+    let (code, whole, _) = gate_run(&faulty, dir.path(), &["--known", &known]);
+    assert_eq!(code, 0);
+
+    let mut shards = Vec::new();
+    for k in 1..=2 {
+        let shard = format!("{k}/2");
+        let (_, report, _) = gate_run(&faulty, dir.path(), &["--known", &known, "--shard", &shard]);
+        let path = dir.path().join(format!("shard-{k}.json"));
+        std::fs::write(&path, report.to_string()).unwrap();
+        shards.push(path.display().to_string());
+    }
+    let merged_path = dir.path().join("merged.json");
+    let merged_arg = format!("json={}", merged_path.display());
+    let output = specgate(
+        &[
+            "report",
+            "merge",
+            &shards[0],
+            &shards[1],
+            "--report",
+            &merged_arg,
+        ],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
+    let merged: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&merged_path).unwrap()).unwrap();
+    let counts = |report: &serde_json::Value| -> Vec<(String, u64)> {
+        report["known"]["known"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| {
+                let fingerprint = k["entry"]["fingerprint"].as_str().unwrap().to_owned();
+                (fingerprint, k["finding"]["count"].as_u64().unwrap())
+            })
+            .collect()
+    };
+    let mut expected = counts(&whole);
+    expected.sort();
+    assert_eq!(counts(&merged), expected);
+    assert_eq!(merged["known"]["unmatched"], whole["known"]["unmatched"]);
+    assert_eq!(merged["known"]["unmatched"].as_array().unwrap().len(), 1);
 }
