@@ -82,7 +82,7 @@ fn regroup(findings: Vec<Finding>) -> Vec<Finding> {
         groups.insert(key, merged);
     }
     let mut findings: Vec<Finding> = groups.into_values().collect();
-    findings.sort_by_key(|f| (f.check, f.case.clone(), f.plan_position));
+    findings.sort_by_key(|f| (f.check, f.case.clone(), f.plan_position, f.cause.clone()));
     findings
 }
 

@@ -126,7 +126,14 @@ impl Groups {
     /// The findings in a stable order, each with its representative's request.
     pub(super) fn into_representatives(self) -> Vec<Representative> {
         let mut groups: Vec<Group> = self.groups.into_values().collect();
-        groups.sort_by_key(|g| (g.finding.check, g.finding.case.clone(), g.position));
+        // One body can break its schema in several places: the cause orders those ties.
+        groups.sort_by(|a, b| {
+            let order = |g: &Group| {
+                let f = &g.finding;
+                (f.check, f.case.clone(), g.position, f.cause.clone())
+            };
+            order(a).cmp(&order(b))
+        });
         groups
             .into_iter()
             .map(|mut g| {

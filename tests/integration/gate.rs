@@ -801,3 +801,18 @@ fn merged_shard_reports_keep_the_known_failures_of_one_whole_run() {
     assert_eq!(merged["known"]["unmatched"], whole["known"]["unmatched"]);
     assert_eq!(merged["known"]["unmatched"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn the_sarif_report_reads_as_a_code_scanning_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let faulty = TestSandbox::start(&["reject-enum-value", "response-null"]);
+    let sarif_path = dir.path().join("specgate.sarif");
+    let sarif_arg = format!("sarif={}", sarif_path.display());
+    let (code, _, console) = gate_run(&faulty, dir.path(), &["--report", &sarif_arg]);
+    assert_eq!(code, 1, "{console}");
+    let port = url::Url::parse(&faulty.base_url).unwrap().port().unwrap();
+    let sarif = std::fs::read_to_string(&sarif_path)
+        .unwrap()
+        .replace(&format!("127.0.0.1:{port}"), "127.0.0.1:PORT");
+    insta::assert_snapshot!("sarif_report", sarif);
+}
