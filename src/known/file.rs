@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 /// What a valid known-failures file looks like, quoted in every fix.
-pub const EXAMPLE: &str = "[[known]]\nfingerprint = \"rejects-valid:sessionlink-v2:400 for enum-value\"\nreason = \"partner rejects gender=Other\"\nowner = \"payments\"\nlink = \"https://tracker.example/TICKET-123\"\nexpires = 2027-01-31";
+pub const EXAMPLE: &str = "[[known]]\nfingerprint = \"rejects-valid:my-operation:400 for enum-value\"\nreason = \"the partner rejects one enum value\"\nowner = \"payments\"\nlink = \"https://tracker.example/TICKET-123\"\nexpires = 2027-01-31";
 
 /// A loaded known-failures file.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,8 +60,11 @@ impl KnownFile {
             let place = e
                 .span()
                 .map_or(Place::File, |span| ContractError::line_of(text, span.start));
-            let fix =
-                format!("each entry is a [[known]] table with exactly these keys:\n{EXAMPLE}");
+            let example: Vec<String> = EXAMPLE.lines().map(|l| format!("    {l}")).collect();
+            let fix = format!(
+                "each entry is a [[known]] table with exactly these keys:\n{}",
+                example.join("\n")
+            );
             ContractError::new(path, place, e.message().trim().to_owned(), fix)
         })?;
         let mut seen: HashMap<String, usize> = HashMap::new();

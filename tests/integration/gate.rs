@@ -816,3 +816,25 @@ fn the_sarif_report_reads_as_a_code_scanning_log() {
         .replace(&format!("127.0.0.1:{port}"), "127.0.0.1:PORT");
     insta::assert_snapshot!("sarif_report", sarif);
 }
+
+#[test]
+fn a_known_failures_file_with_a_missing_key_says_what_an_entry_looks_like() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("known.toml");
+    let entry = "[[known]]\nfingerprint = \"server-error:sessionlink-v2:500 for boundary\"\nreason = \"r\"\nlink = \"l\"\nexpires = 2027-01-31\n";
+    std::fs::write(&path, entry).unwrap();
+    let file = path.display().to_string();
+    let output = specgate(
+        &[
+            "run",
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--known",
+            &file,
+        ],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr).replace(&file, "known.toml");
+    insta::assert_snapshot!("known_file_missing_key", stderr);
+}
