@@ -1,7 +1,8 @@
 //! Confirming findings: each group's representative is sent once more (inside the run's
 //! request cap). One that does not fail the same way again (same check, same cause) is
 //! `flaky`: reported apart, failing the run only under `--strict`. When the cap leaves no
-//! request for it, a finding stays confirmed: nothing says it is flaky.
+//! request for it, a finding stays confirmed: nothing says it is flaky. The re-sends keep
+//! the run's concurrency and rate.
 
 use super::groups::{group_cause, Representative};
 use super::shared::Shared;
@@ -9,17 +10,26 @@ use crate::check::{check_exchange, Exchange};
 use crate::generate::Origin;
 use crate::results::Finding;
 use std::sync::Arc;
+use tokio::sync::Semaphore;
 
 /// The confirmed findings (with their origins, for shrinking) and the flaky ones.
 pub(super) async fn confirm_findings(
     shared: &Arc<Shared>,
     representatives: Vec<Representative>,
 ) -> (Vec<(Finding, Origin)>, Vec<Finding>) {
+    // No more requests in flight than the run itself allowed, at the run's rate.
+    let slots = Arc::new(Semaphore::new(
+        shared.config.settings.client.concurrency.max(1),
+    ));
     let jobs: Vec<_> = representatives
         .into_iter()
         .map(|r| {
-            let shared = shared.clone();
+            let (shared, slots) = (shared.clone(), slots.clone());
             tokio::spawn(async move {
+                let _slot = slots.acquire_owned().await;
+                if let Some(wait) = shared.pace_delay() {
+                    tokio::time::sleep(wait).await;
+                }
                 let again = fails_again(&shared, &r).await;
                 (r, again)
             })
