@@ -143,5 +143,21 @@ fn result(report: &RunReport, finding: &Finding, level: &str) -> Value {
             "message": { "text": format!("operation of case {}", source.case) }
         }]);
     }
+    if let Some(pointer) = schema_pointer(finding) {
+        // Where in the response body the schema broke, for tools that group by member.
+        result["locations"][0]["logicalLocations"] = json!([{
+            "name": pointer,
+            "kind": "member",
+            "fullyQualifiedName": format!("{} response {pointer}", finding.case),
+        }]);
+    }
     result
+}
+
+/// The JSON pointer a `response-schema` finding's cause starts with (`/status enum`).
+fn schema_pointer(finding: &Finding) -> Option<&str> {
+    (finding.check == Check::ResponseSchema)
+        .then(|| finding.cause.split(' ').next())
+        .flatten()
+        .filter(|p| p.starts_with('/'))
 }
