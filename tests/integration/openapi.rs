@@ -220,5 +220,8 @@ fn an_unsatisfiable_imported_schema_is_reported_at_its_place_in_the_document() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     let place = format!("{}#/paths/~1names/post/requestBody", document.display());
     assert!(stderr.contains(&place), "{stderr}");
-    assert!(!stderr.contains("cases/../schemas"), "no temporary path: {stderr}");
+    assert!(
+        !stderr.contains("cases/../schemas"),
+        "no temporary path: {stderr}"
+    );
 }
