@@ -224,6 +224,7 @@ fn job(config: &SuiteEnv, operation: Arc<Operation>, kind: &TrialKind) -> Result
         reports: Vec::new(),
         known: None,
         strict: false,
+        case_sources: None,
         operations: vec![operation],
     })
 }

@@ -92,6 +92,9 @@ pub struct Job {
     pub known: Option<KnownFile>,
     /// `--strict`: flaky findings fail the run too.
     pub strict: bool,
+    /// Where reports say each case is written; `None`: each operation's case file and the
+    /// line of its `path` key (see [`case_source`]).
+    pub case_sources: Option<Vec<CaseSource>>,
 }
 
 /// Something a person running the job should hear about.
@@ -238,7 +241,10 @@ fn judge_drift(
     let mut report = RunReport::new(result.summary, result.findings);
     report.flaky = result.flaky;
     report.strict = job.strict;
-    report.cases = job.operations.iter().map(|o| case_source(o)).collect();
+    report.cases = job
+        .case_sources
+        .clone()
+        .unwrap_or_else(|| job.operations.iter().map(|o| case_source(o)).collect());
     let partial =
         job.settings.shard.is_some() || report.summary.capped || report.summary.stopped_early;
     if job.drift.mode == DriftMode::Off || partial {
@@ -320,17 +326,34 @@ fn judge_known(job: &Job, report: &mut RunReport) {
 /// file cannot be read again), for SARIF and CI annotations.
 pub fn case_source(operation: &Operation) -> CaseSource {
     let text = std::fs::read_to_string(&operation.source).unwrap_or_default();
-    let line = text
-        .lines()
-        .position(|l| {
-            l.trim_start()
-                .strip_prefix("path")
-                .is_some_and(|rest| rest.trim_start().starts_with('='))
-        })
-        .map_or(1, |index| index + 1);
+    let line = first_line(&text, |l| {
+        l.strip_prefix("path")
+            .is_some_and(|rest| rest.trim_start().starts_with('='))
+    });
     CaseSource {
         case: operation.name.clone(),
         file: operation.source.display().to_string().replace('\\', "/"),
         line,
     }
+}
+
+/// Where an operation imported from an OpenAPI document is written: the document, at the
+/// first line that names the operation (its `operationId`), else its first line.
+pub fn imported_case_source(operation: &Operation, document: &std::path::Path) -> CaseSource {
+    let text = std::fs::read_to_string(document).unwrap_or_default();
+    let line = first_line(&text, |l| {
+        l.trim_start_matches('"').starts_with("operationId") && l.contains(&operation.name)
+    });
+    CaseSource {
+        case: operation.name.clone(),
+        file: document.display().to_string().replace('\\', "/"),
+        line,
+    }
+}
+
+/// The 1-based number of the first line of `text` whose trimmed start `matches`, else 1.
+fn first_line(text: &str, matches: impl Fn(&str) -> bool) -> usize {
+    text.lines()
+        .position(|l| matches(l.trim_start()))
+        .map_or(1, |index| index + 1)
 }

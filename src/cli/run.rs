@@ -194,6 +194,13 @@ fn job(args: &Args, operations: Vec<Arc<Operation>>, home: PathBuf) -> Result<Jo
             .transpose()
             .map_err(Ending::usage)?,
         strict: args.strict,
+        // Imported cases live in a temporary folder: reports point into the document.
+        case_sources: args.source.openapi.as_deref().map(|document| {
+            operations
+                .iter()
+                .map(|o| pipeline::imported_case_source(o, document))
+                .collect()
+        }),
         operations,
     })
 }

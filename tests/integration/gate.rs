@@ -838,3 +838,39 @@ fn a_known_failures_file_with_a_missing_key_says_what_an_entry_looks_like() {
     let stderr = text(&output.stderr).replace(&file, "known.toml");
     insta::assert_snapshot!("known_file_missing_key", stderr);
 }
+
+#[test]
+fn an_openapi_run_points_its_sarif_results_at_the_operation_in_the_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let faulty = TestSandbox::start(&["reject-enum-value"]);
+    let sarif_path = dir.path().join("specgate.sarif");
+    let sarif_arg = format!("sarif={}", sarif_path.display());
+    let document = "schemas/sessionlink-v2.openapi.yaml";
+    let args = [
+        "--openapi",
+        document,
+        "--base-url",
+        &faulty.base_url,
+        "--examples",
+        "0",
+        "--drift",
+        "off",
+        "--report",
+        &sarif_arg,
+    ];
+    let mut full = vec!["run"];
+    full.extend_from_slice(&args);
+    let output = specgate(&full, &[]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&sarif_path).unwrap()).unwrap();
+    let location = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], document);
+    let line = location["region"]["startLine"].as_u64().unwrap() as usize;
+    let text_of_document = std::fs::read_to_string(document).unwrap();
+    let named = text_of_document.lines().nth(line - 1).unwrap();
+    assert!(
+        named.trim_start().starts_with("operationId"),
+        "line {line}: {named}"
+    );
+}
