@@ -11,7 +11,6 @@ use crate::report::console::ProgressDisplay;
 use crate::report::{ReportTarget, RunReport};
 use crate::results::Progress;
 use crate::run::{self, ApiKey, ClientOptions, RunConfig, RunError, RunResult, RunSettings};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,9 +26,8 @@ pub(super) struct Args {
     /// The reference it should answer like (e.g. production's sandbox).
     #[arg(long, value_name = "URL")]
     pub against: String,
-    /// Folder of case files (*.toml).
-    #[arg(long, value_name = "DIR", default_value = "cases")]
-    pub cases: PathBuf,
+    #[command(flatten)]
+    pub(super) source: super::source::CaseSource,
     /// The least severe difference that fails the run.
     #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = SeverityArg::Warning)]
     pub fail_on: SeverityArg,
@@ -63,10 +61,11 @@ struct Target {
 }
 
 pub(super) fn execute(args: Args) -> Ending {
-    let operations = match crate::contract::load_cases(&args.cases) {
-        Ok(ops) => ops.into_iter().map(Arc::new).collect::<Vec<_>>(),
-        Err(e) => return Ending::usage(e),
+    let loaded = match args.source.load() {
+        Ok(loaded) => loaded,
+        Err(ending) => return ending,
     };
+    let operations = loaded.operations.clone();
     if let Some(rate) = args.rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
         return Ending::usage(format!(
             "--rate {rate}: give a positive number of requests per second"
@@ -100,7 +99,10 @@ pub(super) fn execute(args: Args) -> Ending {
         Ok(rt) => rt,
         Err(e) => return Ending::usage(format!("cannot start the async runtime: {e}")),
     };
-    runtime.block_on(differ(&args, operations, reference, candidate))
+    match runtime.block_on(differ(&args, operations, reference, candidate)) {
+        Ending::Usage(message) => loaded.usage(message),
+        ending => ending,
+    }
 }
 
 fn target(
