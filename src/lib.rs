@@ -24,3 +24,4 @@ pub mod report;
 pub mod results;
 pub mod run;
 pub mod sandbox;
+pub mod schema;

@@ -10,6 +10,7 @@
 use super::fields::{show, without, Field};
 use super::invalid::{mutations, Mutation};
 use super::schema_walk::{number_value, Node, Shape};
+use super::solve::{Side, Solver, Variant};
 use super::{family, Body, KeyUse, Origin, PlannedRequest, Reason};
 use crate::contract::{Expect, Operation};
 use serde_json::Value;
@@ -26,6 +27,9 @@ pub(crate) struct CoveragePlan {
     pub mutations: Vec<Mutation>,
     /// Payloads meant as valid that the validator refused (a generator bug when non-zero).
     pub contradictions: usize,
+    /// Every accepted body of the plan: checked valid payloads random exploration falls
+    /// back on when its draws keep failing the schema.
+    pub valid_pool: Vec<Value>,
 }
 
 pub(crate) struct Builder<'a> {
@@ -34,8 +38,11 @@ pub(crate) struct Builder<'a> {
     fields: &'a [Field],
     required: &'a [String],
     base: Value,
+    solver: &'a Solver,
     case: Arc<str>,
     ids: HashSet<String>,
+    /// Every JSON body planned so far, serialised: a variant that repeats one is not planned.
+    bodies: HashSet<String>,
     out: CoveragePlan,
 }
 
@@ -45,19 +52,24 @@ impl<'a> Builder<'a> {
         root: &'a Node,
         fields: &'a [Field],
         required: &'a [String],
+        base: Value,
+        solver: &'a Solver,
     ) -> Self {
         Builder {
             operation,
             root,
             fields,
             required,
-            base: root.minimal(),
+            base,
+            solver,
             case: Arc::from(operation.name.as_str()),
             ids: HashSet::new(),
+            bodies: HashSet::new(),
             out: CoveragePlan {
                 requests: Vec::new(),
                 mutations: Vec::new(),
                 contradictions: 0,
+                valid_pool: Vec::new(),
             },
         }
     }
@@ -67,6 +79,7 @@ impl<'a> Builder<'a> {
         self.examples();
         self.missing_required();
         self.field_mutations();
+        self.constraints();
         self.bad_bodies();
         self.auth();
         self.out
@@ -144,6 +157,38 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// The solver's boundaries and breaks of every constraint at any depth, and its further
+    /// valid values of the whole body; each planned only when it shows a body not planned
+    /// yet and the whole schema agrees with its label.
+    fn constraints(&mut self) {
+        let alternatives = self.solver.valid("", 0);
+        for value in alternatives.into_iter().skip(1) {
+            self.accept_new(family::ALTERNATIVE, String::new(), value);
+        }
+        let variants = self.solver.variants("", &self.base, "", 0);
+        for variant in rank_by_precision(self, variants) {
+            let detail = variant.detail();
+            match variant.side {
+                Side::Accept => self.accept_new(variant.kind, detail, variant.value),
+                Side::Reject => {
+                    if !self.bodies.contains(&variant.value.to_string()) {
+                        self.reject(variant.kind, detail, variant.value);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Plan a valid payload that no entry holds yet, if the schema agrees it is valid.
+    fn accept_new(&mut self, family: &'static str, detail: String, payload: Value) {
+        if self.bodies.contains(&payload.to_string())
+            || !self.operation.request_schema.validator.is_valid(&payload)
+        {
+            return;
+        }
+        self.accept(family, detail, payload);
+    }
+
     fn bad_bodies(&mut self) {
         self.reject(
             family::BAD_BODY,
@@ -197,6 +242,7 @@ impl<'a> Builder<'a> {
             self.out.contradictions += 1;
             return;
         }
+        self.out.valid_pool.push(payload.clone());
         let reason = Reason { family, detail };
         let body = Body::Json(payload);
         self.push(
@@ -226,6 +272,9 @@ impl<'a> Builder<'a> {
     }
 
     fn push(&mut self, reason: Reason, expect: Expect, key: KeyUse, body: Body, origin: Origin) {
+        if let (Body::Json(value), KeyUse::Valid) = (&body, key) {
+            self.bodies.insert(value.to_string());
+        }
         let id = self.unique_id(&reason);
         self.out.requests.push(PlannedRequest {
             case: Arc::clone(&self.case),
@@ -252,6 +301,36 @@ impl<'a> Builder<'a> {
         }
         id
     }
+}
+
+/// Reject variants that break only the constraint they name come first; of the others, only
+/// the first of each kind and place is kept (it still breaks the schema, but not only there).
+fn rank_by_precision(builder: &Builder<'_>, variants: Vec<Variant>) -> Vec<Variant> {
+    let validator = &builder.operation.request_schema.validator;
+    let mut precise = Vec::new();
+    let mut rough: Vec<Variant> = Vec::new();
+    for variant in variants {
+        if variant.side == Side::Accept {
+            precise.push(variant);
+            continue;
+        }
+        let errors: Vec<String> = validator
+            .iter_errors(&variant.value)
+            .map(|e| e.instance_path().to_string())
+            .collect();
+        let here = variant.at.split(',').next().unwrap_or("");
+        let only_here = !errors.is_empty() && errors.iter().all(|at| here.starts_with(at.as_str()) || at.starts_with(here));
+        if only_here {
+            precise.push(variant);
+        } else if !rough.iter().any(|r| r.kind == variant.kind && r.at == variant.at) {
+            rough.push(variant);
+        }
+    }
+    let covered: HashSet<(&'static str, String)> =
+        precise.iter().map(|v| (v.kind, v.at.clone())).collect();
+    rough.retain(|r| !covered.contains(&(r.kind, r.at.clone())));
+    precise.extend(rough);
+    precise
 }
 
 /// The subsets of `k` required properties to leave out, smallest first: all `2^k - 1` of them

@@ -10,6 +10,7 @@ mod explore;
 mod fields;
 mod invalid;
 mod schema_walk;
+mod solve;
 mod tracker;
 
 use crate::contract::{ContractError, Expect, Operation, Place};
@@ -105,6 +106,37 @@ pub mod family {
     pub const BAD_FORMAT: &str = "bad-format";
     pub const BAD_BODY: &str = "bad-body";
     pub const RANDOM_INVALID: &str = "random-invalid";
+    // One constraint broken just past its boundary, at any depth (expect reject).
+    pub const CONST_NEIGHBOUR: &str = "const-neighbour";
+    pub const MIN_LENGTH_MINUS: &str = "min-length-1";
+    pub const MAX_LENGTH_PLUS: &str = "max-length+1";
+    pub const PATTERN_MISS: &str = "pattern-miss";
+    pub const BELOW_MINIMUM: &str = "below-minimum";
+    pub const ABOVE_MAXIMUM: &str = "above-maximum";
+    pub const AT_EXCLUSIVE_MINIMUM: &str = "at-exclusive-minimum";
+    pub const AT_EXCLUSIVE_MAXIMUM: &str = "at-exclusive-maximum";
+    pub const NOT_MULTIPLE: &str = "not-multiple";
+    pub const MIN_ITEMS_MINUS: &str = "min-items-1";
+    pub const MAX_ITEMS_PLUS: &str = "max-items+1";
+    pub const DUPLICATE_ITEM: &str = "duplicate-item";
+    pub const CONTAINS_TOO_FEW: &str = "contains-too-few";
+    pub const CONTAINS_TOO_MANY: &str = "max-contains+1";
+    pub const EXTRA_ITEM: &str = "extra-item";
+    pub const EXTRA_PROPERTY: &str = "extra-property";
+    pub const PROPERTY_NAME: &str = "bad-property-name";
+    pub const MIN_PROPERTIES_MINUS: &str = "min-properties-1";
+    pub const MAX_PROPERTIES_PLUS: &str = "max-properties+1";
+    pub const DEPENDENT_REQUIRED: &str = "dependent-required";
+    pub const DEPENDENT_SCHEMA: &str = "dependent-schema";
+    pub const ANY_OF_NONE: &str = "any-of-none";
+    pub const ONE_OF_NONE: &str = "one-of-none";
+    pub const ONE_OF_TWO: &str = "one-of-two";
+    pub const NOT_MATCHED: &str = "not-matched";
+    pub const IF_THEN: &str = "if-then";
+    pub const IF_ELSE: &str = "if-else";
+    pub const FALSE_SCHEMA: &str = "false-schema";
+    // Further valid values of the whole body, found by the solver (expect accept).
+    pub const ALTERNATIVE: &str = "alternative";
     // Hand-written examples from the case file (either outcome).
     pub const EXAMPLE: &str = "example";
     // Key missing or wrong (expect unauthorized).
@@ -214,6 +246,7 @@ pub struct Generator {
     coverage: Vec<PlannedRequest>,
     contradictions: usize,
     random: RandomPayloads,
+    warnings: Vec<String>,
 }
 
 impl Generator {
@@ -231,18 +264,52 @@ impl Generator {
                 "a `$ref` must point inside this schema (e.g. \"#/$defs/Name\")",
             )
         })?;
-        check_buildable(&operation, &root)?;
+        let subschemas = Arc::new(crate::schema::Subschemas::new(Arc::clone(&schema.document)));
+        let solver = solve::Solver::new(Arc::clone(&subschemas));
+        let base = base_payload(&operation, &root, &solver)?;
         let fields: Arc<[fields::Field]> = fields::fields(&root).into();
         let required = fields::required_names(&root);
-        let plan = coverage::Builder::new(&operation, &root, &fields, &required).build();
-        let random = RandomPayloads::new(&root, Arc::clone(&fields), &required, plan.mutations);
+        let plan = coverage::Builder::new(&operation, &root, &fields, &required, base, &solver).build();
+        let checked = !explore::drawn_exactly(&schema.document);
+        let random = RandomPayloads::new(
+            &root,
+            Arc::clone(&fields),
+            &required,
+            plan.mutations,
+            explore::Checks {
+                validator: checked.then(|| Arc::clone(&schema.validator)),
+                pool: plan.valid_pool,
+                schema: Arc::clone(&schema.validator),
+            },
+        );
         Ok(Generator {
             case: Arc::from(operation.name.as_str()),
+            warnings: crate::schema::unknown_keywords(&schema.document)
+                .into_iter()
+                .map(|(pointer, keyword)| {
+                    format!(
+                        "{}: {pointer}: unknown keyword `{keyword}` is ignored by generation and validation",
+                        schema.path.display()
+                    )
+                })
+                .collect(),
             operation,
             coverage: plan.requests,
             contradictions: plan.contradictions,
             random,
         })
+    }
+
+    /// Keywords of the request schema that no stage understands, one message each: the
+    /// CLI prints them before anything is sent.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    /// How many random draws so far failed the schema and were drawn again (or replaced by
+    /// a checked valid payload): zero for a schema whose draws are valid by construction.
+    pub fn redraws(&self) -> u64 {
+        self.random.redraws()
     }
 
     pub fn operation(&self) -> &Arc<Operation> {
@@ -325,17 +392,35 @@ impl Generator {
     }
 }
 
-/// The required-only payload must pass the schema; if not, no valid payload can be built.
-fn check_buildable(operation: &Operation, root: &schema_walk::Node) -> Result<(), ContractError> {
+/// The payload every coverage entry starts from: the required-only payload when it passes
+/// the schema, else the first valid value the solver finds. When there is none, no valid
+/// payload can be built: the error names the JSON pointer and keyword that refuse the
+/// simplest candidate.
+fn base_payload(
+    operation: &Operation,
+    root: &schema_walk::Node,
+    solver: &solve::Solver,
+) -> Result<Value, ContractError> {
     let schema = &operation.request_schema;
     let minimal = root.minimal();
-    let Some(error) = schema.validator.iter_errors(&minimal).next() else {
-        return Ok(());
+    if schema.validator.is_valid(&minimal) {
+        return Ok(minimal);
+    }
+    if let Some(found) = solver.first("", 0) {
+        if schema.validator.is_valid(&found) {
+            return Ok(found);
+        }
+    }
+    let error = schema.validator.iter_errors(&minimal).next();
+    let (pointer, message) = match &error {
+        Some(error) => (error.schema_path().to_string(), error.to_string()),
+        None => (String::new(), "no candidate passes".to_owned()),
     };
+    let keyword = pointer.rsplit('/').next().filter(|k| !k.is_empty()).unwrap_or("schema");
     Err(ContractError::new(
         &schema.path,
-        Place::Pointer(error.schema_path().to_string()),
-        format!("no valid request body can be built from this schema: the simplest candidate {minimal} fails with: {error}"),
+        Place::Pointer(pointer.clone()),
+        format!("no valid request body can be built from this schema: keyword `{keyword}` refuses every candidate (the simplest, {minimal}, fails with: {message})"),
         "check that the keywords at that pointer can all be satisfied at once",
     ))
 }

@@ -133,6 +133,7 @@ pub(crate) struct WalkError {
 pub(crate) fn walk(document: &Value) -> Result<Node, WalkError> {
     Walker {
         document,
+        index: crate::schema::Index::new(document),
         refs: Vec::new(),
     }
     .node(document, String::new())
@@ -140,6 +141,8 @@ pub(crate) fn walk(document: &Value) -> Result<Node, WalkError> {
 
 struct Walker<'a> {
     document: &'a Value,
+    /// Where `$id`s and anchors are, to resolve references to pointers.
+    index: crate::schema::Index,
     /// The `$ref` targets being expanded, to stop at cycles.
     refs: Vec<String>,
 }
@@ -164,10 +167,16 @@ impl<'a> Walker<'a> {
     }
 
     fn reference(&mut self, target: &str, pointer: &str) -> Result<Node, WalkError> {
-        let Some(fragment) = target.strip_prefix('#') else {
+        let resolved = self.index.resolve(pointer, target);
+        let Some(fragment) = resolved.as_deref() else {
+            let problem = if target.starts_with('#') {
+                format!("`$ref: \"{target}\"` points at nothing")
+            } else {
+                format!("`$ref: \"{target}\"` is not a local reference")
+            };
             return Err(WalkError {
                 pointer: format!("{pointer}/$ref"),
-                problem: format!("`$ref: \"{target}\"` is not a local reference"),
+                problem,
             });
         };
         if self.refs.iter().any(|r| r == fragment) {
@@ -460,8 +469,16 @@ fn number_rules(map: &Map<String, Value>) -> NumberRules {
 }
 
 fn usize_of(value: Option<&Value>) -> Option<usize> {
+    // `2.0` is a valid length limit too: JSON Schema counts it as the integer 2.
+    let value = value?;
     value
-        .and_then(Value::as_u64)
+        .as_u64()
+        .or_else(|| {
+            value
+                .as_f64()
+                .filter(|x| x.fract() == 0.0 && *x >= 0.0)
+                .map(|x| x as u64)
+        })
         .and_then(|n| usize::try_from(n).ok())
 }
 
@@ -498,10 +515,7 @@ fn shape_of(node: &Node, first_listed: Option<Types>) -> Shape {
     }
 }
 
-/// Escape a property name for use in a JSON pointer.
-pub(crate) fn escape(name: &str) -> String {
-    name.replace('~', "~0").replace('/', "~1")
-}
+pub(crate) use crate::schema::escape;
 
 #[cfg(test)]
 mod tests {

@@ -22,7 +22,119 @@ use proptest::prelude::Rng;
 use proptest::strategy::{NewTree, Strategy, ValueTree};
 use proptest::test_runner::{RngAlgorithm, TestRng, TestRunner};
 use serde_json::Value;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+/// Draws of one random request that fail the schema before a checked valid payload (or,
+/// for an invalid request, a body that is not JSON) is used instead.
+const MAX_REDRAWS: usize = 8;
+
+/// How random payloads are checked against the schema.
+pub(crate) struct Checks {
+    /// The request schema's validator when draws must be checked; `None` when every draw is
+    /// valid by construction ([`drawn_exactly`]).
+    pub validator: Option<Arc<jsonschema::Validator>>,
+    /// Checked valid payloads, used when draw after draw fails.
+    pub pool: Vec<Value>,
+    /// The request schema's validator, checked or not: debug builds check every draw.
+    pub schema: Arc<jsonschema::Validator>,
+}
+
+impl std::fmt::Debug for Checks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checks")
+            .field("checked", &self.validator.is_some())
+            .field("pool", &self.pool.len())
+            .finish()
+    }
+}
+
+/// Keywords whose every draw [`Draw`] makes valid by construction.
+const EXACT: &[&str] = &[
+    "$schema",
+    "$id",
+    "$comment",
+    "$defs",
+    "title",
+    "description",
+    "examples",
+    "default",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "type",
+    "properties",
+    "required",
+    "enum",
+    "const",
+    "format",
+    "minLength",
+    "maxLength",
+    "items",
+    "minItems",
+    "additionalProperties",
+];
+
+/// Whether every random draw of `document` is valid by construction, so a run may send the
+/// bytes it draws without checking them: only keywords [`Draw`] honours exactly, no
+/// references, formats it draws from their components (and no length limit beside them),
+/// enum and const values of the listed type, and objects whose required properties are all
+/// listed. Any other schema has each draw checked (and redrawn when it fails).
+pub(crate) fn drawn_exactly(document: &Value) -> bool {
+    let mut exact = true;
+    crate::schema::visit(document, "", &mut |_, map| {
+        exact &= map_is_exact(map);
+    });
+    exact
+}
+
+fn map_is_exact(map: &serde_json::Map<String, Value>) -> bool {
+    if map.keys().any(|k| !EXACT.contains(&k.as_str())) {
+        return false;
+    }
+    let format_ok = match map.get("format").and_then(Value::as_str) {
+        None => true,
+        Some("date-time" | "date") => !map.contains_key("minLength") && !map.contains_key("maxLength"),
+        Some(_) => false,
+    };
+    let listed = |value: &Value| match map.get("type") {
+        None => true,
+        Some(Value::String(name)) => type_matches(name, value),
+        Some(Value::Array(names)) => names.iter().filter_map(Value::as_str).any(|n| type_matches(n, value)),
+        Some(_) => false,
+    };
+    let fixed_ok = match (map.get("enum"), map.get("const")) {
+        (Some(Value::Array(values)), None) => !values.is_empty() && values.iter().all(listed) && map.get("format").is_none() && !map.contains_key("minLength") && !map.contains_key("maxLength"),
+        (None, Some(value)) => listed(value) && map.get("format").is_none() && !map.contains_key("minLength") && !map.contains_key("maxLength"),
+        (None, None) => true,
+        _ => false,
+    };
+    let properties_ok = match map.get("properties") {
+        None => true,
+        Some(Value::Object(properties)) => properties.values().all(|p| p.is_object() || p == &Value::Bool(true)),
+        Some(_) => false,
+    };
+    let required_listed = match map.get("required") {
+        None => true,
+        Some(Value::Array(names)) => names.iter().all(|n| n.as_str().is_some_and(|n| map.get("properties").and_then(|p| p.get(n)).is_some())),
+        Some(_) => false,
+    };
+    let items_ok = map.get("items").is_none_or(Value::is_object);
+    let counts_ok = ["minLength", "maxLength", "minItems"]
+        .iter()
+        .all(|k| map.get(*k).is_none_or(|v| v.is_u64()));
+    let additional_ok = !map.contains_key("additionalProperties") || required_listed;
+    format_ok && fixed_ok && properties_ok && items_ok && additional_ok && counts_ok
+}
+
+fn type_matches(name: &str, value: &Value) -> bool {
+    match (name, value) {
+        ("string", Value::String(_)) | ("boolean", Value::Bool(_)) | ("null", Value::Null) => true,
+        ("object", Value::Object(_)) | ("array", Value::Array(_)) | ("number", Value::Number(_)) => true,
+        ("integer", Value::Number(n)) => n.is_i64() || n.is_u64(),
+        _ => false,
+    }
+}
 
 /// What a random request carries: a body and why it is in the plan.
 #[derive(Debug, Clone)]
@@ -56,6 +168,8 @@ pub(crate) struct RandomPayloads {
     /// What an invalid payload may suffer, with their weights; empty when the schema gives
     /// nothing to damage, and an invalid payload is then a body that is not JSON.
     damages: Vec<(u32, DamageKind)>,
+    checks: Checks,
+    redraws: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -83,6 +197,7 @@ impl RandomPayloads {
         fields: Arc<[Field]>,
         required: &[String],
         mutations: Vec<Mutation>,
+        checks: Checks,
     ) -> RandomPayloads {
         let mut damages = Vec::new();
         if !required.is_empty() {
@@ -95,11 +210,66 @@ impl RandomPayloads {
             root: Draw::new(root),
             fields,
             damages,
+            checks,
+            redraws: AtomicU64::new(0),
         }
     }
 
-    /// The random candidate of `class` drawn from `rng`.
+    /// Draws that failed the schema so far.
+    pub fn redraws(&self) -> u64 {
+        self.redraws.load(Ordering::Relaxed)
+    }
+
+    /// Whether `candidate` is what `class` promises: valid, or really invalid.
+    fn keeps(&self, class: RandomClass, candidate: &Candidate) -> bool {
+        let Some(validator) = &self.checks.validator else {
+            return true;
+        };
+        keeps(validator, class, &candidate.body)
+    }
+
+    /// When draw after draw fails: a checked valid payload, or a body that is not JSON.
+    fn fallback(&self, class: RandomClass, rng: &mut TestRng) -> Candidate {
+        let pool = &self.checks.pool;
+        match class {
+            RandomClass::Valid if !pool.is_empty() => {
+                Candidate::valid(Body::Json(pool[(rng.next_u64() % pool.len() as u64) as usize].clone()))
+            }
+            _ => not_json(),
+        }
+    }
+
+    /// The random candidate of `class` drawn from `rng`: drawn again (from where the RNG
+    /// stands) while it fails the schema, up to [`MAX_REDRAWS`] times, then a fallback.
     pub fn candidate(&self, class: RandomClass, rng: &mut TestRng) -> Candidate {
+        if self.checks.validator.is_none() {
+            let candidate = self.draw(class, rng);
+            #[cfg(debug_assertions)]
+            self.assert_exact(class, &candidate);
+            return candidate;
+        }
+        for _ in 0..=MAX_REDRAWS {
+            let candidate = self.draw(class, rng);
+            if self.keeps(class, &candidate) {
+                return candidate;
+            }
+            self.redraws.fetch_add(1, Ordering::Relaxed);
+        }
+        self.fallback(class, rng)
+    }
+
+    /// In debug builds (the tests), a schema claimed valid by construction is checked all the
+    /// same, so a wrong claim fails a test rather than mislabel a payload.
+    #[cfg(debug_assertions)]
+    fn assert_exact(&self, class: RandomClass, candidate: &Candidate) {
+        assert!(
+            keeps(&self.checks.schema, class, &candidate.body),
+            "a draw of a schema drawn exactly is not what it claims: {candidate:?}"
+        );
+    }
+
+    /// One draw, unchecked.
+    fn draw(&self, class: RandomClass, rng: &mut TestRng) -> Candidate {
         match self.damage(class, rng) {
             None => Candidate::valid(Body::Json(self.root.value(rng))),
             Some(Damage::NotJson) => not_json(),
@@ -112,6 +282,16 @@ impl RandomPayloads {
     /// properties (made while writing). Damage to a nested field, whose absent ancestors must
     /// be added, is applied to a drawn value.
     pub fn candidate_to_send(&self, class: RandomClass, rng: &mut TestRng) -> Candidate {
+        if self.checks.validator.is_some() {
+            return self.candidate(class, rng);
+        }
+        let candidate = self.draw_to_send(class, rng);
+        #[cfg(debug_assertions)]
+        self.assert_exact(class, &candidate);
+        candidate
+    }
+
+    fn draw_to_send(&self, class: RandomClass, rng: &mut TestRng) -> Candidate {
         // Most payloads fit: no growing while writing.
         let mut bytes = Vec::with_capacity(1024);
         let damage = match self.damage(class, rng) {
@@ -147,6 +327,34 @@ impl RandomPayloads {
     /// The same candidate as [`RandomPayloads::candidate`] for the same RNG, as a tree that
     /// shrinks its payload and keeps its damage.
     pub fn tree(&self, class: RandomClass, rng: &mut TestRng) -> CandidateTree {
+        let Some(validator) = &self.checks.validator else {
+            return self.draw_tree(class, rng, None);
+        };
+        for _ in 0..=MAX_REDRAWS {
+            let mut start = rng.clone();
+            if self.keeps(class, &self.draw(class, rng)) {
+                return self.draw_tree(class, &mut start, Some((Arc::clone(validator), class)));
+            }
+        }
+        let fallback = self.fallback(class, rng);
+        let (payload, damage) = match fallback.body {
+            Body::Json(value) => (Tree::Fixed(value), None),
+            _ => (Tree::Fixed(Value::Null), Some(Damage::NotJson)),
+        };
+        CandidateTree {
+            payload,
+            damage,
+            fields: Arc::clone(&self.fields),
+            legal: None,
+        }
+    }
+
+    fn draw_tree(
+        &self,
+        class: RandomClass,
+        rng: &mut TestRng,
+        legal: Option<(Arc<jsonschema::Validator>, RandomClass)>,
+    ) -> CandidateTree {
         let damage = self.damage(class, rng);
         let payload = match damage {
             Some(Damage::NotJson) => Tree::Fixed(Value::Null),
@@ -156,6 +364,7 @@ impl RandomPayloads {
             payload,
             damage,
             fields: Arc::clone(&self.fields),
+            legal,
         }
     }
 
@@ -181,6 +390,23 @@ impl RandomPayloads {
             }
         })
     }
+}
+
+/// Whether `body` is what `class` promises against `validator`.
+fn keeps(validator: &jsonschema::Validator, class: RandomClass, body: &Body) -> bool {
+    let parsed;
+    let value = match body {
+        Body::Json(value) => value,
+        Body::Serialized(bytes) => match serde_json::from_slice::<Value>(bytes) {
+            Ok(value) => {
+                parsed = value;
+                &parsed
+            }
+            Err(_) => return class == RandomClass::Invalid,
+        },
+        Body::Raw(_) => return class == RandomClass::Invalid,
+    };
+    validator.is_valid(value) == (class == RandomClass::Valid)
 }
 
 /// A non-empty subset of `names`, of a uniformly drawn size, in their original order.
@@ -247,6 +473,31 @@ pub(crate) struct CandidateTree {
     /// `None` for a valid candidate.
     damage: Option<Damage>,
     fields: Arc<[Field]>,
+    /// For a checked schema, the validator and class every candidate must keep to: a step
+    /// that leads to a candidate of the other class is undone, as if it had not failed.
+    legal: Option<(Arc<jsonschema::Validator>, RandomClass)>,
+}
+
+impl CandidateTree {
+    fn is_legal(&self) -> bool {
+        match &self.legal {
+            None => true,
+            Some((validator, class)) => keeps(validator, *class, &self.current().body),
+        }
+    }
+
+    /// Step back from illegal candidates; `false` when no legal one is left to try.
+    fn settle(&mut self) -> bool {
+        for _ in 0..1024 {
+            if self.is_legal() {
+                return true;
+            }
+            if !self.payload.complicate() {
+                return false;
+            }
+        }
+        false
+    }
 }
 
 impl ValueTree for CandidateTree {
@@ -261,11 +512,11 @@ impl ValueTree for CandidateTree {
     }
 
     fn simplify(&mut self) -> bool {
-        self.payload.simplify()
+        self.payload.simplify() && self.settle()
     }
 
     fn complicate(&mut self) -> bool {
-        self.payload.complicate()
+        self.payload.complicate() && self.settle()
     }
 }
 

@@ -1,0 +1,276 @@
+//! Values from any draft 2020-12 schema, found by proposing and checking: the valid values of
+//! each subschema, the boundaries just inside each limit, and a value just outside each
+//! constraint, at any depth.
+//!
+//! Each keyword family has its own module owning everything about its keywords: [`value`]
+//! (`type`, `enum`, `const`), [`string`] (lengths, `pattern`), [`format`], [`number`],
+//! [`array`], [`object`] and [`applicator`] (`$ref`, `allOf`, `anyOf`, `oneOf`, `not`,
+//! `if`/`then`/`else`). Each reads its keywords into a closed set of constraints, and from those
+//! proposes candidates (valid values, most preferred first) and variants (a boundary to
+//! accept or a break to reject, with the kind that names it). Every valid candidate of a
+//! subschema is checked with that subschema's compiled validator
+//! ([`crate::schema::Subschemas`]), so a proposal can be rough and never be wrong; the plan
+//! checks every variant against the whole schema again before using it.
+
+pub(crate) mod applicator;
+pub(crate) mod array;
+pub(crate) mod format;
+pub(crate) mod number;
+pub(crate) mod object;
+pub(crate) mod string;
+pub(crate) mod value;
+
+use crate::schema::{Index, Subschemas};
+use serde_json::{Map, Value};
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+/// Valid candidates kept per subschema.
+const KEEP: usize = 10;
+/// Deeper than this, a subschema proposes nothing (recursive schemas end here).
+const MAX_DEPTH: usize = 10;
+/// Variants kept per location, so a wide schema's plan stays small.
+const MAX_VARIANTS: usize = 400;
+
+/// Whether a variant is a boundary to accept or a break to reject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Side {
+    Accept,
+    Reject,
+}
+
+/// A value at one location that is a boundary or a break of one constraint.
+#[derive(Debug, Clone)]
+pub(crate) struct Variant {
+    pub side: Side,
+    /// The stable kind, e.g. `max-length+1`: a reason family of the plan.
+    pub kind: &'static str,
+    /// More about it (a type name, a boundary's name), or empty.
+    pub note: String,
+    /// The instance pointer of the constraint's location.
+    pub at: String,
+    /// The whole value at the location where the variants were asked for.
+    pub value: Value,
+}
+
+impl Variant {
+    pub fn reject(kind: &'static str, at: &str, value: Value) -> Variant {
+        Variant {
+            side: Side::Reject,
+            kind,
+            note: String::new(),
+            at: at.to_owned(),
+            value,
+        }
+    }
+
+    pub fn boundary(name: &str, at: &str, value: Value) -> Variant {
+        Variant {
+            side: Side::Accept,
+            kind: super::family::BOUNDARY,
+            note: name.to_owned(),
+            at: at.to_owned(),
+            value,
+        }
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> Variant {
+        self.note = note.into();
+        self
+    }
+
+    /// The reason detail: the location, then the note.
+    pub fn detail(&self) -> String {
+        let at = if self.at.is_empty() { "/" } else { &self.at };
+        if self.note.is_empty() {
+            at.to_owned()
+        } else {
+            format!("{at}={}", self.note)
+        }
+    }
+}
+
+/// Proposes and checks values for the subschemas of one document.
+pub(crate) struct Solver {
+    subschemas: Arc<Subschemas>,
+    index: Index,
+    cache: RefCell<HashMap<String, Vec<Value>>>,
+    busy: RefCell<HashSet<String>>,
+}
+
+impl Solver {
+    pub fn new(subschemas: Arc<Subschemas>) -> Solver {
+        let index = Index::new(subschemas.document());
+        Solver {
+            subschemas,
+            index,
+            cache: RefCell::new(HashMap::new()),
+            busy: RefCell::new(HashSet::new()),
+        }
+    }
+
+    /// The schema at `pointer`.
+    pub fn schema(&self, pointer: &str) -> Option<&Value> {
+        self.subschemas.document().pointer(pointer)
+    }
+
+    /// Where a `$ref` written at `pointer` lands.
+    pub fn resolve(&self, pointer: &str, target: &str) -> Option<String> {
+        self.index.resolve(pointer, target)
+    }
+
+    /// Whether `value` passes the subschema at `pointer`.
+    pub fn admits(&self, pointer: &str, value: &Value) -> bool {
+        self.subschemas.admits(pointer, value)
+    }
+
+    /// Valid values of the subschema at `pointer`, the preferred (simplest) first; empty
+    /// when none was found.
+    pub fn valid(&self, pointer: &str, depth: usize) -> Vec<Value> {
+        if let Some(found) = self.cache.borrow().get(pointer) {
+            return found.clone();
+        }
+        if depth > MAX_DEPTH || !self.busy.borrow_mut().insert(pointer.to_owned()) {
+            return Vec::new();
+        }
+        let proposed = self.propose(pointer, depth);
+        self.busy.borrow_mut().remove(pointer);
+        let mut seen = HashSet::new();
+        let found: Vec<Value> = proposed
+            .into_iter()
+            .filter(|v| seen.insert(v.to_string()) && self.admits(pointer, v))
+            .take(KEEP)
+            .collect();
+        self.cache
+            .borrow_mut()
+            .insert(pointer.to_owned(), found.clone());
+        found
+    }
+
+    /// A simple value the subschema at `pointer` refuses.
+    pub fn refused(&self, pointer: &str) -> Option<Value> {
+        value::anything().into_iter().find(|v| !self.admits(pointer, v))
+    }
+
+    /// The first valid value of the subschema at `pointer`.
+    pub fn first(&self, pointer: &str, depth: usize) -> Option<Value> {
+        self.valid(pointer, depth).into_iter().next()
+    }
+
+    /// Candidates for the subschema at `pointer`, unchecked.
+    fn propose(&self, pointer: &str, depth: usize) -> Vec<Value> {
+        match self.schema(pointer) {
+            Some(Value::Bool(true)) => value::anything(),
+            Some(Value::Object(map)) => self.propose_map(pointer, map, depth),
+            _ => Vec::new(),
+        }
+    }
+
+    fn propose_map(&self, pointer: &str, map: &Map<String, Value>, depth: usize) -> Vec<Value> {
+        if let Some(fixed) = value::fixed(map) {
+            return fixed;
+        }
+        let mut own = Vec::new();
+        for kind in value::types(map) {
+            own.extend(match kind {
+                value::Kind::String => string::candidates(self, pointer, map),
+                value::Kind::Integer => number::candidates(map, true),
+                value::Kind::Number => number::candidates(map, false),
+                value::Kind::Object => object::candidates(self, pointer, map, depth),
+                value::Kind::Array => array::candidates(self, pointer, map, depth),
+                value::Kind::Boolean => vec![Value::Bool(true), Value::Bool(false)],
+                value::Kind::Null => vec![Value::Null],
+            });
+        }
+        let mut out = applicator::combine(self, pointer, map, depth, own);
+        out.extend(value::anything());
+        out
+    }
+
+    /// Boundaries and breaks of every constraint on `value` (valid at `pointer`), at this
+    /// location and below it; `at` is the location's instance pointer.
+    pub fn variants(&self, pointer: &str, value: &Value, at: &str, depth: usize) -> Vec<Variant> {
+        let Some(schema) = self.schema(pointer) else {
+            return Vec::new();
+        };
+        let map = match schema {
+            Value::Object(map) if depth <= MAX_DEPTH => map,
+            // A `false` schema refuses anything at all.
+            Value::Bool(false) => {
+                let any = if value.is_null() { Value::String("specgate".into()) } else { value.clone() };
+                return vec![Variant::reject(super::family::FALSE_SCHEMA, at, any)];
+            }
+            _ => return Vec::new(),
+        };
+        let mut out = value::variants(map, value, at);
+        // The constraints of each type are broken from a valid value of that type: the
+        // given one, and one of each other type the subschema admits.
+        let mut bases = vec![value.clone()];
+        for other in self.valid(pointer, depth) {
+            if !bases.iter().any(|b| same_type(b, &other)) {
+                bases.push(other);
+            }
+        }
+        for base in &bases {
+            out.extend(self.typed_variants(pointer, map, base, at, depth));
+            out.extend(applicator::variants(self, pointer, map, base, at, depth));
+        }
+        let mut seen = HashSet::new();
+        out.retain(|v| seen.insert((v.side, v.value.to_string())));
+        out.truncate(MAX_VARIANTS);
+        out
+    }
+}
+
+impl Solver {
+    fn typed_variants(&self, pointer: &str, map: &Map<String, Value>, value: &Value, at: &str, depth: usize) -> Vec<Variant> {
+        match value {
+            Value::String(text) => string::variants(self, pointer, map, text, at),
+            Value::Number(_) => number::variants(map, value, at),
+            Value::Array(items) => array::variants(self, pointer, map, items, at, depth),
+            Value::Object(object) => object::variants(self, pointer, map, object, at, depth),
+            Value::Bool(_) | Value::Null => Vec::new(),
+        }
+    }
+}
+
+fn same_type(a: &Value, b: &Value) -> bool {
+    std::mem::discriminant(a) == std::mem::discriminant(b)
+}
+
+/// A JSON number from an `f64`; whole numbers are written as integers.
+pub(crate) fn number_value(x: f64) -> Value {
+    super::schema_walk::number_value(x)
+}
+
+/// `items` with `item` at `index` (replacing it, or appended when `index` is the length).
+pub(crate) fn with_item(items: &[Value], index: usize, item: Value) -> Value {
+    let mut copy = items.to_vec();
+    if index < copy.len() {
+        copy[index] = item;
+    } else {
+        copy.push(item);
+    }
+    Value::Array(copy)
+}
+
+/// Child variants of an item or property, each set back into a copy of the parent value.
+pub(crate) fn lift(
+    children: Vec<Variant>,
+    rebuild: impl Fn(Value) -> Value,
+) -> impl Iterator<Item = Variant> {
+    children.into_iter().map(move |mut variant| {
+        variant.value = rebuild(std::mem::take(&mut variant.value));
+        variant
+    })
+}
+
+/// A non-negative integer keyword.
+pub(crate) fn count(map: &Map<String, Value>, key: &str) -> Option<usize> {
+    let value = map.get(key)?;
+    value
+        .as_u64()
+        .or_else(|| value.as_f64().filter(|x| x.fract() == 0.0 && *x >= 0.0).map(|x| x as u64))
+        .and_then(|n| usize::try_from(n).ok())
+}

@@ -1,0 +1,146 @@
+//! `minimum`, `maximum`, `exclusiveMinimum`, `exclusiveMaximum` and `multipleOf`, for
+//! integers and decimals: the values inside, exactly at and just past each bound.
+
+use super::{number_value, Variant};
+use crate::generate::family;
+use serde_json::{Map, Value};
+
+/// A numeric schema's constraints.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Rules {
+    minimum: Option<f64>,
+    maximum: Option<f64>,
+    exclusive_minimum: Option<f64>,
+    exclusive_maximum: Option<f64>,
+    multiple_of: Option<f64>,
+}
+
+impl Rules {
+    pub fn read(map: &Map<String, Value>) -> Rules {
+        let get = |key: &str| map.get(key).and_then(Value::as_f64);
+        Rules {
+            minimum: get("minimum"),
+            maximum: get("maximum"),
+            exclusive_minimum: get("exclusiveMinimum"),
+            exclusive_maximum: get("exclusiveMaximum"),
+            multiple_of: get("multipleOf").filter(|m| *m > 0.0),
+        }
+    }
+
+    /// The smallest step worth taking past a bound: one for integers, the multiple when
+    /// there is one, else a small fraction of the bound.
+    fn step(&self, x: f64, integer: bool) -> f64 {
+        match self.multiple_of {
+            Some(m) => m,
+            None if integer => 1.0,
+            None => (x.abs() * 1e-6).max(1e-6),
+        }
+    }
+
+    /// The lowest and highest admitted values (before `multipleOf`).
+    fn range(&self, integer: bool) -> (Option<f64>, Option<f64>) {
+        let lo = [
+            self.minimum,
+            self.exclusive_minimum.map(|x| next_above(x, self.step(x, integer), integer)),
+        ];
+        let hi = [
+            self.maximum,
+            self.exclusive_maximum.map(|x| next_below(x, self.step(x, integer), integer)),
+        ];
+        let lo = lo.into_iter().flatten().reduce(f64::max);
+        let hi = hi.into_iter().flatten().reduce(f64::min);
+        let lo = lo.map(|x| if integer { x.ceil() } else { x });
+        let hi = hi.map(|x| if integer { x.floor() } else { x });
+        (lo, hi)
+    }
+
+    /// `x` moved onto a multiple (upwards when `up`).
+    fn snap(&self, x: f64, up: bool) -> f64 {
+        match self.multiple_of {
+            Some(m) if up => (x / m).ceil() * m,
+            Some(m) => (x / m).floor() * m,
+            None => x,
+        }
+    }
+}
+
+fn next_above(x: f64, step: f64, integer: bool) -> f64 {
+    if integer {
+        (x + 1.0).floor()
+    } else {
+        x + step
+    }
+}
+
+fn next_below(x: f64, step: f64, integer: bool) -> f64 {
+    if integer {
+        (x - 1.0).ceil()
+    } else {
+        x - step
+    }
+}
+
+/// Valid-looking numbers: zero, one, minus one when inside, then the lowest and highest
+/// admitted values on a multiple, and a point between them.
+pub(crate) fn candidates(map: &Map<String, Value>, integer: bool) -> Vec<Value> {
+    let rules = Rules::read(map);
+    let (lo, hi) = rules.range(integer);
+    let mut out: Vec<f64> = vec![0.0, 1.0, -1.0];
+    if !integer {
+        out.push(1.5);
+    }
+    if let Some(m) = rules.multiple_of {
+        out.push(m);
+    }
+    if let Some(lo) = lo {
+        out.push(rules.snap(lo, true));
+        out.push(rules.snap(lo, true) + rules.multiple_of.unwrap_or(1.0));
+    }
+    if let Some(hi) = hi {
+        out.push(rules.snap(hi, false));
+    }
+    if let (Some(lo), Some(hi)) = (lo, hi) {
+        out.push(rules.snap((lo + hi) / 2.0, true));
+    }
+    out.into_iter()
+        .filter(|x| x.is_finite())
+        .map(number_value)
+        .collect()
+}
+
+/// Exactly at each bound (accept), one step past it (reject), and a non-multiple.
+pub(crate) fn variants(map: &Map<String, Value>, value: &Value, at: &str) -> Vec<Variant> {
+    let rules = Rules::read(map);
+    let integer = map.get("type").and_then(Value::as_str) == Some("integer");
+    let x = value.as_f64().unwrap_or(0.0);
+    let mut out = Vec::new();
+    let mut push = |variant: Variant| out.push(variant);
+    if let Some(min) = rules.minimum {
+        push(Variant::boundary("minimum", at, number_value(rules.snap(min, true))));
+        let below = rules.snap(min - rules.step(min, integer) * 0.999_999, false);
+        let below = if below >= min { min - rules.step(min, integer) } else { below };
+        push(Variant::reject(family::BELOW_MINIMUM, at, number_value(below)));
+    }
+    if let Some(min) = rules.exclusive_minimum {
+        let inside = rules.snap(next_above(min, rules.step(min, integer), integer), true);
+        push(Variant::boundary("exclusive-minimum", at, number_value(inside)));
+        push(Variant::reject(family::AT_EXCLUSIVE_MINIMUM, at, number_value(min)));
+    }
+    if let Some(max) = rules.maximum {
+        push(Variant::boundary("maximum", at, number_value(rules.snap(max, false))));
+        let above = rules.snap(max + rules.step(max, integer) * 0.999_999, true);
+        let above = if above <= max { max + rules.step(max, integer) } else { above };
+        push(Variant::reject(family::ABOVE_MAXIMUM, at, number_value(above)));
+    }
+    if let Some(max) = rules.exclusive_maximum {
+        let inside = rules.snap(next_below(max, rules.step(max, integer), integer), false);
+        push(Variant::boundary("exclusive-maximum", at, number_value(inside)));
+        push(Variant::reject(family::AT_EXCLUSIVE_MAXIMUM, at, number_value(max)));
+    }
+    if let Some(m) = rules.multiple_of {
+        for off in [x + m / 2.0, x + m * 1.5, m / 2.0, m * 1.5] {
+            push(Variant::reject(family::NOT_MULTIPLE, at, number_value(off)));
+        }
+    }
+    out
+}

@@ -1,0 +1,257 @@
+//! `type`, `enum` and `const`: which kinds of value a schema admits, fixed values, and the
+//! values of other types, outside the enum and next to the const that it must refuse.
+
+use super::Variant;
+use crate::generate::family;
+use serde_json::{json, Map, Value};
+
+/// A JSON type, as `type` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    Object,
+    Array,
+    Null,
+}
+
+impl Kind {
+    const ALL: [Kind; 7] = [
+        Kind::String,
+        Kind::Integer,
+        Kind::Number,
+        Kind::Object,
+        Kind::Array,
+        Kind::Boolean,
+        Kind::Null,
+    ];
+
+    fn named(name: &str) -> Option<Kind> {
+        Some(match name {
+            "string" => Kind::String,
+            "integer" => Kind::Integer,
+            "number" => Kind::Number,
+            "boolean" => Kind::Boolean,
+            "object" => Kind::Object,
+            "array" => Kind::Array,
+            "null" => Kind::Null,
+            _ => return None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::String => "string",
+            Kind::Integer => "integer",
+            Kind::Number => "number",
+            Kind::Boolean => "boolean",
+            Kind::Object => "object",
+            Kind::Array => "array",
+            Kind::Null => "null",
+        }
+    }
+
+    /// One sample value of this type, the same the field mutations use.
+    fn sample(self) -> Value {
+        match self {
+            Kind::String => json!("specgate"),
+            Kind::Integer => json!(7),
+            Kind::Number => json!(1.5),
+            Kind::Boolean => json!(true),
+            Kind::Object => json!({}),
+            Kind::Array => json!([]),
+            Kind::Null => Value::Null,
+        }
+    }
+
+    /// The keywords that only constrain values of this type (they hint at it when `type` is
+    /// absent).
+    fn keywords(self) -> &'static [&'static str] {
+        match self {
+            Kind::String => &["minLength", "maxLength", "pattern", "format"],
+            Kind::Integer => &[],
+            Kind::Number => &[
+                "minimum",
+                "maximum",
+                "exclusiveMinimum",
+                "exclusiveMaximum",
+                "multipleOf",
+            ],
+            Kind::Object => &[
+                "properties",
+                "required",
+                "additionalProperties",
+                "patternProperties",
+                "propertyNames",
+                "minProperties",
+                "maxProperties",
+                "dependentRequired",
+                "dependentSchemas",
+                "unevaluatedProperties",
+            ],
+            Kind::Array => &[
+                "items",
+                "prefixItems",
+                "contains",
+                "minItems",
+                "maxItems",
+                "uniqueItems",
+                "unevaluatedItems",
+            ],
+            Kind::Boolean | Kind::Null => &[],
+        }
+    }
+}
+
+/// The types listed by `type`, or, without it, those its other keywords hint at; none when
+/// nothing hints at a type (any value will do, the applicators and the fallback decide).
+pub(crate) fn types(map: &Map<String, Value>) -> Vec<Kind> {
+    match map.get("type") {
+        Some(Value::String(name)) => Kind::named(name).into_iter().collect(),
+        Some(Value::Array(names)) => names
+            .iter()
+            .filter_map(Value::as_str)
+            .filter_map(Kind::named)
+            .collect(),
+        _ => Kind::ALL
+            .into_iter()
+            .filter(|k| k.keywords().iter().any(|key| map.contains_key(*key)))
+            .collect(),
+    }
+}
+
+/// What `type` admits: every type when it is absent.
+fn admitted(map: &Map<String, Value>) -> Vec<Kind> {
+    match map.get("type") {
+        None => Kind::ALL.to_vec(),
+        Some(_) => {
+            let listed = types(map);
+            let mut out = listed.clone();
+            if listed.contains(&Kind::Number) {
+                out.push(Kind::Integer);
+            }
+            out
+        }
+    }
+}
+
+/// The values of `const` or `enum`, when the schema fixes them.
+pub(crate) fn fixed(map: &Map<String, Value>) -> Option<Vec<Value>> {
+    if let Some(value) = map.get("const") {
+        return Some(vec![value.clone()]);
+    }
+    match map.get("enum") {
+        Some(Value::Array(values)) => Some(values.clone()),
+        _ => None,
+    }
+}
+
+/// A spread of values of every type, simplest first: the fallback for a schema whose own
+/// keywords propose nothing (`not`, an untyped schema, `true`).
+pub(crate) fn anything() -> Vec<Value> {
+    vec![
+        json!("specgate"),
+        json!(0),
+        json!({}),
+        json!([]),
+        json!(true),
+        Value::Null,
+        json!(""),
+        json!(1),
+        json!(-1),
+        json!(1.5),
+        json!(false),
+        json!("a"),
+        json!([1]),
+        json!({"a": 1}),
+    ]
+}
+
+/// Values of other types, `null`, values outside the enum and next to the const.
+pub(crate) fn variants(map: &Map<String, Value>, value: &Value, at: &str) -> Vec<Variant> {
+    let mut out = Vec::new();
+    if map.contains_key("type") {
+        let allowed = admitted(map);
+        for kind in Kind::ALL.into_iter().filter(|k| !allowed.contains(k)) {
+            let (family, note) = match kind {
+                Kind::Null => (family::NULL_VALUE, String::new()),
+                other => (family::WRONG_TYPE, other.name().to_owned()),
+            };
+            out.push(Variant::reject(family, at, kind.sample()).with_note(note));
+        }
+    }
+    if let Some(Value::Array(values)) = map.get("enum") {
+        for outside in outside(values) {
+            let note = super::super::fields::show(&outside);
+            out.push(Variant::reject(family::ENUM_OUTSIDE, at, outside).with_note(note));
+        }
+    }
+    if let Some(constant) = map.get("const") {
+        for near in neighbours(constant) {
+            out.push(Variant::reject(family::CONST_NEIGHBOUR, at, near));
+        }
+    }
+    let _ = value;
+    out
+}
+
+/// Values next to a const: a changed last character, one more, a flipped flag, one more
+/// item or property.
+fn neighbours(constant: &Value) -> Vec<Value> {
+    match constant {
+        Value::String(text) => {
+            let mut changed: String = text.clone();
+            changed.push('x');
+            let upper = text.to_uppercase();
+            vec![Value::String(changed), Value::String(upper)]
+        }
+        Value::Number(n) => {
+            let x = n.as_f64().unwrap_or(0.0);
+            vec![super::number_value(x + 1.0), super::number_value(x - 0.5)]
+        }
+        Value::Bool(b) => vec![Value::Bool(!b)],
+        Value::Null => vec![json!(0), json!(false)],
+        Value::Array(items) => {
+            let mut longer = items.clone();
+            longer.push(Value::Null);
+            vec![Value::Array(longer), json!([])]
+        }
+        Value::Object(map) => {
+            let mut bigger = map.clone();
+            bigger.insert("specgate".to_owned(), Value::Null);
+            vec![Value::Object(bigger), json!({})]
+        }
+    }
+}
+
+/// Values outside an enum: case changes and padding of its strings, a number past them all,
+/// and a neighbour of each non-string value.
+fn outside(values: &[Value]) -> Vec<Value> {
+    let strings: Vec<&str> = values.iter().filter_map(Value::as_str).collect();
+    let mut candidates: Vec<Value> = strings
+        .iter()
+        .take(2)
+        .flat_map(|s| [s.to_lowercase(), s.to_uppercase()])
+        .map(Value::String)
+        .collect();
+    candidates.push(json!(""));
+    if let Some(first) = strings.first() {
+        candidates.push(Value::String(format!(" {first} ")));
+    }
+    if strings.is_empty() {
+        let top = values.iter().filter_map(Value::as_f64).fold(0.0, f64::max);
+        candidates.push(json!(top.floor() + 1.0));
+        for value in values.iter().take(3) {
+            candidates.extend(neighbours(value));
+        }
+    }
+    let mut out: Vec<Value> = Vec::new();
+    for candidate in candidates {
+        if !values.contains(&candidate) && !out.contains(&candidate) {
+            out.push(candidate);
+        }
+    }
+    out
+}

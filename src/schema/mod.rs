@@ -1,0 +1,395 @@
+//! The one schema reader: where subschemas live, JSON pointers, local references, the
+//! keywords specgate knows, and a compiled validator for any subschema of a document.
+//!
+//! Every part of specgate that walks a JSON Schema document asks this module where the
+//! subschemas of a keyword are ([`children`]), how a property name is written in a pointer
+//! ([`escape`]) and where a `$ref` lands ([`Index::resolve`]), so a keyword learnt here is
+//! learnt everywhere. It depends on nothing else in the crate.
+
+use jsonschema::{Draft, Registry, Resource, Validator};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use url::Url;
+
+/// The base URI of a document that declares no `$id` of its own.
+const DEFAULT_BASE: &str = "https://specgate.invalid/root.json";
+/// Where a document is registered for compiling its subschemas.
+const REGISTERED: &str = "urn:specgate:root";
+
+/// Escape a property name for use in a JSON pointer (RFC 6901).
+pub fn escape(name: &str) -> String {
+    name.replace('~', "~0").replace('/', "~1")
+}
+
+/// Undo [`escape`].
+pub fn unescape(segment: &str) -> String {
+    segment.replace("~1", "/").replace("~0", "~")
+}
+
+/// Keywords whose value is one subschema.
+const SINGLE: &[&str] = &[
+    "items",
+    "additionalProperties",
+    "propertyNames",
+    "contains",
+    "not",
+    "if",
+    "then",
+    "else",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "contentSchema",
+];
+/// Keywords whose value is an array of subschemas.
+const LISTS: &[&str] = &["allOf", "anyOf", "oneOf", "prefixItems"];
+/// Keywords whose value is an object of subschemas.
+const MAPS: &[&str] = &[
+    "properties",
+    "patternProperties",
+    "$defs",
+    "definitions",
+    "dependentSchemas",
+];
+
+/// Every keyword of the draft 2020-12 core, applicator, unevaluated, validation,
+/// format-annotation, content and meta-data vocabularies: what specgate reads or may ignore.
+pub const KNOWN: &[&str] = &[
+    // core
+    "$schema",
+    "$id",
+    "$ref",
+    "$anchor",
+    "$dynamicRef",
+    "$dynamicAnchor",
+    "$vocabulary",
+    "$comment",
+    "$defs",
+    // applicator
+    "prefixItems",
+    "items",
+    "contains",
+    "additionalProperties",
+    "properties",
+    "patternProperties",
+    "dependentSchemas",
+    "propertyNames",
+    "if",
+    "then",
+    "else",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "not",
+    // unevaluated
+    "unevaluatedItems",
+    "unevaluatedProperties",
+    // validation
+    "type",
+    "const",
+    "enum",
+    "multipleOf",
+    "maximum",
+    "exclusiveMaximum",
+    "minimum",
+    "exclusiveMinimum",
+    "maxLength",
+    "minLength",
+    "pattern",
+    "maxItems",
+    "minItems",
+    "uniqueItems",
+    "maxContains",
+    "minContains",
+    "maxProperties",
+    "minProperties",
+    "required",
+    "dependentRequired",
+    // format annotation, content, meta-data
+    "format",
+    "contentEncoding",
+    "contentMediaType",
+    "contentSchema",
+    "title",
+    "description",
+    "default",
+    "deprecated",
+    "readOnly",
+    "writeOnly",
+    "examples",
+    // earlier drafts' spellings, still read by validators
+    "definitions",
+    "dependencies",
+];
+
+/// The subschemas directly under `map`, each with the pointer segments that reach it
+/// (already escaped), in document order.
+pub fn children(map: &Map<String, Value>) -> Vec<(String, &Value)> {
+    let mut out = Vec::new();
+    for (key, value) in map {
+        let key_segment = escape(key);
+        if SINGLE.contains(&key.as_str()) {
+            out.push((key_segment, value));
+        } else if LISTS.contains(&key.as_str()) {
+            if let Value::Array(items) = value {
+                for (i, item) in items.iter().enumerate() {
+                    out.push((format!("{key_segment}/{i}"), item));
+                }
+            }
+        } else if MAPS.contains(&key.as_str()) {
+            if let Value::Object(entries) = value {
+                for (name, item) in entries {
+                    out.push((format!("{key_segment}/{}", escape(name)), item));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every keyword at any schema position that is not in [`KNOWN`], as (pointer, keyword).
+/// Such a keyword is ignored by generation and validation alike; callers report it.
+pub fn unknown_keywords(document: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    visit(document, "", &mut |pointer, map| {
+        for key in map.keys() {
+            if !KNOWN.contains(&key.as_str()) {
+                out.push((pointer.to_owned(), key.clone()));
+            }
+        }
+    });
+    out
+}
+
+/// Call `f` on every schema object of `document` with its pointer, depth first.
+pub fn visit(document: &Value, pointer: &str, f: &mut dyn FnMut(&str, &Map<String, Value>)) {
+    let Value::Object(map) = document else {
+        return;
+    };
+    f(pointer, map);
+    for (segment, child) in children(map) {
+        visit(child, &format!("{pointer}/{segment}"), f);
+    }
+}
+
+/// Where the `$id`s and `$anchor`s of one document are, so local references resolve to
+/// JSON pointers without a network.
+#[derive(Debug, Clone)]
+pub struct Index {
+    /// Absolute URI (no fragment) of each embedded resource, and its pointer.
+    resources: HashMap<String, String>,
+    /// `uri#anchor` of each anchor, and its pointer.
+    anchors: HashMap<String, String>,
+    /// The base URI in force at each resource's pointer.
+    bases: Vec<(String, Url)>,
+}
+
+impl Index {
+    pub fn new(document: &Value) -> Index {
+        let mut index = Index {
+            resources: HashMap::new(),
+            anchors: HashMap::new(),
+            bases: Vec::new(),
+        };
+        let root = Url::parse(DEFAULT_BASE).expect("a valid URL");
+        index.walk(document, String::new(), &root);
+        index
+    }
+
+    fn walk(&mut self, node: &Value, pointer: String, base: &Url) {
+        let Value::Object(map) = node else {
+            return;
+        };
+        let mut base = base.clone();
+        if let Some(Value::String(id)) = map.get("$id") {
+            if let Ok(joined) = base.join(id) {
+                base = without_fragment(joined);
+                self.resources.insert(base.to_string(), pointer.clone());
+                self.bases.push((pointer.clone(), base.clone()));
+            }
+        }
+        if pointer.is_empty() && self.bases.is_empty() {
+            self.resources.insert(base.to_string(), String::new());
+            self.bases.push((String::new(), base.clone()));
+        }
+        for key in ["$anchor", "$dynamicAnchor"] {
+            if let Some(Value::String(anchor)) = map.get(key) {
+                self.anchors
+                    .insert(format!("{base}#{anchor}"), pointer.clone());
+            }
+        }
+        for (segment, child) in children(map) {
+            self.walk(child, format!("{pointer}/{segment}"), &base);
+        }
+    }
+
+    /// The base URI in force at `pointer`.
+    fn base_at(&self, pointer: &str) -> Option<&Url> {
+        self.bases
+            .iter()
+            .filter(|(at, _)| pointer == at || pointer.starts_with(&format!("{at}/")))
+            .max_by_key(|(at, _)| at.len())
+            .map(|(_, url)| url)
+    }
+
+    /// The JSON pointer a `$ref` written at `pointer` lands on, if it is in this document.
+    pub fn resolve(&self, pointer: &str, target: &str) -> Option<String> {
+        let base = self.base_at(pointer)?;
+        let url = base.join(target).ok()?;
+        let fragment = url.fragment().map(percent_decode).unwrap_or_default();
+        let resource = self.resources.get(without_fragment(url.clone()).as_str())?;
+        if fragment.is_empty() || fragment.starts_with('/') {
+            return Some(format!("{resource}{fragment}"));
+        }
+        let key = format!("{}#{fragment}", without_fragment(url));
+        self.anchors.get(&key).cloned()
+    }
+}
+
+fn without_fragment(mut url: Url) -> Url {
+    url.set_fragment(None);
+    url
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"/-._~!$&'()*+,;=:@".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Compiled validators for the subschemas of one document, made on first use and kept.
+pub struct Subschemas {
+    document: Arc<Value>,
+    registry: Option<Registry<'static>>,
+    cache: Mutex<HashMap<String, Option<Arc<Validator>>>>,
+}
+
+impl std::fmt::Debug for Subschemas {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subschemas").finish_non_exhaustive()
+    }
+}
+
+impl Subschemas {
+    pub fn new(document: Arc<Value>) -> Subschemas {
+        let registry = Registry::new()
+            .draft(Draft::Draft202012)
+            .add(REGISTERED, Resource::from_contents((*document).clone()))
+            .and_then(|builder| builder.prepare())
+            .ok();
+        Subschemas {
+            document,
+            registry,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn document(&self) -> &Value {
+        &self.document
+    }
+
+    /// The validator of the subschema at `pointer` (formats asserted, as the request schema
+    /// is), or `None` when it does not compile on its own.
+    pub fn validator(&self, pointer: &str) -> Option<Arc<Validator>> {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = cache.get(pointer) {
+            return found.clone();
+        }
+        let compiled = self.compile(pointer).map(Arc::new);
+        cache.insert(pointer.to_owned(), compiled.clone());
+        compiled
+    }
+
+    fn compile(&self, pointer: &str) -> Option<Validator> {
+        let registry = self.registry.as_ref()?;
+        let wrapper = serde_json::json!({
+            "$ref": format!("{REGISTERED}#{}", percent_encode(pointer))
+        });
+        jsonschema::draft202012::options()
+            .should_validate_formats(true)
+            .with_registry(registry)
+            .build(&wrapper)
+            .ok()
+    }
+
+    /// Whether `value` is valid against the subschema at `pointer`; `true` when that
+    /// subschema cannot be compiled on its own (the whole document has the last word).
+    pub fn admits(&self, pointer: &str, value: &Value) -> bool {
+        self.validator(pointer).is_none_or(|v| v.is_valid(value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn references_resolve_to_pointers_through_ids_and_anchors() {
+        let document = json!({
+            "$id": "https://example.com/root.json",
+            "$defs": {
+                "a": {"$anchor": "here", "type": "string"},
+                "b": {"$id": "b.json", "$defs": {"c": {"type": "integer"}}}
+            }
+        });
+        let index = Index::new(&document);
+        assert_eq!(index.resolve("", "#/$defs/a").as_deref(), Some("/$defs/a"));
+        assert_eq!(index.resolve("", "#here").as_deref(), Some("/$defs/a"));
+        assert_eq!(
+            index.resolve("", "b.json#/$defs/c").as_deref(),
+            Some("/$defs/b/$defs/c")
+        );
+        assert_eq!(index.resolve("", "https://elsewhere.example/x"), None);
+    }
+
+    #[test]
+    fn a_subschema_validates_on_its_own_with_its_references() {
+        let document = Arc::new(json!({
+            "properties": {"a b": {"$ref": "#/$defs/n"}},
+            "$defs": {"n": {"type": "integer", "minimum": 3}}
+        }));
+        let subschemas = Subschemas::new(document);
+        assert!(subschemas.admits("/properties/a b", &json!(4)));
+        assert!(!subschemas.admits("/properties/a b", &json!(2)));
+        assert!(!subschemas.admits("/properties/a b", &json!("x")));
+    }
+
+    #[test]
+    fn unknown_keywords_are_found_at_any_depth() {
+        let document = json!({"properties": {"a": {"type": "string", "x-foo": 1}}});
+        assert_eq!(
+            unknown_keywords(&document),
+            vec![("/properties/a".to_owned(), "x-foo".to_owned())]
+        );
+    }
+}

@@ -1,0 +1,237 @@
+//! The official JSON Schema Test Suite (draft 2020-12, vendored under tests/data/jsts with
+//! its MIT license) as a test of the generator: each group's schema becomes a request body
+//! schema, the plan is built (`--examples 30`), and every JSON body is judged by a validator
+//! compiled here, apart from specgate's own.
+//!
+//! Asserted: no body is mislabelled (an `accept` body that is invalid, a `reject` body that is
+//! valid); at least 99% of the groups with a valid instance get a valid body; at least 95% of
+//! the groups with an invalid instance get a really invalid `reject` body; a group whose
+//! schema admits nothing is refused with the pointer and keyword that refuse it.
+
+use serde_json::Value;
+use specgate::contract::{Expect, Expectations, Operation, Schema};
+use specgate::generate::{plan, Body, Generator, PlanOptions};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Groups skipped by name, each with why (as jsonschema's own suite runner lists its own).
+const SKIPPED: &[(&str, &str, &str)] = &[
+    ("dynamicRef.json", "*", "$dynamicRef: resolved by dynamic scope, which generation does not follow"),
+    ("refRemote.json", "*", "remote references: no network, and no remote documents are loaded"),
+    ("vocabulary.json", "*", "custom vocabularies and metaschemas"),
+    ("ref.json", "remote ref, containing refs itself", "a remote reference (the draft's metaschema)"),
+    ("ref.json", "$ref to $dynamicRef finds detached $dynamicAnchor", "$dynamicRef"),
+    ("defs.json", "validate definition against metaschema", "a remote reference (the draft's metaschema)"),
+    ("unevaluatedItems.json", "unevaluatedItems with $dynamicRef", "$dynamicRef"),
+    ("unevaluatedProperties.json", "unevaluatedProperties with $dynamicRef", "$dynamicRef"),
+    ("anchor.json", "$anchor inside an enum is not a real identifier", "the test's schema points at a remote document"),
+];
+
+fn skipped(file: &str, group: &str) -> Option<&'static str> {
+    SKIPPED
+        .iter()
+        .find(|(f, g, _)| *f == file && (*g == "*" || *g == group))
+        .map(|(_, _, why)| *why)
+}
+
+fn suite() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/jsts/draft2020-12")
+}
+
+fn operation(file: &str, index: usize, schema: Schema) -> Operation {
+    Operation {
+        name: format!("{}-{index}", file.trim_end_matches(".json")),
+        description: String::new(),
+        source: suite().join(file),
+        method: http::Method::POST,
+        path: "/".to_owned(),
+        auth: None,
+        content_type: "application/json".to_owned(),
+        request_schema: schema,
+        responses: Vec::new(),
+        expect: Expectations {
+            valid: Vec::new(),
+            invalid: Vec::new(),
+            unauthorized: Vec::new(),
+        },
+        redactions: Vec::new(),
+        examples: Vec::new(),
+        sandbox_fields: Vec::new(),
+    }
+}
+
+#[derive(Default, Debug)]
+struct Tally {
+    groups: usize,
+    skipped: usize,
+    satisfiable: usize,
+    satisfiable_with_valid_body: usize,
+    refutable: usize,
+    refutable_with_invalid_body: usize,
+    refused: usize,
+    refused_satisfiable: Vec<String>,
+    unnamed_refusals: Vec<String>,
+    bodies: usize,
+    mislabelled: Vec<String>,
+    no_valid_body: Vec<String>,
+    no_invalid_body: Vec<String>,
+}
+
+fn json_body(body: &Body) -> Option<Value> {
+    match body {
+        Body::Json(value) => Some(value.clone()),
+        Body::Serialized(bytes) => serde_json::from_slice(bytes).ok(),
+        Body::Raw(_) => None,
+    }
+}
+
+fn judge_group(file: &str, index: usize, group: &Value, tally: &mut Tally) {
+    let description = group["description"].as_str().unwrap_or("").to_owned();
+    let name = format!("{file}: {description}");
+    let tests = group["tests"].as_array().cloned().unwrap_or_default();
+    let satisfiable = tests.iter().any(|t| t["valid"] == Value::Bool(true));
+    let refutable = tests.iter().any(|t| t["valid"] == Value::Bool(false));
+    tally.satisfiable += usize::from(satisfiable);
+    tally.refutable += usize::from(refutable);
+    let document = group["schema"].clone();
+    let judge = jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&document)
+        .unwrap_or_else(|e| panic!("{name}: the judge cannot compile the schema: {e}"));
+    let loaded = Schema::from_document(&suite().join(file), document)
+        .map_err(|e| e.to_string())
+        .and_then(|schema| {
+            Generator::new(Arc::new(operation(file, index, schema))).map_err(|e| e.to_string())
+        });
+    let generator = match loaded {
+        Ok(generator) => Arc::new(generator),
+        Err(message) => {
+            tally.refused += 1;
+            // Refusing a schema nothing satisfies is right: no body is owed.
+            tally.refutable -= usize::from(refutable && !satisfiable);
+            if satisfiable {
+                tally.refused_satisfiable.push(format!("{name}: {message}"));
+            } else {
+                let named = message.contains(" at ") && message.matches('`').count() >= 2;
+                if !named {
+                    tally.unnamed_refusals.push(format!("{name}: {message}"));
+                }
+            }
+            return;
+        }
+    };
+    let options = PlanOptions {
+        seed: 0,
+        examples: 30,
+    };
+    let (mut valid_body, mut invalid_body) = (false, false);
+    for request in plan(vec![generator], options) {
+        let Some(body) = json_body(&request.body) else {
+            continue;
+        };
+        tally.bodies += 1;
+        let valid = judge.is_valid(&body);
+        match (request.expect, valid) {
+            (Expect::Accept, true) => valid_body = true,
+            (Expect::Reject, false) => invalid_body = true,
+            (Expect::Accept, false) | (Expect::Reject, true) => tally
+                .mislabelled
+                .push(format!("{name}: {} {body}", request.id)),
+            (Expect::Unauthorized, _) => {}
+        }
+    }
+    if satisfiable {
+        tally.satisfiable_with_valid_body += usize::from(valid_body);
+        if !valid_body {
+            tally.no_valid_body.push(name.clone());
+        }
+    }
+    if refutable {
+        tally.refutable_with_invalid_body += usize::from(invalid_body);
+        if !invalid_body {
+            tally.no_invalid_body.push(name);
+        }
+    }
+}
+
+fn percent(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        100.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
+}
+
+#[test]
+fn every_group_of_the_json_schema_test_suite_gets_sound_valid_and_invalid_bodies() {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(suite())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    let mut tally = Tally::default();
+    for path in files {
+        let file = path.file_name().unwrap().to_str().unwrap().to_owned();
+        let groups: Vec<Value> =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for (index, group) in groups.iter().enumerate() {
+            tally.groups += 1;
+            let description = group["description"].as_str().unwrap_or("");
+            if skipped(&file, description).is_some() {
+                tally.skipped += 1;
+                continue;
+            }
+            judge_group(&file, index, group, &mut tally);
+        }
+    }
+    println!(
+        "JSON Schema Test Suite, draft 2020-12: {} groups, {} skipped by name",
+        tally.groups, tally.skipped
+    );
+    println!("  bodies judged                      {}", tally.bodies);
+    println!("  mislabelled bodies                 {}", tally.mislabelled.len());
+    println!(
+        "  satisfiable groups with a valid body  {}/{} ({:.1}%)",
+        tally.satisfiable_with_valid_body,
+        tally.satisfiable,
+        percent(tally.satisfiable_with_valid_body, tally.satisfiable)
+    );
+    println!(
+        "  refutable groups with an invalid reject body  {}/{} ({:.1}%; unsatisfiable groups, rightly refused, not counted)",
+        tally.refutable_with_invalid_body,
+        tally.refutable,
+        percent(tally.refutable_with_invalid_body, tally.refutable)
+    );
+    println!(
+        "  groups refused  {} (of which satisfiable: {})",
+        tally.refused,
+        tally.refused_satisfiable.len()
+    );
+    for line in &tally.refused_satisfiable {
+        println!("    refused: {line}");
+    }
+    for line in &tally.no_valid_body {
+        println!("    no valid body: {line}");
+    }
+    for line in &tally.no_invalid_body {
+        println!("    no invalid body: {line}");
+    }
+    for line in tally.mislabelled.iter().take(40) {
+        println!("    mislabelled: {line}");
+    }
+    for line in &tally.unnamed_refusals {
+        println!("    refused without pointer and keyword: {line}");
+    }
+    assert!(tally.unnamed_refusals.is_empty(), "refusals name the pointer and keyword");
+    assert!(tally.mislabelled.is_empty(), "{} mislabelled bodies", tally.mislabelled.len());
+    let satisfied = tally.satisfiable_with_valid_body + tally.refused_satisfiable.len() * 0;
+    assert!(
+        percent(satisfied, tally.satisfiable) >= 99.0,
+        "valid bodies for too few satisfiable groups"
+    );
+    assert!(
+        percent(tally.refutable_with_invalid_body, tally.refutable) >= 95.0,
+        "invalid bodies for too few refutable groups"
+    );
+}
