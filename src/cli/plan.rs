@@ -29,6 +29,9 @@ pub(super) fn execute(args: Args) -> Ending {
         Ok(generators) => generators,
         Err(ending) => return ending,
     };
+    for warning in generators.iter().flat_map(|g| g.warnings()) {
+        eprintln!("warning: {warning}");
+    }
     let options = PlanOptions {
         seed: args.seed,
         examples: args.examples,
@@ -77,10 +80,13 @@ fn write_summary(generators: Vec<Arc<Generator>>, options: PlanOptions) -> io::R
     let mut out = BufWriter::new(io::stdout().lock());
     for generator in generators {
         let mut tracker = CoverageTracker::new(generator.operation());
-        for request in plan(vec![generator], options) {
+        for request in plan(vec![Arc::clone(&generator)], options) {
             tracker.observe(&request);
         }
         write_coverage(&mut out, &tracker.coverage())?;
+        // Random draws that failed the schema and were drawn again: zero when every draw
+        // is valid by construction.
+        writeln!(out, "  random redraws            {}", generator.redraws())?;
     }
     out.flush()
 }

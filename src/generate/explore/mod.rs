@@ -283,7 +283,12 @@ impl RandomPayloads {
     /// be added, is applied to a drawn value.
     pub fn candidate_to_send(&self, class: RandomClass, rng: &mut TestRng) -> Candidate {
         if self.checks.validator.is_some() {
-            return self.candidate(class, rng);
+            // Checked as a value, then sent as its bytes.
+            let mut candidate = self.candidate(class, rng);
+            if let Body::Json(value) = &candidate.body {
+                candidate.body = Body::Serialized(Body::Json(value.clone()).to_bytes().into());
+            }
+            return candidate;
         }
         let candidate = self.draw_to_send(class, rng);
         #[cfg(debug_assertions)]
@@ -580,7 +585,13 @@ mod tests {
     fn nothing_to_damage_gives_a_body_that_is_not_json() {
         let schema = serde_json::json!({"type": "object", "properties": {"a": {"type": "string"}}});
         let root = walk(&schema).expect("walks");
-        let payloads = RandomPayloads::new(&root, Arc::from(Vec::new()), &[], Vec::new());
+        let validator = Arc::new(jsonschema::validator_for(&schema).expect("compiles"));
+        let checks = Checks {
+            validator: None,
+            pool: Vec::new(),
+            schema: validator,
+        };
+        let payloads = RandomPayloads::new(&root, Arc::from(Vec::new()), &[], Vec::new(), checks);
         for index in 0..20 {
             let rng = || rng_for(1, "empty", RandomClass::Invalid, index);
             let candidate = payloads.candidate(RandomClass::Invalid, &mut rng());

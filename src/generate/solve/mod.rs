@@ -80,13 +80,13 @@ impl Variant {
         self
     }
 
-    /// The reason detail: the location, then the note.
+    /// The reason detail: the location's pointer (nothing for the body itself), then
+    /// `=note`, e.g. `/customer/name` or `/age=string`.
     pub fn detail(&self) -> String {
-        let at = if self.at.is_empty() { "/" } else { &self.at };
-        if self.note.is_empty() {
-            at.to_owned()
-        } else {
-            format!("{at}={}", self.note)
+        match (self.at.is_empty(), self.note.is_empty()) {
+            (_, true) => self.at.clone(),
+            (true, false) => self.note.clone(),
+            (false, false) => format!("{}={}", self.at, self.note),
         }
     }
 }
