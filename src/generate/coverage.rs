@@ -319,10 +319,16 @@ fn rank_by_precision(builder: &Builder<'_>, variants: Vec<Variant>) -> Vec<Varia
             .map(|e| e.instance_path().to_string())
             .collect();
         let here = variant.at.split(',').next().unwrap_or("");
-        let only_here = !errors.is_empty() && errors.iter().all(|at| here.starts_with(at.as_str()) || at.starts_with(here));
+        let only_here = !errors.is_empty()
+            && errors
+                .iter()
+                .all(|at| here.starts_with(at.as_str()) || at.starts_with(here));
         if only_here {
             precise.push(variant);
-        } else if !rough.iter().any(|r| r.kind == variant.kind && r.at == variant.at) {
+        } else if !rough
+            .iter()
+            .any(|r| r.kind == variant.kind && r.at == variant.at)
+        {
             rough.push(variant);
         }
     }

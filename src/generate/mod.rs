@@ -269,7 +269,8 @@ impl Generator {
         let base = base_payload(&operation, &root, &solver)?;
         let fields: Arc<[fields::Field]> = fields::fields(&root).into();
         let required = fields::required_names(&root);
-        let plan = coverage::Builder::new(&operation, &root, &fields, &required, base, &solver).build();
+        let plan =
+            coverage::Builder::new(&operation, &root, &fields, &required, base, &solver).build();
         let checked = !explore::drawn_exactly(&schema.document);
         let random = RandomPayloads::new(
             &root,
@@ -416,7 +417,11 @@ fn base_payload(
         Some(error) => (error.schema_path().to_string(), error.to_string()),
         None => (String::new(), "no candidate passes".to_owned()),
     };
-    let keyword = pointer.rsplit('/').next().filter(|k| !k.is_empty()).unwrap_or("schema");
+    let keyword = pointer
+        .rsplit('/')
+        .next()
+        .filter(|k| !k.is_empty())
+        .unwrap_or("schema");
     Err(ContractError::new(
         &schema.path,
         Place::Pointer(pointer.clone()),

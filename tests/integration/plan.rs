@@ -142,7 +142,9 @@ fn assert_rejected_by(validator: &Validator, body: &Value, reason: &Reason) {
         other if detail.starts_with('/') || detail.is_empty() => {
             let pointer = field;
             assert!(
-                errors.iter().any(|e| e.instance_path().as_str().starts_with(pointer)),
+                errors
+                    .iter()
+                    .any(|e| e.instance_path().as_str().starts_with(pointer)),
                 "{reason} ({other}): errors {errors:?}"
             );
         }

@@ -94,29 +94,50 @@ fn map_is_exact(map: &serde_json::Map<String, Value>) -> bool {
     }
     let format_ok = match map.get("format").and_then(Value::as_str) {
         None => true,
-        Some("date-time" | "date") => !map.contains_key("minLength") && !map.contains_key("maxLength"),
+        Some("date-time" | "date") => {
+            !map.contains_key("minLength") && !map.contains_key("maxLength")
+        }
         Some(_) => false,
     };
     let listed = |value: &Value| match map.get("type") {
         None => true,
         Some(Value::String(name)) => type_matches(name, value),
-        Some(Value::Array(names)) => names.iter().filter_map(Value::as_str).any(|n| type_matches(n, value)),
+        Some(Value::Array(names)) => names
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|n| type_matches(n, value)),
         Some(_) => false,
     };
     let fixed_ok = match (map.get("enum"), map.get("const")) {
-        (Some(Value::Array(values)), None) => !values.is_empty() && values.iter().all(listed) && map.get("format").is_none() && !map.contains_key("minLength") && !map.contains_key("maxLength"),
-        (None, Some(value)) => listed(value) && map.get("format").is_none() && !map.contains_key("minLength") && !map.contains_key("maxLength"),
+        (Some(Value::Array(values)), None) => {
+            !values.is_empty()
+                && values.iter().all(listed)
+                && map.get("format").is_none()
+                && !map.contains_key("minLength")
+                && !map.contains_key("maxLength")
+        }
+        (None, Some(value)) => {
+            listed(value)
+                && map.get("format").is_none()
+                && !map.contains_key("minLength")
+                && !map.contains_key("maxLength")
+        }
         (None, None) => true,
         _ => false,
     };
     let properties_ok = match map.get("properties") {
         None => true,
-        Some(Value::Object(properties)) => properties.values().all(|p| p.is_object() || p == &Value::Bool(true)),
+        Some(Value::Object(properties)) => properties
+            .values()
+            .all(|p| p.is_object() || p == &Value::Bool(true)),
         Some(_) => false,
     };
     let required_listed = match map.get("required") {
         None => true,
-        Some(Value::Array(names)) => names.iter().all(|n| n.as_str().is_some_and(|n| map.get("properties").and_then(|p| p.get(n)).is_some())),
+        Some(Value::Array(names)) => names.iter().all(|n| {
+            n.as_str()
+                .is_some_and(|n| map.get("properties").and_then(|p| p.get(n)).is_some())
+        }),
         Some(_) => false,
     };
     let items_ok = map.get("items").is_none_or(Value::is_object);
@@ -130,7 +151,9 @@ fn map_is_exact(map: &serde_json::Map<String, Value>) -> bool {
 fn type_matches(name: &str, value: &Value) -> bool {
     match (name, value) {
         ("string", Value::String(_)) | ("boolean", Value::Bool(_)) | ("null", Value::Null) => true,
-        ("object", Value::Object(_)) | ("array", Value::Array(_)) | ("number", Value::Number(_)) => true,
+        ("object", Value::Object(_))
+        | ("array", Value::Array(_))
+        | ("number", Value::Number(_)) => true,
         ("integer", Value::Number(n)) => n.is_i64() || n.is_u64(),
         _ => false,
     }
@@ -232,9 +255,9 @@ impl RandomPayloads {
     fn fallback(&self, class: RandomClass, rng: &mut TestRng) -> Candidate {
         let pool = &self.checks.pool;
         match class {
-            RandomClass::Valid if !pool.is_empty() => {
-                Candidate::valid(Body::Json(pool[(rng.next_u64() % pool.len() as u64) as usize].clone()))
-            }
+            RandomClass::Valid if !pool.is_empty() => Candidate::valid(Body::Json(
+                pool[(rng.next_u64() % pool.len() as u64) as usize].clone(),
+            )),
             _ => not_json(),
         }
     }

@@ -13,7 +13,9 @@ const PRODUCT: usize = 24;
 /// The branch pointers of a list keyword.
 fn branches(pointer: &str, map: &Map<String, Value>, key: &str) -> Vec<String> {
     match map.get(key) {
-        Some(Value::Array(items)) => (0..items.len()).map(|i| format!("{pointer}/{key}/{i}")).collect(),
+        Some(Value::Array(items)) => (0..items.len())
+            .map(|i| format!("{pointer}/{key}/{i}"))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -69,7 +71,13 @@ fn product(own: &[Value], other: &[Value]) -> Vec<Value> {
 }
 
 /// `own` candidates combined with what the applicators require.
-pub(crate) fn combine(solver: &Solver, pointer: &str, map: &Map<String, Value>, depth: usize, own: Vec<Value>) -> Vec<Value> {
+pub(crate) fn combine(
+    solver: &Solver,
+    pointer: &str,
+    map: &Map<String, Value>,
+    depth: usize,
+    own: Vec<Value>,
+) -> Vec<Value> {
     let mut pool = own;
     // Conjunctions: every branch must hold.
     if let Some(Value::String(target)) = map.get("$ref") {
@@ -100,14 +108,22 @@ pub(crate) fn combine(solver: &Solver, pointer: &str, map: &Map<String, Value>, 
         options.push(interleave(vec![when, unless]));
     }
     for option in options {
-        pool = if pool.is_empty() { option } else { interleave(vec![option, pool]) };
+        pool = if pool.is_empty() {
+            option
+        } else {
+            interleave(vec![option, pool])
+        };
     }
     if let Some(Value::Object(dependent)) = map.get("dependentSchemas") {
         let mut extra = Vec::new();
         for name in dependent.keys() {
             let schema = format!("{pointer}/dependentSchemas/{}", crate::schema::escape(name));
             let needed = solver.valid(&schema, depth + 1);
-            let triggered: Vec<Value> = pool.iter().filter(|v| v.get(name).is_some()).cloned().collect();
+            let triggered: Vec<Value> = pool
+                .iter()
+                .filter(|v| v.get(name).is_some())
+                .cloned()
+                .collect();
             extra.extend(product(&triggered, &needed));
         }
         pool.extend(extra);
@@ -132,7 +148,14 @@ fn interleave(lists: Vec<Vec<Value>>) -> Vec<Value> {
 /// Breaks of the applicators: each conjunct's own variants, no branch or two `oneOf`
 /// branches, a value the `not` matches, an `if` that holds without its `then`, and a trigger
 /// of `dependentSchemas` without what it needs.
-pub(crate) fn variants(solver: &Solver, pointer: &str, map: &Map<String, Value>, value: &Value, at: &str, depth: usize) -> Vec<Variant> {
+pub(crate) fn variants(
+    solver: &Solver,
+    pointer: &str,
+    map: &Map<String, Value>,
+    value: &Value,
+    at: &str,
+    depth: usize,
+) -> Vec<Variant> {
     let mut out = Vec::new();
     if let Some(Value::String(target)) = map.get("$ref") {
         if let Some(resolved) = solver.resolve(pointer, target) {
@@ -142,31 +165,56 @@ pub(crate) fn variants(solver: &Solver, pointer: &str, map: &Map<String, Value>,
     for branch in branches(pointer, map, "allOf") {
         out.extend(solver.variants(&branch, value, at, depth + 1));
     }
-    for (key, kind) in [("anyOf", family::ANY_OF_NONE), ("oneOf", family::ONE_OF_NONE)] {
+    for (key, kind) in [
+        ("anyOf", family::ANY_OF_NONE),
+        ("oneOf", family::ONE_OF_NONE),
+    ] {
         let list = branches(pointer, map, key);
         if list.is_empty() {
             continue;
         }
         let mut tries: Vec<Value> = super::value::anything();
         for branch in &list {
-            tries.extend(solver.variants(branch, value, at, depth + 1).into_iter().map(|v| v.value));
+            tries.extend(
+                solver
+                    .variants(branch, value, at, depth + 1)
+                    .into_iter()
+                    .map(|v| v.value),
+            );
         }
-        if let Some(none) = tries.into_iter().find(|t| list.iter().all(|b| !solver.admits(b, t))) {
+        if let Some(none) = tries
+            .into_iter()
+            .find(|t| list.iter().all(|b| !solver.admits(b, t)))
+        {
             out.push(Variant::reject(kind, at, none));
         }
     }
     let one_of = branches(pointer, map, "oneOf");
     if one_of.len() > 1 {
-        let pool: Vec<Value> = one_of.iter().flat_map(|b| solver.valid(b, depth + 1)).chain(super::value::anything()).collect();
-        let pool: Vec<Value> = pool.iter().flat_map(|v| [v.clone(), merge(value, v)]).collect();
-        if let Some(two) = pool.into_iter().find(|t| one_of.iter().filter(|b| solver.admits(b, t)).count() > 1) {
+        let pool: Vec<Value> = one_of
+            .iter()
+            .flat_map(|b| solver.valid(b, depth + 1))
+            .chain(super::value::anything())
+            .collect();
+        let pool: Vec<Value> = pool
+            .iter()
+            .flat_map(|v| [v.clone(), merge(value, v)])
+            .collect();
+        if let Some(two) = pool
+            .into_iter()
+            .find(|t| one_of.iter().filter(|b| solver.admits(b, t)).count() > 1)
+        {
             out.push(Variant::reject(family::ONE_OF_TWO, at, two));
         }
     }
     if map.contains_key("not") {
         let negated = format!("{pointer}/not");
         let matches = solver.valid(&negated, depth + 1);
-        let merged: Vec<Value> = matches.iter().map(|m| merge(value, m)).chain(matches.iter().cloned()).collect();
+        let merged: Vec<Value> = matches
+            .iter()
+            .map(|m| merge(value, m))
+            .chain(matches.iter().cloned())
+            .collect();
         if let Some(hit) = merged.into_iter().find(|m| solver.admits(&negated, m)) {
             out.push(Variant::reject(family::NOT_MATCHED, at, hit));
         }
@@ -174,7 +222,9 @@ pub(crate) fn variants(solver: &Solver, pointer: &str, map: &Map<String, Value>,
     if map.contains_key("if") {
         out.extend(conditional(solver, pointer, value, at, depth));
     }
-    if let (Some(Value::Object(dependent)), Value::Object(object)) = (map.get("dependentSchemas"), value) {
+    if let (Some(Value::Object(dependent)), Value::Object(object)) =
+        (map.get("dependentSchemas"), value)
+    {
         for name in dependent.keys() {
             let schema = format!("{pointer}/dependentSchemas/{}", crate::schema::escape(name));
             let mut triggered = object.clone();
@@ -182,10 +232,17 @@ pub(crate) fn variants(solver: &Solver, pointer: &str, map: &Map<String, Value>,
                 triggered.insert(name.clone(), Value::String("specgate".to_owned()));
             }
             let triggered = Value::Object(triggered);
-            out.push(Variant::reject(family::DEPENDENT_SCHEMA, at, triggered.clone()).with_note(name.clone()));
+            out.push(
+                Variant::reject(family::DEPENDENT_SCHEMA, at, triggered.clone())
+                    .with_note(name.clone()),
+            );
             for variant in solver.variants(&schema, &triggered, at, depth + 1) {
                 if variant.side == super::Side::Reject {
-                    out.push(Variant { kind: family::DEPENDENT_SCHEMA, note: format!("{name}:{}", variant.kind), ..variant });
+                    out.push(Variant {
+                        kind: family::DEPENDENT_SCHEMA,
+                        note: format!("{name}:{}", variant.kind),
+                        ..variant
+                    });
                 }
             }
         }
@@ -194,7 +251,13 @@ pub(crate) fn variants(solver: &Solver, pointer: &str, map: &Map<String, Value>,
 }
 
 /// Breaks of `then` on a value the `if` holds for, and of `else` on one it does not.
-fn conditional(solver: &Solver, pointer: &str, value: &Value, at: &str, depth: usize) -> Vec<Variant> {
+fn conditional(
+    solver: &Solver,
+    pointer: &str,
+    value: &Value,
+    at: &str,
+    depth: usize,
+) -> Vec<Variant> {
     let condition = format!("{pointer}/if");
     let mut tries = vec![value.clone()];
     let holding = solver.valid(&condition, depth + 1);
@@ -203,7 +266,10 @@ fn conditional(solver: &Solver, pointer: &str, value: &Value, at: &str, depth: u
     tries.extend(solver.valid(pointer, depth));
     tries.extend(super::value::anything());
     let mut out = Vec::new();
-    for (branch, kind, holds) in [("then", family::IF_THEN, true), ("else", family::IF_ELSE, false)] {
+    for (branch, kind, holds) in [
+        ("then", family::IF_THEN, true),
+        ("else", family::IF_ELSE, false),
+    ] {
         let target = format!("{pointer}/{branch}");
         if solver.schema(&target).is_none() {
             continue;
@@ -213,7 +279,11 @@ fn conditional(solver: &Solver, pointer: &str, value: &Value, at: &str, depth: u
         };
         for mut variant in solver.variants(&target, base, at, depth + 1) {
             if variant.side == super::Side::Reject && variant.kind != family::MISSING_REQUIRED {
-                let note = if variant.note.is_empty() { String::new() } else { format!("={}", variant.note) };
+                let note = if variant.note.is_empty() {
+                    String::new()
+                } else {
+                    format!("={}", variant.note)
+                };
                 variant.note = format!("{}{note}", variant.kind);
                 variant.kind = kind;
             }

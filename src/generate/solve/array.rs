@@ -36,8 +36,11 @@ impl Rules {
             .then(|| format!("{pointer}/contains"));
         Rules {
             prefix,
-            items: map.contains_key("items").then(|| format!("{pointer}/items")),
-            min_contains: super::count(map, "minContains").unwrap_or(usize::from(contains.is_some())),
+            items: map
+                .contains_key("items")
+                .then(|| format!("{pointer}/items")),
+            min_contains: super::count(map, "minContains")
+                .unwrap_or(usize::from(contains.is_some())),
             max_contains: super::count(map, "maxContains"),
             contains,
             min: super::count(map, "minItems").unwrap_or(0),
@@ -48,7 +51,10 @@ impl Rules {
 
     /// The schema of item `i` (`None`: any value).
     fn item_schema(&self, i: usize) -> Option<&str> {
-        self.prefix.get(i).map(String::as_str).or(self.items.as_deref())
+        self.prefix
+            .get(i)
+            .map(String::as_str)
+            .or(self.items.as_deref())
     }
 }
 
@@ -65,10 +71,13 @@ fn build(solver: &Solver, rules: &Rules, len: usize, choice: usize, depth: usize
         Some(pointer) => solver.valid(pointer, depth + 1),
         None => Vec::new(),
     };
-    let mut wanted_contains = if rules.contains.is_some() { rules.min_contains } else { 0 };
+    let mut wanted_contains = if rules.contains.is_some() {
+        rules.min_contains
+    } else {
+        0
+    };
     for i in 0..len {
-        let options = item_values(solver, rules, i, depth)
-            .unwrap_or_else(super::value::anything);
+        let options = item_values(solver, rules, i, depth).unwrap_or_else(super::value::anything);
         let pick = |pool: &[Value], items: &[Value], offset: usize| {
             (0..pool.len())
                 .map(|k| &pool[(k + offset) % pool.len()])
@@ -86,10 +95,20 @@ fn build(solver: &Solver, rules: &Rules, len: usize, choice: usize, depth: usize
         } else {
             let avoiding: Vec<Value> = options
                 .iter()
-                .filter(|v| rules.contains.as_deref().is_none_or(|p| !solver.admits(p, v)) || rules.max_contains.is_none())
+                .filter(|v| {
+                    rules
+                        .contains
+                        .as_deref()
+                        .is_none_or(|p| !solver.admits(p, v))
+                        || rules.max_contains.is_none()
+                })
                 .cloned()
                 .collect();
-            let pool = if avoiding.is_empty() { &options } else { &avoiding };
+            let pool = if avoiding.is_empty() {
+                &options
+            } else {
+                &avoiding
+            };
             pick(pool, &items, choice)?
         };
         items.push(item);
@@ -98,10 +117,24 @@ fn build(solver: &Solver, rules: &Rules, len: usize, choice: usize, depth: usize
 }
 
 /// Arrays of the shortest admitted length, a little longer, and exactly `maxItems` long.
-pub(crate) fn candidates(solver: &Solver, pointer: &str, map: &Map<String, Value>, depth: usize) -> Vec<Value> {
+pub(crate) fn candidates(
+    solver: &Solver,
+    pointer: &str,
+    map: &Map<String, Value>,
+    depth: usize,
+) -> Vec<Value> {
     let rules = Rules::read(pointer, map);
-    let shortest = rules.min.max(if rules.contains.is_some() { rules.min_contains } else { 0 });
-    let mut lengths = vec![shortest, shortest.max(rules.prefix.len()), shortest + 1, shortest + 2];
+    let shortest = rules.min.max(if rules.contains.is_some() {
+        rules.min_contains
+    } else {
+        0
+    });
+    let mut lengths = vec![
+        shortest,
+        shortest.max(rules.prefix.len()),
+        shortest + 1,
+        shortest + 2,
+    ];
     if let Some(max) = rules.max {
         lengths.retain(|len| *len <= max);
         if max <= MAX_BOUNDARY {
@@ -137,30 +170,44 @@ pub(crate) fn variants(
         }
     }
     if let Some(max) = rules.max.filter(|max| *max <= MAX_BOUNDARY) {
-        let long = build(solver, &rules, max + 1, 0, depth)
-            .or_else(|| longer(items, max + 1));
+        let long = build(solver, &rules, max + 1, 0, depth).or_else(|| longer(items, max + 1));
         out.extend(long.map(|v| Variant::reject(family::MAX_ITEMS_PLUS, at, v)));
         if let Some(exact) = build(solver, &rules, max, 0, depth) {
             out.push(Variant::boundary("max-items", at, exact));
         }
     }
     if rules.unique {
-        let seed = items.first().cloned().or_else(|| match item_values(solver, &rules, 0, depth) {
-            Some(values) => values.into_iter().next(),
-            None => Some(Value::String("specgate".into())),
-        });
+        let seed = items
+            .first()
+            .cloned()
+            .or_else(|| match item_values(solver, &rules, 0, depth) {
+                Some(values) => values.into_iter().next(),
+                None => Some(Value::String("specgate".into())),
+            });
         if let Some(first) = seed {
             let mut duplicated = items.to_vec();
             duplicated.insert(0, first.clone());
             if duplicated.len() < 2 {
                 duplicated.push(first);
             }
-            out.push(Variant::reject(family::DUPLICATE_ITEM, at, Value::Array(duplicated)));
+            out.push(Variant::reject(
+                family::DUPLICATE_ITEM,
+                at,
+                Value::Array(duplicated),
+            ));
         }
     }
     if let Some(contains) = &rules.contains {
-        let without: Vec<Value> = items.iter().filter(|v| !solver.admits(contains, v)).cloned().collect();
-        out.push(Variant::reject(family::CONTAINS_TOO_FEW, at, Value::Array(without)));
+        let without: Vec<Value> = items
+            .iter()
+            .filter(|v| !solver.admits(contains, v))
+            .cloned()
+            .collect();
+        out.push(Variant::reject(
+            family::CONTAINS_TOO_FEW,
+            at,
+            Value::Array(without),
+        ));
         if let Some(max) = rules.max_contains {
             if let Some(found) = solver.first(contains, depth + 1) {
                 let mut many = items.to_vec();
@@ -168,14 +215,20 @@ pub(crate) fn variants(
                 for _ in already..=max {
                     many.push(found.clone());
                 }
-                out.push(Variant::reject(family::CONTAINS_TOO_MANY, at, Value::Array(many)));
+                out.push(Variant::reject(
+                    family::CONTAINS_TOO_MANY,
+                    at,
+                    Value::Array(many),
+                ));
             }
         }
     }
     // Items past the prefix: filled up to it with each position's value (or null).
     let mut padded = items.to_vec();
     while padded.len() < rules.prefix.len() {
-        let fill = solver.first(&rules.prefix[padded.len()], depth + 1).unwrap_or(Value::Null);
+        let fill = solver
+            .first(&rules.prefix[padded.len()], depth + 1)
+            .unwrap_or(Value::Null);
         padded.push(fill);
     }
     let extra = match map.get("unevaluatedItems") {
@@ -184,7 +237,11 @@ pub(crate) fn variants(
     };
     if map.get("items") == Some(&Value::Bool(false)) || map.contains_key("unevaluatedItems") {
         if let Some(extra) = extra {
-            out.push(Variant::reject(family::EXTRA_ITEM, at, with_item(&padded, padded.len(), extra)));
+            out.push(Variant::reject(
+                family::EXTRA_ITEM,
+                at,
+                with_item(&padded, padded.len(), extra),
+            ));
         }
     }
     for i in 0..padded.len().min(rules.prefix.len().max(1)) {

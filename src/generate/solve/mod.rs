@@ -150,7 +150,9 @@ impl Solver {
 
     /// A simple value the subschema at `pointer` refuses.
     pub fn refused(&self, pointer: &str) -> Option<Value> {
-        value::anything().into_iter().find(|v| !self.admits(pointer, v))
+        value::anything()
+            .into_iter()
+            .find(|v| !self.admits(pointer, v))
     }
 
     /// The first valid value of the subschema at `pointer`.
@@ -198,7 +200,11 @@ impl Solver {
             Value::Object(map) if depth <= MAX_DEPTH => map,
             // A `false` schema refuses anything at all.
             Value::Bool(false) => {
-                let any = if value.is_null() { Value::String("specgate".into()) } else { value.clone() };
+                let any = if value.is_null() {
+                    Value::String("specgate".into())
+                } else {
+                    value.clone()
+                };
                 return vec![Variant::reject(super::family::FALSE_SCHEMA, at, any)];
             }
             _ => return Vec::new(),
@@ -224,7 +230,14 @@ impl Solver {
 }
 
 impl Solver {
-    fn typed_variants(&self, pointer: &str, map: &Map<String, Value>, value: &Value, at: &str, depth: usize) -> Vec<Variant> {
+    fn typed_variants(
+        &self,
+        pointer: &str,
+        map: &Map<String, Value>,
+        value: &Value,
+        at: &str,
+        depth: usize,
+    ) -> Vec<Variant> {
         match value {
             Value::String(text) => string::variants(self, pointer, map, text, at),
             Value::Number(_) => number::variants(map, value, at),
@@ -271,6 +284,11 @@ pub(crate) fn count(map: &Map<String, Value>, key: &str) -> Option<usize> {
     let value = map.get(key)?;
     value
         .as_u64()
-        .or_else(|| value.as_f64().filter(|x| x.fract() == 0.0 && *x >= 0.0).map(|x| x as u64))
+        .or_else(|| {
+            value
+                .as_f64()
+                .filter(|x| x.fract() == 0.0 && *x >= 0.0)
+                .map(|x| x as u64)
+        })
         .and_then(|n| usize::try_from(n).ok())
 }

@@ -41,11 +41,13 @@ impl Rules {
     fn range(&self, integer: bool) -> (Option<f64>, Option<f64>) {
         let lo = [
             self.minimum,
-            self.exclusive_minimum.map(|x| next_above(x, self.step(x, integer), integer)),
+            self.exclusive_minimum
+                .map(|x| next_above(x, self.step(x, integer), integer)),
         ];
         let hi = [
             self.maximum,
-            self.exclusive_maximum.map(|x| next_below(x, self.step(x, integer), integer)),
+            self.exclusive_maximum
+                .map(|x| next_below(x, self.step(x, integer), integer)),
         ];
         let lo = lo.into_iter().flatten().reduce(f64::max);
         let hi = hi.into_iter().flatten().reduce(f64::min);
@@ -116,26 +118,66 @@ pub(crate) fn variants(map: &Map<String, Value>, value: &Value, at: &str) -> Vec
     let mut out = Vec::new();
     let mut push = |variant: Variant| out.push(variant);
     if let Some(min) = rules.minimum {
-        push(Variant::boundary("minimum", at, number_value(rules.snap(min, true))));
+        push(Variant::boundary(
+            "minimum",
+            at,
+            number_value(rules.snap(min, true)),
+        ));
         let below = rules.snap(min - rules.step(min, integer) * 0.999_999, false);
-        let below = if below >= min { min - rules.step(min, integer) } else { below };
-        push(Variant::reject(family::BELOW_MINIMUM, at, number_value(below)));
+        let below = if below >= min {
+            min - rules.step(min, integer)
+        } else {
+            below
+        };
+        push(Variant::reject(
+            family::BELOW_MINIMUM,
+            at,
+            number_value(below),
+        ));
     }
     if let Some(min) = rules.exclusive_minimum {
         let inside = rules.snap(next_above(min, rules.step(min, integer), integer), true);
-        push(Variant::boundary("exclusive-minimum", at, number_value(inside)));
-        push(Variant::reject(family::AT_EXCLUSIVE_MINIMUM, at, number_value(min)));
+        push(Variant::boundary(
+            "exclusive-minimum",
+            at,
+            number_value(inside),
+        ));
+        push(Variant::reject(
+            family::AT_EXCLUSIVE_MINIMUM,
+            at,
+            number_value(min),
+        ));
     }
     if let Some(max) = rules.maximum {
-        push(Variant::boundary("maximum", at, number_value(rules.snap(max, false))));
+        push(Variant::boundary(
+            "maximum",
+            at,
+            number_value(rules.snap(max, false)),
+        ));
         let above = rules.snap(max + rules.step(max, integer) * 0.999_999, true);
-        let above = if above <= max { max + rules.step(max, integer) } else { above };
-        push(Variant::reject(family::ABOVE_MAXIMUM, at, number_value(above)));
+        let above = if above <= max {
+            max + rules.step(max, integer)
+        } else {
+            above
+        };
+        push(Variant::reject(
+            family::ABOVE_MAXIMUM,
+            at,
+            number_value(above),
+        ));
     }
     if let Some(max) = rules.exclusive_maximum {
         let inside = rules.snap(next_below(max, rules.step(max, integer), integer), false);
-        push(Variant::boundary("exclusive-maximum", at, number_value(inside)));
-        push(Variant::reject(family::AT_EXCLUSIVE_MAXIMUM, at, number_value(max)));
+        push(Variant::boundary(
+            "exclusive-maximum",
+            at,
+            number_value(inside),
+        ));
+        push(Variant::reject(
+            family::AT_EXCLUSIVE_MAXIMUM,
+            at,
+            number_value(max),
+        ));
     }
     if let Some(m) = rules.multiple_of {
         for off in [x + m / 2.0, x + m * 1.5, m / 2.0, m * 1.5] {

@@ -24,7 +24,11 @@ struct Rules<'a> {
 impl<'a> Rules<'a> {
     fn read(pointer: &'a str, map: &'a Map<String, Value>) -> Rules<'a> {
         let required = match map.get("required") {
-            Some(Value::Array(names)) => names.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+            Some(Value::Array(names)) => names
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
             _ => Vec::new(),
         };
         Rules {
@@ -53,7 +57,11 @@ impl<'a> Rules<'a> {
         if let Some(Value::Object(patterns)) = self.map.get("patternProperties") {
             for pattern in patterns.keys() {
                 if regex::Regex::new(pattern).is_ok_and(|r| r.is_match(name)) {
-                    return Some(format!("{}/patternProperties/{}", self.pointer, escape(pattern)));
+                    return Some(format!(
+                        "{}/patternProperties/{}",
+                        self.pointer,
+                        escape(pattern)
+                    ));
                 }
             }
         }
@@ -65,14 +73,24 @@ impl<'a> Rules<'a> {
     /// The properties `name` makes required through `dependentRequired`.
     fn dependants(&self, name: &str) -> Vec<String> {
         match self.map.get("dependentRequired").and_then(|d| d.get(name)) {
-            Some(Value::Array(names)) => names.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+            Some(Value::Array(names)) => names
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
             _ => Vec::new(),
         }
     }
 }
 
 /// A value for property `name`: its schema's `choice`-th valid value.
-fn value_for(solver: &Solver, rules: &Rules<'_>, name: &str, choice: usize, depth: usize) -> Option<Value> {
+fn value_for(
+    solver: &Solver,
+    rules: &Rules<'_>,
+    name: &str,
+    choice: usize,
+    depth: usize,
+) -> Option<Value> {
     match rules.schema_of(name) {
         Some(pointer) => {
             let values = solver.valid(&pointer, depth + 1);
@@ -84,7 +102,13 @@ fn value_for(solver: &Solver, rules: &Rules<'_>, name: &str, choice: usize, dept
 
 /// An object with `names` (plus what `dependentRequired` adds), or `None` when one of them
 /// has no valid value.
-fn build(solver: &Solver, rules: &Rules<'_>, names: &[String], choice: usize, depth: usize) -> Option<Value> {
+fn build(
+    solver: &Solver,
+    rules: &Rules<'_>,
+    names: &[String],
+    choice: usize,
+    depth: usize,
+) -> Option<Value> {
     let mut object = Map::new();
     let mut pending: Vec<String> = names.to_vec();
     while let Some(name) = pending.first().cloned() {
@@ -92,7 +116,10 @@ fn build(solver: &Solver, rules: &Rules<'_>, names: &[String], choice: usize, de
         if object.contains_key(&name) {
             continue;
         }
-        object.insert(name.clone(), value_for(solver, rules, &name, choice, depth)?);
+        object.insert(
+            name.clone(),
+            value_for(solver, rules, &name, choice, depth)?,
+        );
         pending.extend(rules.dependants(&name));
     }
     Some(Value::Object(object))
@@ -103,7 +130,12 @@ fn extra_names(solver: &Solver, rules: &Rules<'_>, depth: usize) -> Vec<String> 
     let mut out: Vec<String> = Vec::new();
     if rules.map.contains_key("propertyNames") {
         let pointer = format!("{}/propertyNames", rules.pointer);
-        out.extend(solver.valid(&pointer, depth + 1).into_iter().filter_map(|v| v.as_str().map(str::to_owned)));
+        out.extend(
+            solver
+                .valid(&pointer, depth + 1)
+                .into_iter()
+                .filter_map(|v| v.as_str().map(str::to_owned)),
+        );
     }
     if let Some(Value::Object(patterns)) = rules.map.get("patternProperties") {
         for pattern in patterns.keys() {
@@ -118,11 +150,21 @@ fn extra_names(solver: &Solver, rules: &Rules<'_>, depth: usize) -> Vec<String> 
 
 /// The required properties alone, every listed property, a second choice of values, and
 /// objects with exactly `minProperties` and `maxProperties` properties.
-pub(crate) fn candidates(solver: &Solver, pointer: &str, map: &Map<String, Value>, depth: usize) -> Vec<Value> {
+pub(crate) fn candidates(
+    solver: &Solver,
+    pointer: &str,
+    map: &Map<String, Value>,
+    depth: usize,
+) -> Vec<Value> {
     let rules = Rules::read(pointer, map);
     let listed: Vec<String> = rules.listed().into_iter().map(str::to_owned).collect();
     let mut all = rules.required.clone();
-    all.extend(listed.iter().filter(|n| !rules.required.contains(n)).cloned());
+    all.extend(
+        listed
+            .iter()
+            .filter(|n| !rules.required.contains(n))
+            .cloned(),
+    );
     let mut out = Vec::new();
     for choice in 0..2 {
         out.extend(build(solver, &rules, &rules.required, choice, depth));
@@ -138,7 +180,11 @@ pub(crate) fn candidates(solver: &Solver, pointer: &str, map: &Map<String, Value
     }
     for len in [Some(rules.min), rules.max] {
         let Some(len) = len else { continue };
-        let names: Vec<String> = sized.iter().take(len.max(rules.required.len())).cloned().collect();
+        let names: Vec<String> = sized
+            .iter()
+            .take(len.max(rules.required.len()))
+            .cloned()
+            .collect();
         out.extend(build(solver, &rules, &names, 0, depth));
     }
     // A required name that no valid value can be found for leaves only objects that omit
@@ -166,13 +212,26 @@ pub(crate) fn variants(
     out
 }
 
-fn missing_required(rules: &Rules<'_>, object: &Map<String, Value>, at: &str, out: &mut Vec<Variant>) {
-    let present: Vec<&String> = rules.required.iter().filter(|n| object.contains_key(*n)).collect();
+fn missing_required(
+    rules: &Rules<'_>,
+    object: &Map<String, Value>,
+    at: &str,
+    out: &mut Vec<Variant>,
+) {
+    let present: Vec<&String> = rules
+        .required
+        .iter()
+        .filter(|n| object.contains_key(*n))
+        .collect();
     for subset in required_subsets(present.len()) {
         let names: Vec<&str> = subset.iter().map(|&i| present[i].as_str()).collect();
         let mut copy = object.clone();
         copy.retain(|name, _| !names.contains(&name.as_str()));
-        let note = names.iter().map(|n| format!("{at}/{}", escape(n))).collect::<Vec<_>>().join(",");
+        let note = names
+            .iter()
+            .map(|n| format!("{at}/{}", escape(n)))
+            .collect::<Vec<_>>()
+            .join(",");
         let mut variant = Variant::reject(family::MISSING_REQUIRED, at, Value::Object(copy));
         variant.at = note;
         out.push(variant);
@@ -193,32 +252,51 @@ fn extra_properties(
     depth: usize,
     out: &mut Vec<Variant>,
 ) {
-    let closed = [rules.map.get("additionalProperties"), rules.map.get("unevaluatedProperties")]
-        .into_iter()
-        .flatten()
-        .any(|v| v == &Value::Bool(false));
+    let closed = [
+        rules.map.get("additionalProperties"),
+        rules.map.get("unevaluatedProperties"),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|v| v == &Value::Bool(false));
     let name = "specgate-extra";
     if let Some(Value::Object(_)) = rules.map.get("unevaluatedProperties") {
         let pointer = format!("{}/unevaluatedProperties", rules.pointer);
         if let Some(bad) = solver.refused(&pointer) {
-            out.push(Variant::reject(family::EXTRA_PROPERTY, at, with(object, name, bad)));
+            out.push(Variant::reject(
+                family::EXTRA_PROPERTY,
+                at,
+                with(object, name, bad),
+            ));
         }
     }
     if closed {
-        out.push(Variant::reject(family::EXTRA_PROPERTY, at, with(object, name, Value::String("specgate".into()))));
+        out.push(Variant::reject(
+            family::EXTRA_PROPERTY,
+            at,
+            with(object, name, Value::String("specgate".into())),
+        ));
     } else if rules.map.contains_key("additionalProperties") {
         let pointer = format!("{}/additionalProperties", rules.pointer);
         if let Some(first) = solver.first(&pointer, depth + 1) {
             let child = solver.variants(&pointer, &first, &format!("{at}/{name}"), depth + 1);
-            out.extend(lift(child, |v| with(object, name, v)).filter(|v| v.side == super::Side::Reject));
+            out.extend(
+                lift(child, |v| with(object, name, v)).filter(|v| v.side == super::Side::Reject),
+            );
         }
     }
     if rules.map.contains_key("propertyNames") {
         let pointer = format!("{}/propertyNames", rules.pointer);
         let tries = ["", "~", "specgate-extra-long-name", "0", "A"];
-        if let Some(bad) = tries.iter().find(|t| !solver.admits(&pointer, &Value::String((**t).to_owned()))) {
+        if let Some(bad) = tries
+            .iter()
+            .find(|t| !solver.admits(&pointer, &Value::String((**t).to_owned())))
+        {
             let value = value_for(solver, rules, bad, 0, depth).unwrap_or(Value::Null);
-            out.push(Variant::reject(family::PROPERTY_NAME, at, with(object, bad, value)).with_note(*bad));
+            out.push(
+                Variant::reject(family::PROPERTY_NAME, at, with(object, bad, value))
+                    .with_note(*bad),
+            );
         }
     }
     if let Some(Value::Object(patterns)) = rules.map.get("patternProperties") {
@@ -227,10 +305,21 @@ fn extra_properties(
                 continue;
             };
             let pointer = format!("{}/patternProperties/{}", rules.pointer, escape(pattern));
-            let base = object.get(&name).cloned().or_else(|| solver.first(&pointer, depth + 1));
+            let base = object
+                .get(&name)
+                .cloned()
+                .or_else(|| solver.first(&pointer, depth + 1));
             if let Some(base) = base.or(Some(Value::Null)) {
-                let child = solver.variants(&pointer, &base, &format!("{at}/{}", escape(&name)), depth + 1);
-                out.extend(lift(child, |v| with(object, &name, v)).filter(|v| v.side == super::Side::Reject));
+                let child = solver.variants(
+                    &pointer,
+                    &base,
+                    &format!("{at}/{}", escape(&name)),
+                    depth + 1,
+                );
+                out.extend(
+                    lift(child, |v| with(object, &name, v))
+                        .filter(|v| v.side == super::Side::Reject),
+                );
             }
         }
     }
@@ -246,19 +335,32 @@ fn counts(
 ) {
     if rules.min > 0 {
         let mut fewer = object.clone();
-        let optional: Vec<String> = fewer.keys().filter(|n| !rules.required.contains(n)).cloned().collect();
+        let optional: Vec<String> = fewer
+            .keys()
+            .filter(|n| !rules.required.contains(n))
+            .cloned()
+            .collect();
         for name in optional.iter().chain(rules.required.iter()) {
             if fewer.len() < rules.min {
                 break;
             }
             fewer.remove(name);
         }
-        out.push(Variant::reject(family::MIN_PROPERTIES_MINUS, at, Value::Object(fewer)));
+        out.push(Variant::reject(
+            family::MIN_PROPERTIES_MINUS,
+            at,
+            Value::Object(fewer),
+        ));
     }
     if let Some(max) = rules.max.filter(|max| *max < 64) {
         let mut more = object.clone();
         let listed: Vec<String> = rules.listed().into_iter().map(str::to_owned).collect();
-        for name in listed.iter().cloned().chain(extra_names(solver, rules, depth)).chain((0..max + 1).map(|i| format!("p{i}"))) {
+        for name in listed
+            .iter()
+            .cloned()
+            .chain(extra_names(solver, rules, depth))
+            .chain((0..max + 1).map(|i| format!("p{i}")))
+        {
             if more.len() > max {
                 break;
             }
@@ -267,7 +369,11 @@ fn counts(
                 more.insert(name, value);
             }
         }
-        out.push(Variant::reject(family::MAX_PROPERTIES_PLUS, at, Value::Object(more)));
+        out.push(Variant::reject(
+            family::MAX_PROPERTIES_PLUS,
+            at,
+            Value::Object(more),
+        ));
     }
 }
 
@@ -284,7 +390,11 @@ fn dependencies(
     };
     for (trigger, names) in dependent {
         let Value::Array(names) = names else { continue };
-        let Some(value) = object.get(trigger).cloned().or_else(|| value_for(solver, rules, trigger, 0, depth)) else {
+        let Some(value) = object
+            .get(trigger)
+            .cloned()
+            .or_else(|| value_for(solver, rules, trigger, 0, depth))
+        else {
             continue;
         };
         for name in names.iter().filter_map(Value::as_str) {
@@ -310,8 +420,17 @@ fn properties(
     for name in rules.listed() {
         let pointer = format!("{}/properties/{}", rules.pointer, escape(name));
         // A property no value satisfies (`false`, `not: {}`) still has values that break it.
-        let current = object.get(name).cloned().or_else(|| solver.first(&pointer, depth + 1)).unwrap_or(Value::Null);
-        let child = solver.variants(&pointer, &current, &format!("{at}/{}", escape(name)), depth + 1);
+        let current = object
+            .get(name)
+            .cloned()
+            .or_else(|| solver.first(&pointer, depth + 1))
+            .unwrap_or(Value::Null);
+        let child = solver.variants(
+            &pointer,
+            &current,
+            &format!("{at}/{}", escape(name)),
+            depth + 1,
+        );
         out.extend(lift(child, |v| with(object, name, v)));
     }
 }

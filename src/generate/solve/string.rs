@@ -27,7 +27,10 @@ impl Rules {
         Rules {
             min: super::count(map, "minLength").unwrap_or(0),
             max: super::count(map, "maxLength"),
-            pattern: map.get("pattern").and_then(Value::as_str).map(str::to_owned),
+            pattern: map
+                .get("pattern")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             format: map.get("format").and_then(Value::as_str).map(str::to_owned),
         }
     }
@@ -119,14 +122,22 @@ pub(crate) fn variants(
     let mut out = Vec::new();
     let len = text.chars().count();
     if map.contains_key("minLength") {
-        out.push(Variant::boundary("min-length", at, resized(solver, pointer, text, rules.min)));
+        out.push(Variant::boundary(
+            "min-length",
+            at,
+            resized(solver, pointer, text, rules.min),
+        ));
         if rules.min > 0 {
             let short = resized(solver, pointer, text, rules.min - 1);
             out.push(Variant::reject(family::MIN_LENGTH_MINUS, at, short));
         }
     }
     if let Some(max) = rules.max.filter(|max| *max <= MAX_BOUNDARY) {
-        out.push(Variant::boundary("max-length", at, resized(solver, pointer, text, max)));
+        out.push(Variant::boundary(
+            "max-length",
+            at,
+            resized(solver, pointer, text, max),
+        ));
         out.push(Variant::reject(
             family::MAX_LENGTH_PLUS,
             at,
@@ -135,13 +146,20 @@ pub(crate) fn variants(
     }
     if let Some(pattern) = &rules.pattern {
         for miss in misses(pattern, text, &rules) {
-            out.push(Variant::reject(family::PATTERN_MISS, at, Value::String(miss)));
+            out.push(Variant::reject(
+                family::PATTERN_MISS,
+                at,
+                Value::String(miss),
+            ));
         }
     }
     if let Some(name) = &rules.format {
         for near in format::near_misses(name) {
             let note = (*near).to_owned();
-            out.push(Variant::reject(family::BAD_FORMAT, at, Value::String(note.clone())).with_note(note));
+            out.push(
+                Variant::reject(family::BAD_FORMAT, at, Value::String(note.clone()))
+                    .with_note(note),
+            );
         }
         for form in format::valid(name).iter().skip(1) {
             out.push(Variant::boundary(
