@@ -185,6 +185,7 @@ pub struct Index {
 }
 
 impl Index {
+    /// Index every `$id` and anchor of `document`.
     pub fn new(document: &Value) -> Index {
         let mut index = Index {
             resources: HashMap::new(),
@@ -300,6 +301,7 @@ impl std::fmt::Debug for Subschemas {
 }
 
 impl Subschemas {
+    /// Register `document`; nothing is compiled until a subschema is asked for.
     pub fn new(document: Arc<Value>) -> Subschemas {
         let registry = Registry::new()
             .draft(Draft::Draft202012)
@@ -313,6 +315,7 @@ impl Subschemas {
         }
     }
 
+    /// The whole document.
     pub fn document(&self) -> &Value {
         &self.document
     }

@@ -42,6 +42,21 @@ const FORBIDDEN: &[(&str, &str, &str)] = &[
         "run",
         "a plan is built without knowing how it is sent",
     ),
+    (
+        "schema",
+        "generate",
+        "the schema reader is a leaf every reader of schemas shares",
+    ),
+    (
+        "schema",
+        "sandbox",
+        "the schema reader is a leaf every reader of schemas shares",
+    ),
+    (
+        "schema",
+        "contract",
+        "the schema reader is a leaf every reader of schemas shares",
+    ),
 ];
 
 /// Modules only the binary's edge may name.

@@ -8,6 +8,7 @@ mod cli_help;
 mod common;
 mod drift;
 mod gate;
+mod jsts;
 mod openapi;
 mod plan;
 mod reports;

@@ -281,3 +281,25 @@ fn every_group_of_the_json_schema_test_suite_gets_sound_valid_and_invalid_bodies
         "invalid bodies for too few refutable groups"
     );
 }
+
+/// A schema nothing satisfies stops `specgate plan` with exit code 2, naming the schema
+/// file, the pointer and the keyword, and prints no plan.
+#[test]
+fn an_unsatisfiable_schema_is_refused_with_exit_code_2_naming_pointer_and_keyword() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let case = "name = \"never\"\nmethod = \"POST\"\npath = \"/x\"\n\n[request]\nschema = \"never.json\"\n\n[expect]\nvalid = [\"200\"]\ninvalid = [\"400\"]\n";
+    std::fs::write(dir.path().join("never.toml"), case).expect("case");
+    let schema = r#"{"type": "object", "properties": {"a": {"type": "integer", "minimum": 5, "maximum": 3}}, "required": ["a"]}"#;
+    std::fs::write(dir.path().join("never.json"), schema).expect("schema");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_specgate"))
+        .args(["plan", "--cases"])
+        .arg(dir.path())
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(output.stdout.is_empty(), "nothing planned");
+    assert!(stderr.contains("never.json"), "{stderr}");
+    assert!(stderr.contains("/properties/a/m"), "{stderr}");
+    assert!(stderr.contains("keyword `m"), "{stderr}");
+}
