@@ -33,6 +33,18 @@ pub enum Fault {
     AcceptWrongType,
     /// Does not check `format` (e.g. `date-time`).
     AcceptBadFormat,
+    /// Checks string lengths one code point too leniently: `maxLength`+1 and `minLength`−1
+    /// pass.
+    AcceptLengthOffByOne,
+    /// Does not check `minimum`, `maximum` or their exclusive forms.
+    AcceptOutOfRange,
+    /// Does not check `pattern`.
+    AcceptPatternMiss,
+    /// Accepts properties that `additionalProperties: false` (or `unevaluatedProperties`)
+    /// forbids.
+    AcceptUnknownField,
+    /// 400 for a date-time in one legal RFC 3339 form: a lower-case `t` separator.
+    RejectDateTimeForm,
     /// Rejects a valid payload holding one enum value; `None` picks the default target
     /// (the last value of the first optional enum property of the request schema).
     RejectEnumValue(Option<EnumValueTarget>),
@@ -122,6 +134,36 @@ const CATALOGUE: &[FaultInfo] = &[
         parameter: "",
         category: "accepts-invalid",
         description: "does not check `format` (e.g. accepts a date-time without its time)",
+    },
+    FaultInfo {
+        name: "accept-length-off-by-one",
+        parameter: "",
+        category: "accepts-invalid",
+        description: "a string one code point past `maxLength` (or short of `minLength`) passes",
+    },
+    FaultInfo {
+        name: "accept-out-of-range",
+        parameter: "",
+        category: "accepts-invalid",
+        description: "does not check `minimum`/`maximum` (the range check was dropped)",
+    },
+    FaultInfo {
+        name: "accept-pattern-miss",
+        parameter: "",
+        category: "accepts-invalid",
+        description: "does not check `pattern`",
+    },
+    FaultInfo {
+        name: "accept-unknown-field",
+        parameter: "",
+        category: "accepts-invalid",
+        description: "accepts properties `additionalProperties: false` forbids",
+    },
+    FaultInfo {
+        name: "reject-date-time-form",
+        parameter: "",
+        category: "rejects-valid",
+        description: "400 for a legal date-time written with a lower-case `t` (RFC 3339 allows it)",
     },
     FaultInfo {
         name: "reject-enum-value",
@@ -260,6 +302,11 @@ impl Fault {
             Fault::AcceptMissingRequired => "accept-missing-required",
             Fault::AcceptWrongType => "accept-wrong-type",
             Fault::AcceptBadFormat => "accept-bad-format",
+            Fault::AcceptLengthOffByOne => "accept-length-off-by-one",
+            Fault::AcceptOutOfRange => "accept-out-of-range",
+            Fault::AcceptPatternMiss => "accept-pattern-miss",
+            Fault::AcceptUnknownField => "accept-unknown-field",
+            Fault::RejectDateTimeForm => "reject-date-time-form",
             Fault::RejectEnumValue(_) => "reject-enum-value",
             Fault::ServerErrorLongString => "server-error-long-string",
             Fault::ResponseWrongType => "response-wrong-type",
@@ -285,6 +332,11 @@ impl Fault {
             "accept-missing-required" => Fault::AcceptMissingRequired,
             "accept-wrong-type" => Fault::AcceptWrongType,
             "accept-bad-format" => Fault::AcceptBadFormat,
+            "accept-length-off-by-one" => Fault::AcceptLengthOffByOne,
+            "accept-out-of-range" => Fault::AcceptOutOfRange,
+            "accept-pattern-miss" => Fault::AcceptPatternMiss,
+            "accept-unknown-field" => Fault::AcceptUnknownField,
+            "reject-date-time-form" => Fault::RejectDateTimeForm,
             "reject-enum-value" => Fault::RejectEnumValue(None),
             "server-error-long-string" => Fault::ServerErrorLongString,
             "response-wrong-type" => Fault::ResponseWrongType,

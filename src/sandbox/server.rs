@@ -65,6 +65,14 @@ struct Behaviour {
     ignore_missing_required: bool,
     ignore_wrong_type: bool,
     ignore_bad_format: bool,
+    /// `accept-length-off-by-one`, `accept-out-of-range`, `accept-pattern-miss`,
+    /// `accept-unknown-field`: which keyword checks are lax or dropped.
+    lax_length: bool,
+    ignore_range: bool,
+    ignore_pattern: bool,
+    ignore_unknown_fields: bool,
+    /// `reject-date-time-form`: a legal lower-case `t` date-time is refused.
+    refuse_lower_t: bool,
     long_string_error: bool,
     slow: Option<Duration>,
     oversized: Option<Bytes>,
@@ -151,13 +159,19 @@ impl Endpoint {
             pointer: String::new(),
             message: format!("the body is not JSON: {e}"),
         })?;
+        if behaviour.refuses_form(&payload) {
+            return Err(Violation {
+                pointer: String::new(),
+                message: "date-time must look like 2023-11-07T05:31:56Z".to_owned(),
+            });
+        }
         if self.validator.is_valid(&payload) {
             return Ok(payload);
         }
         let first = self
             .validator
             .iter_errors(&payload)
-            .find(|error| !behaviour.ignores(error.kind()));
+            .find(|error| !behaviour.ignores(error));
         match first {
             None => Ok(payload),
             Some(error) => Err(Violation {
@@ -313,6 +327,11 @@ impl Behaviour {
             ignore_missing_required: has(&Fault::AcceptMissingRequired),
             ignore_wrong_type: has(&Fault::AcceptWrongType),
             ignore_bad_format: has(&Fault::AcceptBadFormat),
+            lax_length: has(&Fault::AcceptLengthOffByOne),
+            ignore_range: has(&Fault::AcceptOutOfRange),
+            ignore_pattern: has(&Fault::AcceptPatternMiss),
+            ignore_unknown_fields: has(&Fault::AcceptUnknownField),
+            refuse_lower_t: has(&Fault::RejectDateTimeForm),
             long_string_error: has(&Fault::ServerErrorLongString),
             slow,
             oversized: has(&Fault::OversizedBody).then(oversized_body),
@@ -327,13 +346,34 @@ impl Behaviour {
         })
     }
 
-    fn ignores(&self, kind: &ValidationErrorKind) -> bool {
-        match kind {
+    fn ignores(&self, error: &ValidationError<'_>) -> bool {
+        let length = || error.instance().as_str().map(|s| s.chars().count() as u64);
+        match error.kind() {
             ValidationErrorKind::Required { .. } => self.ignore_missing_required,
             ValidationErrorKind::Type { .. } => self.ignore_wrong_type,
             ValidationErrorKind::Format { .. } => self.ignore_bad_format,
+            // The classic `>` for `>=`: one past the limit slips through.
+            ValidationErrorKind::MaxLength { limit } => {
+                self.lax_length && length() == Some(limit + 1)
+            }
+            ValidationErrorKind::MinLength { limit } => {
+                self.lax_length && length().is_some_and(|n| n + 1 == *limit)
+            }
+            ValidationErrorKind::Minimum { .. }
+            | ValidationErrorKind::Maximum { .. }
+            | ValidationErrorKind::ExclusiveMinimum { .. }
+            | ValidationErrorKind::ExclusiveMaximum { .. } => self.ignore_range,
+            ValidationErrorKind::Pattern { .. } => self.ignore_pattern,
+            ValidationErrorKind::AdditionalProperties { .. }
+            | ValidationErrorKind::UnevaluatedProperties { .. } => self.ignore_unknown_fields,
             _ => false,
         }
+    }
+
+    /// Whether `payload` holds a date-time with a lower-case `t` that
+    /// `reject-date-time-form` refuses (a parser that only knows the upper-case form).
+    fn refuses_form(&self, payload: &Value) -> bool {
+        self.refuse_lower_t && any_string(payload, &lower_t_date_time)
     }
 
     fn has_trigger_faults(&self) -> bool {
@@ -361,6 +401,20 @@ fn violation_pointer(error: &ValidationError<'_>) -> String {
         } => format!("{at}/{}", name.replace('~', "~0").replace('/', "~1")),
         _ => at,
     }
+}
+
+/// `YYYY-MM-DDt…`: an RFC 3339 date-time with the lower-case separator it allows.
+fn lower_t_date_time(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.len() > 11
+        && bytes[10] == b't'
+        && bytes[..10].iter().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                *b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        })
 }
 
 /// The one-input faults trigger on a body holding a non-empty string of only whitespace.

@@ -9,6 +9,7 @@ mod common;
 mod drift;
 mod gate;
 mod jsts;
+mod keywords;
 mod openapi;
 mod plan;
 mod reports;

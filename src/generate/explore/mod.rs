@@ -37,6 +37,7 @@ pub(crate) struct Checks {
     /// Checked valid payloads, used when draw after draw fails.
     pub pool: Vec<Value>,
     /// The request schema's validator, checked or not: debug builds check every draw.
+    #[cfg_attr(not(debug_assertions), allow(dead_code))]
     pub schema: Arc<jsonschema::Validator>,
 }
 

@@ -123,12 +123,8 @@ pub(crate) fn variants(map: &Map<String, Value>, value: &Value, at: &str) -> Vec
             at,
             number_value(rules.snap(min, true)),
         ));
-        let below = rules.snap(min - rules.step(min, integer) * 0.999_999, false);
-        let below = if below >= min {
-            min - rules.step(min, integer)
-        } else {
-            below
-        };
+        // One step below: the next multiple down, the next integer, or a hair under.
+        let below = rules.snap(min - rules.step(min, integer), false);
         push(Variant::reject(
             family::BELOW_MINIMUM,
             at,
@@ -154,12 +150,7 @@ pub(crate) fn variants(map: &Map<String, Value>, value: &Value, at: &str) -> Vec
             at,
             number_value(rules.snap(max, false)),
         ));
-        let above = rules.snap(max + rules.step(max, integer) * 0.999_999, true);
-        let above = if above <= max {
-            max + rules.step(max, integer)
-        } else {
-            above
-        };
+        let above = rules.snap(max + rules.step(max, integer), true);
         push(Variant::reject(
             family::ABOVE_MAXIMUM,
             at,

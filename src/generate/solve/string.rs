@@ -81,7 +81,13 @@ fn rust_pattern(pattern: &str) -> String {
 /// Up to `n` distinct strings matching `pattern` (the simplest first), none when the pattern
 /// is not one proptest can parse.
 pub(crate) fn matching(pattern: &str, n: usize) -> Vec<String> {
-    let Ok(strategy) = proptest::string::string_regex(&rust_pattern(pattern)) else {
+    // proptest generates no anchors; a whole string matching the rest matches them too.
+    let inner = pattern.strip_prefix('^').unwrap_or(pattern);
+    let inner = match inner.strip_suffix('$') {
+        Some(rest) if !rest.ends_with('\\') => rest,
+        _ => inner,
+    };
+    let Ok(strategy) = proptest::string::string_regex(&rust_pattern(inner)) else {
         return Vec::new();
     };
     let mut runner = TestRunner::deterministic();

@@ -183,6 +183,13 @@ pub(crate) fn variants(map: &Map<String, Value>, value: &Value, at: &str) -> Vec
         }
     }
     if let Some(Value::Array(values)) = map.get("enum") {
+        // Every value of an enum at any depth, each a coverage obligation of its own.
+        for value in values {
+            let note = super::super::fields::show(value);
+            let mut variant = Variant::boundary(&note, at, value.clone());
+            variant.kind = family::ENUM_VALUE;
+            out.push(variant);
+        }
         for outside in outside(values) {
             let note = super::super::fields::show(&outside);
             out.push(Variant::reject(family::ENUM_OUTSIDE, at, outside).with_note(note));

@@ -1,0 +1,147 @@
+//! One real run per keyword family against a sandbox that commits that family's classic
+//! regression (a length check off by one, a dropped range check, a pattern no longer enforced,
+//! an unknown field accepted, a legal date-time form refused), serving tests/data/keywords:
+//! each is found by the right check, reported with the payload just past (or at) the boundary.
+//! And with no fault, the same case is conformant: the sandbox honours every keyword.
+
+use crate::common::{specgate, text};
+use serde_json::Value;
+use specgate::sandbox::{Fault, Sandbox, SandboxConfig};
+use std::path::Path;
+use std::sync::Arc;
+
+const CASES: &str = "tests/data/keywords";
+
+/// Serve the keywords case with `fault` (if any) on a loopback port; run specgate against it
+/// and return (exit code, JSON report, console).
+fn run_with(fault: Option<&str>) -> (i32, Value, String) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let operations = specgate::contract::load_cases(Path::new(CASES)).unwrap();
+    let config = SandboxConfig {
+        addr: ([127, 0, 0, 1], 0).into(),
+        api_key: crate::common::KEY.to_owned(),
+        faults: fault.iter().map(|f| f.parse::<Fault>().unwrap()).collect(),
+    };
+    let sandbox = runtime
+        .block_on(Sandbox::start(
+            operations.into_iter().map(Arc::new).collect(),
+            config,
+        ))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let report_arg = format!("json={}", report.display());
+    let base_url = sandbox.base_url().to_string();
+    let args = [
+        "run",
+        "--cases",
+        CASES,
+        "--base-url",
+        &base_url,
+        "--examples",
+        "20",
+        "--drift",
+        "off",
+        "--report",
+        &report_arg,
+    ];
+    let output = specgate(&args, &[("CI", "true")]);
+    runtime.block_on(sandbox.shutdown());
+    let console = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    let json = std::fs::read_to_string(&report)
+        .unwrap_or_else(|_| panic!("no report; output:\n{console}"));
+    (
+        output.status.code().unwrap_or(-1),
+        serde_json::from_str(&json).unwrap(),
+        console,
+    )
+}
+
+/// The finding of `check` whose reason starts with `reason`, and its request body.
+fn finding(report: &Value, check: &str, reason: &str, console: &str) -> Value {
+    let found = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["check"] == check && f["reason"].as_str().unwrap().starts_with(reason));
+    let found = found.unwrap_or_else(|| panic!("no {check} finding for {reason}:\n{console}"));
+    serde_json::from_str(found["request"]["body"].as_str().unwrap()).unwrap()
+}
+
+#[test]
+fn the_keywords_case_is_conformant_against_the_honest_sandbox() {
+    let (code, report, console) = run_with(None);
+    assert_eq!(code, 0, "{console}");
+    assert!(
+        report["findings"].as_array().unwrap().is_empty(),
+        "{console}"
+    );
+}
+
+#[test]
+fn a_length_check_off_by_one_is_found_one_past_the_limit() {
+    let (code, report, console) = run_with(Some("accept-length-off-by-one"));
+    assert_eq!(code, 1, "{console}");
+    let body = finding(&report, "accepts-invalid", "max-length+1: /name", &console);
+    assert_eq!(body["name"].as_str().unwrap().chars().count(), 9, "{body}");
+    let body = finding(&report, "accepts-invalid", "min-length-1: /name", &console);
+    assert_eq!(body["name"].as_str().unwrap().chars().count(), 1, "{body}");
+}
+
+#[test]
+fn a_dropped_range_check_is_found_one_step_outside() {
+    let (code, report, console) = run_with(Some("accept-out-of-range"));
+    assert_eq!(code, 1, "{console}");
+    let body = finding(&report, "accepts-invalid", "below-minimum: /age", &console);
+    assert_eq!(body["age"], 17, "{body}");
+    let body = finding(&report, "accepts-invalid", "above-maximum: /age", &console);
+    assert_eq!(body["age"], 121, "{body}");
+}
+
+#[test]
+fn a_pattern_no_longer_enforced_is_found_with_a_near_miss() {
+    let (code, report, console) = run_with(Some("accept-pattern-miss"));
+    assert_eq!(code, 1, "{console}");
+    let body = finding(&report, "accepts-invalid", "pattern-miss: /code", &console);
+    let code_value = body["code"].as_str().unwrap();
+    assert!(code_value.len() <= 4, "a near miss, not noise: {body}");
+}
+
+#[test]
+fn an_unknown_field_accepted_is_found_at_the_root_and_inside_arrays() {
+    let (code, report, console) = run_with(Some("accept-unknown-field"));
+    assert_eq!(code, 1, "{console}");
+    let body = finding(&report, "accepts-invalid", "extra-property", &console);
+    let keys: Vec<&String> = body.as_object().unwrap().keys().collect();
+    assert_eq!(
+        keys.len(),
+        5,
+        "the four required fields and one extra: {body}"
+    );
+    let reasons: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["examples"].as_array().unwrap().iter())
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|id| id.contains("extra-property:/parts/0")),
+        "{reasons:?}"
+    );
+}
+
+#[test]
+fn a_legal_date_time_form_refused_is_found_as_rejects_valid() {
+    let (code, report, console) = run_with(Some("reject-date-time-form"));
+    assert_eq!(code, 1, "{console}");
+    let body = finding(&report, "rejects-valid", "", &console);
+    let when = body["when"].as_str().unwrap();
+    assert_eq!(&when[10..11], "t", "{body}");
+}
