@@ -393,6 +393,16 @@ impl Generator {
     }
 }
 
+/// A valid value of the schema `document` (formats asserted), found by the same solver that
+/// builds plans; `None` when it finds none. For other readers of schemas, such as the
+/// sandbox's responder, when their own simple walk builds an invalid value.
+pub fn valid_value(document: &Arc<Value>) -> Option<Value> {
+    let subschemas = Arc::new(crate::schema::Subschemas::new(Arc::clone(document)));
+    let solver = solve::Solver::new(Arc::clone(&subschemas));
+    let found = solver.first("", 0)?;
+    subschemas.admits("", &found).then_some(found)
+}
+
 /// The payload every coverage entry starts from: the required-only payload when it passes
 /// the schema, else the first valid value the solver finds. When there is none, no valid
 /// payload can be built: the error names the JSON pointer and keyword that refuse the

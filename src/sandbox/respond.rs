@@ -113,10 +113,17 @@ impl BodyTemplate {
             .and_then(|r| r.schema.as_ref());
         let any_object = serde_json::json!({"type": "object"});
         let document = schema.map_or(&any_object, |s| &*s.document);
-        let template =
+        let mut template =
             Self::from_schema(document, &operation.sandbox_fields, &operation.redactions)?;
         if let Some(schema) = schema {
-            template.check(&schema.validator)?;
+            if let Err(error) = template.check(&schema.validator) {
+                // The walk above knows the keywords success bodies usually use; for the
+                // others, the generator's solver finds a valid body, the same every time.
+                let value = crate::generate::valid_value(&schema.document).ok_or(error)?;
+                template.root = Source::Json(value.to_string());
+                template.capacity = value.to_string().len() + 64;
+                template.check(&schema.validator)?;
+            }
         }
         Ok(template)
     }
