@@ -268,6 +268,8 @@ impl CoverageTracker {
                 .iter()
                 .map(|(family, n)| ((*family).to_owned(), *n))
                 .collect(),
+            // The tracker sees requests, not draws: the run fills this in from the generator.
+            redraws: 0,
         }
     }
 }

@@ -80,6 +80,10 @@ pub struct Coverage {
     /// Every planned set of missing required fields (`a,b`) no request left out.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub uncovered_required_subsets: Vec<String>,
+    /// Random draws that failed the request schema and were drawn again: zero for a schema
+    /// whose draws are valid by construction.
+    #[serde(default)]
+    pub redraws: u64,
 }
 
 impl Coverage {
@@ -89,6 +93,7 @@ impl Coverage {
         for (family, count) in &other.by_family {
             *self.by_family.entry(family.clone()).or_default() += count;
         }
+        self.redraws += other.redraws;
         self.uncovered_enum_values
             .retain(|v| other.uncovered_enum_values.contains(v));
         self.uncovered_required_subsets

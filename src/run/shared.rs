@@ -314,7 +314,14 @@ pub(super) fn summarise(
         findings_by_check,
         finding_groups: findings.len() as u64,
         statuses: statuses.iter().map(|(s, n)| (s.to_string(), *n)).collect(),
-        coverage: coverage.iter().map(CoverageTracker::coverage).collect(),
+        coverage: coverage
+            .iter()
+            .zip(&shared.generators)
+            .map(|(tracker, generator)| generate::Coverage {
+                redraws: generator.redraws(),
+                ..tracker.coverage()
+            })
+            .collect(),
         capped: shared.capped.load(Ordering::Relaxed),
         stopped_early: shared.config.settings.fail_fast && shared.stop.load(Ordering::Relaxed),
         drift: Vec::new(),
