@@ -131,6 +131,13 @@ pub(super) fn execute(args: Args) -> Ending {
         Ok(loaded) => loaded,
         Err(ending) => return ending,
     };
+    for warning in loaded
+        .operations
+        .iter()
+        .flat_map(|o| crate::generate::schema_warnings(o))
+    {
+        eprintln!("warning: {warning}");
+    }
     let job = match job(&args, loaded.operations.clone(), loaded.home.clone()) {
         Ok(job) => job,
         Err(ending) => return ending,

@@ -285,15 +285,7 @@ impl Generator {
         );
         Ok(Generator {
             case: Arc::from(operation.name.as_str()),
-            warnings: crate::schema::unknown_keywords(&schema.document)
-                .into_iter()
-                .map(|(pointer, keyword)| {
-                    format!(
-                        "{}: {pointer}: unknown keyword `{keyword}` is ignored by generation and validation",
-                        schema.path.display()
-                    )
-                })
-                .collect(),
+            warnings: schema_warnings(&operation),
             operation,
             coverage: plan.requests,
             contradictions: plan.contradictions,
@@ -391,6 +383,22 @@ impl Generator {
             origin: Origin::Random { class, index },
         }
     }
+}
+
+/// One message per keyword of the request schema that no stage of specgate understands (a
+/// typo, a custom vocabulary): it is ignored by generation and validation alike, so the CLI
+/// says so before anything is sent.
+pub fn schema_warnings(operation: &Operation) -> Vec<String> {
+    let schema = &operation.request_schema;
+    crate::schema::unknown_keywords(&schema.document)
+        .into_iter()
+        .map(|(pointer, keyword)| {
+            format!(
+                "{}: {pointer}: unknown keyword `{keyword}` is ignored by generation and validation",
+                schema.path.display()
+            )
+        })
+        .collect()
 }
 
 /// A valid value of the schema `document` (formats asserted), found by the same solver that

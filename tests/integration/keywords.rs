@@ -145,3 +145,25 @@ fn a_legal_date_time_form_refused_is_found_as_rejects_valid() {
     let when = body["when"].as_str().unwrap();
     assert_eq!(&when[10..11], "t", "{body}");
 }
+
+/// A keyword no stage understands (here a misspelt one) is named, with its pointer, before
+/// anything is planned: it is never silently ignored.
+#[test]
+fn an_unknown_keyword_is_reported_at_load_time_with_its_pointer() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["keywords.toml", "keywords.response-201.json"] {
+        std::fs::copy(Path::new(CASES).join(name), dir.path().join(name)).unwrap();
+    }
+    let schema = std::fs::read_to_string(Path::new(CASES).join("keywords.request.json"))
+        .unwrap()
+        .replace("\"maxLength\": 8", "\"maxLenght\": 8");
+    std::fs::write(dir.path().join("keywords.request.json"), schema).unwrap();
+    let cases = dir.path().display().to_string();
+    let output = specgate(&["plan", "--cases", &cases, "--examples", "0"], &[]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("/properties/name: unknown keyword `maxLenght`"),
+        "{stderr}"
+    );
+}
