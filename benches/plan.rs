@@ -49,6 +49,29 @@ fn main() {
             println!("  one random {class:?} payload, {form}: {each:.2} µs ({size:.0} bytes)");
         }
     }
+    checked_draws();
+}
+
+/// The same per-request cost for a schema whose draws are checked against the validator
+/// (tests/data/keywords: lengths, a range, a pattern, closed objects), and how long compiling
+/// its generator (solver, boundaries, breaks of every constraint) takes.
+fn checked_draws() {
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/keywords/keywords.toml");
+    let (build, _) = median(|| {
+        let generator = compile(&case);
+        black_box(generator.coverage_len())
+    });
+    println!("keywords (checked draws): compile the generator: median {build:?} over {RUNS} runs");
+    let generator = compile(&case);
+    for class in [RandomClass::Valid, RandomClass::Invalid] {
+        let (time, _) = median(|| draw_payloads(&generator, class, true));
+        let each = time.as_secs_f64() * 1e6 / EXAMPLES as f64;
+        println!(
+            "  one random {class:?} payload, checked, drawn again until it passes: {each:.2} µs"
+        );
+    }
+    let redraws = generator.redraws() as f64 / (RUNS as f64 * 2.0 * EXAMPLES as f64);
+    println!("  redraws per random payload: {redraws:.3}");
 }
 
 /// What a run's worker does per random request before sending (`to_send`), or the same
