@@ -282,6 +282,7 @@ impl Generator {
                 pool: plan.valid_pool,
                 schema: Arc::clone(&schema.validator),
             },
+            &|pointer| solver.valid(pointer, 0),
         );
         Ok(Generator {
             case: Arc::from(operation.name.as_str()),

@@ -10,7 +10,7 @@
 
 use serde_json::Value;
 use specgate::contract::{Expect, Expectations, Operation, Schema};
-use specgate::generate::{plan, Body, Generator, PlanOptions};
+use specgate::generate::{plan, Body, Generator, Origin, PlanOptions};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -108,6 +108,8 @@ struct Tally {
     refused_satisfiable: Vec<String>,
     unnamed_refusals: Vec<String>,
     bodies: usize,
+    random: usize,
+    redraws: u64,
     mislabelled: Vec<String>,
     no_valid_body: Vec<String>,
     no_invalid_body: Vec<String>,
@@ -161,7 +163,8 @@ fn judge_group(file: &str, index: usize, group: &Value, tally: &mut Tally) {
         examples: 30,
     };
     let (mut valid_body, mut invalid_body) = (false, false);
-    for request in plan(vec![generator], options) {
+    for request in plan(vec![Arc::clone(&generator)], options) {
+        tally.random += usize::from(matches!(request.origin, Origin::Random { .. }));
         let Some(body) = json_body(&request.body) else {
             continue;
         };
@@ -176,6 +179,7 @@ fn judge_group(file: &str, index: usize, group: &Value, tally: &mut Tally) {
             (Expect::Unauthorized, _) => {}
         }
     }
+    tally.redraws += generator.redraws();
     if satisfiable {
         tally.satisfiable_with_valid_body += usize::from(valid_body);
         if !valid_body {
@@ -226,6 +230,10 @@ fn every_group_of_the_json_schema_test_suite_gets_sound_valid_and_invalid_bodies
         tally.groups, tally.skipped
     );
     println!("  bodies judged                      {}", tally.bodies);
+    println!(
+        "  random draws redrawn               {} (of {} random requests)",
+        tally.redraws, tally.random
+    );
     println!(
         "  mislabelled bodies                 {}",
         tally.mislabelled.len()

@@ -78,8 +78,9 @@ pub(crate) struct Property {
 }
 
 impl Draw {
-    /// How to draw `node`'s values.
-    pub fn new(node: &Node) -> Draw {
+    /// How to draw `node`'s values; `known` gives checked valid values of a subschema (by
+    /// its pointer), drawn from when the node is not one this module draws itself.
+    pub fn new(node: &Node, known: &dyn Fn(&str) -> Vec<Value>) -> Draw {
         if let Some(fixed) = &node.const_value {
             return Draw::Fixed(fixed.clone());
         }
@@ -94,11 +95,19 @@ impl Draw {
             Shape::Number => NumberRange::new(node).map(Draw::Number),
             Shape::Integer => integer(node),
             Shape::Boolean => Some(Draw::Bool),
-            Shape::Object if !node.cyclic => Some(object(node)),
-            Shape::Array if !node.cyclic => array(node),
+            Shape::Object if !node.cyclic => Some(object(node, known)),
+            Shape::Array if !node.cyclic => array(node, known),
             _ => None,
         };
-        drawn.unwrap_or_else(|| Draw::Fixed(node.minimal()))
+        drawn.unwrap_or_else(|| match known(&node.pointer) {
+            // A pattern, a format drawn from a list, `multipleOf`, a cycle: one of the
+            // subschema's own checked values.
+            values if !values.is_empty() => Draw::OneOf {
+                encoded: values.iter().map(json).collect(),
+                options: values.into(),
+            },
+            _ => Draw::Fixed(node.minimal()),
+        })
     }
 
     /// A random value.
@@ -307,7 +316,7 @@ fn integer(node: &Node) -> Option<Draw> {
     (lo <= hi).then_some(Draw::Integer { lo, hi })
 }
 
-fn object(node: &Node) -> Draw {
+fn object(node: &Node, known: &dyn Fn(&str) -> Vec<Value>) -> Draw {
     let properties = node
         .properties
         .iter()
@@ -316,16 +325,16 @@ fn object(node: &Node) -> Draw {
             name: p.name.clone(),
             key: [json(&p.name), Box::new(*b":")].concat().into(),
             required: p.required,
-            draw: Draw::new(&p.node),
+            draw: Draw::new(&p.node, known),
         });
     Draw::Object(properties.collect())
 }
 
-fn array(node: &Node) -> Option<Draw> {
+fn array(node: &Node, known: &dyn Fn(&str) -> Vec<Value>) -> Option<Draw> {
     let items = node.items.as_ref()?;
     let min = node.min_items;
     Some(Draw::Array {
-        items: Box::new(Draw::new(items)),
+        items: Box::new(Draw::new(items, known)),
         min,
         max: min.max(3),
     })

@@ -222,6 +222,7 @@ impl RandomPayloads {
         required: &[String],
         mutations: Vec<Mutation>,
         checks: Checks,
+        known: &dyn Fn(&str) -> Vec<Value>,
     ) -> RandomPayloads {
         let mut damages = Vec::new();
         if !required.is_empty() {
@@ -231,7 +232,7 @@ impl RandomPayloads {
             damages.push((2, DamageKind::Set(mutations)));
         }
         RandomPayloads {
-            root: Draw::new(root),
+            root: Draw::new(root, known),
             fields,
             damages,
             checks,
@@ -615,7 +616,14 @@ mod tests {
             pool: Vec::new(),
             schema: validator,
         };
-        let payloads = RandomPayloads::new(&root, Arc::from(Vec::new()), &[], Vec::new(), checks);
+        let payloads = RandomPayloads::new(
+            &root,
+            Arc::from(Vec::new()),
+            &[],
+            Vec::new(),
+            checks,
+            &|_| Vec::new(),
+        );
         for index in 0..20 {
             let rng = || rng_for(1, "empty", RandomClass::Invalid, index);
             let candidate = payloads.candidate(RandomClass::Invalid, &mut rng());
