@@ -104,7 +104,7 @@ pub(crate) fn first_object_where(
             Value::Object(map) if wanted(map) => return Some(pointer.clone()),
             Value::Object(map) => map
                 .iter()
-                .map(|(k, v)| (k.replace('~', "~0").replace('/', "~1"), v))
+                .map(|(k, v)| (crate::schema::escape(k), v))
                 .collect(),
             Value::Array(items) => items
                 .iter()

@@ -136,6 +136,7 @@ impl BodyTemplate {
     ) -> Result<BodyTemplate, TemplateError> {
         let mut builder = Builder {
             document,
+            index: crate::schema::Index::new(document),
             fields: fields.iter().cloned().collect(),
             redactions,
             salt: 0,
@@ -239,6 +240,8 @@ impl Source {
 /// Walks the response schema once, turning each node into a [`Source`].
 struct Builder<'a> {
     document: &'a Value,
+    /// Where the document's `$id`s and anchors are: references resolve as the generator's do.
+    index: crate::schema::Index,
     /// The `sandbox_fields` not yet placed; whatever is left at the end names nothing.
     fields: BTreeMap<String, String>,
     redactions: &'a [String],
@@ -256,8 +259,8 @@ impl<'a> Builder<'a> {
             let target = node
                 .get("$ref")
                 .and_then(Value::as_str)
-                .and_then(|r| r.strip_prefix('#'))
-                .and_then(|pointer| self.document.pointer(pointer));
+                .and_then(|r| self.index.resolve("", r))
+                .and_then(|pointer| self.document.pointer(&pointer));
             match target {
                 Some(next) => node = next,
                 None => break,
@@ -300,7 +303,7 @@ impl<'a> Builder<'a> {
         };
         let mut built = Vec::with_capacity(properties.len());
         for (name, child) in properties {
-            let child_pointer = format!("{pointer}/{}", name.replace('~', "~0").replace('/', "~1"));
+            let child_pointer = format!("{pointer}/{}", crate::schema::escape(name));
             let facts = self.facts(child, &child_pointer);
             self.salt += 1;
             let source = self.source(child, &child_pointer, depth + 1);

@@ -292,7 +292,7 @@ fn default_refused_value(document: &Value) -> Option<(String, Value)> {
         .filter(|(name, _)| !required.contains(&name.as_str()))
         .find_map(|(name, schema)| {
             let last = schema.get("enum")?.as_array()?.last()?;
-            let pointer = format!("/{}", name.replace('~', "~0").replace('/', "~1"));
+            let pointer = format!("/{}", crate::schema::escape(name));
             Some((pointer, last.clone()))
         })
 }
@@ -398,7 +398,7 @@ fn violation_pointer(error: &ValidationError<'_>) -> String {
     match error.kind() {
         ValidationErrorKind::Required {
             property: Value::String(name),
-        } => format!("{at}/{}", name.replace('~', "~0").replace('/', "~1")),
+        } => format!("{at}/{}", crate::schema::escape(name)),
         _ => at,
     }
 }
