@@ -37,11 +37,6 @@ const SKIPPED: &[(&str, &str, &str)] = &[
         "a remote reference (the draft's metaschema)",
     ),
     (
-        "ref.json",
-        "$ref to $dynamicRef finds detached $dynamicAnchor",
-        "$dynamicRef",
-    ),
-    (
         "defs.json",
         "validate definition against metaschema",
         "a remote reference (the draft's metaschema)",
@@ -55,11 +50,6 @@ const SKIPPED: &[(&str, &str, &str)] = &[
         "unevaluatedProperties.json",
         "unevaluatedProperties with $dynamicRef",
         "$dynamicRef",
-    ),
-    (
-        "anchor.json",
-        "$anchor inside an enum is not a real identifier",
-        "the test's schema points at a remote document",
     ),
 ];
 
@@ -226,6 +216,10 @@ fn every_group_of_the_json_schema_test_suite_gets_sound_valid_and_invalid_bodies
             judge_group(&file, index, group, &mut tally);
         }
     }
+    assert_eq!(
+        tally.skipped, 42,
+        "a skipped name no longer matches its group"
+    );
     println!(
         "JSON Schema Test Suite, draft 2020-12: {} groups, {} skipped by name",
         tally.groups, tally.skipped
