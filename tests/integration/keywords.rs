@@ -167,3 +167,94 @@ fn an_unknown_keyword_is_reported_at_load_time_with_its_pointer() {
         "{stderr}"
     );
 }
+
+/// Each constraint of the schema, found by a walk of its own (not the generator's), and the
+/// reason family that must break it.
+fn constraints(schema: &Value, at: &str, out: &mut Vec<(&'static str, String)>) {
+    let families: [(&str, &'static str); 8] = [
+        ("maxLength", "max-length+1"),
+        ("minLength", "min-length-1"),
+        ("minimum", "below-minimum"),
+        ("maximum", "above-maximum"),
+        ("pattern", "pattern-miss"),
+        ("maxItems", "max-items+1"),
+        ("format", "bad-format"),
+        ("enum", "enum-outside"),
+    ];
+    for (keyword, family) in families {
+        if schema.get(keyword).is_some() {
+            out.push((family, at.to_owned()));
+        }
+    }
+    if schema.get("additionalProperties") == Some(&Value::Bool(false)) {
+        out.push(("extra-property", at.to_owned()));
+    }
+    if let Some(Value::Object(properties)) = schema.get("properties") {
+        for (name, child) in properties {
+            constraints(child, &format!("{at}/{name}"), out);
+        }
+    }
+    if let Some(items) = schema.get("items") {
+        constraints(items, &format!("{at}/0"), out);
+    }
+}
+
+/// Every constraint at any depth has a reject payload that breaks it, named by its kind and
+/// its place; and every length limit has an accept payload exactly at it.
+#[test]
+fn every_constraint_at_any_depth_has_a_reject_just_past_it_and_an_accept_at_it() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(CASES).join("keywords.request.json")).unwrap(),
+    )
+    .unwrap();
+    let mut wanted = Vec::new();
+    constraints(&schema, "", &mut wanted);
+    assert!(wanted.len() >= 12, "{wanted:?}");
+    let output = specgate(&["plan", "--cases", CASES, "--examples", "0"], &[]);
+    let lines: Vec<Value> = text(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let rejects: Vec<(String, String)> = lines
+        .iter()
+        .filter(|l| l["expect"] == "reject")
+        .map(|l| {
+            let reason = l["reason"].as_str().unwrap();
+            let (family, detail) = reason.split_once(": ").unwrap_or((reason, ""));
+            let detail = if detail.is_empty() || detail.starts_with('/') {
+                detail.to_owned()
+            } else {
+                format!("/{detail}")
+            };
+            (family.to_owned(), detail)
+        })
+        .collect();
+    for (family, at) in &wanted {
+        assert!(
+            rejects
+                .iter()
+                .any(|(f, d)| f == family && (d.starts_with(&format!("{at}=")) || d == at)),
+            "no {family} at {at:?} in {rejects:?}"
+        );
+    }
+    let accepted = |pointer: &str, len: usize| {
+        lines.iter().any(|l| {
+            l["expect"] == "accept"
+                && l["body"]
+                    .pointer(pointer)
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| s.chars().count() == len)
+        })
+    };
+    for (pointer, len) in [
+        ("/name", 2),
+        ("/name", 8),
+        ("/parts/0/sku", 1),
+        ("/parts/0/sku", 4),
+    ] {
+        assert!(
+            accepted(pointer, len),
+            "no accept with {pointer} of length {len}"
+        );
+    }
+}
