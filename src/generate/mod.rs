@@ -391,15 +391,22 @@ impl Generator {
 /// says so before anything is sent.
 pub fn schema_warnings(operation: &Operation) -> Vec<String> {
     let schema = &operation.request_schema;
-    crate::schema::unknown_keywords(&schema.document)
+    let path = schema.path.display();
+    let unknown = crate::schema::unknown_keywords(&schema.document)
         .into_iter()
         .map(|(pointer, keyword)| {
-            format!(
-                "{}: {pointer}: unknown keyword `{keyword}` is ignored by generation and validation",
-                schema.path.display()
-            )
-        })
-        .collect()
+            format!("{path}: {pointer}: unknown keyword `{keyword}` is ignored by generation and validation")
+        });
+    let not_followed = crate::schema::keywords(&schema.document)
+        .into_iter()
+        .filter_map(|(pointer, keyword)| match solve::treatment(keyword) {
+            solve::Treatment::NotFollowed(why) => Some(format!(
+                "{path}: {pointer}: generation does not follow `{}`: {why}",
+                keyword.name()
+            )),
+            _ => None,
+        });
+    unknown.chain(not_followed).collect()
 }
 
 /// A valid value of the schema `document` (formats asserted), found by the same solver that

@@ -53,74 +53,296 @@ const MAPS: &[&str] = &[
 ];
 
 /// Every keyword of the draft 2020-12 core, applicator, unevaluated, validation,
-/// format-annotation, content and meta-data vocabularies: what specgate reads or may ignore.
-pub const KNOWN: &[&str] = &[
-    // core
-    "$schema",
-    "$id",
-    "$ref",
-    "$anchor",
-    "$dynamicRef",
-    "$dynamicAnchor",
-    "$vocabulary",
-    "$comment",
-    "$defs",
-    // applicator
-    "prefixItems",
-    "items",
-    "contains",
-    "additionalProperties",
-    "properties",
-    "patternProperties",
-    "dependentSchemas",
-    "propertyNames",
-    "if",
-    "then",
-    "else",
-    "allOf",
-    "anyOf",
-    "oneOf",
-    "not",
-    // unevaluated
-    "unevaluatedItems",
-    "unevaluatedProperties",
-    // validation
-    "type",
-    "const",
-    "enum",
-    "multipleOf",
-    "maximum",
-    "exclusiveMaximum",
-    "minimum",
-    "exclusiveMinimum",
-    "maxLength",
-    "minLength",
-    "pattern",
-    "maxItems",
-    "minItems",
-    "uniqueItems",
-    "maxContains",
-    "minContains",
-    "maxProperties",
-    "minProperties",
-    "required",
-    "dependentRequired",
-    // format annotation, content, meta-data
-    "format",
-    "contentEncoding",
-    "contentMediaType",
-    "contentSchema",
-    "title",
-    "description",
-    "default",
-    "deprecated",
-    "readOnly",
-    "writeOnly",
-    "examples",
-    // earlier drafts' spellings, still read by validators
-    "definitions",
-    "dependencies",
-];
+/// format-annotation, content and meta-data vocabularies (and two earlier spellings still
+/// read by validators): a closed set, so each stage that handles keywords matches on it
+/// exhaustively and a keyword added here does not compile until every stage decides on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[allow(missing_docs)] // Each variant is the keyword its name spells.
+pub enum Keyword {
+    Schema,
+    Id,
+    Ref,
+    Anchor,
+    DynamicRef,
+    DynamicAnchor,
+    Vocabulary,
+    Comment,
+    Defs,
+    PrefixItems,
+    Items,
+    Contains,
+    AdditionalProperties,
+    Properties,
+    PatternProperties,
+    DependentSchemas,
+    PropertyNames,
+    If,
+    Then,
+    Else,
+    AllOf,
+    AnyOf,
+    OneOf,
+    Not,
+    UnevaluatedItems,
+    UnevaluatedProperties,
+    Type,
+    Const,
+    Enum,
+    MultipleOf,
+    Maximum,
+    ExclusiveMaximum,
+    Minimum,
+    ExclusiveMinimum,
+    MaxLength,
+    MinLength,
+    Pattern,
+    MaxItems,
+    MinItems,
+    UniqueItems,
+    MaxContains,
+    MinContains,
+    MaxProperties,
+    MinProperties,
+    Required,
+    DependentRequired,
+    Format,
+    ContentEncoding,
+    ContentMediaType,
+    ContentSchema,
+    Title,
+    Description,
+    Default,
+    Deprecated,
+    ReadOnly,
+    WriteOnly,
+    Examples,
+    Definitions,
+    Dependencies,
+}
+
+/// Which kind of value a keyword constrains, or what else it does: the module of the
+/// generator that owns it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Family {
+    /// Identifiers, anchors, definitions, vocabularies.
+    Core,
+    /// `type`, `enum`, `const`.
+    Value,
+    /// String lengths and patterns.
+    String,
+    /// Numeric bounds and `multipleOf`.
+    Number,
+    /// Arrays.
+    Array,
+    /// Objects.
+    Object,
+    /// Subschemas combined: `$ref`, `allOf`, `anyOf`, `oneOf`, `not`, `if`/`then`/`else`.
+    Applicator,
+    /// `format`.
+    Format,
+    /// Meta-data and content annotations, which constrain nothing.
+    Annotation,
+}
+
+impl Keyword {
+    /// Every keyword.
+    pub const ALL: &'static [Keyword] = &[
+        Keyword::Schema,
+        Keyword::Id,
+        Keyword::Ref,
+        Keyword::Anchor,
+        Keyword::DynamicRef,
+        Keyword::DynamicAnchor,
+        Keyword::Vocabulary,
+        Keyword::Comment,
+        Keyword::Defs,
+        Keyword::PrefixItems,
+        Keyword::Items,
+        Keyword::Contains,
+        Keyword::AdditionalProperties,
+        Keyword::Properties,
+        Keyword::PatternProperties,
+        Keyword::DependentSchemas,
+        Keyword::PropertyNames,
+        Keyword::If,
+        Keyword::Then,
+        Keyword::Else,
+        Keyword::AllOf,
+        Keyword::AnyOf,
+        Keyword::OneOf,
+        Keyword::Not,
+        Keyword::UnevaluatedItems,
+        Keyword::UnevaluatedProperties,
+        Keyword::Type,
+        Keyword::Const,
+        Keyword::Enum,
+        Keyword::MultipleOf,
+        Keyword::Maximum,
+        Keyword::ExclusiveMaximum,
+        Keyword::Minimum,
+        Keyword::ExclusiveMinimum,
+        Keyword::MaxLength,
+        Keyword::MinLength,
+        Keyword::Pattern,
+        Keyword::MaxItems,
+        Keyword::MinItems,
+        Keyword::UniqueItems,
+        Keyword::MaxContains,
+        Keyword::MinContains,
+        Keyword::MaxProperties,
+        Keyword::MinProperties,
+        Keyword::Required,
+        Keyword::DependentRequired,
+        Keyword::Format,
+        Keyword::ContentEncoding,
+        Keyword::ContentMediaType,
+        Keyword::ContentSchema,
+        Keyword::Title,
+        Keyword::Description,
+        Keyword::Default,
+        Keyword::Deprecated,
+        Keyword::ReadOnly,
+        Keyword::WriteOnly,
+        Keyword::Examples,
+        Keyword::Definitions,
+        Keyword::Dependencies,
+    ];
+
+    /// The keyword as a schema spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Keyword::Schema => "$schema",
+            Keyword::Id => "$id",
+            Keyword::Ref => "$ref",
+            Keyword::Anchor => "$anchor",
+            Keyword::DynamicRef => "$dynamicRef",
+            Keyword::DynamicAnchor => "$dynamicAnchor",
+            Keyword::Vocabulary => "$vocabulary",
+            Keyword::Comment => "$comment",
+            Keyword::Defs => "$defs",
+            Keyword::PrefixItems => "prefixItems",
+            Keyword::Items => "items",
+            Keyword::Contains => "contains",
+            Keyword::AdditionalProperties => "additionalProperties",
+            Keyword::Properties => "properties",
+            Keyword::PatternProperties => "patternProperties",
+            Keyword::DependentSchemas => "dependentSchemas",
+            Keyword::PropertyNames => "propertyNames",
+            Keyword::If => "if",
+            Keyword::Then => "then",
+            Keyword::Else => "else",
+            Keyword::AllOf => "allOf",
+            Keyword::AnyOf => "anyOf",
+            Keyword::OneOf => "oneOf",
+            Keyword::Not => "not",
+            Keyword::UnevaluatedItems => "unevaluatedItems",
+            Keyword::UnevaluatedProperties => "unevaluatedProperties",
+            Keyword::Type => "type",
+            Keyword::Const => "const",
+            Keyword::Enum => "enum",
+            Keyword::MultipleOf => "multipleOf",
+            Keyword::Maximum => "maximum",
+            Keyword::ExclusiveMaximum => "exclusiveMaximum",
+            Keyword::Minimum => "minimum",
+            Keyword::ExclusiveMinimum => "exclusiveMinimum",
+            Keyword::MaxLength => "maxLength",
+            Keyword::MinLength => "minLength",
+            Keyword::Pattern => "pattern",
+            Keyword::MaxItems => "maxItems",
+            Keyword::MinItems => "minItems",
+            Keyword::UniqueItems => "uniqueItems",
+            Keyword::MaxContains => "maxContains",
+            Keyword::MinContains => "minContains",
+            Keyword::MaxProperties => "maxProperties",
+            Keyword::MinProperties => "minProperties",
+            Keyword::Required => "required",
+            Keyword::DependentRequired => "dependentRequired",
+            Keyword::Format => "format",
+            Keyword::ContentEncoding => "contentEncoding",
+            Keyword::ContentMediaType => "contentMediaType",
+            Keyword::ContentSchema => "contentSchema",
+            Keyword::Title => "title",
+            Keyword::Description => "description",
+            Keyword::Default => "default",
+            Keyword::Deprecated => "deprecated",
+            Keyword::ReadOnly => "readOnly",
+            Keyword::WriteOnly => "writeOnly",
+            Keyword::Examples => "examples",
+            Keyword::Definitions => "definitions",
+            Keyword::Dependencies => "dependencies",
+        }
+    }
+
+    /// The keyword spelt `name`, if it is one.
+    pub fn parse(name: &str) -> Option<Keyword> {
+        Keyword::ALL.iter().copied().find(|k| k.name() == name)
+    }
+
+    /// The family that owns the keyword.
+    pub fn family(self) -> Family {
+        match self {
+            Keyword::Schema => Family::Core,
+            Keyword::Id => Family::Core,
+            Keyword::Ref => Family::Applicator,
+            Keyword::Anchor => Family::Core,
+            Keyword::DynamicRef => Family::Applicator,
+            Keyword::DynamicAnchor => Family::Core,
+            Keyword::Vocabulary => Family::Core,
+            Keyword::Comment => Family::Annotation,
+            Keyword::Defs => Family::Core,
+            Keyword::PrefixItems => Family::Array,
+            Keyword::Items => Family::Array,
+            Keyword::Contains => Family::Array,
+            Keyword::AdditionalProperties => Family::Object,
+            Keyword::Properties => Family::Object,
+            Keyword::PatternProperties => Family::Object,
+            Keyword::DependentSchemas => Family::Applicator,
+            Keyword::PropertyNames => Family::Object,
+            Keyword::If => Family::Applicator,
+            Keyword::Then => Family::Applicator,
+            Keyword::Else => Family::Applicator,
+            Keyword::AllOf => Family::Applicator,
+            Keyword::AnyOf => Family::Applicator,
+            Keyword::OneOf => Family::Applicator,
+            Keyword::Not => Family::Applicator,
+            Keyword::UnevaluatedItems => Family::Array,
+            Keyword::UnevaluatedProperties => Family::Object,
+            Keyword::Type => Family::Value,
+            Keyword::Const => Family::Value,
+            Keyword::Enum => Family::Value,
+            Keyword::MultipleOf => Family::Number,
+            Keyword::Maximum => Family::Number,
+            Keyword::ExclusiveMaximum => Family::Number,
+            Keyword::Minimum => Family::Number,
+            Keyword::ExclusiveMinimum => Family::Number,
+            Keyword::MaxLength => Family::String,
+            Keyword::MinLength => Family::String,
+            Keyword::Pattern => Family::String,
+            Keyword::MaxItems => Family::Array,
+            Keyword::MinItems => Family::Array,
+            Keyword::UniqueItems => Family::Array,
+            Keyword::MaxContains => Family::Array,
+            Keyword::MinContains => Family::Array,
+            Keyword::MaxProperties => Family::Object,
+            Keyword::MinProperties => Family::Object,
+            Keyword::Required => Family::Object,
+            Keyword::DependentRequired => Family::Object,
+            Keyword::Format => Family::Format,
+            Keyword::ContentEncoding => Family::Annotation,
+            Keyword::ContentMediaType => Family::Annotation,
+            Keyword::ContentSchema => Family::Annotation,
+            Keyword::Title => Family::Annotation,
+            Keyword::Description => Family::Annotation,
+            Keyword::Default => Family::Annotation,
+            Keyword::Deprecated => Family::Annotation,
+            Keyword::ReadOnly => Family::Annotation,
+            Keyword::WriteOnly => Family::Annotation,
+            Keyword::Examples => Family::Annotation,
+            Keyword::Definitions => Family::Core,
+            Keyword::Dependencies => Family::Object,
+        }
+    }
+}
 
 /// The subschemas directly under `map`, each with the pointer segments that reach it
 /// (already escaped), in document order.
@@ -147,16 +369,29 @@ pub fn children(map: &Map<String, Value>) -> Vec<(String, &Value)> {
     out
 }
 
-/// Every keyword at any schema position that is not in [`KNOWN`], as (pointer, keyword).
+/// Every keyword at any schema position that is not a [`Keyword`], as (pointer, keyword).
 /// Such a keyword is ignored by generation and validation alike; callers report it.
 pub fn unknown_keywords(document: &Value) -> Vec<(String, String)> {
     let mut out = Vec::new();
     visit(document, "", &mut |pointer, map| {
         for key in map.keys() {
-            if !KNOWN.contains(&key.as_str()) {
+            if Keyword::parse(key).is_none() {
                 out.push((pointer.to_owned(), key.clone()));
             }
         }
+    });
+    out
+}
+
+/// Every known keyword at any schema position, as (pointer, keyword).
+pub fn keywords(document: &Value) -> Vec<(String, Keyword)> {
+    let mut out = Vec::new();
+    visit(document, "", &mut |pointer, map| {
+        out.extend(
+            map.keys()
+                .filter_map(|k| Keyword::parse(k))
+                .map(|k| (pointer.to_owned(), k)),
+        );
     });
     out
 }

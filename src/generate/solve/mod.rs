@@ -20,7 +20,7 @@ pub(crate) mod object;
 pub(crate) mod string;
 pub(crate) mod value;
 
-use crate::schema::{Index, Subschemas};
+use crate::schema::{Index, Keyword, Subschemas};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
@@ -252,6 +252,92 @@ fn same_type(a: &Value, b: &Value) -> bool {
     std::mem::discriminant(a) == std::mem::discriminant(b)
 }
 
+/// What generation does with a keyword.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Treatment {
+    /// Valid values honour it, and a reject of this reason family breaks it.
+    Breaks(&'static str),
+    /// Valid values honour it; it is broken through the subschemas it holds (or, for
+    /// `required`, by the missing-required subsets).
+    Shapes,
+    /// It identifies, names or annotates: nothing to honour or break.
+    Annotation,
+    /// Generation does not follow it: values are still checked against it, so nothing is
+    /// mislabelled, but few may be found. Reported at load time with this reason.
+    NotFollowed(&'static str),
+}
+
+/// How generation treats `keyword`. An exhaustive match: a keyword added to
+/// [`Keyword`] does not compile until it is decided here (and in its family's module).
+pub(crate) fn treatment(keyword: Keyword) -> Treatment {
+    use super::family as f;
+    use Treatment::{Annotation, Breaks, NotFollowed, Shapes};
+    match keyword {
+        Keyword::Type => Breaks(f::WRONG_TYPE),
+        Keyword::Const => Breaks(f::CONST_NEIGHBOUR),
+        Keyword::Enum => Breaks(f::ENUM_OUTSIDE),
+        Keyword::MinLength => Breaks(f::MIN_LENGTH_MINUS),
+        Keyword::MaxLength => Breaks(f::MAX_LENGTH_PLUS),
+        Keyword::Pattern => Breaks(f::PATTERN_MISS),
+        Keyword::Format => Breaks(f::BAD_FORMAT),
+        Keyword::Minimum => Breaks(f::BELOW_MINIMUM),
+        Keyword::Maximum => Breaks(f::ABOVE_MAXIMUM),
+        Keyword::ExclusiveMinimum => Breaks(f::AT_EXCLUSIVE_MINIMUM),
+        Keyword::ExclusiveMaximum => Breaks(f::AT_EXCLUSIVE_MAXIMUM),
+        Keyword::MultipleOf => Breaks(f::NOT_MULTIPLE),
+        Keyword::MinItems => Breaks(f::MIN_ITEMS_MINUS),
+        Keyword::MaxItems => Breaks(f::MAX_ITEMS_PLUS),
+        Keyword::UniqueItems => Breaks(f::DUPLICATE_ITEM),
+        Keyword::Contains | Keyword::MinContains => Breaks(f::CONTAINS_TOO_FEW),
+        Keyword::MaxContains => Breaks(f::CONTAINS_TOO_MANY),
+        Keyword::UnevaluatedItems => Breaks(f::EXTRA_ITEM),
+        Keyword::AdditionalProperties | Keyword::UnevaluatedProperties => Breaks(f::EXTRA_PROPERTY),
+        Keyword::PropertyNames => Breaks(f::PROPERTY_NAME),
+        Keyword::MinProperties => Breaks(f::MIN_PROPERTIES_MINUS),
+        Keyword::MaxProperties => Breaks(f::MAX_PROPERTIES_PLUS),
+        Keyword::Required => Breaks(f::MISSING_REQUIRED),
+        Keyword::DependentRequired => Breaks(f::DEPENDENT_REQUIRED),
+        Keyword::DependentSchemas => Breaks(f::DEPENDENT_SCHEMA),
+        Keyword::AnyOf => Breaks(f::ANY_OF_NONE),
+        Keyword::OneOf => Breaks(f::ONE_OF_NONE),
+        Keyword::Not => Breaks(f::NOT_MATCHED),
+        Keyword::If | Keyword::Then => Breaks(f::IF_THEN),
+        Keyword::Else => Breaks(f::IF_ELSE),
+        Keyword::Properties
+        | Keyword::PatternProperties
+        | Keyword::Items
+        | Keyword::PrefixItems
+        | Keyword::AllOf
+        | Keyword::Ref => Shapes,
+        Keyword::Schema
+        | Keyword::Id
+        | Keyword::Anchor
+        | Keyword::DynamicAnchor
+        | Keyword::Defs
+        | Keyword::Definitions
+        | Keyword::Comment
+        | Keyword::Title
+        | Keyword::Description
+        | Keyword::Default
+        | Keyword::Deprecated
+        | Keyword::ReadOnly
+        | Keyword::WriteOnly
+        | Keyword::Examples
+        | Keyword::ContentEncoding
+        | Keyword::ContentMediaType
+        | Keyword::ContentSchema => Annotation,
+        Keyword::DynamicRef => NotFollowed(
+            "it is resolved by dynamic scope; payloads are still checked against it",
+        ),
+        Keyword::Vocabulary => NotFollowed(
+            "custom vocabularies are unknown; payloads are checked against the keywords the validator knows",
+        ),
+        Keyword::Dependencies => NotFollowed(
+            "it is the draft 2019-09 spelling; use `dependentRequired` or `dependentSchemas`",
+        ),
+    }
+}
+
 /// A JSON number from an `f64`; whole numbers are written as integers.
 pub(crate) fn number_value(x: f64) -> Value {
     super::schema_walk::number_value(x)
@@ -291,4 +377,95 @@ pub(crate) fn count(map: &Map<String, Value>, key: &str) -> Option<usize> {
                 .map(|x| x as u64)
         })
         .and_then(|n| usize::try_from(n).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A schema using `keyword`, for each keyword a reject breaks.
+    fn sample(keyword: Keyword) -> Option<Value> {
+        Some(match keyword {
+            Keyword::Type => json!({"type": "string"}),
+            Keyword::Const => json!({"const": "a"}),
+            Keyword::Enum => json!({"enum": ["a", "b"]}),
+            Keyword::MinLength => json!({"type": "string", "minLength": 3}),
+            Keyword::MaxLength => json!({"type": "string", "maxLength": 3}),
+            Keyword::Pattern => json!({"type": "string", "pattern": "^[a-z]+$"}),
+            Keyword::Format => json!({"type": "string", "format": "date"}),
+            Keyword::Minimum => json!({"type": "integer", "minimum": 5}),
+            Keyword::Maximum => json!({"type": "number", "maximum": 5.5}),
+            Keyword::ExclusiveMinimum => json!({"type": "number", "exclusiveMinimum": 0}),
+            Keyword::ExclusiveMaximum => json!({"type": "integer", "exclusiveMaximum": 10}),
+            Keyword::MultipleOf => json!({"type": "number", "multipleOf": 0.5}),
+            Keyword::MinItems => json!({"type": "array", "minItems": 2}),
+            Keyword::MaxItems => json!({"type": "array", "maxItems": 1}),
+            Keyword::UniqueItems => json!({"type": "array", "uniqueItems": true}),
+            Keyword::Contains | Keyword::MinContains => {
+                json!({"type": "array", "contains": {"type": "integer"}, "minContains": 2})
+            }
+            Keyword::MaxContains => {
+                json!({"type": "array", "contains": {"type": "integer"}, "maxContains": 1})
+            }
+            Keyword::UnevaluatedItems => json!({"type": "array",
+                "prefixItems": [{"type": "string"}], "unevaluatedItems": false}),
+            Keyword::AdditionalProperties => json!({"type": "object",
+                "properties": {"a": {}}, "additionalProperties": false}),
+            Keyword::UnevaluatedProperties => json!({"type": "object",
+                "allOf": [{"properties": {"a": {}}}], "unevaluatedProperties": false}),
+            Keyword::PropertyNames => json!({"type": "object", "propertyNames": {"maxLength": 2}}),
+            Keyword::MinProperties => json!({"type": "object", "minProperties": 1}),
+            Keyword::MaxProperties => json!({"type": "object", "maxProperties": 1}),
+            Keyword::Required => json!({"type": "object", "required": ["a"],
+                "properties": {"a": {"type": "string"}}}),
+            Keyword::DependentRequired => {
+                json!({"type": "object", "dependentRequired": {"a": ["b"]}})
+            }
+            Keyword::DependentSchemas => {
+                json!({"type": "object", "dependentSchemas": {"a": {"required": ["b"]}}})
+            }
+            Keyword::AnyOf => json!({"anyOf": [{"type": "string"}, {"type": "integer"}]}),
+            Keyword::OneOf => json!({"oneOf": [{"type": "string"}, {"type": "integer"}]}),
+            Keyword::Not => json!({"not": {"type": "string"}}),
+            Keyword::If | Keyword::Then => {
+                json!({"if": {"type": "string"}, "then": {"minLength": 20}})
+            }
+            Keyword::Else => {
+                json!({"if": {"type": "string"}, "then": true, "else": {"type": "integer"}})
+            }
+            _ => return None,
+        })
+    }
+
+    /// Every keyword that [`treatment`] says a reject breaks is broken, one level down, by a
+    /// reject of that family that the whole schema really refuses.
+    #[test]
+    fn every_keyword_a_reject_breaks_is_broken_at_depth() {
+        for keyword in Keyword::ALL.iter().copied() {
+            let Treatment::Breaks(family) = treatment(keyword) else {
+                continue;
+            };
+            let inner =
+                sample(keyword).unwrap_or_else(|| panic!("`{}` needs a sample", keyword.name()));
+            let document = json!({"type": "object", "required": ["x"], "properties": {"x": inner}});
+            let validator = jsonschema::draft202012::options()
+                .should_validate_formats(true)
+                .build(&document)
+                .expect("compiles");
+            let solver = Solver::new(Arc::new(Subschemas::new(Arc::new(document.clone()))));
+            let base = solver.first("", 0).expect("a valid value");
+            let broken = solver.variants("", &base, "", 0).into_iter().any(|v| {
+                v.side == Side::Reject
+                    && v.kind == family
+                    && v.at.starts_with("/x")
+                    && !validator.is_valid(&v.value)
+            });
+            assert!(
+                broken,
+                "`{}`: no {family} reject in {document}",
+                keyword.name()
+            );
+        }
+    }
 }
