@@ -3,6 +3,7 @@
 //! [`crate::results`]).
 //! It sends nothing and renders nothing.
 
+mod headers;
 mod status;
 
 pub use crate::results::{
@@ -176,13 +177,14 @@ pub fn check_exchange(exchange: &Exchange<'_>) -> Vec<Violation> {
         Outcome::Response(response) => response,
     };
     let mut violations = status_findings(exchange.operation, exchange.planned.expect, response);
-    let schema = exchange
-        .operation
-        .response_for(response.status)
-        .and_then(|r| r.schema.as_ref());
+    let spec = exchange.operation.response_for(response.status);
+    let schema = spec.and_then(|r| r.schema.as_ref());
     let parsed = content_type(response, schema.is_some(), &mut violations);
     if let (Some(schema), Some(body)) = (schema, parsed) {
         response_schema(schema, response.status, &body, &mut violations);
+    }
+    if let Some(spec) = spec {
+        headers::response_headers(spec, response, &mut violations);
     }
     violations
 }

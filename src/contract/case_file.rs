@@ -57,6 +57,26 @@ fn default_content_type() -> String {
 #[serde(deny_unknown_fields)]
 pub(super) struct ResponseSection {
     pub schema: Option<String>,
+    /// Declared headers by name.
+    #[serde(default)]
+    pub headers: BTreeMap<String, HeaderSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct HeaderSection {
+    #[serde(default)]
+    pub required: bool,
+    pub schema: Option<SchemaSource>,
+}
+
+/// A schema given as a file (relative to the case file) or written inline as a TOML table,
+/// for the small schemas of headers (`schema = { type = "integer", minimum = 0 }`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(super) enum SchemaSource {
+    File(String),
+    Inline(serde_json::Map<String, serde_json::Value>),
 }
 
 #[derive(Debug, Deserialize)]

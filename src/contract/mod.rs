@@ -52,12 +52,45 @@ pub struct AuthSpec {
     pub env: String,
 }
 
-/// A documented response: its status and, when the contract gives one, its body schema.
+/// Which statuses a documented response describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseStatus {
+    /// A status (`200`) or a class (`4xx`).
+    Pattern(StatusPattern),
+    /// Every status no other response of the operation names (OpenAPI's `default`).
+    Default,
+}
+
+impl std::fmt::Display for ResponseStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResponseStatus::Pattern(pattern) => pattern.fmt(f),
+            ResponseStatus::Default => f.write_str("default"),
+        }
+    }
+}
+
+/// A documented response: its status and, when the contract gives them, its body schema
+/// and headers.
 #[derive(Debug, Clone)]
 pub struct ResponseSpec {
-    /// The status (or class) this response is for.
-    pub status: StatusPattern,
+    /// The statuses this response is for.
+    pub status: ResponseStatus,
     /// The body's schema; `None`: the body is not checked.
+    pub schema: Option<Schema>,
+    /// Declared response headers, in the order written.
+    pub headers: Vec<HeaderSpec>,
+}
+
+/// A declared response header.
+#[derive(Debug, Clone)]
+pub struct HeaderSpec {
+    /// The header's name.
+    pub name: http::HeaderName,
+    /// Whether every such response must carry it.
+    pub required: bool,
+    /// The schema its value must match (numbers and booleans are read from the text);
+    /// `None`: any value.
     pub schema: Option<Schema>,
 }
 
@@ -126,13 +159,30 @@ pub struct Operation {
 }
 
 impl Operation {
-    /// The documented response spec for `status`: an exact code wins over a class.
+    /// The documented response spec for `status`: an exact code wins over a class, and a
+    /// class over `default`.
     pub fn response_for(&self, status: u16) -> Option<&ResponseSpec> {
-        let exact = self
-            .responses
-            .iter()
-            .find(|r| matches!(r.status, StatusPattern::Exact(_)) && r.status.matches(status));
-        exact.or_else(|| self.responses.iter().find(|r| r.status.matches(status)))
+        let pattern = |wanted: fn(&StatusPattern) -> bool| {
+            self.responses.iter().find(|r| match &r.status {
+                ResponseStatus::Pattern(p) => wanted(p) && p.matches(status),
+                ResponseStatus::Default => false,
+            })
+        };
+        pattern(|p| matches!(p, StatusPattern::Exact(_)))
+            .or_else(|| pattern(|_| true))
+            .or_else(|| {
+                self.responses
+                    .iter()
+                    .find(|r| r.status == ResponseStatus::Default)
+            })
+    }
+
+    /// The exact statuses the operation documents, in the order written.
+    pub fn documented_statuses(&self) -> impl Iterator<Item = u16> + '_ {
+        self.responses.iter().filter_map(|r| match r.status {
+            ResponseStatus::Pattern(StatusPattern::Exact(code)) => Some(code),
+            _ => None,
+        })
     }
 }
 
@@ -373,21 +423,67 @@ impl CaseBuilder<'_> {
         responses
             .into_iter()
             .map(|(key, section)| {
-                let status = key.parse::<StatusPattern>().map_err(|problem| {
-                    self.error_at(
-                        &format!("responses.{key}"),
-                        problem,
-                        "name the section [responses.200] or [responses.2xx]",
-                    )
-                })?;
+                let status = self.response_status(&key)?;
                 let schema = section
                     .schema
                     .as_deref()
                     .map(|s| self.schema(s))
                     .transpose()?;
-                Ok(ResponseSpec { status, schema })
+                let headers = section
+                    .headers
+                    .into_iter()
+                    .map(|(name, header)| self.header(&key, &name, header))
+                    .collect::<Result<_, _>>()?;
+                Ok(ResponseSpec {
+                    status,
+                    schema,
+                    headers,
+                })
             })
             .collect()
+    }
+
+    fn response_status(&self, key: &str) -> Result<ResponseStatus, ContractError> {
+        if key == "default" {
+            return Ok(ResponseStatus::Default);
+        }
+        key.parse::<StatusPattern>()
+            .map(ResponseStatus::Pattern)
+            .map_err(|problem| {
+                self.error_at(
+                    &format!("responses.{key}"),
+                    problem,
+                    "name the section [responses.200], [responses.2xx] or [responses.default]",
+                )
+            })
+    }
+
+    fn header(
+        &self,
+        status: &str,
+        name: &str,
+        header: case_file::HeaderSection,
+    ) -> Result<HeaderSpec, ContractError> {
+        let parsed = name.parse::<http::HeaderName>().map_err(|_| {
+            self.error_at(
+                name,
+                format!("`{name}` under [responses.{status}.headers] is not an HTTP header name"),
+                "use a header name such as \"X-Rate-Limit\"",
+            )
+        })?;
+        let schema = match header.schema {
+            None => None,
+            Some(case_file::SchemaSource::File(relative)) => Some(self.schema(&relative)?),
+            Some(case_file::SchemaSource::Inline(inline)) => Some(Schema::from_document(
+                self.path,
+                serde_json::Value::Object(inline),
+            )?),
+        };
+        Ok(HeaderSpec {
+            name: parsed,
+            required: header.required,
+            schema,
+        })
     }
 
     fn expectations(

@@ -28,14 +28,36 @@ pub struct CaseDraft {
     pub auth_header: Option<String>,
     /// The request body's media type and bundled schema.
     pub request: (String, Value),
-    /// Documented statuses (`200`, `4XX`) with their bundled JSON schema, if any.
-    pub responses: Vec<(String, Option<Value>)>,
+    /// Documented responses (`200`, `4XX`, `default`).
+    pub responses: Vec<DraftResponse>,
     /// Statuses for valid, invalid and unauthorized requests.
     pub expect: [Vec<String>; 3],
     /// Request examples: (name, body).
     pub examples: Vec<(String, Value)>,
     /// Where the operation is in the document.
     pub at: Location,
+}
+
+/// One documented response.
+#[derive(Debug, Clone)]
+pub struct DraftResponse {
+    /// `200`, `4XX` or `default`.
+    pub status: String,
+    /// The bundled schema of its JSON body, if any.
+    pub schema: Option<Value>,
+    /// Its declared headers.
+    pub headers: Vec<DraftHeader>,
+}
+
+/// One declared response header.
+#[derive(Debug, Clone)]
+pub struct DraftHeader {
+    /// Its name.
+    pub name: String,
+    /// Whether every such response carries it.
+    pub required: bool,
+    /// Its bundled schema, if any.
+    pub schema: Option<Value>,
 }
 
 /// Every operation of the document: a draft when the case format can express it, else the
@@ -253,37 +275,52 @@ impl Reader<'_> {
         sources: &mut Sources,
         operation: &Value,
         problems: &mut Vec<Problem>,
-    ) -> Result<Vec<(String, Option<Value>)>, OpenApiError> {
+    ) -> Result<Vec<DraftResponse>, OpenApiError> {
         let mut out = Vec::new();
         let Some(Value::Object(responses)) = operation.get("responses") else {
             return Ok(out);
         };
         for status in responses.keys() {
             let at = child(&self.at, &["responses", status]);
-            if status == "default" {
-                problems.push(Problem {
-                    operation: String::new(),
-                    at,
-                    what: "a `default` response cannot be expressed in a case file yet".to_owned(),
-                });
+            let (response, at) = sources.resolve(&at)?;
+            out.push(DraftResponse {
+                status: status.clone(),
+                schema: self.response_schema(sources, &response, &at, problems)?,
+                headers: self.headers(sources, &response, &at)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A response's declared headers (`Content-Type` aside, as OpenAPI says), each with its
+    /// bundled schema.
+    fn headers(
+        &self,
+        sources: &mut Sources,
+        response: &Value,
+        at: &Location,
+    ) -> Result<Vec<DraftHeader>, OpenApiError> {
+        let mut out = Vec::new();
+        let Some(Value::Object(headers)) = response.get("headers") else {
+            return Ok(out);
+        };
+        for name in headers.keys() {
+            if name.eq_ignore_ascii_case("content-type") {
                 continue;
             }
-            let (response, at) = sources.resolve(&at)?;
-            if response
-                .get("headers")
-                .is_some_and(|h| h.as_object().is_some_and(|o| !o.is_empty()))
-            {
-                problems.push(Problem {
-                    operation: String::new(),
-                    at: child(&at, &["headers"]),
-                    what: "declared response headers cannot be expressed in a case file yet"
-                        .to_owned(),
-                });
-            }
-            out.push((
-                status.clone(),
-                self.response_schema(sources, &response, &at, problems)?,
-            ));
+            let (header, header_at) = sources.resolve(&child(at, &["headers", name]))?;
+            let schema = match header.get("schema") {
+                Some(schema) => {
+                    let schema_at = child(&header_at, &["schema"]);
+                    Some(Bundler::new(sources, self.version).bundle(schema, &schema_at)?)
+                }
+                None => None,
+            };
+            out.push(DraftHeader {
+                name: name.clone(),
+                required: header.get("required").and_then(Value::as_bool) == Some(true),
+                schema,
+            });
         }
         Ok(out)
     }
@@ -388,10 +425,10 @@ fn case_name(operation_id: &str) -> String {
 /// `[expect]` from the documented statuses: valid = the 2xx ones, invalid = the 4xx ones
 /// but 401/403, unauthorized = 401/403; each class falls back to its range when none is
 /// documented.
-fn expectations(responses: &[(String, Option<Value>)]) -> [Vec<String>; 3] {
+fn expectations(responses: &[DraftResponse]) -> [Vec<String>; 3] {
     let codes: Vec<String> = responses
         .iter()
-        .map(|(s, _)| s.to_ascii_lowercase())
+        .map(|r| r.status.to_ascii_lowercase())
         .collect();
     let pick = |keep: &dyn Fn(&str) -> bool, fallback: &[&str]| {
         let picked: Vec<String> = codes.iter().filter(|c| keep(c)).cloned().collect();
@@ -426,16 +463,22 @@ mod tests {
 
     #[test]
     fn expectations_come_from_documented_statuses() {
+        let response = |status: &str| DraftResponse {
+            status: status.to_owned(),
+            schema: None,
+            headers: Vec::new(),
+        };
         let responses = vec![
-            ("201".to_owned(), None),
-            ("400".to_owned(), None),
-            ("401".to_owned(), None),
+            response("201"),
+            response("400"),
+            response("401"),
+            response("default"),
         ];
         let [valid, invalid, unauthorized] = expectations(&responses);
         assert_eq!(valid, ["201"]);
         assert_eq!(invalid, ["400"]);
         assert_eq!(unauthorized, ["401"]);
-        let [valid, invalid, unauthorized] = expectations(&[("2XX".to_owned(), None)]);
+        let [valid, invalid, unauthorized] = expectations(&[response("2XX")]);
         assert_eq!(
             (valid, invalid),
             (vec!["2xx".to_owned()], vec!["4xx".to_owned()])

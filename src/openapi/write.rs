@@ -125,9 +125,10 @@ fn write_case(
         quote(&draft.request.0),
         quote(&format!("../schemas/{request_file}"))
     );
-    for (status, schema) in &draft.responses {
+    for response in &draft.responses {
+        let status = &response.status;
         let _ = writeln!(text, "\n[responses.{}]", quote(status));
-        if let Some(schema) = schema {
+        if let Some(schema) = &response.schema {
             let file = format!("{name}.response-{}.json", status.to_ascii_lowercase());
             write_json(&schemas.join(&file), schema)?;
             origins.push((
@@ -135,6 +136,30 @@ fn write_case(
                 origin(&format!("responses/{status}")),
             ));
             let _ = writeln!(text, "schema = {}", quote(&format!("../schemas/{file}")));
+        }
+        for header in &response.headers {
+            let schema = match header.schema.as_ref() {
+                None => String::new(),
+                Some(schema) => match toml_value(schema) {
+                    Some(inline) => format!(", schema = {inline}"),
+                    // TOML has no null: such a schema goes to a file of its own.
+                    None => {
+                        let file = format!(
+                            "{name}.response-{}.header-{}.json",
+                            status.to_ascii_lowercase(),
+                            sanitize(&header.name)
+                        );
+                        write_json(&schemas.join(&file), schema)?;
+                        format!(", schema = {}", quote(&format!("../schemas/{file}")))
+                    }
+                },
+            };
+            let _ = writeln!(
+                text,
+                "headers.{} = {{ required = {}{schema} }}",
+                quote(&header.name),
+                header.required
+            );
         }
     }
     let [valid, invalid, unauthorized] = &draft.expect;

@@ -19,7 +19,7 @@ pub enum Check {
     StatusUndocumented,
     /// A success body not declared as JSON, or a declared JSON body that does not parse.
     ContentType,
-    /// The body violates the response schema for its status.
+    /// The body or a declared header violates the documented response for its status.
     ResponseSchema,
     /// Timeouts, resets, unreadable or oversized bodies.
     Transport,
@@ -69,7 +69,9 @@ impl Check {
             Check::ContentType => {
                 "a success body not declared as JSON, or declared JSON that does not parse"
             }
-            Check::ResponseSchema => "the body violates the response schema for its status",
+            Check::ResponseSchema => {
+                "the body or a declared header violates the documented response for its status"
+            }
             Check::Transport => "timeout, reset, unreadable or oversized body",
             Check::Drift => "the observed contract differs from the stored snapshot",
         }

@@ -11,7 +11,7 @@ use super::faults::{
 };
 use super::respond::{body_hash, BodyTemplate, TemplateError};
 use super::{SandboxConfig, SandboxError, BASE_PATH};
-use crate::contract::{Operation, StatusPattern};
+use crate::contract::{Operation, ResponseStatus};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::response::Response;
@@ -231,14 +231,19 @@ impl Endpoint {
     }
 }
 
+/// 200 when the operation documents it (exactly or as `2xx`), else its first documented
+/// 2xx status; a `default` response documents no success status.
 fn success_status(operation: &Operation) -> StatusCode {
-    let documented_2xx = operation.responses.iter().find_map(|r| match r.status {
-        StatusPattern::Exact(code @ 200..=299) => StatusCode::from_u16(code).ok(),
-        _ => None,
-    });
-    match operation.response_for(200) {
-        Some(_) => StatusCode::OK,
-        None => documented_2xx.unwrap_or(StatusCode::OK),
+    let documented_2xx = operation
+        .documented_statuses()
+        .find(|code| (200..300).contains(code))
+        .and_then(|code| StatusCode::from_u16(code).ok());
+    let ok_documented = operation
+        .response_for(200)
+        .is_some_and(|r| r.status != ResponseStatus::Default);
+    match (ok_documented, documented_2xx) {
+        (true, _) | (false, None) => StatusCode::OK,
+        (false, Some(code)) => code,
     }
 }
 

@@ -202,7 +202,7 @@ fn import_writes_cases_that_load_and_exits_2_listing_what_it_left_out() {
     );
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("38 part(s)"), "{stderr}");
+    assert!(stderr.contains("32 part(s)"), "{stderr}");
     assert!(Path::new(&partial.path().join("cases/place-order.toml")).exists());
 }
 
@@ -249,4 +249,74 @@ fn diff_reads_an_openapi_document_too() {
         text(&output.stderr)
     );
     assert!(stdout.contains("SAME BEHAVIOUR"), "{stdout}");
+}
+
+#[test]
+fn default_responses_and_declared_headers_are_imported() {
+    let folder = tempfile::tempdir().unwrap();
+    let document = folder.path().join("api.yaml");
+    std::fs::write(
+        &document,
+        r#"openapi: 3.0.3
+info: {title: t, version: '1'}
+components:
+  headers:
+    Limit: {required: true, schema: {type: integer, minimum: 0}}
+paths:
+  /names:
+    post:
+      operationId: addName
+      requestBody:
+        content:
+          application/json:
+            schema: {type: object, properties: {name: {type: string}}}
+      responses:
+        '201':
+          description: created
+          headers:
+            X-Rate-Limit: {$ref: '#/components/headers/Limit'}
+            X-Note: {schema: {type: string, nullable: true}}
+        default:
+          description: error
+          content:
+            application/json:
+              schema: {type: object, required: [code], properties: {code: {type: integer}}}
+"#,
+    )
+    .unwrap();
+    let out = folder.path().join("out");
+    let output = specgate(
+        &[
+            "import",
+            &document.display().to_string(),
+            "--out",
+            &out.display().to_string(),
+        ],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let case = specgate::contract::load_case(&out.join("cases/add-name.toml")).unwrap();
+    let created = case.response_for(201).unwrap();
+    let header = |name: &str| created.headers.iter().find(|h| h.name == name).unwrap();
+    let limit = header("x-rate-limit");
+    assert_eq!(
+        (limit.name.as_str(), limit.required),
+        ("x-rate-limit", true)
+    );
+    let schema = limit.schema.as_ref().unwrap();
+    assert!(schema.validator.is_valid(&serde_json::json!(3)));
+    assert!(!schema.validator.is_valid(&serde_json::json!(-1)));
+    let note = header("x-note").schema.as_ref().unwrap();
+    assert!(
+        note.validator.is_valid(&serde_json::Value::Null),
+        "nullable survives"
+    );
+    let error = case.response_for(418).unwrap();
+    assert_eq!(error.status, specgate::contract::ResponseStatus::Default);
+    assert!(!error
+        .schema
+        .as_ref()
+        .unwrap()
+        .validator
+        .is_valid(&serde_json::json!({})));
 }
