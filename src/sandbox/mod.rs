@@ -6,6 +6,7 @@
 //! success schema, `sandbox_fields`) comes from the loaded [`Operation`]. [`faults`] names the
 //! regressions, [`respond`] builds success bodies, `server` answers requests.
 
+mod documented;
 pub mod faults;
 pub mod respond;
 mod server;

@@ -6,12 +6,13 @@
 //! [`Routes::build`]; the hot path for a valid request is: find, compare the key, parse JSON,
 //! `is_valid`, hash, render.
 
+use super::documented::{self, ErrorAnswer};
 use super::faults::{
     EnumValueTarget, Fault, LONG_STRING_CHARS, OVERSIZED_BODY_BYTES, RATE_LIMIT_EVERY,
 };
 use super::respond::{body_hash, BodyTemplate, TemplateError};
 use super::{SandboxConfig, SandboxError, BASE_PATH};
-use crate::contract::{Operation, ResponseStatus};
+use crate::contract::{Expect, Operation, ResponseStatus};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::response::Response;
@@ -44,9 +45,15 @@ struct Endpoint {
     /// The header the key travels in and the key; `None` when the case has no auth.
     key: Option<(HeaderName, HeaderValue)>,
     unauthorized_body: Bytes,
+    /// How a missing or wrong key is answered, as documented.
+    unauthorized: ErrorAnswer,
+    /// How an invalid payload is answered, as documented.
+    invalid: ErrorAnswer,
     /// 200, or the case's first documented exact 2xx status when it documents no 200.
     success_status: StatusCode,
     success: BodyTemplate,
+    /// The success response's declared headers.
+    success_headers: Vec<(HeaderName, HeaderValue)>,
     /// `reject-enum-value`: the pointer and the refused value.
     refused_value: Option<(String, Value)>,
 }
@@ -140,6 +147,11 @@ impl Endpoint {
             validator: operation.request_schema.validator.clone(),
             key,
             unauthorized_body,
+            unauthorized: ErrorAnswer::build(operation, Expect::Unauthorized, 401)
+                .map_err(template_error)?,
+            invalid: ErrorAnswer::build(operation, Expect::Reject, 400).map_err(template_error)?,
+            success_headers: documented::success_headers(operation, success_status.as_u16())
+                .map_err(template_error)?,
             success_status,
             success,
             refused_value: refused_value(operation, &config.faults),
@@ -190,18 +202,30 @@ impl Endpoint {
     async fn answer(&self, body: &[u8], behaviour: &Behaviour) -> Response {
         let payload = match self.payload(body, behaviour) {
             Ok(payload) => payload,
-            Err(violation) => return invalid_request(&violation.pointer, &violation.message),
+            Err(violation) => {
+                return self.invalid_request(
+                    body_hash(body),
+                    &violation.pointer,
+                    &violation.message,
+                )
+            }
         };
-        if let Some(response) = self.faulty_answer(&payload, behaviour).await {
+        let hash = body_hash(body);
+        if let Some(response) = self.faulty_answer(&payload, hash, behaviour).await {
             return response;
         }
-        self.success(body_hash(body), behaviour)
+        self.success(hash, behaviour)
     }
 
     /// What a fault answers instead of success for this valid payload, if one fires.
-    async fn faulty_answer(&self, payload: &Value, behaviour: &Behaviour) -> Option<Response> {
+    async fn faulty_answer(
+        &self,
+        payload: &Value,
+        hash: u64,
+        behaviour: &Behaviour,
+    ) -> Option<Response> {
         if let Some(pointer) = self.refused_at(payload) {
-            return Some(invalid_request(pointer, "this value is not accepted"));
+            return Some(self.invalid_request(hash, pointer, "this value is not accepted"));
         }
         let too_long = |text: &str| text.chars().count() > LONG_STRING_CHARS;
         if behaviour.long_string_error && any_string(payload, &too_long) {
@@ -223,11 +247,25 @@ impl Endpoint {
         if behaviour.truncate_success {
             rendered.truncate(rendered.len() / 2);
         }
-        with_body(
+        let mut response = with_body(
             self.success_status,
             behaviour.success_content_type.clone(),
             Bytes::from(rendered),
-        )
+        );
+        for (name, value) in &self.success_headers {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+        response
+    }
+
+    /// The documented answer to an invalid payload: its status, and its documented body or
+    /// the sandbox's own `{"error", "pointer", "message"}`.
+    fn invalid_request(&self, hash: u64, pointer: &str, message: &str) -> Response {
+        let body = self.invalid.body(
+            hash,
+            || json!({"error": "invalid request", "pointer": pointer, "message": message}),
+        );
+        with_body(self.invalid.status, JSON, Bytes::from(body))
     }
 }
 
@@ -448,13 +486,6 @@ fn json_error(status: StatusCode, body: &Value) -> Response {
     with_body(status, JSON, Bytes::from(body.to_string()))
 }
 
-fn invalid_request(pointer: &str, message: &str) -> Response {
-    json_error(
-        StatusCode::BAD_REQUEST,
-        &json!({"error": "invalid request", "pointer": pointer, "message": message}),
-    )
-}
-
 fn server_error() -> Response {
     json_error(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -502,10 +533,14 @@ fn rate_limited() -> Response {
 fn unauthorized(endpoint: &Endpoint, handling: AuthHandling) -> Option<Response> {
     let status = match handling {
         AuthHandling::NotEnforced => return None,
-        AuthHandling::Enforced => StatusCode::UNAUTHORIZED,
+        AuthHandling::Enforced => endpoint.unauthorized.status,
         AuthHandling::WrongStatus => StatusCode::BAD_REQUEST,
     };
-    Some(with_body(status, JSON, endpoint.unauthorized_body.clone()))
+    let body = match &endpoint.unauthorized.template {
+        Some(template) => Bytes::from(template.render(0)),
+        None => endpoint.unauthorized_body.clone(),
+    };
+    Some(with_body(status, JSON, body))
 }
 
 /// The body as JSON. Its UTF-8 is checked once, with SIMD, and the text parsed as a `str`:
