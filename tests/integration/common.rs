@@ -21,12 +21,17 @@ impl TestSandbox {
     }
 
     pub(crate) fn start_with_key(faults: &[&str], key: &str) -> TestSandbox {
+        Self::serving(Path::new("cases"), faults, key)
+    }
+
+    /// A sandbox serving the cases in `cases`.
+    pub(crate) fn serving(cases: &Path, faults: &[&str], key: &str) -> TestSandbox {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let operations = specgate::contract::load_cases(Path::new("cases")).unwrap();
+        let operations = specgate::contract::load_cases(cases).unwrap();
         let faults: Vec<Fault> = faults.iter().map(|f| f.parse().unwrap()).collect();
         let config = SandboxConfig {
             addr: ([127, 0, 0, 1], 0).into(),

@@ -320,3 +320,82 @@ paths:
         .validator
         .is_valid(&serde_json::json!({})));
 }
+
+/// An OpenAPI document of one operation whose 201 carries `headers` (YAML) and whose errors
+/// are `{code}` objects answered with 422.
+fn document_with_headers(folder: &Path, headers: &str) -> PathBuf {
+    let document = folder.join(format!("api-{}.yaml", headers.len()));
+    let text = format!(
+        r#"openapi: 3.0.3
+info: {{title: t, version: '1'}}
+paths:
+  /names:
+    post:
+      operationId: addName
+      requestBody:
+        content:
+          application/json:
+            schema: {{type: object, required: [name], properties: {{name: {{type: string, maxLength: 8}}}}}}
+      responses:
+        '201':
+          description: created
+          headers: {headers}
+          content:
+            application/json:
+              schema: {{type: object, required: [id], properties: {{id: {{type: integer}}}}}}
+        '422':
+          description: invalid
+          content:
+            application/json:
+              schema: {{type: object, required: [code], properties: {{code: {{type: integer}}}}, additionalProperties: false}}
+"#
+    );
+    std::fs::write(&document, text).unwrap();
+    document
+}
+
+#[test]
+fn documented_errors_and_headers_are_served_and_checked() {
+    let folder = tempfile::tempdir().unwrap();
+    let with_header = document_with_headers(
+        folder.path(),
+        "{X-Rate-Limit: {required: true, schema: {type: integer, minimum: 1}}}",
+    );
+    let run = |document: &Path, base_url: Option<&str>| {
+        let document = document.display().to_string();
+        let mut args = vec![
+            "run",
+            "--openapi",
+            &document,
+            "--examples",
+            "5",
+            "--drift",
+            "off",
+        ];
+        if let Some(url) = base_url {
+            args.extend(["--base-url", url]);
+        }
+        let output = specgate(&args, &[]);
+        (
+            output.status.code(),
+            text(&output.stdout),
+            text(&output.stderr),
+        )
+    };
+    // The document's own sandbox answers 422 with `{code}` bodies and sends the header.
+    let (code, stdout, stderr) = run(&with_header, None);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    // A server built from the same document without the header breaks the one that has it.
+    let without = document_with_headers(folder.path(), "{}");
+    let out = folder.path().join("served");
+    let imported =
+        specgate::openapi::write_cases(&specgate::openapi::read(&without).unwrap(), &out, None)
+            .unwrap();
+    let sandbox = TestSandbox::serving(&imported.cases_dir, &[], KEY);
+    let (code, stdout, stderr) = run(&with_header, Some(&sandbox.base_url));
+    assert_eq!(code, Some(1), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("[response-schema]") && stdout.contains("header x-rate-limit missing"),
+        "{stdout}"
+    );
+}
