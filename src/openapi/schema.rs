@@ -5,8 +5,11 @@
 //! circular and the result needs no other file. For OpenAPI 3.0, the dialect differences are
 //! translated: `nullable: true` adds `null` to `type`, boolean
 //! `exclusiveMinimum`/`exclusiveMaximum` become numbers, `example` becomes `examples`, and
-//! `$ref` siblings are dropped as 3.0 says. OpenAPI-only annotations that never change what is
-//! valid (`discriminator`, `xml`, `externalDocs`, `x-*` extensions) are left out.
+//! `$ref` siblings are dropped as 3.0 says. A `discriminator` becomes what it means in JSON
+//! Schema: each schema it selects requires the discriminating property to hold the values
+//! that select it (so `oneOf` branches that share a base no longer overlap). OpenAPI-only
+//! annotations that never change what is valid (`xml`, `externalDocs`, `x-*` extensions) are
+//! left out.
 
 use super::source::{Location, Sources};
 use super::{OpenApiError, Version};
@@ -152,7 +155,76 @@ impl<'a> Bundler<'a> {
         if self.version == Version::V3_0 {
             from_openapi_3_0(&mut out);
         }
+        self.discriminate_branches(object, at, &mut out)?;
+        self.discriminate_inheritor(object, at, &mut out)?;
         Ok(out)
+    }
+
+    /// `oneOf`/`anyOf` with a `discriminator`: each `$ref` branch also requires the
+    /// discriminating property to hold one of the values that select it (the mapping's
+    /// keys, else the schema's name), as OpenAPI means; without this the branches of a
+    /// typical polymorphic schema overlap and `oneOf` refuses everything.
+    fn discriminate_branches(
+        &mut self,
+        object: &Map<String, Value>,
+        at: &Location,
+        out: &mut Map<String, Value>,
+    ) -> Result<(), OpenApiError> {
+        let Some(discriminator) = object.get("discriminator") else {
+            return Ok(());
+        };
+        for keyword in ["oneOf", "anyOf"] {
+            let Some(Value::Array(branches)) = object.get(keyword) else {
+                continue;
+            };
+            let mut wrapped = Vec::with_capacity(branches.len());
+            for (index, branch) in branches.iter().enumerate() {
+                let translated = out[keyword][index].clone();
+                let target = match branch.get("$ref").and_then(Value::as_str) {
+                    Some(reference) => Sources::target(at, reference)?,
+                    None => {
+                        wrapped.push(translated);
+                        continue;
+                    }
+                };
+                match selecting(discriminator, at, &target)? {
+                    Some(constraint) => {
+                        wrapped.push(serde_json::json!({ "allOf": [translated, constraint] }));
+                    }
+                    None => wrapped.push(translated),
+                }
+            }
+            out.insert(keyword.to_owned(), Value::Array(wrapped));
+        }
+        Ok(())
+    }
+
+    /// A schema that inherits (`allOf` with a `$ref`) from a schema with a `discriminator`
+    /// requires the discriminating property to hold the values that select it.
+    fn discriminate_inheritor(
+        &mut self,
+        object: &Map<String, Value>,
+        at: &Location,
+        out: &mut Map<String, Value>,
+    ) -> Result<(), OpenApiError> {
+        let Some(Value::Array(parents)) = object.get("allOf") else {
+            return Ok(());
+        };
+        let mut constraints = Vec::new();
+        for parent in parents {
+            let Some(reference) = parent.get("$ref").and_then(Value::as_str) else {
+                continue;
+            };
+            let parent_at = Sources::target(at, reference)?;
+            let (parent, _) = self.sources.resolve(&parent_at)?;
+            if let Some(discriminator) = parent.get("discriminator") {
+                constraints.extend(selecting(discriminator, &parent_at, at)?);
+            }
+        }
+        if let Some(Value::Array(all_of)) = out.get_mut("allOf") {
+            all_of.extend(constraints);
+        }
+        Ok(())
     }
 
     fn translate_array(&mut self, value: &Value, at: &Location) -> Result<Value, OpenApiError> {
@@ -227,6 +299,51 @@ impl<'a> Bundler<'a> {
     }
 }
 
+/// `{"properties": {P: {"enum": [values]}}}` for the discriminator values that select the
+/// schema at `target`: the mapping's keys that name it, else its component name. `None` when
+/// the discriminator has no property name, or selects an inline schema by no mapping.
+fn selecting(
+    discriminator: &Value,
+    written_at: &Location,
+    target: &Location,
+) -> Result<Option<Value>, OpenApiError> {
+    let Some(property) = discriminator.get("propertyName").and_then(Value::as_str) else {
+        return Ok(None);
+    };
+    let mut values = Vec::new();
+    if let Some(Value::Object(mapping)) = discriminator.get("mapping") {
+        for (value, names) in mapping {
+            let Some(names) = names.as_str() else {
+                continue;
+            };
+            let named = if names.contains('#') || names.contains('/') {
+                Sources::target(written_at, names)?
+            } else {
+                Location {
+                    file: written_at.file.clone(),
+                    pointer: format!("/components/schemas/{names}"),
+                }
+            };
+            if &named == target {
+                values.push(Value::String(value.clone()));
+            }
+        }
+    }
+    if values.is_empty() {
+        // The implicit mapping is by component name; an inline schema has none.
+        let Some(name) = target.pointer.strip_prefix("/components/schemas/") else {
+            return Ok(None);
+        };
+        if name.contains('/') {
+            return Ok(None);
+        }
+        values.push(Value::String(name.replace("~1", "/").replace("~0", "~")));
+    }
+    Ok(Some(
+        serde_json::json!({ "properties": { property: { "enum": values } } }),
+    ))
+}
+
 fn child(at: &Location, key: &str) -> Location {
     Location {
         file: at.file.clone(),
@@ -298,6 +415,33 @@ mod tests {
             schema,
             json!({"type": ["integer", "null"], "exclusiveMinimum": 1, "maximum": 9,
                    "examples": [5], "enum": [2, 5]})
+        );
+    }
+
+    #[test]
+    fn a_discriminator_selects_its_branches_by_mapping_or_name() {
+        let at = Location {
+            file: std::path::PathBuf::from("api.yaml"),
+            pointer: "/paths/~1pets/post/requestBody".to_owned(),
+        };
+        let cat = Location {
+            file: at.file.clone(),
+            pointer: "/components/schemas/Cat".to_owned(),
+        };
+        let mapped = json!({"propertyName": "kind", "mapping": {"cat": "#/components/schemas/Cat", "kitten": "Cat"}});
+        assert_eq!(
+            selecting(&mapped, &at, &cat).unwrap(),
+            Some(json!({"properties": {"kind": {"enum": ["cat", "kitten"]}}}))
+        );
+        let implicit = json!({"propertyName": "kind"});
+        assert_eq!(
+            selecting(&implicit, &at, &cat).unwrap(),
+            Some(json!({"properties": {"kind": {"enum": ["Cat"]}}}))
+        );
+        assert_eq!(
+            selecting(&implicit, &at, &at).unwrap(),
+            None,
+            "inline schemas have no name"
         );
     }
 }
