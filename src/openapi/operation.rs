@@ -97,7 +97,7 @@ fn child(at: &Location, keys: &[&str]) -> Location {
     let mut pointer = at.pointer.clone();
     for key in keys {
         pointer.push('/');
-        pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+        pointer.push_str(&crate::schema::escape(key));
     }
     Location {
         file: at.file.clone(),

@@ -13,33 +13,10 @@
 
 use super::source::{Location, Sources};
 use super::{OpenApiError, Version};
+use crate::schema::Holds;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-/// Keys whose value is one schema.
-const ONE_SCHEMA: &[&str] = &[
-    "items",
-    "additionalItems",
-    "additionalProperties",
-    "not",
-    "contains",
-    "propertyNames",
-    "if",
-    "then",
-    "else",
-    "unevaluatedItems",
-    "unevaluatedProperties",
-];
-/// Keys whose value is an array of schemas.
-const SCHEMA_ARRAYS: &[&str] = &["allOf", "anyOf", "oneOf", "prefixItems"];
-/// Keys whose value maps names to schemas.
-const SCHEMA_MAPS: &[&str] = &[
-    "properties",
-    "patternProperties",
-    "$defs",
-    "definitions",
-    "dependentSchemas",
-];
 /// OpenAPI annotations with no effect on validity.
 const OPENAPI_ONLY: &[&str] = &["discriminator", "xml", "externalDocs"];
 
@@ -139,16 +116,12 @@ impl<'a> Bundler<'a> {
         let mut out = Map::new();
         for (key, value) in object {
             let here = child(at, key);
-            let translated = if ONE_SCHEMA.contains(&key.as_str()) {
-                self.translate(value, &here)?
-            } else if SCHEMA_ARRAYS.contains(&key.as_str()) {
-                self.translate_array(value, &here)?
-            } else if SCHEMA_MAPS.contains(&key.as_str()) {
-                self.translate_map(value, &here)?
-            } else if OPENAPI_ONLY.contains(&key.as_str()) || key.starts_with("x-") {
-                continue;
-            } else {
-                value.clone()
+            let translated = match crate::schema::holds(key) {
+                Some(Holds::One) => self.translate(value, &here)?,
+                Some(Holds::List) => self.translate_array(value, &here)?,
+                Some(Holds::Map) => self.translate_map(value, &here)?,
+                None if OPENAPI_ONLY.contains(&key.as_str()) || key.starts_with("x-") => continue,
+                None => value.clone(),
             };
             out.insert(key.clone(), translated);
         }
@@ -337,7 +310,7 @@ fn selecting(
         if name.contains('/') {
             return Ok(None);
         }
-        values.push(Value::String(name.replace("~1", "/").replace("~0", "~")));
+        values.push(Value::String(crate::schema::unescape(name)));
     }
     Ok(Some(
         serde_json::json!({ "properties": { property: { "enum": values } } }),
@@ -347,11 +320,7 @@ fn selecting(
 fn child(at: &Location, key: &str) -> Location {
     Location {
         file: at.file.clone(),
-        pointer: format!(
-            "{}/{}",
-            at.pointer,
-            key.replace('~', "~0").replace('/', "~1")
-        ),
+        pointer: format!("{}/{}", at.pointer, crate::schema::escape(key)),
     }
 }
 

@@ -344,6 +344,30 @@ impl Keyword {
     }
 }
 
+/// What a keyword's value holds, when it holds subschemas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holds {
+    /// One subschema (`items`, `not`, …).
+    One,
+    /// An array of subschemas (`allOf`, `prefixItems`, …).
+    List,
+    /// An object of named subschemas (`properties`, `$defs`, …).
+    Map,
+}
+
+/// Whether the value of keyword `key` holds subschemas, and how.
+pub fn holds(key: &str) -> Option<Holds> {
+    if SINGLE.contains(&key) {
+        Some(Holds::One)
+    } else if LISTS.contains(&key) {
+        Some(Holds::List)
+    } else if MAPS.contains(&key) {
+        Some(Holds::Map)
+    } else {
+        None
+    }
+}
+
 /// The subschemas directly under `map`, each with the pointer segments that reach it
 /// (already escaped), in document order.
 pub fn children(map: &Map<String, Value>) -> Vec<(String, &Value)> {
