@@ -13,8 +13,6 @@ pub mod contract;
 pub mod drift;
 pub mod environment;
 pub mod exit;
-// Documented and narrowed to `pub(crate)` once the generator rework (issue 13) lands.
-#[allow(missing_docs, unreachable_pub)]
 pub mod generate;
 pub mod harness;
 pub mod known;

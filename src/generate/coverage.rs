@@ -47,7 +47,7 @@ pub(crate) struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    pub fn new(
+    pub(super) fn new(
         operation: &'a Operation,
         root: &'a Node,
         fields: &'a [Field],
@@ -74,7 +74,7 @@ impl<'a> Builder<'a> {
         }
     }
 
-    pub fn build(mut self) -> CoveragePlan {
+    pub(super) fn build(mut self) -> CoveragePlan {
         self.valid_payloads();
         self.examples();
         self.missing_required();

@@ -18,7 +18,7 @@ pub(crate) struct Field {
 
 impl Field {
     /// How reasons name the field: the property name at the top level, a JSON pointer below.
-    pub fn label(&self) -> String {
+    pub(super) fn label(&self) -> String {
         match self.path.as_slice() {
             [name] => name.clone(),
             path => path.iter().map(|p| format!("/{}", escape(p))).collect(),
@@ -26,7 +26,7 @@ impl Field {
     }
 
     /// Set the field in `payload` to `value`, adding absent ancestors at their minimal value.
-    pub fn set(&self, payload: &mut Value, value: Value) {
+    pub(super) fn set(&self, payload: &mut Value, value: Value) {
         let Some((last, ancestors)) = self.path.split_last() else {
             return;
         };
@@ -45,7 +45,7 @@ impl Field {
     }
 
     /// The field's value in `payload`, if present.
-    pub fn get<'v>(&self, payload: &'v Value) -> Option<&'v Value> {
+    pub(super) fn get<'v>(&self, payload: &'v Value) -> Option<&'v Value> {
         self.path
             .iter()
             .try_fold(payload, |node, name| node.as_object()?.get(name))

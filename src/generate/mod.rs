@@ -74,7 +74,9 @@ impl Body {
 /// Rendered as `family: detail`, e.g. `missing-required: city,state`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Reason {
+    /// The stable family, one of [`family`].
     pub family: &'static str,
+    /// What exactly it exercises, e.g. `city,state`.
     pub detail: String,
 }
 
@@ -92,69 +94,125 @@ impl fmt::Display for Reason {
 /// these, so they never change meaning.
 pub mod family {
     // Valid payloads (expect accept).
+    /// A valid payload with the required fields only.
     pub const REQUIRED_ONLY: &str = "required-only";
+    /// A valid payload with every field.
     pub const ALL_FIELDS: &str = "all-fields";
+    /// A valid payload with one optional field on top of the required ones.
     pub const OPTIONAL_FIELD: &str = "optional-field";
+    /// A valid payload carrying one value of one enum.
     pub const ENUM_VALUE: &str = "enum-value";
+    /// A valid payload at a boundary (a limit just inside, an edge string or number).
     pub const BOUNDARY: &str = "boundary";
+    /// A random valid payload.
     pub const RANDOM_VALID: &str = "random-valid";
     // Invalid payloads (expect reject).
+    /// A set of required fields left out.
     pub const MISSING_REQUIRED: &str = "missing-required";
+    /// A field with a JSON type its schema does not allow.
     pub const WRONG_TYPE: &str = "wrong-type";
+    /// A field set to `null` where the schema does not allow it.
     pub const NULL_VALUE: &str = "null";
+    /// A value near an enum but outside it (wrong case, padded, empty).
     pub const ENUM_OUTSIDE: &str = "enum-outside";
+    /// A string that misses its `format` (a near miss of its grammar).
     pub const BAD_FORMAT: &str = "bad-format";
+    /// A body that is not the documented JSON (an array, not JSON, empty).
     pub const BAD_BODY: &str = "bad-body";
+    /// A random valid payload with one mutation.
     pub const RANDOM_INVALID: &str = "random-invalid";
     // One constraint broken just past its boundary, at any depth (expect reject).
+    /// A value next to a `const`.
     pub const CONST_NEIGHBOUR: &str = "const-neighbour";
+    /// A string one code point shorter than `minLength`.
     pub const MIN_LENGTH_MINUS: &str = "min-length-1";
+    /// A string one code point longer than `maxLength`.
     pub const MAX_LENGTH_PLUS: &str = "max-length+1";
+    /// A string that misses its `pattern`.
     pub const PATTERN_MISS: &str = "pattern-miss";
+    /// A number just below `minimum`.
     pub const BELOW_MINIMUM: &str = "below-minimum";
+    /// A number just above `maximum`.
     pub const ABOVE_MAXIMUM: &str = "above-maximum";
+    /// A number at (or just below) `exclusiveMinimum`.
     pub const AT_EXCLUSIVE_MINIMUM: &str = "at-exclusive-minimum";
+    /// A number at (or just above) `exclusiveMaximum`.
     pub const AT_EXCLUSIVE_MAXIMUM: &str = "at-exclusive-maximum";
+    /// A number that is not a multiple of `multipleOf`.
     pub const NOT_MULTIPLE: &str = "not-multiple";
+    /// An array one item shorter than `minItems`.
     pub const MIN_ITEMS_MINUS: &str = "min-items-1";
+    /// An array one item longer than `maxItems`.
     pub const MAX_ITEMS_PLUS: &str = "max-items+1";
+    /// An array with a duplicate item under `uniqueItems`.
     pub const DUPLICATE_ITEM: &str = "duplicate-item";
+    /// An array with fewer matches of `contains` than `minContains`.
     pub const CONTAINS_TOO_FEW: &str = "contains-too-few";
+    /// An array with more matches of `contains` than `maxContains`.
     pub const CONTAINS_TOO_MANY: &str = "max-contains+1";
+    /// An array item past what `items: false` or `unevaluatedItems` allow.
     pub const EXTRA_ITEM: &str = "extra-item";
+    /// A property that `additionalProperties` or `unevaluatedProperties` forbid.
     pub const EXTRA_PROPERTY: &str = "extra-property";
+    /// A property name that breaks `propertyNames`.
     pub const PROPERTY_NAME: &str = "bad-property-name";
+    /// An object one property short of `minProperties`.
     pub const MIN_PROPERTIES_MINUS: &str = "min-properties-1";
+    /// An object one property past `maxProperties`.
     pub const MAX_PROPERTIES_PLUS: &str = "max-properties+1";
+    /// A `dependentRequired` trigger without its dependants.
     pub const DEPENDENT_REQUIRED: &str = "dependent-required";
+    /// A `dependentSchemas` trigger whose dependent schema fails.
     pub const DEPENDENT_SCHEMA: &str = "dependent-schema";
+    /// A value that matches no `anyOf` branch.
     pub const ANY_OF_NONE: &str = "any-of-none";
+    /// A value that matches no `oneOf` branch.
     pub const ONE_OF_NONE: &str = "one-of-none";
+    /// A value that matches two `oneOf` branches.
     pub const ONE_OF_TWO: &str = "one-of-two";
+    /// A value that matches the schema under `not`.
     pub const NOT_MATCHED: &str = "not-matched";
+    /// A value that meets `if` and breaks `then`.
     pub const IF_THEN: &str = "if-then";
+    /// A value that misses `if` and breaks `else`.
     pub const IF_ELSE: &str = "if-else";
+    /// A value where the schema is `false`.
     pub const FALSE_SCHEMA: &str = "false-schema";
     // Further valid values of the whole body, found by the solver (expect accept).
+    /// A further valid value of the whole body, found by the solver.
     pub const ALTERNATIVE: &str = "alternative";
     // Hand-written examples from the case file (either outcome).
+    /// A hand-written example from the case file.
     pub const EXAMPLE: &str = "example";
     // Key missing or wrong (expect unauthorized).
+    /// The key left out.
     pub const AUTH_MISSING: &str = "auth-missing";
+    /// A wrong key.
     pub const AUTH_WRONG: &str = "auth-wrong";
 }
 
 /// Where a planned request came from; random ones can be regenerated and shrunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Origin {
+    /// The deterministic coverage plan.
     Coverage,
+    /// A hand-written example of the case file.
     Example,
-    Random { class: RandomClass, index: u64 },
+    /// Random exploration: the `index`-th payload of its class, regenerated from the seed.
+    Random {
+        /// Valid or invalid.
+        class: RandomClass,
+        /// Its position among the random payloads of its class.
+        index: u64,
+    },
 }
 
+/// The two classes of random payloads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RandomClass {
+    /// Drawn valid.
     Valid,
+    /// A valid draw with one mutation.
     Invalid,
 }
 
@@ -165,10 +223,15 @@ pub struct PlannedRequest {
     pub case: Arc<str>,
     /// Stable for a given seed, e.g. `sessionlink-v2:enum-value:countryCode=AX`.
     pub id: String,
+    /// What the contract says the server must do with it.
     pub expect: Expect,
+    /// Why it is in the plan.
     pub reason: Reason,
+    /// How the key is sent.
     pub key: KeyUse,
+    /// The body.
     pub body: Body,
+    /// Where it came from.
     pub origin: Origin,
 }
 
@@ -214,13 +277,20 @@ impl PlannedRequest {
 /// One planned request as `specgate plan` writes it (one JSON object per line).
 #[derive(Debug, serde::Serialize)]
 pub struct PlanLine<'a> {
+    /// The case.
     pub case: &'a str,
+    /// The plan id.
     pub id: &'a str,
+    /// The expected outcome.
     pub expect: Expect,
+    /// `family: detail`.
     pub reason: String,
+    /// The headers, the key as its placeholder.
     pub headers: serde_json::Map<String, Value>,
+    /// A JSON body.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<Cow<'a, Value>>,
+    /// A body that is not JSON.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub raw_body: Option<&'a str>,
 }
@@ -228,6 +298,7 @@ pub struct PlanLine<'a> {
 /// Options that shape a plan.
 #[derive(Debug, Clone, Copy)]
 pub struct PlanOptions {
+    /// The seed of the random part.
     pub seed: u64,
     /// Random examples per case and class: N valid plus N invalid.
     pub examples: u64,
@@ -306,6 +377,7 @@ impl Generator {
         self.random.redraws()
     }
 
+    /// The operation this generator plans for.
     pub fn operation(&self) -> &Arc<Operation> {
         &self.operation
     }
@@ -487,11 +559,17 @@ impl Shrinker {
 /// One entry of the plan, not yet built: a coverage entry is ready, a random one is generated
 /// by whoever takes it, so a run's workers generate in parallel and outside any lock.
 pub enum PlanEntry {
+    /// Built already (coverage and examples).
     Ready(PlannedRequest),
+    /// To be drawn by whoever takes it.
     Random {
+        /// The case's generator.
         generator: Arc<Generator>,
+        /// The run's seed.
         seed: u64,
+        /// Valid or invalid.
         class: RandomClass,
+        /// Its position among the random payloads of its class.
         index: u64,
     },
 }

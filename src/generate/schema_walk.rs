@@ -14,14 +14,14 @@ use serde_json::{Map, Number, Value};
 pub(crate) struct Types(u8);
 
 impl Types {
-    pub const STRING: Types = Types(1);
-    pub const NUMBER: Types = Types(2);
-    pub const INTEGER: Types = Types(4);
-    pub const BOOLEAN: Types = Types(8);
-    pub const OBJECT: Types = Types(16);
-    pub const ARRAY: Types = Types(32);
-    pub const NULL: Types = Types(64);
-    pub const ANY: Types = Types(127);
+    pub(super) const STRING: Types = Types(1);
+    pub(super) const NUMBER: Types = Types(2);
+    pub(super) const INTEGER: Types = Types(4);
+    pub(super) const BOOLEAN: Types = Types(8);
+    pub(super) const OBJECT: Types = Types(16);
+    pub(super) const ARRAY: Types = Types(32);
+    pub(super) const NULL: Types = Types(64);
+    pub(super) const ANY: Types = Types(127);
 
     fn named(name: &str) -> Types {
         match name {
@@ -36,12 +36,12 @@ impl Types {
         }
     }
 
-    pub fn contains(self, other: Types) -> bool {
+    pub(super) fn contains(self, other: Types) -> bool {
         self.0 & other.0 == other.0
     }
 
     /// Whether a value of this type would be admitted (`integer` counts as a `number`).
-    pub fn admits(self, other: Types) -> bool {
+    pub(super) fn admits(self, other: Types) -> bool {
         self.contains(other) || (other == Types::INTEGER && self.contains(Types::NUMBER))
     }
 }
@@ -79,7 +79,7 @@ pub(crate) struct NumberRules {
 
 impl NumberRules {
     /// Whether `x` satisfies these limits.
-    pub fn admits(&self, x: f64) -> bool {
+    pub(super) fn admits(&self, x: f64) -> bool {
         let above = self
             .min
             .is_none_or(|m| if self.exclusive_min { x > m } else { x >= m });
@@ -293,17 +293,17 @@ impl Node {
     }
 
     /// Whether the node's values are fixed by `const` or `enum`.
-    pub fn is_fixed(&self) -> bool {
+    pub(super) fn is_fixed(&self) -> bool {
         self.const_value.is_some() || self.enum_values.is_some()
     }
 
     /// The simplest value: required properties only, every leaf at its base value.
-    pub fn minimal(&self) -> Value {
+    pub(super) fn minimal(&self) -> Value {
         self.value(Fill::Required)
     }
 
     /// A value with every known property present.
-    pub fn full(&self) -> Value {
+    pub(super) fn full(&self) -> Value {
         self.value(Fill::All)
     }
 

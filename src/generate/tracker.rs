@@ -60,6 +60,7 @@ pub struct CoverageTracker {
 }
 
 impl CoverageTracker {
+    /// A tracker that has seen nothing of `operation` yet.
     pub fn new(operation: &Operation) -> CoverageTracker {
         let root = walk(&operation.request_schema.document).ok();
         let enums = root.as_ref().map(enum_slots).unwrap_or_default();
@@ -254,6 +255,7 @@ impl CoverageTracker {
             .collect()
     }
 
+    /// The figures of what was seen.
     pub fn coverage(&self) -> Coverage {
         Coverage {
             uncovered_enum_values: self.uncovered_enum_values(),

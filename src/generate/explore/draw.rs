@@ -80,7 +80,7 @@ pub(crate) struct Property {
 impl Draw {
     /// How to draw `node`'s values; `known` gives checked valid values of a subschema (by
     /// its pointer), drawn from when the node is not one this module draws itself.
-    pub fn new(node: &Node, known: &dyn Fn(&str) -> Vec<Value>) -> Draw {
+    pub(super) fn new(node: &Node, known: &dyn Fn(&str) -> Vec<Value>) -> Draw {
         if let Some(fixed) = &node.const_value {
             return Draw::Fixed(fixed.clone());
         }
@@ -111,7 +111,7 @@ impl Draw {
     }
 
     /// A random value.
-    pub fn value(&self, rng: &mut TestRng) -> Value {
+    pub(super) fn value(&self, rng: &mut TestRng) -> Value {
         match self {
             Draw::Fixed(value) => value.clone(),
             Draw::OneOf { options, .. } => options[pick(rng, options.len())].clone(),
@@ -139,7 +139,7 @@ impl Draw {
     /// The same random value as [`Draw::value`] for the same RNG, written straight as the
     /// JSON `serde_json::to_writer` makes of it: no map of properties to build, hash and
     /// free, and no second pass to serialise it.
-    pub fn write(&self, rng: &mut TestRng, out: &mut Vec<u8>) {
+    pub(super) fn write(&self, rng: &mut TestRng, out: &mut Vec<u8>) {
         match self {
             Draw::Fixed(value) => write_json(out, value),
             Draw::OneOf { encoded, .. } => {
@@ -188,7 +188,12 @@ impl Draw {
     ///
     /// `false`, with nothing read or written, when this is not drawn as an object (a fixed
     /// value may still be one): edit the value instead.
-    pub fn write_edited(&self, rng: &mut TestRng, edit: &Edit<'_>, out: &mut Vec<u8>) -> bool {
+    pub(super) fn write_edited(
+        &self,
+        rng: &mut TestRng,
+        edit: &Edit<'_>,
+        out: &mut Vec<u8>,
+    ) -> bool {
         let Draw::Object(properties) = self else {
             return false;
         };
@@ -230,7 +235,7 @@ impl Draw {
     }
 
     /// The same random value as [`Draw::value`] for the same RNG, as a tree that shrinks.
-    pub fn tree(&self, rng: &mut TestRng) -> Tree {
+    pub(super) fn tree(&self, rng: &mut TestRng) -> Tree {
         match self {
             Draw::Fixed(value) => Tree::Fixed(value.clone()),
             Draw::OneOf { options, .. } => Tree::OneOf {

@@ -169,7 +169,7 @@ pub(crate) struct Candidate {
 
 impl Candidate {
     /// An empty candidate, for building a request's identity before its body.
-    pub fn placeholder() -> Candidate {
+    pub(super) fn placeholder() -> Candidate {
         Candidate::valid(Body::Raw(String::new()))
     }
 
@@ -216,7 +216,7 @@ enum Damage {
 impl RandomPayloads {
     /// Compile `root`; invalid payloads draw from the missing-required subsets and from the
     /// field mutations the coverage plan kept.
-    pub fn new(
+    pub(super) fn new(
         root: &Node,
         fields: Arc<[Field]>,
         required: &[String],
@@ -241,7 +241,7 @@ impl RandomPayloads {
     }
 
     /// Draws that failed the schema so far.
-    pub fn redraws(&self) -> u64 {
+    pub(super) fn redraws(&self) -> u64 {
         self.redraws.load(Ordering::Relaxed)
     }
 
@@ -266,7 +266,7 @@ impl RandomPayloads {
 
     /// The random candidate of `class` drawn from `rng`: drawn again (from where the RNG
     /// stands) while it fails the schema, up to [`MAX_REDRAWS`] times, then a fallback.
-    pub fn candidate(&self, class: RandomClass, rng: &mut TestRng) -> Candidate {
+    pub(super) fn candidate(&self, class: RandomClass, rng: &mut TestRng) -> Candidate {
         if self.checks.validator.is_none() {
             let candidate = self.draw(class, rng);
             #[cfg(debug_assertions)]
@@ -306,7 +306,7 @@ impl RandomPayloads {
     /// into JSON bytes: a valid payload, and an invalid one whose damage is to the root's own
     /// properties (made while writing). Damage to a nested field, whose absent ancestors must
     /// be added, is applied to a drawn value.
-    pub fn candidate_to_send(&self, class: RandomClass, rng: &mut TestRng) -> Candidate {
+    pub(super) fn candidate_to_send(&self, class: RandomClass, rng: &mut TestRng) -> Candidate {
         if self.checks.validator.is_some() {
             // Checked as a value, then sent as its bytes.
             let mut candidate = self.candidate(class, rng);
@@ -356,7 +356,7 @@ impl RandomPayloads {
 
     /// The same candidate as [`RandomPayloads::candidate`] for the same RNG, as a tree that
     /// shrinks its payload and keeps its damage.
-    pub fn tree(&self, class: RandomClass, rng: &mut TestRng) -> CandidateTree {
+    pub(super) fn tree(&self, class: RandomClass, rng: &mut TestRng) -> CandidateTree {
         let Some(validator) = &self.checks.validator else {
             return self.draw_tree(class, rng, None);
         };

@@ -55,7 +55,7 @@ pub(crate) struct Variant {
 }
 
 impl Variant {
-    pub fn reject(kind: &'static str, at: &str, value: Value) -> Variant {
+    pub(super) fn reject(kind: &'static str, at: &str, value: Value) -> Variant {
         Variant {
             side: Side::Reject,
             kind,
@@ -65,7 +65,7 @@ impl Variant {
         }
     }
 
-    pub fn boundary(name: &str, at: &str, value: Value) -> Variant {
+    pub(super) fn boundary(name: &str, at: &str, value: Value) -> Variant {
         Variant {
             side: Side::Accept,
             kind: super::family::BOUNDARY,
@@ -75,14 +75,14 @@ impl Variant {
         }
     }
 
-    pub fn with_note(mut self, note: impl Into<String>) -> Variant {
+    pub(super) fn with_note(mut self, note: impl Into<String>) -> Variant {
         self.note = note.into();
         self
     }
 
     /// The reason detail: the location's pointer (nothing for the body itself), then
     /// `=note`, e.g. `/customer/name` or `/age=string`.
-    pub fn detail(&self) -> String {
+    pub(super) fn detail(&self) -> String {
         match (self.at.is_empty(), self.note.is_empty()) {
             (_, true) => self.at.clone(),
             (true, false) => self.note.clone(),
@@ -100,7 +100,7 @@ pub(crate) struct Solver {
 }
 
 impl Solver {
-    pub fn new(subschemas: Arc<Subschemas>) -> Solver {
+    pub(super) fn new(subschemas: Arc<Subschemas>) -> Solver {
         let index = Index::new(subschemas.document());
         Solver {
             subschemas,
@@ -111,23 +111,23 @@ impl Solver {
     }
 
     /// The schema at `pointer`.
-    pub fn schema(&self, pointer: &str) -> Option<&Value> {
+    pub(super) fn schema(&self, pointer: &str) -> Option<&Value> {
         self.subschemas.document().pointer(pointer)
     }
 
     /// Where a `$ref` written at `pointer` lands.
-    pub fn resolve(&self, pointer: &str, target: &str) -> Option<String> {
+    pub(super) fn resolve(&self, pointer: &str, target: &str) -> Option<String> {
         self.index.resolve(pointer, target)
     }
 
     /// Whether `value` passes the subschema at `pointer`.
-    pub fn admits(&self, pointer: &str, value: &Value) -> bool {
+    pub(super) fn admits(&self, pointer: &str, value: &Value) -> bool {
         self.subschemas.admits(pointer, value)
     }
 
     /// Valid values of the subschema at `pointer`, the preferred (simplest) first; empty
     /// when none was found.
-    pub fn valid(&self, pointer: &str, depth: usize) -> Vec<Value> {
+    pub(super) fn valid(&self, pointer: &str, depth: usize) -> Vec<Value> {
         if let Some(found) = self.cache.borrow().get(pointer) {
             return found.clone();
         }
@@ -149,14 +149,14 @@ impl Solver {
     }
 
     /// A simple value the subschema at `pointer` refuses.
-    pub fn refused(&self, pointer: &str) -> Option<Value> {
+    pub(super) fn refused(&self, pointer: &str) -> Option<Value> {
         value::anything()
             .into_iter()
             .find(|v| !self.admits(pointer, v))
     }
 
     /// The first valid value of the subschema at `pointer`.
-    pub fn first(&self, pointer: &str, depth: usize) -> Option<Value> {
+    pub(super) fn first(&self, pointer: &str, depth: usize) -> Option<Value> {
         self.valid(pointer, depth).into_iter().next()
     }
 
@@ -192,7 +192,13 @@ impl Solver {
 
     /// Boundaries and breaks of every constraint on `value` (valid at `pointer`), at this
     /// location and below it; `at` is the location's instance pointer.
-    pub fn variants(&self, pointer: &str, value: &Value, at: &str, depth: usize) -> Vec<Variant> {
+    pub(super) fn variants(
+        &self,
+        pointer: &str,
+        value: &Value,
+        at: &str,
+        depth: usize,
+    ) -> Vec<Variant> {
         let Some(schema) = self.schema(pointer) else {
             return Vec::new();
         };

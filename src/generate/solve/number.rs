@@ -16,7 +16,7 @@ pub(crate) struct Rules {
 }
 
 impl Rules {
-    pub fn read(map: &Map<String, Value>) -> Rules {
+    pub(crate) fn read(map: &Map<String, Value>) -> Rules {
         let get = |key: &str| map.get(key).and_then(Value::as_f64);
         Rules {
             minimum: get("minimum"),

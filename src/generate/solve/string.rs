@@ -23,7 +23,7 @@ pub(crate) struct Rules {
 }
 
 impl Rules {
-    pub fn read(map: &Map<String, Value>) -> Rules {
+    pub(crate) fn read(map: &Map<String, Value>) -> Rules {
         Rules {
             min: super::count(map, "minLength").unwrap_or(0),
             max: super::count(map, "maxLength"),
