@@ -8,3 +8,6 @@ pub const VIOLATIONS: u8 = 1;
 pub const USAGE: u8 = 2;
 /// The target could not be reached at all.
 pub const UNREACHABLE: u8 = 3;
+/// `--deadline` stopped the run before its plan was done, and it found no violations in
+/// what it did.
+pub const INCOMPLETE: u8 = 4;

@@ -160,9 +160,9 @@ async fn run_trial_async(
         .map_err(|e| Failed::from(e.to_string()))?;
     match finished.verdict {
         Verdict::Conformant => Ok(()),
-        Verdict::Violations => Err(Failed::from(crate::report::console::render_summary(
-            &finished.report,
-        ))),
+        Verdict::Violations | Verdict::Unanswered | Verdict::Incomplete => Err(Failed::from(
+            crate::report::console::render_summary(&finished.report),
+        )),
     }
 }
 
@@ -200,12 +200,15 @@ fn job(config: &SuiteEnv, operation: Arc<Operation>, kind: &TrialKind) -> Result
                 max_body_bytes: 1 << 20,
                 retries: 3,
                 concurrency: 16,
+                tls: Default::default(),
             },
             rate: None,
             max_requests: None,
             fail_fast: false,
             shard: None,
             families,
+            deadline: None,
+            observe: mode != DriftMode::Off,
         },
         drift: DriftSettings {
             mode,

@@ -12,7 +12,7 @@ use crate::drift::{
 };
 use crate::known::{Date, KnownFile};
 use crate::report::{CaseSource, ReportError, ReportTarget, RunReport};
-use crate::results::{Check, Finding, Progress};
+use crate::results::{Check, Finding, HaltReason, Progress};
 use crate::run::{self, ApiKey, RunConfig, RunError, RunResult, RunSettings};
 use crate::sandbox::{Sandbox, DEFAULT_API_KEY};
 use std::path::PathBuf;
@@ -135,6 +135,10 @@ pub enum Verdict {
     Conformant,
     /// Contract violations, or drift at or above the failing severity.
     Violations,
+    /// The circuit breaker stopped the run: the target stopped answering.
+    Unanswered,
+    /// `--deadline` stopped the run, and what it did found no violations.
+    Incomplete,
 }
 
 /// A finished job: the report (already written to every report file) and its verdict.
@@ -205,10 +209,12 @@ pub async fn execute(
     for target in &job.reports {
         report.write(target)?;
     }
-    let verdict = if report.fails() {
-        Verdict::Violations
-    } else {
-        Verdict::Conformant
+    let verdict = match &report.summary.incomplete {
+        // A target that stopped answering is unreachable, whatever was found before.
+        Some(halt) if halt.reason == HaltReason::CircuitBreaker => Verdict::Unanswered,
+        _ if report.fails() => Verdict::Violations,
+        Some(_) => Verdict::Incomplete,
+        None => Verdict::Conformant,
     };
     Ok(Finished { report, verdict })
 }
@@ -245,8 +251,10 @@ fn judge_drift(
         .case_sources
         .clone()
         .unwrap_or_else(|| job.operations.iter().map(|o| case_source(o)).collect());
-    let partial =
-        job.settings.shard.is_some() || report.summary.capped || report.summary.stopped_early;
+    let partial = job.settings.shard.is_some()
+        || report.summary.capped
+        || report.summary.stopped_early
+        || report.summary.incomplete.is_some();
     if job.drift.mode == DriftMode::Off || partial {
         if partial && job.drift.mode != DriftMode::Off {
             notify(Notice::DriftSkippedPartialRun);

@@ -176,6 +176,9 @@ pub fn check_exchange(exchange: &Exchange<'_>) -> Vec<Violation> {
         Outcome::Transport(failure) => return vec![transport(failure)],
         Outcome::Response(response) => response,
     };
+    if !(100..=599).contains(&response.status) {
+        return vec![status_out_of_range(response.status)];
+    }
     let mut violations = status_findings(exchange.operation, exchange.planned.expect, response);
     let spec = exchange.operation.response_for(response.status);
     let schema = spec.and_then(|r| r.schema.as_ref());
@@ -194,6 +197,19 @@ fn transport(failure: &TransportFailure) -> Violation {
         check: Check::Transport,
         cause: failure.kind().to_owned(),
         message: failure.to_string(),
+    }
+}
+
+/// HTTP statuses are 100-599 (RFC 9110 section 15); anything else is a broken protocol, not
+/// a server error, and nothing else about such a response is judged.
+fn status_out_of_range(status: u16) -> Violation {
+    Violation {
+        check: Check::Transport,
+        cause: format!("status {status} out of range"),
+        message: format!(
+            "the server answered with status {status}, outside 100-599: a protocol violation, \
+             not an HTTP status"
+        ),
     }
 }
 
@@ -313,6 +329,24 @@ mod tests {
             headers,
             body: bytes::Bytes::from_static(body.as_bytes()),
             elapsed_ms: 1,
+        }
+    }
+
+    #[test]
+    fn a_status_outside_100_to_599_is_a_transport_finding() {
+        let (operation, generator) = crate::generate::sessionlink_for_tests();
+        let planned = generator.coverage().into_iter().next().expect("a plan");
+        for status in [999, 600, 42] {
+            let outcome = Outcome::Response(json_response(status, "{}"));
+            let exchange = Exchange {
+                operation: &operation,
+                planned: &planned,
+                outcome: &outcome,
+            };
+            let violations = check_exchange(&exchange);
+            assert_eq!(violations.len(), 1, "{violations:?}");
+            assert_eq!(violations[0].check, Check::Transport);
+            assert!(violations[0].message.contains(&status.to_string()));
         }
     }
 

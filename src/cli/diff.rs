@@ -138,12 +138,16 @@ fn config(args: &Args, target: &Target) -> RunConfig {
                 max_body_bytes: 1 << 20,
                 retries: 3,
                 concurrency: args.concurrency as usize,
+                tls: Default::default(),
             },
             rate: args.rate,
             max_requests: None,
             fail_fast: false,
             shard: None,
             families: None,
+            deadline: None,
+            // The observed contract is the point of a diff.
+            observe: true,
         },
     }
 }

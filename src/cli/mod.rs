@@ -24,7 +24,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Fire the generated plan at a base URL, check every response and report.
-    Run(run::Args),
+    Run(Box<run::Args>),
     /// Print the generated plan as JSON Lines (or its coverage with --summary).
     Plan(plan::Args),
     /// Serve the cases as a reference API, optionally with injected faults.
@@ -55,7 +55,7 @@ pub fn main() -> ExitCode {
         }
     };
     let ending = match cli.command {
-        Command::Run(args) => run::execute(args),
+        Command::Run(args) => run::execute(*args),
         Command::Plan(args) => plan::execute(args),
         Command::Sandbox(args) => sandbox::execute(args),
         Command::Report(args) => report::execute(args),
@@ -64,7 +64,9 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::execute(args),
     };
     match &ending {
-        Ending::Usage(message) | Ending::Unreachable(message) => eprintln!("error: {message}"),
+        Ending::Usage(message) | Ending::Unreachable(message) | Ending::Incomplete(message) => {
+            eprintln!("error: {message}")
+        }
         Ending::Conformant | Ending::Violations | Ending::UsagePrinted => {}
     }
     ExitCode::from(exit_code(&ending))
@@ -82,8 +84,10 @@ pub(crate) enum Ending {
     Usage(String),
     /// Bad usage whose message is already printed (clap's own).
     UsagePrinted,
-    /// The target could not be reached at all.
+    /// The target could not be reached at all, or stopped answering (the circuit breaker).
     Unreachable(String),
+    /// `--deadline` stopped the run before its plan was done, with no violations found.
+    Incomplete(String),
 }
 
 impl Ending {
@@ -100,6 +104,7 @@ fn exit_code(ending: &Ending) -> u8 {
         Ending::Violations => crate::exit::VIOLATIONS,
         Ending::Usage(_) | Ending::UsagePrinted => crate::exit::USAGE,
         Ending::Unreachable(_) => crate::exit::UNREACHABLE,
+        Ending::Incomplete(_) => crate::exit::INCOMPLETE,
     }
 }
 

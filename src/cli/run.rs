@@ -9,14 +9,14 @@ use crate::known::KnownFile;
 use crate::pipeline::{self, DriftMode, DriftSettings, Job, Judged, Notice, Target, Verdict};
 use crate::report::console::{render_summary, ProgressDisplay};
 use crate::report::ReportTarget;
-use crate::run::{self, ApiKey, ClientOptions, Progress, RunSettings, Shard};
+use crate::run::{self, ApiKey, ClientOptions, Progress, RunSettings, Shard, TlsOptions};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Exit codes: 0 conformant, 1 contract violations found, 2 usage/configuration/contract-file error, 3 target unreachable.\n\
+    after_help = "Exit codes: 0 conformant, 1 contract violations found, 2 usage/configuration/contract-file error, 3 target unreachable (or stopped by the circuit breaker), 4 stopped by --deadline.\n\
 The API key is read from $SPECGATE_API_KEY (or --api-key-env NAME) and is never printed or written."
 )]
 pub(super) struct Args {
@@ -30,17 +30,33 @@ pub(super) struct Args {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Random examples per case, of each class (valid and invalid), on top of the coverage plan.
-    #[arg(long, value_name = "N", default_value_t = 100)]
+    #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u64).range(0..=MAX_EXAMPLES))]
     pub examples: u64,
     /// Requests in flight at once.
     #[arg(long, value_name = "N", default_value_t = 32, value_parser = clap::value_parser!(u64).range(1..=4096))]
     pub concurrency: u64,
-    /// At most this many requests per second (across all connections).
+    /// At most this many requests per second (across all connections), at least 0.001.
     #[arg(long, value_name = "REQ_PER_S")]
     pub rate: Option<f64>,
-    /// Time allowed for each request, headers and body together.
-    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    /// Time allowed for each request: connecting, the status line, every header (1xx
+    /// interim answers included) and the body, all together.
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=86_400_000))]
     pub timeout_ms: u64,
+    /// Stop the whole run after this long (e.g. 90s, 5m), report what it has, marked
+    /// incomplete, and exit 4 (1 if it found violations).
+    #[arg(long, value_name = "DURATION", value_parser = parse_deadline)]
+    pub deadline: Option<Duration>,
+    /// Trust this CA certificate (PEM) too, on top of the built-in web roots and the OS trust
+    /// store, e.g. a partner sandbox's private CA. Repeatable.
+    #[arg(long = "ca-cert", value_name = "PEM")]
+    pub ca_certs: Vec<PathBuf>,
+    /// Present this client certificate chain (PEM) when the server asks for one (mutual TLS).
+    /// Needs --client-key.
+    #[arg(long, value_name = "PEM", requires = "client_key")]
+    pub client_cert: Option<PathBuf>,
+    /// The private key (PEM, PKCS#8, PKCS#1 or SEC1) of --client-cert.
+    #[arg(long, value_name = "PEM", requires = "client_cert")]
+    pub client_key: Option<PathBuf>,
     /// A hard cap on the HTTP requests this run may send (retries and shrinking included).
     #[arg(long, value_name = "N")]
     pub max_requests: Option<u64>,
@@ -91,6 +107,20 @@ pub(super) struct Args {
     /// Flaky findings (not reproduced when their request is sent again) fail the run too.
     #[arg(long)]
     pub strict: bool,
+}
+
+/// More random examples than this is a typo: the plan would never finish.
+const MAX_EXAMPLES: u64 = 1_000_000_000;
+/// The slowest `--rate`: one request every 1,000 seconds.
+const MIN_RATE: f64 = 0.001;
+
+fn parse_deadline(text: &str) -> Result<Duration, String> {
+    let deadline = humantime::parse_duration(text)
+        .map_err(|e| format!("{e}; write a duration such as 90s, 5m or 1h30m"))?;
+    if deadline.is_zero() {
+        return Err("a zero deadline leaves no time to send anything; give e.g. 90s".to_owned());
+    }
+    Ok(deadline)
 }
 
 /// `--drift`.
@@ -164,15 +194,16 @@ fn key_env(args: &Args, operations: &[Arc<Operation>]) -> String {
 
 /// Check the flags and the environment, and build the job; nothing is sent yet.
 fn job(args: &Args, operations: Vec<Arc<Operation>>, home: PathBuf) -> Result<Job, Ending> {
-    if let Some(rate) = args.rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
+    if let Some(rate) = args.rate.filter(|r| !(r.is_finite() && *r >= MIN_RATE)) {
         return Err(Ending::usage(format!(
-            "--rate {rate}: give a positive number of requests per second"
+            "--rate {rate}: give a number of requests per second of at least {MIN_RATE} \
+             (one request every 1,000 s)"
         )));
     }
     let writes = crate::environment::snapshot_writes().map_err(Ending::usage)?;
     Ok(Job {
         target: target(args, &operations)?,
-        settings: settings(args),
+        settings: settings(args)?,
         drift: DriftSettings {
             mode: match args.drift {
                 DriftArg::Fail => DriftMode::Fail(args.drift_fail_on.into()),
@@ -225,11 +256,20 @@ fn target(args: &Args, operations: &[Arc<Operation>]) -> Result<Target, Ending> 
             "the API key is not set: export {env}=... (or name another variable with --api-key-env)"
         )));
     }
+    if let Some(problem) = key.as_ref().and_then(ApiKey::header_problem) {
+        return Err(Ending::Usage(problem));
+    }
     Ok(Target::BaseUrl { url, key })
 }
 
-fn settings(args: &Args) -> RunSettings {
-    RunSettings {
+fn settings(args: &Args) -> Result<RunSettings, Ending> {
+    let tls = TlsOptions::load(
+        &args.ca_certs,
+        args.client_cert.as_deref(),
+        args.client_key.as_deref(),
+    )
+    .map_err(Ending::usage)?;
+    Ok(RunSettings {
         plan: PlanOptions {
             seed: args.seed,
             examples: args.examples,
@@ -239,13 +279,16 @@ fn settings(args: &Args) -> RunSettings {
             max_body_bytes: args.max_body_bytes,
             retries: args.retries,
             concurrency: args.concurrency as usize,
+            tls,
         },
         rate: args.rate,
         max_requests: args.max_requests,
         fail_fast: args.fail_fast,
         shard: args.shard,
         families: None,
-    }
+        deadline: args.deadline,
+        observe: args.drift != DriftArg::Off,
+    })
 }
 
 /// Run the job with a progress display, print its summary and say how it ended.
@@ -275,11 +318,22 @@ async fn run_job(job: Job, reports: &[ReportTarget]) -> Ending {
             match finished.verdict {
                 Verdict::Conformant => Ending::Conformant,
                 Verdict::Violations => Ending::Violations,
+                Verdict::Unanswered => Ending::Unreachable(halt_message(&finished.report)),
+                Verdict::Incomplete => Ending::Incomplete(halt_message(&finished.report)),
             }
         }
         Err(e) if e.is_unreachable() => Ending::Unreachable(e.to_string()),
         Err(e) => Ending::usage(e),
     }
+}
+
+/// Why the run was halted, as its summary says.
+fn halt_message(report: &crate::report::RunReport) -> String {
+    report
+        .summary
+        .incomplete
+        .as_ref()
+        .map_or_else(String::new, ToString::to_string)
 }
 
 fn notice_text(notice: &Notice) -> String {
@@ -288,7 +342,7 @@ fn notice_text(notice: &Notice) -> String {
             format!("no --base-url given; testing the built-in sandbox at {url}")
         }
         Notice::DriftSkippedPartialRun => {
-            "drift not checked: this run covered only part of the plan (shard, cap or fail-fast)"
+            "drift not checked: this run covered only part of the plan (shard, cap, fail-fast, circuit breaker or deadline)"
                 .to_owned()
         }
         Notice::BaselineRecorded { case, snapshot } => {

@@ -189,6 +189,13 @@ impl StatusDiff<'_> {
 
     fn diff(&self, old: &ObservedStatus, new: &ObservedStatus, changes: &mut Vec<Change>) {
         let place = self.place;
+        if new.truncated {
+            let what = format!(
+                "more than {} distinct fields: only the first are tracked (ever-new field names?)",
+                super::observe::MAX_POINTERS
+            );
+            changes.push(change(Severity::Warning, '~', place, what));
+        }
         if old.content_types != new.content_types {
             let what = format!(
                 "content type {} -> {}",

@@ -1,5 +1,10 @@
 //! Building the observed contract from exchanges: one [`Observer`] per worker, merged, then
 //! frozen into a deterministic [`ObservedContract`] per case.
+//!
+//! Memory is bounded by these limits, not by what a server sends: at most
+//! [`MAX_POINTERS`] distinct JSON pointers per request class and status (further ones set
+//! `truncated`, which is graded as drift), pointers and tracked values of bounded length, and
+//! JSON nesting as deep as serde_json parses (128 levels).
 
 use crate::check::Outcome;
 use crate::contract::{Expect, Operation};
@@ -13,6 +18,12 @@ use std::sync::Arc;
 const MAX_TRACKED_VALUES: usize = 12;
 /// Enum fields of the response schema are tracked up to this many values.
 const MAX_TRACKED_ENUM_VALUES: usize = 256;
+/// Distinct JSON pointers kept per request class and status.
+pub(super) const MAX_POINTERS: usize = 512;
+/// Longer pointers are not kept (they count as truncation).
+const MAX_POINTER_BYTES: usize = 1024;
+/// Longer string values are not tracked: the field becomes `many`.
+const MAX_VALUE_BYTES: usize = 1024;
 
 /// The observed contract of one case: request class -> status -> what came back.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -24,16 +35,18 @@ pub struct ObservedContract {
 }
 
 impl ObservedContract {
-    /// Apply `scrub` to every tracked value (a server may echo a secret back).
+    /// Apply `scrub` to everything the server chose: content types, field names (pointers)
+    /// and tracked values (a server may echo a secret back in any of them).
     pub fn scrub_values(&mut self, scrub: &dyn Fn(&str) -> String) {
-        let fields = self
-            .classes
-            .values_mut()
-            .flat_map(|s| s.values_mut())
-            .flat_map(|s| s.fields.values_mut());
-        for field in fields {
-            if let Some(values) = field.values.take() {
-                field.values = Some(values.iter().map(|v| scrub(v)).collect());
+        for status in self.classes.values_mut().flat_map(|s| s.values_mut()) {
+            let types = std::mem::take(&mut status.content_types);
+            status.content_types = types.iter().map(|t| scrub(t)).collect();
+            let fields = std::mem::take(&mut status.fields);
+            for (pointer, mut field) in fields {
+                if let Some(values) = field.values.take() {
+                    field.values = Some(values.iter().map(|v| scrub(v)).collect());
+                }
+                status.fields.insert(scrub(&pointer), field);
             }
         }
     }
@@ -45,6 +58,10 @@ pub struct ObservedStatus {
     pub content_types: BTreeSet<String>,
     /// JSON pointer (array items as `/*`) -> field.
     pub fields: BTreeMap<String, ObservedField>,
+    /// The bodies held more than [`MAX_POINTERS`] distinct pointers (or absurdly long
+    /// ones): only the first were kept.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -80,6 +97,7 @@ struct StatusTally {
     bodies: u64,
     content_types: BTreeSet<String>,
     fields: BTreeMap<String, FieldTally>,
+    truncated: bool,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -135,14 +153,14 @@ impl Observer {
                         MAX_TRACKED_VALUES
                     }
                 };
-                let mut seen = BTreeSet::new();
-                walk(
-                    &body,
-                    &mut String::new(),
-                    &mut status.fields,
-                    &mut seen,
-                    &limit,
-                );
+                let mut walk = Walk {
+                    fields: &mut status.fields,
+                    seen: BTreeSet::new(),
+                    limit: &limit,
+                    truncated: false,
+                };
+                walk.value(&body, &mut String::new());
+                status.truncated |= walk.truncated;
             }
         }
     }
@@ -187,12 +205,18 @@ impl CaseObserver {
                 let tally = mine.entry(status).or_default();
                 tally.bodies += theirs.bodies;
                 tally.content_types.extend(theirs.content_types);
+                tally.truncated |= theirs.truncated;
                 for (pointer, field) in theirs.fields {
                     let into = tally.fields.entry(pointer).or_default();
                     into.types.extend(field.types);
                     into.present += field.present;
                     into.values.extend(field.values);
                     into.overflow |= field.overflow;
+                }
+                // Each thread kept up to the limit; together they keep no more.
+                while tally.fields.len() > MAX_POINTERS {
+                    tally.fields.pop_last();
+                    tally.truncated = true;
                 }
             }
         }
@@ -227,6 +251,7 @@ impl CaseObserver {
         ObservedStatus {
             content_types: tally.content_types.clone(),
             fields,
+            truncated: tally.truncated,
         }
     }
 
@@ -266,34 +291,58 @@ fn json_type(value: &Value) -> &'static str {
     }
 }
 
-/// Record every pointer below the root of `value` (array items collapse into `/*`);
-/// `seen` holds the pointers already counted as present in this body.
-fn walk(
-    value: &Value,
-    pointer: &mut String,
-    fields: &mut BTreeMap<String, FieldTally>,
-    seen: &mut BTreeSet<String>,
-    limit: &dyn Fn(&str) -> usize,
-) {
-    let children: Vec<(String, &Value)> = match value {
-        Value::Object(map) => map.iter().map(|(k, v)| (escape(k), v)).collect(),
-        Value::Array(items) => items.iter().map(|v| ("*".to_owned(), v)).collect(),
-        _ => return,
-    };
-    for (segment, child) in children {
+/// One body's walk: every pointer below the root (array items collapse into `/*`), into
+/// `fields`; `seen` holds the pointers already counted as present in this body.
+struct Walk<'a> {
+    fields: &'a mut BTreeMap<String, FieldTally>,
+    seen: BTreeSet<String>,
+    limit: &'a dyn Fn(&str) -> usize,
+    truncated: bool,
+}
+
+impl Walk<'_> {
+    fn value(&mut self, value: &Value, pointer: &mut String) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    self.child(&escape(key), child, pointer);
+                }
+            }
+            Value::Array(items) => {
+                for child in items {
+                    self.child("*", child, pointer);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn child(&mut self, segment: &str, child: &Value, pointer: &mut String) {
         let length = pointer.len();
         pointer.push('/');
-        pointer.push_str(&segment);
-        let field = fields.entry(pointer.clone()).or_default();
-        field.types.insert(json_type(child));
-        if seen.insert(pointer.clone()) {
-            field.present += 1;
+        pointer.push_str(segment);
+        if self.admit(pointer) {
+            let field = self.fields.entry(pointer.clone()).or_default();
+            field.types.insert(json_type(child));
+            if self.seen.insert(pointer.clone()) {
+                field.present += 1;
+            }
+            if let Value::String(text) = child {
+                track(field, text, (self.limit)(pointer));
+            }
+            self.value(child, pointer);
         }
-        if let Value::String(text) = child {
-            track(field, text, limit(pointer));
-        }
-        walk(child, pointer, fields, seen, limit);
         pointer.truncate(length);
+    }
+
+    /// Whether `pointer` is, or may become, a tracked field; a refusal marks truncation.
+    fn admit(&mut self, pointer: &str) -> bool {
+        let known = self.fields.contains_key(pointer);
+        if known || (self.fields.len() < MAX_POINTERS && pointer.len() <= MAX_POINTER_BYTES) {
+            return true;
+        }
+        self.truncated = true;
+        false
     }
 }
 
@@ -301,7 +350,7 @@ fn track(field: &mut FieldTally, text: &str, limit: usize) {
     if field.overflow || field.values.contains(text) {
         return;
     }
-    if field.values.len() >= limit {
+    if field.values.len() >= limit || text.len() > MAX_VALUE_BYTES {
         field.overflow = true;
         field.values.clear();
         return;
@@ -327,5 +376,31 @@ fn collect_enum_pointers(schema: &Value, pointer: &mut String, out: &mut BTreeSe
         }
         collect_enum_pointers(property, pointer, out);
         pointer.truncate(length);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ever_new_field_names_are_bounded_and_marked_truncated() {
+        let mut fields = BTreeMap::new();
+        let limit = |_: &str| MAX_TRACKED_VALUES;
+        for body in 0..4 {
+            let object: serde_json::Map<String, Value> = (0..1000)
+                .map(|i| (format!("f{body}-{i}"), Value::from("x".repeat(2000))))
+                .collect();
+            let mut walk = Walk {
+                fields: &mut fields,
+                seen: BTreeSet::new(),
+                limit: &limit,
+                truncated: false,
+            };
+            walk.value(&Value::Object(object), &mut String::new());
+            assert!(walk.truncated);
+        }
+        assert_eq!(fields.len(), MAX_POINTERS);
+        assert!(fields.values().all(|f| f.overflow && f.values.is_empty()));
     }
 }

@@ -106,6 +106,9 @@ pub fn render_summary(report: &RunReport) -> String {
     if s.capped {
         out.push_str("  note: --max-requests stopped the run before the plan was done\n");
     }
+    if let Some(halt) = &s.incomplete {
+        out.push_str(&format!("  INCOMPLETE: {halt}\n"));
+    }
     out.push_str("  findings by check:\n");
     for check in Check::ALL {
         let failed = s.findings_by_check.get(check.name()).copied().unwrap_or(0);

@@ -124,6 +124,9 @@ fn header(out: &mut String, report: &RunReport) {
     if s.stopped_early {
         out.push_str("| Note | stopped at the first finding (--fail-fast) |\n");
     }
+    if let Some(halt) = &s.incomplete {
+        let _ = writeln!(out, "| Incomplete | {} |", halt.message.replace('|', "\\|"));
+    }
 }
 
 fn by_check(out: &mut String, report: &RunReport) {

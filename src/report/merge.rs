@@ -182,6 +182,7 @@ fn add_summary(into: &mut Summary, other: &Summary) {
     }
     into.capped |= other.capped;
     into.stopped_early |= other.stopped_early;
+    into.incomplete = into.incomplete.take().or_else(|| other.incomplete.clone());
     into.drift.extend(other.drift.iter().cloned());
     into.drift_fail_on = into.drift_fail_on.or(other.drift_fail_on);
 }

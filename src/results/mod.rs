@@ -17,4 +17,4 @@ pub use check::Check;
 pub use curl::{curl_command, shell_quote};
 pub use finding::{excerpt, Finding, ResponseRecord, SentRequest, Shrunk, RESPONSE_EXCERPT_BYTES};
 pub use severity::Severity;
-pub use summary::{Coverage, DriftRecord, Progress, Summary};
+pub use summary::{Coverage, DriftRecord, Halt, HaltReason, Progress, Summary};

@@ -40,12 +40,41 @@ pub struct Summary {
     pub capped: bool,
     /// `--fail-fast` stopped the run at the first finding.
     pub stopped_early: bool,
+    /// Why the run stopped before its plan was done, when something other than the request
+    /// cap or `--fail-fast` stopped it: the circuit breaker or `--deadline`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incomplete: Option<Halt>,
     /// Per case: the drift snapshot and what happened to it (empty when drift was not checked).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<DriftRecord>,
     /// Drift findings at or above this severity fail the run; `None`: drift only warns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift_fail_on: Option<Severity>,
+}
+
+/// What stopped a run before its plan was done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HaltReason {
+    /// Too many consecutive requests got no usable answer: the target is down or hung.
+    CircuitBreaker,
+    /// `--deadline` passed.
+    Deadline,
+}
+
+/// Why and when a run was halted, as the summary reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Halt {
+    /// What stopped it.
+    pub reason: HaltReason,
+    /// A sentence for a person: what was seen and when.
+    pub message: String,
+}
+
+impl std::fmt::Display for Halt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 /// Live counts for progress displays.

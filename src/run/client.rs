@@ -1,6 +1,8 @@
 //! Sending one planned request: the shared reqwest client, the exact bytes and headers, the
 //! body size limit, and the bounded wait-and-retry on 429/503 with `Retry-After`.
 //! Redirects are followed only within the base URL's origin, so the key never leaves it.
+//! TLS trusts the built-in web roots, the OS trust store and any `--ca-cert`, and can
+//! present a client certificate (mutual TLS); proxies come from the environment.
 
 use super::secret::ApiKey;
 use crate::check::{ObservedResponse, Outcome, SentRequest, TransportFailure};
@@ -25,6 +27,113 @@ pub struct ClientOptions {
     pub retries: u32,
     /// Requests in flight at once.
     pub concurrency: usize,
+    /// Extra trust roots and a client certificate.
+    pub tls: TlsOptions,
+}
+
+/// Extra trust roots and a client certificate, loaded from PEM files.
+#[derive(Debug, Clone, Default)]
+pub struct TlsOptions {
+    /// Trusted on top of the built-in and OS roots (`--ca-cert`, repeatable).
+    pub roots: Vec<reqwest::Certificate>,
+    /// Presented when the server asks for one (`--client-cert` with `--client-key`).
+    pub identity: Option<reqwest::Identity>,
+}
+
+/// Why a certificate or key file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// The file cannot be read.
+    #[error("{flag} {path}: cannot read it: {source}")]
+    Read {
+        /// The flag that named it.
+        flag: &'static str,
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    #[error("{flag} {path}: {problem}\n  fix: give a PEM file (-----BEGIN CERTIFICATE----- blocks{key})")]
+    /// The file is not the PEM the flag needs.
+    Pem {
+        /// The flag that named it.
+        flag: &'static str,
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        problem: String,
+        /// What a key file should hold, for `--client-key` (else empty).
+        key: &'static str,
+    },
+    /// Only one of `--client-cert` and `--client-key` was given.
+    #[error("--client-cert and --client-key go together: give both, or neither")]
+    HalfIdentity,
+}
+
+impl TlsOptions {
+    /// Read `--ca-cert` files (each may hold several certificates) and the client
+    /// certificate and key.
+    pub fn load(
+        ca_certs: &[std::path::PathBuf],
+        client_cert: Option<&std::path::Path>,
+        client_key: Option<&std::path::Path>,
+    ) -> Result<TlsOptions, TlsError> {
+        let mut roots = Vec::new();
+        for path in ca_certs {
+            let pem = read("--ca-cert", path)?;
+            let bad = |problem: String| TlsError::Pem {
+                flag: "--ca-cert",
+                path: path.clone(),
+                problem,
+                key: "",
+            };
+            let certs =
+                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| bad(error_chain(&e)))?;
+            if certs.is_empty() {
+                return Err(bad("it holds no certificate".to_owned()));
+            }
+            roots.extend(certs);
+        }
+        let identity = match (client_cert, client_key) {
+            (None, None) => None,
+            (Some(cert), Some(key)) => Some(load_identity(cert, key)?),
+            _ => return Err(TlsError::HalfIdentity),
+        };
+        Ok(TlsOptions { roots, identity })
+    }
+}
+
+fn read(flag: &'static str, path: &std::path::Path) -> Result<Vec<u8>, TlsError> {
+    std::fs::read(path).map_err(|source| TlsError::Read {
+        flag,
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The certificate chain and its private key, as one PEM identity.
+fn load_identity(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<reqwest::Identity, TlsError> {
+    let mut pem = read("--client-cert", cert)?;
+    pem.push(b'\n');
+    pem.extend(read("--client-key", key)?);
+    let has = |what: &[u8]| pem.windows(what.len()).any(|w| w == what);
+    if !has(b"-----BEGIN CERTIFICATE-----") {
+        return Err(TlsError::Pem {
+            flag: "--client-cert",
+            path: cert.to_path_buf(),
+            problem: "it holds no certificate".to_owned(),
+            key: "",
+        });
+    }
+    reqwest::Identity::from_pem(&pem).map_err(|e| TlsError::Pem {
+        flag: "--client-key",
+        path: key.to_path_buf(),
+        problem: error_chain(&e),
+        key: ", and a -----BEGIN PRIVATE KEY----- block for the key",
+    })
 }
 
 /// Sends planned requests for one operation at one endpoint.
@@ -256,7 +365,16 @@ pub(super) fn build_client(
             attempt.follow()
         }
     });
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
+        .tls_built_in_webpki_certs(true)
+        .tls_built_in_native_certs(true);
+    for root in &options.tls.roots {
+        builder = builder.add_root_certificate(root.clone());
+    }
+    if let Some(identity) = &options.tls.identity {
+        builder = builder.identity(identity.clone());
+    }
+    builder
         .redirect(policy)
         .retry(reqwest::retry::never().max_retries_per_request(0))
         .pool_max_idle_per_host(options.concurrency)

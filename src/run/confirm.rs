@@ -27,10 +27,14 @@ pub(super) async fn confirm_findings(
             let (shared, slots) = (shared.clone(), slots.clone());
             tokio::spawn(async move {
                 let _slot = slots.acquire_owned().await;
-                if let Some(wait) = shared.pace_delay() {
-                    tokio::time::sleep(wait).await;
-                }
-                let again = fails_again(&shared, &r).await;
+                // `--deadline` bounds confirming too; a finding it cuts short stays confirmed.
+                let again = shared.guard.bounded(async {
+                    if let Some(wait) = shared.pace_delay() {
+                        tokio::time::sleep(wait).await;
+                    }
+                    fails_again(&shared, &r).await
+                });
+                let again = again.await.unwrap_or(true);
                 (r, again)
             })
         })

@@ -5,7 +5,9 @@
 
 use super::client::Endpoint;
 use super::secret::ApiKey;
-use crate::check::{Check, Finding, Outcome, Violation};
+use crate::check::{
+    Check, Finding, ObservedResponse, Outcome, ResponseRecord, Violation, RESPONSE_EXCERPT_BYTES,
+};
 use crate::generate::{Origin, PlannedRequest};
 use crate::results::curl_command;
 use std::collections::HashMap;
@@ -185,14 +187,7 @@ pub(super) fn render(context: &Context<'_>, violation: Violation, cause: String)
     let mut request = context.endpoint.record(context.planned, context.body);
     request.body = scrub(&request.body);
     let response = match context.outcome {
-        Outcome::Response(observed) => {
-            let mut record = observed.record();
-            record.body = scrub(&record.body);
-            for (_, value) in &mut record.headers {
-                *value = scrub(value);
-            }
-            Some(record)
-        }
+        Outcome::Response(observed) => Some(response_record(observed, context.key)),
         Outcome::Transport(_) => None,
     };
     Finding {
@@ -216,10 +211,25 @@ pub(super) fn render(context: &Context<'_>, violation: Violation, cause: String)
     }
 }
 
+/// The response as a finding keeps it: the body scrubbed before it is cut (so no key
+/// straddles the cut), header names and values scrubbed.
+fn response_record(observed: &ObservedResponse, key: Option<&ApiKey>) -> ResponseRecord {
+    let mut record = observed.record();
+    let Some(key) = key else {
+        return record;
+    };
+    let text = String::from_utf8_lossy(&observed.body);
+    (record.body, record.body_truncated) = key.scrub_excerpt(&text, RESPONSE_EXCERPT_BYTES);
+    for (name, value) in &mut record.headers {
+        *name = key.scrub(name);
+        *value = key.scrub(value);
+    }
+    record
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::ObservedResponse;
 
     /// Exchanges finish in any order; the representative must still be the earliest in plan
     /// order, with every member counted.

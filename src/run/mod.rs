@@ -11,6 +11,7 @@
 mod client;
 mod confirm;
 mod groups;
+mod halt;
 pub mod secret;
 mod shard;
 mod shared;
@@ -18,8 +19,8 @@ mod shrink;
 pub mod target;
 mod worker;
 
-pub use crate::results::{Progress, Summary};
-pub use client::ClientOptions;
+pub use crate::results::{Halt, HaltReason, Progress, Summary};
+pub use client::{ClientOptions, TlsError, TlsOptions};
 pub use secret::ApiKey;
 pub use shard::Shard;
 pub use target::{endpoint, is_loopback, parse_base_url, BaseUrlError};
@@ -62,6 +63,11 @@ pub struct RunSettings {
     pub shard: Option<Shard>,
     /// Only plan entries of these reason families (e.g. `enum-value`); `None`: all.
     pub families: Option<std::collections::BTreeSet<String>>,
+    /// The whole run, shrinking included, stops this long after it started (`--deadline`)
+    /// and reports what it has, marked incomplete.
+    pub deadline: Option<std::time::Duration>,
+    /// Record what came back for the drift snapshot; `false` (`--drift off`) keeps nothing.
+    pub observe: bool,
 }
 
 /// Why a run could not be carried out at all.
@@ -105,7 +111,11 @@ pub async fn run(
     config: RunConfig,
     progress: Arc<Progress>,
 ) -> Result<RunResult, RunError> {
-    let shared = Arc::new(prepare(operations, config, progress).await?);
+    let guard = halt::Guard::new(
+        config.settings.client.concurrency.max(1),
+        config.settings.deadline,
+    );
+    let shared = Arc::new(prepare(operations, config, progress, guard).await?);
     let started = Instant::now();
     let tally = worker::run_workers(&shared).await?;
     let planned = shared.progress.done.load(Ordering::Relaxed);
@@ -116,8 +126,16 @@ pub async fn run(
         });
     }
     let representatives = tally.groups.into_representatives();
-    let (mut findings, flaky) = confirm::confirm_findings(&shared, representatives).await;
-    shrink::shrink_findings(&shared, &mut findings).await;
+    // A halted run sends nothing more: its findings stay as they are (nothing says flaky).
+    let (mut findings, flaky) = if shared.guard.is_halted() {
+        let kept = representatives.into_iter().map(|r| (r.finding, r.origin));
+        (kept.collect(), Vec::new())
+    } else {
+        confirm::confirm_findings(&shared, representatives).await
+    };
+    if !shared.guard.is_halted() {
+        shrink::shrink_findings(&shared, &mut findings).await;
+    }
     let findings: Vec<Finding> = findings.into_iter().map(|(finding, _)| finding).collect();
     let elapsed = started.elapsed();
     let summary = summarise(

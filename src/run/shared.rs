@@ -4,6 +4,7 @@
 
 use super::client::{self, Endpoint};
 use super::groups::{self, Groups};
+use super::halt::Guard;
 use super::worker::Built;
 use super::{endpoint, Progress, RunConfig, RunError, Summary};
 use crate::check::{check_exchange, Exchange, Finding, Outcome, TransportFailure};
@@ -28,6 +29,8 @@ pub(super) struct Shared {
     pub(super) capped: AtomicBool,
     pub(super) stop: AtomicBool,
     pub(super) pace: Option<Mutex<Instant>>,
+    /// The circuit breaker and the deadline.
+    pub(super) guard: Guard,
     pub(super) progress: Arc<Progress>,
     /// An empty tally, cloned for each worker thread: building one walks the schemas.
     pub(super) blank: Tally,
@@ -82,6 +85,7 @@ pub(super) async fn prepare(
     operations: Vec<Arc<Operation>>,
     config: RunConfig,
     progress: Arc<Progress>,
+    guard: Guard,
 ) -> Result<Shared, RunError> {
     let generators = operations
         .iter()
@@ -109,6 +113,7 @@ pub(super) async fn prepare(
         coverage_seen: Mutex::new(blank.coverage.clone()),
         blank,
         pace: config.settings.rate.map(|_| Mutex::new(Instant::now())),
+        guard,
         operations,
         generators,
         endpoints,
@@ -122,31 +127,56 @@ pub(super) async fn prepare(
     })
 }
 
-/// Fail early, with exit code 3, when nothing listens at the target.
+/// Fail early, with exit code 3, when nothing listens at the target, or at the proxy the
+/// environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) routes it through, as reqwest will.
 async fn preflight(base: &Url, timeout: Duration) -> Result<(), RunError> {
     let unreachable = |reason: String| RunError::Unreachable {
         url: base.to_string(),
         reason,
     };
-    let host = base
+    let proxy = proxy_for(base);
+    let via = proxy.as_ref().unwrap_or(base);
+    let host = via
         .host_str()
         .ok_or_else(|| unreachable("the URL has no host".to_owned()))?;
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    let port = base.port_or_known_default().unwrap_or(443);
+    let port = via.port_or_known_default().unwrap_or(443);
+    let through = match &proxy {
+        Some(proxy) => format!(" (through the proxy {})", redact_userinfo(proxy)),
+        None => String::new(),
+    };
     let connect = tokio::net::TcpStream::connect((host, port));
     match tokio::time::timeout(timeout, connect).await {
         Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Ok(Err(e)) => Err(unreachable(format!("{e}{through}"))),
         Err(_) => Err(unreachable(format!(
-            "no TCP connection within {} ms",
+            "no TCP connection within {} ms{through}",
             timeout.as_millis()
         ))),
     }
 }
 
+/// The proxy the environment routes `url` through, as reqwest resolves it.
+fn proxy_for(url: &Url) -> Option<Url> {
+    let uri: http::Uri = url.as_str().parse().ok()?;
+    let intercept = hyper_util::client::proxy::matcher::Matcher::from_system().intercept(&uri)?;
+    Url::parse(&intercept.uri().to_string()).ok()
+}
+
+/// A proxy URL without its user and password, for messages.
+fn redact_userinfo(url: &Url) -> String {
+    let mut shown = url.clone();
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.to_string()
+}
+
 fn planned_total(generators: &[Arc<Generator>], config: &RunConfig) -> u64 {
     let coverage: u64 = generators.iter().map(|g| g.coverage_len() as u64).sum();
-    let all = coverage + 2 * config.settings.plan.examples * generators.len() as u64;
+    let random = (generators.len() as u64)
+        .saturating_mul(2)
+        .saturating_mul(config.settings.plan.examples);
+    let all = coverage.saturating_add(random);
     let sharded = match config.settings.shard {
         Some(s) => all / s.count + u64::from(all % s.count >= s.index),
         None => all,
@@ -209,7 +239,9 @@ impl Shared {
         let mut next = self.pace.as_ref()?.lock().ok()?;
         let now = Instant::now();
         let slot = (*next).max(now);
-        *next = slot + Duration::from_secs_f64(1.0 / rate);
+        // The CLI refuses rates this slow; a library caller gets a day between requests.
+        let gap = Duration::try_from_secs_f64(1.0 / rate).unwrap_or(Duration::from_secs(86_400));
+        *next = slot + gap;
         Some(slot - now)
     }
 
@@ -243,16 +275,23 @@ impl Shared {
             (built.operation, built.position, &built.planned, &built.body);
         self.observe_coverage(&mut tally.coverage[index], index, planned);
         self.progress.done.fetch_add(1, Ordering::Relaxed);
+        self.guard.observe(outcome);
         match outcome {
             Outcome::Response(response) => {
                 tally.responses += 1;
-                *tally.statuses.entry(response.status).or_default() += 1;
+                // A status outside 100-599 is a protocol violation (a `transport` finding),
+                // not a status of the API.
+                if (100..=599).contains(&response.status) {
+                    *tally.statuses.entry(response.status).or_default() += 1;
+                }
             }
             Outcome::Transport(TransportFailure::Connect(_)) => tally.transport_connect += 1,
             Outcome::Transport(_) => {}
         }
         let operation = &self.operations[index];
-        tally.observer.observe(index, planned, outcome);
+        if self.config.settings.observe {
+            tally.observer.observe(index, planned, outcome);
+        }
         let exchange = Exchange {
             operation,
             planned,
@@ -324,6 +363,7 @@ pub(super) fn summarise(
             .collect(),
         capped: shared.capped.load(Ordering::Relaxed),
         stopped_early: shared.config.settings.fail_fast && shared.stop.load(Ordering::Relaxed),
+        incomplete: shared.guard.reason(),
         drift: Vec::new(),
         drift_fail_on: None,
     }

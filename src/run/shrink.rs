@@ -2,10 +2,14 @@
 //! minimal payload that still fails the same way (same check, same cause), re-sent once more
 //! to confirm, and reported in that minimal form.
 //! Findings shrink concurrently, each in a task of its own.
+//!
+//! Transport findings (timeouts, resets) are not shrunk: the payload rarely matters to
+//! them, and each attempt could wait a whole timeout. Shrinking stops when the run is halted
+//! (circuit breaker, `--deadline`); a finding keeps its original payload then.
 
 use super::groups::{self, Context};
 use super::shared::Shared;
-use crate::check::{check_exchange, Exchange, Finding, Outcome, Shrunk};
+use crate::check::{check_exchange, Check, Exchange, Finding, Outcome, Shrunk};
 use crate::generate::{Origin, PlannedRequest};
 use std::sync::Arc;
 
@@ -19,8 +23,13 @@ pub(super) async fn shrink_findings(shared: &Arc<Shared>, findings: &mut [(Findi
         let Origin::Random { class, index } = *origin else {
             continue;
         };
+        if finding.check == Check::Transport {
+            continue;
+        }
         let job = shrink_one(shared.clone(), finding.clone(), class, index);
-        jobs.push((slot, tokio::spawn(job)));
+        let shared = shared.clone();
+        let bounded = async move { shared.guard.bounded(job).await.flatten() };
+        jobs.push((slot, tokio::spawn(bounded)));
     }
     for (slot, job) in jobs {
         if let Ok(Some(shrunk)) = job.await {

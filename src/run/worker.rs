@@ -101,11 +101,18 @@ async fn worker(shared: Arc<Shared>, client: reqwest::Client, tally: Rc<RefCell<
     let mut unchecked: Option<(Built, Outcome)> = None;
     let mut next = shared.build_next();
     while let Some(current) = next.take() {
-        if shared.stop.load(Ordering::Relaxed) {
+        if shared.stop.load(Ordering::Relaxed) || shared.guard.is_halted() {
             break;
         }
         if let Some(wait) = shared.pace_delay() {
-            tokio::time::sleep(wait).await;
+            if shared
+                .guard
+                .bounded(tokio::time::sleep(wait))
+                .await
+                .is_none()
+            {
+                break;
+            }
         }
         let permit = || shared.permit();
         let send = shared.endpoints[current.operation].send(
@@ -127,7 +134,11 @@ async fn worker(shared: Arc<Shared>, client: reqwest::Client, tally: Rc<RefCell<
                 shared.build_next()
             }
         };
-        let (outcome, following) = tokio::join!(send, meanwhile);
+        // `None`: the breaker or the deadline halted the run while this was in flight.
+        let both = async { tokio::join!(send, meanwhile) };
+        let Some((outcome, following)) = shared.guard.bounded(both).await else {
+            break;
+        };
         // `None`: the request cap was reached and nothing was sent.
         let Some(outcome) = outcome else { break };
         unchecked = Some((current, outcome));

@@ -11,6 +11,7 @@ mod gate;
 mod jsts;
 mod keywords;
 mod openapi;
+mod hostile;
 mod plan;
 mod reports;
 mod run;
