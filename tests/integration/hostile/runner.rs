@@ -13,32 +13,32 @@ use std::time::{Duration, Instant};
 
 /// The key the hostile runs use: mixed case, and with `+` so that its URL-encoded form
 /// differs from it. It is also a valid header name, so a server can echo it as one.
-pub const KEY: &str = "Hostile+Key-7f3a9Zq2Wv";
+pub(super) const KEY: &str = "Hostile+Key-7f3a9Zq2Wv";
 
 /// The ceiling the issue sets on a run's peak memory, whatever the server does.
-pub const MAX_PEAK_RSS_BYTES: u64 = 256 * 1024 * 1024;
+pub(super) const MAX_PEAK_RSS_BYTES: u64 = 256 * 1024 * 1024;
 
 /// What one run did.
-pub struct Ran {
+pub(super) struct Ran {
     /// `None` when a signal ended it (a crash, or the watchdog).
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
-    pub elapsed: Duration,
-    pub peak_rss_bytes: u64,
+    pub(super) code: Option<i32>,
+    pub(super) stdout: String,
+    pub(super) stderr: String,
+    pub(super) elapsed: Duration,
+    pub(super) peak_rss_bytes: u64,
     /// Reports (`report.json`, `report.xml`, `report.md`) and `snapshots/`.
-    pub dir: tempfile::TempDir,
+    pub(super) dir: tempfile::TempDir,
 }
 
 impl Ran {
     /// The JSON report, when the run wrote one.
-    pub fn report(&self) -> Option<serde_json::Value> {
+    pub(super) fn report(&self) -> Option<serde_json::Value> {
         let text = std::fs::read_to_string(self.dir.path().join("report.json")).ok()?;
         serde_json::from_str(&text).ok()
     }
 
     /// The findings of `check` in the JSON report, as `(cause, message)`.
-    pub fn findings(&self, check: &str) -> Vec<(String, String)> {
+    pub(super) fn findings(&self, check: &str) -> Vec<(String, String)> {
         let Some(report) = self.report() else {
             return Vec::new();
         };
@@ -54,12 +54,12 @@ impl Ran {
             .collect()
     }
 
-    pub fn console(&self) -> String {
+    pub(super) fn console(&self) -> String {
         format!("{}{}", self.stdout, self.stderr)
     }
 
     /// Every file the run wrote, with its bytes.
-    pub fn written(&self) -> Vec<(PathBuf, Vec<u8>)> {
+    pub(super) fn written(&self) -> Vec<(PathBuf, Vec<u8>)> {
         let mut files = Vec::new();
         collect(self.dir.path(), &mut files);
         files
@@ -67,7 +67,7 @@ impl Ran {
 
     /// The assertions every battery test makes: no panic and no signal, the run ended
     /// within `bound`, peak memory under the ceiling, and the key in no byte written.
-    pub fn assert_sound(&self, bound: Duration) {
+    pub(super) fn assert_sound(&self, bound: Duration) {
         eprintln!(
             "specgate ran {:.1} s, peak RSS {:.1} MiB",
             self.elapsed.as_secs_f64(),
@@ -96,7 +96,7 @@ impl Ran {
     }
 
     /// The key, in any of the forms a server may echo it in, appears in no output byte.
-    pub fn assert_no_key(&self) {
+    pub(super) fn assert_no_key(&self) {
         let mut outputs = vec![
             (PathBuf::from("(stdout)"), self.stdout.clone().into_bytes()),
             (PathBuf::from("(stderr)"), self.stderr.clone().into_bytes()),
@@ -117,7 +117,7 @@ impl Ran {
 
 /// The key as a server may echo it: as is (any case), percent-encoded, base64; and its
 /// first 8 characters, so that a cut key is caught too.
-pub fn key_forms() -> Vec<String> {
+pub(super) fn key_forms() -> Vec<String> {
     use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
     vec![
         KEY.to_owned(),
@@ -142,7 +142,7 @@ fn collect(dir: &Path, files: &mut Vec<(PathBuf, Vec<u8>)>) {
 
 /// `specgate run --base-url BASE` with every report format, snapshots in the temp folder,
 /// and `extra` flags; killed if it outlives `watchdog` (the test then fails on its bound).
-pub fn run(base: &str, extra: &[&str], watchdog: Duration) -> Ran {
+pub(super) fn run(base: &str, extra: &[&str], watchdog: Duration) -> Ran {
     let dir = tempfile::tempdir().expect("temp dir");
     let at = |name: &str| dir.path().join(name).display().to_string();
     let mut args: Vec<String> = vec![

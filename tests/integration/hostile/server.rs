@@ -9,16 +9,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// A request as the hostile server read it.
-pub struct Request {
+pub(super) struct Request {
     /// The value of the `api_key` header, if any.
-    pub key: Option<String>,
+    pub(super) key: Option<String>,
     /// The request target, e.g. `/v1/auth/sessionlink-v2`.
-    pub path: String,
+    pub(super) path: String,
 }
 
 /// What the connection does after an answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Then {
+pub(super) enum Then {
     /// Read the next request on the same connection.
     KeepAlive,
     Close,
@@ -29,16 +29,16 @@ pub enum Then {
 type Behaviour = dyn Fn(&mut TcpStream, &Request) -> Then + Send + Sync;
 
 /// A running hostile server; it serves until the test process exits.
-pub struct Hostile {
-    pub addr: SocketAddr,
+pub(super) struct Hostile {
+    pub(super) addr: SocketAddr,
     /// Requests read so far.
-    pub requests: Arc<AtomicU64>,
+    pub(super) requests: Arc<AtomicU64>,
     /// Requests that carried the `api_key` header.
-    pub with_key: Arc<AtomicU64>,
+    pub(super) with_key: Arc<AtomicU64>,
 }
 
 impl Hostile {
-    pub fn start(
+    pub(super) fn start(
         behaviour: impl Fn(&mut TcpStream, &Request) -> Then + Send + Sync + 'static,
     ) -> Hostile {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
@@ -62,7 +62,7 @@ impl Hostile {
     }
 
     /// `http://ADDR/v1`, the base URL specgate is pointed at.
-    pub fn base_url(&self) -> String {
+    pub(super) fn base_url(&self) -> String {
         format!("http://{}/v1", self.addr)
     }
 }
@@ -125,7 +125,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// A complete response with `Content-Length`.
-pub fn respond(stream: &mut TcpStream, status: &str, headers: &[(&str, &str)], body: &[u8]) {
+pub(super) fn respond(stream: &mut TcpStream, status: &str, headers: &[(&str, &str)], body: &[u8]) {
     let mut head = format!("HTTP/1.1 {status}\r\ncontent-length: {}\r\n", body.len());
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
@@ -136,7 +136,7 @@ pub fn respond(stream: &mut TcpStream, status: &str, headers: &[(&str, &str)], b
 }
 
 /// Write `bytes` until the client goes away.
-pub fn write_for_ever(stream: &mut TcpStream, bytes: &[u8], pause: Duration) {
+pub(super) fn write_for_ever(stream: &mut TcpStream, bytes: &[u8], pause: Duration) {
     while stream.write_all(bytes).is_ok() {
         if !pause.is_zero() {
             std::thread::sleep(pause);
@@ -145,7 +145,7 @@ pub fn write_for_ever(stream: &mut TcpStream, bytes: &[u8], pause: Duration) {
 }
 
 /// Hold the connection, saying nothing, until the client goes away.
-pub fn wait_for_hangup(stream: &mut TcpStream) {
+pub(super) fn wait_for_hangup(stream: &mut TcpStream) {
     let mut byte = [0u8; 64];
     while matches!(stream.read(&mut byte), Ok(n) if n > 0) {}
 }
