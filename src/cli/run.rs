@@ -318,13 +318,26 @@ async fn run_job(job: Job, reports: &[ReportTarget]) -> Ending {
             match finished.verdict {
                 Verdict::Conformant => Ending::Conformant,
                 Verdict::Violations => Ending::Violations,
-                Verdict::Unanswered => Ending::Unreachable(halt_message(&finished.report)),
+                Verdict::Unanswered => {
+                    Ending::Unreachable(with_tls_fix(halt_message(&finished.report)))
+                }
                 Verdict::Incomplete => Ending::Incomplete(halt_message(&finished.report)),
             }
         }
-        Err(e) if e.is_unreachable() => Ending::Unreachable(e.to_string()),
+        Err(e) if e.is_unreachable() => Ending::Unreachable(with_tls_fix(e.to_string())),
         Err(e) => Ending::usage(e),
     }
+}
+
+/// A certificate problem, with the flags that fix it.
+fn with_tls_fix(message: String) -> String {
+    if !message.to_lowercase().contains("certificate") {
+        return message;
+    }
+    format!(
+        "{message}\n  fix: trust the server's private CA with --ca-cert PEM; if it demands a \
+         client certificate (mutual TLS), give --client-cert PEM and --client-key PEM"
+    )
 }
 
 /// Why the run was halted, as its summary says.

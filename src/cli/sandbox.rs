@@ -1,7 +1,9 @@
 //! `specgate sandbox`: serve the cases as a reference API, optionally with injected faults.
 
 use super::Ending;
-use crate::sandbox::{Fault, Sandbox, SandboxConfig, SandboxError, DEFAULT_API_KEY};
+use crate::sandbox::{
+    Fault, PrivateCa, Sandbox, SandboxConfig, SandboxError, SandboxTls, DEFAULT_API_KEY,
+};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,6 +22,11 @@ an Allow header.
 The first line of output, once it is ready, is `specgate sandbox listening on URL`. It \
 serves until Ctrl-C.
 
+--tls serves HTTPS instead, with a certificate for 127.0.0.1, ::1 and localhost signed by \
+a private CA made up at start, whose certificate it writes to --tls-ca-out for \
+`specgate run --ca-cert`; --tls-client-ca PEM also demands a client certificate signed by \
+that CA (mutual TLS).
+
 --fault NAME (repeatable) switches on one realistic regression each, so you can prove \
 that `specgate run` catches it; --list-faults prints them all. Faults that act on one input \
 (slow-response, oversized-body) trigger on a valid body holding a whitespace-only string.
@@ -29,6 +36,7 @@ Exit codes: 0 after Ctrl-C, 2 for a broken case file, an unknown fault or a take
 Examples:
   specgate sandbox
   specgate sandbox --addr 127.0.0.1:0 --fault drift-new-field --fault slow-response=2000
+  specgate sandbox --tls --tls-ca-out /tmp/sandbox-ca.pem
   specgate sandbox --list-faults";
 
 #[derive(Debug, clap::Args)]
@@ -59,6 +67,23 @@ pub(super) struct Args {
     /// Print every fault, one a line (name, category, what it does), and exit.
     #[arg(long)]
     list_faults: bool,
+
+    /// Serve HTTPS with a certificate signed by a private CA made up at start.
+    #[arg(long)]
+    tls: bool,
+
+    /// Where --tls writes its CA certificate (PEM), for `specgate run --ca-cert`.
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "specgate-sandbox-ca.pem",
+        requires = "tls"
+    )]
+    tls_ca_out: PathBuf,
+
+    /// With --tls, demand a client certificate signed by this CA (PEM): mutual TLS.
+    #[arg(long, value_name = "PEM", requires = "tls")]
+    tls_client_ca: Option<PathBuf>,
 }
 
 pub(super) fn execute(args: Args) -> Ending {
@@ -77,7 +102,11 @@ pub(super) fn execute(args: Args) -> Ending {
         Ok(runtime) => runtime,
         Err(error) => return Ending::usage(format!("cannot start the runtime: {error}")),
     };
-    runtime.block_on(serve(operations, config(args)))
+    let tls = match tls(&args) {
+        Ok(tls) => tls,
+        Err(ending) => return ending,
+    };
+    runtime.block_on(serve(operations, config(args), tls))
 }
 
 fn config(args: Args) -> SandboxConfig {
@@ -88,9 +117,53 @@ fn config(args: Args) -> SandboxConfig {
     }
 }
 
-async fn serve(operations: Vec<Arc<crate::contract::Operation>>, config: SandboxConfig) -> Ending {
-    let summary = summary(&operations, &config);
-    let sandbox = match Sandbox::start(operations, config).await {
+/// With --tls: a private CA, its certificate written to --tls-ca-out, and a loopback server
+/// certificate signed by it.
+fn tls(args: &Args) -> Result<Option<(SandboxTls, PathBuf)>, Ending> {
+    if !args.tls {
+        return Ok(None);
+    }
+    let ca = PrivateCa::new("specgate sandbox CA").map_err(Ending::usage)?;
+    let mut server = ca.loopback_server().map_err(Ending::usage)?;
+    if let Some(path) = &args.tls_client_ca {
+        let pem = std::fs::read_to_string(path).map_err(|e| {
+            Ending::usage(format!(
+                "--tls-client-ca {}: cannot read it: {e}",
+                path.display()
+            ))
+        })?;
+        server.client_ca_pem = Some(pem);
+    }
+    crate::atomic_file::write(&args.tls_ca_out, ca.pem().as_bytes())
+        .map_err(|e| Ending::usage(format!("--tls-ca-out {}: {e}", args.tls_ca_out.display())))?;
+    Ok(Some((server, args.tls_ca_out.clone())))
+}
+
+async fn serve(
+    operations: Vec<Arc<crate::contract::Operation>>,
+    config: SandboxConfig,
+    tls: Option<(SandboxTls, PathBuf)>,
+) -> Ending {
+    let mut summary = summary(&operations, &config);
+    if let Some((server, ca_path)) = &tls {
+        summary.truncate(summary.len() - "  Ctrl-C stops it\n".len());
+        summary.push_str(&format!(
+            "  TLS: trust the CA in {} (specgate run --ca-cert {0}){}\n",
+            ca_path.display(),
+            if server.client_ca_pem.is_some() {
+                "; a client certificate is required"
+            } else {
+                ""
+            }
+        ));
+        summary.push_str("  Ctrl-C stops it\n");
+    }
+    let interrupted = interrupted();
+    let started = match &tls {
+        Some((server, _)) => Sandbox::start_tls(operations, config, server).await,
+        None => Sandbox::start(operations, config).await,
+    };
+    let sandbox = match started {
         Ok(sandbox) => sandbox,
         Err(error @ SandboxError::Bind { .. }) => {
             return Ending::usage(format!(
@@ -115,6 +188,28 @@ async fn serve(operations: Vec<Arc<crate::contract::Operation>>, config: Sandbox
     interrupted.await;
     sandbox.shutdown().await;
     Ending::Conformant
+}
+
+/// Ctrl-C, listened for from the moment this is called: a script that reads the first line
+/// and interrupts at once must not find the default handler still in place.
+#[cfg(unix)]
+fn interrupted() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::interrupt()) {
+        Ok(mut interrupt) => Box::pin(async move {
+            interrupt.recv().await;
+        }),
+        Err(_) => Box::pin(async {
+            let _ = tokio::signal::ctrl_c().await;
+        }),
+    }
+}
+
+#[cfg(not(unix))]
+fn interrupted() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
+    Box::pin(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 /// What is served and which faults are on, for the lines after the first.

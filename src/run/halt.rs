@@ -6,7 +6,7 @@ use crate::check::{Outcome, TransportFailure};
 use crate::results::{Halt, HaltReason};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 
@@ -19,7 +19,6 @@ const MAX_BREAKER_FAILURES: u64 = 64;
 pub(super) struct Guard {
     threshold: u64,
     consecutive: AtomicU64,
-    last_failure: Mutex<String>,
     started: Instant,
     deadline: Option<Duration>,
     halt: OnceLock<Halt>,
@@ -33,7 +32,6 @@ impl Guard {
         Guard {
             threshold: (concurrency as u64).clamp(MIN_BREAKER_FAILURES, MAX_BREAKER_FAILURES),
             consecutive: AtomicU64::new(0),
-            last_failure: Mutex::new(String::new()),
             started: Instant::now(),
             deadline,
             halt: OnceLock::new(),
@@ -58,18 +56,15 @@ impl Guard {
         };
         let failed = self.consecutive.fetch_add(1, Ordering::Relaxed) + 1;
         if failed < self.threshold {
-            if let Ok(mut last) = self.last_failure.lock() {
-                *last = failure.to_string();
-            }
             return;
         }
         let seconds = self.started.elapsed().as_secs_f64();
         self.halt(Halt {
             reason: HaltReason::CircuitBreaker,
             message: format!(
-                "circuit breaker: {failed} requests in a row got no usable answer (the last: {failure}), \
-                 {seconds:.1} s into the run; the target looks down or hung, so the run stopped \
-                 instead of waiting out every request"
+                "circuit breaker: {failed} requests in a row got no usable answer (the last: \
+                 {failure}), {seconds:.1} s into the run; the target looks down, hung or refusing \
+                 every connection, so the run stopped instead of waiting out every request"
             ),
         });
     }

@@ -122,7 +122,10 @@ pub async fn run(
     if tally.responses == 0 && tally.transport_connect > 0 {
         return Err(RunError::Unreachable {
             url: shared.config.base_url.to_string(),
-            reason: "every request failed to connect".to_owned(),
+            reason: format!(
+                "every request failed to connect: {}",
+                tally.connect_error.unwrap_or_default()
+            ),
         });
     }
     let representatives = tally.groups.into_representatives();

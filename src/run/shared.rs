@@ -49,6 +49,8 @@ pub(super) struct Tally {
     pub(super) coverage: Vec<CoverageTracker>,
     pub(super) statuses: BTreeMap<u16, u64>,
     pub(super) transport_connect: u64,
+    /// The first refused connection's reason (e.g. a certificate the client does not trust).
+    pub(super) connect_error: Option<String>,
     pub(super) responses: u64,
     pub(super) observer: Observer,
 }
@@ -60,6 +62,7 @@ impl Tally {
             coverage: operations.iter().map(|o| CoverageTracker::new(o)).collect(),
             statuses: BTreeMap::new(),
             transport_connect: 0,
+            connect_error: None,
             responses: 0,
             observer: Observer::new(operations),
         }
@@ -74,6 +77,7 @@ impl Tally {
             *self.statuses.entry(status).or_default() += count;
         }
         self.transport_connect += other.transport_connect;
+        self.connect_error = self.connect_error.take().or(other.connect_error);
         self.responses += other.responses;
         self.observer.merge(other.observer);
     }
@@ -285,7 +289,12 @@ impl Shared {
                     *tally.statuses.entry(response.status).or_default() += 1;
                 }
             }
-            Outcome::Transport(TransportFailure::Connect(_)) => tally.transport_connect += 1,
+            Outcome::Transport(TransportFailure::Connect(error)) => {
+                tally.transport_connect += 1;
+                if tally.connect_error.is_none() {
+                    tally.connect_error = Some(error.clone());
+                }
+            }
             Outcome::Transport(_) => {}
         }
         let operation = &self.operations[index];

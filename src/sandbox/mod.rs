@@ -4,14 +4,17 @@
 //!
 //! It is generic: every fact about an operation (method, path, auth header, request schema,
 //! success schema, `sandbox_fields`) comes from the loaded [`Operation`]. [`faults`] names the
-//! regressions, [`respond`] builds success bodies, `server` answers requests.
+//! regressions, [`respond`] builds success bodies, `server` answers requests, and [`tls`]
+//! serves it over HTTPS with a private CA, optionally demanding client certificates.
 
 mod documented;
 pub mod faults;
 pub mod respond;
 mod server;
+pub mod tls;
 
 pub use faults::{EnumValueTarget, Fault, FaultInfo};
+pub use tls::{PrivateCa, SandboxTls, TlsSetupError};
 
 use crate::contract::Operation;
 use axum::serve::ListenerExt;
@@ -66,6 +69,9 @@ pub enum SandboxError {
     #[error("the redirect location `{0}` cannot be sent in an HTTP header")]
     /// A redirect fault's URL is not usable.
     UnusableRedirect(String),
+    #[error(transparent)]
+    /// TLS could not be set up.
+    Tls(#[from] TlsSetupError),
 }
 
 /// A running sandbox. Dropping it shuts the server down.
@@ -82,6 +88,24 @@ impl Sandbox {
         operations: Vec<Arc<Operation>>,
         config: SandboxConfig,
     ) -> Result<Sandbox, SandboxError> {
+        Sandbox::serve(operations, config, None).await
+    }
+
+    /// [`Sandbox::start`], over HTTPS (`https://ADDR/v1`) with the certificate in `tls`.
+    pub async fn start_tls(
+        operations: Vec<Arc<Operation>>,
+        config: SandboxConfig,
+        tls: &SandboxTls,
+    ) -> Result<Sandbox, SandboxError> {
+        let tls = tls::server_config(tls)?;
+        Sandbox::serve(operations, config, Some(tls)).await
+    }
+
+    async fn serve(
+        operations: Vec<Arc<Operation>>,
+        config: SandboxConfig,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> Result<Sandbox, SandboxError> {
         let routes = Arc::new(server::Routes::build(&operations, &config)?);
         let bind_error = |source| SandboxError::Bind {
             addr: config.addr,
@@ -95,19 +119,33 @@ impl Sandbox {
             .fallback(server::answer)
             .with_state(routes);
         let (stop, stopped) = oneshot::channel::<()>();
-        // Small JSON answers must not wait for Nagle's algorithm.
-        let listener = listener.tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
+        let stopped = async {
+            let _ = stopped.await;
+        };
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let server = match tls {
+            Some(tls) => {
+                let listener = tls::TlsListener::new(listener, tls).map_err(bind_error)?;
+                tokio::spawn(async move {
+                    let _ = axum::serve(listener, app)
+                        .with_graceful_shutdown(stopped)
+                        .await;
                 })
-                .await;
-        });
+            }
+            None => {
+                // Small JSON answers must not wait for Nagle's algorithm.
+                let listener = listener.tap_io(|tcp| {
+                    let _ = tcp.set_nodelay(true);
+                });
+                tokio::spawn(async move {
+                    let _ = axum::serve(listener, app)
+                        .with_graceful_shutdown(stopped)
+                        .await;
+                })
+            }
+        };
         Ok(Sandbox {
-            base_url: base_url(addr),
+            base_url: base_url(scheme, addr),
             addr,
             stop: Some(stop),
             server: Some(server),
@@ -128,7 +166,7 @@ impl Sandbox {
         Sandbox::start(operations, config).await
     }
 
-    /// `http://ADDR/v1`.
+    /// `http://ADDR/v1`, or `https://ADDR/v1` when serving TLS.
     pub fn base_url(&self) -> &url::Url {
         &self.base_url
     }
@@ -167,8 +205,8 @@ impl Drop for Sandbox {
     }
 }
 
-fn base_url(addr: SocketAddr) -> url::Url {
-    let text = format!("http://{addr}{BASE_PATH}");
+fn base_url(scheme: &str, addr: SocketAddr) -> url::Url {
+    let text = format!("{scheme}://{addr}{BASE_PATH}");
     // An address printed by std and a constant path always form a URL.
     url::Url::parse(&text).unwrap_or_else(|e| unreachable!("{text}: {e}"))
 }

@@ -17,3 +17,4 @@ mod reports;
 mod run;
 mod sandbox;
 mod suite;
+mod tls;
