@@ -144,21 +144,7 @@ async fn serve(
     config: SandboxConfig,
     tls: Option<(SandboxTls, PathBuf)>,
 ) -> Ending {
-    let mut summary = summary(&operations, &config);
-    if let Some((server, ca_path)) = &tls {
-        summary.truncate(summary.len() - "  Ctrl-C stops it\n".len());
-        summary.push_str(&format!(
-            "  TLS: trust the CA in {} (specgate run --ca-cert {0}){}\n",
-            ca_path.display(),
-            if server.client_ca_pem.is_some() {
-                "; a client certificate is required"
-            } else {
-                ""
-            }
-        ));
-        summary.push_str("  Ctrl-C stops it\n");
-    }
-    let interrupted = interrupted();
+    let summary = summary(&operations, &config, tls.as_ref());
     let started = match &tls {
         Some((server, _)) => Sandbox::start_tls(operations, config, server).await,
         None => Sandbox::start(operations, config).await,
@@ -190,30 +176,12 @@ async fn serve(
     Ending::Conformant
 }
 
-/// Ctrl-C, listened for from the moment this is called: a script that reads the first line
-/// and interrupts at once must not find the default handler still in place.
-#[cfg(unix)]
-fn interrupted() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
-    use tokio::signal::unix::{signal, SignalKind};
-    match signal(SignalKind::interrupt()) {
-        Ok(mut interrupt) => Box::pin(async move {
-            interrupt.recv().await;
-        }),
-        Err(_) => Box::pin(async {
-            let _ = tokio::signal::ctrl_c().await;
-        }),
-    }
-}
-
-#[cfg(not(unix))]
-fn interrupted() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
-    Box::pin(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-}
-
 /// What is served and which faults are on, for the lines after the first.
-fn summary(operations: &[Arc<crate::contract::Operation>], config: &SandboxConfig) -> String {
+fn summary(
+    operations: &[Arc<crate::contract::Operation>],
+    config: &SandboxConfig,
+    tls: Option<&(SandboxTls, PathBuf)>,
+) -> String {
     let mut text = String::new();
     for operation in operations {
         text.push_str(&format!(
@@ -231,6 +199,16 @@ fn summary(operations: &[Arc<crate::contract::Operation>], config: &SandboxConfi
     }
     for fault in &config.faults {
         text.push_str(&format!("  fault: {fault}\n"));
+    }
+    if let Some((server, ca_path)) = tls {
+        let client = match server.client_ca_pem {
+            Some(_) => "; a client certificate is required",
+            None => "",
+        };
+        text.push_str(&format!(
+            "  TLS: trust the CA in {} (specgate run --ca-cert {0}){client}\n",
+            ca_path.display()
+        ));
     }
     text.push_str("  Ctrl-C stops it\n");
     text
