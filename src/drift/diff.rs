@@ -392,4 +392,21 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn a_truncated_observation_is_warning_drift() {
+        let old = contract("valid", &["200"]);
+        let mut new = old.clone();
+        assert!(diff(&old, &Marks::new(), &new).is_empty());
+        for status in new.classes.values_mut().flat_map(|s| s.values_mut()) {
+            status.truncated = true;
+        }
+        let changes = diff(&old, &Marks::new(), &new);
+        assert_eq!(severities(&changes), [('~', Severity::Warning)]);
+        assert!(
+            changes[0].what.contains("distinct fields"),
+            "{}",
+            changes[0]
+        );
+    }
 }

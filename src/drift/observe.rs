@@ -46,7 +46,7 @@ impl ObservedContract {
                 if let Some(values) = field.values.take() {
                     field.values = Some(values.iter().map(|v| scrub(v)).collect());
                 }
-                status.fields.insert(scrub(&pointer), field);
+                status.fields.insert(scrub_pointer(&pointer, scrub), field);
             }
         }
     }
@@ -362,6 +362,16 @@ fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
+/// `pointer` with `scrub` applied to each field name as the server sent it (a secret with
+/// a `/` or `~` in it is escaped in the pointer, where it would not be recognised).
+fn scrub_pointer(pointer: &str, scrub: &dyn Fn(&str) -> String) -> String {
+    let scrubbed = pointer.split('/').map(|segment| {
+        let name = segment.replace("~1", "/").replace("~0", "~");
+        escape(&scrub(&name))
+    });
+    scrubbed.collect::<Vec<_>>().join("/")
+}
+
 /// The pointers (in instance terms) of `enum` properties in a response schema.
 fn collect_enum_pointers(schema: &Value, pointer: &mut String, out: &mut BTreeSet<String>) {
     let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
@@ -382,6 +392,13 @@ fn collect_enum_pointers(schema: &Value, pointer: &mut String, out: &mut BTreeSe
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn field_names_are_scrubbed_as_the_server_sent_them() {
+        let scrub = |text: &str| text.replace("se/cr~et", "${KEY}");
+        let pointer = format!("/a/{}/*/b", escape("se/cr~et"));
+        assert_eq!(scrub_pointer(&pointer, &scrub), "/a/${KEY}/*/b");
+    }
 
     #[test]
     fn ever_new_field_names_are_bounded_and_marked_truncated() {
