@@ -79,6 +79,9 @@ pub enum RunError {
     #[error("cannot build the HTTP client: {0}")]
     /// The HTTP client could not be built.
     Client(String),
+    /// The key cannot travel in an HTTP header; the message names its variable, not its value.
+    #[error("{0}")]
+    UnusableKey(String),
     #[error("no worker thread could start its async runtime (out of file descriptors?): {0}")]
     /// No worker thread could start.
     Workers(String),

@@ -6,7 +6,7 @@ use super::client::{self, Endpoint};
 use super::groups::{self, Groups};
 use super::halt::Guard;
 use super::worker::Built;
-use super::{endpoint, Progress, RunConfig, RunError, Summary};
+use super::{endpoint, ApiKey, Progress, RunConfig, RunError, Summary};
 use crate::check::{check_exchange, Exchange, Finding, Outcome, TransportFailure};
 use crate::contract::Operation;
 use crate::drift::Observer;
@@ -95,6 +95,10 @@ pub(super) async fn prepare(
         .iter()
         .map(|o| Generator::new(o.clone()).map(Arc::new))
         .collect::<Result<Vec<_>, _>>()?;
+    // A key that cannot be a header value would otherwise be left out of every request.
+    if let Some(problem) = config.key.as_ref().and_then(ApiKey::header_problem) {
+        return Err(RunError::UnusableKey(problem));
+    }
     preflight(&config.base_url, config.settings.client.timeout).await?;
     let client = client::build_client(&config.base_url, &config.settings.client)
         .map_err(|e| RunError::Client(e.to_string()))?;
