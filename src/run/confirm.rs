@@ -76,7 +76,8 @@ async fn fails_again(shared: &Shared, r: &Representative) -> bool {
         planned: &r.planned,
         outcome: &outcome,
     };
-    check_exchange(&exchange)
-        .into_iter()
-        .any(|v| v.check == r.finding.check && group_cause(&v, &r.planned) == r.finding.cause)
+    check_exchange(&exchange).into_iter().any(|v| {
+        let cause = group_cause(&v, &r.planned, shared.config.key.as_ref());
+        v.check == r.finding.check && cause == r.finding.cause
+    })
 }

@@ -50,9 +50,14 @@ pub(super) struct Groups {
 }
 
 /// Status verdicts depend on the kind of request, so the reason family is part of the cause
-/// (`400 for enum-value`); the other checks are about the response alone.
-pub(super) fn group_cause(violation: &Violation, planned: &PlannedRequest) -> String {
-    match violation.check {
+/// (`400 for enum-value`); the other checks are about the response alone. A cause can quote
+/// the server (a media type, a pointer), so it is scrubbed of the key like every text.
+pub(super) fn group_cause(
+    violation: &Violation,
+    planned: &PlannedRequest,
+    key: Option<&ApiKey>,
+) -> String {
+    let cause = match violation.check {
         Check::ServerError
         | Check::RejectsValid
         | Check::AcceptsInvalid
@@ -60,12 +65,16 @@ pub(super) fn group_cause(violation: &Violation, planned: &PlannedRequest) -> St
         | Check::StatusUndocumented
         | Check::Transport => format!("{} for {}", violation.cause, planned.reason.family),
         _ => violation.cause.clone(),
+    };
+    match key {
+        Some(key) => key.scrub(&cause),
+        None => cause,
     }
 }
 
 impl Groups {
     pub(super) fn add(&mut self, context: &Context<'_>, violation: Violation) {
-        let cause = group_cause(&violation, context.planned);
+        let cause = group_cause(&violation, context.planned, context.key);
         let key = (
             violation.check,
             context.planned.case.to_string(),

@@ -107,9 +107,10 @@ async fn still_fails(
         planned: &planned,
         outcome: &outcome,
     };
-    let same = check_exchange(&exchange)
-        .into_iter()
-        .any(|v| v.check == original.check && groups::group_cause(&v, &planned) == original.cause);
+    let same = check_exchange(&exchange).into_iter().any(|v| {
+        let cause = groups::group_cause(&v, &planned, shared.config.key.as_ref());
+        v.check == original.check && cause == original.cause
+    });
     same.then_some(Failing {
         planned,
         body,

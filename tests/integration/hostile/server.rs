@@ -14,6 +14,8 @@ pub(super) struct Request {
     pub(super) key: Option<String>,
     /// The request target, e.g. `/v1/auth/sessionlink-v2`.
     pub(super) path: String,
+    /// The body as received.
+    pub(super) body: Vec<u8>,
 }
 
 /// What the connection does after an answer.
@@ -117,6 +119,7 @@ fn read_request(stream: &mut TcpStream) -> Option<Request> {
     Some(Request {
         key: header("api_key"),
         path,
+        body,
     })
 }
 
