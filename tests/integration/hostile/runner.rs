@@ -26,7 +26,7 @@ pub(super) struct Ran {
     pub(super) stderr: String,
     pub(super) elapsed: Duration,
     pub(super) peak_rss_bytes: u64,
-    /// Reports (`report.json`, `report.xml`, `report.md`) and `snapshots/`.
+    /// Reports (`report.json`, `report.xml`, `report.md`, `report.sarif`) and `snapshots/`.
     pub(super) dir: tempfile::TempDir,
 }
 
@@ -156,6 +156,7 @@ pub(super) fn run(base: &str, extra: &[&str], watchdog: Duration) -> Ran {
         ("json", "report.json"),
         ("junit", "report.xml"),
         ("markdown", "report.md"),
+        ("sarif", "report.sarif"),
     ] {
         args.push("--report".into());
         args.push(format!("{format}={}", at(file)));
