@@ -50,7 +50,11 @@ impl Guard {
                 | TransportFailure::Broken(_)),
             ) => failure,
             _ => {
-                self.consecutive.store(0, Ordering::Relaxed);
+                // Read before writing: on the hot path the count is already 0, and a store
+                // would bounce the cache line between the worker threads.
+                if self.consecutive.load(Ordering::Relaxed) != 0 {
+                    self.consecutive.store(0, Ordering::Relaxed);
+                }
                 return;
             }
         };
