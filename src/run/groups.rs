@@ -15,6 +15,18 @@ use std::collections::HashMap;
 /// Plan ids kept per group, besides the count.
 const EXAMPLES_PER_GROUP: usize = 5;
 
+/// Distinct groups a worker thread keeps. Causes can quote the server (a media type, a
+/// pointer), so a hostile one could make every response a group of its own; beyond this,
+/// new causes are counted in one group per check and case, and memory stays bounded.
+const MAX_GROUPS: usize = 1_000;
+
+/// The cause of the group that counts what came after [`MAX_GROUPS`].
+pub(super) const OTHER_CAUSES: &str = "(other causes, beyond the distinct findings kept)";
+
+/// Response headers a finding keeps, and how many bytes of each name and value.
+const HEADERS_KEPT: usize = 32;
+const HEADER_BYTES_KEPT: usize = 512;
+
 /// What a violation is grouped and rendered with.
 pub(super) struct Context<'a> {
     pub endpoint: &'a Endpoint,
@@ -74,12 +86,16 @@ pub(super) fn group_cause(
 
 impl Groups {
     pub(super) fn add(&mut self, context: &Context<'_>, violation: Violation) {
-        let cause = group_cause(&violation, context.planned, context.key);
-        let key = (
+        let mut cause = group_cause(&violation, context.planned, context.key);
+        let mut key = (
             violation.check,
             context.planned.case.to_string(),
             cause.clone(),
         );
+        if self.groups.len() >= MAX_GROUPS && !self.groups.contains_key(&key) {
+            cause = OTHER_CAUSES.to_owned();
+            key.2 = cause.clone();
+        }
         let id = || context.planned.id.clone();
         match self.groups.get_mut(&key) {
             // Exchanges finish out of plan order: an earlier member takes over as the
@@ -221,17 +237,33 @@ pub(super) fn render(context: &Context<'_>, violation: Violation, cause: String)
 }
 
 /// The response as a finding keeps it: the body scrubbed before it is cut (so no key
-/// straddles the cut), header names and values scrubbed.
+/// straddles the cut), and at most [`HEADERS_KEPT`] headers, each name and value scrubbed,
+/// then cut to [`HEADER_BYTES_KEPT`].
 fn response_record(observed: &ObservedResponse, key: Option<&ApiKey>) -> ResponseRecord {
     let mut record = observed.record();
-    let Some(key) = key else {
-        return record;
+    let cut = |text: &str, limit: usize| match key {
+        Some(key) => key.scrub_excerpt(text, limit),
+        None => crate::results::excerpt(text, limit),
     };
-    let text = String::from_utf8_lossy(&observed.body);
-    (record.body, record.body_truncated) = key.scrub_excerpt(&text, RESPONSE_EXCERPT_BYTES);
+    if let Some(key) = key {
+        let text = String::from_utf8_lossy(&observed.body);
+        (record.body, record.body_truncated) = key.scrub_excerpt(&text, RESPONSE_EXCERPT_BYTES);
+    }
+    let dropped = record.headers.len().saturating_sub(HEADERS_KEPT);
+    record.headers.truncate(HEADERS_KEPT);
     for (name, value) in &mut record.headers {
-        *name = key.scrub(name);
-        *value = key.scrub(value);
+        for text in [name, value] {
+            let (kept, truncated) = cut(text, HEADER_BYTES_KEPT);
+            *text = if truncated {
+                format!("{kept}…")
+            } else {
+                kept
+            };
+        }
+    }
+    if dropped > 0 {
+        let note = format!("{dropped} more headers not kept");
+        record.headers.push(("…".to_owned(), note));
     }
     record
 }
@@ -239,6 +271,32 @@ fn response_record(observed: &ObservedResponse, key: Option<&ApiKey>) -> Respons
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A finding keeps a bounded part of the headers, however many and however long.
+    #[test]
+    fn a_response_record_keeps_a_bounded_part_of_the_headers() {
+        let mut headers = http::HeaderMap::new();
+        for n in 0..90 {
+            let name = http::HeaderName::try_from(format!("x-h-{n}")).expect("name");
+            let value = http::HeaderValue::try_from("v".repeat(4096)).expect("value");
+            headers.insert(name, value);
+        }
+        let observed = ObservedResponse {
+            status: 200,
+            headers,
+            body: bytes::Bytes::new(),
+            elapsed_ms: 1,
+        };
+        let key = ApiKey::new("K", "s3cr3t-value");
+        for key in [None, Some(&key)] {
+            let record = response_record(&observed, key);
+            assert_eq!(record.headers.len(), HEADERS_KEPT + 1);
+            assert!(record.headers[..HEADERS_KEPT]
+                .iter()
+                .all(|(_, v)| v.len() <= HEADER_BYTES_KEPT + '…'.len_utf8()));
+            assert_eq!(record.headers[HEADERS_KEPT].1, "58 more headers not kept");
+        }
+    }
 
     /// Exchanges finish in any order; the representative must still be the earliest in plan
     /// order, with every member counted.

@@ -297,6 +297,32 @@ fn ever_new_field_names_do_not_grow_memory() {
     assert_eq!(report["summary"]["statuses"]["200"], 64, "{report}");
 }
 
+/// A new cause in every answer (a fresh media type): distinct findings stop being kept past
+/// a bound, and the rest are counted together.
+#[test]
+fn ever_new_causes_do_not_grow_the_findings_without_bound() {
+    let fresh = AtomicU64::new(0);
+    let server = Hostile::start(move |stream, _| {
+        let media = format!("text/x-{}", fresh.fetch_add(1, Ordering::Relaxed));
+        respond(stream, "200 OK", &[("content-type", media.as_str())], b"x");
+        Then::KeepAlive
+    });
+    let settings = Settings {
+        max_requests: 9_000,
+        ..ANSWERED
+    };
+    let mut args = settings.args();
+    args[1] = "1700".to_owned();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let ran = run(&server.base_url(), &args, settings.bound() + SLACK);
+    ran.assert_sound(settings.bound());
+    assert_exit(&ran, 1);
+    let report = ran.report().expect("report");
+    let groups = report["summary"]["finding_groups"].as_u64().unwrap_or(0);
+    assert!(groups <= 2_100, "{groups} distinct findings kept");
+    assert_finding(&ran, "content-type", "(other causes");
+}
+
 #[test]
 fn ten_thousand_headers_are_refused() {
     let mut head =
