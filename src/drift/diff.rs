@@ -191,7 +191,8 @@ impl StatusDiff<'_> {
         let place = self.place;
         if new.truncated {
             let what = format!(
-                "more than {} distinct fields: only the first are tracked (ever-new field names?)",
+                "more than {} distinct fields (or too many media types): only the first are \
+                 tracked (ever-new field names?)",
                 super::observe::MAX_POINTERS
             );
             changes.push(change(Severity::Warning, '~', place, what));

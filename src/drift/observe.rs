@@ -2,9 +2,10 @@
 //! frozen into a deterministic [`ObservedContract`] per case.
 //!
 //! Memory is bounded by these limits, not by what a server sends: at most
-//! [`MAX_POINTERS`] distinct JSON pointers per request class and status (further ones set
-//! `truncated`, which is graded as drift), pointers and tracked values of bounded length, and
-//! JSON nesting as deep as serde_json parses (128 levels).
+//! [`MAX_POINTERS`] distinct JSON pointers and [`MAX_CONTENT_TYPES`] media types per request
+//! class and status (more set `truncated`, which is graded as drift), pointers, media types
+//! and tracked values of bounded length, and JSON nesting as deep as serde_json parses (128
+//! levels).
 
 use crate::check::Outcome;
 use crate::contract::{Expect, Operation};
@@ -24,6 +25,10 @@ pub(super) const MAX_POINTERS: usize = 512;
 const MAX_POINTER_BYTES: usize = 1024;
 /// Longer string values are not tracked: the field becomes `many`.
 const MAX_VALUE_BYTES: usize = 1024;
+/// Distinct media types kept per request class and status, and their longest length: more,
+/// or longer, is truncation.
+const MAX_CONTENT_TYPES: usize = 16;
+const MAX_MEDIA_TYPE_BYTES: usize = 256;
 
 /// The observed contract of one case: request class -> status -> what came back.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -141,9 +146,16 @@ impl Observer {
             .entry(response.status)
             .or_default();
         status.bodies += 1;
-        status
-            .content_types
-            .insert(response.media_type().unwrap_or_else(|| "(none)".to_owned()));
+        let media = response.media_type().unwrap_or_else(|| "(none)".to_owned());
+        let known = status.content_types.contains(&media);
+        if known
+            || (status.content_types.len() < MAX_CONTENT_TYPES
+                && media.len() <= MAX_MEDIA_TYPE_BYTES)
+        {
+            status.content_types.insert(media);
+        } else {
+            status.truncated = true;
+        }
         if response.declares_json() {
             if let Ok(body) = serde_json::from_slice::<Value>(&response.body) {
                 let limit = |pointer: &str| {
@@ -205,6 +217,10 @@ impl CaseObserver {
                 let tally = mine.entry(status).or_default();
                 tally.bodies += theirs.bodies;
                 tally.content_types.extend(theirs.content_types);
+                while tally.content_types.len() > MAX_CONTENT_TYPES {
+                    tally.content_types.pop_last();
+                    tally.truncated = true;
+                }
                 tally.truncated |= theirs.truncated;
                 for (pointer, field) in theirs.fields {
                     let into = tally.fields.entry(pointer).or_default();
