@@ -297,6 +297,25 @@ fn ever_new_field_names_do_not_grow_memory() {
     assert_eq!(report["summary"]["statuses"]["200"], 64, "{report}");
 }
 
+/// The same 480 KB body every time, 120 objects deep with 4 KB keys: each pointer is longer
+/// than the last, so keeping every pointer would hold tens of megabytes per worker.
+#[test]
+fn deep_long_keys_do_not_grow_memory() {
+    let mut body = String::new();
+    for level in 0..120 {
+        body.push_str(&format!("{{\"{}{level}\":", "k".repeat(4000)));
+    }
+    body.push('1');
+    body.push_str(&"}".repeat(120));
+    let body = Arc::new(body);
+    let server = Hostile::start(move |stream, _| {
+        respond(stream, "200 OK", &[JSON], body.as_bytes());
+        Then::KeepAlive
+    });
+    let ran = run_with(&server, &ANSWERED);
+    assert_exit(&ran, 0);
+}
+
 /// A new cause in every answer (a fresh media type): distinct findings stop being kept past
 /// a bound, and the rest are counted together.
 #[test]
