@@ -368,12 +368,15 @@ fn the_sandbox_serving_every_suite_schema_gives_a_conformant_run() {
                 max_body_bytes: 1 << 20,
                 retries: 0,
                 concurrency: 8,
+                tls: Default::default(),
             },
             rate: None,
             max_requests: None,
             fail_fast: false,
             shard: None,
             families: None,
+            deadline: None,
+            observe: true,
         },
     };
     let progress = Arc::new(specgate::run::Progress::default());
