@@ -43,6 +43,12 @@ pub enum Fault {
     /// Accepts properties that `additionalProperties: false` (or `unevaluatedProperties`)
     /// forbids.
     AcceptUnknownField,
+    /// An array one item past `maxItems` passes (the classic `>` for `>=`).
+    AcceptTooManyItems,
+    /// Does not check `uniqueItems`.
+    AcceptDuplicateItems,
+    /// Checks `oneOf` as if it were `anyOf`: a value matching two branches passes.
+    AcceptOneOfTwo,
     /// 400 for a date-time in one legal RFC 3339 form: a lower-case `t` separator.
     RejectDateTimeForm,
     /// Rejects a valid payload holding one enum value; `None` picks the default target
@@ -158,6 +164,24 @@ const CATALOGUE: &[FaultInfo] = &[
         parameter: "",
         category: "accepts-invalid",
         description: "accepts properties `additionalProperties: false` forbids",
+    },
+    FaultInfo {
+        name: "accept-too-many-items",
+        parameter: "",
+        category: "accepts-invalid",
+        description: "an array one item past `maxItems` passes",
+    },
+    FaultInfo {
+        name: "accept-duplicate-items",
+        parameter: "",
+        category: "accepts-invalid",
+        description: "does not check `uniqueItems`",
+    },
+    FaultInfo {
+        name: "accept-one-of-two",
+        parameter: "",
+        category: "accepts-invalid",
+        description: "checks `oneOf` as `anyOf`: a value that matches two branches passes",
     },
     FaultInfo {
         name: "reject-date-time-form",
@@ -306,6 +330,9 @@ impl Fault {
             Fault::AcceptOutOfRange => "accept-out-of-range",
             Fault::AcceptPatternMiss => "accept-pattern-miss",
             Fault::AcceptUnknownField => "accept-unknown-field",
+            Fault::AcceptTooManyItems => "accept-too-many-items",
+            Fault::AcceptDuplicateItems => "accept-duplicate-items",
+            Fault::AcceptOneOfTwo => "accept-one-of-two",
             Fault::RejectDateTimeForm => "reject-date-time-form",
             Fault::RejectEnumValue(_) => "reject-enum-value",
             Fault::ServerErrorLongString => "server-error-long-string",
@@ -336,6 +363,9 @@ impl Fault {
             "accept-out-of-range" => Fault::AcceptOutOfRange,
             "accept-pattern-miss" => Fault::AcceptPatternMiss,
             "accept-unknown-field" => Fault::AcceptUnknownField,
+            "accept-too-many-items" => Fault::AcceptTooManyItems,
+            "accept-duplicate-items" => Fault::AcceptDuplicateItems,
+            "accept-one-of-two" => Fault::AcceptOneOfTwo,
             "reject-date-time-form" => Fault::RejectDateTimeForm,
             "reject-enum-value" => Fault::RejectEnumValue(None),
             "server-error-long-string" => Fault::ServerErrorLongString,

@@ -78,6 +78,10 @@ struct Behaviour {
     ignore_range: bool,
     ignore_pattern: bool,
     ignore_unknown_fields: bool,
+    /// `accept-too-many-items`, `accept-duplicate-items`, `accept-one-of-two`.
+    lax_max_items: bool,
+    ignore_unique_items: bool,
+    one_of_as_any_of: bool,
     /// `reject-date-time-form`: a legal lower-case `t` date-time is refused.
     refuse_lower_t: bool,
     long_string_error: bool,
@@ -374,6 +378,9 @@ impl Behaviour {
             ignore_range: has(&Fault::AcceptOutOfRange),
             ignore_pattern: has(&Fault::AcceptPatternMiss),
             ignore_unknown_fields: has(&Fault::AcceptUnknownField),
+            lax_max_items: has(&Fault::AcceptTooManyItems),
+            ignore_unique_items: has(&Fault::AcceptDuplicateItems),
+            one_of_as_any_of: has(&Fault::AcceptOneOfTwo),
             refuse_lower_t: has(&Fault::RejectDateTimeForm),
             long_string_error: has(&Fault::ServerErrorLongString),
             slow,
@@ -409,6 +416,12 @@ impl Behaviour {
             ValidationErrorKind::Pattern { .. } => self.ignore_pattern,
             ValidationErrorKind::AdditionalProperties { .. }
             | ValidationErrorKind::UnevaluatedProperties { .. } => self.ignore_unknown_fields,
+            ValidationErrorKind::MaxItems { limit } => {
+                let items = error.instance().as_array().map(|a| a.len() as u64);
+                self.lax_max_items && items == Some(limit + 1)
+            }
+            ValidationErrorKind::UniqueItems => self.ignore_unique_items,
+            ValidationErrorKind::OneOfMultipleValid { .. } => self.one_of_as_any_of,
             _ => false,
         }
     }

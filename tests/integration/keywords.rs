@@ -1,6 +1,7 @@
 //! One real run per keyword family against a sandbox that commits that family's classic
 //! regression (a length check off by one, a dropped range check, a pattern no longer enforced,
-//! an unknown field accepted, a legal date-time form refused), serving tests/data/keywords:
+//! an unknown field accepted, an array one item too long, duplicates accepted, `oneOf` checked
+//! as `anyOf`, a legal date-time form refused), serving tests/data/keywords:
 //! each is found by the right check, reported with the payload just past (or at) the boundary.
 //! And with no fault, the same case is conformant: the sandbox honours every keyword.
 
@@ -171,7 +172,7 @@ fn an_unknown_keyword_is_reported_at_load_time_with_its_pointer() {
 /// Each constraint of the schema, found by a walk of its own (not the generator's), and the
 /// reason family that must break it.
 fn constraints(schema: &Value, at: &str, out: &mut Vec<(&'static str, String)>) {
-    let families: [(&str, &'static str); 8] = [
+    let families: [(&str, &'static str); 10] = [
         ("maxLength", "max-length+1"),
         ("minLength", "min-length-1"),
         ("minimum", "below-minimum"),
@@ -180,6 +181,8 @@ fn constraints(schema: &Value, at: &str, out: &mut Vec<(&'static str, String)>) 
         ("maxItems", "max-items+1"),
         ("format", "bad-format"),
         ("enum", "enum-outside"),
+        ("uniqueItems", "duplicate-item"),
+        ("oneOf", "one-of-two"),
     ];
     for (keyword, family) in families {
         if schema.get(keyword).is_some() {
@@ -257,4 +260,40 @@ fn every_constraint_at_any_depth_has_a_reject_just_past_it_and_an_accept_at_it()
             "no accept with {pointer} of length {len}"
         );
     }
+}
+
+#[test]
+fn an_array_one_item_too_long_is_found_at_max_items_plus_one() {
+    let (code, report, console) = run_with(Some("accept-too-many-items"));
+    assert_eq!(code, 1, "{console}");
+    let body = finding(&report, "accepts-invalid", "max-items+1: /parts", &console);
+    assert_eq!(body["parts"].as_array().unwrap().len(), 4, "{body}");
+}
+
+#[test]
+fn duplicates_accepted_are_found_with_one_item_repeated() {
+    let (code, report, console) = run_with(Some("accept-duplicate-items"));
+    assert_eq!(code, 1, "{console}");
+    let body = finding(
+        &report,
+        "accepts-invalid",
+        "duplicate-item: /tags",
+        &console,
+    );
+    let tags = body["tags"].as_array().unwrap();
+    assert!(
+        tags.iter()
+            .enumerate()
+            .any(|(i, a)| tags[i + 1..].contains(a)),
+        "{body}"
+    );
+}
+
+#[test]
+fn one_of_checked_as_any_of_is_found_with_a_value_matching_two_branches() {
+    let (code, report, console) = run_with(Some("accept-one-of-two"));
+    assert_eq!(code, 1, "{console}");
+    let body = finding(&report, "accepts-invalid", "one-of-two: /slots", &console);
+    let slots = body["slots"].as_i64().unwrap();
+    assert!(slots % 6 == 0, "matches both branches: {body}");
 }

@@ -58,6 +58,9 @@ const TESTED_APART: &[&str] = &[
     "accept-out-of-range",
     "accept-pattern-miss",
     "accept-unknown-field",
+    "accept-too-many-items",
+    "accept-duplicate-items",
+    "accept-one-of-two",
     "reject-date-time-form",
 ];
 

@@ -170,7 +170,8 @@ pub(crate) fn variants(
         }
     }
     if let Some(max) = rules.max.filter(|max| *max <= MAX_BOUNDARY) {
-        let long = build(solver, &rules, max + 1, 0, depth).or_else(|| longer(items, max + 1));
+        let long = build(solver, &rules, max + 1, 0, depth)
+            .or_else(|| longer(solver, &rules, items, max + 1, depth));
         out.extend(long.map(|v| Variant::reject(family::MAX_ITEMS_PLUS, at, v)));
         if let Some(exact) = build(solver, &rules, max, 0, depth) {
             out.push(Variant::boundary("max-items", at, exact));
@@ -263,11 +264,25 @@ pub(crate) fn variants(
 }
 
 /// `items` padded to `len` by repeating its last item (or `null`).
-fn longer(items: &[Value], len: usize) -> Option<Value> {
+/// `items` made `len` long when [`build`] cannot: padded with valid item values, distinct
+/// ones first (so only the length is wrong), then repeats of a valid one, and `null` only when
+/// the items have no valid value at all.
+fn longer(
+    solver: &Solver,
+    rules: &Rules,
+    items: &[Value],
+    len: usize,
+    depth: usize,
+) -> Option<Value> {
     let mut out = items.to_vec();
-    let fill = items.last().cloned().unwrap_or(Value::Null);
     while out.len() < len {
-        out.push(fill.clone());
+        let pool = item_values(solver, rules, out.len(), depth).unwrap_or_default();
+        let fresh = pool.iter().find(|v| !out.contains(v)).cloned();
+        let fill = fresh
+            .or_else(|| pool.first().cloned())
+            .or_else(|| out.last().cloned())
+            .unwrap_or(Value::Null);
+        out.push(fill);
     }
     Some(Value::Array(out))
 }
