@@ -32,7 +32,13 @@ pub(super) struct CaseFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct AuthSection {
-    pub header: String,
+    /// `api-key` (the default), `bearer`, `basic` or `cookie`.
+    #[serde(default)]
+    pub scheme: Option<String>,
+    /// The header of an `api-key`; bearer and basic use `authorization`.
+    pub header: Option<String>,
+    /// The cookie's name, for `scheme = "cookie"`.
+    pub cookie: Option<String>,
     #[serde(default = "default_key_env")]
     pub env: String,
 }

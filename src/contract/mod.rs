@@ -46,10 +46,62 @@ impl Expect {
 /// Where the API key travels and which environment variable holds it.
 #[derive(Debug, Clone)]
 pub struct AuthSpec {
-    /// The header the key is sent in.
+    /// The header the key is sent in (`authorization` for bearer and basic, `cookie` for a
+    /// cookie).
     pub header: http::HeaderName,
-    /// The environment variable that holds the key.
+    /// The environment variable that holds the key (for basic, `user:password`).
     pub env: String,
+    /// How the secret is written into the header's value.
+    pub scheme: AuthScheme,
+}
+
+/// How a secret travels in its header, as OpenAPI's security schemes put it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthScheme {
+    /// The header's value is the key itself (an API key in a header).
+    ApiKey,
+    /// `Authorization: Bearer <token>`.
+    Bearer,
+    /// `Authorization: Basic <base64 of user:password>`.
+    Basic,
+    /// `Cookie: <name>=<key>`.
+    Cookie(String),
+}
+
+impl AuthScheme {
+    /// The header value that carries `secret`.
+    pub fn wire_value(&self, secret: &str) -> String {
+        use base64::Engine as _;
+        match self {
+            AuthScheme::ApiKey => secret.to_owned(),
+            AuthScheme::Bearer => format!("Bearer {secret}"),
+            AuthScheme::Basic => format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(secret)
+            ),
+            AuthScheme::Cookie(name) => format!("{name}={secret}"),
+        }
+    }
+
+    /// The header value as reports show it, with `placeholder` (`${SPECGATE_API_KEY}`) for
+    /// the secret; basic shows the placeholder unencoded, since the shell encodes it.
+    pub fn shown_value(&self, placeholder: &str) -> String {
+        match self {
+            AuthScheme::Basic => format!("Basic {placeholder}"),
+            other => other.wire_value(placeholder),
+        }
+    }
+
+    /// Whether the header `value` of a request carries `secret`.
+    pub fn carries(&self, value: &str, secret: &str) -> bool {
+        match self {
+            AuthScheme::Cookie(name) => value
+                .split(';')
+                .filter_map(|pair| pair.trim().split_once('='))
+                .any(|(n, v)| n == name && v == secret),
+            other => value == other.wire_value(secret),
+        }
+    }
 }
 
 /// Which statuses a documented response describes.
@@ -397,13 +449,11 @@ impl CaseBuilder<'_> {
     }
 
     fn auth(&self, auth: case_file::AuthSection) -> Result<AuthSpec, ContractError> {
-        let header = auth.header.parse::<http::HeaderName>().map_err(|_| {
+        let (scheme, header) = self.auth_scheme(&auth)?;
+        let header = header.parse::<http::HeaderName>().map_err(|_| {
             self.error_at(
                 "header",
-                format!(
-                    "`header = \"{}\"` is not a valid HTTP header name",
-                    auth.header
-                ),
+                format!("`header = \"{header}\"` is not a valid HTTP header name"),
                 "use a header name such as \"api_key\" or \"authorization\"",
             )
         })?;
@@ -425,7 +475,49 @@ impl CaseBuilder<'_> {
         Ok(AuthSpec {
             header,
             env: auth.env,
+            scheme,
         })
+    }
+
+    /// The scheme of `[auth]` and the header it travels in.
+    fn auth_scheme(
+        &self,
+        auth: &case_file::AuthSection,
+    ) -> Result<(AuthScheme, String), ContractError> {
+        let missing = |key: &str, scheme: &str| {
+            self.error_at(
+                "[auth]",
+                format!("`scheme = \"{scheme}\"` needs `{key}`"),
+                format!("add `{key} = \"...\"` under [auth]"),
+            )
+        };
+        match auth.scheme.as_deref().unwrap_or("api-key") {
+            "api-key" => {
+                let header = auth
+                    .header
+                    .clone()
+                    .ok_or_else(|| missing("header", "api-key"))?;
+                Ok((AuthScheme::ApiKey, header))
+            }
+            "bearer" => Ok((AuthScheme::Bearer, self.auth_header(auth, "authorization"))),
+            "basic" => Ok((AuthScheme::Basic, self.auth_header(auth, "authorization"))),
+            "cookie" => {
+                let name = auth
+                    .cookie
+                    .clone()
+                    .ok_or_else(|| missing("cookie", "cookie"))?;
+                Ok((AuthScheme::Cookie(name), "cookie".to_owned()))
+            }
+            other => Err(self.error_at(
+                "scheme",
+                format!("`scheme = \"{other}\"` is not an auth scheme"),
+                "use \"api-key\" (with header), \"bearer\", \"basic\" or \"cookie\" (with cookie)",
+            )),
+        }
+    }
+
+    fn auth_header(&self, auth: &case_file::AuthSection, default: &str) -> String {
+        auth.header.clone().unwrap_or_else(|| default.to_owned())
     }
 
     fn schema(&self, relative: &str) -> Result<Schema, ContractError> {

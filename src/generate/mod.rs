@@ -246,8 +246,8 @@ impl PlannedRequest {
         );
         if let Some(auth) = &operation.auth {
             let key = match self.key {
-                KeyUse::Valid => Some(key_placeholder(&auth.env)),
-                KeyUse::Wrong => Some(WRONG_KEY.to_owned()),
+                KeyUse::Valid => Some(auth.scheme.shown_value(&key_placeholder(&auth.env))),
+                KeyUse::Wrong => Some(auth.scheme.wire_value(WRONG_KEY)),
                 KeyUse::Missing => None,
             };
             if let Some(key) = key {

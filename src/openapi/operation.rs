@@ -25,7 +25,7 @@ pub struct CaseDraft {
     /// The path, relative to the server URL.
     pub path: String,
     /// The header an API key travels in, when the operation needs one.
-    pub auth_header: Option<String>,
+    pub auth: Option<DraftAuth>,
     /// The request body's media type and bundled schema.
     pub request: (String, Value),
     /// Documented responses (`200`, `4XX`, `default`).
@@ -36,6 +36,17 @@ pub struct CaseDraft {
     pub examples: Vec<(String, Value)>,
     /// Where the operation is in the document.
     pub at: Location,
+}
+
+/// How the operation's secret travels, as `[auth]` writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftAuth {
+    /// `api-key`, `bearer`, `basic` or `cookie`.
+    pub scheme: &'static str,
+    /// The header of an API key.
+    pub header: Option<String>,
+    /// The cookie's name.
+    pub cookie: Option<String>,
 }
 
 /// One documented response.
@@ -126,7 +137,7 @@ impl Reader<'_> {
             .map_or_else(|| format!("{}{}", self.method, self.path), str::to_owned);
         let mut problems = Vec::new();
         self.parameters(operation, &mut problems);
-        let auth_header = self.auth(sources, operation, &mut problems)?;
+        let auth = self.auth(sources, operation, &mut problems)?;
         let request = self.request(sources, operation, &mut problems)?;
         let responses = self.responses(sources, operation, &mut problems)?;
         let examples = request
@@ -151,7 +162,7 @@ impl Reader<'_> {
             description,
             method: self.method.to_ascii_uppercase(),
             path: self.path.to_owned(),
-            auth_header,
+            auth,
             request,
             expect: expectations(&responses),
             responses,
@@ -189,7 +200,7 @@ impl Reader<'_> {
         sources: &mut Sources,
         operation: &Value,
         problems: &mut Vec<Problem>,
-    ) -> Result<Option<String>, OpenApiError> {
+    ) -> Result<Option<DraftAuth>, OpenApiError> {
         let requirements = operation
             .get("security")
             .or_else(|| self.document.get("security"));
@@ -202,29 +213,32 @@ impl Reader<'_> {
         if alternatives.is_empty() || optional {
             return Ok(None);
         }
+        // Alternatives: the first that is one scheme a case can express is the one sent.
+        for alternative in alternatives.iter().filter_map(Value::as_object) {
+            let [name] = alternative.keys().collect::<Vec<_>>()[..] else {
+                continue;
+            };
+            let scheme_at = Location {
+                file: self.at.file.clone(),
+                pointer: format!(
+                    "/components/securitySchemes/{}",
+                    crate::schema::escape(name)
+                ),
+            };
+            let (scheme, _) = sources.resolve(&scheme_at)?;
+            if let Some(auth) = draft_auth(&scheme) {
+                return Ok(Some(auth));
+            }
+        }
         let names: Vec<&String> = alternatives
             .iter()
             .filter_map(Value::as_object)
             .flat_map(|o| o.keys())
             .collect();
-        if let [name] = names.as_slice() {
-            let scheme_at = Location {
-                file: self.at.file.clone(),
-                pointer: format!("/components/securitySchemes/{name}"),
-            };
-            let (scheme, _) = sources.resolve(&scheme_at)?;
-            let is_header_key = scheme.get("type").and_then(Value::as_str) == Some("apiKey")
-                && scheme.get("in").and_then(Value::as_str) == Some("header");
-            if let (true, Some(header)) =
-                (is_header_key, scheme.get("name").and_then(Value::as_str))
-            {
-                return Ok(Some(header.to_owned()));
-            }
-        }
         problems.push(self.problem(
             &["security"],
             format!(
-                "security {}: only one API key sent in a header can be expressed in a case file yet",
+                "security {}: an API key in a query parameter, OAuth2, OpenID Connect or several schemes at once cannot be expressed in a case file yet",
                 names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
             ),
         ));
@@ -386,6 +400,28 @@ impl Reader<'_> {
             }
         }
         Ok(out)
+    }
+}
+
+/// `[auth]` for one security scheme object, when a case can express it: an API key in a
+/// header or a cookie, HTTP bearer or HTTP basic.
+fn draft_auth(scheme: &Value) -> Option<DraftAuth> {
+    let text = |key: &str| scheme.get(key).and_then(Value::as_str);
+    let auth = |scheme: &'static str, header: Option<&str>, cookie: Option<&str>| DraftAuth {
+        scheme,
+        header: header.map(str::to_owned),
+        cookie: cookie.map(str::to_owned),
+    };
+    match (
+        text("type")?,
+        text("in"),
+        text("scheme").map(str::to_ascii_lowercase),
+    ) {
+        ("apiKey", Some("header"), _) => Some(auth("api-key", Some(text("name")?), None)),
+        ("apiKey", Some("cookie"), _) => Some(auth("cookie", None, Some(text("name")?))),
+        ("http", _, Some(s)) if s == "bearer" => Some(auth("bearer", None, None)),
+        ("http", _, Some(s)) if s == "basic" => Some(auth("basic", None, None)),
+        _ => None,
     }
 }
 

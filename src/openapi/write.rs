@@ -112,12 +112,15 @@ fn write_case(
     let _ = writeln!(text, "description = {}", quote(&draft.description));
     let _ = writeln!(text, "method = {}", quote(&draft.method));
     let _ = writeln!(text, "path = {}", quote(&draft.path));
-    if let Some(header) = &draft.auth_header {
-        let _ = writeln!(
-            text,
-            "\n[auth]\nheader = {}\nenv = \"SPECGATE_API_KEY\"",
-            quote(header)
-        );
+    if let Some(auth) = &draft.auth {
+        let _ = writeln!(text, "\n[auth]\nscheme = {}", quote(auth.scheme));
+        if let Some(header) = &auth.header {
+            let _ = writeln!(text, "header = {}", quote(header));
+        }
+        if let Some(cookie) = &auth.cookie {
+            let _ = writeln!(text, "cookie = {}", quote(cookie));
+        }
+        let _ = writeln!(text, "env = \"SPECGATE_API_KEY\"");
     }
     let _ = writeln!(
         text,

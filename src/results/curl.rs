@@ -3,8 +3,9 @@
 
 use super::SentRequest;
 
-/// `curl` for `request`. A header whose value is the placeholder `${NAME}` becomes `"$NAME"`
-/// so the shell supplies the key.
+/// `curl` for `request`. A header value holding the placeholder `${NAME}` (alone, as
+/// `Bearer ${NAME}` or `name=${NAME}`) reads `"$NAME"` from the shell; `Basic ${NAME}` becomes
+/// `-u "$NAME"`, so curl encodes `user:password` itself.
 pub fn curl_command(request: &SentRequest) -> String {
     let mut parts = vec![
         "curl -sS -i".to_owned(),
@@ -12,21 +13,37 @@ pub fn curl_command(request: &SentRequest) -> String {
         shell_quote(&request.url),
     ];
     for (name, value) in &request.headers {
-        let header = match placeholder_variable(value) {
-            Some(variable) => format!("-H \"{name}: ${variable}\""),
-            None => format!("-H {}", shell_quote(&format!("{name}: {value}"))),
-        };
-        parts.push(header);
+        parts.push(header_option(name, value));
     }
     parts.push(format!("--data-binary {}", shell_quote(&request.body)));
     parts.join(" ")
 }
 
-/// `NAME` if `value` is exactly `${NAME}` with a plain variable name.
-fn placeholder_variable(value: &str) -> Option<&str> {
-    let name = value.strip_prefix("${")?.strip_suffix('}')?;
+fn header_option(name: &str, value: &str) -> String {
+    let Some((before, variable, after)) = placeholder_in(value) else {
+        return format!("-H {}", shell_quote(&format!("{name}: {value}")));
+    };
+    if before == "Basic " && after.is_empty() && name.eq_ignore_ascii_case("authorization") {
+        return format!("-u \"${variable}\"");
+    }
+    let plain = |text: &str| {
+        !text
+            .chars()
+            .any(|c| matches!(c, '"' | '\\' | '$' | '`') || c.is_control())
+    };
+    if plain(name) && plain(before) && plain(after) {
+        return format!("-H \"{name}: {before}${variable}{after}\"");
+    }
+    format!("-H {}", shell_quote(&format!("{name}: {value}")))
+}
+
+/// The text around the first `${NAME}` placeholder of `value`, and `NAME`.
+fn placeholder_in(value: &str) -> Option<(&str, &str, &str)> {
+    let start = value.find("${")?;
+    let end = start + value[start..].find('}')?;
+    let name = &value[start + 2..end];
     let plain = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    plain.then_some(name)
+    plain.then(|| (&value[..start], name, &value[end + 1..]))
 }
 
 /// Quote for POSIX shells. Printable text goes in single quotes; text with control characters
@@ -75,6 +92,28 @@ mod tests {
             curl.ends_with(r#"--data-binary '{"name":"O'\''Brien"}'"#),
             "{curl}"
         );
+    }
+
+    #[test]
+    fn bearer_basic_and_cookie_keys_come_from_the_environment() {
+        let request = |value: &str| SentRequest {
+            method: "GET".into(),
+            url: "http://127.0.0.1:1/v1/x".into(),
+            headers: vec![("authorization".into(), value.into())],
+            body: String::new(),
+        };
+        let bearer = curl_command(&request("Bearer ${TOKEN}"));
+        assert!(
+            bearer.contains(r#"-H "authorization: Bearer $TOKEN""#),
+            "{bearer}"
+        );
+        let basic = curl_command(&request("Basic ${CREDENTIALS}"));
+        assert!(basic.contains(r#"-u "$CREDENTIALS""#), "{basic}");
+        let cookie = curl_command(&SentRequest {
+            headers: vec![("cookie".into(), "session=${SID}".into())],
+            ..request("")
+        });
+        assert!(cookie.contains(r#"-H "cookie: session=$SID""#), "{cookie}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use super::secret::ApiKey;
 use crate::check::{ObservedResponse, Outcome, SentRequest, TransportFailure};
-use crate::contract::Operation;
+use crate::contract::{AuthScheme, Operation};
 use crate::generate::{KeyUse, PlannedRequest, WRONG_KEY};
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue};
@@ -144,14 +144,19 @@ pub(super) struct Endpoint {
     key_header: Option<HeaderName>,
     key_value: Option<HeaderValue>,
     key_placeholder: String,
+    wrong_key: HeaderValue,
 }
 
 impl Endpoint {
     pub(super) fn new(operation: &Operation, url: Url, key: Option<&ApiKey>) -> Endpoint {
         let content_type = HeaderValue::from_str(&operation.content_type)
             .unwrap_or(HeaderValue::from_static("application/json"));
+        let scheme = operation
+            .auth
+            .as_ref()
+            .map_or(AuthScheme::ApiKey, |a| a.scheme.clone());
         let key_value = key
-            .and_then(|k| HeaderValue::from_str(k.expose()).ok())
+            .and_then(|k| HeaderValue::from_str(&scheme.wire_value(k.expose())).ok())
             .map(|mut v| {
                 v.set_sensitive(true);
                 v
@@ -160,16 +165,19 @@ impl Endpoint {
             .auth
             .as_ref()
             .map_or("SPECGATE_API_KEY", |a| a.env.as_str());
+        let placeholder = key.map_or_else(
+            || crate::generate::key_placeholder(env),
+            ApiKey::placeholder,
+        );
         Endpoint {
             url,
             method: operation.method.clone(),
             content_type,
             key_header: operation.auth.as_ref().map(|a| a.header.clone()),
             key_value,
-            key_placeholder: key.map_or_else(
-                || crate::generate::key_placeholder(env),
-                ApiKey::placeholder,
-            ),
+            key_placeholder: scheme.shown_value(&placeholder),
+            wrong_key: HeaderValue::from_str(&scheme.wire_value(WRONG_KEY))
+                .unwrap_or(HeaderValue::from_static(WRONG_KEY)),
         }
     }
 
@@ -183,7 +191,7 @@ impl Endpoint {
         let header = self.key_header.clone()?;
         let value = match planned.key {
             KeyUse::Missing => return None,
-            KeyUse::Wrong => HeaderValue::from_static(WRONG_KEY),
+            KeyUse::Wrong => self.wrong_key.clone(),
             KeyUse::Valid if redacted => HeaderValue::from_str(&self.key_placeholder).ok()?,
             KeyUse::Valid => self.key_value.clone()?,
         };

@@ -63,6 +63,16 @@ pub enum SandboxError {
         /// What is wrong with the template.
         source: respond::TemplateError,
     },
+    /// A documented error body (or a declared header) cannot be built from its schema.
+    #[error("cannot build the documented {status} answer of `{operation}`: {source}\n  fix: the schema for {status} (or `default`) admits no value; correct it in the contract")]
+    DocumentedAnswer {
+        /// The case.
+        operation: String,
+        /// The status whose answer it is.
+        status: u16,
+        /// What is wrong.
+        source: respond::TemplateError,
+    },
     #[error("the API key cannot be sent in an HTTP header (it holds a control character)")]
     /// The key cannot be sent in a header.
     UnusableApiKey,

@@ -12,7 +12,7 @@ use super::faults::{
 };
 use super::respond::{body_hash, BodyTemplate, TemplateError};
 use super::{SandboxConfig, SandboxError, BASE_PATH};
-use crate::contract::{Expect, Operation, ResponseStatus};
+use crate::contract::{AuthScheme, Expect, Operation, ResponseStatus};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::response::Response;
@@ -42,8 +42,8 @@ struct Violation {
 struct Endpoint {
     method: Method,
     validator: Arc<jsonschema::Validator>,
-    /// The header the key travels in and the key; `None` when the case has no auth.
-    key: Option<(HeaderName, HeaderValue)>,
+    /// The header the key travels in, how, and the key; `None` when the case has no auth.
+    key: Option<(HeaderName, AuthScheme, String)>,
     unauthorized_body: Bytes,
     /// How a missing or wrong key is answered, as documented.
     unauthorized: ErrorAnswer,
@@ -136,9 +136,14 @@ impl Endpoint {
         let key = match &operation.auth {
             None => None,
             Some(auth) => {
-                let value = HeaderValue::from_str(&config.api_key)
+                // A key that cannot travel in its header is refused here, as the client does.
+                HeaderValue::from_str(&auth.scheme.wire_value(&config.api_key))
                     .map_err(|_| SandboxError::UnusableApiKey)?;
-                Some((auth.header.clone(), value))
+                Some((
+                    auth.header.clone(),
+                    auth.scheme.clone(),
+                    config.api_key.clone(),
+                ))
             }
         };
         let header = operation.auth.as_ref().map_or("", |a| a.header.as_str());
@@ -152,10 +157,11 @@ impl Endpoint {
             key,
             unauthorized_body,
             unauthorized: ErrorAnswer::build(operation, Expect::Unauthorized, 401)
-                .map_err(template_error)?,
-            invalid: ErrorAnswer::build(operation, Expect::Reject, 400).map_err(template_error)?,
+                .map_err(documented_error(operation, 401))?,
+            invalid: ErrorAnswer::build(operation, Expect::Reject, 400)
+                .map_err(documented_error(operation, 400))?,
             success_headers: documented::success_headers(operation, success_status.as_u16())
-                .map_err(template_error)?,
+                .map_err(documented_error(operation, success_status.as_u16()))?,
             success_status,
             success,
             refused_value: refused_value(operation, &config.faults),
@@ -165,7 +171,11 @@ impl Endpoint {
     fn authorised(&self, headers: &HeaderMap) -> bool {
         match &self.key {
             None => true,
-            Some((name, key)) => headers.get(name) == Some(key),
+            Some((name, scheme, key)) => headers
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .any(|v| scheme.carries(v, key)),
         }
     }
 
@@ -270,6 +280,16 @@ impl Endpoint {
             || json!({"error": "invalid request", "pointer": pointer, "message": message}),
         );
         with_body(self.invalid.status, JSON, Bytes::from(body))
+    }
+}
+
+/// The error of a documented answer of `operation` for `status` that cannot be built.
+fn documented_error(operation: &Operation, status: u16) -> impl Fn(TemplateError) -> SandboxError {
+    let name = operation.name.clone();
+    move |source| SandboxError::DocumentedAnswer {
+        operation: name.clone(),
+        status,
+        source,
     }
 }
 

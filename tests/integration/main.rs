@@ -3,6 +3,7 @@
 //! against the built-in sandbox on an ephemeral loopback port.
 
 mod architecture;
+mod auth;
 mod broken_contracts;
 mod cli_help;
 mod common;

@@ -408,6 +408,11 @@ const REFUSED: &[(&str, &str)] = &[
         "circular-request-bodies.json",
         "cannot build the success body of `direct-circular`",
     ),
+    // The 401 body is `oneOf` two error schemas that accept the same bodies: no body is valid.
+    (
+        "readme-legacy.json",
+        "cannot build the documented 401 answer of `create-custom-page`",
+    ),
     // `quirks-entirely-incompatible-all-of` is `allOf` of a string and an integer, on purpose.
     (
         "schema-types.json",
