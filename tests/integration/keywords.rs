@@ -5,38 +5,21 @@
 //! each is found by the right check, reported with the payload just past (or at) the boundary.
 //! And with no fault, the same case is conformant: the sandbox honours every keyword.
 
-use crate::common::{specgate, text};
+use crate::common::{specgate, text, TestSandbox, KEY};
 use serde_json::Value;
-use specgate::sandbox::{Fault, Sandbox, SandboxConfig};
 use std::path::Path;
-use std::sync::Arc;
 
 const CASES: &str = "tests/data/keywords";
 
 /// Serve the keywords case with `fault` (if any) on a loopback port; run specgate against it
 /// and return (exit code, JSON report, console).
 fn run_with(fault: Option<&str>) -> (i32, Value, String) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let operations = specgate::contract::load_cases(Path::new(CASES)).unwrap();
-    let config = SandboxConfig {
-        addr: ([127, 0, 0, 1], 0).into(),
-        api_key: crate::common::KEY.to_owned(),
-        faults: fault.iter().map(|f| f.parse::<Fault>().unwrap()).collect(),
-    };
-    let sandbox = runtime
-        .block_on(Sandbox::start(
-            operations.into_iter().map(Arc::new).collect(),
-            config,
-        ))
-        .unwrap();
+    let faults: Vec<&str> = fault.into_iter().collect();
+    let sandbox = TestSandbox::serving(Path::new(CASES), &faults, KEY);
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.json");
     let report_arg = format!("json={}", report.display());
-    let base_url = sandbox.base_url().to_string();
+    let base_url = sandbox.base_url.clone();
     let args = [
         "run",
         "--cases",
@@ -51,7 +34,7 @@ fn run_with(fault: Option<&str>) -> (i32, Value, String) {
         &report_arg,
     ];
     let output = specgate(&args, &[("CI", "true")]);
-    runtime.block_on(sandbox.shutdown());
+    drop(sandbox);
     let console = format!("{}{}", text(&output.stdout), text(&output.stderr));
     let json = std::fs::read_to_string(&report)
         .unwrap_or_else(|_| panic!("no report; output:\n{console}"));
