@@ -12,9 +12,11 @@ use std::sync::Arc;
 /// Shown after the options: `--help` on a subcommand only gets the one-line about from the
 /// subcommand list, so the explanation goes here.
 const EXPLANATION: &str = "\
-Serves every case in the cases folder as a reference API under the real API's base path, \
+Serves every case in the cases folder (or every operation of --openapi FILE) as a reference \
+API under the real API's base path, \
 so the base URL is http://ADDR/v1. It behaves exactly as the contract says: a missing or \
-wrong key gets 401, an invalid body gets 400 naming the first violation's JSON pointer, a \
+wrong key gets 401, an invalid body gets 400 naming the first violation's JSON pointer (or \
+the case's documented status and body for those requests), a \
 valid body gets 200 with a body that validates against the response schema, varied \
 deterministically by the request body. An unknown path gets 404, a wrong method 405 with \
 an Allow header.
@@ -46,9 +48,8 @@ pub(super) struct Args {
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
 
-    /// Folder of case files (*.toml) to serve.
-    #[arg(long, value_name = "DIR", default_value = "cases")]
-    cases: PathBuf,
+    #[command(flatten)]
+    source: super::source::CaseSource,
 
     /// The API key the sandbox accepts [default: specgate-sandbox-key].
     #[arg(
@@ -91,10 +92,12 @@ pub(super) fn execute(args: Args) -> Ending {
         print!("{}", Fault::catalogue_text());
         return Ending::Conformant;
     }
-    let operations = match crate::contract::load_cases(&args.cases) {
-        Ok(operations) => operations.into_iter().map(Arc::new).collect(),
-        Err(error) => return Ending::usage(error),
+    // Kept until the sandbox stops: an imported document's cases live in a temporary folder.
+    let loaded = match args.source.load() {
+        Ok(loaded) => loaded,
+        Err(ending) => return ending,
     };
+    let operations = loaded.operations.clone();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -106,7 +109,10 @@ pub(super) fn execute(args: Args) -> Ending {
         Ok(tls) => tls,
         Err(ending) => return ending,
     };
-    runtime.block_on(serve(operations, config(args), tls))
+    match runtime.block_on(serve(operations, config(args), tls)) {
+        Ending::Usage(message) => loaded.usage(message),
+        ending => ending,
+    }
 }
 
 fn config(args: Args) -> SandboxConfig {

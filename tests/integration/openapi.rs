@@ -462,3 +462,56 @@ fn every_imported_document_is_conformant_against_its_own_sandbox() {
     }
     assert!(conformant >= 15, "{conformant} documents ran conformant");
 }
+
+#[test]
+fn the_sandbox_serves_an_openapi_document_directly() {
+    use std::io::{BufRead, BufReader};
+    let document = "schemas/sessionlink-v2.openapi.yaml";
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_specgate"))
+        .args([
+            "sandbox",
+            "--addr",
+            "127.0.0.1:0",
+            "--api-key",
+            KEY,
+            "--openapi",
+            document,
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let base_url = first
+        .trim()
+        .strip_prefix("specgate sandbox listening on ")
+        .unwrap_or_default()
+        .to_owned();
+    let output = specgate(
+        &[
+            "run",
+            "--openapi",
+            document,
+            "--base-url",
+            &base_url,
+            "--examples",
+            "5",
+            "--drift",
+            "off",
+        ],
+        &[],
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{first}{stdout}{}",
+        text(&output.stderr)
+    );
+    assert!(stdout.contains("CONFORMANT"), "{stdout}");
+}
