@@ -73,12 +73,7 @@ fn difference(
             "{} difference(s){toward} from the reference {reference}",
             lines.len()
         ),
-        request: SentRequest {
-            method: String::new(),
-            url: String::new(),
-            headers: Vec::new(),
-            body: String::new(),
-        },
+        request: SentRequest::default(),
         response: None,
         curl: String::new(),
         count: lines.len() as u64,

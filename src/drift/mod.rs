@@ -121,12 +121,7 @@ fn drift_finding(outcome: &SnapshotOutcome) -> Option<Finding> {
         expect: crate::contract::Expect::Accept,
         cause: format!("observed contract ({severity})"),
         message,
-        request: SentRequest {
-            method: String::new(),
-            url: String::new(),
-            headers: Vec::new(),
-            body: String::new(),
-        },
+        request: SentRequest::default(),
         response: None,
         curl: String::new(),
         count: outcome.changes.len().max(1) as u64,

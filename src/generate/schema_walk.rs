@@ -469,17 +469,7 @@ fn number_rules(map: &Map<String, Value>) -> NumberRules {
 }
 
 fn usize_of(value: Option<&Value>) -> Option<usize> {
-    // `2.0` is a valid length limit too: JSON Schema counts it as the integer 2.
-    let value = value?;
-    value
-        .as_u64()
-        .or_else(|| {
-            value
-                .as_f64()
-                .filter(|x| x.fract() == 0.0 && *x >= 0.0)
-                .map(|x| x as u64)
-        })
-        .and_then(|n| usize::try_from(n).ok())
+    super::solve::whole_number(value?)
 }
 
 /// The admitted types and the listed ones in the schema's order (empty when untyped).

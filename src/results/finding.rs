@@ -6,7 +6,7 @@ use crate::contract::Expect;
 use serde::{Deserialize, Serialize};
 
 /// The exact request that went on the wire, with the key already redacted from its headers.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct SentRequest {
     /// The HTTP method.
     pub method: String,

@@ -373,7 +373,11 @@ pub(crate) fn lift(
 
 /// A non-negative integer keyword.
 pub(crate) fn count(map: &Map<String, Value>, key: &str) -> Option<usize> {
-    let value = map.get(key)?;
+    whole_number(map.get(key)?)
+}
+
+/// A non-negative whole number; `2.0` counts too, as JSON Schema reads it as the integer 2.
+pub(crate) fn whole_number(value: &Value) -> Option<usize> {
     value
         .as_u64()
         .or_else(|| {
