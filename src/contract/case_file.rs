@@ -17,7 +17,10 @@ pub(super) struct CaseFile {
     pub method: String,
     pub path: String,
     pub auth: Option<AuthSection>,
-    pub request: RequestSection,
+    /// `None`: the operation sends no body (a GET, a DELETE).
+    pub request: Option<RequestSection>,
+    #[serde(default)]
+    pub parameters: Vec<ParameterSection>,
     #[serde(default)]
     pub responses: BTreeMap<String, ResponseSection>,
     pub expect: ExpectSection,
@@ -53,6 +56,42 @@ pub(super) struct RequestSection {
     #[serde(default = "default_content_type")]
     pub content_type: String,
     pub schema: String,
+    /// Whether every request must carry a body (OpenAPI's `requestBody.required`).
+    #[serde(default = "yes")]
+    pub required: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One `[[parameters]]` entry: a path, query, header or cookie parameter.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ParameterSection {
+    pub name: String,
+    #[serde(rename = "in")]
+    pub location: String,
+    /// Path parameters are always required; others default to optional.
+    pub required: Option<bool>,
+    pub schema: SchemaSource,
+    /// OpenAPI's serialisation style; the location's default when absent.
+    pub style: Option<String>,
+    /// OpenAPI's `explode`; true for `form`, false otherwise, when absent.
+    pub explode: Option<bool>,
+    /// The values the server knows (ids of existing resources).
+    pub known: Option<Vec<serde_json::Value>>,
+    /// Where valid values come from at run time: an earlier operation's success body.
+    pub link: Option<LinkSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LinkSection {
+    /// The producing operation's case name.
+    pub operation: String,
+    /// A JSON pointer into its success body.
+    pub pointer: String,
 }
 
 fn default_content_type() -> String {
@@ -106,7 +145,12 @@ pub(super) struct RedactionSection {
 pub(super) struct ExampleSection {
     pub name: String,
     pub expect: crate::contract::Expect,
-    pub body: serde_json::Value,
+    /// The body; absent for an operation without one.
+    pub body: Option<serde_json::Value>,
+    /// Parameter values by location (`{ path = { id = "a1" } }`); the plan's own valid
+    /// values for any not given.
+    #[serde(default)]
+    pub parameters: serde_json::Map<String, serde_json::Value>,
 }
 
 /// How the built-in sandbox fills its success responses for this operation.

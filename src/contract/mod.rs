@@ -11,6 +11,7 @@ mod case_file;
 mod error;
 mod schema;
 mod status;
+pub mod wire;
 
 pub use error::{ContractError, Place};
 pub use schema::Schema;
@@ -19,6 +20,7 @@ pub use status::{any_matches, StatusPattern};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The outcome the contract promises for a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -203,7 +205,9 @@ pub struct Example {
     pub name: String,
     /// What the contract says the server must do with it.
     pub expect: Expect,
-    /// The payload.
+    /// The payload: the body itself, or for an operation generated as an envelope (see
+    /// [`Operation::shape`]), the parts the example gives (`body`, `path`, `query`, …); the
+    /// generator fills in the rest and checks the whole against `expect`.
     pub body: Value,
 }
 
@@ -222,10 +226,16 @@ pub struct Operation {
     pub path: String,
     /// How the key is sent; `None`: the operation is public.
     pub auth: Option<AuthSpec>,
-    /// The request body's media type.
+    /// The request body's media type (empty when the operation takes no body).
     pub content_type: String,
-    /// The request body's schema.
+    /// What the generator reads: the body's schema, or when the operation has parameters or
+    /// no body, the schema of the whole request as one envelope document (see [`wire`]).
     pub request_schema: Schema,
+    /// The body's own schema, when the operation takes a body.
+    pub body_schema: Option<Schema>,
+    /// The path template, parameters and body as they go on the wire; `Some` exactly when
+    /// `request_schema` is an envelope.
+    pub shape: Option<Arc<wire::RequestShape>>,
     /// The documented responses.
     pub responses: Vec<ResponseSpec>,
     /// The allowed statuses per request class.
@@ -392,11 +402,22 @@ impl CaseBuilder<'_> {
             ));
         }
         let auth = file.auth.map(|a| self.auth(a)).transpose()?;
-        let request_schema = self.schema(&file.request.schema)?;
+        let body_schema = file
+            .request
+            .as_ref()
+            .map(|r| self.schema(&r.schema))
+            .transpose()?;
+        let parameters = file
+            .parameters
+            .into_iter()
+            .map(|p| self.parameter(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (request_schema, shape) =
+            self.request_schema(&file.path, parameters, file.request.as_ref(), &body_schema)?;
         let responses = self.responses(file.responses)?;
         let expect = self.expectations(file.expect)?;
         let redactions = self.redactions(file.redactions.response)?;
-        let examples = self.examples(file.examples, &request_schema)?;
+        let examples = self.examples(file.examples, body_schema.as_ref(), shape.is_some())?;
         let sandbox_fields = self.redactions(file.sandbox.fields.keys().cloned().collect())?;
         let sandbox_fields = sandbox_fields
             .into_iter()
@@ -409,8 +430,10 @@ impl CaseBuilder<'_> {
             method,
             path: file.path,
             auth,
-            content_type: file.request.content_type,
+            content_type: file.request.map(|r| r.content_type).unwrap_or_default(),
             request_schema,
+            body_schema,
+            shape,
             responses,
             expect,
             redactions,
@@ -657,35 +680,202 @@ impl CaseBuilder<'_> {
     fn examples(
         &self,
         examples: Vec<case_file::ExampleSection>,
-        schema: &Schema,
+        body_schema: Option<&Schema>,
+        enveloped: bool,
     ) -> Result<Vec<Example>, ContractError> {
         examples
             .into_iter()
             .map(|example| {
-                let valid = schema.validator.is_valid(&example.body);
-                let contradiction = match example.expect {
-                    Expect::Accept if !valid => {
-                        Some("fails the request schema but expects `accept`")
+                let at = format!("\"{}\"", example.name);
+                if !enveloped {
+                    if !example.parameters.is_empty() {
+                        return Err(self.error_at(
+                            &at,
+                            format!("the example `{}` gives parameters, but the operation declares none", example.name),
+                            "declare them under [[parameters]] or remove `parameters` from the example",
+                        ));
                     }
-                    Expect::Reject if valid => {
-                        Some("passes the request schema but expects `reject`")
-                    }
-                    _ => None,
-                };
-                if let Some(problem) = contradiction {
-                    return Err(self.error_at(
-                        &format!("\"{}\"", example.name),
-                        format!("the example `{}` {problem}", example.name),
-                        "fix the example's body or its `expect`",
-                    ));
+                    let body = example.body.ok_or_else(|| {
+                        self.error_at(
+                            &at,
+                            format!("the example `{}` has no body", example.name),
+                            "add `body = { ... }` to the example",
+                        )
+                    })?;
+                    let schema = body_schema.expect("a bare operation has a body");
+                    self.check_example_label(&example.name, example.expect, schema.validator.is_valid(&body))?;
+                    return Ok(Example { name: example.name, expect: example.expect, body });
                 }
-                Ok(Example {
-                    name: example.name,
-                    expect: example.expect,
-                    body: example.body,
-                })
+                let mut parts = serde_json::Map::new();
+                for (location, values) in example.parameters {
+                    if wire::Location::parse(&location).is_none() || !values.is_object() {
+                        return Err(self.error_at(
+                            &at,
+                            format!("the example `{}` gives parameters under `{location}`", example.name),
+                            "write them as tables under path, query, header or cookie, e.g. parameters = { path = { id = \"a1\" } }",
+                        ));
+                    }
+                    parts.insert(location, values);
+                }
+                if let Some(body) = example.body {
+                    parts.insert("body".to_owned(), body);
+                }
+                Ok(Example { name: example.name, expect: example.expect, body: Value::Object(parts) })
             })
             .collect()
+    }
+
+    fn check_example_label(
+        &self,
+        name: &str,
+        expect: Expect,
+        valid: bool,
+    ) -> Result<(), ContractError> {
+        let contradiction = match expect {
+            Expect::Accept if !valid => Some("fails the request schema but expects `accept`"),
+            Expect::Reject if valid => Some("passes the request schema but expects `reject`"),
+            _ => None,
+        };
+        match contradiction {
+            Some(problem) => Err(self.error_at(
+                &format!("\"{name}\""),
+                format!("the example `{name}` {problem}"),
+                "fix the example's body or its `expect`",
+            )),
+            None => Ok(()),
+        }
+    }
+
+    fn parameter(
+        &self,
+        section: case_file::ParameterSection,
+    ) -> Result<wire::Parameter, ContractError> {
+        let at = format!("\"{}\"", section.name);
+        let location = wire::Location::parse(&section.location).ok_or_else(|| {
+            self.error_at(
+                &format!("\"{}\"", section.location),
+                format!(
+                    "`in = \"{}\"` is not a parameter location",
+                    section.location
+                ),
+                "use \"path\", \"query\", \"header\" or \"cookie\"",
+            )
+        })?;
+        let required = match (location, section.required) {
+            (wire::Location::Path, Some(false)) => {
+                return Err(self.error_at(
+                    &at,
+                    format!(
+                        "the path parameter `{}` is marked `required = false`",
+                        section.name
+                    ),
+                    "a path parameter is always required: remove `required = false`",
+                ))
+            }
+            (wire::Location::Path, _) => true,
+            (_, given) => given.unwrap_or(false),
+        };
+        let style = match &section.style {
+            None => wire::Style::default_for(location),
+            Some(name) => wire::Style::parse(name)
+                .filter(|s| s.allowed_in(location))
+                .ok_or_else(|| {
+                    self.error_at(
+                        &format!("\"{name}\""),
+                        format!("`style = \"{name}\"` is not a style for a {} parameter", location.as_str()),
+                        "path: simple, label, matrix; query: form, spaceDelimited, pipeDelimited, deepObject; header: simple; cookie: form",
+                    )
+                })?,
+        };
+        let schema = match section.schema {
+            case_file::SchemaSource::File(relative) => self.schema(&relative)?,
+            case_file::SchemaSource::Inline(inline) => {
+                Schema::from_document(self.path, Value::Object(inline))?
+            }
+        };
+        let ids = match (section.known, section.link) {
+            (Some(_), Some(_)) => {
+                return Err(self.error_at(
+                    &at,
+                    format!(
+                        "the parameter `{}` has both `known` and `link`",
+                        section.name
+                    ),
+                    "keep one: fixed values (`known`) or values from an earlier operation (`link`)",
+                ))
+            }
+            (Some(known), None) => {
+                if let Some(bad) = known.iter().find(|v| !schema.validator.is_valid(v)) {
+                    return Err(self.error_at(
+                        &at,
+                        format!(
+                            "the known value {bad} of `{}` fails its schema",
+                            section.name
+                        ),
+                        "list only values the parameter's schema allows",
+                    ));
+                }
+                if known.is_empty() {
+                    return Err(self.error_at(
+                        &at,
+                        format!("`known` of `{}` is empty", section.name),
+                        "list at least one value",
+                    ));
+                }
+                Some(wire::IdSource::Known(known))
+            }
+            (None, Some(link)) => {
+                if !link.pointer.starts_with('/') {
+                    return Err(self.error_at(
+                        &format!("\"{}\"", link.pointer),
+                        format!("the link pointer `{}` is not a JSON pointer", link.pointer),
+                        "write it as a pointer into the producing operation's success body, e.g. \"/id\"",
+                    ));
+                }
+                Some(wire::IdSource::Link {
+                    operation: link.operation,
+                    pointer: link.pointer,
+                })
+            }
+            (None, None) => None,
+        };
+        Ok(wire::Parameter {
+            explode: section.explode.unwrap_or(style == wire::Style::Form),
+            name: section.name,
+            location,
+            required,
+            schema: (*schema.document).clone(),
+            style,
+            ids,
+        })
+    }
+
+    /// The schema the generator reads, and the wire shape when that is an envelope.
+    fn request_schema(
+        &self,
+        path: &str,
+        parameters: Vec<wire::Parameter>,
+        request: Option<&case_file::RequestSection>,
+        body_schema: &Option<Schema>,
+    ) -> Result<(Schema, Option<Arc<wire::RequestShape>>), ContractError> {
+        if let (true, Some(schema)) = (parameters.is_empty() && !path.contains('{'), body_schema) {
+            if request.is_some_and(|r| r.required) {
+                return Ok((schema.clone(), None));
+            }
+        }
+        let body = request
+            .zip(body_schema.as_ref())
+            .map(|(r, schema)| wire::BodyShape::new(&r.content_type, r.required, &schema.document));
+        let shape = wire::RequestShape::new(path, parameters, body).map_err(|problem| {
+            self.error_at(
+                "path",
+                problem,
+                "declare each `{name}` of the path under [[parameters]] with `in = \"path\"`",
+            )
+        })?;
+        let document = shape.envelope_schema(body_schema.as_ref().map(|s| &*s.document));
+        let envelope = Schema::from_document(self.path, document)?;
+        Ok((envelope, Some(Arc::new(shape))))
     }
 }
 

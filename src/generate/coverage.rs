@@ -9,9 +9,11 @@
 
 use super::fields::{show, without, Field};
 use super::invalid::{mutations, Mutation};
+use super::judge::Judge;
 use super::schema_walk::{number_value, Node, Shape};
 use super::solve::{Side, Solver, Variant};
 use super::{family, Body, KeyUse, Origin, PlannedRequest, Reason};
+use crate::contract::wire::Media;
 use crate::contract::{Expect, Operation};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -30,6 +32,8 @@ pub(crate) struct CoveragePlan {
     /// Every accepted body of the plan: checked valid payloads random exploration falls
     /// back on when its draws keep failing the schema.
     pub valid_pool: Vec<Value>,
+    /// Every planned reject's payload (kept for envelopes only, see `Generator::enveloped`).
+    pub reject_pool: Vec<Value>,
 }
 
 pub(crate) struct Builder<'a> {
@@ -39,6 +43,8 @@ pub(crate) struct Builder<'a> {
     required: &'a [String],
     base: Value,
     solver: &'a Solver,
+    judge: &'a Judge,
+    examples: Vec<crate::contract::Example>,
     case: Arc<str>,
     ids: HashSet<String>,
     /// Every JSON body planned so far, serialised: a variant that repeats one is not planned.
@@ -54,6 +60,7 @@ impl<'a> Builder<'a> {
         required: &'a [String],
         base: Value,
         solver: &'a Solver,
+        judge: &'a Judge,
     ) -> Self {
         Builder {
             operation,
@@ -62,6 +69,8 @@ impl<'a> Builder<'a> {
             required,
             base,
             solver,
+            judge,
+            examples: operation.examples.clone(),
             case: Arc::from(operation.name.as_str()),
             ids: HashSet::new(),
             bodies: HashSet::new(),
@@ -70,8 +79,15 @@ impl<'a> Builder<'a> {
                 mutations: Vec::new(),
                 contradictions: 0,
                 valid_pool: Vec::new(),
+                reject_pool: Vec::new(),
             },
         }
+    }
+
+    /// Plan these examples instead of the case's own (an envelope's, made whole).
+    pub(super) fn with_examples(mut self, examples: Vec<crate::contract::Example>) -> Self {
+        self.examples = examples;
+        self
     }
 
     pub(super) fn build(mut self) -> CoveragePlan {
@@ -109,12 +125,12 @@ impl<'a> Builder<'a> {
     }
 
     fn examples(&mut self) {
-        for example in &self.operation.examples {
+        for example in std::mem::take(&mut self.examples) {
             let reason = Reason {
                 family: family::EXAMPLE,
                 detail: example.name.clone(),
             };
-            let body = Body::Json(example.body.clone());
+            let body = Body::Json(example.body);
             self.push(reason, example.expect, KeyUse::Valid, body, Origin::Example);
         }
     }
@@ -181,8 +197,7 @@ impl<'a> Builder<'a> {
 
     /// Plan a valid payload that no entry holds yet, if the schema agrees it is valid.
     fn accept_new(&mut self, family: &'static str, detail: String, payload: Value) {
-        if self.bodies.contains(&payload.to_string())
-            || !self.operation.request_schema.validator.is_valid(&payload)
+        if self.bodies.contains(&payload.to_string()) || self.judge.verdict(&payload) != Some(true)
         {
             return;
         }
@@ -190,18 +205,54 @@ impl<'a> Builder<'a> {
     }
 
     fn bad_bodies(&mut self) {
-        self.reject(
-            family::BAD_BODY,
-            "array".into(),
-            Value::Array(vec![self.base.clone()]),
-        );
-        let raw = [("not-json", "this is not JSON {"), ("empty", "")];
+        let mut params = self.base.clone();
+        let body_media = match &self.operation.shape {
+            None => Some(Media::Json),
+            Some(shape) => shape.body().map(|b| Media::of(&b.content_type)),
+        };
+        let Some(media) = body_media else {
+            return;
+        };
+        let body = match (&self.operation.shape, params.as_object_mut()) {
+            (Some(_), Some(map)) => map.remove("body").unwrap_or(Value::Null),
+            _ => self.base.clone(),
+        };
+        let array = Value::Array(vec![body]);
+        let array = match &self.operation.shape {
+            None => array,
+            Some(_) => {
+                let mut whole = params.clone();
+                whole["body"] = array;
+                whole
+            }
+        };
+        self.reject(family::BAD_BODY, "array".into(), array);
+        let mut raw = vec![("empty", "")];
+        if media == Media::Json {
+            raw.insert(0, ("not-json", "this is not JSON {"));
+        }
+        if self
+            .operation
+            .shape
+            .as_ref()
+            .and_then(|s| s.body())
+            .is_some_and(|b| !b.required)
+        {
+            // An optional body may be left out: an empty one is no fault.
+            raw.retain(|(detail, _)| *detail != "empty");
+        }
         for (detail, text) in raw {
             let reason = Reason {
                 family: family::BAD_BODY,
                 detail: detail.to_owned(),
             };
-            let body = Body::Raw(text.to_owned());
+            let body = match &self.operation.shape {
+                None => Body::Raw(text.to_owned()),
+                Some(_) => Body::RawWith {
+                    envelope: params.clone(),
+                    text: text.to_owned(),
+                },
+            };
             self.push(
                 reason,
                 Expect::Reject,
@@ -238,9 +289,14 @@ impl<'a> Builder<'a> {
     }
 
     fn accept(&mut self, family: &'static str, detail: String, payload: Value) {
-        if !self.operation.request_schema.validator.is_valid(&payload) {
-            self.out.contradictions += 1;
-            return;
+        match self.judge.verdict(&payload) {
+            Some(true) => {}
+            // A value the wire cannot carry (a header with a line break) is no contradiction.
+            None => return,
+            Some(false) => {
+                self.out.contradictions += 1;
+                return;
+            }
         }
         self.out.valid_pool.push(payload.clone());
         let reason = Reason { family, detail };
@@ -256,8 +312,11 @@ impl<'a> Builder<'a> {
 
     /// Plan a reject unless the schema accepts the payload after all; whether it was planned.
     fn reject(&mut self, family: &'static str, detail: String, payload: Value) -> bool {
-        if self.operation.request_schema.validator.is_valid(&payload) {
+        if self.judge.verdict(&payload) != Some(false) {
             return false;
+        }
+        if self.judge.shape.is_some() {
+            self.out.reject_pool.push(payload.clone());
         }
         let reason = Reason { family, detail };
         let body = Body::Json(payload);

@@ -9,11 +9,12 @@ mod coverage;
 mod explore;
 mod fields;
 mod invalid;
+mod judge;
 mod schema_walk;
 mod solve;
 mod tracker;
 
-use crate::contract::{ContractError, Expect, Operation, Place};
+use crate::contract::{self, ContractError, Expect, Operation, Place};
 use explore::{Candidate, CandidateTree, RandomPayloads};
 use proptest::strategy::ValueTree;
 use serde_json::Value;
@@ -45,6 +46,14 @@ pub enum Body {
     /// A JSON document already serialised: a random valid payload drawn straight into the
     /// bytes a run sends ([`Generator::random_to_send`]).
     Serialized(bytes::Bytes),
+    /// For an operation generated as an envelope: `text` sent as the body (not JSON, or
+    /// empty) with the parameters of `envelope`.
+    RawWith {
+        /// The parameters, as an envelope without `body`.
+        envelope: Value,
+        /// The body's text.
+        text: String,
+    },
 }
 
 impl Body {
@@ -56,7 +65,7 @@ impl Body {
                 let mut bytes = Vec::with_capacity(1024);
                 serde_json::to_writer(&mut bytes, value).map_or_else(|_| Vec::new(), |()| bytes)
             }
-            Body::Raw(text) => text.as_bytes().to_vec(),
+            Body::Raw(text) | Body::RawWith { text, .. } => text.as_bytes().to_vec(),
             Body::Serialized(bytes) => bytes.to_vec(),
         }
     }
@@ -236,14 +245,50 @@ pub struct PlannedRequest {
 }
 
 impl PlannedRequest {
-    /// The request as one line of `specgate plan`: case, id, expect, reason, headers (the key
-    /// as a placeholder, never a real key) and `body` or `raw_body`.
+    /// The request as one line of `specgate plan`: case, id, expect, reason, the target for an
+    /// operation with parameters, headers (the key as a placeholder, never a real key) and
+    /// `body` or `raw_body`.
     pub fn to_plan_line<'a>(&'a self, operation: &Operation) -> PlanLine<'a> {
         let mut headers = serde_json::Map::new();
-        headers.insert(
-            "content-type".to_owned(),
-            Value::String(operation.content_type.clone()),
-        );
+        let wire = operation.shape.as_ref().map(|shape| self.to_wire(shape));
+        let (target, body, raw_body) = match &wire {
+            None => {
+                headers.insert(
+                    "content-type".to_owned(),
+                    Value::String(operation.content_type.clone()),
+                );
+                let (body, raw) = self.plain_body();
+                (None, body, raw)
+            }
+            Some(Err(unsendable)) => (Some(unsendable.to_string()), None, None),
+            Some(Ok(wire)) => {
+                if let Some((_, content_type)) = &wire.body {
+                    headers.insert(
+                        "content-type".to_owned(),
+                        Value::String(content_type.clone()),
+                    );
+                }
+                for (name, value) in &wire.headers {
+                    headers.insert(name.clone(), Value::String(value.clone()));
+                }
+                let body = match &self.body {
+                    Body::Json(envelope)
+                        if contract::wire::Media::of(&operation.content_type)
+                            == contract::wire::Media::Json =>
+                    {
+                        envelope.get("body").map(Cow::Borrowed)
+                    }
+                    _ => None,
+                };
+                let raw = match (&body, &wire.body) {
+                    (None, Some((bytes, _))) => {
+                        Some(Cow::Owned(String::from_utf8_lossy(bytes).into_owned()))
+                    }
+                    _ => None,
+                };
+                (Some(wire.target.clone()), body, raw)
+            }
+        };
         if let Some(auth) = &operation.auth {
             let key = match self.key {
                 KeyUse::Valid => Some(auth.scheme.shown_value(&key_placeholder(&auth.env))),
@@ -254,22 +299,54 @@ impl PlannedRequest {
                 headers.insert(auth.header.as_str().to_owned(), Value::String(key));
             }
         }
-        let (body, raw_body) = match &self.body {
-            Body::Json(value) => (Some(Cow::Borrowed(value)), None),
-            Body::Raw(text) => (None, Some(text.as_str())),
-            Body::Serialized(bytes) => match serde_json::from_slice(bytes) {
-                Ok(value) => (Some(Cow::Owned(value)), None),
-                Err(_) => (None, std::str::from_utf8(bytes).ok()),
-            },
-        };
         PlanLine {
             case: &self.case,
             id: &self.id,
             expect: self.expect,
             reason: self.reason.to_string(),
+            target,
             headers,
             body,
             raw_body,
+        }
+    }
+
+    fn plain_body(&self) -> (Option<Cow<'_, Value>>, Option<Cow<'_, str>>) {
+        match &self.body {
+            Body::Json(value) => (Some(Cow::Borrowed(value)), None),
+            Body::Raw(text) | Body::RawWith { text, .. } => {
+                (None, Some(Cow::Borrowed(text.as_str())))
+            }
+            Body::Serialized(bytes) => match serde_json::from_slice(bytes) {
+                Ok(value) => (Some(Cow::Owned(value)), None),
+                Err(_) => (None, std::str::from_utf8(bytes).ok().map(Cow::Borrowed)),
+            },
+        }
+    }
+
+    /// The request on the wire, for an operation generated as an envelope.
+    pub fn to_wire(
+        &self,
+        shape: &contract::wire::RequestShape,
+    ) -> Result<contract::wire::WireRequest, contract::wire::Unsendable> {
+        match &self.body {
+            Body::Json(envelope) => shape.encode(envelope),
+            Body::RawWith { envelope, text } => {
+                let mut wire = shape.encode(envelope)?;
+                let content_type = shape
+                    .body()
+                    .map_or_else(String::new, |b| b.content_type.clone());
+                wire.body = Some((text.as_bytes().to_vec(), content_type));
+                Ok(wire)
+            }
+            Body::Serialized(bytes) => {
+                let envelope: Value = serde_json::from_slice(bytes)
+                    .map_err(|e| contract::wire::Unsendable(e.to_string()))?;
+                shape.encode(&envelope)
+            }
+            Body::Raw(_) => Err(contract::wire::Unsendable(
+                "a bare body for an operation with parameters".to_owned(),
+            )),
         }
     }
 }
@@ -285,6 +362,9 @@ pub struct PlanLine<'a> {
     pub expect: Expect,
     /// `family: detail`.
     pub reason: String,
+    /// The path and query, relative to the base URL, for an operation with parameters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
     /// The headers, the key as its placeholder.
     pub headers: serde_json::Map<String, Value>,
     /// A JSON body.
@@ -292,7 +372,7 @@ pub struct PlanLine<'a> {
     pub body: Option<Cow<'a, Value>>,
     /// A body that is not JSON.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub raw_body: Option<&'a str>,
+    pub raw_body: Option<Cow<'a, str>>,
 }
 
 /// Options that shape a plan.
@@ -318,6 +398,11 @@ pub struct Generator {
     contradictions: usize,
     random: RandomPayloads,
     warnings: Vec<String>,
+    /// The payload coverage entries start from.
+    base: Value,
+    /// For an envelope: the checked rejects of the coverage plan, which random invalid
+    /// requests fall back on where a bare body would fall back on one that is not JSON.
+    reject_pool: Vec<Value>,
 }
 
 impl Generator {
@@ -337,21 +422,39 @@ impl Generator {
         })?;
         let subschemas = Arc::new(crate::schema::Subschemas::new(Arc::clone(&schema.document)));
         let solver = solve::Solver::new(Arc::clone(&subschemas));
-        let base = base_payload(&operation, &root, &solver)?;
+        let judge = Arc::new(judge::Judge {
+            validator: Arc::clone(&schema.validator),
+            shape: operation.shape.clone(),
+        });
+        let base = base_payload(&operation, &root, &solver, &judge)?;
+        let examples = envelope_examples(&operation, &base, &judge)?;
         let fields: Arc<[fields::Field]> = fields::fields(&root).into();
-        let required = fields::required_names(&root);
-        let plan =
-            coverage::Builder::new(&operation, &root, &fields, &required, base, &solver).build();
-        let checked = !explore::drawn_exactly(&schema.document);
+        let mut required = fields::required_names(&root);
+        if operation.shape.is_some() {
+            // A part of the envelope left out cannot be sent; the body can be.
+            required.retain(|name| name == "body");
+        }
+        let plan = coverage::Builder::new(
+            &operation,
+            &root,
+            &fields,
+            &required,
+            base.clone(),
+            &solver,
+            &judge,
+        )
+        .with_examples(examples)
+        .build();
+        let checked = operation.shape.is_some() || !explore::drawn_exactly(&schema.document);
         let random = RandomPayloads::new(
             &root,
             Arc::clone(&fields),
             &required,
             plan.mutations,
             explore::Checks {
-                validator: checked.then(|| Arc::clone(&schema.validator)),
+                validator: checked.then(|| Arc::clone(&judge)),
                 pool: plan.valid_pool,
-                schema: Arc::clone(&schema.validator),
+                schema: Arc::clone(&judge),
             },
             &|pointer| solver.valid(pointer, 0),
         );
@@ -362,7 +465,29 @@ impl Generator {
             coverage: plan.requests,
             contradictions: plan.contradictions,
             random,
+            base,
+            reject_pool: plan.reject_pool,
         })
+    }
+
+    /// How many classes of random requests the plan interleaves: valid and invalid, or only
+    /// valid when nothing can be broken.
+    pub fn random_classes(&self) -> u64 {
+        if self.refutable() {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// Whether random invalid requests can be made: an operation with a body always can (a
+    /// body that is not JSON), one without needs a parameter it can break.
+    pub fn refutable(&self) -> bool {
+        self.operation
+            .shape
+            .as_ref()
+            .is_none_or(|s| s.body().is_some())
+            || !self.reject_pool.is_empty()
     }
 
     /// Keywords of the request schema that no stage understands, one message each: the
@@ -442,6 +567,7 @@ impl Generator {
     }
 
     fn request(&self, class: RandomClass, index: u64, candidate: Candidate) -> PlannedRequest {
+        let candidate = self.enveloped(candidate, index);
         let (family, expect) = match class {
             RandomClass::Valid => (family::RANDOM_VALID, Expect::Accept),
             RandomClass::Invalid => (family::RANDOM_INVALID, Expect::Reject),
@@ -456,6 +582,101 @@ impl Generator {
             origin: Origin::Random { class, index },
         }
     }
+}
+
+impl Generator {
+    /// A candidate fit for the operation's wire: for an envelope, a body that is not JSON is
+    /// sent with the base request's parameters, or, without a body, replaced by a checked
+    /// reject of the coverage plan.
+    fn enveloped(&self, candidate: Candidate, index: u64) -> Candidate {
+        let (Some(shape), Body::Raw(text)) = (&self.operation.shape, &candidate.body) else {
+            return candidate;
+        };
+        if shape.body().is_some() {
+            let mut envelope = self.base.clone();
+            if let Some(map) = envelope.as_object_mut() {
+                map.remove("body");
+            }
+            return Candidate {
+                body: Body::RawWith {
+                    envelope,
+                    text: text.clone(),
+                },
+                reason: candidate.reason,
+            };
+        }
+        match self
+            .reject_pool
+            .get(index as usize % self.reject_pool.len().max(1))
+        {
+            Some(reject) => Candidate {
+                body: Body::Json(reject.clone()),
+                reason: Reason {
+                    family: family::RANDOM_INVALID,
+                    detail: "a planned reject".to_owned(),
+                },
+            },
+            None => candidate,
+        }
+    }
+}
+
+/// The case's examples as whole envelopes: the parts an example gives over the base request,
+/// checked against the label the example carries.
+fn envelope_examples(
+    operation: &Operation,
+    base: &Value,
+    judge: &judge::Judge,
+) -> Result<Vec<contract::Example>, ContractError> {
+    if operation.shape.is_none() {
+        return Ok(operation.examples.clone());
+    }
+    operation
+        .examples
+        .iter()
+        .map(|example| {
+            let mut whole = base.clone();
+            if let (Some(map), Some(parts)) = (whole.as_object_mut(), example.body.as_object()) {
+                for (key, value) in parts {
+                    match (map.get_mut(key), value) {
+                        (Some(Value::Object(have)), Value::Object(given)) if key != "body" => {
+                            have.extend(given.clone());
+                        }
+                        _ => {
+                            map.insert(key.clone(), value.clone());
+                        }
+                    }
+                }
+            }
+            let verdict = judge.verdict(&whole);
+            let problem = match (example.expect, verdict) {
+                (_, None) => Some("cannot be sent".to_owned()),
+                (Expect::Accept, Some(false)) => {
+                    Some("fails the request schema but expects `accept`".to_owned())
+                }
+                (Expect::Reject, Some(true)) => {
+                    Some("passes the request schema but expects `reject`".to_owned())
+                }
+                _ => None,
+            };
+            if let Some(problem) = problem {
+                return Err(ContractError::new(
+                    &operation.source,
+                    Place::File,
+                    format!(
+                        "the example `{}` {problem} (as sent: {whole})",
+                        example.name
+                    ),
+                    "fix the example's body or parameters, or its `expect`",
+                ));
+            }
+            Ok(contract::Example {
+                name: example.name.clone(),
+                expect: example.expect,
+                body: whole,
+            })
+        })
+        .collect()
 }
 
 /// One message per keyword of the request schema that no stage of specgate understands (a
@@ -499,16 +720,25 @@ fn base_payload(
     operation: &Operation,
     root: &schema_walk::Node,
     solver: &solve::Solver,
+    judge: &judge::Judge,
 ) -> Result<Value, ContractError> {
     let schema = &operation.request_schema;
     let minimal = root.minimal();
-    if schema.validator.is_valid(&minimal) {
+    if judge.verdict(&minimal) == Some(true) {
         return Ok(minimal);
     }
-    if let Some(found) = solver.first("", 0) {
-        if schema.validator.is_valid(&found) {
-            return Ok(found);
-        }
+    let found = if operation.shape.is_some() {
+        solver
+            .valid("", 0)
+            .into_iter()
+            .find(|v| judge.verdict(v) == Some(true))
+    } else {
+        solver
+            .first("", 0)
+            .filter(|v| judge.verdict(v) == Some(true))
+    };
+    if let Some(found) = found {
+        return Ok(found);
     }
     let error = schema.validator.iter_errors(&minimal).next();
     let (pointer, message) = match &error {
@@ -639,8 +869,9 @@ pub fn plan_entries(
         .flat_map(|g| g.coverage())
         .map(PlanEntry::Ready);
     let random = generators.into_iter().flat_map(move |generator| {
-        (0..options.examples.saturating_mul(2)).map(move |i| {
-            let class = if i % 2 == 0 {
+        let classes = generator.random_classes();
+        (0..options.examples.saturating_mul(classes)).map(move |i| {
+            let class = if i % classes == 0 {
                 RandomClass::Valid
             } else {
                 RandomClass::Invalid
@@ -649,7 +880,7 @@ pub fn plan_entries(
                 generator: generator.clone(),
                 seed: options.seed,
                 class,
-                index: i / 2,
+                index: i / classes,
             }
         })
     });

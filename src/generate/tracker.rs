@@ -116,7 +116,7 @@ impl CoverageTracker {
                 }
                 Err(_) => return false,
             },
-            Body::Raw(_) => return false,
+            Body::Raw(_) | Body::RawWith { .. } => return false,
         };
         let news = match request.expect {
             Expect::Accept => self.observe_enums(payload),

@@ -6,10 +6,12 @@
 
 use super::secret::ApiKey;
 use crate::check::{ObservedResponse, Outcome, SentRequest, TransportFailure};
+use crate::contract::wire::{RequestShape, WireRequest};
 use crate::contract::{AuthScheme, Operation};
 use crate::generate::{KeyUse, PlannedRequest, WRONG_KEY};
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use url::Url;
 
@@ -139,6 +141,9 @@ fn load_identity(
 /// Sends planned requests for one operation at one endpoint.
 pub(super) struct Endpoint {
     pub url: Url,
+    /// For an operation with parameters: its wire shape, and the base URL the targets it
+    /// makes are appended to.
+    shape: Option<(Arc<RequestShape>, String)>,
     method: http::Method,
     content_type: HeaderValue,
     key_header: Option<HeaderName>,
@@ -169,7 +174,16 @@ impl Endpoint {
             || crate::generate::key_placeholder(env),
             ApiKey::placeholder,
         );
+        let base = url
+            .as_str()
+            .strip_suffix(operation.path.as_str())
+            .unwrap_or(url.as_str());
+        let shape = operation
+            .shape
+            .clone()
+            .map(|shape| (shape, base.trim_end_matches('/').to_owned()));
         Endpoint {
+            shape,
             url,
             method: operation.method.clone(),
             content_type,
@@ -198,12 +212,44 @@ impl Endpoint {
         Some((header, value))
     }
 
+    /// The request on the wire, for an operation with parameters (`None` otherwise, or when
+    /// it cannot be sent, which the generator never plans).
+    fn wire(&self, planned: &PlannedRequest) -> Option<(WireRequest, Url)> {
+        let (shape, base) = self.shape.as_ref()?;
+        let wire = planned.to_wire(shape).ok()?;
+        let url = Url::parse(&format!("{base}{}", wire.target)).ok()?;
+        Some((wire, url))
+    }
+
+    /// The bytes of `planned`'s body as they go on the wire.
+    pub(super) fn body_of(&self, planned: &PlannedRequest) -> Bytes {
+        if self.shape.is_none() {
+            return planned.body.wire();
+        }
+        self.wire(planned)
+            .and_then(|(wire, _)| wire.body)
+            .map_or_else(Bytes::new, |(bytes, _)| bytes.into())
+    }
+
     /// The request as a record: exact body, key replaced by its placeholder.
     pub(super) fn record(&self, planned: &PlannedRequest, body: &Bytes) -> SentRequest {
-        let mut headers = vec![(
-            "content-type".to_owned(),
-            self.content_type.to_str().unwrap_or_default().to_owned(),
-        )];
+        let wire = self.wire(planned);
+        let mut headers = match &wire {
+            None if self.shape.is_some() => Vec::new(),
+            None => vec![(
+                "content-type".to_owned(),
+                self.content_type.to_str().unwrap_or_default().to_owned(),
+            )],
+            Some((wire, _)) => {
+                let mut headers: Vec<(String, String)> = wire
+                    .body
+                    .iter()
+                    .map(|(_, content_type)| ("content-type".to_owned(), content_type.clone()))
+                    .collect();
+                headers.extend(wire.headers.iter().cloned());
+                headers
+            }
+        };
         if let Some((name, value)) = self.key_for(planned, true) {
             headers.push((
                 name.to_string(),
@@ -212,7 +258,7 @@ impl Endpoint {
         }
         SentRequest {
             method: self.method.to_string(),
-            url: self.url.to_string(),
+            url: wire.map_or_else(|| self.url.to_string(), |(_, url)| url.to_string()),
             headers,
             body: String::from_utf8_lossy(body).into_owned(),
         }
@@ -262,10 +308,24 @@ impl Endpoint {
         planned: &PlannedRequest,
         body: Bytes,
     ) -> Outcome {
-        let mut request = client
-            .request(self.method.clone(), self.url.clone())
-            .header(http::header::CONTENT_TYPE, self.content_type.clone())
-            .body(body);
+        let mut request = match self.wire(planned) {
+            None => client
+                .request(self.method.clone(), self.url.clone())
+                .header(http::header::CONTENT_TYPE, self.content_type.clone())
+                .body(body),
+            Some((wire, url)) => {
+                let mut request = client.request(self.method.clone(), url);
+                if let Some((_, content_type)) = &wire.body {
+                    request = request
+                        .header(http::header::CONTENT_TYPE, content_type)
+                        .body(body);
+                }
+                for (name, value) in &wire.headers {
+                    request = request.header(name, value);
+                }
+                request
+            }
+        };
         if let Some((name, value)) = self.key_for(planned, false) {
             request = request.header(name, value);
         }

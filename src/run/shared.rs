@@ -181,8 +181,10 @@ fn redact_userinfo(url: &Url) -> String {
 
 fn planned_total(generators: &[Arc<Generator>], config: &RunConfig) -> u64 {
     let coverage: u64 = generators.iter().map(|g| g.coverage_len() as u64).sum();
-    let random = (generators.len() as u64)
-        .saturating_mul(2)
+    let random = generators
+        .iter()
+        .map(|g| g.random_classes())
+        .sum::<u64>()
         .saturating_mul(config.settings.plan.examples);
     let all = coverage.saturating_add(random);
     let sharded = match config.settings.shard {
@@ -210,7 +212,7 @@ impl Shared {
             let Some(operation) = self.operation_index(&planned) else {
                 continue;
             };
-            let body = planned.body.wire();
+            let body = self.endpoints[operation].body_of(&planned);
             return Some(Built {
                 position,
                 operation,

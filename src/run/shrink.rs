@@ -91,9 +91,9 @@ async fn still_fails(
     original: &Finding,
     planned: PlannedRequest,
 ) -> Option<Failing> {
-    let body = planned.body.wire();
     let permit = || shared.permit();
     let endpoint = &shared.endpoints[operation_index];
+    let body = endpoint.body_of(&planned);
     let send = endpoint.send(
         &shared.client,
         &shared.config.settings.client,

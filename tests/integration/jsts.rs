@@ -74,7 +74,9 @@ fn operation(file: &str, index: usize, schema: Schema) -> Operation {
         method: http::Method::POST,
         auth: None,
         content_type: "application/json".to_owned(),
+        body_schema: Some(schema.clone()),
         request_schema: schema,
+        shape: None,
         responses: Vec::new(),
         expect: Expectations {
             valid: vec!["2xx".parse().unwrap()],
@@ -110,7 +112,7 @@ fn json_body(body: &Body) -> Option<Value> {
     match body {
         Body::Json(value) => Some(value.clone()),
         Body::Serialized(bytes) => serde_json::from_slice(bytes).ok(),
-        Body::Raw(_) => None,
+        Body::Raw(_) | Body::RawWith { .. } => None,
     }
 }
 

@@ -51,7 +51,7 @@ fn top_level_keys(body: &Value) -> BTreeSet<&str> {
 fn json(request: &PlannedRequest) -> Option<&Value> {
     match &request.body {
         Body::Json(value) => Some(value),
-        Body::Raw(_) => None,
+        Body::Raw(_) | Body::RawWith { .. } => None,
         Body::Serialized(_) => panic!("plans hold values; only a run sends serialised bodies"),
     }
 }
@@ -176,7 +176,7 @@ fn every_reject_payload_fails_the_request_schema_for_its_stated_reason() {
     {
         match &request.body {
             Body::Json(body) => assert_rejected_for(body, &request.reason),
-            Body::Raw(text) => {
+            Body::Raw(text) | Body::RawWith { text, .. } => {
                 assert_eq!(request.reason.family, family::BAD_BODY);
                 assert!(serde_json::from_str::<Value>(text).is_err(), "{text:?}");
             }

@@ -17,6 +17,7 @@ use super::fields::{remove_properties, Field};
 use super::invalid::Mutation;
 use super::schema_walk::Node;
 use super::{family, Body, RandomClass, Reason};
+use crate::generate::judge::Judge;
 use draw::{Draw, Edit, Tree};
 use proptest::prelude::Rng;
 use proptest::strategy::{NewTree, Strategy, ValueTree};
@@ -33,12 +34,12 @@ const MAX_REDRAWS: usize = 8;
 pub(crate) struct Checks {
     /// The request schema's validator when draws must be checked; `None` when every draw is
     /// valid by construction ([`drawn_exactly`]).
-    pub validator: Option<Arc<jsonschema::Validator>>,
+    pub validator: Option<Arc<Judge>>,
     /// Checked valid payloads, used when draw after draw fails.
     pub pool: Vec<Value>,
     /// The request schema's validator, checked or not: debug builds check every draw.
     #[cfg_attr(not(debug_assertions), allow(dead_code))]
-    pub schema: Arc<jsonschema::Validator>,
+    pub schema: Arc<Judge>,
 }
 
 impl std::fmt::Debug for Checks {
@@ -247,10 +248,10 @@ impl RandomPayloads {
 
     /// Whether `candidate` is what `class` promises: valid, or really invalid.
     fn keeps(&self, class: RandomClass, candidate: &Candidate) -> bool {
-        let Some(validator) = &self.checks.validator else {
+        let Some(judge) = &self.checks.validator else {
             return true;
         };
-        keeps(validator, class, &candidate.body)
+        judge.keeps(class, &candidate.body)
     }
 
     /// When draw after draw fails: a checked valid payload, or a body that is not JSON.
@@ -288,7 +289,7 @@ impl RandomPayloads {
     #[cfg(debug_assertions)]
     fn assert_exact(&self, class: RandomClass, candidate: &Candidate) {
         assert!(
-            keeps(&self.checks.schema, class, &candidate.body),
+            self.checks.schema.keeps(class, &candidate.body),
             "a draw of a schema drawn exactly is not what it claims: {candidate:?}"
         );
     }
@@ -383,7 +384,7 @@ impl RandomPayloads {
         &self,
         class: RandomClass,
         rng: &mut TestRng,
-        legal: Option<(Arc<jsonschema::Validator>, RandomClass)>,
+        legal: Option<(Arc<Judge>, RandomClass)>,
     ) -> CandidateTree {
         let damage = self.damage(class, rng);
         let payload = match damage {
@@ -420,23 +421,6 @@ impl RandomPayloads {
             }
         })
     }
-}
-
-/// Whether `body` is what `class` promises against `validator`.
-fn keeps(validator: &jsonschema::Validator, class: RandomClass, body: &Body) -> bool {
-    let parsed;
-    let value = match body {
-        Body::Json(value) => value,
-        Body::Serialized(bytes) => match serde_json::from_slice::<Value>(bytes) {
-            Ok(value) => {
-                parsed = value;
-                &parsed
-            }
-            Err(_) => return class == RandomClass::Invalid,
-        },
-        Body::Raw(_) => return class == RandomClass::Invalid,
-    };
-    validator.is_valid(value) == (class == RandomClass::Valid)
 }
 
 /// A non-empty subset of `names`, of a uniformly drawn size, in their original order.
@@ -505,14 +489,14 @@ pub(crate) struct CandidateTree {
     fields: Arc<[Field]>,
     /// For a checked schema, the validator and class every candidate must keep to: a step
     /// that leads to a candidate of the other class is undone, as if it had not failed.
-    legal: Option<(Arc<jsonschema::Validator>, RandomClass)>,
+    legal: Option<(Arc<Judge>, RandomClass)>,
 }
 
 impl CandidateTree {
     fn is_legal(&self) -> bool {
         match &self.legal {
             None => true,
-            Some((validator, class)) => keeps(validator, *class, &self.current().body),
+            Some((judge, class)) => judge.keeps(*class, &self.current().body),
         }
     }
 
@@ -610,7 +594,10 @@ mod tests {
     fn nothing_to_damage_gives_a_body_that_is_not_json() {
         let schema = serde_json::json!({"type": "object", "properties": {"a": {"type": "string"}}});
         let root = walk(&schema).expect("walks");
-        let validator = Arc::new(jsonschema::validator_for(&schema).expect("compiles"));
+        let validator = Arc::new(crate::generate::judge::Judge {
+            validator: Arc::new(jsonschema::validator_for(&schema).expect("compiles")),
+            shape: None,
+        });
         let checks = Checks {
             validator: None,
             pool: Vec::new(),

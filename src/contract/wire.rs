@@ -1,0 +1,1245 @@
+//! The request on the wire: parameters (path, query, header, cookie) with OpenAPI's
+//! serialisation styles, and the request body's media types.
+//!
+//! An operation with parameters, or without a body, is generated as one JSON document, the
+//! *envelope*: `{"path": {..}, "query": {..}, "header": {..}, "cookie": {..}, "body": ..}`.
+//! Its schema ([`RequestShape::envelope_schema`]) is made of the parameters' and the body's
+//! schemas, so every enum value, boundary and broken constraint of a parameter comes from the
+//! same machinery as the body's. [`RequestShape::encode`] turns an envelope into the target
+//! and headers a client sends; [`RequestShape::decode`] reads a received request back into an
+//! envelope (the sandbox's side). A value whose round trip changes it (an integer sent where a
+//! string is documented reads back as a valid string) is not what it claims, and the generator
+//! drops it; a value that cannot be sent at all (a `/`-free path segment that is `..`, a
+//! header value with a line break) is [`Unsendable`].
+
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use serde_json::{Map, Value};
+
+/// Everything but RFC 3986's unreserved characters is percent-encoded in a path segment,
+/// a query component and a cookie value.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Where a parameter travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Location {
+    /// A `{name}` of the path template.
+    Path,
+    /// The query string.
+    Query,
+    /// A request header.
+    Header,
+    /// A cookie.
+    Cookie,
+}
+
+impl Location {
+    /// The name used in case files, OpenAPI and envelope pointers: `path`, `query`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Location::Path => "path",
+            Location::Query => "query",
+            Location::Header => "header",
+            Location::Cookie => "cookie",
+        }
+    }
+
+    /// Every location, in envelope order.
+    pub const ALL: [Location; 4] = [
+        Location::Path,
+        Location::Query,
+        Location::Header,
+        Location::Cookie,
+    ];
+
+    /// The location named `name`.
+    pub fn parse(name: &str) -> Option<Location> {
+        Location::ALL.into_iter().find(|l| l.as_str() == name)
+    }
+}
+
+/// OpenAPI's serialisation styles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// `a,b,c` (path and header default).
+    Simple,
+    /// `.a.b.c` (path).
+    Label,
+    /// `;name=a,b` (path).
+    Matrix,
+    /// `name=a&name=b` (query and cookie default).
+    Form,
+    /// `name=a%20b` (query arrays).
+    SpaceDelimited,
+    /// `name=a|b` (query arrays).
+    PipeDelimited,
+    /// `name[key]=value` (query objects).
+    DeepObject,
+}
+
+impl Style {
+    /// The style named `name` as OpenAPI spells it.
+    pub fn parse(name: &str) -> Option<Style> {
+        Some(match name {
+            "simple" => Style::Simple,
+            "label" => Style::Label,
+            "matrix" => Style::Matrix,
+            "form" => Style::Form,
+            "spaceDelimited" => Style::SpaceDelimited,
+            "pipeDelimited" => Style::PipeDelimited,
+            "deepObject" => Style::DeepObject,
+            _ => return None,
+        })
+    }
+
+    /// The styles OpenAPI allows in `location`.
+    pub fn allowed_in(self, location: Location) -> bool {
+        use Style::*;
+        match location {
+            Location::Path => matches!(self, Simple | Label | Matrix),
+            Location::Query => matches!(self, Form | SpaceDelimited | PipeDelimited | DeepObject),
+            Location::Header => self == Simple,
+            Location::Cookie => self == Form,
+        }
+    }
+
+    /// The default style of `location`.
+    pub fn default_for(location: Location) -> Style {
+        match location {
+            Location::Path | Location::Header => Style::Simple,
+            Location::Query | Location::Cookie => Style::Form,
+        }
+    }
+}
+
+/// Where the valid values of a parameter come from, when the server only knows some.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IdSource {
+    /// These values, written in the case.
+    Known(Vec<Value>),
+    /// The value at `pointer` in a success response of the operation named `operation`.
+    Link {
+        /// The producing operation's name.
+        operation: String,
+        /// A JSON pointer into its success body.
+        pointer: String,
+    },
+}
+
+/// One declared parameter.
+#[derive(Debug, Clone)]
+pub struct Parameter {
+    /// Its name (a header's name as written; headers match case-insensitively).
+    pub name: String,
+    /// Where it travels.
+    pub location: Location,
+    /// Whether a request must carry it (path parameters always must).
+    pub required: bool,
+    /// Its JSON Schema (inline).
+    pub schema: Value,
+    /// How it is serialised.
+    pub style: Style,
+    /// OpenAPI's `explode`.
+    pub explode: bool,
+    /// Where valid values come from; `None`: any value of the schema.
+    pub ids: Option<IdSource>,
+}
+
+/// The request body's media type, as far as encoding goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Media {
+    /// `application/json` and `+json` types.
+    Json,
+    /// `application/x-www-form-urlencoded`.
+    Form,
+    /// `multipart/form-data`.
+    Multipart,
+    /// Anything else: a string body is sent as its text, any other value as JSON text.
+    Other,
+}
+
+impl Media {
+    /// The encoding of `content_type`.
+    pub fn of(content_type: &str) -> Media {
+        let essence = content_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if essence == "application/json" || essence.ends_with("+json") {
+            Media::Json
+        } else if essence == "application/x-www-form-urlencoded" {
+            Media::Form
+        } else if essence == "multipart/form-data" {
+            Media::Multipart
+        } else {
+            Media::Other
+        }
+    }
+}
+
+/// The boundary of multipart bodies specgate sends: fixed, so plans are reproducible.
+pub const MULTIPART_BOUNDARY: &str = "specgate-boundary-7MA4YWxkTrZu0gW";
+
+/// Why an envelope cannot be sent as a request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot be sent: {0}")]
+pub struct Unsendable(pub String);
+
+/// A request ready for the wire, relative to the base URL.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct WireRequest {
+    /// The path (percent-encoded) and, when there is one, `?` and the query.
+    pub target: String,
+    /// Header parameters and the `cookie` header, in declaration order.
+    pub headers: Vec<(String, String)>,
+    /// The body's bytes and its content type; `None`: no body.
+    pub body: Option<(Vec<u8>, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Piece {
+    Literal(String),
+    Param(String),
+}
+
+/// The JSON types a parameter's schema admits, for reading text back as values.
+#[derive(Debug, Clone, Default)]
+struct Types(Vec<String>);
+
+impl Types {
+    fn of(schema: &Value) -> Types {
+        let mut types: Vec<String> = match schema.get("type") {
+            Some(Value::String(one)) => vec![one.clone()],
+            Some(Value::Array(many)) => many
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect(),
+            _ => Vec::new(),
+        };
+        if types.is_empty() {
+            let listed = schema
+                .get("enum")
+                .and_then(Value::as_array)
+                .cloned()
+                .or_else(|| schema.get("const").map(|c| vec![c.clone()]))
+                .unwrap_or_default();
+            for value in listed {
+                let name = match value {
+                    Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+                    Value::Number(_) => "number",
+                    Value::Bool(_) => "boolean",
+                    _ => "string",
+                };
+                if !types.iter().any(|t| t == name) {
+                    types.push(name.to_owned());
+                }
+            }
+        }
+        Types(types)
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.0.iter().any(|t| t == name)
+    }
+
+    /// `text` read as the first of these types it parses as; text otherwise.
+    fn read(&self, text: &str) -> Value {
+        for kind in &self.0 {
+            let parsed = match kind.as_str() {
+                "integer" => text
+                    .parse::<i64>()
+                    .ok()
+                    .map(Value::from)
+                    .or_else(|| text.parse::<u64>().ok().map(Value::from)),
+                "number" => serde_json::from_str::<serde_json::Number>(text)
+                    .ok()
+                    .map(Value::Number),
+                "boolean" => match text {
+                    "true" => Some(Value::Bool(true)),
+                    "false" => Some(Value::Bool(false)),
+                    _ => None,
+                },
+                "null" if text.is_empty() && !self.has("string") => Some(Value::Null),
+                _ => None,
+            };
+            if let Some(value) = parsed {
+                return value;
+            }
+        }
+        Value::String(text.to_owned())
+    }
+}
+
+/// How a parameter's value is shaped, for reading it back.
+#[derive(Debug, Clone)]
+enum Shape {
+    Primitive(Types),
+    Array(Types),
+    Object(Vec<(String, Types)>, Types),
+}
+
+impl Shape {
+    fn of(schema: &Value) -> Shape {
+        let types = Types::of(schema);
+        if types.has("array") {
+            let items = schema.get("items").map(Types::of).unwrap_or_default();
+            Shape::Array(items)
+        } else if types.has("object") {
+            let properties = schema
+                .get("properties")
+                .and_then(Value::as_object)
+                .map(|p| p.iter().map(|(k, v)| (k.clone(), Types::of(v))).collect())
+                .unwrap_or_default();
+            let rest = match schema.get("additionalProperties") {
+                Some(extra @ Value::Object(_)) => Types::of(extra),
+                _ => Types::default(),
+            };
+            Shape::Object(properties, rest)
+        } else {
+            Shape::Primitive(types)
+        }
+    }
+
+    fn read_object_value(&self, key: &str, text: &str) -> Value {
+        match self {
+            Shape::Object(properties, rest) => properties
+                .iter()
+                .find(|(name, _)| name == key)
+                .map_or(rest, |(_, types)| types)
+                .read(text),
+            _ => Value::String(text.to_owned()),
+        }
+    }
+}
+
+/// The request body as the wire shape sees it.
+#[derive(Debug, Clone)]
+pub struct BodyShape {
+    /// Its content type, as sent.
+    pub content_type: String,
+    /// Whether a request must carry one.
+    pub required: bool,
+    media: Media,
+    shape: Shape,
+}
+
+impl BodyShape {
+    /// A body of `content_type` with `schema`.
+    pub fn new(content_type: &str, required: bool, schema: &Value) -> BodyShape {
+        BodyShape {
+            content_type: content_type.to_owned(),
+            required,
+            media: Media::of(content_type),
+            shape: Shape::of(schema),
+        }
+    }
+}
+
+/// The request side of an operation: its path template, parameters and body.
+#[derive(Debug, Clone)]
+pub struct RequestShape {
+    template: Vec<Piece>,
+    parameters: Vec<(Parameter, Shape)>,
+    body: Option<BodyShape>,
+}
+
+impl RequestShape {
+    /// The shape of a request to `path` (a template with `{name}`s) with these parameters and
+    /// body. Fails when the template and the path parameters disagree.
+    pub fn new(
+        path: &str,
+        parameters: Vec<Parameter>,
+        body: Option<BodyShape>,
+    ) -> Result<RequestShape, String> {
+        let template = parse_template(path)?;
+        for piece in &template {
+            if let Piece::Param(name) = piece {
+                let declared = parameters
+                    .iter()
+                    .any(|p| p.location == Location::Path && &p.name == name);
+                if !declared {
+                    return Err(format!(
+                        "the path template names `{{{name}}}` but no path parameter `{name}` is declared"
+                    ));
+                }
+            }
+        }
+        for parameter in parameters.iter().filter(|p| p.location == Location::Path) {
+            if !template.contains(&Piece::Param(parameter.name.clone())) {
+                return Err(format!(
+                    "the path parameter `{}` does not appear in the path template",
+                    parameter.name
+                ));
+            }
+        }
+        let parameters = parameters
+            .into_iter()
+            .map(|p| {
+                let shape = Shape::of(&p.schema);
+                (p, shape)
+            })
+            .collect();
+        Ok(RequestShape {
+            template,
+            parameters,
+            body,
+        })
+    }
+
+    /// The declared parameters, in order.
+    pub fn parameters(&self) -> impl Iterator<Item = &Parameter> {
+        self.parameters.iter().map(|(p, _)| p)
+    }
+
+    /// The body, when the operation has one.
+    pub fn body(&self) -> Option<&BodyShape> {
+        self.body.as_ref()
+    }
+
+    /// Whether `path` (percent-encoded, relative to the base URL) fits the template.
+    pub fn matches_path(&self, path: &str) -> bool {
+        match_template(&self.template, path).is_some()
+    }
+
+    /// The literal characters of the template: routers prefer the most specific template.
+    pub fn literal_len(&self) -> usize {
+        self.template
+            .iter()
+            .map(|p| match p {
+                Piece::Literal(text) => text.len(),
+                Piece::Param(_) => 0,
+            })
+            .sum()
+    }
+
+    /// The schema of a whole request as one document (see the module comment). `body` is the
+    /// body's schema, embedded with its `$ref`s rewritten to point at their new place.
+    pub fn envelope_schema(&self, body: Option<&Value>) -> Value {
+        let mut properties = Map::new();
+        let mut required = Vec::new();
+        for location in Location::ALL {
+            let declared: Vec<&Parameter> = self
+                .parameters()
+                .filter(|p| p.location == location)
+                .collect();
+            if declared.is_empty() {
+                continue;
+            }
+            let mut part = Map::new();
+            let mut part_required = Vec::new();
+            for parameter in declared {
+                let pointer = format!(
+                    "/properties/{}/properties/{}",
+                    location.as_str(),
+                    crate::schema::escape(&parameter.name)
+                );
+                part.insert(parameter.name.clone(), embed(&parameter.schema, &pointer));
+                if parameter.required {
+                    part_required.push(Value::String(parameter.name.clone()));
+                }
+            }
+            let mut object = serde_json::json!({"type": "object", "properties": part, "additionalProperties": false});
+            if !part_required.is_empty() {
+                object["required"] = Value::Array(part_required);
+            }
+            properties.insert(location.as_str().to_owned(), object);
+            required.push(Value::String(location.as_str().to_owned()));
+        }
+        if let (Some(shape), Some(schema)) = (&self.body, body) {
+            properties.insert("body".to_owned(), embed(schema, "/properties/body"));
+            if shape.required {
+                required.push(Value::String("body".to_owned()));
+            }
+        }
+        serde_json::json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "type": "object",
+            "properties": properties,
+            "required": required,
+            "additionalProperties": false,
+        })
+    }
+
+    /// The request an envelope describes.
+    pub fn encode(&self, envelope: &Value) -> Result<WireRequest, Unsendable> {
+        let envelope = envelope
+            .as_object()
+            .ok_or_else(|| Unsendable("the request is not an object".to_owned()))?;
+        let part = |location: Location| -> Result<Option<&Map<String, Value>>, Unsendable> {
+            match envelope.get(location.as_str()) {
+                None => Ok(None),
+                Some(Value::Object(map)) => Ok(Some(map)),
+                Some(_) => Err(Unsendable(format!(
+                    "`{}` is not an object",
+                    location.as_str()
+                ))),
+            }
+        };
+        let mut request = WireRequest {
+            target: self.encode_path(part(Location::Path)?)?,
+            ..WireRequest::default()
+        };
+        let query = self.encode_query(part(Location::Query)?)?;
+        if !query.is_empty() {
+            request.target.push('?');
+            request.target.push_str(&query);
+        }
+        request.headers = self.encode_headers(part(Location::Header)?)?;
+        let cookies = self.encode_cookies(part(Location::Cookie)?)?;
+        if !cookies.is_empty() {
+            request.headers.push(("cookie".to_owned(), cookies));
+        }
+        if let Some(body) = envelope.get("body") {
+            let shape = self
+                .body
+                .as_ref()
+                .ok_or_else(|| Unsendable("the operation takes no body".to_owned()))?;
+            request.body = Some((encode_body(shape, body)?, content_type_of(shape)));
+        }
+        Ok(request)
+    }
+
+    fn declared(&self, location: Location) -> impl Iterator<Item = &(Parameter, Shape)> {
+        self.parameters
+            .iter()
+            .filter(move |(p, _)| p.location == location)
+    }
+
+    fn encode_path(&self, values: Option<&Map<String, Value>>) -> Result<String, Unsendable> {
+        let mut path = String::new();
+        for piece in &self.template {
+            match piece {
+                Piece::Literal(text) => path.push_str(text),
+                Piece::Param(name) => {
+                    let value = values.and_then(|v| v.get(name)).ok_or_else(|| {
+                        Unsendable(format!("the path parameter `{name}` has no value"))
+                    })?;
+                    let (parameter, _) = self
+                        .declared(Location::Path)
+                        .find(|(p, _)| &p.name == name)
+                        .ok_or_else(|| Unsendable(format!("`{name}` is not declared")))?;
+                    let text = serialise(parameter, value, Separator::Path)?;
+                    if text.is_empty() || text == "." || text == ".." {
+                        return Err(Unsendable(format!(
+                            "the path parameter `{name}` would be the segment `{text}`"
+                        )));
+                    }
+                    path.push_str(&text);
+                }
+            }
+        }
+        Ok(path)
+    }
+
+    fn encode_query(&self, values: Option<&Map<String, Value>>) -> Result<String, Unsendable> {
+        let mut pairs: Vec<String> = Vec::new();
+        for (parameter, _) in self.declared(Location::Query) {
+            if let Some(value) = values.and_then(|v| v.get(&parameter.name)) {
+                let text = serialise(parameter, value, Separator::Query)?;
+                pairs.push(text);
+            }
+        }
+        Ok(pairs.join("&"))
+    }
+
+    fn encode_headers(
+        &self,
+        values: Option<&Map<String, Value>>,
+    ) -> Result<Vec<(String, String)>, Unsendable> {
+        let mut headers = Vec::new();
+        for (parameter, _) in self.declared(Location::Header) {
+            if let Some(value) = values.and_then(|v| v.get(&parameter.name)) {
+                let text = serialise(parameter, value, Separator::Header)?;
+                let clean = text.bytes().all(|b| (0x20..0x7f).contains(&b)) && text.trim() == text;
+                if !clean {
+                    return Err(Unsendable(format!(
+                        "the header `{}` cannot carry {value} (visible ASCII only, no surrounding spaces)",
+                        parameter.name
+                    )));
+                }
+                headers.push((parameter.name.to_ascii_lowercase(), text));
+            }
+        }
+        Ok(headers)
+    }
+
+    fn encode_cookies(&self, values: Option<&Map<String, Value>>) -> Result<String, Unsendable> {
+        let mut pairs = Vec::new();
+        for (parameter, _) in self.declared(Location::Cookie) {
+            if let Some(value) = values.and_then(|v| v.get(&parameter.name)) {
+                pairs.push(serialise(parameter, value, Separator::Query)?);
+            }
+        }
+        Ok(pairs.join("; "))
+    }
+
+    /// The envelope of a received request: `path` percent-encoded and relative to the base
+    /// URL, `query` without its `?`, `header` looks a header up by its lower-case name, `body`
+    /// the body's bytes (empty: no body). Parameters not declared are left out, as a server
+    /// ignores them. `None` when the path does not fit the template.
+    pub fn decode(
+        &self,
+        path: &str,
+        query: Option<&str>,
+        header: &dyn Fn(&str) -> Option<String>,
+        body: &[u8],
+    ) -> Option<Result<Value, String>> {
+        let captured = match_template(&self.template, path)?;
+        let mut envelope = Map::new();
+        let pairs: Vec<(String, String)> = query.map(query_pairs).unwrap_or_default();
+        let cookies: Vec<(String, String)> = header("cookie")
+            .map(|c| cookie_pairs(&c))
+            .unwrap_or_default();
+        for location in Location::ALL {
+            let mut part = Map::new();
+            let mut any = false;
+            for (parameter, shape) in self.declared(location) {
+                any = true;
+                let value = match location {
+                    Location::Path => captured
+                        .iter()
+                        .find(|(name, _)| name == &parameter.name)
+                        .map(|(_, raw)| read_path(parameter, shape, raw)),
+                    Location::Query => read_query(parameter, shape, &pairs),
+                    Location::Header => header(&parameter.name.to_ascii_lowercase())
+                        .map(|text| read_simple(shape, &text, parameter.explode)),
+                    Location::Cookie => read_query(parameter, shape, &cookies),
+                };
+                if let Some(value) = value {
+                    part.insert(parameter.name.clone(), value);
+                }
+            }
+            if any {
+                envelope.insert(location.as_str().to_owned(), Value::Object(part));
+            }
+        }
+        if !body.is_empty() {
+            let decoded = match &self.body {
+                Some(shape) => decode_body(shape, body),
+                None => Err("the operation takes no body, but the request has one".to_owned()),
+            };
+            match decoded {
+                Ok(value) => {
+                    envelope.insert("body".to_owned(), value);
+                }
+                Err(problem) => return Some(Err(problem)),
+            }
+        }
+        Some(Ok(Value::Object(envelope)))
+    }
+
+    /// `envelope` sent and read back: what a faithful server sees. `None` when it cannot be
+    /// sent.
+    pub fn round_trip(&self, envelope: &Value) -> Option<Value> {
+        let wire = self.encode(envelope).ok()?;
+        let (path, query) = match wire.target.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (wire.target.as_str(), None),
+        };
+        let header = |name: &str| {
+            wire.headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        let body = wire.body.as_ref().map_or(&[][..], |(bytes, _)| bytes);
+        // An empty body reads back as none: only an envelope without one round-trips.
+        if wire
+            .body
+            .as_ref()
+            .is_some_and(|(bytes, _)| bytes.is_empty())
+        {
+            return None;
+        }
+        self.decode(path, query, &header, body)?.ok()
+    }
+}
+
+fn content_type_of(shape: &BodyShape) -> String {
+    match shape.media {
+        Media::Multipart => format!("multipart/form-data; boundary={MULTIPART_BOUNDARY}"),
+        _ => shape.content_type.clone(),
+    }
+}
+
+fn parse_template(path: &str) -> Result<Vec<Piece>, String> {
+    let mut pieces = Vec::new();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        let close = rest[open..]
+            .find('}')
+            .map(|c| open + c)
+            .ok_or_else(|| format!("the path template `{path}` has an unclosed `{{`"))?;
+        if open > 0 {
+            pieces.push(Piece::Literal(rest[..open].to_owned()));
+        }
+        let name = &rest[open + 1..close];
+        if name.is_empty() || name.contains(['{', '/']) {
+            return Err(format!(
+                "the path template `{path}` has an empty or broken `{{}}`"
+            ));
+        }
+        if matches!(pieces.last(), Some(Piece::Param(_))) {
+            return Err(format!(
+                "the path template `{path}` has two parameters with nothing between them"
+            ));
+        }
+        pieces.push(Piece::Param(name.to_owned()));
+        rest = &rest[close + 1..];
+    }
+    if rest.contains('}') {
+        return Err(format!(
+            "the path template `{path}` has a `}}` without `{{`"
+        ));
+    }
+    if !rest.is_empty() {
+        pieces.push(Piece::Literal(rest.to_owned()));
+    }
+    Ok(pieces)
+}
+
+/// The raw (still percent-encoded) value of each path parameter, when `path` fits.
+fn match_template(template: &[Piece], path: &str) -> Option<Vec<(String, String)>> {
+    let mut captured = Vec::new();
+    let mut rest = path;
+    for (index, piece) in template.iter().enumerate() {
+        match piece {
+            Piece::Literal(text) => rest = rest.strip_prefix(text.as_str())?,
+            Piece::Param(name) => {
+                let segment_end = rest.find('/').unwrap_or(rest.len());
+                let end = match template.get(index + 1) {
+                    Some(Piece::Literal(next)) => {
+                        let within = &rest[..segment_end];
+                        match next.find('/') {
+                            // The next literal starts with text before its `/`: find it in
+                            // this segment.
+                            Some(0) => segment_end,
+                            _ => within
+                                .rfind(next.split('/').next().unwrap_or(next))
+                                .unwrap_or(segment_end),
+                        }
+                    }
+                    _ => segment_end,
+                };
+                if end == 0 {
+                    return None;
+                }
+                captured.push((name.clone(), rest[..end].to_owned()));
+                rest = &rest[end..];
+            }
+        }
+    }
+    rest.is_empty().then_some(captured)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Separator {
+    Path,
+    Query,
+    Header,
+}
+
+fn escape(text: &str, separator: Separator) -> String {
+    match separator {
+        Separator::Header => text.to_owned(),
+        _ => utf8_percent_encode(text, COMPONENT).to_string(),
+    }
+}
+
+fn unescape(text: &str) -> String {
+    percent_decode_str(text).decode_utf8_lossy().into_owned()
+}
+
+/// A primitive as text; `None` for arrays and objects.
+fn primitive_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Null => Some(String::new()),
+        _ => None,
+    }
+}
+
+fn primitives(values: &[Value], name: &str) -> Result<Vec<String>, Unsendable> {
+    values
+        .iter()
+        .map(|v| {
+            primitive_text(v)
+                .ok_or_else(|| Unsendable(format!("`{name}` holds a nested array or object: {v}")))
+        })
+        .collect()
+}
+
+/// `value` serialised for `parameter`: a path segment, a header value, or whole `name=value`
+/// query pairs (joined with `&`).
+fn serialise(
+    parameter: &Parameter,
+    value: &Value,
+    separator: Separator,
+) -> Result<String, Unsendable> {
+    let name = &parameter.name;
+    let esc = |text: &str| escape(text, separator);
+    let pair = |text: &str| format!("{}={}", esc(name), text);
+    let style = parameter.style;
+    let explode = parameter.explode;
+    Ok(match value {
+        Value::Array(items) => {
+            let texts: Vec<String> = primitives(items, name)?.iter().map(|t| esc(t)).collect();
+            match (style, explode) {
+                (Style::Simple, _) => texts.join(","),
+                (Style::Label, false) => format!(".{}", texts.join(",")),
+                (Style::Label, true) => texts.iter().map(|t| format!(".{t}")).collect(),
+                (Style::Matrix, false) => format!(";{}={}", esc(name), texts.join(",")),
+                (Style::Matrix, true) => texts
+                    .iter()
+                    .map(|t| format!(";{}={t}", esc(name)))
+                    .collect(),
+                (Style::Form, true) => {
+                    if texts.is_empty() {
+                        return Err(Unsendable(format!(
+                            "an empty array cannot be sent as exploded `{name}`"
+                        )));
+                    }
+                    let glue = if separator == Separator::Query {
+                        "&"
+                    } else {
+                        "; "
+                    };
+                    texts.iter().map(|t| pair(t)).collect::<Vec<_>>().join(glue)
+                }
+                (Style::Form, false) => pair(&texts.join(",")),
+                (Style::SpaceDelimited, _) => pair(&texts.join("%20")),
+                (Style::PipeDelimited, _) => pair(&texts.join("|")),
+                (Style::DeepObject, _) => {
+                    return Err(Unsendable(format!("deepObject `{name}` needs an object")))
+                }
+            }
+        }
+        Value::Object(map) => {
+            let mut entries = Vec::new();
+            for (key, v) in map {
+                let text = primitive_text(v)
+                    .ok_or_else(|| Unsendable(format!("`{name}.{key}` is nested")))?;
+                entries.push((esc(key), esc(&text)));
+            }
+            let joined = |kv: &str, glue: &str| {
+                entries
+                    .iter()
+                    .map(|(k, v)| format!("{k}{kv}{v}"))
+                    .collect::<Vec<_>>()
+                    .join(glue)
+            };
+            match (style, explode) {
+                (Style::Simple, false) => joined(",", ","),
+                (Style::Simple, true) => joined("=", ","),
+                (Style::Label, false) => format!(".{}", joined(",", ",")),
+                (Style::Label, true) => format!(".{}", joined("=", ".")),
+                (Style::Matrix, false) => format!(";{}={}", esc(name), joined(",", ",")),
+                (Style::Matrix, true) => format!(";{}", joined("=", ";")),
+                (Style::Form, true) => {
+                    if entries.is_empty() {
+                        return Err(Unsendable(format!(
+                            "an empty object cannot be sent as exploded `{name}`"
+                        )));
+                    }
+                    joined("=", "&")
+                }
+                (Style::Form, false) => pair(&joined(",", ",")),
+                (Style::DeepObject, _) => {
+                    if entries.is_empty() {
+                        return Err(Unsendable(format!(
+                            "an empty object cannot be sent as deepObject `{name}`"
+                        )));
+                    }
+                    entries
+                        .iter()
+                        .map(|(k, v)| format!("{}%5B{k}%5D={v}", esc(name)))
+                        .collect::<Vec<_>>()
+                        .join("&")
+                }
+                _ => {
+                    return Err(Unsendable(format!(
+                        "an object cannot be sent as `{name}` in this style"
+                    )))
+                }
+            }
+        }
+        primitive => {
+            let text = esc(&primitive_text(primitive).unwrap_or_default());
+            match style {
+                Style::Label => format!(".{text}"),
+                Style::Matrix => format!(";{}={text}", esc(name)),
+                Style::Simple => text,
+                _ => pair(&text),
+            }
+        }
+    })
+}
+
+fn read_list(shape: &Shape, parts: &[String]) -> Value {
+    match shape {
+        Shape::Array(items) => Value::Array(parts.iter().map(|p| items.read(p)).collect()),
+        Shape::Object(..) => {
+            let mut map = Map::new();
+            for chunk in parts.chunks(2) {
+                if let [key, value] = chunk {
+                    map.insert(key.clone(), shape.read_object_value(key, value));
+                }
+            }
+            Value::Object(map)
+        }
+        Shape::Primitive(types) => types.read(&parts.join(",")),
+    }
+}
+
+fn read_pairs_object(shape: &Shape, parts: &[(String, String)]) -> Value {
+    let mut map = Map::new();
+    for (key, value) in parts {
+        map.insert(key.clone(), shape.read_object_value(key, value));
+    }
+    Value::Object(map)
+}
+
+/// A simple-style text (path segment after unescaping pieces, header value).
+fn read_simple(shape: &Shape, text: &str, explode: bool) -> Value {
+    match shape {
+        Shape::Primitive(types) => types.read(text),
+        Shape::Object(..) if explode => {
+            let parts: Vec<(String, String)> = text
+                .split(',')
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            read_pairs_object(shape, &parts)
+        }
+        _ if text.is_empty() => read_list(shape, &[]),
+        _ => {
+            let parts: Vec<String> = text.split(',').map(str::to_owned).collect();
+            read_list(shape, &parts)
+        }
+    }
+}
+
+fn read_path(parameter: &Parameter, shape: &Shape, raw: &str) -> Value {
+    let split_unescape =
+        |text: &str, by: char| -> Vec<String> { text.split(by).map(unescape).collect() };
+    match parameter.style {
+        Style::Label => {
+            let body = raw.strip_prefix('.').unwrap_or(raw);
+            match shape {
+                Shape::Primitive(types) => types.read(&unescape(body)),
+                Shape::Object(..) if parameter.explode => {
+                    let parts: Vec<(String, String)> = body
+                        .split('.')
+                        .filter_map(|kv| kv.split_once('='))
+                        .map(|(k, v)| (unescape(k), unescape(v)))
+                        .collect();
+                    read_pairs_object(shape, &parts)
+                }
+                _ => {
+                    let by = if parameter.explode { '.' } else { ',' };
+                    read_list(shape, &split_unescape(body, by))
+                }
+            }
+        }
+        Style::Matrix => {
+            let prefix = format!(";{}=", escape(&parameter.name, Separator::Path));
+            match shape {
+                Shape::Primitive(types) => {
+                    types.read(&unescape(raw.strip_prefix(&prefix).unwrap_or(raw)))
+                }
+                Shape::Array(_) if parameter.explode => {
+                    let parts: Vec<String> = raw
+                        .split(';')
+                        .skip(1)
+                        .filter_map(|kv| kv.split_once('=').map(|(_, v)| unescape(v)))
+                        .collect();
+                    read_list(shape, &parts)
+                }
+                Shape::Object(..) if parameter.explode => {
+                    let parts: Vec<(String, String)> = raw
+                        .split(';')
+                        .skip(1)
+                        .filter_map(|kv| kv.split_once('='))
+                        .map(|(k, v)| (unescape(k), unescape(v)))
+                        .collect();
+                    read_pairs_object(shape, &parts)
+                }
+                _ => {
+                    let body = raw.strip_prefix(&prefix).unwrap_or(raw);
+                    read_list(shape, &split_unescape(body, ','))
+                }
+            }
+        }
+        _ => match shape {
+            Shape::Primitive(types) => types.read(&unescape(raw)),
+            Shape::Object(..) if parameter.explode => {
+                let parts: Vec<(String, String)> = raw
+                    .split(',')
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, v)| (unescape(k), unescape(v)))
+                    .collect();
+                read_pairs_object(shape, &parts)
+            }
+            _ => read_list(shape, &split_unescape(raw, ',')),
+        },
+    }
+}
+
+fn query_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) => (k.to_owned(), v.to_owned()),
+            None => (pair.to_owned(), String::new()),
+        })
+        .collect()
+}
+
+fn cookie_pairs(header: &str) -> Vec<(String, String)> {
+    header
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// A query (or cookie) parameter from raw, still-encoded pairs.
+fn read_query(parameter: &Parameter, shape: &Shape, pairs: &[(String, String)]) -> Option<Value> {
+    let name = escape(&parameter.name, Separator::Query);
+    let own: Vec<&str> = pairs
+        .iter()
+        .filter(|(k, _)| *k == name)
+        .map(|(_, v)| v.as_str())
+        .collect();
+    match (parameter.style, shape) {
+        (Style::DeepObject, _) => {
+            let prefix = format!("{name}%5B");
+            let parts: Vec<(String, String)> = pairs
+                .iter()
+                .filter_map(|(k, v)| {
+                    let key = k.strip_prefix(&prefix)?.strip_suffix("%5D")?;
+                    Some((unescape(key), unescape(v)))
+                })
+                .collect();
+            (!parts.is_empty()).then(|| read_pairs_object(shape, &parts))
+        }
+        (Style::Form, Shape::Object(properties, _)) if parameter.explode => {
+            let parts: Vec<(String, String)> = pairs
+                .iter()
+                .map(|(k, v)| (unescape(k), unescape(v)))
+                .filter(|(k, _)| {
+                    properties.iter().any(|(name, _)| name == k) || properties.is_empty()
+                })
+                .collect();
+            (!parts.is_empty()).then(|| read_pairs_object(shape, &parts))
+        }
+        (Style::Form, Shape::Array(_)) if parameter.explode => {
+            if own.is_empty() {
+                return None;
+            }
+            let parts: Vec<String> = own.iter().map(|v| unescape(v)).collect();
+            Some(read_list(shape, &parts))
+        }
+        (_, Shape::Primitive(types)) => {
+            let last = own.last()?;
+            Some(types.read(&unescape(last)))
+        }
+        (style, _) => {
+            let joined = own.last()?;
+            let by = match style {
+                Style::SpaceDelimited => "%20",
+                Style::PipeDelimited => "|",
+                _ => ",",
+            };
+            let raw = joined.replace("%7C", "|");
+            if raw.is_empty() {
+                return Some(read_list(shape, &[]));
+            }
+            let parts: Vec<String> = raw.split(by).map(unescape).collect();
+            Some(read_list(shape, &parts))
+        }
+    }
+}
+
+fn encode_body(shape: &BodyShape, body: &Value) -> Result<Vec<u8>, Unsendable> {
+    match shape.media {
+        Media::Json => serde_json::to_vec(body).map_err(|e| Unsendable(e.to_string())),
+        Media::Form => {
+            let map = body
+                .as_object()
+                .ok_or_else(|| Unsendable("a form body must be an object".to_owned()))?;
+            let mut pairs = Vec::new();
+            for (key, value) in map {
+                let values = match value {
+                    Value::Array(items) => primitives(items, key)?,
+                    other => vec![primitive_text(other)
+                        .ok_or_else(|| Unsendable(format!("the form field `{key}` is nested")))?],
+                };
+                for text in values {
+                    pairs.push(format!(
+                        "{}={}",
+                        escape(key, Separator::Query),
+                        escape(&text, Separator::Query)
+                    ));
+                }
+            }
+            Ok(pairs.join("&").into_bytes())
+        }
+        Media::Multipart => {
+            let map = body
+                .as_object()
+                .ok_or_else(|| Unsendable("a multipart body must be an object".to_owned()))?;
+            let mut out = String::new();
+            for (key, value) in map {
+                if key.contains(['"', '\r', '\n']) {
+                    return Err(Unsendable(format!("the part name `{key}` cannot be sent")));
+                }
+                let text = match value {
+                    Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                };
+                if text.contains(MULTIPART_BOUNDARY) {
+                    return Err(Unsendable("a part holds the boundary".to_owned()));
+                }
+                out.push_str(&format!(
+                    "--{MULTIPART_BOUNDARY}\r\ncontent-disposition: form-data; name=\"{key}\"\r\n\r\n{text}\r\n"
+                ));
+            }
+            out.push_str(&format!("--{MULTIPART_BOUNDARY}--\r\n"));
+            Ok(out.into_bytes())
+        }
+        Media::Other => Ok(match body {
+            Value::String(text) => text.clone().into_bytes(),
+            other => other.to_string().into_bytes(),
+        }),
+    }
+}
+
+/// A received body as the JSON value the body schema describes.
+pub fn decode_body(shape: &BodyShape, bytes: &[u8]) -> Result<Value, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "the body is not UTF-8".to_owned())?;
+    match shape.media {
+        Media::Json => serde_json::from_str(text).map_err(|e| format!("the body is not JSON: {e}")),
+        Media::Form => {
+            let pairs: Vec<(String, String)> = query_pairs(text)
+                .into_iter()
+                .map(|(k, v)| {
+                    (
+                        unescape(&k.replace('+', " ")),
+                        unescape(&v.replace('+', " ")),
+                    )
+                })
+                .collect();
+            Ok(read_form(&shape.shape, &pairs))
+        }
+        Media::Multipart => read_multipart(&shape.shape, text),
+        Media::Other => Ok(Value::String(text.to_owned())),
+    }
+}
+
+fn read_form(shape: &Shape, pairs: &[(String, String)]) -> Value {
+    let Shape::Object(properties, rest) = shape else {
+        return read_pairs_object(shape, pairs);
+    };
+    let mut map = Map::new();
+    for (key, value) in pairs {
+        let types = properties
+            .iter()
+            .find(|(name, _)| name == key)
+            .map_or(rest, |(_, t)| t);
+        let read = if types.has("array") {
+            Value::Array(vec![Value::String(value.clone())])
+        } else {
+            types.read(value)
+        };
+        match (map.get_mut(key), read) {
+            (Some(Value::Array(items)), Value::Array(more)) => items.extend(more),
+            (_, read) => {
+                map.insert(key.clone(), read);
+            }
+        }
+    }
+    Value::Object(map)
+}
+
+fn read_multipart(shape: &Shape, text: &str) -> Result<Value, String> {
+    let delimiter = format!("--{MULTIPART_BOUNDARY}");
+    let mut map = Map::new();
+    for part in text.split(&delimiter).skip(1) {
+        if part.starts_with("--") {
+            break;
+        }
+        let part = part.strip_prefix("\r\n").unwrap_or(part);
+        let (head, value) = part
+            .split_once("\r\n\r\n")
+            .ok_or_else(|| "a multipart part has no blank line after its headers".to_owned())?;
+        let value = value.strip_suffix("\r\n").unwrap_or(value);
+        let name = head
+            .split("name=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .ok_or_else(|| "a multipart part has no name".to_owned())?;
+        let read = match shape {
+            Shape::Object(properties, rest) => {
+                let types = properties
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map_or(rest, |(_, t)| t);
+                if types.has("string") || types.0.is_empty() {
+                    types.read(value)
+                } else {
+                    serde_json::from_str(value).unwrap_or_else(|_| types.read(value))
+                }
+            }
+            _ => Value::String(value.to_owned()),
+        };
+        map.insert(name.to_owned(), read);
+    }
+    Ok(Value::Object(map))
+}
+
+/// `schema` moved to `at` (a pointer into a bigger document): its own-document `$ref`s
+/// (`#/...`, `#`) are rewritten to point at their new place, and `$schema`/`$id` at its
+/// root are dropped.
+pub fn embed(schema: &Value, at: &str) -> Value {
+    fn rewrite(value: &mut Value, at: &str) {
+        match value {
+            Value::Object(map) => {
+                for (key, child) in map.iter_mut() {
+                    if key == "$ref" || key == "$dynamicRef" {
+                        if let Value::String(target) = child {
+                            if target == "#" {
+                                *target = format!("#{at}");
+                            } else if let Some(pointer) = target.strip_prefix("#/") {
+                                *target = format!("#{at}/{pointer}");
+                            }
+                        }
+                    } else if key != "enum" && key != "const" && key != "examples" {
+                        rewrite(child, at);
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| rewrite(i, at)),
+            _ => {}
+        }
+    }
+    let mut copy = schema.clone();
+    if let Value::Object(map) = &mut copy {
+        map.remove("$schema");
+        map.remove("$id");
+    }
+    rewrite(&mut copy, at);
+    copy
+}
+
+#[cfg(test)]
+mod tests;
