@@ -439,7 +439,13 @@ impl RequestShape {
                     location.as_str(),
                     crate::schema::escape(&parameter.name)
                 );
-                part.insert(parameter.name.clone(), embed(&parameter.schema, &pointer));
+                let schema = match &parameter.ids {
+                    // The valid values are the ids the server knows (each checked against the
+                    // schema when the case loads); another well-formed id is an unknown one.
+                    Some(IdSource::Known(ids)) => serde_json::json!({ "enum": ids }),
+                    _ => embed(&parameter.schema, &pointer),
+                };
+                part.insert(parameter.name.clone(), schema);
                 if parameter.required {
                     part_required.push(Value::String(parameter.name.clone()));
                 }

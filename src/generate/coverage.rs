@@ -13,7 +13,7 @@ use super::judge::Judge;
 use super::schema_walk::{number_value, Node, Shape};
 use super::solve::{Side, Solver, Variant};
 use super::{family, Body, KeyUse, Origin, PlannedRequest, Reason};
-use crate::contract::wire::Media;
+use crate::contract::wire::{IdSource, Location, Media};
 use crate::contract::{Expect, Operation};
 use serde_json::Value;
 use std::collections::HashSet;
@@ -97,6 +97,7 @@ impl<'a> Builder<'a> {
         self.field_mutations();
         self.constraints();
         self.bad_bodies();
+        self.parameters();
         self.auth();
         self.out
     }
@@ -263,6 +264,60 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// For an operation with parameters: a well-formed id the server does not know for each
+    /// parameter whose ids are known, and the URL's edge cases for each string parameter in
+    /// the path or the query, labelled by what the schema says of them.
+    fn parameters(&mut self) {
+        let Some(shape) = self.operation.shape.clone() else {
+            return;
+        };
+        for parameter in shape.parameters() {
+            let pointer = format!(
+                "/{}/{}",
+                parameter.location.as_str(),
+                crate::schema::escape(&parameter.name)
+            );
+            if let Some(IdSource::Known(known)) = &parameter.ids {
+                let document = Arc::new(parameter.schema.clone());
+                let unknown = super::valid_values(&document)
+                    .into_iter()
+                    .find(|v| !known.contains(v));
+                if let Some(id) = unknown {
+                    let mut payload = self.base.clone();
+                    set_pointer(&mut payload, &pointer, id);
+                    self.reject(family::UNKNOWN_ID, pointer.clone(), payload);
+                }
+                // Malformed ids: each constraint of the id's own schema broken once.
+                let mut kinds = HashSet::new();
+                for (kind, value) in super::reject_variants(&document, &known[0]) {
+                    if kinds.insert(kind) {
+                        let mut payload = self.base.clone();
+                        set_pointer(&mut payload, &pointer, value);
+                        self.reject(kind, pointer.clone(), payload);
+                    }
+                }
+                continue;
+            }
+            let in_url = matches!(parameter.location, Location::Path | Location::Query);
+            let stringy = parameter.schema.get("type").is_none_or(|t| t == "string");
+            if !in_url || !stringy {
+                continue;
+            }
+            for (name, text) in URL_EDGES {
+                let mut payload = self.base.clone();
+                set_pointer(&mut payload, &pointer, Value::String((*text).to_owned()));
+                let detail = format!("{pointer}={name}");
+                match self.judge.verdict(&payload) {
+                    Some(true) => self.accept(family::URL_EDGE, detail, payload),
+                    Some(false) => {
+                        self.reject(family::URL_EDGE, detail, payload);
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+
     fn auth(&mut self) {
         if self.operation.auth.is_none() {
             return;
@@ -359,6 +414,35 @@ impl<'a> Builder<'a> {
             id = format!("{base}#{n}");
         }
         id
+    }
+}
+
+/// The values that test a parameter's encoding in a URL.
+const URL_EDGES: [(&str, &str); 8] = [
+    ("space", "a b"),
+    ("slash", "a/b"),
+    ("question-mark", "a?b"),
+    ("hash", "a#b"),
+    ("percent", "100%"),
+    ("plus", "a+b"),
+    ("non-ascii", "Zoë-東京"),
+    ("empty", ""),
+];
+
+/// Set the value at a two-level envelope pointer (`/query/limit`), making the part if absent.
+fn set_pointer(payload: &mut Value, pointer: &str, value: Value) {
+    let mut segments = pointer.trim_start_matches('/').splitn(2, '/');
+    let (Some(part), Some(name)) = (segments.next(), segments.next()) else {
+        return;
+    };
+    let name = crate::schema::unescape(name);
+    if let Some(map) = payload.as_object_mut() {
+        let part = map
+            .entry(part.to_owned())
+            .or_insert_with(|| Value::Object(serde_json::Map::new()));
+        if let Some(part) = part.as_object_mut() {
+            part.insert(name, value);
+        }
     }
 }
 

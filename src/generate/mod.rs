@@ -130,6 +130,11 @@ pub mod family {
     pub const BAD_BODY: &str = "bad-body";
     /// A random valid payload with one mutation.
     pub const RANDOM_INVALID: &str = "random-invalid";
+    /// A well-formed id the server does not know (expect its documented 404).
+    pub const UNKNOWN_ID: &str = "unknown-id";
+    /// A parameter value that tests its encoding in the URL: a space, `/`, `?`, `#`, `%`,
+    /// non-ASCII text, an empty value (expect what the schema says of it).
+    pub const URL_EDGE: &str = "url-edge";
     // One constraint broken just past its boundary, at any depth (expect reject).
     /// A value next to a `const`.
     pub const CONST_NEIGHBOUR: &str = "const-neighbour";
@@ -710,6 +715,30 @@ pub fn valid_value(document: &Arc<Value>) -> Option<Value> {
     let solver = solve::Solver::new(Arc::clone(&subschemas));
     let found = solver.first("", 0)?;
     subschemas.admits("", &found).then_some(found)
+}
+
+/// One-constraint breaks of the schema `document` around the valid value `around`: (kind,
+/// value), each checked to fail the schema.
+pub(crate) fn reject_variants(document: &Arc<Value>, around: &Value) -> Vec<(&'static str, Value)> {
+    let subschemas = Arc::new(crate::schema::Subschemas::new(Arc::clone(document)));
+    let solver = solve::Solver::new(Arc::clone(&subschemas));
+    solver
+        .variants("", around, "", 0)
+        .into_iter()
+        .filter(|v| v.side == solve::Side::Reject && !subschemas.admits("", &v.value))
+        .map(|v| (v.kind, v.value))
+        .collect()
+}
+
+/// Several valid values of the schema `document`, each checked: the solver's alternatives.
+pub(crate) fn valid_values(document: &Arc<Value>) -> Vec<Value> {
+    let subschemas = Arc::new(crate::schema::Subschemas::new(Arc::clone(document)));
+    let solver = solve::Solver::new(Arc::clone(&subschemas));
+    solver
+        .valid("", 0)
+        .into_iter()
+        .filter(|v| subschemas.admits("", v))
+        .collect()
 }
 
 /// The payload every coverage entry starts from: the required-only payload when it passes

@@ -64,7 +64,11 @@ impl CoverageTracker {
     pub fn new(operation: &Operation) -> CoverageTracker {
         let root = walk(&operation.request_schema.document).ok();
         let enums = root.as_ref().map(enum_slots).unwrap_or_default();
-        let required: Vec<String> = root.as_ref().map(required_names).unwrap_or_default();
+        let mut required: Vec<String> = root.as_ref().map(required_names).unwrap_or_default();
+        if operation.shape.is_some() {
+            // Of an envelope's parts only the body can be left out and still be sent.
+            required.retain(|name| name == "body");
+        }
         let required_bits: HashMap<String, u64> = required
             .iter()
             .enumerate()

@@ -15,7 +15,14 @@ pub fn curl_command(request: &SentRequest) -> String {
     for (name, value) in &request.headers {
         parts.push(header_option(name, value));
     }
-    parts.push(format!("--data-binary {}", shell_quote(&request.body)));
+    // A request without a body (a GET, a DELETE) is sent without one.
+    let has_content_type = request
+        .headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
+    if !request.body.is_empty() || has_content_type {
+        parts.push(format!("--data-binary {}", shell_quote(&request.body)));
+    }
     parts.join(" ")
 }
 

@@ -174,10 +174,15 @@ impl Endpoint {
             || crate::generate::key_placeholder(env),
             ApiKey::placeholder,
         );
-        let base = url
-            .as_str()
-            .strip_suffix(operation.path.as_str())
-            .unwrap_or(url.as_str());
+        // The URL without the operation's path: the targets an envelope makes are appended.
+        let mut root = url.clone();
+        let prefix_len = url
+            .path()
+            .len()
+            .saturating_sub(encoded_path_len(&operation.path));
+        root.set_path(&url.path()[..prefix_len]);
+        root.set_query(None);
+        let base = root.as_str().to_owned();
         let shape = operation
             .shape
             .clone()
@@ -342,6 +347,13 @@ impl Endpoint {
             Err(_) => Outcome::Transport(TransportFailure::Timeout),
         }
     }
+}
+
+/// The length of `path` once the url crate has percent-encoded it (`{` is `%7B`).
+fn encoded_path_len(path: &str) -> usize {
+    let mut probe = Url::parse("http://probe.invalid/").expect("a fixed URL parses");
+    probe.set_path(path);
+    probe.path().len()
 }
 
 async fn read_response(

@@ -45,6 +45,23 @@ impl ErrorAnswer {
         Ok(ErrorAnswer { status, template })
     }
 
+    /// For one exact status: its documented body when it has a schema.
+    pub(super) fn for_status(
+        operation: &Operation,
+        code: u16,
+    ) -> Result<ErrorAnswer, TemplateError> {
+        let status = StatusCode::from_u16(code).unwrap_or(StatusCode::NOT_FOUND);
+        let documented = operation
+            .response_for(code)
+            .is_some_and(|r| r.schema.is_some());
+        let template = if documented {
+            Some(BodyTemplate::build(operation, code)?)
+        } else {
+            None
+        };
+        Ok(ErrorAnswer { status, template })
+    }
+
     /// The body: the documented one, or `fallback` when none is documented.
     pub(super) fn body(&self, hash: u64, fallback: impl FnOnce() -> Value) -> Vec<u8> {
         match &self.template {

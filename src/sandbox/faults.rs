@@ -86,6 +86,17 @@ pub enum Fault {
     RateLimit,
     /// Valid requests are redirected (307) to another origin.
     RedirectCrossOrigin(String),
+    /// A path parameter that fails its schema is answered 500 (a handler that parses the id
+    /// before checking it).
+    ServerErrorPathParam,
+    /// A query parameter one past its `maximum` (or below its `minimum`) passes.
+    AcceptQueryOffByOne,
+    /// Error answers (400, 401, 404) break their documented schemas.
+    ErrorBodyOffSchema,
+    /// The named operation does not check the key.
+    AuthSkippedOn(String),
+    /// Valid requests with this method get 202, a status the operation does not document.
+    UndocumentedStatusOn(String),
 }
 
 /// The request-body value `reject-enum-value=POINTER:VALUE` refuses.
@@ -291,6 +302,36 @@ const CATALOGUE: &[FaultInfo] = &[
         category: "rejects-valid",
         description: "valid requests get 307 to URL, another origin (default http://redirect.specgate.invalid/v1)",
     },
+    FaultInfo {
+        name: "server-error-path-param",
+        parameter: "",
+        category: "server-error",
+        description: "a path parameter that fails its schema (a malformed id) is answered 500",
+    },
+    FaultInfo {
+        name: "accept-query-off-by-one",
+        parameter: "",
+        category: "accepts-invalid",
+        description: "a query parameter one past its maximum (or below its minimum) passes",
+    },
+    FaultInfo {
+        name: "error-body-off-schema",
+        parameter: "",
+        category: "response-schema",
+        description: "error answers (invalid request, unknown id, missing key) break their documented schemas",
+    },
+    FaultInfo {
+        name: "auth-skipped-on",
+        parameter: "=OPERATION",
+        category: "auth",
+        description: "the named operation (a case name) does not check the key",
+    },
+    FaultInfo {
+        name: "undocumented-status-on",
+        parameter: "=METHOD",
+        category: "status",
+        description: "valid requests with METHOD (e.g. DELETE) get 202, a status the operation does not document",
+    },
 ];
 
 impl Fault {
@@ -351,6 +392,11 @@ impl Fault {
             Fault::OversizedBody => "oversized-body",
             Fault::RateLimit => "rate-limit",
             Fault::RedirectCrossOrigin(_) => "redirect-cross-origin",
+            Fault::ServerErrorPathParam => "server-error-path-param",
+            Fault::AcceptQueryOffByOne => "accept-query-off-by-one",
+            Fault::ErrorBodyOffSchema => "error-body-off-schema",
+            Fault::AuthSkippedOn(_) => "auth-skipped-on",
+            Fault::UndocumentedStatusOn(_) => "undocumented-status-on",
         }
     }
 
@@ -386,6 +432,10 @@ impl Fault {
             "redirect-cross-origin" => {
                 Fault::RedirectCrossOrigin(DEFAULT_REDIRECT_LOCATION.to_owned())
             }
+            "server-error-path-param" => Fault::ServerErrorPathParam,
+            "accept-query-off-by-one" => Fault::AcceptQueryOffByOne,
+            "error-body-off-schema" => Fault::ErrorBodyOffSchema,
+            "undocumented-status-on" => Fault::UndocumentedStatusOn("DELETE".to_owned()),
             _ => return None,
         };
         Some(fault)
@@ -401,6 +451,13 @@ impl Fault {
             "redirect-cross-origin" => match url::Url::parse(parameter) {
                 Ok(url) if url.has_host() => Ok(Fault::RedirectCrossOrigin(parameter.to_owned())),
                 _ => Err(format!("`redirect-cross-origin={parameter}`: give an absolute URL, e.g. redirect-cross-origin=http://127.0.0.1:9/v1")),
+            },
+            "auth-skipped-on" if !parameter.is_empty() => Ok(Fault::AuthSkippedOn(parameter.to_owned())),
+            "undocumented-status-on" => match parameter.parse::<http::Method>() {
+                Ok(_) if parameter.chars().all(|c| c.is_ascii_uppercase()) => {
+                    Ok(Fault::UndocumentedStatusOn(parameter.to_owned()))
+                }
+                _ => Err(format!("`undocumented-status-on={parameter}`: give an upper-case HTTP method, e.g. undocumented-status-on=DELETE")),
             },
             _ if Self::without_parameter(name).is_some() => {
                 Err(format!("the fault `{name}` takes no parameter (`={parameter}`)"))
@@ -452,6 +509,8 @@ impl fmt::Display for Fault {
             }
             Fault::SlowResponse(delay) => write!(f, "={}", delay.as_millis()),
             Fault::RedirectCrossOrigin(location) => write!(f, "={location}"),
+            Fault::AuthSkippedOn(name) => write!(f, "={name}"),
+            Fault::UndocumentedStatusOn(method) => write!(f, "={method}"),
             _ => Ok(()),
         }
     }

@@ -12,6 +12,7 @@ use super::faults::{
 };
 use super::respond::{body_hash, BodyTemplate, TemplateError};
 use super::{SandboxConfig, SandboxError, BASE_PATH};
+use crate::contract::wire::RequestShape;
 use crate::contract::{AuthScheme, Expect, Operation, ResponseStatus};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -40,7 +41,20 @@ struct Violation {
 
 /// One operation, ready to answer.
 struct Endpoint {
+    /// The case name, for faults aimed at one operation.
+    name: String,
     method: Method,
+    /// For an operation with parameters (or without a body): how its requests read.
+    shape: Option<Arc<RequestShape>>,
+    /// Envelope pointers of parameters whose valid values are the ids the server knows, with
+    /// the id's own schema: a well-formed id it does not know is a 404, a malformed one a 400.
+    id_pointers: Vec<(String, Arc<jsonschema::Validator>)>,
+    /// How an unknown id is answered, as documented (404).
+    not_found: ErrorAnswer,
+    /// The success response has no body (204, 205, 304, or a HEAD).
+    empty_success: bool,
+    /// `error-body-off-schema`: error answers break their documented schemas.
+    error_body_off: bool,
     validator: Arc<jsonschema::Validator>,
     /// The header the key travels in, how, and the key; `None` when the case has no auth.
     key: Option<(HeaderName, AuthScheme, String)>,
@@ -69,6 +83,14 @@ enum AuthHandling {
 /// The request-side and transport-side faults, resolved once.
 struct Behaviour {
     auth: AuthHandling,
+    /// `auth-skipped-on=OPERATION`: the one operation that does not check the key.
+    auth_skipped_on: Option<String>,
+    /// `server-error-path-param`: a path parameter that fails its schema is a 500.
+    path_param_error: bool,
+    /// `accept-query-off-by-one`: a query value one past `maximum` or `minimum` passes.
+    lax_query_range: bool,
+    /// `undocumented-status-on=METHOD`: valid requests of METHOD get this status.
+    undocumented_status: Option<(Method, StatusCode)>,
     ignore_missing_required: bool,
     ignore_wrong_type: bool,
     ignore_bad_format: bool,
@@ -96,6 +118,8 @@ struct Behaviour {
 /// Every served operation by its full path, plus the faults in force.
 pub(super) struct Routes {
     by_path: HashMap<String, Vec<Endpoint>>,
+    /// Path templates with parameters, the most literal first: (shape, key into `by_path`).
+    templates: Vec<(Arc<RequestShape>, String)>,
     behaviour: Behaviour,
 }
 
@@ -105,15 +129,41 @@ impl Routes {
         config: &SandboxConfig,
     ) -> Result<Routes, SandboxError> {
         let mut by_path: HashMap<String, Vec<Endpoint>> = HashMap::new();
+        let mut templates: Vec<(Arc<RequestShape>, String)> = Vec::new();
         for operation in operations {
             let endpoint = Endpoint::build(operation, config)?;
             let path = format!("{BASE_PATH}{}", operation.path);
+            if let Some(shape) = operation
+                .shape
+                .as_ref()
+                .filter(|_| operation.path.contains('{'))
+            {
+                if !templates.iter().any(|(_, key)| *key == path) {
+                    templates.push((Arc::clone(shape), path.clone()));
+                }
+            }
             by_path.entry(path).or_default().push(endpoint);
         }
+        templates.sort_by_key(|(shape, _)| std::cmp::Reverse(shape.literal_len()));
         Ok(Routes {
             by_path,
+            templates,
             behaviour: Behaviour::build(&config.faults)?,
         })
+    }
+
+    /// The endpoints served at `path`: an exact path first, then the most literal template
+    /// that fits.
+    fn endpoints(&self, path: &str) -> Option<&[Endpoint]> {
+        if let Some(endpoints) = self.by_path.get(path) {
+            return Some(endpoints);
+        }
+        let relative = path.strip_prefix(BASE_PATH)?;
+        self.templates
+            .iter()
+            .find(|(shape, _)| shape.matches_path(relative))
+            .and_then(|(_, key)| self.by_path.get(key))
+            .map(Vec::as_slice)
     }
 
     fn rate_limited(&self) -> bool {
@@ -151,7 +201,34 @@ impl Endpoint {
             json!({"error": "unauthorized", "message": format!("missing or wrong `{header}` header")})
                 .to_string(),
         );
+        let id_pointers = operation
+            .shape
+            .iter()
+            .flat_map(|shape| shape.parameters())
+            .filter(|p| p.ids.is_some())
+            .filter_map(|p| {
+                let pointer = format!(
+                    "/{}/{}",
+                    p.location.as_str(),
+                    crate::schema::escape(&p.name)
+                );
+                let validator = jsonschema::options()
+                    .should_validate_formats(true)
+                    .build(&p.schema)
+                    .ok()?;
+                Some((pointer, Arc::new(validator)))
+            })
+            .collect();
+        let empty_success =
+            operation.method == Method::HEAD || matches!(success_status.as_u16(), 204 | 205 | 304);
         Ok(Endpoint {
+            name: operation.name.clone(),
+            shape: operation.shape.clone(),
+            id_pointers,
+            not_found: ErrorAnswer::for_status(operation, 404)
+                .map_err(documented_error(operation, 404))?,
+            empty_success,
+            error_body_off: config.faults.contains(&Fault::ErrorBodyOffSchema),
             method: operation.method.clone(),
             validator: operation.request_schema.validator.clone(),
             key,
@@ -185,6 +262,11 @@ impl Endpoint {
             pointer: String::new(),
             message: format!("the body is not JSON: {e}"),
         })?;
+        self.validate(payload, behaviour)
+    }
+
+    /// Validate a parsed payload (a body, or a whole request read as an envelope).
+    fn validate(&self, payload: Value, behaviour: &Behaviour) -> Result<Value, Violation> {
         if behaviour.refuses_form(&payload) {
             return Err(Violation {
                 pointer: String::new(),
@@ -211,6 +293,96 @@ impl Endpoint {
     fn refused_at(&self, payload: &Value) -> Option<&str> {
         let (pointer, value) = self.refused_value.as_ref()?;
         (payload.pointer(pointer) == Some(value)).then_some(pointer.as_str())
+    }
+
+    /// Read a request with parameters as its envelope and answer it: an unknown id is the
+    /// documented 404, any other violation the documented 400.
+    async fn answer_envelope(
+        &self,
+        shape: &RequestShape,
+        parts: &http::request::Parts,
+        body: &[u8],
+        behaviour: &Behaviour,
+    ) -> Response {
+        let relative = parts.uri.path().strip_prefix(BASE_PATH).unwrap_or_default();
+        let header = |name: &str| {
+            let values: Vec<&str> = parts
+                .headers
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect();
+            (!values.is_empty()).then(|| values.join(if name == "cookie" { "; " } else { ", " }))
+        };
+        let read = shape.decode(relative, parts.uri.query(), &header, body);
+        let hash = body_hash(parts.uri.to_string().as_bytes()) ^ body_hash(body);
+        let envelope = match read {
+            None => return not_found(parts.uri.path()),
+            Some(Err(problem)) => return self.invalid_request(hash, "/body", &problem),
+            Some(Ok(envelope)) => envelope,
+        };
+        if let Some(response) = self.unknown_id(&envelope, hash, behaviour) {
+            return response;
+        }
+        let payload = match self.validate(envelope, behaviour) {
+            Ok(payload) => payload,
+            Err(violation)
+                if behaviour.path_param_error && violation.pointer.starts_with("/path/") =>
+            {
+                return server_error();
+            }
+            Err(violation) => {
+                return self.invalid_request(hash, &violation.pointer, &violation.message)
+            }
+        };
+        if let Some(response) = self.faulty_answer(&payload, hash, behaviour).await {
+            return response;
+        }
+        self.success(hash, behaviour)
+    }
+
+    /// The answer about ids: a malformed one is the documented 400 (a 500 under
+    /// `server-error-path-param`); when every violation is a well-formed id the server does
+    /// not know, the documented 404.
+    fn unknown_id(&self, envelope: &Value, hash: u64, behaviour: &Behaviour) -> Option<Response> {
+        if self.id_pointers.is_empty() {
+            return None;
+        }
+        for (pointer, validator) in &self.id_pointers {
+            let Some(value) = envelope.pointer(pointer) else {
+                continue;
+            };
+            if let Some(error) = validator.iter_errors(value).find(|e| !behaviour.ignores(e)) {
+                if behaviour.path_param_error && pointer.starts_with("/path/") {
+                    return Some(server_error());
+                }
+                return Some(self.invalid_request(hash, pointer, &error.to_string()));
+            }
+        }
+        let errors: Vec<ValidationError<'_>> = self
+            .validator
+            .iter_errors(envelope)
+            .filter(|e| !behaviour.ignores(e))
+            .collect();
+        let unknown = |e: &ValidationError<'_>| {
+            matches!(e.kind(), ValidationErrorKind::Enum { .. })
+                && self
+                    .id_pointers
+                    .iter()
+                    .any(|(pointer, _)| *pointer == e.instance_path().to_string())
+        };
+        if errors.is_empty() || !errors.iter().all(unknown) {
+            return None;
+        }
+        let body = self.not_found.body(
+            hash,
+            || json!({"error": "not found", "message": "no resource has this id"}),
+        );
+        Some(with_body(
+            self.not_found.status,
+            JSON,
+            self.error_body(body),
+        ))
     }
 
     async fn answer(&self, body: &[u8], behaviour: &Behaviour) -> Response {
@@ -257,12 +429,26 @@ impl Endpoint {
     }
 
     fn success(&self, hash: u64, behaviour: &Behaviour) -> Response {
+        let status = behaviour
+            .undocumented_status
+            .as_ref()
+            .filter(|(method, _)| *method == self.method)
+            .map_or(self.success_status, |(_, status)| *status);
+        if self.empty_success && status == self.success_status {
+            let mut response =
+                with_body(status, behaviour.success_content_type.clone(), Bytes::new());
+            response.headers_mut().remove(CONTENT_TYPE);
+            for (name, value) in &self.success_headers {
+                response.headers_mut().insert(name.clone(), value.clone());
+            }
+            return response;
+        }
         let mut rendered = self.success.render(hash);
         if behaviour.truncate_success {
             rendered.truncate(rendered.len() / 2);
         }
         let mut response = with_body(
-            self.success_status,
+            status,
             behaviour.success_content_type.clone(),
             Bytes::from(rendered),
         );
@@ -279,7 +465,25 @@ impl Endpoint {
             hash,
             || json!({"error": "invalid request", "pointer": pointer, "message": message}),
         );
-        with_body(self.invalid.status, JSON, Bytes::from(body))
+        with_body(self.invalid.status, JSON, self.error_body(body))
+    }
+
+    /// An error answer's body, broken under `error-body-off-schema` (an array where the
+    /// documented error is an object).
+    fn error_body(&self, body: Vec<u8>) -> Bytes {
+        if self.error_body_off {
+            return Bytes::from_static(b"[\"error body off schema\"]");
+        }
+        Bytes::from(body)
+    }
+
+    /// Whether this endpoint checks the key under the run's faults.
+    fn auth_handling(&self, behaviour: &Behaviour) -> AuthHandling {
+        if behaviour.auth_skipped_on.as_deref() == Some(self.name.as_str()) {
+            AuthHandling::NotEnforced
+        } else {
+            behaviour.auth
+        }
     }
 }
 
@@ -389,8 +593,23 @@ impl Behaviour {
                     .map_err(|_| SandboxError::UnusableRedirect(location.clone()))
             })
             .transpose()?;
+        let auth_skipped_on = faults.iter().find_map(|f| match f {
+            Fault::AuthSkippedOn(name) => Some(name.clone()),
+            _ => None,
+        });
+        let undocumented_status = faults.iter().find_map(|f| match f {
+            Fault::UndocumentedStatusOn(method) => method
+                .parse::<Method>()
+                .ok()
+                .map(|m| (m, StatusCode::ACCEPTED)),
+            _ => None,
+        });
         Ok(Behaviour {
             auth,
+            auth_skipped_on,
+            path_param_error: has(&Fault::ServerErrorPathParam),
+            lax_query_range: has(&Fault::AcceptQueryOffByOne),
+            undocumented_status,
             ignore_missing_required: has(&Fault::AcceptMissingRequired),
             ignore_wrong_type: has(&Fault::AcceptWrongType),
             ignore_bad_format: has(&Fault::AcceptBadFormat),
@@ -429,6 +648,12 @@ impl Behaviour {
             ValidationErrorKind::MinLength { limit } => {
                 self.lax_length && length().is_some_and(|n| n + 1 == *limit)
             }
+            ValidationErrorKind::Maximum { limit } if self.lax_query_range => {
+                in_query(error) && off_by_one(error.instance(), limit, 1.0)
+            }
+            ValidationErrorKind::Minimum { limit } if self.lax_query_range => {
+                in_query(error) && off_by_one(error.instance(), limit, -1.0)
+            }
             ValidationErrorKind::Minimum { .. }
             | ValidationErrorKind::Maximum { .. }
             | ValidationErrorKind::ExclusiveMinimum { .. }
@@ -454,6 +679,19 @@ impl Behaviour {
 
     fn has_trigger_faults(&self) -> bool {
         self.slow.is_some() || self.oversized.is_some()
+    }
+}
+
+/// Whether a violation is in a query parameter of an envelope.
+fn in_query(error: &ValidationError<'_>) -> bool {
+    error.instance_path().to_string().starts_with("/query/")
+}
+
+/// Whether `value` is `limit + step` (the classic `>` for `>=`).
+fn off_by_one(value: &Value, limit: &Value, step: f64) -> bool {
+    match (value.as_f64(), limit.as_f64()) {
+        (Some(value), Some(limit)) => value == limit + step,
+        _ => false,
     }
 }
 
@@ -570,7 +808,8 @@ fn unauthorized(endpoint: &Endpoint, handling: AuthHandling) -> Option<Response>
         AuthHandling::WrongStatus => StatusCode::BAD_REQUEST,
     };
     let body = match &endpoint.unauthorized.template {
-        Some(template) => Bytes::from(template.render(0)),
+        Some(template) => endpoint.error_body(template.render(0)),
+        None if endpoint.error_body_off => endpoint.error_body(Vec::new()),
         None => endpoint.unauthorized_body.clone(),
     };
     Some(with_body(status, JSON, body))
@@ -589,7 +828,7 @@ fn parse_json(body: &[u8]) -> Result<Value, serde_json::Error> {
 
 /// The one handler: every request, on every path, comes here.
 pub(super) async fn answer(State(routes): State<Arc<Routes>>, request: Request) -> Response {
-    let Some(endpoints) = routes.by_path.get(request.uri().path()) else {
+    let Some(endpoints) = routes.endpoints(request.uri().path()) else {
         return not_found(request.uri().path());
     };
     let Some(endpoint) = endpoints.iter().find(|e| e.method == request.method()) else {
@@ -599,11 +838,12 @@ pub(super) async fn answer(State(routes): State<Arc<Routes>>, request: Request) 
         return rate_limited();
     }
     if !endpoint.authorised(request.headers()) {
-        if let Some(response) = unauthorized(endpoint, routes.behaviour.auth) {
+        if let Some(response) = unauthorized(endpoint, endpoint.auth_handling(&routes.behaviour)) {
             return response;
         }
     }
-    let body = match axum::body::to_bytes(request.into_body(), MAX_REQUEST_BYTES).await {
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_REQUEST_BYTES).await {
         Ok(body) => body,
         Err(_) => {
             return json_error(
@@ -612,5 +852,12 @@ pub(super) async fn answer(State(routes): State<Arc<Routes>>, request: Request) 
             )
         }
     };
-    endpoint.answer(&body, &routes.behaviour).await
+    match &endpoint.shape {
+        Some(shape) => {
+            endpoint
+                .answer_envelope(shape, &parts, &body, &routes.behaviour)
+                .await
+        }
+        None => endpoint.answer(&body, &routes.behaviour).await,
+    }
 }
