@@ -93,7 +93,8 @@ pub enum Fault {
     AcceptQueryOffByOne,
     /// Error answers (400, 401, 404) break their documented schemas.
     ErrorBodyOffSchema,
-    /// The named operation does not check the key.
+    /// The named operation does not check the key (empty: the first, by name, that has
+    /// auth).
     AuthSkippedOn(String),
     /// Valid requests with this method get 202, a status the operation does not document.
     UndocumentedStatusOn(String),
@@ -323,13 +324,13 @@ const CATALOGUE: &[FaultInfo] = &[
     FaultInfo {
         name: "auth-skipped-on",
         parameter: "=OPERATION",
-        category: "auth",
-        description: "the named operation (a case name) does not check the key",
+        category: "auth-not-enforced",
+        description: "the named operation (a case name; default: the first that has auth) does not check the key",
     },
     FaultInfo {
         name: "undocumented-status-on",
         parameter: "=METHOD",
-        category: "status",
+        category: "status-undocumented",
         description: "valid requests with METHOD (e.g. DELETE) get 202, a status the operation does not document",
     },
 ];
@@ -436,6 +437,7 @@ impl Fault {
             "accept-query-off-by-one" => Fault::AcceptQueryOffByOne,
             "error-body-off-schema" => Fault::ErrorBodyOffSchema,
             "undocumented-status-on" => Fault::UndocumentedStatusOn("DELETE".to_owned()),
+            "auth-skipped-on" => Fault::AuthSkippedOn(String::new()),
             _ => return None,
         };
         Some(fault)
@@ -509,7 +511,7 @@ impl fmt::Display for Fault {
             }
             Fault::SlowResponse(delay) => write!(f, "={}", delay.as_millis()),
             Fault::RedirectCrossOrigin(location) => write!(f, "={location}"),
-            Fault::AuthSkippedOn(name) => write!(f, "={name}"),
+            Fault::AuthSkippedOn(name) if !name.is_empty() => write!(f, "={name}"),
             Fault::UndocumentedStatusOn(method) => write!(f, "={method}"),
             _ => Ok(()),
         }

@@ -145,10 +145,20 @@ impl Routes {
             by_path.entry(path).or_default().push(endpoint);
         }
         templates.sort_by_key(|(shape, _)| std::cmp::Reverse(shape.literal_len()));
+        let mut behaviour = Behaviour::build(&config.faults)?;
+        if behaviour.auth_skipped_on.as_deref() == Some("") {
+            let mut secured: Vec<&str> = operations
+                .iter()
+                .filter(|o| o.auth.is_some())
+                .map(|o| o.name.as_str())
+                .collect();
+            secured.sort_unstable();
+            behaviour.auth_skipped_on = secured.first().map(|name| (*name).to_owned());
+        }
         Ok(Routes {
             by_path,
             templates,
-            behaviour: Behaviour::build(&config.faults)?,
+            behaviour,
         })
     }
 

@@ -13,6 +13,7 @@ mod hostile;
 mod jsts;
 mod keywords;
 mod openapi;
+mod operations;
 mod plan;
 mod reports;
 mod run;

@@ -62,6 +62,12 @@ const TESTED_APART: &[&str] = &[
     "accept-duplicate-items",
     "accept-one-of-two",
     "reject-date-time-form",
+    // Parameters, error schemas and a DELETE, which sessionlink-v2 does not have:
+    // tests/integration/operations.rs runs each against the orders API.
+    "server-error-path-param",
+    "accept-query-off-by-one",
+    "error-body-off-schema",
+    "undocumented-status-on",
 ];
 
 #[test]

@@ -1,0 +1,219 @@
+//! Operations beyond one JSON-body POST: a multi-operation API (tests/data/orders) with path,
+//! query and header parameters, a body-less GET and DELETE, bearer auth and documented error
+//! bodies. The sandbox serving it faithfully is conformant; each parameter-level fault is
+//! found by the check it names, for the operation it hits.
+
+use crate::common::*;
+use serde_json::Value;
+use std::path::Path;
+
+const ORDERS: &str = "tests/data/orders";
+
+/// Serve the orders API with `faults` and run against it: (exit code, the JSON report's
+/// findings as (check, case)).
+fn run(faults: &[&str]) -> (i32, Vec<(String, String)>, String) {
+    let sandbox = TestSandbox::serving(Path::new(ORDERS), faults, KEY);
+    let folder = tempfile::tempdir().unwrap();
+    let report = folder.path().join("report.json");
+    let report_arg = format!("json={}", report.display());
+    let output = specgate(
+        &[
+            "run",
+            "--cases",
+            ORDERS,
+            "--base-url",
+            &sandbox.base_url,
+            "--examples",
+            "10",
+            "--drift",
+            "off",
+            "--report",
+            &report_arg,
+        ],
+        &[("ORDERS_TOKEN", KEY)],
+    );
+    let console = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap_or_default())
+        .unwrap_or_else(|_| panic!("no report: {console}"));
+    let findings = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["check"].as_str().unwrap().to_owned(),
+                f["case"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    (output.status.code().unwrap_or(-1), findings, console)
+}
+
+#[test]
+fn a_faithful_sandbox_of_a_multi_operation_api_is_conformant() {
+    let (code, findings, console) = run(&[]);
+    assert_eq!(code, 0, "{console}");
+    assert!(findings.is_empty(), "{findings:?}");
+    assert!(!console.contains(KEY), "the token leaked: {console}");
+}
+
+#[test]
+fn each_parameter_fault_is_found_by_its_check_for_the_operation_it_hits() {
+    let expectations: [(&str, &str, &[&str]); 5] = [
+        (
+            "server-error-path-param",
+            "server-error",
+            &["orders-get", "orders-delete"],
+        ),
+        (
+            "accept-query-off-by-one",
+            "accepts-invalid",
+            &["orders-list"],
+        ),
+        (
+            "error-body-off-schema",
+            "response-schema",
+            &[
+                "orders-create",
+                "orders-list",
+                "orders-get",
+                "orders-delete",
+            ],
+        ),
+        (
+            "auth-skipped-on=orders-get",
+            "auth-not-enforced",
+            &["orders-get"],
+        ),
+        (
+            "undocumented-status-on=DELETE",
+            "status-undocumented",
+            &["orders-delete"],
+        ),
+    ];
+    for (fault, check, cases) in expectations {
+        let (code, findings, console) = run(&[fault]);
+        assert_eq!(code, 1, "{fault}: {console}");
+        let hit: std::collections::BTreeSet<&str> = findings
+            .iter()
+            .filter(|(c, _)| c == check)
+            .map(|(_, case)| case.as_str())
+            .collect();
+        let wanted: std::collections::BTreeSet<&str> = cases.iter().copied().collect();
+        assert_eq!(hit, wanted, "{fault}: findings {findings:?}");
+        assert!(
+            findings.iter().all(|(c, _)| c == check),
+            "{fault} caused findings of other checks: {findings:?}"
+        );
+    }
+}
+
+/// The plan as JSON lines.
+fn plan() -> Vec<Value> {
+    let output = specgate(&["plan", "--cases", ORDERS, "--examples", "5"], &[]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    text(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn parameters_travel_where_they_are_declared() {
+    let plan = plan();
+    let line = |id: &str| {
+        plan.iter()
+            .find(|l| l["id"] == id)
+            .unwrap_or_else(|| panic!("no {id} in the plan"))
+            .clone()
+    };
+    let limit = line("orders-list:above-maximum:/query/limit");
+    assert_eq!(limit["target"], "/orders?limit=51");
+    assert_eq!(limit["expect"], "reject");
+    let known = line("orders-get:required-only");
+    assert_eq!(
+        known["target"], "/orders/ord_1",
+        "valid ids are the known ones"
+    );
+    assert!(known.get("body").is_none() && known["headers"].get("content-type").is_none());
+    let unknown = line("orders-get:unknown-id:/path/id");
+    assert_eq!(unknown["expect"], "reject");
+    let id = unknown["target"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("/orders/");
+    assert!(
+        id.starts_with("ord_") && id != "ord_1" && id != "ord_2",
+        "{id}"
+    );
+    let header = line("orders-create:max-length+1:/header/Idempotency-Key");
+    assert_eq!(
+        header["headers"]["idempotency-key"].as_str().unwrap().len(),
+        65
+    );
+    let edges: Vec<&str> = plan
+        .iter()
+        .filter(|l| {
+            l["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("url-edge: /query/q=")
+        })
+        .map(|l| l["target"].as_str().unwrap())
+        .collect();
+    for encoded in [
+        "q=a%20b",
+        "q=a%2Fb",
+        "q=a%3Fb",
+        "q=a%23b",
+        "q=100%25",
+        "q=Zo%C3%AB",
+        "q=",
+    ] {
+        assert!(
+            edges.iter().any(|t| t.contains(encoded)),
+            "{encoded} not in {edges:?}"
+        );
+    }
+}
+
+#[test]
+fn every_enum_value_of_a_query_array_is_sent_and_the_body_less_operations_send_no_body() {
+    let plan = plan();
+    for status in ["pending", "shipped", "cancelled"] {
+        let wanted = format!("/orders?status={status}");
+        assert!(
+            plan.iter().any(|l| l["case"] == "orders-list"
+                && l["expect"] == "accept"
+                && l["target"] == wanted),
+            "{wanted}"
+        );
+    }
+    for line in plan
+        .iter()
+        .filter(|l| l["case"] == "orders-get" || l["case"] == "orders-delete")
+    {
+        assert!(
+            line.get("body").is_none() && line.get("raw_body").is_none(),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn a_path_template_without_its_parameter_is_refused_at_load() {
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(
+        folder.path().join("broken.toml"),
+        "name = \"broken\"\nmethod = \"GET\"\npath = \"/orders/{id}\"\n\n[responses.200]\n\n[expect]\nvalid = [\"200\"]\ninvalid = [\"400\"]\n",
+    )
+    .unwrap();
+    let cases = folder.path().display().to_string();
+    let output = specgate(&["plan", "--cases", &cases], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("broken.toml") && stderr.contains("`{id}`"),
+        "{stderr}"
+    );
+}
