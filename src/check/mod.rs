@@ -182,6 +182,21 @@ pub fn check_exchange(exchange: &Exchange<'_>) -> Vec<Violation> {
     let mut violations = status_findings(exchange.operation, exchange.planned.expect, response);
     let spec = exchange.operation.response_for(response.status);
     let schema = spec.and_then(|r| r.schema.as_ref());
+    if no_body_allowed(exchange.operation, response) {
+        if !response.body.is_empty() {
+            violations.push(Violation {
+                check: Check::ResponseSchema,
+                cause: format!("body on {}", response.status),
+                message: format!(
+                    "a {} answer to {} must have no body, but it has {} bytes",
+                    response.status,
+                    exchange.operation.method,
+                    response.body.len()
+                ),
+            });
+        }
+        return violations;
+    }
     let parsed = content_type(response, schema.is_some(), &mut violations);
     if let (Some(schema), Some(body)) = (schema, parsed) {
         response_schema(schema, response.status, &body, &mut violations);
@@ -190,6 +205,12 @@ pub fn check_exchange(exchange: &Exchange<'_>) -> Vec<Violation> {
         headers::response_headers(spec, response, &mut violations);
     }
     violations
+}
+
+/// A 204, 205 or 304, or any answer to HEAD, has no body (RFC 9110 sections 9.3.2, 15.3.5,
+/// 15.3.6, 15.4.5).
+fn no_body_allowed(operation: &Operation, response: &ObservedResponse) -> bool {
+    operation.method == http::Method::HEAD || matches!(response.status, 204 | 205 | 304)
 }
 
 fn transport(failure: &TransportFailure) -> Violation {
@@ -235,7 +256,9 @@ fn content_type(
             }),
             Err(_) => {}
         }
-    } else if success {
+    } else if success && !(response.body.is_empty() && !want_value) {
+        // An empty success body with no documented schema (a `201` that documents none) is
+        // no content to misdeclare.
         let declared = response.header("content-type").unwrap_or("(none)");
         violations.push(Violation {
             check: Check::ContentType,
@@ -330,6 +353,34 @@ mod tests {
             body: bytes::Bytes::from_static(body.as_bytes()),
             elapsed_ms: 1,
         }
+    }
+
+    #[test]
+    fn a_no_content_answer_with_a_body_is_a_finding_and_an_empty_one_is_not() {
+        // hyper will not send a body on a 204, so the sandbox cannot commit this: the check
+        // is tested on the exchange itself.
+        let (operation, generator) = crate::generate::sessionlink_for_tests();
+        let planned = generator.coverage().into_iter().next().expect("a plan");
+        let judge = |response: ObservedResponse| {
+            let outcome = Outcome::Response(response);
+            check_exchange(&Exchange {
+                operation: &operation,
+                planned: &planned,
+                outcome: &outcome,
+            })
+        };
+        let with_body = judge(json_response(204, "{\"deleted\":true}"));
+        assert!(
+            with_body
+                .iter()
+                .any(|v| v.check == Check::ResponseSchema && v.cause == "body on 204"),
+            "{with_body:?}"
+        );
+        let empty = judge(json_response(204, ""));
+        assert!(
+            empty.iter().all(|v| !v.cause.starts_with("body on")),
+            "{empty:?}"
+        );
     }
 
     #[test]
