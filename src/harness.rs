@@ -94,7 +94,9 @@ fn trial_kinds(generator: &Generator, examples: u64) -> Vec<(String, TrialKind)>
         (family::RANDOM_INVALID, Expect::Reject),
     ];
     let planned = coverage.iter().map(|r| (r.reason.family, r.expect));
-    let random = random.into_iter().filter(|_| examples > 0);
+    let random = random
+        .into_iter()
+        .filter(|(_, expect)| examples > 0 && (*expect == Expect::Accept || generator.refutable()));
     for (family, expect) in planned.chain(random) {
         groups
             .entry(trial_name(family, expect))

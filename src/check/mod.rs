@@ -256,7 +256,7 @@ fn content_type(
             }),
             Err(_) => {}
         }
-    } else if success && !(response.body.is_empty() && !want_value) {
+    } else if success && (want_value || !response.body.is_empty()) {
         // An empty success body with no documented schema (a `201` that documents none) is
         // no content to misdeclare.
         let declared = response.header("content-type").unwrap_or("(none)");

@@ -192,6 +192,32 @@ fn key_env(args: &Args, operations: &[Arc<Operation>]) -> String {
     })
 }
 
+/// The keys of operations that name another variable than `first`'s: each must be set.
+fn other_keys(operations: &[Arc<Operation>], first: &str) -> Result<Vec<ApiKey>, Ending> {
+    let mut envs: Vec<&str> = operations
+        .iter()
+        .filter_map(|o| o.auth.as_ref().map(|a| a.env.as_str()))
+        .filter(|env| *env != first)
+        .collect();
+    envs.sort_unstable();
+    envs.dedup();
+    envs.into_iter()
+        .map(|env| {
+            ApiKey::from_env(env).ok_or_else(|| {
+                let users: Vec<&str> = operations
+                    .iter()
+                    .filter(|o| o.auth.as_ref().is_some_and(|a| a.env == env))
+                    .map(|o| o.name.as_str())
+                    .collect();
+                Ending::usage(format!(
+                    "the key of {} is not set: export {env}=... (or send one key to every operation with --api-key-env)",
+                    users.join(", ")
+                ))
+            })
+        })
+        .collect()
+}
+
 /// Check the flags and the environment, and build the job; nothing is sent yet.
 fn job(args: &Args, operations: Vec<Arc<Operation>>, home: PathBuf) -> Result<Job, Ending> {
     if let Some(rate) = args.rate.filter(|r| !(r.is_finite() && *r >= MIN_RATE)) {
@@ -250,11 +276,15 @@ fn target(args: &Args, operations: &[Arc<Operation>]) -> Result<Target, Ending> 
         return Ok(Target::BuiltInSandbox { key_env: env });
     };
     let url = run::parse_base_url(given, args.allow_insecure).map_err(Ending::usage)?;
-    let key = ApiKey::from_env(&env);
+    let mut key = ApiKey::from_env(&env);
     if operations.iter().any(|o| o.auth.is_some()) && key.is_none() {
         return Err(Ending::usage(format!(
             "the API key is not set: export {env}=... (or name another variable with --api-key-env)"
         )));
+    }
+    if args.api_key_env.is_none() {
+        let others = other_keys(operations, &env)?;
+        key = key.map(|k| k.with_others(others));
     }
     if let Some(problem) = key.as_ref().and_then(ApiKey::header_problem) {
         return Err(Ending::Usage(problem));

@@ -35,13 +35,15 @@ pub(super) struct CaseFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct AuthSection {
-    /// `api-key` (the default), `bearer`, `basic` or `cookie`.
+    /// `api-key` (the default), `bearer`, `basic`, `cookie` or `query`.
     #[serde(default)]
     pub scheme: Option<String>,
     /// The header of an `api-key`; bearer and basic use `authorization`.
     pub header: Option<String>,
     /// The cookie's name, for `scheme = "cookie"`.
     pub cookie: Option<String>,
+    /// The query parameter's name, for `scheme = "query"`.
+    pub query: Option<String>,
     #[serde(default = "default_key_env")]
     pub env: String,
 }

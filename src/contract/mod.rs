@@ -49,7 +49,7 @@ impl Expect {
 #[derive(Debug, Clone)]
 pub struct AuthSpec {
     /// The header the key is sent in (`authorization` for bearer and basic, `cookie` for a
-    /// cookie).
+    /// cookie; unused for a key in the query string).
     pub header: http::HeaderName,
     /// The environment variable that holds the key (for basic, `user:password`).
     pub env: String,
@@ -68,6 +68,8 @@ pub enum AuthScheme {
     Basic,
     /// `Cookie: <name>=<key>`.
     Cookie(String),
+    /// `?<name>=<key>` in the query string.
+    Query(String),
 }
 
 impl AuthScheme {
@@ -82,6 +84,15 @@ impl AuthScheme {
                 base64::engine::general_purpose::STANDARD.encode(secret)
             ),
             AuthScheme::Cookie(name) => format!("{name}={secret}"),
+            AuthScheme::Query(_) => secret.to_owned(),
+        }
+    }
+
+    /// The query parameter the key travels in, for a key in the query string.
+    pub fn query_name(&self) -> Option<&str> {
+        match self {
+            AuthScheme::Query(name) => Some(name),
+            _ => None,
         }
     }
 
@@ -531,10 +542,18 @@ impl CaseBuilder<'_> {
                     .ok_or_else(|| missing("cookie", "cookie"))?;
                 Ok((AuthScheme::Cookie(name), "cookie".to_owned()))
             }
+            "query" => {
+                let name = auth
+                    .query
+                    .clone()
+                    .filter(|n| !n.is_empty())
+                    .ok_or_else(|| missing("query", "query"))?;
+                Ok((AuthScheme::Query(name), "x-specgate-unused".to_owned()))
+            }
             other => Err(self.error_at(
                 "scheme",
                 format!("`scheme = \"{other}\"` is not an auth scheme"),
-                "use \"api-key\" (with header), \"bearer\", \"basic\" or \"cookie\" (with cookie)",
+                "use \"api-key\" (with header), \"bearer\", \"basic\", \"cookie\" (with cookie) or \"query\" (with query)",
             )),
         }
     }

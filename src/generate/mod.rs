@@ -256,7 +256,7 @@ impl PlannedRequest {
     pub fn to_plan_line<'a>(&'a self, operation: &Operation) -> PlanLine<'a> {
         let mut headers = serde_json::Map::new();
         let wire = operation.shape.as_ref().map(|shape| self.to_wire(shape));
-        let (target, body, raw_body) = match &wire {
+        let (mut target, body, raw_body) = match &wire {
             None => {
                 headers.insert(
                     "content-type".to_owned(),
@@ -300,8 +300,16 @@ impl PlannedRequest {
                 KeyUse::Wrong => Some(auth.scheme.wire_value(WRONG_KEY)),
                 KeyUse::Missing => None,
             };
-            if let Some(key) = key {
-                headers.insert(auth.header.as_str().to_owned(), Value::String(key));
+            match (key, auth.scheme.query_name()) {
+                (Some(key), Some(name)) => {
+                    let path = target.clone().unwrap_or_else(|| operation.path.clone());
+                    let glue = if path.contains('?') { '&' } else { '?' };
+                    target = Some(format!("{path}{glue}{name}={key}"));
+                }
+                (Some(key), None) => {
+                    headers.insert(auth.header.as_str().to_owned(), Value::String(key));
+                }
+                (None, _) => {}
             }
         }
         PlanLine {

@@ -10,7 +10,7 @@ pub fn curl_command(request: &SentRequest) -> String {
     let mut parts = vec![
         "curl -sS -i".to_owned(),
         format!("-X {}", request.method),
-        shell_quote(&request.url),
+        url_argument(&request.url),
     ];
     for (name, value) in &request.headers {
         parts.push(header_option(name, value));
@@ -24,6 +24,23 @@ pub fn curl_command(request: &SentRequest) -> String {
         parts.push(format!("--data-binary {}", shell_quote(&request.body)));
     }
     parts.join(" ")
+}
+
+/// The URL, quoted; a key in its query string (`?api_key=${NAME}`) reads `$NAME` from the
+/// shell.
+fn url_argument(url: &str) -> String {
+    let Some((before, variable, after)) = placeholder_in(url) else {
+        return shell_quote(url);
+    };
+    let plain = |text: &str| {
+        !text
+            .chars()
+            .any(|c| matches!(c, '"' | '\\' | '$' | '`') || c.is_control())
+    };
+    if plain(before) && plain(after) {
+        return format!("\"{before}${{{variable}}}{after}\"");
+    }
+    shell_quote(url)
 }
 
 fn header_option(name: &str, value: &str) -> String {
@@ -77,6 +94,20 @@ pub fn shell_quote(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_key_in_the_query_string_comes_from_the_environment() {
+        let request = SentRequest {
+            method: "GET".to_owned(),
+            url: "http://127.0.0.1:9/v1/stock?sku=ABC-12&api_key=${STOCK_KEY}".to_owned(),
+            headers: Vec::new(),
+            body: String::new(),
+        };
+        assert_eq!(
+            curl_command(&request),
+            "curl -sS -i -X GET \"http://127.0.0.1:9/v1/stock?sku=ABC-12&api_key=${STOCK_KEY}\""
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -150,10 +150,21 @@ pub(super) struct Endpoint {
     key_value: Option<HeaderValue>,
     key_placeholder: String,
     wrong_key: HeaderValue,
+    /// For a key in the query string: the parameter's name.
+    key_query: Option<String>,
 }
 
 impl Endpoint {
     pub(super) fn new(operation: &Operation, url: Url, key: Option<&ApiKey>) -> Endpoint {
+        // Each operation sends the key of its own variable when the run has it (else the
+        // run's one key, e.g. from --api-key-env).
+        let key = key.map(|k| {
+            operation
+                .auth
+                .as_ref()
+                .and_then(|a| k.for_env(&a.env))
+                .unwrap_or(k)
+        });
         let content_type = HeaderValue::from_str(&operation.content_type)
             .unwrap_or(HeaderValue::from_static("application/json"));
         let scheme = operation
@@ -192,7 +203,12 @@ impl Endpoint {
             url,
             method: operation.method.clone(),
             content_type,
-            key_header: operation.auth.as_ref().map(|a| a.header.clone()),
+            key_query: scheme.query_name().map(str::to_owned),
+            key_header: operation
+                .auth
+                .as_ref()
+                .filter(|a| a.scheme.query_name().is_none())
+                .map(|a| a.header.clone()),
             key_value,
             key_placeholder: scheme.shown_value(&placeholder),
             wrong_key: HeaderValue::from_str(&scheme.wire_value(WRONG_KEY))
@@ -215,6 +231,30 @@ impl Endpoint {
             KeyUse::Valid => self.key_value.clone()?,
         };
         Some((header, value))
+    }
+
+    /// `url` with the key in its query string, for a key that travels there: the real key,
+    /// or its placeholder for records.
+    fn with_query_key(&self, mut url: Url, planned: &PlannedRequest, redacted: bool) -> Url {
+        let Some(name) = &self.key_query else {
+            return url;
+        };
+        let value = match planned.key {
+            KeyUse::Missing => return url,
+            KeyUse::Wrong => self.wrong_key.to_str().unwrap_or_default().to_owned(),
+            KeyUse::Valid if redacted => self.key_placeholder.clone(),
+            KeyUse::Valid => match &self.key_value {
+                Some(value) => value.to_str().unwrap_or_default().to_owned(),
+                None => return url,
+            },
+        };
+        url.query_pairs_mut().append_pair(name, &value);
+        if redacted {
+            // The placeholder stays readable: `${NAME}`, not `%24%7BNAME%7D`.
+            let shown = url.as_str().replace(&encode_query_value(&value), &value);
+            return Url::parse(&shown).unwrap_or(url);
+        }
+        url
     }
 
     /// The request on the wire, for an operation with parameters (`None` otherwise, or when
@@ -263,7 +303,10 @@ impl Endpoint {
         }
         SentRequest {
             method: self.method.to_string(),
-            url: wire.map_or_else(|| self.url.to_string(), |(_, url)| url.to_string()),
+            url: {
+                let url = wire.map_or_else(|| self.url.clone(), |(_, url)| url);
+                self.with_query_key(url, planned, true).to_string()
+            },
             headers,
             body: String::from_utf8_lossy(body).into_owned(),
         }
@@ -315,10 +358,14 @@ impl Endpoint {
     ) -> Outcome {
         let mut request = match self.wire(planned) {
             None => client
-                .request(self.method.clone(), self.url.clone())
+                .request(
+                    self.method.clone(),
+                    self.with_query_key(self.url.clone(), planned, false),
+                )
                 .header(http::header::CONTENT_TYPE, self.content_type.clone())
                 .body(body),
             Some((wire, url)) => {
+                let url = self.with_query_key(url, planned, false);
                 let mut request = client.request(self.method.clone(), url);
                 if let Some((_, content_type)) = &wire.body {
                     request = request
@@ -347,6 +394,11 @@ impl Endpoint {
             Err(_) => Outcome::Transport(TransportFailure::Timeout),
         }
     }
+}
+
+/// `value` as `application/x-www-form-urlencoded` writes it (the url crate's query pairs).
+fn encode_query_value(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
 /// The length of `path` once the url crate has percent-encoded it (`{` is `%7B`).

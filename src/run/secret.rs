@@ -20,6 +20,9 @@ pub struct ApiKey {
     env: String,
     value: String,
     forms: Arc<Forms>,
+    /// The run's other keys, when its operations read theirs from other variables: each is
+    /// sent only by its own operations and scrubbed from everything, like this one.
+    others: Arc<[ApiKey]>,
 }
 
 /// Every form of the key that is scrubbed, compiled once.
@@ -42,7 +45,26 @@ impl ApiKey {
             env: env.into(),
             forms: Arc::new(Forms::of(&value)),
             value,
+            others: Arc::from(Vec::new()),
         }
+    }
+
+    /// This key with the run's other keys (one per variable its operations name).
+    pub fn with_others(mut self, others: Vec<ApiKey>) -> ApiKey {
+        self.others = Arc::from(others);
+        self
+    }
+
+    /// The key read from `env`: this one or one of the others.
+    pub fn for_env(&self, env: &str) -> Option<&ApiKey> {
+        std::iter::once(self)
+            .chain(self.others.iter())
+            .find(|k| k.env == env)
+    }
+
+    /// Every key of the run: this one first.
+    fn all(&self) -> impl Iterator<Item = &ApiKey> {
+        std::iter::once(self).chain(self.others.iter())
     }
 
     /// Read the key from `env`; `None` when unset or empty.
@@ -54,6 +76,9 @@ impl ApiKey {
     /// Why the key cannot travel in an HTTP header, if it cannot (a control character, a
     /// newline pasted with it, a byte outside visible ASCII). The message never shows it.
     pub fn header_problem(&self) -> Option<String> {
+        if let Some(other) = self.others.iter().find_map(ApiKey::header_problem) {
+            return Some(other);
+        }
         if http::HeaderValue::from_str(&self.value).is_ok() {
             return None;
         }
@@ -89,6 +114,14 @@ impl ApiKey {
     /// `text` with every form of the key replaced by the placeholder (a hostile or careless
     /// server may echo it back).
     pub fn scrub(&self, text: &str) -> String {
+        let mut scrubbed = self.scrub_own(text);
+        for other in self.others.iter() {
+            scrubbed = other.scrub_own(&scrubbed);
+        }
+        scrubbed
+    }
+
+    fn scrub_own(&self, text: &str) -> String {
         let Some(matcher) = &self.forms.matcher else {
             return text.to_owned();
         };
@@ -110,9 +143,8 @@ impl ApiKey {
         // Scrubbing first means no key straddles the cut; only the head is scrubbed, so a
         // long body costs no more than its excerpt.
         let longest = self
-            .forms
-            .patterns
-            .iter()
+            .all()
+            .flat_map(|k| k.forms.patterns.iter())
             .map(String::len)
             .max()
             .unwrap_or(0);
@@ -131,7 +163,7 @@ impl ApiKey {
     fn partial_at_end(&self, text: &str) -> usize {
         let bytes = text.as_bytes();
         let mut longest = 0;
-        for pattern in &self.forms.patterns {
+        for pattern in self.all().flat_map(|k| k.forms.patterns.iter()) {
             let most = (pattern.len() - 1).min(bytes.len());
             for length in (longest + 1..=most).rev() {
                 let tail = &bytes[bytes.len() - length..];

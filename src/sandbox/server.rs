@@ -255,9 +255,12 @@ impl Endpoint {
         })
     }
 
-    fn authorised(&self, headers: &HeaderMap) -> bool {
+    fn authorised(&self, headers: &HeaderMap, query: Option<&str>) -> bool {
         match &self.key {
             None => true,
+            Some((_, AuthScheme::Query(name), key)) => query.is_some_and(|q| {
+                url::form_urlencoded::parse(q.as_bytes()).any(|(n, v)| n == *name && v == *key)
+            }),
             Some((name, scheme, key)) => headers
                 .get_all(name)
                 .iter()
@@ -847,7 +850,7 @@ pub(super) async fn answer(State(routes): State<Arc<Routes>>, request: Request) 
     if routes.rate_limited() {
         return rate_limited();
     }
-    if !endpoint.authorised(request.headers()) {
+    if !endpoint.authorised(request.headers(), request.uri().query()) {
         if let Some(response) = unauthorized(endpoint, endpoint.auth_handling(&routes.behaviour)) {
             return response;
         }

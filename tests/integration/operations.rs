@@ -217,3 +217,101 @@ fn a_path_template_without_its_parameter_is_refused_at_load() {
         "{stderr}"
     );
 }
+
+/// A case folder with one GET whose key travels in the query string (`?api_key=`), and the
+/// orders API's list, which reads its token from another variable.
+fn query_key_cases() -> tempfile::TempDir {
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(
+        folder.path().join("stock.toml"),
+        r#"name = "stock"
+method = "GET"
+path = "/stock"
+
+[auth]
+scheme = "query"
+query = "api_key"
+env = "STOCK_KEY"
+
+[[parameters]]
+name = "sku"
+in = "query"
+required = true
+schema = { type = "string", pattern = "^[A-Z]{3}-[0-9]{2}$" }
+
+[responses.200]
+
+[expect]
+valid = ["200"]
+invalid = ["400"]
+"#,
+    )
+    .unwrap();
+    let list = std::fs::read_to_string(Path::new(ORDERS).join("list.toml")).unwrap();
+    std::fs::create_dir(folder.path().join("schemas")).unwrap();
+    for schema in ["order-list.json", "error.json"] {
+        std::fs::copy(
+            Path::new(ORDERS).join("schemas").join(schema),
+            folder.path().join("schemas").join(schema),
+        )
+        .unwrap();
+    }
+    std::fs::write(folder.path().join("list.toml"), list).unwrap();
+    folder
+}
+
+#[test]
+fn a_key_in_the_query_and_a_key_per_variable_are_sent_checked_and_never_written() {
+    let folder = query_key_cases();
+    let cases = folder.path().display().to_string();
+    let report = folder.path().join("report.json");
+    let report_arg = format!("json={}", report.display());
+    let run = |faults: &[&str], envs: &[(&str, &str)]| {
+        let sandbox = TestSandbox::serving(folder.path(), faults, KEY);
+        let args = [
+            "run",
+            "--cases",
+            &cases,
+            "--base-url",
+            &sandbox.base_url,
+            "--examples",
+            "5",
+            "--drift",
+            "off",
+            "--report",
+            &report_arg,
+        ];
+        let output = specgate(&args, envs);
+        let written = format!(
+            "{}{}{}",
+            text(&output.stdout),
+            text(&output.stderr),
+            std::fs::read_to_string(&report).unwrap_or_default()
+        );
+        (output.status.code(), written)
+    };
+    let both = [("STOCK_KEY", KEY), ("ORDERS_TOKEN", KEY)];
+    let (code, written) = run(&[], &both);
+    assert_eq!(code, Some(0), "{written}");
+    assert!(!written.contains(KEY), "the key leaked: {written}");
+
+    let (code, written) = run(&["auth-skipped-on=stock"], &both);
+    assert_eq!(code, Some(1), "{written}");
+    assert!(written.contains("[auth-not-enforced] stock"), "{written}");
+    assert!(!written.contains(KEY), "the key leaked: {written}");
+
+    let (code, written) = run(&[], &[("STOCK_KEY", KEY)]);
+    assert_eq!(code, Some(2), "{written}");
+    assert!(
+        written.contains("ORDERS_TOKEN") && written.contains("orders-list"),
+        "{written}"
+    );
+
+    let output = specgate(&["plan", "--cases", &cases, "--examples", "0"], &[]);
+    let plan = text(&output.stdout);
+    assert!(
+        plan.contains("?sku=") && plan.contains("&api_key=${STOCK_KEY}"),
+        "{plan}"
+    );
+    assert!(plan.contains("Bearer ${ORDERS_TOKEN}"), "{plan}");
+}
