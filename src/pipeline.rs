@@ -168,9 +168,13 @@ pub enum PipelineError {
 }
 
 impl PipelineError {
-    /// The target could not be reached at all (as opposed to a usage or file problem).
+    /// The target could not be reached at all, or would not make the resources the plan
+    /// needs (as opposed to a usage or file problem).
     pub fn is_unreachable(&self) -> bool {
-        matches!(self, PipelineError::Run(RunError::Unreachable { .. }))
+        matches!(
+            self,
+            PipelineError::Run(RunError::Unreachable { .. } | RunError::Link { .. })
+        )
     }
 }
 

@@ -278,6 +278,53 @@ impl Operation {
             })
     }
 
+    /// The parameters whose valid values come from another operation's responses: (the
+    /// parameter, the producing operation's name, the pointer into its success body).
+    pub fn links(&self) -> Vec<(&wire::Parameter, &str, &str)> {
+        self.shape
+            .iter()
+            .flat_map(|shape| shape.parameters())
+            .filter_map(|p| match &p.ids {
+                Some(wire::IdSource::Link { operation, pointer }) => {
+                    Some((p, operation.as_str(), pointer.as_str()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// This operation with the linked parameter `name` (in `location`) bound to `ids`, the
+    /// values its producer returned: from then on they are its known ids.
+    pub fn with_linked_ids(
+        &self,
+        location: wire::Location,
+        name: &str,
+        ids: Vec<Value>,
+    ) -> Result<Operation, ContractError> {
+        let Some(shape) = &self.shape else {
+            return Ok(self.clone());
+        };
+        let parameters = shape
+            .parameters()
+            .cloned()
+            .map(|mut p| {
+                if p.location == location && p.name == name {
+                    p.ids = Some(wire::IdSource::Known(ids.clone()));
+                }
+                p
+            })
+            .collect();
+        let rebuilt = wire::RequestShape::new(&self.path, parameters, shape.body().cloned())
+            .map_err(|problem| {
+                ContractError::new(&self.source, Place::File, problem, "fix the path template")
+            })?;
+        let document = rebuilt.envelope_schema(self.body_schema.as_ref().map(|s| &*s.document));
+        let mut bound = self.clone();
+        bound.request_schema = Schema::from_document(&self.source, document)?;
+        bound.shape = Some(Arc::new(rebuilt));
+        Ok(bound)
+    }
+
     /// The exact statuses the operation documents, in the order written.
     pub fn documented_statuses(&self) -> impl Iterator<Item = u16> + '_ {
         self.responses.iter().filter_map(|r| match r.status {
@@ -327,7 +374,35 @@ pub fn load_cases(dir: &Path) -> Result<Vec<Operation>, ContractError> {
         }
         operations.push(operation);
     }
+    check_links(&operations)?;
     Ok(operations)
+}
+
+/// Every link names an operation of the same set, one that is not itself linked.
+pub fn check_links(operations: &[Operation]) -> Result<(), ContractError> {
+    for operation in operations {
+        for (parameter, producer, _) in operation.links() {
+            let found = operations.iter().find(|o| o.name == producer);
+            let problem = match found {
+                None => format!(
+                    "the parameter `{}` links to the operation `{producer}`, which is not among the cases",
+                    parameter.name
+                ),
+                Some(p) if !p.links().is_empty() => format!(
+                    "the parameter `{}` links to `{producer}`, whose own parameters are linked: links are one step",
+                    parameter.name
+                ),
+                Some(_) => continue,
+            };
+            return Err(ContractError::new(
+                &operation.source,
+                Place::File,
+                problem,
+                "name the case that creates the resource (its `name`), or give `known` ids instead",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Load and check one case file and the schemas it names.

@@ -12,6 +12,7 @@ mod client;
 mod confirm;
 mod groups;
 mod halt;
+mod links;
 pub mod secret;
 mod shard;
 mod shared;
@@ -85,6 +86,18 @@ pub enum RunError {
     #[error("no worker thread could start its async runtime (out of file descriptors?): {0}")]
     /// No worker thread could start.
     Workers(String),
+    /// A linked parameter's producer gave no value to use.
+    #[error("`{consumer}` takes its `{parameter}` from `{producer}`, but {producer} gave none: {problem}\n  fix: make `{producer}` answer its valid requests with the linked value, or give `{parameter}` fixed `known` ids")]
+    Link {
+        /// The operation whose parameter is linked.
+        consumer: String,
+        /// The linked parameter.
+        parameter: String,
+        /// The operation it is linked to.
+        producer: String,
+        /// What went wrong.
+        problem: String,
+    },
     /// Nothing answered at the target.
     #[error("the target {url} could not be reached: {reason}")]
     Unreachable {

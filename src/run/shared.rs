@@ -102,6 +102,7 @@ pub(super) async fn prepare(
     preflight(&config.base_url, config.settings.client.timeout).await?;
     let client = client::build_client(&config.base_url, &config.settings.client)
         .map_err(|e| RunError::Client(e.to_string()))?;
+    let (operations, generators) = bind_links(operations, generators, &client, &config).await?;
     let endpoints = operations
         .iter()
         .map(|o| Endpoint::new(o, endpoint(&config.base_url, &o.path), config.key.as_ref()))
@@ -133,6 +134,38 @@ pub(super) async fn prepare(
         progress,
         config,
     })
+}
+
+/// Linked parameters bound to what their producers return (see `links`), with the
+/// generators of the operations that changed built again.
+async fn bind_links(
+    operations: Vec<Arc<Operation>>,
+    generators: Vec<Arc<Generator>>,
+    client: &reqwest::Client,
+    config: &RunConfig,
+) -> Result<(Vec<Arc<Operation>>, Vec<Arc<Generator>>), RunError> {
+    if operations.iter().all(|o| o.links().is_empty()) {
+        return Ok((operations, generators));
+    }
+    let target = super::links::Target {
+        client,
+        options: &config.settings.client,
+        base_url: &config.base_url,
+        key: config.key.as_ref(),
+    };
+    let (bound, _) = super::links::bind(operations, &generators, &target).await?;
+    let generators = bound
+        .iter()
+        .zip(generators)
+        .map(|(operation, generator)| {
+            if Arc::ptr_eq(operation, generator.operation()) {
+                Ok(generator)
+            } else {
+                Generator::new(Arc::clone(operation)).map(Arc::new)
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((bound, generators))
 }
 
 /// Fail early, with exit code 3, when nothing listens at the target, or at the proxy the

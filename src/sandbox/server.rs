@@ -55,6 +55,12 @@ struct Endpoint {
     empty_success: bool,
     /// `error-body-off-schema`: error answers break their documented schemas.
     error_body_off: bool,
+    /// For a producer of linked ids: where in its success body they are, and the set of
+    /// those it has made.
+    remember: Vec<(String, Arc<Remembered>)>,
+    /// For a consumer: the envelope pointer of each linked parameter, its own schema, and
+    /// the ids its producer has made.
+    linked: Vec<(String, Arc<jsonschema::Validator>, Arc<Remembered>)>,
     validator: Arc<jsonschema::Validator>,
     /// The header the key travels in, how, and the key; `None` when the case has no auth.
     key: Option<(HeaderName, AuthScheme, String)>,
@@ -71,6 +77,9 @@ struct Endpoint {
     /// `reject-enum-value`: the pointer and the refused value.
     refused_value: Option<(String, Value)>,
 }
+
+/// The ids one producer has made at one pointer of its success bodies (their JSON text).
+type Remembered = std::sync::Mutex<std::collections::HashSet<String>>;
 
 /// How a missing or wrong key is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,8 +139,38 @@ impl Routes {
     ) -> Result<Routes, SandboxError> {
         let mut by_path: HashMap<String, Vec<Endpoint>> = HashMap::new();
         let mut templates: Vec<(Arc<RequestShape>, String)> = Vec::new();
+        let mut remembered: HashMap<(String, String), Arc<Remembered>> = HashMap::new();
         for operation in operations {
-            let endpoint = Endpoint::build(operation, config)?;
+            for (_, producer, pointer) in operation.links() {
+                remembered
+                    .entry((producer.to_owned(), pointer.to_owned()))
+                    .or_default();
+            }
+        }
+        for operation in operations {
+            let mut endpoint = Endpoint::build(operation, config)?;
+            endpoint.remember = remembered
+                .iter()
+                .filter(|((producer, _), _)| *producer == operation.name)
+                .map(|((_, pointer), set)| (pointer.clone(), Arc::clone(set)))
+                .collect();
+            endpoint.linked = operation
+                .links()
+                .into_iter()
+                .filter_map(|(parameter, producer, pointer)| {
+                    let at = format!(
+                        "/{}/{}",
+                        parameter.location.as_str(),
+                        crate::schema::escape(&parameter.name)
+                    );
+                    let validator = jsonschema::options()
+                        .should_validate_formats(true)
+                        .build(&parameter.schema)
+                        .ok()?;
+                    let set = remembered.get(&(producer.to_owned(), pointer.to_owned()))?;
+                    Some((at, Arc::new(validator), Arc::clone(set)))
+                })
+                .collect();
             let path = format!("{BASE_PATH}{}", operation.path);
             if let Some(shape) = operation
                 .shape
@@ -239,6 +278,8 @@ impl Endpoint {
                 .map_err(documented_error(operation, 404))?,
             empty_success,
             error_body_off: config.faults.contains(&Fault::ErrorBodyOffSchema),
+            remember: Vec::new(),
+            linked: Vec::new(),
             method: operation.method.clone(),
             validator: operation.request_schema.validator.clone(),
             key,
@@ -358,6 +399,9 @@ impl Endpoint {
     /// `server-error-path-param`); when every violation is a well-formed id the server does
     /// not know, the documented 404.
     fn unknown_id(&self, envelope: &Value, hash: u64, behaviour: &Behaviour) -> Option<Response> {
+        if let Some(response) = self.unknown_linked_id(envelope, hash, behaviour) {
+            return Some(response);
+        }
         if self.id_pointers.is_empty() {
             return None;
         }
@@ -396,6 +440,54 @@ impl Endpoint {
             JSON,
             self.error_body(body),
         ))
+    }
+
+    /// For a linked parameter: a malformed id is the documented 400, a well-formed one the
+    /// producer never made the documented 404.
+    fn unknown_linked_id(
+        &self,
+        envelope: &Value,
+        hash: u64,
+        behaviour: &Behaviour,
+    ) -> Option<Response> {
+        for (pointer, validator, made) in &self.linked {
+            let Some(value) = envelope.pointer(pointer) else {
+                continue;
+            };
+            if let Some(error) = validator.iter_errors(value).find(|e| !behaviour.ignores(e)) {
+                if behaviour.path_param_error && pointer.starts_with("/path/") {
+                    return Some(server_error());
+                }
+                return Some(self.invalid_request(hash, pointer, &error.to_string()));
+            }
+            let known = made
+                .lock()
+                .is_ok_and(|set| set.contains(&value.to_string()));
+            if !known {
+                let body = self.not_found.body(
+                    hash,
+                    || json!({"error": "not found", "message": "no resource has this id"}),
+                );
+                return Some(with_body(
+                    self.not_found.status,
+                    JSON,
+                    self.error_body(body),
+                ));
+            }
+        }
+        None
+    }
+
+    /// Keep the ids a success body names, for the operations linked to this one.
+    fn remember_ids(&self, body: &[u8]) {
+        let Ok(value) = serde_json::from_slice::<Value>(body) else {
+            return;
+        };
+        for (pointer, made) in &self.remember {
+            if let (Some(id), Ok(mut set)) = (value.pointer(pointer), made.lock()) {
+                set.insert(id.to_string());
+            }
+        }
     }
 
     async fn answer(&self, body: &[u8], behaviour: &Behaviour) -> Response {
@@ -457,6 +549,9 @@ impl Endpoint {
             return response;
         }
         let mut rendered = self.success.render(hash);
+        if !self.remember.is_empty() {
+            self.remember_ids(&rendered);
+        }
         if behaviour.truncate_success {
             rendered.truncate(rendered.len() / 2);
         }

@@ -315,3 +315,49 @@ fn a_key_in_the_query_and_a_key_per_variable_are_sent_checked_and_never_written(
     );
     assert!(plan.contains("Bearer ${ORDERS_TOKEN}"), "{plan}");
 }
+
+#[test]
+fn a_link_whose_producer_returns_no_id_stops_the_run_naming_both_operations() {
+    let folder = tempfile::tempdir().unwrap();
+    let copy = |from: &Path, to: &Path| {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            if entry.path().is_file() {
+                std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+            }
+        }
+    };
+    copy(Path::new(ORDERS), folder.path());
+    copy(
+        &Path::new(ORDERS).join("schemas"),
+        &folder.path().join("schemas"),
+    );
+    let delete = folder.path().join("delete.toml");
+    let case = std::fs::read_to_string(&delete)
+        .unwrap()
+        .replace("pointer = \"/id\"", "pointer = \"/receipt\"");
+    std::fs::write(&delete, case).unwrap();
+    let sandbox = TestSandbox::serving(folder.path(), &[], KEY);
+    let cases = folder.path().display().to_string();
+    let output = specgate(
+        &[
+            "run",
+            "--cases",
+            &cases,
+            "--base-url",
+            &sandbox.base_url,
+            "--drift",
+            "off",
+        ],
+        &[("ORDERS_TOKEN", KEY)],
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("orders-delete")
+            && stderr.contains("orders-create")
+            && stderr.contains("/receipt"),
+        "{stderr}"
+    );
+}

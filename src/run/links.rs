@@ -1,0 +1,109 @@
+//! Links between operations: a parameter whose valid values come from another operation's
+//! success body (`link = { operation = "orders-create", pointer = "/id" }`, OpenAPI's
+//! `links`). Before the plan starts, each link's producer is sent its first valid request
+//! once; the value at the pointer becomes the consumer's known id. So the consumer's valid
+//! requests name a resource the server made, and a well-formed id it never made expects the
+//! documented 404. Each link gets a resource of its own: a DELETE does not take a GET's.
+
+use super::client::{ClientOptions, Endpoint};
+use super::{endpoint, ApiKey, RunError};
+use crate::check::Outcome;
+use crate::contract::Expect;
+use crate::contract::Operation;
+use crate::generate::{Generator, KeyUse};
+use std::sync::Arc;
+use url::Url;
+
+/// Where the producers are sent.
+pub(super) struct Target<'a> {
+    pub client: &'a reqwest::Client,
+    pub options: &'a ClientOptions,
+    pub base_url: &'a Url,
+    pub key: Option<&'a ApiKey>,
+}
+
+/// `operations` with every linked parameter bound to a value its producer returned, and
+/// whether any was.
+pub(super) async fn bind(
+    operations: Vec<Arc<Operation>>,
+    generators: &[Arc<Generator>],
+    target: &Target<'_>,
+) -> Result<(Vec<Arc<Operation>>, bool), RunError> {
+    let mut bound = Vec::with_capacity(operations.len());
+    let mut any = false;
+    for operation in &operations {
+        let links: Vec<(crate::contract::wire::Location, String, String, String)> = operation
+            .links()
+            .into_iter()
+            .map(|(p, producer, pointer)| {
+                (
+                    p.location,
+                    p.name.clone(),
+                    producer.to_owned(),
+                    pointer.to_owned(),
+                )
+            })
+            .collect();
+        let mut current = Arc::clone(operation);
+        for (location, name, producer, pointer) in links {
+            let value = produce(&operations, generators, target, &producer, &pointer)
+                .await
+                .map_err(|problem| RunError::Link {
+                    consumer: operation.name.clone(),
+                    parameter: name.clone(),
+                    producer: producer.clone(),
+                    problem,
+                })?;
+            current = Arc::new(current.with_linked_ids(location, &name, vec![value])?);
+            any = true;
+        }
+        bound.push(current);
+    }
+    Ok((bound, any))
+}
+
+/// Send `producer`'s first valid request and read the value at `pointer` of its answer.
+async fn produce(
+    operations: &[Arc<Operation>],
+    generators: &[Arc<Generator>],
+    target: &Target<'_>,
+    producer: &str,
+    pointer: &str,
+) -> Result<serde_json::Value, String> {
+    let index = operations
+        .iter()
+        .position(|o| o.name == producer)
+        .ok_or_else(|| format!("no operation is named `{producer}`"))?;
+    let operation = &operations[index];
+    let planned = generators[index]
+        .coverage()
+        .into_iter()
+        .find(|r| r.expect == Expect::Accept && r.key == KeyUse::Valid)
+        .ok_or_else(|| format!("`{producer}` has no valid request to send"))?;
+    let endpoint = Endpoint::new(
+        operation,
+        endpoint(target.base_url, &operation.path),
+        target.key,
+    );
+    let body = endpoint.body_of(&planned);
+    let outcome = endpoint
+        .send(target.client, target.options, &planned, body, &|| true)
+        .await
+        .ok_or_else(|| "the request was not sent".to_owned())?;
+    let response = match outcome {
+        Outcome::Response(response) => response,
+        Outcome::Transport(failure) => return Err(failure.to_string()),
+    };
+    if !(200..300).contains(&response.status) {
+        return Err(format!(
+            "its valid request `{}` got {}, not a 2xx",
+            planned.id, response.status
+        ));
+    }
+    let body: serde_json::Value = serde_json::from_slice(&response.body)
+        .map_err(|e| format!("its {} body is not JSON: {e}", response.status))?;
+    body.pointer(pointer)
+        .filter(|v| !v.is_null())
+        .cloned()
+        .ok_or_else(|| format!("its {} body has nothing at `{pointer}`", response.status))
+}
