@@ -20,6 +20,11 @@
 # figure quoted. CPU time per request (user + system, from /proc) is printed for specgate and for
 # the sandbox, because it drifts less than requests/s. The peak RSS of a 1,000,000-request
 # run shows that findings and statistics stream.
+#
+# Each round also runs specgate against a multi-operation API with parameters
+# (tests/data/orders: a POST with a header parameter, a GET with query parameters, a GET and a
+# DELETE with path parameters, one of them linked to the POST's answer) served by a second
+# sandbox, and compares its CPU per request with the single-operation run of the same round.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-6}"
@@ -34,7 +39,12 @@ cargo build --release --quiet
 bin=target/release/specgate
 work="$(mktemp -d)"
 server=""
-cleanup() { [[ -n "$server" ]] && kill "$server" 2>/dev/null; rm -rf "$work"; }
+multi_server=""
+cleanup() {
+    [[ -n "$server" ]] && kill "$server" 2>/dev/null
+    [[ -n "$multi_server" ]] && kill "$multi_server" 2>/dev/null
+    rm -rf "$work"
+}
 trap cleanup EXIT
 
 "$bin" sandbox --addr 127.0.0.1:0 --api-key "$key" >"$work/sandbox.out" 2>&1 &
@@ -42,6 +52,13 @@ server=$!
 for _ in $(seq 100); do [[ -s "$work/sandbox.out" ]] && break; sleep 0.1; done
 base_url="$(head -n1 "$work/sandbox.out" | awk '{print $NF}')"
 echo "sandbox: $base_url (pid $server)"
+
+multi_cases=tests/data/orders
+"$bin" sandbox --cases "$multi_cases" --addr 127.0.0.1:0 --api-key "$key" >"$work/multi.out" 2>&1 &
+multi_server=$!
+for _ in $(seq 100); do [[ -s "$work/multi.out" ]] && break; sleep 0.1; done
+multi_url="$(head -n1 "$work/multi.out" | awk '{print $NF}')"
+echo "multi-operation sandbox: $multi_url (pid $multi_server)"
 
 body='{"lastName":"Doe","dob":"2023-11-07T05:31:56Z","firstName":"Jane","address1":"1 Main St","countryCode":"AF","city":"Kabul","state":"Kabul","phoneNumber":"+93700000000","lastName2":"Roe","gender":"Male","email":"jane@example.com","middleName":"Q","address2":"Apt 2","address3":"Floor 3","streetNumber":"1","zipCode":"1001","birthState":"Kabul","lang":"en","placeDetail":"near the park","latitude":123,"longitude":123,"callLocationLatitude":123,"callLocationLongitude":123,"paymentMethodType":"BankAccount"}'
 cat >"$work/post.lua" <<LUA
@@ -86,6 +103,24 @@ print(round(summary["requests_per_s"]), n, round((user + system) * 1e6 / n, 1),
 PY
 }
 
+# The multi-operation run: as many requests as the single one, spread over the operations.
+run_multi() {
+    local operations
+    operations=$(ls "$multi_cases"/*.toml | wc -l)
+    ORDERS_TOKEN="$key" /usr/bin/time -f "%U %S" -o "$work/multi-time" "$bin" run \
+        --cases "$multi_cases" --base-url "$multi_url" --concurrency "$connections" \
+        --examples $(( examples / operations )) --drift off \
+        --report "json=$work/multi.json" >"$work/multi-run.out" 2>&1 || {
+        cat "$work/multi-run.out"; exit 1; }
+    python3 - "$work/multi.json" "$work/multi-time" <<'PY'
+import json, sys
+summary = json.load(open(sys.argv[1]))["summary"]
+user, system = map(float, open(sys.argv[2]).read().split()[-2:])
+n = summary["requests"]
+print(round(summary["requests_per_s"]), n, round((user + system) * 1e6 / n, 1))
+PY
+}
+
 have_oha=false
 command -v oha >/dev/null && have_oha=true
 
@@ -110,6 +145,11 @@ specgate_round() {
     echo "round $round: specgate run --concurrency $connections: $requests requests," \
         "$rps requests/s, CPU per request: specgate $client µs, sandbox $sandbox µs" >&2
     echo "$round specgate $rps"
+    echo "$round cpu-single $client"
+    read -r rps requests client <<<"$(run_multi)"
+    echo "round $round: specgate run, 4 operations with parameters: $requests requests," \
+        "$rps requests/s, CPU per request: specgate $client µs" >&2
+    echo "$round cpu-multi $client"
 }
 : >"$work/results"
 for round in $(seq "$rounds"); do
@@ -144,6 +184,10 @@ print("specgate / wrk at its better thread count:",
       ratio(lambda r: max(r["wrk-t1"], r["wrk-t2"])))
 if all("oha" in r for r in rounds.values()):
     print("specgate / oha:", ratio(lambda r: r["oha"]))
+per_round = [r["cpu-multi"] / r["cpu-single"] for r in rounds.values()]
+shown = ", ".join(f"{100 * x:.0f}%" for x in per_round)
+print(f"CPU per request, 4 operations with parameters / 1 operation: "
+      f"median {100 * statistics.median(per_round):.0f}% (rounds: {shown})")
 PY
 
 if [[ "$million" -gt 0 ]]; then
