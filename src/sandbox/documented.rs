@@ -33,16 +33,7 @@ impl ErrorAnswer {
                 StatusPattern::Class(_) => None,
             })
             .unwrap_or(fallback);
-        let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST);
-        let documented = operation
-            .response_for(code)
-            .is_some_and(|r| r.schema.is_some());
-        let template = if documented {
-            Some(BodyTemplate::build(operation, code)?)
-        } else {
-            None
-        };
-        Ok(ErrorAnswer { status, template })
+        ErrorAnswer::for_status(operation, code)
     }
 
     /// For one exact status: its documented body when it has a schema.
@@ -50,7 +41,7 @@ impl ErrorAnswer {
         operation: &Operation,
         code: u16,
     ) -> Result<ErrorAnswer, TemplateError> {
-        let status = StatusCode::from_u16(code).unwrap_or(StatusCode::NOT_FOUND);
+        let status = StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST);
         let documented = operation
             .response_for(code)
             .is_some_and(|r| r.schema.is_some());

@@ -12,7 +12,7 @@ use super::faults::{
 };
 use super::respond::{body_hash, BodyTemplate, TemplateError};
 use super::{SandboxConfig, SandboxError, BASE_PATH};
-use crate::contract::wire::RequestShape;
+use crate::contract::wire::{IdSource, Parameter, RequestShape};
 use crate::contract::{AuthScheme, Expect, Operation, ResponseStatus};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -158,17 +158,9 @@ impl Routes {
                 .links()
                 .into_iter()
                 .filter_map(|(parameter, producer, pointer)| {
-                    let at = format!(
-                        "/{}/{}",
-                        parameter.location.as_str(),
-                        crate::schema::escape(&parameter.name)
-                    );
-                    let validator = jsonschema::options()
-                        .should_validate_formats(true)
-                        .build(&parameter.schema)
-                        .ok()?;
+                    let (at, validator) = id_check(parameter)?;
                     let set = remembered.get(&(producer.to_owned(), pointer.to_owned()))?;
-                    Some((at, Arc::new(validator), Arc::clone(set)))
+                    Some((at, validator, Arc::clone(set)))
                 })
                 .collect();
             let path = format!("{BASE_PATH}{}", operation.path);
@@ -254,19 +246,8 @@ impl Endpoint {
             .shape
             .iter()
             .flat_map(|shape| shape.parameters())
-            .filter(|p| p.ids.is_some())
-            .filter_map(|p| {
-                let pointer = format!(
-                    "/{}/{}",
-                    p.location.as_str(),
-                    crate::schema::escape(&p.name)
-                );
-                let validator = jsonschema::options()
-                    .should_validate_formats(true)
-                    .build(&p.schema)
-                    .ok()?;
-                Some((pointer, Arc::new(validator)))
-            })
+            .filter(|p| matches!(p.ids, Some(IdSource::Known(_))))
+            .filter_map(id_check)
             .collect();
         let empty_success =
             operation.method == Method::HEAD || matches!(success_status.as_u16(), 204 | 205 | 304);
@@ -399,13 +380,9 @@ impl Endpoint {
     /// `server-error-path-param`); when every violation is a well-formed id the server does
     /// not know, the documented 404.
     fn unknown_id(&self, envelope: &Value, hash: u64, behaviour: &Behaviour) -> Option<Response> {
-        if let Some(response) = self.unknown_linked_id(envelope, hash, behaviour) {
-            return Some(response);
-        }
-        if self.id_pointers.is_empty() {
-            return None;
-        }
-        for (pointer, validator) in &self.id_pointers {
+        let known = self.id_pointers.iter().map(|(p, v)| (p, v, None));
+        let linked = self.linked.iter().map(|(p, v, made)| (p, v, Some(made)));
+        for (pointer, validator, made) in known.chain(linked) {
             let Some(value) = envelope.pointer(pointer) else {
                 continue;
             };
@@ -415,7 +392,20 @@ impl Endpoint {
                 }
                 return Some(self.invalid_request(hash, pointer, &error.to_string()));
             }
+            let never_made = made.is_some_and(|made| {
+                !made
+                    .lock()
+                    .is_ok_and(|set| set.contains(&value.to_string()))
+            });
+            if never_made {
+                return Some(self.not_found_answer(hash));
+            }
         }
+        if self.id_pointers.is_empty() {
+            return None;
+        }
+        // A known id is an `enum` of the envelope: when that is all that is wrong, the id
+        // is well-formed but not one the server has.
         let errors: Vec<ValidationError<'_>> = self
             .validator
             .iter_errors(envelope)
@@ -431,51 +421,16 @@ impl Endpoint {
         if errors.is_empty() || !errors.iter().all(unknown) {
             return None;
         }
+        Some(self.not_found_answer(hash))
+    }
+
+    /// The documented answer to an id the server does not have.
+    fn not_found_answer(&self, hash: u64) -> Response {
         let body = self.not_found.body(
             hash,
             || json!({"error": "not found", "message": "no resource has this id"}),
         );
-        Some(with_body(
-            self.not_found.status,
-            JSON,
-            self.error_body(body),
-        ))
-    }
-
-    /// For a linked parameter: a malformed id is the documented 400, a well-formed one the
-    /// producer never made the documented 404.
-    fn unknown_linked_id(
-        &self,
-        envelope: &Value,
-        hash: u64,
-        behaviour: &Behaviour,
-    ) -> Option<Response> {
-        for (pointer, validator, made) in &self.linked {
-            let Some(value) = envelope.pointer(pointer) else {
-                continue;
-            };
-            if let Some(error) = validator.iter_errors(value).find(|e| !behaviour.ignores(e)) {
-                if behaviour.path_param_error && pointer.starts_with("/path/") {
-                    return Some(server_error());
-                }
-                return Some(self.invalid_request(hash, pointer, &error.to_string()));
-            }
-            let known = made
-                .lock()
-                .is_ok_and(|set| set.contains(&value.to_string()));
-            if !known {
-                let body = self.not_found.body(
-                    hash,
-                    || json!({"error": "not found", "message": "no resource has this id"}),
-                );
-                return Some(with_body(
-                    self.not_found.status,
-                    JSON,
-                    self.error_body(body),
-                ));
-            }
-        }
-        None
+        with_body(self.not_found.status, JSON, self.error_body(body))
     }
 
     /// Keep the ids a success body names, for the operations linked to this one.
@@ -593,6 +548,20 @@ impl Endpoint {
             behaviour.auth
         }
     }
+}
+
+/// An id parameter's envelope pointer and its own schema, compiled (formats checked).
+fn id_check(parameter: &Parameter) -> Option<(String, Arc<jsonschema::Validator>)> {
+    let pointer = format!(
+        "/{}/{}",
+        parameter.location.as_str(),
+        crate::schema::escape(&parameter.name)
+    );
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&parameter.schema)
+        .ok()?;
+    Some((pointer, Arc::new(validator)))
 }
 
 /// The error of a documented answer of `operation` for `status` that cannot be built.
