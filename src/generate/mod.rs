@@ -554,9 +554,18 @@ impl Generator {
     /// A shrinker that starts from exactly `random(seed, class, index)`.
     pub fn shrinker(&self, seed: u64, class: RandomClass, index: u64) -> Shrinker {
         let mut rng = explore::rng_for(seed, &self.case, class, index);
+        let tree = self.random.tree(class, &mut rng);
+        // For an envelope, a body that is not JSON is sent with the base request's
+        // parameters, and without a body it was replaced by a planned reject: the
+        // original request stands for it (see `Generator::enveloped`).
+        let template = match &self.operation.shape {
+            None => self.request(class, index, Candidate::placeholder()),
+            Some(_) => self.random(seed, class, index),
+        };
         Shrinker {
-            tree: self.random.tree(class, &mut rng),
-            template: self.request(class, index, Candidate::placeholder()),
+            tree,
+            template,
+            enveloped: self.operation.shape.is_some(),
         }
     }
 
@@ -800,12 +809,17 @@ pub struct Shrinker {
     tree: CandidateTree,
     /// The request's identity (case, id, expect, origin); body and reason come from the tree.
     template: PlannedRequest,
+    /// The operation is generated as an envelope: a body that is not JSON is the template's.
+    enveloped: bool,
 }
 
 impl Shrinker {
     /// The current candidate.
     pub fn current(&self) -> PlannedRequest {
         let candidate = self.tree.current();
+        if self.enveloped && matches!(candidate.body, Body::Raw(_)) {
+            return self.template.clone();
+        }
         PlannedRequest {
             reason: candidate.reason,
             body: candidate.body,
