@@ -439,12 +439,15 @@ impl RequestShape {
                     location.as_str(),
                     crate::schema::escape(&parameter.name)
                 );
-                let schema = match &parameter.ids {
+                let mut schema = match &parameter.ids {
                     // The valid values are the ids the server knows (each checked against the
                     // schema when the case loads); another well-formed id is an unknown one.
                     Some(IdSource::Known(ids)) => serde_json::json!({ "enum": ids }),
                     _ => embed(&parameter.schema, &pointer),
                 };
+                if location == Location::Path {
+                    non_empty(&mut schema);
+                }
                 part.insert(parameter.name.clone(), schema);
                 if parameter.required {
                     part_required.push(Value::String(parameter.name.clone()));
@@ -1211,6 +1214,23 @@ fn read_multipart(shape: &Shape, text: &str) -> Result<Value, String> {
         map.insert(name.to_owned(), read);
     }
     Ok(Value::Object(map))
+}
+
+/// A path segment cannot be empty: a path parameter's string, array or object has at least
+/// one character, item or property (each keyword only constrains its own type).
+fn non_empty(schema: &mut Value) {
+    let Some(map) = schema.as_object_mut() else {
+        return;
+    };
+    for keyword in ["minLength", "minItems", "minProperties"] {
+        let at_least_one = map
+            .get(keyword)
+            .and_then(Value::as_u64)
+            .is_some_and(|n| n >= 1);
+        if !at_least_one {
+            map.insert(keyword.to_owned(), Value::from(1));
+        }
+    }
 }
 
 /// `schema` moved to `at` (a pointer into a bigger document): its own-document `$ref`s

@@ -148,7 +148,7 @@ impl Routes {
             }
         }
         for operation in operations {
-            let mut endpoint = Endpoint::build(operation, config)?;
+            let mut endpoint = Self::endpoint(operation, config, &remembered)?;
             endpoint.remember = remembered
                 .iter()
                 .filter(|((producer, _), _)| *producer == operation.name)
@@ -191,6 +191,34 @@ impl Routes {
             templates,
             behaviour,
         })
+    }
+
+    /// The endpoint of `operation`. A producer of linked ids makes each success body's id
+    /// unique-looking (`id-{hash}`) where its schema allows, as a server's ids are: a
+    /// constant (or empty) id would make every consumer's request name the same resource.
+    fn endpoint(
+        operation: &Arc<Operation>,
+        config: &SandboxConfig,
+        remembered: &HashMap<(String, String), Arc<Remembered>>,
+    ) -> Result<Endpoint, SandboxError> {
+        let pointers: Vec<&String> = remembered
+            .keys()
+            .filter(|(producer, _)| *producer == operation.name)
+            .map(|(_, pointer)| pointer)
+            .filter(|pointer| !operation.sandbox_fields.iter().any(|(p, _)| p == *pointer))
+            .collect();
+        if !pointers.is_empty() {
+            let mut unique = (**operation).clone();
+            for pointer in pointers {
+                unique
+                    .sandbox_fields
+                    .push((pointer.clone(), "id-{hash}".to_owned()));
+            }
+            if let Ok(endpoint) = Endpoint::build(&unique, config) {
+                return Ok(endpoint);
+            }
+        }
+        Endpoint::build(operation, config)
     }
 
     /// The endpoints served at `path`: an exact path first, then the most literal template
