@@ -953,7 +953,11 @@ impl CaseBuilder<'_> {
         body_schema: &Option<Schema>,
     ) -> Result<(Schema, Option<Arc<wire::RequestShape>>), ContractError> {
         if let (true, Some(schema)) = (parameters.is_empty() && !path.contains('{'), body_schema) {
-            if request.is_some_and(|r| r.required) {
+            // A required JSON body and nothing else is the bare layout: the body is the whole
+            // payload. Any other media type goes through the wire's encoder.
+            let json =
+                request.is_some_and(|r| wire::Media::of(&r.content_type) == wire::Media::Json);
+            if request.is_some_and(|r| r.required) && json {
                 return Ok((schema.clone(), None));
             }
         }

@@ -129,6 +129,17 @@ pub enum IdSource {
     },
 }
 
+impl Parameter {
+    /// `value` as this parameter reads it back once sent: a producer's integer id linked to
+    /// a string parameter is the string of its digits, as a server would see it.
+    pub fn as_sent(&self, value: &Value) -> Value {
+        match (primitive_text(value), Shape::of(&self.schema)) {
+            (Some(text), Shape::Primitive(types)) => types.read(&text),
+            _ => value.clone(),
+        }
+    }
+}
+
 /// One declared parameter.
 #[derive(Debug, Clone)]
 pub struct Parameter {

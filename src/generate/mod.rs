@@ -496,11 +496,17 @@ impl Generator {
     /// Whether random invalid requests can be made: an operation with a body always can (a
     /// body that is not JSON), one without needs a parameter it can break.
     pub fn refutable(&self) -> bool {
-        self.operation
-            .shape
-            .as_ref()
-            .is_none_or(|s| s.body().is_some())
-            || !self.reject_pool.is_empty()
+        self.operation.shape.is_none() || self.text_refutes() || !self.reject_pool.is_empty()
+    }
+
+    /// Whether a body that is not JSON is an invalid request: only where the body is JSON
+    /// (an `image/png` or `text/plain` body may be any text).
+    fn text_refutes(&self) -> bool {
+        self.operation.shape.as_ref().is_none_or(|s| {
+            s.body().is_some_and(|b| {
+                contract::wire::Media::of(&b.content_type) == contract::wire::Media::Json
+            })
+        })
     }
 
     /// Keywords of the request schema that no stage understands, one message each: the
@@ -611,10 +617,10 @@ impl Generator {
     /// sent with the base request's parameters, or, without a body, replaced by a checked
     /// reject of the coverage plan.
     fn enveloped(&self, candidate: Candidate, index: u64) -> Candidate {
-        let (Some(shape), Body::Raw(text)) = (&self.operation.shape, &candidate.body) else {
+        let (Some(_), Body::Raw(text)) = (&self.operation.shape, &candidate.body) else {
             return candidate;
         };
-        if shape.body().is_some() {
+        if self.text_refutes() {
             let mut envelope = self.base.clone();
             if let Some(map) = envelope.as_object_mut() {
                 map.remove("body");

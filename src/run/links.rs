@@ -8,6 +8,7 @@
 use super::client::{ClientOptions, Endpoint};
 use super::{endpoint, ApiKey, RunError};
 use crate::check::Outcome;
+use crate::contract::wire::Parameter;
 use crate::contract::Expect;
 use crate::contract::Operation;
 use crate::generate::{Generator, KeyUse};
@@ -32,29 +33,27 @@ pub(super) async fn bind(
     let mut bound = Vec::with_capacity(operations.len());
     let mut any = false;
     for operation in &operations {
-        let links: Vec<(crate::contract::wire::Location, String, String, String)> = operation
+        let links: Vec<(Parameter, String, String)> = operation
             .links()
             .into_iter()
-            .map(|(p, producer, pointer)| {
-                (
-                    p.location,
-                    p.name.clone(),
-                    producer.to_owned(),
-                    pointer.to_owned(),
-                )
-            })
+            .map(|(p, producer, pointer)| (p.clone(), producer.to_owned(), pointer.to_owned()))
             .collect();
         let mut current = Arc::clone(operation);
-        for (location, name, producer, pointer) in links {
+        for (parameter, producer, pointer) in links {
             let value = produce(&operations, generators, target, &producer, &pointer)
                 .await
                 .map_err(|problem| RunError::Link {
                     consumer: operation.name.clone(),
-                    parameter: name.clone(),
+                    parameter: parameter.name.clone(),
                     producer: producer.clone(),
                     problem,
                 })?;
-            current = Arc::new(current.with_linked_ids(location, &name, vec![value])?);
+            let value = parameter.as_sent(&value);
+            current = Arc::new(current.with_linked_ids(
+                parameter.location,
+                &parameter.name,
+                vec![value],
+            )?);
             any = true;
         }
         bound.push(current);

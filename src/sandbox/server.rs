@@ -78,7 +78,7 @@ struct Endpoint {
     refused_value: Option<(String, Value)>,
 }
 
-/// The ids one producer has made at one pointer of its success bodies (their JSON text).
+/// The ids one producer has made at one pointer of its success bodies (see `id_key`).
 type Remembered = std::sync::Mutex<std::collections::HashSet<String>>;
 
 /// How a missing or wrong key is answered.
@@ -207,18 +207,30 @@ impl Routes {
             .map(|(_, pointer)| pointer)
             .filter(|pointer| !operation.sandbox_fields.iter().any(|(p, _)| p == *pointer))
             .collect();
-        if !pointers.is_empty() {
-            let mut unique = (**operation).clone();
-            for pointer in pointers {
-                unique
-                    .sandbox_fields
-                    .push((pointer.clone(), "id-{hash}".to_owned()));
-            }
-            if let Ok(endpoint) = Endpoint::build(&unique, config) {
-                return Ok(endpoint);
+        let mut chosen = Endpoint::build(operation, config)?;
+        let mut unique = (**operation).clone();
+        // One field at a time, each kept only where the body still validates and now holds
+        // that id (an integer id keeps the schema's own number).
+        for pointer in pointers {
+            let mut trial = unique.clone();
+            trial
+                .sandbox_fields
+                .push((pointer.clone(), "id-{hash}".to_owned()));
+            let Ok(endpoint) = Endpoint::build(&trial, config) else {
+                continue;
+            };
+            let body: Value =
+                serde_json::from_slice(&endpoint.success.render(1)).unwrap_or(Value::Null);
+            if body
+                .pointer(pointer)
+                .and_then(Value::as_str)
+                .is_some_and(|id| id.starts_with("id-"))
+            {
+                unique = trial;
+                chosen = endpoint;
             }
         }
-        Endpoint::build(operation, config)
+        Ok(chosen)
     }
 
     /// The endpoints served at `path`: an exact path first, then the most literal template
@@ -420,11 +432,8 @@ impl Endpoint {
                 }
                 return Some(self.invalid_request(hash, pointer, &error.to_string()));
             }
-            let never_made = made.is_some_and(|made| {
-                !made
-                    .lock()
-                    .is_ok_and(|set| set.contains(&value.to_string()))
-            });
+            let never_made =
+                made.is_some_and(|made| !made.lock().is_ok_and(|set| set.contains(&id_key(value))));
             if never_made {
                 return Some(self.not_found_answer(hash));
             }
@@ -468,7 +477,7 @@ impl Endpoint {
         };
         for (pointer, made) in &self.remember {
             if let (Some(id), Ok(mut set)) = (value.pointer(pointer), made.lock()) {
-                set.insert(id.to_string());
+                set.insert(id_key(id));
             }
         }
     }
@@ -575,6 +584,15 @@ impl Endpoint {
         } else {
             behaviour.auth
         }
+    }
+}
+
+/// An id as a URL carries it: a string's text, any other value's JSON (so the integer `7`
+/// a producer made and the path segment `"7"` a consumer sends are the same id).
+fn id_key(id: &Value) -> String {
+    match id {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
     }
 }
 
