@@ -4,18 +4,20 @@
 //!
 //! Schemas are translated to self-contained JSON Schema 2020-12 ([`schema`]), `$ref`s to
 //! components and to other files resolved ([`source`]). Each operation becomes one case
-//! ([`operation`], [`write`]); whatever the case format cannot express yet (parameters,
-//! body-less operations, auth other than one API-key header, `default` responses, declared
-//! response headers, non-JSON bodies) is a [`Problem`] with its file and JSON pointer, so
-//! nothing is dropped in silence. Depends on [`crate::contract`] only, to check that what it
+//! ([`operation`], [`write`]) with its parameters and the `links` that feed its path
+//! parameters ([`parameter`]); whatever the case format cannot express yet (media-type
+//! parameters, an API key in a query parameter, OAuth2, non-JSON response bodies) is a
+//! [`Problem`] with its file and JSON pointer, so nothing is dropped in silence. Depends on [`crate::contract`] only, to check that what it
 //! writes loads.
 
 mod operation;
+mod parameter;
 mod schema;
 mod source;
 mod write;
 
-pub use operation::CaseDraft;
+pub use operation::{CaseDraft, DraftExample, DraftRequest};
+pub use parameter::{DraftLink, DraftParameter};
 pub use source::Location;
 pub use write::{write_cases, Imported};
 
@@ -149,6 +151,7 @@ pub fn read(file: &Path) -> Result<Document, OpenApiError> {
             Err(found) => problems.extend(found),
         }
     }
+    parameter::apply_links(&mut drafts);
     Ok(Document {
         base_path: base_path(&document),
         file: root_file,
@@ -156,6 +159,36 @@ pub fn read(file: &Path) -> Result<Document, OpenApiError> {
         drafts,
         problems,
     })
+}
+
+/// The problem that would stop the case loader from compiling the bundled `schema`
+/// translated from `at`, if any: a written case must always load.
+fn unloadable(schema: &serde_json::Value, at: &Location) -> Option<Problem> {
+    let error = crate::contract::Schema::from_document(&at.file, schema.clone()).err()?;
+    let place = match &error.place {
+        crate::contract::Place::Pointer(pointer) if !pointer.is_empty() => {
+            format!(" (at {pointer} once translated)")
+        }
+        _ => String::new(),
+    };
+    Some(Problem {
+        operation: String::new(),
+        at: at.clone(),
+        what: format!("the schema cannot be used{place}: {}", error.problem),
+    })
+}
+
+/// The place `keys` (unescaped) below `at`.
+fn child(at: &Location, keys: &[&str]) -> Location {
+    let mut pointer = at.pointer.clone();
+    for key in keys {
+        pointer.push('/');
+        pointer.push_str(&crate::schema::escape(key));
+    }
+    Location {
+        file: at.file.clone(),
+        pointer,
+    }
 }
 
 /// The path of the first server URL, without a trailing `/`; `""` when there is none.

@@ -1,11 +1,13 @@
 //! The operations of a document (`paths` × methods), read into what a case file says: method,
-//! path, auth, request schema, response schemas, expected statuses and examples. What the
-//! case format cannot say yet is collected as a [`Problem`] with its place, never dropped.
+//! path, parameters ([`super::parameter`]), auth, the optional request body, response
+//! schemas, expected statuses and examples. What the case format cannot say yet is collected
+//! as a [`Problem`] with its place, never dropped.
 
+use super::parameter::{self, DraftParameter, OutgoingLink};
 use super::schema::Bundler;
 use super::source::{Location, Sources};
-use super::{OpenApiError, Problem, Version};
-use serde_json::Value;
+use super::{child, unloadable, OpenApiError, Problem, Version};
+use serde_json::{Map, Value};
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -26,16 +28,42 @@ pub struct CaseDraft {
     pub path: String,
     /// The header an API key travels in, when the operation needs one.
     pub auth: Option<DraftAuth>,
-    /// The request body's media type and bundled schema.
-    pub request: (String, Value),
+    /// Path, query, header and cookie parameters, path-level ones first.
+    pub parameters: Vec<DraftParameter>,
+    /// The request body, when the operation takes one.
+    pub request: Option<DraftRequest>,
     /// Documented responses (`200`, `4XX`, `default`).
     pub responses: Vec<DraftResponse>,
+    /// Links on its 2xx responses to other operations' path parameters.
+    pub links: Vec<OutgoingLink>,
     /// Statuses for valid, invalid and unauthorized requests.
     pub expect: [Vec<String>; 3],
-    /// Request examples: (name, body).
-    pub examples: Vec<(String, Value)>,
+    /// Request examples.
+    pub examples: Vec<DraftExample>,
     /// Where the operation is in the document.
     pub at: Location,
+}
+
+/// The request body.
+#[derive(Debug, Clone)]
+pub struct DraftRequest {
+    /// The media type sent.
+    pub media: String,
+    /// Its bundled schema.
+    pub schema: Value,
+    /// OpenAPI's `requestBody.required` (false when absent, as OpenAPI says).
+    pub required: bool,
+}
+
+/// One request example of the document.
+#[derive(Debug, Clone)]
+pub struct DraftExample {
+    /// Its name (`example` for a lone `example`).
+    pub name: String,
+    /// The body, when the example gives one.
+    pub body: Option<Value>,
+    /// Parameter values by location (`path`, `query`, …), then by name.
+    pub parameters: Map<String, Value>,
 }
 
 /// How the operation's secret travels, as `[auth]` writes it.
@@ -96,24 +124,12 @@ pub(super) fn operations(
                 path,
                 method,
                 at: child(&item_at, &[method]),
-                path_parameters: item.get("parameters").cloned(),
+                item_at: item_at.clone(),
             };
             out.push(reader.read(sources, operation)?);
         }
     }
     Ok(out)
-}
-
-fn child(at: &Location, keys: &[&str]) -> Location {
-    let mut pointer = at.pointer.clone();
-    for key in keys {
-        pointer.push('/');
-        pointer.push_str(&crate::schema::escape(key));
-    }
-    Location {
-        file: at.file.clone(),
-        pointer,
-    }
 }
 
 struct Reader<'a> {
@@ -122,7 +138,7 @@ struct Reader<'a> {
     path: &'a str,
     method: &'a str,
     at: Location,
-    path_parameters: Option<Value>,
+    item_at: Location,
 }
 
 impl Reader<'_> {
@@ -136,21 +152,17 @@ impl Reader<'_> {
             .and_then(Value::as_str)
             .map_or_else(|| format!("{}{}", self.method, self.path), str::to_owned);
         let mut problems = Vec::new();
-        self.parameters(operation, &mut problems);
+        let parameters = self.parameters(sources, &mut problems)?;
         let auth = self.auth(sources, operation, &mut problems)?;
         let request = self.request(sources, operation, &mut problems)?;
-        let responses = self.responses(sources, operation, &mut problems)?;
-        let examples = request
-            .as_ref()
-            .map(|_| self.examples(sources, operation))
-            .transpose()?
-            .unwrap_or_default();
+        let (responses, links) = self.responses(sources, operation, &mut problems)?;
+        let examples = self.examples(sources, request.as_ref(), &parameters)?;
         for problem in &mut problems {
             problem.operation.clone_from(&operation_id);
         }
-        let (Some(request), true) = (request, problems.is_empty()) else {
+        if !problems.is_empty() {
             return Ok(Err(problems));
-        };
+        }
         let description = ["summary", "description"]
             .iter()
             .find_map(|k| operation.get(*k).and_then(Value::as_str))
@@ -163,9 +175,11 @@ impl Reader<'_> {
             method: self.method.to_ascii_uppercase(),
             path: self.path.to_owned(),
             auth,
+            parameters,
             request,
             expect: expectations(&responses),
             responses,
+            links,
             examples,
             at: self.at.clone(),
         }))
@@ -179,19 +193,25 @@ impl Reader<'_> {
         }
     }
 
-    fn parameters(&self, operation: &Value, problems: &mut Vec<Problem>) {
-        let mut count = 0;
-        for list in [self.path_parameters.as_ref(), operation.get("parameters")] {
-            count += list.and_then(Value::as_array).map_or(0, Vec::len);
+    /// Path-level and operation-level parameters; the path template must name exactly the
+    /// path parameters, as a case file's must.
+    fn parameters(
+        &self,
+        sources: &mut Sources,
+        problems: &mut Vec<Problem>,
+    ) -> Result<Vec<DraftParameter>, OpenApiError> {
+        let lists = [
+            child(&self.item_at, &["parameters"]),
+            child(&self.at, &["parameters"]),
+        ];
+        let before = problems.len();
+        let parameters = parameter::parameters(sources, self.version, lists, problems)?;
+        if problems.len() == before {
+            if let Some(mismatch) = parameter::template_mismatch(self.path, &parameters) {
+                problems.push(self.problem(&["parameters"], mismatch));
+            }
         }
-        if count > 0 || self.path.contains('{') {
-            problems.push(self.problem(
-                &["parameters"],
-                format!(
-                    "{count} parameter(s): path, query, header and cookie parameters cannot be expressed in a case file yet"
-                ),
-            ));
-        }
+        Ok(parameters)
     }
 
     /// The header of the operation's API key, `None` for a public operation.
@@ -214,8 +234,14 @@ impl Reader<'_> {
             return Ok(None);
         }
         // Alternatives: the first that is one scheme a case can express is the one sent.
+        let mut refused = Vec::new();
         for alternative in alternatives.iter().filter_map(Value::as_object) {
             let [name] = alternative.keys().collect::<Vec<_>>()[..] else {
+                let names: Vec<String> = alternative.keys().map(|n| format!("`{n}`")).collect();
+                refused.push(format!(
+                    "{} together (a case sends one secret)",
+                    names.join(" + ")
+                ));
                 continue;
             };
             let scheme_at = Location {
@@ -226,62 +252,56 @@ impl Reader<'_> {
                 ),
             };
             let (scheme, _) = sources.resolve(&scheme_at)?;
-            if let Some(auth) = draft_auth(&scheme) {
-                return Ok(Some(auth));
+            match draft_auth(&scheme) {
+                Some(auth) => return Ok(Some(auth)),
+                None => refused.push(format!("`{name}` ({})", why_not(&scheme))),
             }
         }
-        let names: Vec<&String> = alternatives
-            .iter()
-            .filter_map(Value::as_object)
-            .flat_map(|o| o.keys())
-            .collect();
         problems.push(self.problem(
             &["security"],
             format!(
-                "security {}: an API key in a query parameter, OAuth2, OpenID Connect or several schemes at once cannot be expressed in a case file yet",
-                names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                "security: no alternative can be sent by a case file yet: {}",
+                refused.join("; ")
             ),
         ));
         Ok(None)
     }
 
+    /// The request body, `None` when the operation takes none. Of its media types, JSON is
+    /// preferred, then a form, then multipart, else the first listed.
     fn request(
         &self,
         sources: &mut Sources,
         operation: &Value,
         problems: &mut Vec<Problem>,
-    ) -> Result<Option<(String, Value)>, OpenApiError> {
-        let Some(_) = operation.get("requestBody") else {
-            problems.push(self.problem(
-                &[],
-                "no request body: an operation without one cannot be expressed in a case file yet",
-            ));
+    ) -> Result<Option<DraftRequest>, OpenApiError> {
+        if operation.get("requestBody").is_none() {
             return Ok(None);
-        };
-        let body_at = child(&self.at, &["requestBody"]);
-        let (body, body_at) = sources.resolve(&body_at)?;
-        let content = body.get("content").and_then(Value::as_object);
-        let json = content.and_then(|c| c.keys().find(|m| is_json(m)).cloned());
-        let Some(media) = json else {
-            let listed: Vec<String> =
-                content.map_or_else(Vec::new, |c| c.keys().cloned().collect());
-            problems.push(Problem {
-                operation: String::new(),
-                at: child(&body_at, &["content"]),
-                what: format!(
-                    "request media types [{}]: only a JSON body can be expressed in a case file yet",
-                    listed.join(", ")
-                ),
-            });
+        }
+        let (body, body_at) = sources.resolve(&child(&self.at, &["requestBody"]))?;
+        let Some(media) = body
+            .get("content")
+            .and_then(Value::as_object)
+            .and_then(preferred_media)
+        else {
+            problems.push(self.problem(
+                &["requestBody"],
+                "a request body without any media type (`content`) cannot be expressed in a case file",
+            ));
             return Ok(None);
         };
         let schema_at = child(&body_at, &["content", &media, "schema"]);
         let schema = match sources.get(&schema_at) {
             Ok(schema) => schema.clone(),
-            Err(_) => Value::Object(Default::default()),
+            Err(_) => Value::Object(Map::new()),
         };
-        let bundled = Bundler::new(sources, self.version).bundle(&schema, &schema_at)?;
-        Ok(Some((media, bundled)))
+        let schema = Bundler::new(sources, self.version).bundle(&schema, &schema_at)?;
+        problems.extend(unloadable(&schema, &schema_at));
+        Ok(Some(DraftRequest {
+            media,
+            schema,
+            required: body.get("required").and_then(Value::as_bool) == Some(true),
+        }))
     }
 
     fn responses(
@@ -289,21 +309,25 @@ impl Reader<'_> {
         sources: &mut Sources,
         operation: &Value,
         problems: &mut Vec<Problem>,
-    ) -> Result<Vec<DraftResponse>, OpenApiError> {
-        let mut out = Vec::new();
+    ) -> Result<(Vec<DraftResponse>, Vec<OutgoingLink>), OpenApiError> {
+        let (mut out, mut links) = (Vec::new(), Vec::new());
         let Some(Value::Object(responses)) = operation.get("responses") else {
-            return Ok(out);
+            return Ok((out, links));
         };
         for status in responses.keys() {
             let at = child(&self.at, &["responses", status]);
             let (response, at) = sources.resolve(&at)?;
+            // Only a success says what exists: an error's body names nothing to fetch later.
+            if status.starts_with('2') {
+                links.extend(parameter::links(sources, &response, &at)?);
+            }
             out.push(DraftResponse {
                 status: status.clone(),
                 schema: self.response_schema(sources, &response, &at, problems)?,
-                headers: self.headers(sources, &response, &at)?,
+                headers: self.headers(sources, &response, &at, problems)?,
             });
         }
-        Ok(out)
+        Ok((out, links))
     }
 
     /// A response's declared headers (`Content-Type` aside, as OpenAPI says), each with its
@@ -313,6 +337,7 @@ impl Reader<'_> {
         sources: &mut Sources,
         response: &Value,
         at: &Location,
+        problems: &mut Vec<Problem>,
     ) -> Result<Vec<DraftHeader>, OpenApiError> {
         let mut out = Vec::new();
         let Some(Value::Object(headers)) = response.get("headers") else {
@@ -326,7 +351,9 @@ impl Reader<'_> {
             let schema = match header.get("schema") {
                 Some(schema) => {
                     let schema_at = child(&header_at, &["schema"]);
-                    Some(Bundler::new(sources, self.version).bundle(schema, &schema_at)?)
+                    let schema = Bundler::new(sources, self.version).bundle(schema, &schema_at)?;
+                    problems.extend(unloadable(&schema, &schema_at));
+                    Some(schema)
                 }
                 None => None,
             };
@@ -364,43 +391,86 @@ impl Reader<'_> {
         let Ok(schema) = sources.get(&schema_at).cloned() else {
             return Ok(None);
         };
-        Ok(Some(
-            Bundler::new(sources, self.version).bundle(&schema, &schema_at)?,
-        ))
+        let schema = Bundler::new(sources, self.version).bundle(&schema, &schema_at)?;
+        problems.extend(unloadable(&schema, &schema_at));
+        Ok(Some(schema))
     }
 
-    /// The JSON request body's `example` and `examples`.
+    /// The examples of the sent media type (`example`, each of `examples`), and one of the
+    /// parameters' own examples when any parameter has one.
     fn examples(
         &self,
         sources: &mut Sources,
-        operation: &Value,
-    ) -> Result<Vec<(String, Value)>, OpenApiError> {
-        let (body, _) = sources.resolve(&child(&self.at, &["requestBody"]))?;
+        request: Option<&DraftRequest>,
+        parameters: &[DraftParameter],
+    ) -> Result<Vec<DraftExample>, OpenApiError> {
         let mut out = Vec::new();
-        let Some(Value::Object(content)) = body.get("content") else {
-            return Ok(out);
-        };
-        let _ = operation;
-        for (media, entry) in content.iter().filter(|(m, _)| is_json(m)) {
+        if let Some(request) = request {
+            let (body, body_at) = sources.resolve(&child(&self.at, &["requestBody"]))?;
+            let media_at = child(&body_at, &["content", &request.media]);
+            let entry = body.pointer(&format!(
+                "/content/{}",
+                crate::schema::escape(&request.media)
+            ));
+            let entry = entry.cloned().unwrap_or_default();
             if let Some(example) = entry.get("example") {
-                out.push(("example".to_owned(), example.clone()));
+                out.push(body_example("example", example.clone()));
             }
-            let Some(Value::Object(named)) = entry.get("examples") else {
-                continue;
-            };
-            for name in named.keys() {
-                let at = child(
-                    &self.at,
-                    &["requestBody", "content", media, "examples", name],
-                );
-                let (example, _) = sources.resolve(&at)?;
-                if let Some(value) = example.get("value") {
-                    out.push((name.clone(), value.clone()));
+            if let Some(Value::Object(named)) = entry.get("examples") {
+                for name in named.keys() {
+                    let (example, _) = sources.resolve(&child(&media_at, &["examples", name]))?;
+                    if let Some(value) = example.get("value") {
+                        out.push(body_example(name, value.clone()));
+                    }
                 }
             }
         }
+        let mut given = Map::new();
+        for parameter in parameters {
+            let Some(example) = &parameter.example else {
+                continue;
+            };
+            let part = given
+                .entry(parameter.location.as_str())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Value::Object(part) = part {
+                part.insert(parameter.name.clone(), example.clone());
+            }
+        }
+        if !given.is_empty() {
+            out.push(DraftExample {
+                name: "parameter-examples".to_owned(),
+                body: None,
+                parameters: given,
+            });
+        }
         Ok(out)
     }
+}
+
+fn body_example(name: &str, body: Value) -> DraftExample {
+    DraftExample {
+        name: name.to_owned(),
+        body: Some(body),
+        parameters: Map::new(),
+    }
+}
+
+/// JSON (`application/json`, `+json`) first, then a URL-encoded form, then multipart, else
+/// the first media type listed.
+fn preferred_media(content: &Map<String, Value>) -> Option<String> {
+    let essence = |m: &str| {
+        m.split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase()
+    };
+    let find = |wanted: &dyn Fn(&str) -> bool| content.keys().find(|m| wanted(m)).cloned();
+    find(&is_json)
+        .or_else(|| find(&|m| essence(m) == "application/x-www-form-urlencoded"))
+        .or_else(|| find(&|m| essence(m) == "multipart/form-data"))
+        .or_else(|| content.keys().next().cloned())
 }
 
 /// `[auth]` for one security scheme object, when a case can express it: an API key in a
@@ -422,6 +492,22 @@ fn draft_auth(scheme: &Value) -> Option<DraftAuth> {
         ("http", _, Some(s)) if s == "bearer" => Some(auth("bearer", None, None)),
         ("http", _, Some(s)) if s == "basic" => Some(auth("basic", None, None)),
         _ => None,
+    }
+}
+
+/// Why a security scheme that [`draft_auth`] refuses cannot be expressed.
+fn why_not(scheme: &Value) -> String {
+    let text = |key: &str| scheme.get(key).and_then(Value::as_str).unwrap_or_default();
+    match text("type") {
+        "apiKey" if text("in") == "query" => format!(
+            "an API key in the query parameter `{}`: [auth] sends a key in a header or a cookie only, not in a query parameter yet",
+            text("name")
+        ),
+        "http" => format!("HTTP `{}`: [auth] knows bearer and basic only", text("scheme")),
+        "oauth2" | "openIdConnect" | "mutualTLS" => {
+            format!("`{}`: [auth] cannot obtain tokens or client certificates", text("type"))
+        }
+        other => format!("type `{other}`: not a scheme [auth] knows"),
     }
 }
 

@@ -1,13 +1,15 @@
 //! Writing drafts as case files (`DIR/cases/<name>.toml`) and schemas
-//! (`DIR/schemas/<name>.request.json`, `.response-<status>.json`), each atomically, then
-//! loading them back with [`crate::contract::load_cases`] so a written case always loads.
+//! (`DIR/schemas/<name>.request.json`, `.response-<status>.json`, `.param-<in>-<name>.json`),
+//! each atomically, then loading them back with [`crate::contract::load_cases`] so a written
+//! case always loads.
 
-use super::operation::CaseDraft;
+use super::operation::{CaseDraft, DraftExample};
+use super::parameter::DraftParameter;
 use super::{Document, Problem};
 use crate::atomic_file;
 use crate::contract::{load_cases, ContractError, Operation};
 use serde_json::Value;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -61,13 +63,25 @@ pub fn write_cases(
     let mut problems = document.problems.clone();
     let mut names = BTreeSet::new();
     let mut origins = Vec::new();
-    let chosen = document
+    let chosen: Vec<(&CaseDraft, String)> = document
         .drafts
         .iter()
-        .filter(|d| pick.is_none_or(|p| p.contains(&d.operation_id)));
-    for draft in chosen {
-        let name = unique(&mut names, &draft.name);
-        origins.extend(write_case(draft, &name, out, &mut problems)?);
+        .filter(|d| pick.is_none_or(|p| p.contains(&d.operation_id)))
+        .map(|d| (d, unique(&mut names, &d.name)))
+        .collect();
+    // Links name operations by `operationId`; cases name each other by case name.
+    let case_names: BTreeMap<&str, &str> = chosen
+        .iter()
+        .map(|(d, name)| (d.operation_id.as_str(), name.as_str()))
+        .collect();
+    for (draft, name) in &chosen {
+        let case = Case {
+            draft,
+            name,
+            case_names: &case_names,
+            out,
+        };
+        origins.extend(case.write(&mut problems)?);
     }
     let operations = if names.is_empty() {
         Vec::new()
@@ -92,27 +106,67 @@ fn unique(names: &mut BTreeSet<String>, wanted: &str) -> String {
     name
 }
 
-fn write_case(
-    draft: &CaseDraft,
-    name: &str,
-    out: &Path,
-    problems: &mut Vec<Problem>,
-) -> Result<Vec<(String, super::Location)>, WriteError> {
-    let schemas = out.join("schemas");
-    let request_file = format!("{name}.request.json");
-    write_json(&schemas.join(&request_file), &draft.request.1)?;
-    let origin = |keys: &str| super::Location {
-        file: draft.at.file.clone(),
-        pointer: format!("{}/{keys}", draft.at.pointer),
-    };
-    let mut origins = vec![(format!("../schemas/{request_file}"), origin("requestBody"))];
-    let mut text = String::new();
-    let _ = writeln!(text, "# Imported by `specgate import` from {}", draft.at);
-    let _ = writeln!(text, "name = {}", quote(name));
-    let _ = writeln!(text, "description = {}", quote(&draft.description));
-    let _ = writeln!(text, "method = {}", quote(&draft.method));
-    let _ = writeln!(text, "path = {}", quote(&draft.path));
-    if let Some(auth) = &draft.auth {
+/// One draft being written as the case `name`.
+struct Case<'a> {
+    draft: &'a CaseDraft,
+    name: &'a str,
+    case_names: &'a BTreeMap<&'a str, &'a str>,
+    out: &'a Path,
+}
+
+/// Schema files written (as a case file names them) and where each came from.
+type Origins = Vec<(String, super::Location)>;
+
+impl Case<'_> {
+    fn write(&self, problems: &mut Vec<Problem>) -> Result<Origins, WriteError> {
+        let draft = self.draft;
+        let mut origins = Vec::new();
+        let mut text = String::new();
+        let _ = writeln!(text, "# Imported by `specgate import` from {}", draft.at);
+        let _ = writeln!(text, "name = {}", quote(self.name));
+        let _ = writeln!(text, "description = {}", quote(&draft.description));
+        let _ = writeln!(text, "method = {}", quote(&draft.method));
+        let _ = writeln!(text, "path = {}", quote(&draft.path));
+        self.write_auth(&mut text);
+        for parameter in &draft.parameters {
+            self.write_parameter(parameter, &mut text, &mut origins)?;
+        }
+        self.write_request(&mut text, &mut origins)?;
+        self.write_responses(&mut text, &mut origins)?;
+        let [valid, invalid, unauthorized] = &draft.expect;
+        let list = |codes: &[String]| {
+            codes
+                .iter()
+                .map(|c| quote(c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let _ = writeln!(
+            text,
+            "\n[expect]\nvalid = [{}]\ninvalid = [{}]\nunauthorized = [{}]",
+            list(valid),
+            list(invalid),
+            list(unauthorized)
+        );
+        write_examples(draft, &mut text, problems);
+        atomic_file::write(
+            &self.out.join("cases").join(format!("{}.toml", self.name)),
+            text.as_bytes(),
+        )?;
+        Ok(origins)
+    }
+
+    fn origin(&self, keys: &str) -> super::Location {
+        super::Location {
+            file: self.draft.at.file.clone(),
+            pointer: format!("{}/{keys}", self.draft.at.pointer),
+        }
+    }
+
+    fn write_auth(&self, text: &mut String) {
+        let Some(auth) = &self.draft.auth else {
+            return;
+        };
         let _ = writeln!(text, "\n[auth]\nscheme = {}", quote(auth.scheme));
         if let Some(header) = &auth.header {
             let _ = writeln!(text, "header = {}", quote(header));
@@ -122,103 +176,233 @@ fn write_case(
         }
         let _ = writeln!(text, "env = \"SPECGATE_API_KEY\"");
     }
-    let _ = writeln!(
-        text,
-        "\n[request]\ncontent_type = {}\nschema = {}",
-        quote(&draft.request.0),
-        quote(&format!("../schemas/{request_file}"))
-    );
-    for response in &draft.responses {
-        let status = &response.status;
-        let _ = writeln!(text, "\n[responses.{}]", quote(status));
-        if let Some(schema) = &response.schema {
-            let file = format!("{name}.response-{}.json", status.to_ascii_lowercase());
-            write_json(&schemas.join(&file), schema)?;
-            origins.push((
-                format!("../schemas/{file}"),
-                origin(&format!("responses/{status}")),
-            ));
-            let _ = writeln!(text, "schema = {}", quote(&format!("../schemas/{file}")));
+
+    /// One `[[parameters]]` entry. A small schema without `$defs` is written inline, as a
+    /// person would; any other goes to `schemas/<case>.param-<in>-<name>.json`.
+    fn write_parameter(
+        &self,
+        parameter: &DraftParameter,
+        text: &mut String,
+        origins: &mut Origins,
+    ) -> Result<(), WriteError> {
+        let location = parameter.location.as_str();
+        let _ = writeln!(text, "\n# {location} parameter, from {}", parameter.at);
+        let _ = writeln!(text, "[[parameters]]");
+        let _ = writeln!(text, "name = {}", quote(&parameter.name));
+        let _ = writeln!(text, "in = \"{location}\"");
+        if parameter.location != crate::contract::wire::Location::Path {
+            let _ = writeln!(text, "required = {}", parameter.required);
         }
-        for header in &response.headers {
-            let schema = match header.schema.as_ref() {
-                None => String::new(),
-                Some(schema) => match toml_value(schema) {
-                    Some(inline) => format!(", schema = {inline}"),
-                    // TOML has no null: such a schema goes to a file of its own.
-                    None => {
-                        let file = format!(
-                            "{name}.response-{}.header-{}.json",
-                            status.to_ascii_lowercase(),
-                            sanitize(&header.name)
-                        );
-                        write_json(&schemas.join(&file), schema)?;
-                        format!(", schema = {}", quote(&format!("../schemas/{file}")))
-                    }
-                },
-            };
+        let mut inline = parameter.schema.clone();
+        if let Value::Object(object) = &mut inline {
+            object.remove("$schema");
+        }
+        let small = toml_value(&inline).filter(|t| t.len() <= 120 && inline.get("$defs").is_none());
+        match small {
+            Some(inline) => {
+                let _ = writeln!(text, "schema = {inline}");
+            }
+            None => {
+                let file = format!(
+                    "{}.param-{location}-{}.json",
+                    self.name,
+                    sanitize(&parameter.name)
+                );
+                write_json(&self.out.join("schemas").join(&file), &parameter.schema)?;
+                let written = format!("../schemas/{file}");
+                let _ = writeln!(text, "schema = {}", quote(&written));
+                origins.push((written, parameter.at.clone()));
+            }
+        }
+        if let Some(style) = &parameter.style {
+            let _ = writeln!(text, "style = {}", quote(style));
+        }
+        if let Some(explode) = parameter.explode {
+            let _ = writeln!(text, "explode = {explode}");
+        }
+        if let Some(link) = &parameter.link {
+            match self.case_names.get(link.operation_id.as_str()) {
+                Some(source) => {
+                    let _ = writeln!(
+                        text,
+                        "# valid values: `{}` of a 2xx answer of `{}` (OpenAPI link `{}`)\nlink = {{ operation = {}, pointer = {} }}",
+                        link.pointer, link.operation_id, link.name, quote(source), quote(&link.pointer)
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        text,
+                        "# OpenAPI link `{}` from `{}` left out: that operation is not imported",
+                        link.name, link.operation_id
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn write_request(&self, text: &mut String, origins: &mut Origins) -> Result<(), WriteError> {
+        let Some(request) = &self.draft.request else {
+            let _ = writeln!(text, "\n# No request body: the operation takes none.");
+            return Ok(());
+        };
+        let file = format!("{}.request.json", self.name);
+        write_json(&self.out.join("schemas").join(&file), &request.schema)?;
+        let written = format!("../schemas/{file}");
+        origins.push((written.clone(), self.origin("requestBody")));
+        let _ = writeln!(
+            text,
+            "\n[request]\ncontent_type = {}\nschema = {}",
+            quote(&request.media),
+            quote(&written)
+        );
+        if !request.required {
             let _ = writeln!(
                 text,
-                "headers.{} = {{ required = {}{schema} }}",
-                quote(&header.name),
-                header.required
+                "# `requestBody.required` is absent or false (OpenAPI's default): the body is optional\nrequired = false"
             );
         }
+        Ok(())
     }
-    let [valid, invalid, unauthorized] = &draft.expect;
-    let list = |codes: &[String]| {
-        codes
-            .iter()
-            .map(|c| quote(c))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let _ = writeln!(
-        text,
-        "\n[expect]\nvalid = [{}]\ninvalid = [{}]\nunauthorized = [{}]",
-        list(valid),
-        list(invalid),
-        list(unauthorized)
-    );
-    write_examples(draft, &mut text, problems);
-    atomic_file::write(
-        &out.join("cases").join(format!("{name}.toml")),
-        text.as_bytes(),
-    )?;
-    Ok(origins)
+
+    fn write_responses(&self, text: &mut String, origins: &mut Origins) -> Result<(), WriteError> {
+        let schemas = self.out.join("schemas");
+        for response in &self.draft.responses {
+            let status = &response.status;
+            let _ = writeln!(text, "\n[responses.{}]", quote(status));
+            if let Some(schema) = &response.schema {
+                let file = format!(
+                    "{}.response-{}.json",
+                    self.name,
+                    status.to_ascii_lowercase()
+                );
+                write_json(&schemas.join(&file), schema)?;
+                origins.push((
+                    format!("../schemas/{file}"),
+                    self.origin(&format!("responses/{status}")),
+                ));
+                let _ = writeln!(text, "schema = {}", quote(&format!("../schemas/{file}")));
+            }
+            for header in &response.headers {
+                let schema = match header.schema.as_ref() {
+                    None => String::new(),
+                    Some(schema) => match toml_value(schema) {
+                        Some(inline) => format!(", schema = {inline}"),
+                        // TOML has no null: such a schema goes to a file of its own.
+                        None => {
+                            let file = format!(
+                                "{}.response-{}.header-{}.json",
+                                self.name,
+                                status.to_ascii_lowercase(),
+                                sanitize(&header.name)
+                            );
+                            write_json(&schemas.join(&file), schema)?;
+                            format!(", schema = {}", quote(&format!("../schemas/{file}")))
+                        }
+                    },
+                };
+                let _ = writeln!(
+                    text,
+                    "headers.{} = {{ required = {}{schema} }}",
+                    quote(&header.name),
+                    header.required
+                );
+            }
+        }
+        Ok(())
+    }
 }
 
+/// The examples. An operation with neither parameters nor an optional body writes bare
+/// bodies; any other writes `body` and `parameters` of the request envelope, the plan filling
+/// in what an example leaves out.
 fn write_examples(draft: &CaseDraft, text: &mut String, problems: &mut Vec<Problem>) {
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&draft.request.1)
-        .ok();
+    let enveloped =
+        !draft.parameters.is_empty() || draft.request.as_ref().is_none_or(|r| !r.required);
+    let compile = |schema: &Value| {
+        jsonschema::options()
+            .should_validate_formats(true)
+            .build(schema)
+            .ok()
+    };
+    let body_validator = draft.request.as_ref().and_then(|r| compile(&r.schema));
     let mut names = BTreeSet::new();
-    for (name, body) in &draft.examples {
+    for example in &draft.examples {
         let at = super::Location {
             file: draft.at.file.clone(),
             pointer: format!("{}/requestBody", draft.at.pointer),
         };
-        let Some(inline) = toml_value(body) else {
+        let parameters = example_parameters(draft, example);
+        if example.body.is_none() && parameters.is_empty() {
+            continue;
+        }
+        let Some(written) = example_text(example, &parameters, enveloped) else {
             problems.push(Problem {
                 operation: draft.operation_id.clone(),
                 at,
-                what: format!("example `{name}` holds null, which a case file (TOML) cannot hold"),
+                what: format!(
+                    "example `{}` holds null, which a case file (TOML) cannot hold",
+                    example.name
+                ),
             });
             continue;
         };
         // The document says an example is an example of the schema: it is sent expecting
         // acceptance, unless the schema itself refuses it.
-        let expect = match &validator {
-            Some(v) if !v.is_valid(body) => "reject",
-            _ => "accept",
+        let body_valid = match (&example.body, &body_validator) {
+            (Some(body), Some(v)) => v.is_valid(body),
+            _ => true,
+        };
+        let parameters_valid = draft.parameters.iter().all(|p| {
+            let value = parameters
+                .get(p.location.as_str())
+                .and_then(|part| part.get(&p.name));
+            match (value, compile(&p.schema)) {
+                (Some(value), Some(v)) => v.is_valid(value),
+                _ => true,
+            }
+        });
+        let expect = if body_valid && parameters_valid {
+            "accept"
+        } else {
+            "reject"
         };
         let _ = writeln!(
             text,
-            "\n[[examples]]\nname = {}\nexpect = \"{expect}\"\nbody = {inline}",
-            quote(&unique(&mut names, &sanitize(name)))
+            "\n[[examples]]\nname = {}\nexpect = \"{expect}\"\n{written}",
+            quote(&unique(&mut names, &sanitize(&example.name)))
         );
     }
+}
+
+/// The example's parameter values, but for linked path parameters: their values come from
+/// the linked operation, and a value of the document may name nothing the server has.
+fn example_parameters(draft: &CaseDraft, example: &DraftExample) -> serde_json::Map<String, Value> {
+    let mut parameters = example.parameters.clone();
+    for parameter in draft.parameters.iter().filter(|p| p.link.is_some()) {
+        if let Some(Value::Object(part)) = parameters.get_mut(parameter.location.as_str()) {
+            part.remove(&parameter.name);
+        }
+    }
+    parameters.retain(|_, part| part.as_object().is_some_and(|p| !p.is_empty()));
+    parameters
+}
+
+/// `body = …` and `parameters = …` lines; `None` when a value holds null.
+fn example_text(
+    example: &DraftExample,
+    parameters: &serde_json::Map<String, Value>,
+    enveloped: bool,
+) -> Option<String> {
+    let mut lines = Vec::new();
+    if let Some(body) = &example.body {
+        lines.push(format!("body = {}", toml_value(body)?));
+    }
+    if enveloped && !parameters.is_empty() {
+        let parameters = Value::Object(parameters.clone());
+        lines.push(format!("parameters = {}", toml_value(&parameters)?));
+    }
+    Some(lines.join("\n"))
 }
 
 fn sanitize(name: &str) -> String {

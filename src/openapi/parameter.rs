@@ -1,0 +1,319 @@
+//! An operation's parameters read into what `[[parameters]]` says (path-level ones first,
+//! overridden by operation-level ones of the same name and location, as OpenAPI says), and
+//! OpenAPI `links`, which say where the valid values of a path parameter come from: the body
+//! of an earlier operation's success answer. What a case cannot say about a parameter
+//! (`content` parameters, `allowReserved`) is a [`Problem`] with its place.
+
+use super::operation::CaseDraft;
+use super::schema::Bundler;
+use super::source::{Location, Sources};
+use super::{child, unloadable, OpenApiError, Problem, Version};
+use crate::contract::wire;
+use serde_json::Value;
+
+/// One parameter, as `[[parameters]]` writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DraftParameter {
+    /// Its name as the document writes it.
+    pub name: String,
+    /// `path`, `query`, `header` or `cookie`.
+    pub location: wire::Location,
+    /// Whether a request must carry it (always for a path parameter).
+    pub required: bool,
+    /// Its bundled 2020-12 schema.
+    pub schema: Value,
+    /// OpenAPI's `style`, when the document gives one.
+    pub style: Option<String>,
+    /// OpenAPI's `explode`, when the document gives one.
+    pub explode: Option<bool>,
+    /// The document's example value (`example`, else the first of `examples`).
+    pub example: Option<Value>,
+    /// Where valid values come from, when a link of another operation says so.
+    pub link: Option<DraftLink>,
+    /// Where the parameter is in the document.
+    pub at: Location,
+}
+
+/// A path parameter's values taken from an earlier operation's success body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftLink {
+    /// The producing operation's `operationId`.
+    pub operation_id: String,
+    /// A JSON pointer into its success body.
+    pub pointer: String,
+    /// The link's name in the document.
+    pub name: String,
+}
+
+/// A link declared on a 2xx response: it feeds `parameter` of the operation `target`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingLink {
+    /// The link's name.
+    pub name: String,
+    /// The target's `operationId`.
+    pub target: String,
+    /// The target's parameter.
+    pub parameter: String,
+    /// A JSON pointer into this operation's success body.
+    pub pointer: String,
+}
+
+/// Header parameters OpenAPI says are ignored: the media types and the auth scheme say them.
+const IGNORED_HEADERS: [&str; 3] = ["accept", "content-type", "authorization"];
+
+/// The parameters of an operation whose path-level list is at `item_at` and whose own list is
+/// at `operation_at` (each `parameters` may be absent), in declaration order, path-level first.
+pub(super) fn parameters(
+    sources: &mut Sources,
+    version: Version,
+    lists: [Location; 2],
+    problems: &mut Vec<Problem>,
+) -> Result<Vec<DraftParameter>, OpenApiError> {
+    let mut out: Vec<DraftParameter> = Vec::new();
+    for list_at in lists {
+        let count = sources
+            .get(&list_at)
+            .ok()
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        for index in 0..count {
+            let at = child(&list_at, &[&index.to_string()]);
+            let Some(parameter) = one(sources, version, &at, problems)? else {
+                continue;
+            };
+            let same = |p: &DraftParameter| {
+                p.location == parameter.location
+                    && match parameter.location {
+                        wire::Location::Header => p.name.eq_ignore_ascii_case(&parameter.name),
+                        _ => p.name == parameter.name,
+                    }
+            };
+            match out.iter_mut().find(|p| same(p)) {
+                Some(earlier) => *earlier = parameter,
+                None => out.push(parameter),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The parameter at `at`; `None` when OpenAPI says to ignore it or it is a problem.
+fn one(
+    sources: &mut Sources,
+    version: Version,
+    at: &Location,
+    problems: &mut Vec<Problem>,
+) -> Result<Option<DraftParameter>, OpenApiError> {
+    let (object, at) = sources.resolve(at)?;
+    let text = |key: &str| object.get(key).and_then(Value::as_str);
+    let problem = |keys: &[&str], what: String| Problem {
+        operation: String::new(),
+        at: child(&at, keys),
+        what,
+    };
+    let name = text("name").unwrap_or_default().to_owned();
+    let declared_in = text("in").unwrap_or_default();
+    let Some(location) = wire::Location::parse(declared_in) else {
+        problems.push(problem(
+            &["in"],
+            format!("parameter `{name}` is `in: {declared_in}`, which is not path, query, header or cookie"),
+        ));
+        return Ok(None);
+    };
+    if location == wire::Location::Header
+        && IGNORED_HEADERS.contains(&name.to_ascii_lowercase().as_str())
+    {
+        // OpenAPI: "If `in` is "header" and the name field is "Accept", "Content-Type" or
+        // "Authorization", the parameter definition SHALL be ignored."
+        return Ok(None);
+    }
+    let before = problems.len();
+    if object.get("content").is_some() {
+        problems.push(problem(
+            &["content"],
+            format!("parameter `{name}` is serialised as a media type (`content`): a case file can only say `style`/`explode` yet"),
+        ));
+    }
+    if object.get("allowReserved").and_then(Value::as_bool) == Some(true) {
+        problems.push(problem(
+            &["allowReserved"],
+            format!("parameter `{name}` has `allowReserved: true`: a case file cannot let reserved characters through unencoded yet"),
+        ));
+    }
+    let style = text("style").map(str::to_owned);
+    if let Some(style) = &style {
+        if !wire::Style::parse(style).is_some_and(|s| s.allowed_in(location)) {
+            problems.push(problem(
+                &["style"],
+                format!(
+                    "parameter `{name}` has `style: {style}`, which OpenAPI does not allow in {}",
+                    location.as_str()
+                ),
+            ));
+        }
+    }
+    if problems.len() > before {
+        return Ok(None);
+    }
+    let schema = match object.get("schema") {
+        Some(schema) => {
+            let schema_at = child(&at, &["schema"]);
+            let bundled = Bundler::new(sources, version).bundle(schema, &schema_at)?;
+            if let Some(problem) = unloadable(&bundled, &schema_at) {
+                problems.push(problem);
+                return Ok(None);
+            }
+            bundled
+        }
+        // OpenAPI requires `schema` or `content`; without either, any value is the parameter's.
+        None => Value::Object(serde_json::Map::new()),
+    };
+    Ok(Some(DraftParameter {
+        name,
+        location,
+        // A path parameter is always required, whatever the document says.
+        required: location == wire::Location::Path
+            || object.get("required").and_then(Value::as_bool) == Some(true),
+        schema,
+        style,
+        explode: object.get("explode").and_then(Value::as_bool),
+        example: example(sources, &object, &at)?,
+        link: None,
+        at,
+    }))
+}
+
+/// `example`, else the value of the first of `examples`.
+fn example(
+    sources: &mut Sources,
+    object: &Value,
+    at: &Location,
+) -> Result<Option<Value>, OpenApiError> {
+    if let Some(example) = object.get("example") {
+        return Ok(Some(example.clone()));
+    }
+    let Some(Value::Object(named)) = object.get("examples") else {
+        return Ok(None);
+    };
+    let Some(first) = named.keys().next() else {
+        return Ok(None);
+    };
+    let (example, _) = sources.resolve(&child(at, &["examples", first]))?;
+    Ok(example.get("value").cloned())
+}
+
+/// Why `path` and the path parameters disagree (a `{name}` nobody declares, a declared
+/// parameter the template lacks), exactly as the case loader would say it; `None` if they fit.
+pub(super) fn template_mismatch(path: &str, parameters: &[DraftParameter]) -> Option<String> {
+    let wire_parameters = parameters
+        .iter()
+        .map(|p| wire::Parameter {
+            name: p.name.clone(),
+            location: p.location,
+            required: p.required,
+            schema: Value::Bool(true),
+            style: wire::Style::default_for(p.location),
+            explode: false,
+            ids: None,
+        })
+        .collect();
+    wire::RequestShape::new(path, wire_parameters, None).err()
+}
+
+/// The links of the response at `at` (a 2xx one) that a case can hold: an `operationId` and
+/// parameters given as `$response.body#/pointer`. Other forms (`operationRef`, `$request.*`,
+/// `$response.header.*`, constants) are left out: a link is a hint of where values come
+/// from, not a constraint on the API, so no check is lost with it.
+pub(super) fn links(
+    sources: &mut Sources,
+    response: &Value,
+    at: &Location,
+) -> Result<Vec<OutgoingLink>, OpenApiError> {
+    let mut out = Vec::new();
+    let Some(Value::Object(links)) = response.get("links") else {
+        return Ok(out);
+    };
+    for name in links.keys() {
+        let (link, _) = sources.resolve(&child(at, &["links", name]))?;
+        let (Some(target), Some(Value::Object(given))) = (
+            link.get("operationId").and_then(Value::as_str),
+            link.get("parameters"),
+        ) else {
+            continue;
+        };
+        for (parameter, expression) in given {
+            let pointer = expression
+                .as_str()
+                .and_then(|e| e.strip_prefix("$response.body#"))
+                .filter(|p| p.starts_with('/'));
+            // `path.id` names the location; only path parameters take linked values.
+            let parameter = match parameter.split_once('.') {
+                Some(("path", bare)) => bare,
+                Some(_) => continue,
+                None => parameter.as_str(),
+            };
+            if let Some(pointer) = pointer {
+                out.push(OutgoingLink {
+                    name: name.clone(),
+                    target: target.to_owned(),
+                    parameter: parameter.to_owned(),
+                    pointer: pointer.to_owned(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Give each path parameter a link's values when another operation's 2xx response links to
+/// it. The first link wins; a link that would make operations wait on each other in a loop
+/// (or on themselves) is left out, since no run order could honour it.
+pub(super) fn apply_links(drafts: &mut [CaseDraft]) {
+    let outgoing: Vec<(String, OutgoingLink)> = drafts
+        .iter()
+        .flat_map(|d| d.links.iter().map(|l| (d.operation_id.clone(), l.clone())))
+        .collect();
+    for (source, link) in outgoing {
+        if source == link.target || depends_on(drafts, &source, &link.target) {
+            continue;
+        }
+        let Some(target) = drafts.iter_mut().find(|d| d.operation_id == link.target) else {
+            continue;
+        };
+        let parameter = target
+            .parameters
+            .iter_mut()
+            .find(|p| p.location == wire::Location::Path && p.name == link.parameter);
+        if let Some(parameter) = parameter.filter(|p| p.link.is_none()) {
+            parameter.link = Some(DraftLink {
+                operation_id: source,
+                pointer: link.pointer,
+                name: link.name,
+            });
+        }
+    }
+}
+
+/// Whether `operation` already takes linked values from `other`, directly or through others.
+fn depends_on(drafts: &[CaseDraft], operation: &str, other: &str) -> bool {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut pending = vec![operation.to_owned()];
+    while let Some(current) = pending.pop() {
+        if current == other {
+            return true;
+        }
+        if !seen.insert(current.clone()) {
+            continue;
+        }
+        let Some(draft) = drafts.iter().find(|d| d.operation_id == current) else {
+            continue;
+        };
+        pending.extend(
+            draft
+                .parameters
+                .iter()
+                .filter_map(|p| p.link.as_ref().map(|l| l.operation_id.clone())),
+        );
+    }
+    false
+}
