@@ -251,6 +251,12 @@ impl Reader<'_> {
                     crate::schema::escape(name)
                 ),
             };
+            if sources.get(&scheme_at).is_err() {
+                refused.push(format!(
+                    "`{name}` (not declared under `components/securitySchemes`)"
+                ));
+                continue;
+            }
             let (scheme, _) = sources.resolve(&scheme_at)?;
             match draft_auth(&scheme) {
                 Some(auth) => return Ok(Some(auth)),

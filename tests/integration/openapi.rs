@@ -5,6 +5,7 @@
 
 use crate::common::*;
 use specgate::openapi;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 fn corpus() -> Vec<PathBuf> {
@@ -71,9 +72,10 @@ fn every_corpus_document_imports_or_names_each_part_it_cannot_express() {
         "{} documents: {whole} imported whole, {written} cases written, {problems} parts named as not expressible yet",
         documents.len()
     );
+    // Before parameters and body-less operations: 20 whole, 222 written, 1,670 problems.
     assert!(
-        whole >= 20 && written >= 220,
-        "{whole} whole, {written} written"
+        whole >= 82 && written >= 1150 && problems <= 120,
+        "{whole} whole, {written} written, {problems} problems"
     );
 }
 
@@ -162,7 +164,7 @@ fn a_part_that_cannot_be_expressed_is_named_with_its_pointer_and_nothing_is_sent
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("petstore.json#/paths/~1pet~1{petId}/get/parameters (getPetById)"),
+        stderr.contains("petstore.json#/paths/~1pet/post/security (addPet): security: no alternative can be sent by a case file yet: `petstore_auth` (`oauth2`"),
         "{stderr}"
     );
     assert!(
@@ -207,8 +209,19 @@ fn import_writes_cases_that_load_and_exits_2_listing_what_it_left_out() {
     );
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("32 part(s)"), "{stderr}");
+    assert!(stderr.contains("7 part(s)"), "{stderr}");
     assert!(Path::new(&partial.path().join("cases/place-order.toml")).exists());
+    // GET /pet/{petId} with its path parameter, and DELETE /store/order/{orderId}, body-less.
+    let get =
+        specgate::contract::load_case(&partial.path().join("cases/get-pet-by-id.toml")).unwrap();
+    assert!(get.body_schema.is_none() && get.path == "/pet/{petId}");
+    let shape = get.shape.as_ref().unwrap();
+    let id = shape.parameters().next().unwrap();
+    assert_eq!(
+        (id.name.as_str(), id.location.as_str(), id.required),
+        ("petId", "path", true)
+    );
+    assert!(Path::new(&partial.path().join("cases/delete-order.toml")).exists());
 }
 
 #[test]
@@ -217,7 +230,7 @@ fn an_unsatisfiable_imported_schema_is_reported_at_its_place_in_the_document() {
     let document = folder.path().join("api.yaml");
     std::fs::write(
         &document,
-        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /names:\n    post:\n      operationId: addName\n      requestBody:\n        content:\n          application/json:\n            schema: {type: string, minLength: 5, maxLength: 2}\n      responses:\n        '201': {description: created}\n",
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /names:\n    post:\n      operationId: addName\n      requestBody:\n        required: true\n        content:\n          application/json:\n            schema: {type: string, minLength: 5, maxLength: 2}\n      responses:\n        '201': {description: created}\n",
     )
     .unwrap();
     let output = specgate(&["plan", "--openapi", &document.display().to_string()], &[]);
@@ -338,6 +351,7 @@ paths:
     post:
       operationId: addName
       requestBody:
+        required: true
         content:
           application/json:
             schema: {{type: object, required: [name], properties: {{name: {{type: string, maxLength: 8}}}}}}
@@ -435,13 +449,21 @@ fn every_imported_document_is_conformant_against_its_own_sandbox() {
         let Ok(document) = openapi::read(file) else {
             continue;
         };
-        if document.drafts.is_empty() {
+        // Until the sandbox routes path templates and reads parameters and optional bodies,
+        // only operations with a required body and no parameters run against it.
+        let bare: BTreeSet<String> = document
+            .drafts
+            .iter()
+            .filter(|d| d.parameters.is_empty() && d.request.as_ref().is_some_and(|r| r.required))
+            .map(|d| d.operation_id.clone())
+            .collect();
+        if bare.is_empty() {
             continue;
         }
         let out = tempfile::tempdir().unwrap();
-        let imported = openapi::write_cases(&document, out.path(), None).unwrap();
+        let imported = openapi::write_cases(&document, out.path(), Some(&bare)).unwrap();
         let cases = imported.cases_dir.display().to_string();
-        let whole = document.problems.is_empty();
+        let whole = document.problems.is_empty() && bare.len() == document.drafts.len();
         let path = file.display().to_string();
         let source: [&str; 2] = if whole {
             ["--openapi", &path]
