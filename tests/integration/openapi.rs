@@ -542,3 +542,155 @@ fn the_sandbox_serves_an_openapi_document_directly() {
     );
     assert!(stdout.contains("CONFORMANT"), "{stdout}");
 }
+
+const ORDERS: &str = "tests/data/openapi/orders.yaml";
+
+/// The declared parameters of an imported case, by name.
+fn parameter<'a>(
+    case: &'a specgate::contract::Operation,
+    name: &str,
+) -> &'a specgate::contract::wire::Parameter {
+    let shape = case
+        .shape
+        .as_ref()
+        .expect("a case with parameters is enveloped");
+    shape
+        .parameters()
+        .find(|p| p.name == name)
+        .unwrap_or_else(|| panic!("{}: no parameter {name}", case.name))
+}
+
+#[test]
+fn an_imported_api_has_its_parameters_links_and_bodies_where_the_document_puts_them() {
+    use specgate::contract::wire::{IdSource, Location, Style};
+    let out = tempfile::tempdir().unwrap();
+    let output = specgate(
+        &["import", ORDERS, "--out", &out.path().display().to_string()],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let cases = specgate::contract::load_cases(&out.path().join("cases")).unwrap();
+    let case = |name: &str| cases.iter().find(|c| c.name == name).unwrap();
+    let names: BTreeSet<&str> = cases.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        BTreeSet::from(["create-order", "delete-order", "get-order", "list-orders"])
+    );
+    // POST: a required JSON body; `Accept` is ignored as OpenAPI says, the other header kept.
+    let create = case("create-order");
+    assert!(create.body_schema.is_some());
+    let declared: Vec<&str> = create
+        .shape
+        .as_ref()
+        .unwrap()
+        .parameters()
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(declared, ["Idempotency-Key"]);
+    let key = parameter(create, "Idempotency-Key");
+    assert_eq!((key.location, key.required), (Location::Header, false));
+    // GET and DELETE by id: no body; the id comes from the 201 of POST /orders (the links).
+    for name in ["get-order", "delete-order"] {
+        let by_id = case(name);
+        assert!(
+            by_id.body_schema.is_none() && by_id.content_type.is_empty(),
+            "{name}"
+        );
+        assert_eq!(by_id.path, "/orders/{orderId}");
+        let id = parameter(by_id, "orderId");
+        assert_eq!((id.location, id.required), (Location::Path, true), "{name}");
+        assert_eq!(
+            id.ids,
+            Some(IdSource::Link {
+                operation: "create-order".to_owned(),
+                pointer: "/id".to_owned()
+            }),
+            "{name}"
+        );
+        assert!(
+            by_id.auth.is_some(),
+            "{name}: bearer applies to every operation"
+        );
+    }
+    // DELETE overrides the path-level `orderId` with its own schema.
+    assert_eq!(
+        parameter(case("delete-order"), "orderId").schema["maxLength"],
+        24
+    );
+    assert!(parameter(case("get-order"), "orderId")
+        .schema
+        .get("maxLength")
+        .is_none());
+    let request_id = parameter(case("get-order"), "X-Request-Id");
+    assert_eq!(request_id.schema["format"], "uuid");
+    // GET /orders: the query parameters with their serialisation.
+    let list = case("list-orders");
+    let status = parameter(list, "status");
+    assert_eq!(
+        (status.location, status.style, status.explode),
+        (Location::Query, Style::Form, false)
+    );
+    assert_eq!(parameter(list, "limit").schema["maximum"], 50);
+}
+
+#[test]
+fn the_plan_of_an_imported_api_sends_each_parameter_in_its_place() {
+    let output = specgate(
+        &[
+            "plan",
+            "--openapi",
+            ORDERS,
+            "--examples",
+            "2",
+            "--seed",
+            "3",
+        ],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let entries: Vec<serde_json::Value> = text(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let of = |case: &str| -> Vec<&serde_json::Value> {
+        entries.iter().filter(|e| e["case"] == case).collect()
+    };
+    let target = |e: &serde_json::Value| e["target"].as_str().unwrap().to_owned();
+    let has_header = |e: &serde_json::Value, name: &str| e["headers"].get(name).is_some();
+    for case in ["create-order", "list-orders", "get-order", "delete-order"] {
+        assert!(of(case).len() >= 5, "{case}: {} entries", of(case).len());
+    }
+    // Path parameters are filled in, never sent as a template.
+    for entry in of("get-order").into_iter().chain(of("delete-order")) {
+        let target = target(entry);
+        assert!(
+            target.starts_with("/orders/")
+                && target.len() > "/orders/".len()
+                && !target.contains('{'),
+            "{target}"
+        );
+        assert!(entry.get("body").is_none(), "{entry}");
+    }
+    assert!(of("get-order")
+        .iter()
+        .any(|e| has_header(e, "x-request-id")));
+    // Query parameters: the limit's boundaries, the status array comma-joined (explode: false).
+    let list: Vec<String> = of("list-orders").into_iter().map(target).collect();
+    for wanted in ["limit=1", "limit=50", "limit=0", "limit=51"] {
+        assert!(
+            list.iter()
+                .any(|t| t.split(['?', '&']).any(|part| part == wanted)),
+            "{wanted}: {list:?}"
+        );
+    }
+    assert!(
+        list.iter()
+            .any(|t| t.contains("status=") && t.contains(',')),
+        "{list:?}"
+    );
+    // The header parameter of POST travels as a header; the ignored `Accept` never does.
+    let create = of("create-order");
+    assert!(create.iter().any(|e| has_header(e, "idempotency-key")));
+    assert!(create.iter().all(|e| e["target"] == "/orders"));
+    assert!(entries.iter().all(|e| !has_header(e, "accept")));
+}
