@@ -317,3 +317,210 @@ fn depends_on(drafts: &[CaseDraft], operation: &str, other: &str) -> bool {
     }
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    /// The document `text` (YAML), opened, with its root location.
+    fn open(text: &str) -> (tempfile::TempDir, Sources, Location) {
+        let folder = tempfile::tempdir().unwrap();
+        let file = folder.path().join("api.yaml");
+        std::fs::write(&file, text).unwrap();
+        let (sources, file) = Sources::open(&file).unwrap();
+        let root = Location {
+            file,
+            pointer: String::new(),
+        };
+        (folder, sources, root)
+    }
+
+    const ITEM: &str = r#"
+paths:
+  /orders/{id}:
+    parameters:
+      - {name: id, in: path, required: true, schema: {type: string}}
+      - {name: X-Trace, in: header, schema: {type: string}}
+      - {name: verbose, in: query, required: true, schema: {type: boolean}}
+    get:
+      parameters:
+        - {name: id, in: path, schema: {type: string, maxLength: 9}}
+        - {name: x-trace, in: header, required: true, schema: {type: string}}
+        - {name: verbose, in: cookie, schema: {type: boolean}}
+        - {name: Accept, in: header, schema: {type: string}}
+        - {name: authorization, in: header, schema: {type: string}}
+"#;
+
+    #[test]
+    fn operation_parameters_override_path_ones_by_name_and_location() {
+        let (_folder, mut sources, root) = open(ITEM);
+        let item = child(&root, &["paths", "/orders/{id}"]);
+        let lists = [
+            child(&item, &["parameters"]),
+            child(&item, &["get", "parameters"]),
+        ];
+        let mut problems = Vec::new();
+        let found = parameters(&mut sources, Version::V3_0, lists, &mut problems).unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        let described: Vec<(&str, &str, bool)> = found
+            .iter()
+            .map(|p| (p.name.as_str(), p.location.as_str(), p.required))
+            .collect();
+        // `Accept` and `authorization` are ignored; a header matches whatever its case; the
+        // query `verbose` and the cookie `verbose` are two parameters; the path `id` is
+        // required although the operation's override does not say so.
+        assert_eq!(
+            described,
+            [
+                ("id", "path", true),
+                ("x-trace", "header", true),
+                ("verbose", "query", true),
+                ("verbose", "cookie", false),
+            ]
+        );
+        assert_eq!(found[0].schema["maxLength"], 9);
+        assert!(found[0].at.pointer.ends_with("/get/parameters/0"));
+        assert_eq!(template_mismatch("/orders/{id}", &found), None);
+        let mismatch = template_mismatch("/orders/{orderId}", &found).unwrap();
+        assert!(mismatch.contains("`{orderId}`"), "{mismatch}");
+    }
+
+    #[test]
+    fn media_type_parameters_reserved_characters_and_foreign_styles_are_problems() {
+        let (_folder, mut sources, root) = open(
+            r#"
+parameters:
+  - {name: filter, in: query, content: {application/json: {schema: {type: object}}}}
+  - {name: next, in: query, allowReserved: true, schema: {type: string}}
+  - {name: id, in: header, style: matrix, schema: {type: string}}
+  - {name: size, in: body, schema: {type: string}}
+  - {name: ok, in: query, style: pipeDelimited, explode: false, schema: {type: array}}
+"#,
+        );
+        let lists = [child(&root, &["none"]), child(&root, &["parameters"])];
+        let mut problems = Vec::new();
+        let found = parameters(&mut sources, Version::V3_1, lists, &mut problems).unwrap();
+        let places: Vec<&str> = problems.iter().map(|p| p.at.pointer.as_str()).collect();
+        assert_eq!(
+            places,
+            [
+                "/parameters/0/content",
+                "/parameters/1/allowReserved",
+                "/parameters/2/style",
+                "/parameters/3/in"
+            ]
+        );
+        assert!(
+            problems[0].what.contains("`filter`"),
+            "{}",
+            problems[0].what
+        );
+        let [ok] = &found[..] else {
+            panic!("{found:?}")
+        };
+        assert_eq!(
+            (ok.style.as_deref(), ok.explode),
+            (Some("pipeDelimited"), Some(false))
+        );
+    }
+
+    #[test]
+    fn only_response_body_links_to_path_parameters_are_kept() {
+        let (_folder, mut sources, root) = open(
+            r##"
+response:
+  links:
+    a: {operationId: getOrder, parameters: {id: "$response.body#/id", path.shop: "$response.body#/shop/id"}}
+    b: {operationId: getOrder, parameters: {query.limit: "$response.body#/n", id: "$request.path.id"}}
+    c: {operationRef: "#/paths/~1orders/get", parameters: {id: "$response.body#/id"}}
+    d: {$ref: "#/components/links/D"}
+components:
+  links:
+    D: {operationId: listItems, parameters: {order: "$response.body#/id", whole: "$response.body"}}
+"##,
+        );
+        let (response, at) = sources.resolve(&child(&root, &["response"])).unwrap();
+        let found = links(&mut sources, &response, &at).unwrap();
+        let described: Vec<(&str, &str, &str, &str)> = found
+            .iter()
+            .map(|l| {
+                (
+                    l.name.as_str(),
+                    l.target.as_str(),
+                    l.parameter.as_str(),
+                    l.pointer.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            described,
+            [
+                ("a", "getOrder", "id", "/id"),
+                ("a", "getOrder", "shop", "/shop/id"),
+                ("d", "listItems", "order", "/id"),
+            ]
+        );
+    }
+
+    fn draft(id: &str, links: &[(&str, &str)]) -> CaseDraft {
+        let at = Location {
+            file: PathBuf::from("api.yaml"),
+            pointer: String::new(),
+        };
+        CaseDraft {
+            name: id.to_owned(),
+            operation_id: id.to_owned(),
+            description: String::new(),
+            method: "GET".to_owned(),
+            path: "/x/{id}".to_owned(),
+            auth: None,
+            parameters: vec![DraftParameter {
+                name: "id".to_owned(),
+                location: wire::Location::Path,
+                required: true,
+                schema: Value::Bool(true),
+                style: None,
+                explode: None,
+                example: None,
+                link: None,
+                at: at.clone(),
+            }],
+            request: None,
+            responses: Vec::new(),
+            links: links
+                .iter()
+                .map(|(target, parameter)| OutgoingLink {
+                    name: format!("to-{target}"),
+                    target: (*target).to_owned(),
+                    parameter: (*parameter).to_owned(),
+                    pointer: "/id".to_owned(),
+                })
+                .collect(),
+            expect: Default::default(),
+            examples: Vec::new(),
+            at,
+        }
+    }
+
+    #[test]
+    fn links_feed_path_parameters_but_never_in_a_loop() {
+        let mut drafts = vec![
+            draft("create", &[("get", "id"), ("create", "id")]),
+            draft("get", &[("delete", "id"), ("create", "id")]),
+            draft("delete", &[("get", "id"), ("missing", "id")]),
+        ];
+        apply_links(&mut drafts);
+        let source = |d: &CaseDraft| {
+            d.parameters[0]
+                .link
+                .as_ref()
+                .map(|l| l.operation_id.clone())
+        };
+        // create → get → delete; `get` and `delete` linking back would make a loop, and a
+        // link to itself or to an unknown operation is no source at all.
+        assert_eq!(source(&drafts[0]), None);
+        assert_eq!(source(&drafts[1]).as_deref(), Some("create"));
+        assert_eq!(source(&drafts[2]).as_deref(), Some("get"));
+    }
+}

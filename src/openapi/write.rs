@@ -427,6 +427,19 @@ fn quote(text: &str) -> String {
     Value::String(text.to_owned()).to_string()
 }
 
+/// A TOML key: bare when TOML allows it (`type`), else quoted (`"$ref"`).
+fn toml_key(key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if bare {
+        key.to_owned()
+    } else {
+        quote(key)
+    }
+}
+
 /// `value` as a one-line TOML value; `None` when it holds `null`.
 fn toml_value(value: &Value) -> Option<String> {
     Some(match value {
@@ -441,7 +454,7 @@ fn toml_value(value: &Value) -> Option<String> {
         Value::Object(map) => {
             let mut parts = Vec::with_capacity(map.len());
             for (key, item) in map {
-                parts.push(format!("{} = {}", quote(key), toml_value(item)?));
+                parts.push(format!("{} = {}", toml_key(key), toml_value(item)?));
             }
             format!("{{ {} }}", parts.join(", "))
         }
@@ -455,10 +468,15 @@ mod tests {
 
     #[test]
     fn json_values_become_toml_and_null_is_refused() {
-        let value = json!({"a b": [1, 2.5, "x\"y"], "c": {"d": true}});
+        let value = json!({"a b": [1, 2.5, "x\"y"], "c": {"d": true}, "$ref": "#/x"});
         let text = toml_value(&value).unwrap();
+        assert!(
+            text.contains(" c = { d = true }") && text.contains("\"$ref\" = "),
+            "{text}"
+        );
         let parsed: toml::Value = toml::from_str(&format!("v = {text}")).unwrap();
         assert_eq!(parsed["v"]["a b"][2].as_str(), Some("x\"y"));
+        assert_eq!(parsed["v"]["$ref"].as_str(), Some("#/x"));
         assert_eq!(toml_value(&json!({"a": null})), None);
     }
 }
