@@ -204,6 +204,17 @@ impl Reader<'_> {
             child(&self.item_at, &["parameters"]),
             child(&self.at, &["parameters"]),
         ];
+        if let Some(c) = self.path.chars().find(|c| matches!(c, '#' | '?')) {
+            // Documents use `/pets#by-tag` to tell two operations on one path apart, but a
+            // fragment is never sent: the server sees `/pets` for both.
+            problems.push(self.problem(
+                &[],
+                format!(
+                    "the path `{}` holds `{c}`: a URL's fragment or query is not part of the path a server sees (query values are parameters)",
+                    self.path
+                ),
+            ));
+        }
         let before = problems.len();
         let parameters = parameter::parameters(sources, self.version, lists, problems)?;
         if problems.len() == before {

@@ -74,7 +74,7 @@ fn every_corpus_document_imports_or_names_each_part_it_cannot_express() {
     );
     // Before parameters and body-less operations: 20 whole, 222 written, 1,670 problems.
     assert!(
-        whole >= 82 && written >= 1150 && problems <= 120,
+        whole >= 78 && written >= 1145 && problems <= 130,
         "{whole} whole, {written} written, {problems} problems"
     );
 }
@@ -439,9 +439,54 @@ const REFUSED: &[(&str, &str)] = &[
     ),
 ];
 
+/// Operations whose own sandbox finds them non-conformant for reasons outside the importer
+/// (the request's wire round trip, in src/contract/wire.rs and the generator): left out of
+/// the run below until that is fixed, each with the finding it gives today.
+const PENDING: &[(&str, &str, &str)] = &[
+    // `{type: string, format: binary}` sent as `image/png`: an invalid value (a number) is
+    // sent as its text, which the sandbox reads back as a valid string.
+    (
+        "file-uploads.json",
+        "post/anything/image-png",
+        "[accepts-invalid]",
+    ),
+    // Arrays and objects in path parameters (simple and label styles): the simplest
+    // candidate, `[]` and `{}`, does not survive the round trip, and nothing else is tried.
+    (
+        "parameters-style.json",
+        "paths_standard",
+        "no valid request body",
+    ),
+    (
+        "parameters-style.json",
+        "paths_simple_exploded",
+        "no valid request body",
+    ),
+    (
+        "parameters-style.json",
+        "paths_simple_nonExploded",
+        "no valid request body",
+    ),
+    (
+        "parameters-style.json",
+        "paths_label_exploded",
+        "no valid request body",
+    ),
+    (
+        "parameters-style.json",
+        "paths_label_nonExploded",
+        "no valid request body",
+    ),
+    // Multipart bodies whose parts are untyped or binary: invalid parts read back valid.
+    ("readme.json", "createAPI", "[accepts-invalid]"),
+    ("readme.json", "updateAPI", "[accepts-invalid]"),
+    ("readme.json", "uploadImage", "[accepts-invalid]"),
+    ("readme.json", "validateAPI", "[accepts-invalid]"),
+];
+
 #[test]
 fn every_imported_document_is_conformant_against_its_own_sandbox() {
-    let mut conformant = 0;
+    let (mut conformant, mut operations) = (0, 0);
     for file in corpus()
         .iter()
         .filter(|f| f.extension().is_some_and(|e| e == "json"))
@@ -449,21 +494,20 @@ fn every_imported_document_is_conformant_against_its_own_sandbox() {
         let Ok(document) = openapi::read(file) else {
             continue;
         };
-        // Until the sandbox routes path templates and reads parameters and optional bodies,
-        // only operations with a required body and no parameters run against it.
-        let bare: BTreeSet<String> = document
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let runnable: BTreeSet<String> = document
             .drafts
             .iter()
-            .filter(|d| d.parameters.is_empty() && d.request.as_ref().is_some_and(|r| r.required))
             .map(|d| d.operation_id.clone())
+            .filter(|id| !PENDING.iter().any(|(f, op, _)| *f == name && op == id))
             .collect();
-        if bare.is_empty() {
+        if runnable.is_empty() {
             continue;
         }
         let out = tempfile::tempdir().unwrap();
-        let imported = openapi::write_cases(&document, out.path(), Some(&bare)).unwrap();
+        let imported = openapi::write_cases(&document, out.path(), Some(&runnable)).unwrap();
         let cases = imported.cases_dir.display().to_string();
-        let whole = document.problems.is_empty() && bare.len() == document.drafts.len();
+        let whole = document.problems.is_empty() && runnable.len() == document.drafts.len();
         let path = file.display().to_string();
         let source: [&str; 2] = if whole {
             ["--openapi", &path]
@@ -474,7 +518,6 @@ fn every_imported_document_is_conformant_against_its_own_sandbox() {
         args.extend(source);
         let output = specgate(&args, &[]);
         let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
-        let name = file.file_name().unwrap().to_string_lossy().into_owned();
         match REFUSED.iter().find(|(refused, _)| *refused == name) {
             Some((_, words)) => {
                 assert_eq!(output.status.code(), Some(2), "{path}: {stdout}{stderr}");
@@ -484,10 +527,61 @@ fn every_imported_document_is_conformant_against_its_own_sandbox() {
                 assert_eq!(output.status.code(), Some(0), "{path}: {stdout}{stderr}");
                 assert!(stdout.contains("CONFORMANT"), "{path}: {stdout}");
                 conformant += 1;
+                operations += runnable.len();
             }
         }
     }
-    assert!(conformant >= 15, "{conformant} documents ran conformant");
+    eprintln!(
+        "{conformant} documents ({operations} operations) conformant against their own sandbox"
+    );
+    assert!(
+        conformant >= 53 && operations >= 480,
+        "{conformant} documents ({operations} operations) ran conformant"
+    );
+}
+
+#[test]
+fn each_pending_operation_still_fails_as_listed() {
+    for (name, operation, words) in PENDING {
+        let files: Vec<PathBuf> = corpus()
+            .into_iter()
+            .filter(|f| f.file_name().is_some_and(|n| n == *name))
+            .collect();
+        assert!(!files.is_empty(), "{name}");
+        for file in files {
+            let document = openapi::read(&file).unwrap();
+            let out = tempfile::tempdir().unwrap();
+            let pick = BTreeSet::from([operation.to_string()]);
+            let imported = openapi::write_cases(&document, out.path(), Some(&pick)).unwrap();
+            assert_eq!(imported.operations.len(), 1, "{}", file.display());
+            let cases = imported.cases_dir.display().to_string();
+            let output = specgate(
+                &[
+                    "run",
+                    "--examples",
+                    "3",
+                    "--drift",
+                    "off",
+                    "--cases",
+                    &cases,
+                ],
+                &[],
+            );
+            let all = format!("{}{}", text(&output.stdout), text(&output.stderr));
+            // Fixed? Then remove it from PENDING so the corpus run covers it again.
+            assert_ne!(
+                output.status.code(),
+                Some(0),
+                "{}: {operation} passes now",
+                file.display()
+            );
+            assert!(
+                all.contains(words),
+                "{}: {operation}: {all}",
+                file.display()
+            );
+        }
+    }
 }
 
 #[test]
