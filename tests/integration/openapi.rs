@@ -788,3 +788,52 @@ fn the_plan_of_an_imported_api_sends_each_parameter_in_its_place() {
     assert!(create.iter().all(|e| e["target"] == "/orders"));
     assert!(entries.iter().all(|e| !has_header(e, "accept")));
 }
+
+/// `specgate run --openapi` on the orders document against `base_url` (its own sandbox when
+/// `None`): the exit code and the console.
+fn run_orders(base_url: Option<&str>) -> (Option<i32>, String) {
+    let mut args = vec![
+        "run",
+        "--openapi",
+        ORDERS,
+        "--examples",
+        "5",
+        "--drift",
+        "off",
+    ];
+    if let Some(url) = base_url {
+        args.extend(["--base-url", url]);
+    }
+    let output = specgate(&args, &[("SPECGATE_API_KEY", KEY)]);
+    let console = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    (output.status.code(), console)
+}
+
+#[test]
+fn an_imported_api_is_conformant_against_its_own_sandbox_and_a_faulty_one_is_caught() {
+    let (code, console) = run_orders(None);
+    assert_eq!(code, Some(0), "{console}");
+    assert!(console.contains("CONFORMANT"), "{console}");
+    assert!(!console.contains(KEY), "the token leaked: {console}");
+    // The imported cases served with faults: each found for the operations it hits only.
+    let folder = tempfile::tempdir().unwrap();
+    let imported = openapi::write_cases(
+        &openapi::read(Path::new(ORDERS)).unwrap(),
+        folder.path(),
+        None,
+    )
+    .unwrap();
+    let faults = ["auth-skipped-on=get-order", "server-error-path-param"];
+    let sandbox = TestSandbox::serving(&imported.cases_dir, &faults, KEY);
+    let (code, console) = run_orders(Some(&sandbox.base_url));
+    assert_eq!(code, Some(1), "{console}");
+    let found = |check: &str, case: &str| console.contains(&format!("[{check}] {case} "));
+    assert!(found("auth-not-enforced", "get-order"), "{console}");
+    assert!(!found("auth-not-enforced", "delete-order"), "{console}");
+    for case in ["get-order", "delete-order"] {
+        assert!(found("server-error", case), "{case}: {console}");
+    }
+    for case in ["create-order", "list-orders"] {
+        assert!(!found("server-error", case), "{case}: {console}");
+    }
+}
