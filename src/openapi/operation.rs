@@ -7,6 +7,7 @@ use super::parameter::{self, DraftParameter, OutgoingLink};
 use super::schema::Bundler;
 use super::source::{Location, Sources};
 use super::{child, unloadable, OpenApiError, Problem, Version};
+use crate::contract::wire::Media;
 use serde_json::{Map, Value};
 
 const METHODS: [&str; 8] = [
@@ -422,7 +423,10 @@ impl Reader<'_> {
         parameters: &[DraftParameter],
     ) -> Result<Vec<DraftExample>, OpenApiError> {
         let mut out = Vec::new();
-        if let Some(request) = request {
+        // An example of an XML or plain-text body is its serialised text, not a value of the
+        // schema: sent as is, it would be labelled by the wrong yardstick.
+        let structured = request.filter(|r| Media::of(&r.media) != Media::Other);
+        if let Some(request) = structured {
             let (body, body_at) = sources.resolve(&child(&self.at, &["requestBody"]))?;
             let media_at = child(&body_at, &["content", &request.media]);
             let entry = body.pointer(&format!(

@@ -2,7 +2,7 @@
 //! overridden by operation-level ones of the same name and location, as OpenAPI says), and
 //! OpenAPI `links`, which say where the valid values of a path parameter come from: the body
 //! of an earlier operation's success answer. What a case cannot say about a parameter
-//! (`content` parameters, `allowReserved`) is a [`Problem`] with its place.
+//! (`content` parameters, `allowReserved`, `allowEmptyValue`) is a [`Problem`] with its place.
 
 use super::operation::CaseDraft;
 use super::schema::Bundler;
@@ -138,6 +138,12 @@ fn one(
         problems.push(problem(
             &["allowReserved"],
             format!("parameter `{name}` has `allowReserved: true`: a case file cannot let reserved characters through unencoded yet"),
+        ));
+    }
+    if object.get("allowEmptyValue").and_then(Value::as_bool) == Some(true) {
+        problems.push(problem(
+            &["allowEmptyValue"],
+            format!("parameter `{name}` has `allowEmptyValue: true`: a case file cannot let an empty value through whatever the schema says yet"),
         ));
     }
     let style = text("style").map(str::to_owned);
@@ -392,7 +398,7 @@ paths:
             r#"
 parameters:
   - {name: filter, in: query, content: {application/json: {schema: {type: object}}}}
-  - {name: next, in: query, allowReserved: true, schema: {type: string}}
+  - {name: next, in: query, allowReserved: true, allowEmptyValue: true, schema: {type: string}}
   - {name: id, in: header, style: matrix, schema: {type: string}}
   - {name: size, in: body, schema: {type: string}}
   - {name: ok, in: query, style: pipeDelimited, explode: false, schema: {type: array}}
@@ -407,6 +413,7 @@ parameters:
             [
                 "/parameters/0/content",
                 "/parameters/1/allowReserved",
+                "/parameters/1/allowEmptyValue",
                 "/parameters/2/style",
                 "/parameters/3/in"
             ]
