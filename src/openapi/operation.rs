@@ -70,12 +70,10 @@ pub struct DraftExample {
 /// How the operation's secret travels, as `[auth]` writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DraftAuth {
-    /// `api-key`, `bearer`, `basic` or `cookie`.
+    /// `api-key`, `bearer`, `basic`, `cookie` or `query`.
     pub scheme: &'static str,
-    /// The header of an API key.
-    pub header: Option<String>,
-    /// The cookie's name.
-    pub cookie: Option<String>,
+    /// Where an API key goes: (`header`, `cookie` or `query`, the name there).
+    pub name: Option<(&'static str, String)>,
 }
 
 /// One documented response.
@@ -495,23 +493,26 @@ fn preferred_media(content: &Map<String, Value>) -> Option<String> {
 }
 
 /// `[auth]` for one security scheme object, when a case can express it: an API key in a
-/// header or a cookie, HTTP bearer or HTTP basic.
+/// header, a cookie or the query string, HTTP bearer or HTTP basic.
 fn draft_auth(scheme: &Value) -> Option<DraftAuth> {
     let text = |key: &str| scheme.get(key).and_then(Value::as_str);
-    let auth = |scheme: &'static str, header: Option<&str>, cookie: Option<&str>| DraftAuth {
-        scheme,
-        header: header.map(str::to_owned),
-        cookie: cookie.map(str::to_owned),
+    let key_in = |scheme: &'static str, place: &'static str| {
+        Some(DraftAuth {
+            scheme,
+            name: Some((place, text("name")?.to_owned())),
+        })
     };
+    let http = |scheme: &'static str| Some(DraftAuth { scheme, name: None });
     match (
         text("type")?,
         text("in"),
         text("scheme").map(str::to_ascii_lowercase),
     ) {
-        ("apiKey", Some("header"), _) => Some(auth("api-key", Some(text("name")?), None)),
-        ("apiKey", Some("cookie"), _) => Some(auth("cookie", None, Some(text("name")?))),
-        ("http", _, Some(s)) if s == "bearer" => Some(auth("bearer", None, None)),
-        ("http", _, Some(s)) if s == "basic" => Some(auth("basic", None, None)),
+        ("apiKey", Some("header"), _) => key_in("api-key", "header"),
+        ("apiKey", Some("cookie"), _) => key_in("cookie", "cookie"),
+        ("apiKey", Some("query"), _) => key_in("query", "query"),
+        ("http", _, Some(s)) if s == "bearer" => http("bearer"),
+        ("http", _, Some(s)) if s == "basic" => http("basic"),
         _ => None,
     }
 }
@@ -520,8 +521,9 @@ fn draft_auth(scheme: &Value) -> Option<DraftAuth> {
 fn why_not(scheme: &Value) -> String {
     let text = |key: &str| scheme.get(key).and_then(Value::as_str).unwrap_or_default();
     match text("type") {
-        "apiKey" if text("in") == "query" => format!(
-            "an API key in the query parameter `{}`: [auth] sends a key in a header or a cookie only, not in a query parameter yet",
+        "apiKey" => format!(
+            "an API key `in: {}` with the name `{}`: [auth] sends a key in a header, a cookie or the query string",
+            text("in"),
             text("name")
         ),
         "http" => format!("HTTP `{}`: [auth] knows bearer and basic only", text("scheme")),
@@ -602,6 +604,34 @@ mod tests {
             "create-users-with-array-input"
         );
         assert_eq!(case_name("__"), "operation");
+    }
+
+    #[test]
+    fn api_keys_in_a_header_a_cookie_or_the_query_bearer_and_basic_are_sent() {
+        let auth = |scheme: Value| draft_auth(&scheme).map(|a| (a.scheme, a.name));
+        let named = |place: &'static str, name: &str| Some((place, name.to_owned()));
+        assert_eq!(
+            auth(serde_json::json!({"type": "apiKey", "in": "query", "name": "key"})),
+            Some(("query", named("query", "key")))
+        );
+        assert_eq!(
+            auth(serde_json::json!({"type": "apiKey", "in": "header", "name": "X-Key"})),
+            Some(("api-key", named("header", "X-Key")))
+        );
+        assert_eq!(
+            auth(serde_json::json!({"type": "apiKey", "in": "cookie", "name": "sid"})),
+            Some(("cookie", named("cookie", "sid")))
+        );
+        assert_eq!(
+            auth(serde_json::json!({"type": "http", "scheme": "Bearer"})),
+            Some(("bearer", None))
+        );
+        let digest = serde_json::json!({"type": "http", "scheme": "digest"});
+        assert_eq!(auth(digest.clone()), None);
+        assert!(why_not(&digest).contains("`digest`"));
+        let oauth = serde_json::json!({"type": "oauth2", "flows": {}});
+        assert_eq!(auth(oauth.clone()), None);
+        assert!(why_not(&oauth).contains("cannot obtain tokens"));
     }
 
     #[test]

@@ -272,15 +272,20 @@ pub(super) fn links(
 }
 
 /// Give each path parameter a link's values when another operation's 2xx response links to
-/// it. The first link wins; a link that would make operations wait on each other in a loop
-/// (or on themselves) is left out, since no run order could honour it.
+/// it. Links are one step, as case files say: an operation whose parameters are linked
+/// produces values for no other, and one that produces takes none. The first link that keeps
+/// this wins; the rest (and links of an operation to itself) are left out, since no single
+/// request of the producer could honour them.
 pub(super) fn apply_links(drafts: &mut [CaseDraft]) {
     let outgoing: Vec<(String, OutgoingLink)> = drafts
         .iter()
         .flat_map(|d| d.links.iter().map(|l| (d.operation_id.clone(), l.clone())))
         .collect();
     for (source, link) in outgoing {
-        if source == link.target || depends_on(drafts, &source, &link.target) {
+        if source == link.target
+            || is_consumer(drafts, &source)
+            || is_producer(drafts, &link.target)
+        {
             continue;
         }
         let Some(target) = drafts.iter_mut().find(|d| d.operation_id == link.target) else {
@@ -300,28 +305,21 @@ pub(super) fn apply_links(drafts: &mut [CaseDraft]) {
     }
 }
 
-/// Whether `operation` already takes linked values from `other`, directly or through others.
-fn depends_on(drafts: &[CaseDraft], operation: &str, other: &str) -> bool {
-    let mut seen = std::collections::BTreeSet::new();
-    let mut pending = vec![operation.to_owned()];
-    while let Some(current) = pending.pop() {
-        if current == other {
-            return true;
-        }
-        if !seen.insert(current.clone()) {
-            continue;
-        }
-        let Some(draft) = drafts.iter().find(|d| d.operation_id == current) else {
-            continue;
-        };
-        pending.extend(
-            draft
-                .parameters
-                .iter()
-                .filter_map(|p| p.link.as_ref().map(|l| l.operation_id.clone())),
-        );
-    }
-    false
+/// Whether `operation` takes linked values already.
+fn is_consumer(drafts: &[CaseDraft], operation: &str) -> bool {
+    drafts
+        .iter()
+        .filter(|d| d.operation_id == operation)
+        .any(|d| d.parameters.iter().any(|p| p.link.is_some()))
+}
+
+/// Whether `operation` produces linked values for another already.
+fn is_producer(drafts: &[CaseDraft], operation: &str) -> bool {
+    drafts.iter().any(|d| {
+        d.parameters
+            .iter()
+            .any(|p| p.link.as_ref().is_some_and(|l| l.operation_id == operation))
+    })
 }
 
 #[cfg(test)]
@@ -511,11 +509,13 @@ components:
     }
 
     #[test]
-    fn links_feed_path_parameters_but_never_in_a_loop() {
+    fn links_are_one_step_and_never_loop() {
         let mut drafts = vec![
             draft("create", &[("get", "id"), ("create", "id")]),
             draft("get", &[("delete", "id"), ("create", "id")]),
-            draft("delete", &[("get", "id"), ("missing", "id")]),
+            draft("delete", &[("missing", "id")]),
+            draft("update", &[]),
+            draft("list", &[("update", "id"), ("delete", "id")]),
         ];
         apply_links(&mut drafts);
         let source = |d: &CaseDraft| {
@@ -524,10 +524,18 @@ components:
                 .as_ref()
                 .map(|l| l.operation_id.clone())
         };
-        // create → get → delete; `get` and `delete` linking back would make a loop, and a
-        // link to itself or to an unknown operation is no source at all.
-        assert_eq!(source(&drafts[0]), None);
-        assert_eq!(source(&drafts[1]).as_deref(), Some("create"));
-        assert_eq!(source(&drafts[2]).as_deref(), Some("get"));
+        // create → get; `get` then produces for nothing and `create` takes nothing; a link to
+        // itself or to an unknown operation is no source; the first link wins.
+        let sources: Vec<Option<String>> = drafts.iter().map(source).collect();
+        assert_eq!(
+            sources,
+            [
+                None,
+                Some("create".to_owned()),
+                Some("list".to_owned()),
+                Some("list".to_owned()),
+                None
+            ]
+        );
     }
 }

@@ -168,11 +168,8 @@ impl Case<'_> {
             return;
         };
         let _ = writeln!(text, "\n[auth]\nscheme = {}", quote(auth.scheme));
-        if let Some(header) = &auth.header {
-            let _ = writeln!(text, "header = {}", quote(header));
-        }
-        if let Some(cookie) = &auth.cookie {
-            let _ = writeln!(text, "cookie = {}", quote(cookie));
+        if let Some((place, name)) = &auth.name {
+            let _ = writeln!(text, "{place} = {}", quote(name));
         }
         let _ = writeln!(text, "env = \"SPECGATE_API_KEY\"");
     }

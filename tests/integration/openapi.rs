@@ -74,7 +74,7 @@ fn every_corpus_document_imports_or_names_each_part_it_cannot_express() {
     );
     // Before parameters and body-less operations: 20 whole, 222 written, 1,670 problems.
     assert!(
-        whole >= 78 && written >= 1145 && problems <= 130,
+        whole >= 78 && written >= 1149 && problems <= 126,
         "{whole} whole, {written} written, {problems} problems"
     );
 }
@@ -477,6 +477,23 @@ const PENDING: &[(&str, &str, &str)] = &[
         "paths_label_nonExploded",
         "no valid request body",
     ),
+    // Path parameters linked to a plain string of the producer's body: the sandbox's success
+    // bodies hold `""` there, and an empty path segment cannot be sent.
+    (
+        "link-example.json",
+        "getRepositoriesByOwner",
+        "no valid request body",
+    ),
+    (
+        "link-example.json",
+        "getPullRequestsByRepository",
+        "no valid request body",
+    ),
+    (
+        "link-example.json",
+        "mergePullRequest",
+        "no valid request body",
+    ),
     // Multipart bodies whose parts are untyped or binary: invalid parts read back valid.
     ("readme.json", "createAPI", "[accepts-invalid]"),
     ("readme.json", "updateAPI", "[accepts-invalid]"),
@@ -551,9 +568,21 @@ fn each_pending_operation_still_fails_as_listed() {
         for file in files {
             let document = openapi::read(&file).unwrap();
             let out = tempfile::tempdir().unwrap();
-            let pick = BTreeSet::from([operation.to_string()]);
+            // The operation, and those its linked parameters take values from.
+            let draft = document
+                .drafts
+                .iter()
+                .find(|d| d.operation_id == *operation)
+                .unwrap_or_else(|| panic!("{}: no {operation}", file.display()));
+            let mut pick = BTreeSet::from([operation.to_string()]);
+            pick.extend(
+                draft
+                    .parameters
+                    .iter()
+                    .filter_map(|p| p.link.as_ref().map(|l| l.operation_id.clone())),
+            );
             let imported = openapi::write_cases(&document, out.path(), Some(&pick)).unwrap();
-            assert_eq!(imported.operations.len(), 1, "{}", file.display());
+            assert_eq!(imported.operations.len(), pick.len(), "{}", file.display());
             let cases = imported.cases_dir.display().to_string();
             let output = specgate(
                 &[
