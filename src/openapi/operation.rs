@@ -74,6 +74,8 @@ pub struct DraftAuth {
     pub scheme: &'static str,
     /// Where an API key goes: (`header`, `cookie` or `query`, the name there).
     pub name: Option<(&'static str, String)>,
+    /// What a person must know about it, written above `[auth]`.
+    pub note: Option<String>,
 }
 
 /// One documented response.
@@ -244,7 +246,7 @@ impl Reader<'_> {
             return Ok(None);
         }
         // Alternatives: the first that is one scheme a case can express is the one sent.
-        let mut refused = Vec::new();
+        let (mut refused, mut delegated) = (Vec::new(), None);
         for alternative in alternatives.iter().filter_map(Value::as_object) {
             let [name] = alternative.keys().collect::<Vec<_>>()[..] else {
                 let names: Vec<String> = alternative.keys().map(|n| format!("`{n}`")).collect();
@@ -272,6 +274,13 @@ impl Reader<'_> {
                 Some(auth) => return Ok(Some(auth)),
                 None => refused.push(format!("`{name}` ({})", why_not(&scheme))),
             }
+            if delegated.is_none() {
+                delegated = token_auth(&scheme, name, &alternative[name]);
+            }
+        }
+        // Only when no alternative takes a secret of its own: a token obtained beforehand.
+        if delegated.is_some() {
+            return Ok(delegated);
         }
         problems.push(self.problem(
             &["security"],
@@ -500,9 +509,16 @@ fn draft_auth(scheme: &Value) -> Option<DraftAuth> {
         Some(DraftAuth {
             scheme,
             name: Some((place, text("name")?.to_owned())),
+            note: None,
         })
     };
-    let http = |scheme: &'static str| Some(DraftAuth { scheme, name: None });
+    let http = |scheme: &'static str| {
+        Some(DraftAuth {
+            scheme,
+            name: None,
+            note: None,
+        })
+    };
     match (
         text("type")?,
         text("in"),
@@ -515,6 +531,32 @@ fn draft_auth(scheme: &Value) -> Option<DraftAuth> {
         ("http", _, Some(s)) if s == "basic" => http("basic"),
         _ => None,
     }
+}
+
+/// `[auth]` for OAuth2 and OpenID Connect: specgate does not run their flows, but the access
+/// token they give is sent as a bearer token (RFC 6750), so a person who has one can test
+/// with it. `scopes` are the requirement's; which operations a scope opens is not checked.
+fn token_auth(scheme: &Value, name: &str, scopes: &Value) -> Option<DraftAuth> {
+    let kind = match scheme.get("type").and_then(Value::as_str)? {
+        "oauth2" => "OAuth2",
+        "openIdConnect" => "OpenID Connect",
+        _ => return None,
+    };
+    let scopes: Vec<&str> = scopes
+        .as_array()
+        .map(|list| list.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let scopes = match scopes.is_empty() {
+        true => String::new(),
+        false => format!(" with the scopes {}", scopes.join(", ")),
+    };
+    Some(DraftAuth {
+        scheme: "bearer",
+        name: None,
+        note: Some(format!(
+            "`{name}` is {kind}: specgate does not run its flow. Put an access token{scopes}\n# in the variable below; it is sent as `Authorization: Bearer` (RFC 6750)."
+        )),
+    })
 }
 
 /// Why a security scheme that [`draft_auth`] refuses cannot be expressed.

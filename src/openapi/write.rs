@@ -167,7 +167,11 @@ impl Case<'_> {
         let Some(auth) = &self.draft.auth else {
             return;
         };
-        let _ = writeln!(text, "\n[auth]\nscheme = {}", quote(auth.scheme));
+        text.push('\n');
+        if let Some(note) = &auth.note {
+            let _ = writeln!(text, "# {note}");
+        }
+        let _ = writeln!(text, "[auth]\nscheme = {}", quote(auth.scheme));
         if let Some((place, name)) = &auth.name {
             let _ = writeln!(text, "{place} = {}", quote(name));
         }
