@@ -76,6 +76,9 @@ pub struct DraftAuth {
     pub name: Option<(&'static str, String)>,
     /// What a person must know about it, written above `[auth]`.
     pub note: Option<String>,
+    /// The environment variable of the secret: the scheme's `x-specgate-env`, else
+    /// `SPECGATE_API_KEY`.
+    pub env: String,
 }
 
 /// One documented response.
@@ -270,12 +273,18 @@ impl Reader<'_> {
                 continue;
             }
             let (scheme, _) = sources.resolve(&scheme_at)?;
-            match draft_auth(&scheme) {
+            let Some(env) = key_env(&scheme) else {
+                refused.push(format!(
+                    "`{name}` (its `x-specgate-env` is not an environment variable name: use letters, digits and `_`)"
+                ));
+                continue;
+            };
+            match draft_auth(&scheme, &env) {
                 Some(auth) => return Ok(Some(auth)),
                 None => refused.push(format!("`{name}` ({})", why_not(&scheme))),
             }
             if delegated.is_none() {
-                delegated = token_auth(&scheme, name, &alternative[name]);
+                delegated = token_auth(&scheme, name, &alternative[name], &env);
             }
         }
         // Only when no alternative takes a secret of its own: a token obtained beforehand.
@@ -501,34 +510,45 @@ fn preferred_media(content: &Map<String, Value>) -> Option<String> {
         .or_else(|| content.keys().next().cloned())
 }
 
+/// The variable a scheme's secret is read from: `x-specgate-env` when the document names one
+/// (so operations guarded by different schemes can send different secrets), else the default;
+/// `None` when what it names is not a variable name.
+fn key_env(scheme: &Value) -> Option<String> {
+    let Some(named) = scheme.get("x-specgate-env") else {
+        return Some("SPECGATE_API_KEY".to_owned());
+    };
+    named
+        .as_str()
+        .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .map(str::to_owned)
+}
+
 /// `[auth]` for one security scheme object, when a case can express it: an API key in a
 /// header, a cookie or the query string, HTTP bearer or HTTP basic.
-fn draft_auth(scheme: &Value) -> Option<DraftAuth> {
+fn draft_auth(scheme: &Value, env: &str) -> Option<DraftAuth> {
     let text = |key: &str| scheme.get(key).and_then(Value::as_str);
-    let key_in = |scheme: &'static str, place: &'static str| {
-        Some(DraftAuth {
-            scheme,
-            name: Some((place, text("name")?.to_owned())),
-            note: None,
-        })
+    let auth = |scheme: &'static str, name: Option<(&'static str, String)>| DraftAuth {
+        scheme,
+        name,
+        note: None,
+        env: env.to_owned(),
     };
-    let http = |scheme: &'static str| {
-        Some(DraftAuth {
-            scheme,
-            name: None,
-            note: None,
-        })
-    };
+    let name = |place: &'static str| Some((place, text("name")?.to_owned()));
     match (
         text("type")?,
         text("in"),
         text("scheme").map(str::to_ascii_lowercase),
     ) {
-        ("apiKey", Some("header"), _) => key_in("api-key", "header"),
-        ("apiKey", Some("cookie"), _) => key_in("cookie", "cookie"),
-        ("apiKey", Some("query"), _) => key_in("query", "query"),
-        ("http", _, Some(s)) if s == "bearer" => http("bearer"),
-        ("http", _, Some(s)) if s == "basic" => http("basic"),
+        ("apiKey", Some("header"), _) => {
+            let header = text("name")?;
+            // The case loader refuses a header name HTTP does not allow.
+            http::HeaderName::from_bytes(header.as_bytes()).ok()?;
+            Some(auth("api-key", name("header")))
+        }
+        ("apiKey", Some("cookie"), _) => Some(auth("cookie", name("cookie"))),
+        ("apiKey", Some("query"), _) => Some(auth("query", name("query"))),
+        ("http", _, Some(s)) if s == "bearer" => Some(auth("bearer", None)),
+        ("http", _, Some(s)) if s == "basic" => Some(auth("basic", None)),
         _ => None,
     }
 }
@@ -536,7 +556,7 @@ fn draft_auth(scheme: &Value) -> Option<DraftAuth> {
 /// `[auth]` for OAuth2 and OpenID Connect: specgate does not run their flows, but the access
 /// token they give is sent as a bearer token (RFC 6750), so a person who has one can test
 /// with it. `scopes` are the requirement's; which operations a scope opens is not checked.
-fn token_auth(scheme: &Value, name: &str, scopes: &Value) -> Option<DraftAuth> {
+fn token_auth(scheme: &Value, name: &str, scopes: &Value, env: &str) -> Option<DraftAuth> {
     let kind = match scheme.get("type").and_then(Value::as_str)? {
         "oauth2" => "OAuth2",
         "openIdConnect" => "OpenID Connect",
@@ -556,6 +576,7 @@ fn token_auth(scheme: &Value, name: &str, scopes: &Value) -> Option<DraftAuth> {
         note: Some(format!(
             "`{name}` is {kind}: specgate does not run its flow. Put an access token{scopes}\n# in the variable below; it is sent as `Authorization: Bearer` (RFC 6750)."
         )),
+        env: env.to_owned(),
     })
 }
 
@@ -564,7 +585,7 @@ fn why_not(scheme: &Value) -> String {
     let text = |key: &str| scheme.get(key).and_then(Value::as_str).unwrap_or_default();
     match text("type") {
         "apiKey" => format!(
-            "an API key `in: {}` with the name `{}`: [auth] sends a key in a header, a cookie or the query string",
+            "an API key `in: {}` named `{}`: [auth] sends a key in a header, a cookie or the query string, under a name HTTP allows",
             text("in"),
             text("name")
         ),
@@ -650,7 +671,7 @@ mod tests {
 
     #[test]
     fn api_keys_in_a_header_a_cookie_or_the_query_bearer_and_basic_are_sent() {
-        let auth = |scheme: Value| draft_auth(&scheme).map(|a| (a.scheme, a.name));
+        let auth = |scheme: Value| draft_auth(&scheme, "K").map(|a| (a.scheme, a.name));
         let named = |place: &'static str, name: &str| Some((place, name.to_owned()));
         assert_eq!(
             auth(serde_json::json!({"type": "apiKey", "in": "query", "name": "key"})),
@@ -667,6 +688,15 @@ mod tests {
         assert_eq!(
             auth(serde_json::json!({"type": "http", "scheme": "Bearer"})),
             Some(("bearer", None))
+        );
+        let bad_header = serde_json::json!({"type": "apiKey", "in": "header", "name": "a b"});
+        assert_eq!(auth(bad_header), None);
+        let named = serde_json::json!({"type": "http", "scheme": "basic", "x-specgate-env": "ORDERS_TOKEN"});
+        assert_eq!(key_env(&named).as_deref(), Some("ORDERS_TOKEN"));
+        assert_eq!(key_env(&serde_json::json!({"x-specgate-env": "A-B"})), None);
+        assert_eq!(
+            key_env(&serde_json::json!({})).as_deref(),
+            Some("SPECGATE_API_KEY")
         );
         let digest = serde_json::json!({"type": "http", "scheme": "digest"});
         assert_eq!(auth(digest.clone()), None);

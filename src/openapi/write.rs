@@ -175,7 +175,7 @@ impl Case<'_> {
         if let Some((place, name)) = &auth.name {
             let _ = writeln!(text, "{place} = {}", quote(name));
         }
-        let _ = writeln!(text, "env = \"SPECGATE_API_KEY\"");
+        let _ = writeln!(text, "env = {}", quote(&auth.env));
     }
 
     /// One `[[parameters]]` entry. A small schema without `$defs` is written inline, as a

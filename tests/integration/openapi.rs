@@ -691,7 +691,7 @@ fn the_sandbox_serves_an_openapi_document_directly() {
     assert!(stdout.contains("CONFORMANT"), "{stdout}");
 }
 
-const ORDERS: &str = "tests/data/openapi/orders.yaml";
+const ORDERS: &str = "tests/data/orders.openapi.yaml";
 
 /// The declared parameters of an imported case, by name.
 fn parameter<'a>(
@@ -839,6 +839,10 @@ fn the_plan_of_an_imported_api_sends_each_parameter_in_its_place() {
     // The header parameter of POST travels as a header; the ignored `Accept` never does.
     let create = of("create-order");
     assert!(create.iter().any(|e| has_header(e, "idempotency-key")));
+    // The token comes from the variable the security scheme's `x-specgate-env` names.
+    assert!(create
+        .iter()
+        .any(|e| e["headers"]["authorization"] == "Bearer ${ORDERS_TOKEN}"));
     assert!(create.iter().all(|e| e["target"] == "/orders"));
     assert!(entries.iter().all(|e| !has_header(e, "accept")));
 }
@@ -858,7 +862,7 @@ fn run_orders(base_url: Option<&str>) -> (Option<i32>, String) {
     if let Some(url) = base_url {
         args.extend(["--base-url", url]);
     }
-    let output = specgate(&args, &[("SPECGATE_API_KEY", KEY)]);
+    let output = specgate(&args, &[("ORDERS_TOKEN", KEY)]);
     let console = format!("{}{}", text(&output.stdout), text(&output.stderr));
     (output.status.code(), console)
 }
