@@ -81,6 +81,22 @@ pub struct DraftAuth {
     pub env: String,
 }
 
+impl DraftAuth {
+    /// Whether `parameter` is where this auth's secret travels.
+    fn carries(&self, parameter: &DraftParameter) -> bool {
+        let Some((place, name)) = &self.name else {
+            return false;
+        };
+        *place == parameter.location.as_str()
+            && match parameter.location {
+                crate::contract::wire::Location::Header => {
+                    name.eq_ignore_ascii_case(&parameter.name)
+                }
+                _ => *name == parameter.name,
+            }
+    }
+}
+
 /// One documented response.
 #[derive(Debug, Clone)]
 pub struct DraftResponse {
@@ -156,8 +172,13 @@ impl Reader<'_> {
             .and_then(Value::as_str)
             .map_or_else(|| format!("{}{}", self.method, self.path), str::to_owned);
         let mut problems = Vec::new();
-        let parameters = self.parameters(sources, &mut problems)?;
+        let mut parameters = self.parameters(sources, &mut problems)?;
         let auth = self.auth(sources, operation, &mut problems)?;
+        if let Some(auth) = &auth {
+            // The secret is the auth's to send (and to leave out in the auth probes): a
+            // parameter of the same name and place would send a key of its own.
+            parameters.retain(|p| !auth.carries(p));
+        }
         let request = self.request(sources, operation, &mut problems)?;
         let (responses, links) = self.responses(sources, operation, &mut problems)?;
         let examples = self.examples(sources, request.as_ref(), &parameters)?;
@@ -704,6 +725,33 @@ mod tests {
         let oauth = serde_json::json!({"type": "oauth2", "flows": {}});
         assert_eq!(auth(oauth.clone()), None);
         assert!(why_not(&oauth).contains("cannot obtain tokens"));
+    }
+
+    #[test]
+    fn a_parameter_where_the_key_travels_is_the_auths() {
+        let auth = draft_auth(
+            &serde_json::json!({"type": "apiKey", "in": "header", "name": "X-Key"}),
+            "K",
+        )
+        .unwrap();
+        let parameter = |name: &str, location| DraftParameter {
+            name: name.to_owned(),
+            location,
+            required: false,
+            schema: Value::Bool(true),
+            style: None,
+            explode: None,
+            example: None,
+            link: None,
+            at: Location {
+                file: "api.yaml".into(),
+                pointer: String::new(),
+            },
+        };
+        use crate::contract::wire::Location as In;
+        assert!(auth.carries(&parameter("x-key", In::Header)));
+        assert!(!auth.carries(&parameter("X-Key", In::Query)));
+        assert!(!auth.carries(&parameter("X-Other", In::Header)));
     }
 
     #[test]
