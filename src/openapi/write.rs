@@ -22,13 +22,14 @@ pub struct Imported {
     pub operations: Vec<Operation>,
     /// Parts of the document that could not be expressed (including examples TOML cannot hold).
     pub problems: Vec<Problem>,
-    /// Each written schema file (as a case file names it, `../schemas/NAME.json`) and the place
-    /// in the document it was translated from, so errors about it can point there.
+    /// Each written file as seen from the cases folder (a case `NAME.toml`, a schema
+    /// `../schemas/NAME.json`) and the place in the document it was translated from, so errors
+    /// about it can point there.
     pub origins: Vec<(String, super::Location)>,
 }
 
 impl Imported {
-    /// `message` with every written schema's path replaced by the place in the document it
+    /// `message` with every written file's path replaced by the place in the document it
     /// came from: a person fixes the document, not a temporary file.
     pub fn explain(&self, message: &str) -> String {
         let mut explained = message.to_owned();
@@ -120,7 +121,8 @@ type Origins = Vec<(String, super::Location)>;
 impl Case<'_> {
     fn write(&self, problems: &mut Vec<Problem>) -> Result<Origins, WriteError> {
         let draft = self.draft;
-        let mut origins = Vec::new();
+        // An envelope's errors (a parameter no value satisfies) name the case file itself.
+        let mut origins = vec![(format!("{}.toml", self.name), draft.at.clone())];
         let mut text = String::new();
         let _ = writeln!(text, "# Imported by `specgate import` from {}", draft.at);
         let _ = writeln!(text, "name = {}", quote(self.name));

@@ -270,6 +270,26 @@ fn an_unsatisfiable_imported_schema_is_reported_at_its_place_in_the_document() {
 }
 
 #[test]
+fn an_unsatisfiable_parameter_is_reported_at_its_operation_in_the_document() {
+    let folder = tempfile::tempdir().unwrap();
+    let document = folder.path().join("api.yaml");
+    std::fs::write(
+        &document,
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /names:\n    get:\n      operationId: listNames\n      parameters:\n        - {name: q, in: query, required: true, schema: {type: string, minLength: 5, maxLength: 2}}\n      responses:\n        '200': {description: names}\n",
+    )
+    .unwrap();
+    let output = specgate(&["plan", "--openapi", &document.display().to_string()], &[]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let place = format!(
+        "{}#/paths/~1names/get (imported as list-names.toml)",
+        document.display()
+    );
+    assert!(stderr.contains(&place), "{stderr}");
+    assert!(!stderr.contains("/cases/"), "no temporary path: {stderr}");
+}
+
+#[test]
 fn diff_reads_an_openapi_document_too() {
     let (candidate, reference) = (TestSandbox::start(&[]), TestSandbox::start(&[]));
     let output = specgate(
