@@ -128,6 +128,13 @@ fn one(
         return Ok(None);
     }
     let before = problems.len();
+    if location == wire::Location::Header && http::HeaderName::from_bytes(name.as_bytes()).is_err()
+    {
+        problems.push(problem(
+            &["name"],
+            format!("header parameter `{name}`: not a name HTTP allows for a header"),
+        ));
+    }
     if object.get("content").is_some() {
         problems.push(problem(
             &["content"],
@@ -399,6 +406,7 @@ parameters:
   - {name: next, in: query, allowReserved: true, allowEmptyValue: true, schema: {type: string}}
   - {name: id, in: header, style: matrix, schema: {type: string}}
   - {name: size, in: body, schema: {type: string}}
+  - {name: "a b", in: header, schema: {type: string}}
   - {name: ok, in: query, style: pipeDelimited, explode: false, schema: {type: array}}
 "#,
         );
@@ -413,7 +421,8 @@ parameters:
                 "/parameters/1/allowReserved",
                 "/parameters/1/allowEmptyValue",
                 "/parameters/2/style",
-                "/parameters/3/in"
+                "/parameters/3/in",
+                "/parameters/4/name"
             ]
         );
         assert!(
