@@ -1,7 +1,9 @@
 //! OpenAPI import: every document of `@readme/oas-examples` (3.0 and 3.1, JSON and YAML) is
 //! either written as cases that load, or refused naming each part it cannot express; the
-//! OpenAPI document of sessionlink-v2 gives the same plan as its hand-written case; and
-//! `--openapi` runs a document against the built-in sandbox.
+//! OpenAPI document of sessionlink-v2 gives the same plan as its hand-written case;
+//! `--openapi` runs a document against the built-in sandbox; and a multi-operation document of
+//! our own (tests/data/orders.openapi.yaml) has its parameters, links, body-less operations
+//! and bearer auth where the document puts them.
 
 use crate::common::*;
 use specgate::openapi;
