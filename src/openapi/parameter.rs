@@ -61,8 +61,9 @@ pub struct OutgoingLink {
 /// Header parameters OpenAPI says are ignored: the media types and the auth scheme say them.
 const IGNORED_HEADERS: [&str; 3] = ["accept", "content-type", "authorization"];
 
-/// The parameters of an operation whose path-level list is at `item_at` and whose own list is
-/// at `operation_at` (each `parameters` may be absent), in declaration order, path-level first.
+/// The parameters of an operation from its two `parameters` lists (`lists`: the path item's,
+/// then the operation's; either may be absent), in declaration order, path-level first, an
+/// operation-level one replacing the path-level one of the same name and location.
 pub(super) fn parameters(
     sources: &mut Sources,
     version: Version,
@@ -127,45 +128,9 @@ fn one(
         // "Authorization", the parameter definition SHALL be ignored."
         return Ok(None);
     }
-    let before = problems.len();
-    if location == wire::Location::Header && http::HeaderName::from_bytes(name.as_bytes()).is_err()
-    {
-        problems.push(problem(
-            &["name"],
-            format!("header parameter `{name}`: not a name HTTP allows for a header"),
-        ));
-    }
-    if object.get("content").is_some() {
-        problems.push(problem(
-            &["content"],
-            format!("parameter `{name}` is serialised as a media type (`content`): a case file can only say `style`/`explode` yet"),
-        ));
-    }
-    if object.get("allowReserved").and_then(Value::as_bool) == Some(true) {
-        problems.push(problem(
-            &["allowReserved"],
-            format!("parameter `{name}` has `allowReserved: true`: a case file cannot let reserved characters through unencoded yet"),
-        ));
-    }
-    if object.get("allowEmptyValue").and_then(Value::as_bool) == Some(true) {
-        problems.push(problem(
-            &["allowEmptyValue"],
-            format!("parameter `{name}` has `allowEmptyValue: true`: a case file cannot let an empty value through whatever the schema says yet"),
-        ));
-    }
-    let style = text("style").map(str::to_owned);
-    if let Some(style) = &style {
-        if !wire::Style::parse(style).is_some_and(|s| s.allowed_in(location)) {
-            problems.push(problem(
-                &["style"],
-                format!(
-                    "parameter `{name}` has `style: {style}`, which OpenAPI does not allow in {}",
-                    location.as_str()
-                ),
-            ));
-        }
-    }
-    if problems.len() > before {
+    let refused = refusals(&object, &name, location);
+    if !refused.is_empty() {
+        problems.extend(refused.into_iter().map(|(key, what)| problem(&[key], what)));
         return Ok(None);
     }
     let schema = match object.get("schema") {
@@ -188,12 +153,47 @@ fn one(
         required: location == wire::Location::Path
             || object.get("required").and_then(Value::as_bool) == Some(true),
         schema,
-        style,
+        style: text("style").map(str::to_owned),
         explode: object.get("explode").and_then(Value::as_bool),
         example: example(sources, &object, &at)?,
         link: None,
         at,
     }))
+}
+
+/// What a case file cannot say about the parameter `name` in `location`: (the key of the
+/// parameter object it is at, why).
+fn refusals(object: &Value, name: &str, location: wire::Location) -> Vec<(&'static str, String)> {
+    let flag = |key: &str| object.get(key).and_then(Value::as_bool) == Some(true);
+    let mut out = Vec::new();
+    if location == wire::Location::Header && http::HeaderName::from_bytes(name.as_bytes()).is_err()
+    {
+        out.push((
+            "name",
+            format!("header parameter `{name}`: not a name HTTP allows for a header"),
+        ));
+    }
+    if object.get("content").is_some() {
+        out.push(("content", format!("parameter `{name}` is serialised as a media type (`content`): a case file can only say `style`/`explode` yet")));
+    }
+    if flag("allowReserved") {
+        out.push(("allowReserved", format!("parameter `{name}` has `allowReserved: true`: a case file cannot let reserved characters through unencoded yet")));
+    }
+    if flag("allowEmptyValue") {
+        out.push(("allowEmptyValue", format!("parameter `{name}` has `allowEmptyValue: true`: a case file cannot let an empty value through whatever the schema says yet")));
+    }
+    if let Some(style) = object.get("style").and_then(Value::as_str) {
+        if !wire::Style::parse(style).is_some_and(|s| s.allowed_in(location)) {
+            out.push((
+                "style",
+                format!(
+                    "parameter `{name}` has `style: {style}`, which OpenAPI does not allow in {}",
+                    location.as_str()
+                ),
+            ));
+        }
+    }
+    out
 }
 
 /// `example`, else the value of the first of `examples`.
