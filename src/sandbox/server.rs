@@ -295,8 +295,7 @@ impl Endpoint {
             name: operation.name.clone(),
             shape: operation.shape.clone(),
             id_pointers,
-            not_found: ErrorAnswer::for_status(operation, 404)
-                .map_err(documented_error(operation, 404))?,
+            not_found: not_found_answer(operation)?,
             empty_success,
             error_body_off: config.faults.contains(&Fault::ErrorBodyOffSchema),
             remember: Vec::new(),
@@ -608,6 +607,16 @@ fn id_check(parameter: &Parameter) -> Option<(String, Arc<jsonschema::Validator>
         .build(&parameter.schema)
         .ok()?;
     Some((pointer, Arc::new(validator)))
+}
+
+/// How an unknown id is answered: 404 where the contract allows it for an invalid request,
+/// else the documented answer to an invalid request (a document that lists only `400`
+/// gets `400`, not a status it never mentions).
+fn not_found_answer(operation: &Operation) -> Result<ErrorAnswer, SandboxError> {
+    if crate::contract::any_matches(&operation.expect.invalid, 404) {
+        return ErrorAnswer::for_status(operation, 404).map_err(documented_error(operation, 404));
+    }
+    ErrorAnswer::build(operation, Expect::Reject, 400).map_err(documented_error(operation, 400))
 }
 
 /// The error of a documented answer of `operation` for `status` that cannot be built.
