@@ -192,6 +192,15 @@ fn key_env(args: &Args, operations: &[Arc<Operation>]) -> String {
     })
 }
 
+/// The operations whose key is read from `env`.
+fn users_of<'a>(operations: &'a [Arc<Operation>], env: &str) -> Vec<&'a str> {
+    operations
+        .iter()
+        .filter(|o| o.auth.as_ref().is_some_and(|a| a.env == env))
+        .map(|o| o.name.as_str())
+        .collect()
+}
+
 /// The keys of operations that name another variable than `first`'s: each must be set.
 fn other_keys(operations: &[Arc<Operation>], first: &str) -> Result<Vec<ApiKey>, Ending> {
     let mut envs: Vec<&str> = operations
@@ -204,11 +213,7 @@ fn other_keys(operations: &[Arc<Operation>], first: &str) -> Result<Vec<ApiKey>,
     envs.into_iter()
         .map(|env| {
             ApiKey::from_env(env).ok_or_else(|| {
-                let users: Vec<&str> = operations
-                    .iter()
-                    .filter(|o| o.auth.as_ref().is_some_and(|a| a.env == env))
-                    .map(|o| o.name.as_str())
-                    .collect();
+                let users = users_of(operations, env);
                 Ending::usage(format!(
                     "the key of {} is not set: export {env}=... (or send one key to every operation with --api-key-env)",
                     users.join(", ")
@@ -278,8 +283,14 @@ fn target(args: &Args, operations: &[Arc<Operation>]) -> Result<Target, Ending> 
     let url = run::parse_base_url(given, args.allow_insecure).map_err(Ending::usage)?;
     let mut key = ApiKey::from_env(&env);
     if operations.iter().any(|o| o.auth.is_some()) && key.is_none() {
+        let users = users_of(operations, &env);
+        let whose = if args.api_key_env.is_some() || users.is_empty() {
+            "the API key".to_owned()
+        } else {
+            format!("the key of {}", users.join(", "))
+        };
         return Err(Ending::usage(format!(
-            "the API key is not set: export {env}=... (or name another variable with --api-key-env)"
+            "{whose} is not set: export {env}=... (or name another variable with --api-key-env)"
         )));
     }
     if args.api_key_env.is_none() {

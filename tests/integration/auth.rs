@@ -47,32 +47,7 @@ fn run(scheme: &str, faults: &[&str]) -> (i32, String) {
     assert!(read.problems.is_empty(), "{:?}", read.problems);
     let imported = specgate::openapi::write_cases(&read, &out, None).unwrap();
     let sandbox = TestSandbox::serving(&imported.cases_dir, faults, KEY);
-    let report = folder.path().join("report.json");
-    let cases = imported.cases_dir.display().to_string();
-    let report_arg = format!("json={}", report.display());
-    let output = specgate(
-        &[
-            "run",
-            "--cases",
-            &cases,
-            "--base-url",
-            &sandbox.base_url,
-            "--examples",
-            "5",
-            "--drift",
-            "off",
-            "--report",
-            &report_arg,
-        ],
-        &[],
-    );
-    let written = format!(
-        "{}{}{}",
-        text(&output.stdout),
-        text(&output.stderr),
-        std::fs::read_to_string(&report).unwrap_or_default()
-    );
-    (output.status.code().unwrap_or(-1), written)
+    run_writing_all(&imported.cases_dir, &sandbox.base_url, &[], &[])
 }
 
 const SCHEMES: [(&str, &str); 4] = [

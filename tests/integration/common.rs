@@ -139,3 +139,39 @@ pub(crate) fn checks(report: &serde_json::Value) -> Vec<String> {
 pub(crate) fn workdir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// `specgate run` against `base_url` for the cases in `cases`, with a JSON report: its exit
+/// code and everything it wrote (console and report), for tests that search all of it.
+pub(crate) fn run_writing_all(
+    cases: &Path,
+    base_url: &str,
+    extra_args: &[&str],
+    envs: &[(&str, &str)],
+) -> (i32, String) {
+    let folder = tempfile::tempdir().unwrap();
+    let report = folder.path().join("report.json");
+    let report_arg = format!("json={}", report.display());
+    let cases = cases.display().to_string();
+    let mut args = vec![
+        "run",
+        "--cases",
+        &cases,
+        "--base-url",
+        base_url,
+        "--examples",
+        "5",
+        "--drift",
+        "off",
+        "--report",
+        &report_arg,
+    ];
+    args.extend_from_slice(extra_args);
+    let output = specgate(&args, envs);
+    let written = format!(
+        "{}{}{}",
+        text(&output.stdout),
+        text(&output.stderr),
+        std::fs::read_to_string(&report).unwrap_or_default()
+    );
+    (output.status.code().unwrap_or(-1), written)
+}

@@ -264,44 +264,22 @@ invalid = ["400"]
 fn a_key_in_the_query_and_a_key_per_variable_are_sent_checked_and_never_written() {
     let folder = query_key_cases();
     let cases = folder.path().display().to_string();
-    let report = folder.path().join("report.json");
-    let report_arg = format!("json={}", report.display());
     let run = |faults: &[&str], envs: &[(&str, &str)]| {
         let sandbox = TestSandbox::serving(folder.path(), faults, KEY);
-        let args = [
-            "run",
-            "--cases",
-            &cases,
-            "--base-url",
-            &sandbox.base_url,
-            "--examples",
-            "5",
-            "--drift",
-            "off",
-            "--report",
-            &report_arg,
-        ];
-        let output = specgate(&args, envs);
-        let written = format!(
-            "{}{}{}",
-            text(&output.stdout),
-            text(&output.stderr),
-            std::fs::read_to_string(&report).unwrap_or_default()
-        );
-        (output.status.code(), written)
+        run_writing_all(folder.path(), &sandbox.base_url, &[], envs)
     };
     let both = [("STOCK_KEY", KEY), ("ORDERS_TOKEN", KEY)];
     let (code, written) = run(&[], &both);
-    assert_eq!(code, Some(0), "{written}");
+    assert_eq!(code, 0, "{written}");
     assert!(!written.contains(KEY), "the key leaked: {written}");
 
     let (code, written) = run(&["auth-skipped-on=stock"], &both);
-    assert_eq!(code, Some(1), "{written}");
+    assert_eq!(code, 1, "{written}");
     assert!(written.contains("[auth-not-enforced] stock"), "{written}");
     assert!(!written.contains(KEY), "the key leaked: {written}");
 
     let (code, written) = run(&[], &[("STOCK_KEY", KEY)]);
-    assert_eq!(code, Some(2), "{written}");
+    assert_eq!(code, 2, "{written}");
     assert!(
         written.contains("ORDERS_TOKEN") && written.contains("orders-list"),
         "{written}"
