@@ -445,6 +445,8 @@ async fn read_limited(
 }
 
 fn classify(error: reqwest::Error) -> TransportFailure {
+    // The URL can carry the key (`?api_key=`): no message repeats it.
+    let error = error.without_url();
     if error.is_timeout() {
         return TransportFailure::Timeout;
     }

@@ -46,7 +46,8 @@ pub(super) async fn bind(
                     consumer: operation.name.clone(),
                     parameter: parameter.name.clone(),
                     producer: producer.clone(),
-                    problem,
+                    // A server's answer may echo the key; the message goes to the console.
+                    problem: target.key.map_or(problem.clone(), |k| k.scrub(&problem)),
                 })?;
             let value = parameter.as_sent(&value);
             current = Arc::new(current.with_linked_ids(

@@ -339,3 +339,32 @@ fn a_link_whose_producer_returns_no_id_stops_the_run_naming_both_operations() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_key_in_the_query_string_is_not_repeated_by_transport_errors() {
+    // A server that accepts each connection and closes it at once: every request is a
+    // transport failure, whose client error would otherwise quote the URL, key and all.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            drop(stream);
+        }
+    });
+    let folder = query_key_cases();
+    // Only the operation whose key travels in the URL.
+    std::fs::remove_file(folder.path().join("list.toml")).unwrap();
+    let base_url = format!("http://127.0.0.1:{port}/v1");
+    let (code, written) = run_writing_all(
+        folder.path(),
+        &base_url,
+        &[],
+        &[("STOCK_KEY", KEY), ("ORDERS_TOKEN", KEY)],
+    );
+    assert_ne!(code, 0, "{written}");
+    assert!(
+        written.contains("transport") || written.contains("circuit"),
+        "{written}"
+    );
+    assert!(!written.contains(KEY), "the key leaked: {written}");
+}
