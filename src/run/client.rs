@@ -138,6 +138,23 @@ fn load_identity(
     })
 }
 
+/// A planned request ready to send, encoded once: its body's bytes and, for an operation
+/// with parameters, its URL and headers. Cheap to clone (for retries and re-sends).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Outgoing {
+    pub(super) body: Bytes,
+    /// For an envelope: the URL (without a query key) and the request on the wire.
+    wire: Option<Arc<(Url, WireRequest)>>,
+}
+
+impl Outgoing {
+    /// A bare body, sent to the endpoint's own URL.
+    #[cfg(test)]
+    pub(super) fn bare(body: Bytes) -> Outgoing {
+        Outgoing { body, wire: None }
+    }
+}
+
 /// Sends planned requests for one operation at one endpoint.
 pub(super) struct Endpoint {
     pub url: Url,
@@ -257,35 +274,39 @@ impl Endpoint {
         url
     }
 
-    /// The request on the wire, for an operation with parameters (`None` otherwise, or when
-    /// it cannot be sent, which the generator never plans).
-    fn wire(&self, planned: &PlannedRequest) -> Option<(WireRequest, Url)> {
-        let (shape, base) = self.shape.as_ref()?;
-        let wire = planned.to_wire(shape).ok()?;
-        let url = Url::parse(&format!("{base}{}", wire.target)).ok()?;
-        Some((wire, url))
-    }
-
-    /// The bytes of `planned`'s body as they go on the wire.
-    pub(super) fn body_of(&self, planned: &PlannedRequest) -> Bytes {
-        if self.shape.is_none() {
-            return planned.body.wire();
+    /// `planned` encoded for the wire: its body's bytes, and for an operation with
+    /// parameters its URL and headers (a request the wire cannot carry, which the generator
+    /// never plans, goes to the template's URL with no parameters).
+    pub(super) fn outgoing(&self, planned: &PlannedRequest) -> Outgoing {
+        let Some((shape, base)) = &self.shape else {
+            return Outgoing {
+                body: planned.body.wire(),
+                wire: None,
+            };
+        };
+        let encoded = planned.to_wire(shape).ok().and_then(|mut wire| {
+            let url = Url::parse(&format!("{base}{}", wire.target)).ok()?;
+            let body = wire.body.as_mut().map(|(bytes, _)| std::mem::take(bytes));
+            Some((url, wire, body))
+        });
+        match encoded {
+            Some((url, wire, body)) => Outgoing {
+                body: body.map_or_else(Bytes::new, Bytes::from),
+                wire: Some(Arc::new((url, wire))),
+            },
+            None => Outgoing::default(),
         }
-        self.wire(planned)
-            .and_then(|(wire, _)| wire.body)
-            .map_or_else(Bytes::new, |(bytes, _)| bytes.into())
     }
 
     /// The request as a record: exact body, key replaced by its placeholder.
-    pub(super) fn record(&self, planned: &PlannedRequest, body: &Bytes) -> SentRequest {
-        let wire = self.wire(planned);
-        let mut headers = match &wire {
+    pub(super) fn record(&self, planned: &PlannedRequest, outgoing: &Outgoing) -> SentRequest {
+        let mut headers = match outgoing.wire.as_deref() {
             None if self.shape.is_some() => Vec::new(),
             None => vec![(
                 "content-type".to_owned(),
                 self.content_type.to_str().unwrap_or_default().to_owned(),
             )],
-            Some((wire, _)) => {
+            Some((_, wire)) => {
                 let mut headers: Vec<(String, String)> = wire
                     .body
                     .iter()
@@ -301,14 +322,15 @@ impl Endpoint {
                 value.to_str().unwrap_or_default().to_owned(),
             ));
         }
+        let url = outgoing
+            .wire
+            .as_deref()
+            .map_or_else(|| self.url.clone(), |(url, _)| url.clone());
         SentRequest {
             method: self.method.to_string(),
-            url: {
-                let url = wire.map_or_else(|| self.url.clone(), |(_, url)| url);
-                self.with_query_key(url, planned, true).to_string()
-            },
+            url: self.with_query_key(url, planned, true).to_string(),
             headers,
-            body: String::from_utf8_lossy(body).into_owned(),
+            body: String::from_utf8_lossy(&outgoing.body).into_owned(),
         }
     }
 
@@ -319,7 +341,7 @@ impl Endpoint {
         client: &reqwest::Client,
         options: &ClientOptions,
         planned: &PlannedRequest,
-        body: Bytes,
+        outgoing: &Outgoing,
         permit: &(dyn Fn() -> bool + Sync),
     ) -> Option<Outcome> {
         let mut retries = 0;
@@ -327,7 +349,7 @@ impl Endpoint {
             if !permit() {
                 return None;
             }
-            let outcome = self.attempt(client, options, planned, body.clone()).await;
+            let outcome = self.attempt(client, options, planned, outgoing).await;
             let wait = match &outcome {
                 Outcome::Response(response) => throttled_wait(response),
                 Outcome::Transport(_) => None,
@@ -354,9 +376,10 @@ impl Endpoint {
         client: &reqwest::Client,
         options: &ClientOptions,
         planned: &PlannedRequest,
-        body: Bytes,
+        outgoing: &Outgoing,
     ) -> Outcome {
-        let mut request = match self.wire(planned) {
+        let body = outgoing.body.clone();
+        let mut request = match outgoing.wire.as_deref() {
             None => client
                 .request(
                     self.method.clone(),
@@ -364,8 +387,8 @@ impl Endpoint {
                 )
                 .header(http::header::CONTENT_TYPE, self.content_type.clone())
                 .body(body),
-            Some((wire, url)) => {
-                let url = self.with_query_key(url, planned, false);
+            Some((url, wire)) => {
+                let url = self.with_query_key(url.clone(), planned, false);
                 let mut request = client.request(self.method.clone(), url);
                 if let Some((_, content_type)) = &wire.body {
                     request = request

@@ -65,7 +65,7 @@ async fn fails_again(shared: &Shared, r: &Representative) -> bool {
         &shared.client,
         &shared.config.settings.client,
         &r.planned,
-        r.body.clone(),
+        &r.outgoing,
         &permit,
     );
     let Some(outcome) = send.await else {

@@ -3,7 +3,7 @@
 //! happened to be faster. A representative is rendered (request record, curl line) once,
 //! when it becomes one; the other members only bump a count.
 
-use super::client::Endpoint;
+use super::client::{Endpoint, Outgoing};
 use super::secret::ApiKey;
 use crate::check::{
     Check, Finding, ObservedResponse, Outcome, ResponseRecord, Violation, RESPONSE_EXCERPT_BYTES,
@@ -33,7 +33,7 @@ pub(super) struct Context<'a> {
     pub key: Option<&'a ApiKey>,
     pub position: u64,
     pub planned: &'a PlannedRequest,
-    pub body: &'a bytes::Bytes,
+    pub outgoing: &'a Outgoing,
     pub outcome: &'a Outcome,
 }
 
@@ -44,8 +44,9 @@ pub(super) struct Group {
     pub origin: Origin,
     pub finding: Finding,
     examples: Vec<(u64, String)>,
-    /// The representative's request and wire body, to send it again (flaky confirmation).
-    sent: (PlannedRequest, bytes::Bytes),
+    /// The representative's request as planned and as encoded, to send it again (flaky
+    /// confirmation).
+    sent: (PlannedRequest, Outgoing),
 }
 
 /// A finished group: its finding, with what is needed to send its representative again.
@@ -53,7 +54,7 @@ pub(super) struct Representative {
     pub(super) finding: Finding,
     pub(super) origin: Origin,
     pub(super) planned: PlannedRequest,
-    pub(super) body: bytes::Bytes,
+    pub(super) outgoing: Outgoing,
 }
 
 #[derive(Default, Clone)]
@@ -106,7 +107,7 @@ impl Groups {
                 group.finding = Finding { count, ..finding };
                 group.position = context.position;
                 group.origin = context.planned.origin;
-                group.sent = (context.planned.clone(), context.body.clone());
+                group.sent = (context.planned.clone(), context.outgoing.clone());
                 push_example(&mut group.examples, context.position, id());
             }
             Some(group) => {
@@ -120,7 +121,7 @@ impl Groups {
                     origin: context.planned.origin,
                     finding,
                     examples: vec![(context.position, id())],
-                    sent: (context.planned.clone(), context.body.clone()),
+                    sent: (context.planned.clone(), context.outgoing.clone()),
                 };
                 self.groups.insert(key, group);
             }
@@ -167,12 +168,12 @@ impl Groups {
                 g.finding.plan_position = g.position;
                 g.finding.example_positions = g.examples.iter().map(|(p, _)| *p).collect();
                 g.finding.examples = g.examples.into_iter().map(|(_, id)| id).collect();
-                let (planned, body) = g.sent;
+                let (planned, outgoing) = g.sent;
                 Representative {
                     finding: g.finding,
                     origin: g.origin,
                     planned,
-                    body,
+                    outgoing,
                 }
             })
             .collect()
@@ -209,7 +210,7 @@ pub(super) fn render(context: &Context<'_>, violation: Violation, cause: String)
             .key
             .map_or_else(|| text.to_owned(), |k| k.scrub(text))
     };
-    let mut request = context.endpoint.record(context.planned, context.body);
+    let mut request = context.endpoint.record(context.planned, context.outgoing);
     request.body = scrub(&request.body);
     let response = match context.outcome {
         Outcome::Response(observed) => Some(response_record(observed, context.key)),
@@ -329,13 +330,14 @@ mod tests {
             .map(|order| {
                 let mut groups = Groups::default();
                 for &position in order {
-                    let body = bytes::Bytes::from(planned[position].body.to_bytes());
+                    let outgoing =
+                        Outgoing::bare(bytes::Bytes::from(planned[position].body.to_bytes()));
                     let context = Context {
                         endpoint: &endpoint,
                         key: None,
                         position: position as u64,
                         planned: &planned[position],
-                        body: &body,
+                        outgoing: &outgoing,
                         outcome: &outcome,
                     };
                     let violation = Violation {

@@ -85,9 +85,9 @@ async fn produce(
         endpoint(target.base_url, &operation.path),
         target.key,
     );
-    let body = endpoint.body_of(&planned);
+    let outgoing = endpoint.outgoing(&planned);
     let outcome = endpoint
-        .send(target.client, target.options, &planned, body, &|| true)
+        .send(target.client, target.options, &planned, &outgoing, &|| true)
         .await
         .ok_or_else(|| "the request was not sent".to_owned())?;
     let response = match outcome {

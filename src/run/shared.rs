@@ -245,12 +245,12 @@ impl Shared {
             let Some(operation) = self.operation_index(&planned) else {
                 continue;
             };
-            let body = self.endpoints[operation].body_of(&planned);
+            let outgoing = self.endpoints[operation].outgoing(&planned);
             return Some(Built {
                 position,
                 operation,
                 planned,
-                body,
+                outgoing,
             });
         }
     }
@@ -314,8 +314,12 @@ impl Shared {
 
     /// Count and check one exchange: coverage, statuses, drift observations, findings.
     pub(super) fn record(&self, tally: &mut Tally, built: &Built, outcome: &Outcome) {
-        let (index, position, planned, body) =
-            (built.operation, built.position, &built.planned, &built.body);
+        let (index, position, planned, outgoing) = (
+            built.operation,
+            built.position,
+            &built.planned,
+            &built.outgoing,
+        );
         self.observe_coverage(&mut tally.coverage[index], index, planned);
         self.progress.done.fetch_add(1, Ordering::Relaxed);
         self.guard.observe(outcome);
@@ -360,7 +364,7 @@ impl Shared {
             key: self.config.key.as_ref(),
             position,
             planned,
-            body,
+            outgoing,
             outcome,
         };
         for violation in violations {

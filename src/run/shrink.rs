@@ -7,6 +7,7 @@
 //! them, and each attempt could wait a whole timeout. Shrinking stops when the run is halted
 //! (circuit breaker, `--deadline`); a finding keeps its original payload then.
 
+use super::client::Outgoing;
 use super::groups::{self, Context};
 use super::shared::Shared;
 use crate::check::{check_exchange, Check, Exchange, Finding, Outcome, Shrunk};
@@ -41,7 +42,7 @@ pub(super) async fn shrink_findings(shared: &Arc<Shared>, findings: &mut [(Findi
 /// A failing candidate: what was sent and what came back.
 struct Failing {
     planned: PlannedRequest,
-    body: bytes::Bytes,
+    outgoing: Outgoing,
     outcome: Outcome,
 }
 
@@ -93,12 +94,12 @@ async fn still_fails(
 ) -> Option<Failing> {
     let permit = || shared.permit();
     let endpoint = &shared.endpoints[operation_index];
-    let body = endpoint.body_of(&planned);
+    let outgoing = endpoint.outgoing(&planned);
     let send = endpoint.send(
         &shared.client,
         &shared.config.settings.client,
         &planned,
-        body.clone(),
+        &outgoing,
         &permit,
     );
     let outcome = send.await?;
@@ -114,7 +115,7 @@ async fn still_fails(
     });
     same.then_some(Failing {
         planned,
-        body,
+        outgoing,
         outcome,
     })
 }
@@ -146,7 +147,7 @@ fn minimal_finding(
         key: shared.config.key.as_ref(),
         position: 0,
         planned: &best.planned,
-        body: &best.body,
+        outgoing: &best.outgoing,
         outcome: &best.outcome,
     };
     let mut finding = groups::render(&context, violation, original.cause.clone());

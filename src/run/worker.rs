@@ -2,7 +2,7 @@
 //! on each thread a few workers that send one request at a time and do their CPU work while
 //! it is on the wire.
 
-use super::client;
+use super::client::{self, Outgoing};
 use super::shared::{Shared, Tally};
 use super::RunError;
 use crate::check::Outcome;
@@ -87,7 +87,7 @@ pub(super) struct Built {
     pub(super) position: u64,
     pub(super) operation: usize,
     pub(super) planned: PlannedRequest,
-    pub(super) body: bytes::Bytes,
+    pub(super) outgoing: Outgoing,
 }
 
 /// One worker: sends its requests one at a time, and does its CPU work (checking the last
@@ -119,7 +119,7 @@ async fn worker(shared: Arc<Shared>, client: reqwest::Client, tally: Rc<RefCell<
             &client,
             &shared.config.settings.client,
             &current.planned,
-            current.body.clone(),
+            &current.outgoing,
             &permit,
         );
         let meanwhile = async {

@@ -336,26 +336,27 @@ impl Endpoint {
             pointer: String::new(),
             message: format!("the body is not JSON: {e}"),
         })?;
-        self.validate(payload, behaviour)
+        self.validate(&payload, behaviour)?;
+        Ok(payload)
     }
 
     /// Validate a parsed payload (a body, or a whole request read as an envelope).
-    fn validate(&self, payload: Value, behaviour: &Behaviour) -> Result<Value, Violation> {
-        if behaviour.refuses_form(&payload) {
+    fn validate(&self, payload: &Value, behaviour: &Behaviour) -> Result<(), Violation> {
+        if behaviour.refuses_form(payload) {
             return Err(Violation {
                 pointer: String::new(),
                 message: "date-time must look like 2023-11-07T05:31:56Z".to_owned(),
             });
         }
-        if self.validator.is_valid(&payload) {
-            return Ok(payload);
+        if self.validator.is_valid(payload) {
+            return Ok(());
         }
         let first = self
             .validator
-            .iter_errors(&payload)
+            .iter_errors(payload)
             .find(|error| !behaviour.ignores(error));
         match first {
-            None => Ok(payload),
+            None => Ok(()),
             Some(error) => Err(Violation {
                 pointer: violation_pointer(&error),
                 message: error.to_string(),
@@ -389,36 +390,35 @@ impl Endpoint {
             (!values.is_empty()).then(|| values.join(if name == "cookie" { "; " } else { ", " }))
         };
         let read = shape.decode(relative, parts.uri.query(), &header, body);
-        let hash = body_hash(parts.uri.to_string().as_bytes()) ^ body_hash(body);
+        let target = parts.uri.path_and_query().map_or("", |p| p.as_str());
+        let hash = body_hash(target.as_bytes()) ^ body_hash(body);
         let envelope = match read {
             None => return not_found(parts.uri.path()),
             Some(Err(problem)) => return self.invalid_request(hash, "/body", &problem),
             Some(Ok(envelope)) => envelope,
         };
-        if let Some(response) = self.unknown_id(&envelope, hash, behaviour) {
+        if let Some(response) = self.id_answer(&envelope, hash, behaviour) {
             return response;
         }
-        let payload = match self.validate(envelope, behaviour) {
-            Ok(payload) => payload,
-            Err(violation)
-                if behaviour.path_param_error && violation.pointer.starts_with("/path/") =>
-            {
+        if let Err(violation) = self.validate(&envelope, behaviour) {
+            if self.only_unknown_ids(&envelope, behaviour) {
+                return self.not_found_answer(hash);
+            }
+            if behaviour.path_param_error && violation.pointer.starts_with("/path/") {
                 return server_error();
             }
-            Err(violation) => {
-                return self.invalid_request(hash, &violation.pointer, &violation.message)
-            }
-        };
-        if let Some(response) = self.faulty_answer(&payload, hash, behaviour).await {
+            return self.invalid_request(hash, &violation.pointer, &violation.message);
+        }
+        if let Some(response) = self.faulty_answer(&envelope, hash, behaviour).await {
             return response;
         }
         self.success(hash, behaviour)
     }
 
-    /// The answer about ids: a malformed one is the documented 400 (a 500 under
-    /// `server-error-path-param`); when every violation is a well-formed id the server does
-    /// not know, the documented 404.
-    fn unknown_id(&self, envelope: &Value, hash: u64, behaviour: &Behaviour) -> Option<Response> {
+    /// The answer about one id, before the whole request is validated: a malformed one is
+    /// the documented 400 (a 500 under `server-error-path-param`), and a well-formed one a
+    /// linked operation never made the documented 404.
+    fn id_answer(&self, envelope: &Value, hash: u64, behaviour: &Behaviour) -> Option<Response> {
         let known = self.id_pointers.iter().map(|(p, v)| (p, v, None));
         let linked = self.linked.iter().map(|(p, v, made)| (p, v, Some(made)));
         for (pointer, validator, made) in known.chain(linked) {
@@ -437,16 +437,16 @@ impl Endpoint {
                 return Some(self.not_found_answer(hash));
             }
         }
+        None
+    }
+
+    /// Whether everything wrong with an invalid request is a known id it names: a known id
+    /// is an `enum` of the envelope, so a well-formed id the server does not have breaks only
+    /// that.
+    fn only_unknown_ids(&self, envelope: &Value, behaviour: &Behaviour) -> bool {
         if self.id_pointers.is_empty() {
-            return None;
+            return false;
         }
-        // A known id is an `enum` of the envelope: when that is all that is wrong, the id
-        // is well-formed but not one the server has.
-        let errors: Vec<ValidationError<'_>> = self
-            .validator
-            .iter_errors(envelope)
-            .filter(|e| !behaviour.ignores(e))
-            .collect();
         let unknown = |e: &ValidationError<'_>| {
             matches!(e.kind(), ValidationErrorKind::Enum { .. })
                 && self
@@ -454,10 +454,12 @@ impl Endpoint {
                     .iter()
                     .any(|(pointer, _)| *pointer == e.instance_path().to_string())
         };
-        if errors.is_empty() || !errors.iter().all(unknown) {
-            return None;
-        }
-        Some(self.not_found_answer(hash))
+        let mut errors = self
+            .validator
+            .iter_errors(envelope)
+            .filter(|e| !behaviour.ignores(e))
+            .peekable();
+        errors.peek().is_some() && errors.all(|e| unknown(&e))
     }
 
     /// The documented answer to an id the server does not have.
