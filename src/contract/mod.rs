@@ -164,26 +164,10 @@ impl HeaderSpec {
     /// `boolean`, as OpenAPI's `simple` style sends them); text when it does not parse as that
     /// type, so the schema reports the mismatch.
     pub fn read_value(&self, text: &str) -> Value {
-        let types: Vec<&str> = match self.schema.as_ref().and_then(|s| s.document.get("type")) {
-            Some(Value::String(one)) => vec![one.as_str()],
-            Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
-            _ => Vec::new(),
-        };
-        types
-            .into_iter()
-            .find_map(|kind| typed(kind, text.trim()))
-            .unwrap_or_else(|| Value::String(text.to_owned()))
-    }
-}
-
-fn typed(kind: &str, text: &str) -> Option<Value> {
-    match (kind, text) {
-        ("integer" | "number", _) => serde_json::from_str::<serde_json::Number>(text)
-            .ok()
-            .map(Value::Number),
-        ("boolean", "true") => Some(Value::Bool(true)),
-        ("boolean", "false") => Some(Value::Bool(false)),
-        _ => None,
+        match &self.schema {
+            Some(schema) => wire::read_typed(&schema.document, text.trim()),
+            None => Value::String(text.to_owned()),
+        }
     }
 }
 

@@ -287,6 +287,13 @@ impl Types {
     }
 }
 
+/// `text` (a parameter's or a header's, as `simple` style sends it) as the JSON value the
+/// `type` (or `enum`) of `schema` describes; text when it does not parse as that type, so
+/// the schema reports the mismatch.
+pub fn read_typed(schema: &Value, text: &str) -> Value {
+    Types::of(schema).read(text)
+}
+
 /// How a parameter's value is shaped, for reading it back.
 #[derive(Debug, Clone)]
 enum Shape {
