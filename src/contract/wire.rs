@@ -740,16 +740,15 @@ fn match_template(template: &[Piece], path: &str) -> Option<Vec<(String, String)
             Piece::Literal(text) => rest = rest.strip_prefix(text.as_str())?,
             Piece::Param(name) => {
                 let segment_end = rest.find('/').unwrap_or(rest.len());
+                // A parameter ends at its segment's end, or where the next literal's text
+                // before its first `/` starts in that segment (`{name}.{ext}`).
                 let end = match template.get(index + 1) {
                     Some(Piece::Literal(next)) => {
-                        let within = &rest[..segment_end];
-                        match next.find('/') {
-                            // The next literal starts with text before its `/`: find it in
-                            // this segment.
-                            Some(0) => segment_end,
-                            _ => within
-                                .rfind(next.split('/').next().unwrap_or(next))
-                                .unwrap_or(segment_end),
+                        let head = next.split('/').next().unwrap_or_default();
+                        if head.is_empty() {
+                            segment_end
+                        } else {
+                            rest[..segment_end].rfind(head).unwrap_or(segment_end)
                         }
                     }
                     _ => segment_end,
