@@ -4,11 +4,13 @@
 //!
 //! It is generic: every fact about an operation (method, path, auth header, request schema,
 //! success schema, `sandbox_fields`) comes from the loaded [`Operation`]. [`faults`] names the
-//! regressions, [`respond`] builds success bodies, `server` answers requests, and [`tls`]
+//! regressions, [`respond`] builds success bodies, `server` answers requests (`in_flight`
+//! counts them, so tests wait for events instead of sleeping), and [`tls`]
 //! serves it over HTTPS with a private CA, optionally demanding client certificates.
 
 mod documented;
 pub mod faults;
+mod in_flight;
 pub mod respond;
 mod server;
 pub mod tls;
@@ -90,6 +92,7 @@ pub struct Sandbox {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<()>>,
+    in_flight: in_flight::InFlight,
 }
 
 impl Sandbox {
@@ -125,8 +128,17 @@ impl Sandbox {
             .await
             .map_err(bind_error)?;
         let addr = listener.local_addr().map_err(bind_error)?;
+        let in_flight = in_flight::InFlight::default();
+        let gauge = in_flight.clone();
         let app = axum::Router::new()
-            .fallback(server::answer)
+            .fallback(move |routes, request| {
+                let entered = gauge.enter();
+                async move {
+                    let response = server::answer(routes, request).await;
+                    drop(entered);
+                    response
+                }
+            })
             .with_state(routes);
         let (stop, stopped) = oneshot::channel::<()>();
         let stopped = async {
@@ -159,6 +171,7 @@ impl Sandbox {
             addr,
             stop: Some(stop),
             server: Some(server),
+            in_flight,
         })
     }
 
@@ -184,6 +197,12 @@ impl Sandbox {
     /// The address actually bound (the real port when port 0 was asked for).
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Wait until exactly `n` requests are being answered: a request counts from the moment
+    /// its head is read until its answer is ready or its client goes away.
+    pub async fn wait_until_in_flight(&self, n: usize) {
+        self.in_flight.wait_until(n).await;
     }
 
     /// Stop serving and wait until the listener is closed; in-flight requests get a short

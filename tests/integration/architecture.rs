@@ -64,11 +64,12 @@ const EDGE_ONLY: &[&str] = &["cli", "harness"];
 
 type Graph = BTreeMap<String, BTreeSet<String>>;
 
-/// The top-level module a file under src/ belongs to (`None` for lib.rs and main.rs).
+/// The top-level module a file under src/ belongs to (`None` for lib.rs and the binaries:
+/// main.rs and src/bin/, which are edges over the library).
 fn module_of(relative: &Path) -> Option<String> {
     let first = relative.components().next()?.as_os_str().to_str()?;
     let name = first.strip_suffix(".rs").unwrap_or(first);
-    (!matches!(name, "lib" | "main")).then(|| name.to_owned())
+    (!matches!(name, "lib" | "main" | "bin")).then(|| name.to_owned())
 }
 
 /// The code of a Rust file without its comments (line comments, doc comments included).

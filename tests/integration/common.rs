@@ -74,6 +74,17 @@ pub(crate) fn specgate(args: &[&str], envs: &[(&str, &str)]) -> Output {
     command.output().unwrap()
 }
 
+/// The contract suite's trials (`cargo test --test contract -- ARGS`) run by its already-built
+/// binary, `specgate-suite`, in the crate's folder: no nested cargo build.
+pub(crate) fn suite(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_specgate-suite"));
+    command
+        .args(args)
+        .current_dir(workdir())
+        .env_remove("INSTA_UPDATE");
+    command
+}
+
 pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }

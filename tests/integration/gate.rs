@@ -234,19 +234,10 @@ fn text_of(bytes: &[u8]) -> String {
     text(bytes)
 }
 
-/// `cargo test --test contract -- --exact TRIAL` with `envs`, as a CI job runs the suite.
+/// The suite's trial `trial` with `envs`, as a CI job runs it (`suite` runs the built binary).
 fn contract_trial(trial: &str, envs: &[(&str, &str)]) -> (i32, String) {
-    let mut command =
-        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    // Cargo's own variables would change build fingerprints and rebuild the tree.
-    for (name, _) in std::env::vars() {
-        if (name.starts_with("CARGO_") && name != "CARGO_HOME") || name.starts_with("RUSTC") {
-            command.env_remove(name);
-        }
-    }
+    let mut command = suite(&["--exact", trial]);
     command
-        .args(["test", "-q", "--test", "contract", "--", "--exact", trial])
-        .current_dir(workdir())
         .env("SPECGATE_API_KEY", KEY)
         .env("SPECGATE_EXAMPLES", "0");
     for (name, value) in envs {

@@ -412,6 +412,13 @@ async fn wrong_method_is_405_with_an_allow_header_naming_the_case_method() {
     assert_eq!(allow, Some("POST"));
 }
 
+/// `event`, or a failed test after five seconds rather than a hung one.
+async fn within_seconds(event: impl std::future::Future<Output = ()>) {
+    tokio::time::timeout(Duration::from_secs(5), event)
+        .await
+        .expect("the awaited event within five seconds");
+}
+
 async fn port_is_closed(addr: std::net::SocketAddr) -> bool {
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(addr).await.is_err() {
@@ -846,9 +853,10 @@ async fn fault_slow_response_stops_working_when_the_client_gives_up() {
         .send()
         .await;
     assert!(outcome.is_err_and(|e| e.is_timeout()));
+    // The server notices the client left and drops the request it was working on.
+    within_seconds(fixture.sandbox.wait_until_in_flight(0)).await;
     // Graceful shutdown waits for in-flight requests; a quick one proves the abandoned
     // request is no longer being worked on.
-    tokio::time::sleep(Duration::from_millis(50)).await;
     let started = Instant::now();
     fixture.sandbox.shutdown().await;
     assert!(
@@ -868,7 +876,7 @@ async fn shutdown_gives_a_request_in_flight_a_grace_period_then_cuts_it_off() {
         .body(trigger_body(&fixture).to_string())
         .send();
     let in_flight = tokio::spawn(request);
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    within_seconds(fixture.sandbox.wait_until_in_flight(1)).await;
     let started = Instant::now();
     fixture.sandbox.shutdown().await;
     let waited = started.elapsed();

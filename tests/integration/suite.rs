@@ -1,73 +1,38 @@
-//! The contract suite under cargo: its trials are listed, nextest's two partitions run every
-//! trial exactly once, and the CLI's `--shard 1/2` + `2/2` + `report merge` equal one run.
+//! The contract suite as a test binary: its trials are listed, two partitions run every trial
+//! exactly once, it speaks nextest's protocol, and the CLI's `--shard 1/2` + `2/2` +
+//! `report merge` equal one run. The suite runs as its already-built binary
+//! (`specgate-suite`, the same trials as `tests/contract.rs`), so no test builds anything.
 
 use crate::common::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::process::Command;
 
-/// `cargo ARGS` without the variables cargo set for this test, which would otherwise change
-/// build-script fingerprints and make the nested cargo rebuild half the tree.
-fn cargo_command(args: &[&str]) -> Command {
-    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-    for (name, _) in std::env::vars() {
-        if (name.starts_with("CARGO_") && name != "CARGO_HOME") || name.starts_with("RUSTC") {
-            command.env_remove(name);
-        }
-    }
-    command.args(args).current_dir(workdir());
-    command
-}
-
-fn cargo(args: &[&str]) -> std::process::Output {
-    cargo_command(args).output().unwrap()
-}
-
-fn has_nextest() -> bool {
-    cargo(&["nextest", "--version"]).status.success()
-}
-
-/// The trial names, from the test binary's own `--list`.
+/// The trial names, from the suite binary's own `--list`.
 fn listed_trials() -> Vec<String> {
-    let output = cargo(&["test", "-q", "--test", "contract", "--", "--list"]);
+    let output = suite(&["--list"]).output().unwrap();
     assert!(output.status.success(), "{}", text(&output.stderr));
-    text(&output.stdout)
+    trial_lines(&output.stdout)
+}
+
+/// The names in a libtest listing (`NAME: test` lines), as cargo and nextest read it.
+fn trial_lines(listing: &[u8]) -> Vec<String> {
+    text(listing)
         .lines()
         .filter_map(|line| line.strip_suffix(": test"))
         .map(str::to_owned)
         .collect()
 }
 
-/// The trials one partition ran, from nextest's `PASS [ 0.1s] specgate::contract NAME` lines.
-fn nextest_partition(k: u32) -> Vec<String> {
-    let partition = format!("count:{k}/2");
-    let output = cargo(&[
-        "nextest",
-        "run",
-        "--test",
-        "contract",
-        "--partition",
-        &partition,
-        "--no-fail-fast",
-    ]);
-    let log = format!("{}{}", text(&output.stdout), text(&output.stderr));
-    assert!(output.status.success(), "{log}");
-    log.lines()
-        .filter(|line| line.trim_start().starts_with("PASS ["))
-        .filter_map(|line| line.split_whitespace().last().map(str::to_owned))
-        .collect()
-}
-
-/// Without nextest: the same split by hand. libtest-mimic takes one filter, so each half is
-/// run by skipping (exactly) the trials of the other half.
-fn libtest_partition(k: u32, all: &[String]) -> Vec<String> {
-    let mut args = vec!["test", "-q", "--test", "contract", "--", "--exact"];
+/// One half of the trials, split as nextest's `count:k/2` does (every other listed trial).
+/// libtest-mimic takes one filter, so each half is run by skipping (exactly) the other half.
+fn partition(k: u32, all: &[String]) -> Vec<String> {
+    let mut args = vec!["--exact"];
     for (i, name) in all.iter().enumerate() {
         if i % 2 != (k - 1) as usize {
             args.extend(["--skip", name.as_str()]);
         }
     }
-    let output = cargo(&args);
+    let output = suite(&args).output().unwrap();
     let log = text(&output.stdout);
     assert!(output.status.success(), "{log}{}", text(&output.stderr));
     log.lines()
@@ -87,49 +52,50 @@ fn two_partitions_run_every_trial_exactly_once() {
     ] {
         assert!(all.iter().any(|t| t == expected), "{expected} in {all:?}");
     }
-    let nextest = has_nextest();
     let mut runs: BTreeMap<String, u32> = BTreeMap::new();
     for k in 1..=2 {
-        let ran = if nextest {
-            nextest_partition(k)
-        } else {
-            libtest_partition(k, &all)
-        };
+        let ran = partition(k, &all);
         assert!(!ran.is_empty(), "partition {k} ran nothing");
         for name in ran {
             *runs.entry(name).or_default() += 1;
         }
     }
     let expected: BTreeMap<String, u32> = all.iter().map(|n| (n.clone(), 1)).collect();
-    assert_eq!(
-        runs, expected,
-        "every trial exactly once (nextest: {nextest})"
+    assert_eq!(runs, expected, "every trial exactly once");
+}
+
+/// What nextest asks of a test binary: a terse listing of the tests and of the ignored ones,
+/// then one process per test with `--exact NAME --nocapture`.
+#[test]
+fn the_suite_speaks_the_protocol_nextest_runs_it_by() {
+    let terse = suite(&["--list", "--format", "terse"]).output().unwrap();
+    assert!(terse.status.success(), "{}", text(&terse.stderr));
+    assert_eq!(trial_lines(&terse.stdout), listed_trials());
+    let ignored = suite(&["--list", "--format", "terse", "--ignored"])
+        .output()
+        .unwrap();
+    assert!(ignored.status.success(), "{}", text(&ignored.stderr));
+    assert_eq!(trial_lines(&ignored.stdout), Vec::<String>::new());
+    let one = suite(&["--exact", "sessionlink_v2::auth", "--nocapture"])
+        .output()
+        .unwrap();
+    let log = text(&one.stdout);
+    assert!(one.status.success(), "{log}");
+    assert!(
+        log.contains("1 passed") && log.contains("0 failed"),
+        "{log}"
     );
 }
 
 #[test]
 fn name_filters_and_exact_select_trials() {
-    let output = cargo(&[
-        "test",
-        "-q",
-        "--test",
-        "contract",
-        "--",
-        "--exact",
-        "sessionlink_v2::auth",
-    ]);
+    let output = suite(&["--exact", "sessionlink_v2::auth"])
+        .output()
+        .unwrap();
     let log = text(&output.stdout);
     assert!(output.status.success(), "{log}");
     assert!(log.contains("1 passed"), "{log}");
-    let output = cargo(&[
-        "test",
-        "-q",
-        "--test",
-        "contract",
-        "--",
-        "invalid::",
-        "--list",
-    ]);
+    let output = suite(&["invalid::", "--list"]).output().unwrap();
     let listed: Vec<&str> = text(&output.stdout)
         .leak()
         .lines()
@@ -220,7 +186,7 @@ fn shards_merged_equal_one_unsharded_run() {
 fn a_trial_against_a_broken_api_fails_with_a_readable_finding() {
     let sandbox = TestSandbox::start(&["accept-missing-required"]);
     let trial = |name: &str| {
-        cargo_command(&["test", "-q", "--test", "contract", "--", "--exact", name])
+        suite(&["--exact", name])
             .env("SPECGATE_BASE_URL", &sandbox.base_url)
             .env("SPECGATE_API_KEY", KEY)
             .output()
@@ -245,7 +211,7 @@ fn a_trial_against_a_broken_api_fails_with_a_readable_finding() {
 
 #[test]
 fn a_suite_variable_that_is_not_understood_stops_the_suite_with_its_name() {
-    let output = cargo_command(&["test", "-q", "--test", "contract", "--", "--list"])
+    let output = suite(&["--list"])
         .env("SPECGATE_SEED", "abc")
         .output()
         .unwrap();
