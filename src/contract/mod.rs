@@ -839,6 +839,16 @@ impl CaseBuilder<'_> {
                 "use \"path\", \"query\", \"header\" or \"cookie\"",
             )
         })?;
+        if location == wire::Location::Header && wire::is_transport_header(&section.name) {
+            return Err(self.error_at(
+                &at,
+                format!(
+                    "the header parameter `{}` is one HTTP itself sets from the request",
+                    section.name
+                ),
+                "remove this parameter: specgate cannot send a free value in it",
+            ));
+        }
         let required = match (location, section.required) {
             (wire::Location::Path, Some(false)) => {
                 return Err(self.error_at(

@@ -61,6 +61,19 @@ impl Location {
     }
 }
 
+/// Headers HTTP itself owns: the client's HTTP stack writes them from the request, so a
+/// parameter of that name cannot carry a free value (a generated `Content-Length` would
+/// contradict the body, a `Host` the URL).
+pub const TRANSPORT_HEADERS: [&str; 4] =
+    ["content-length", "host", "transfer-encoding", "connection"];
+
+/// Whether a header parameter named `name` is one HTTP itself owns (any case).
+pub fn is_transport_header(name: &str) -> bool {
+    TRANSPORT_HEADERS
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(name))
+}
+
 /// OpenAPI's serialisation styles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {

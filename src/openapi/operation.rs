@@ -43,6 +43,8 @@ pub struct CaseDraft {
     pub examples: Vec<DraftExample>,
     /// Where the operation is in the document.
     pub at: Location,
+    /// What was left out of the operation and why, written at the top of its case file.
+    pub notes: Vec<String>,
 }
 
 /// The request body.
@@ -179,6 +181,7 @@ impl Reader<'_> {
             // parameter of the same name and place would send a key of its own.
             parameters.retain(|p| !auth.carries(p));
         }
+        let notes = leave_out_transport_headers(&mut parameters);
         let request = self.request(sources, operation, &mut problems)?;
         let (responses, links) = self.responses(sources, operation, &mut problems)?;
         let examples = self.examples(sources, request.as_ref(), &parameters)?;
@@ -207,6 +210,7 @@ impl Reader<'_> {
             links,
             examples,
             at: self.at.clone(),
+            notes,
         }))
     }
 
@@ -534,6 +538,24 @@ fn preferred_media(content: &Map<String, Value>) -> Option<String> {
 /// The variable a scheme's secret is read from: `x-specgate-env` when the document names one
 /// (so operations guarded by different schemes can send different secrets), else the default;
 /// `None` when what it names is not a variable name.
+/// Drop the header parameters HTTP itself sets (`Content-Length`, `Host`, …): a generated
+/// value would contradict the request it travels with. One note per header left out.
+fn leave_out_transport_headers(parameters: &mut Vec<DraftParameter>) -> Vec<String> {
+    let mut notes = Vec::new();
+    parameters.retain(|p| {
+        let owned = p.location == crate::contract::wire::Location::Header
+            && crate::contract::wire::is_transport_header(&p.name);
+        if owned {
+            notes.push(format!(
+                "the header parameter `{}` ({}) is left out: HTTP itself sets it from the request",
+                p.name, p.at
+            ));
+        }
+        !owned
+    });
+    notes
+}
+
 fn key_env(scheme: &Value) -> Option<String> {
     let Some(named) = scheme.get("x-specgate-env") else {
         return Some("SPECGATE_API_KEY".to_owned());

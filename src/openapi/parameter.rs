@@ -514,6 +514,7 @@ components:
             expect: Default::default(),
             examples: Vec::new(),
             at,
+            notes: Vec::new(),
         }
     }
 

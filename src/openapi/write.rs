@@ -125,6 +125,9 @@ impl Case<'_> {
         let mut origins = vec![(format!("{}.toml", self.name), draft.at.clone())];
         let mut text = String::new();
         let _ = writeln!(text, "# Imported by `specgate import` from {}", draft.at);
+        for note in &draft.notes {
+            let _ = writeln!(text, "# note: {note}");
+        }
         let _ = writeln!(text, "name = {}", quote(self.name));
         let _ = writeln!(text, "description = {}", quote(&draft.description));
         let _ = writeln!(text, "method = {}", quote(&draft.method));

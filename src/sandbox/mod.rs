@@ -12,6 +12,7 @@ mod documented;
 pub mod faults;
 mod in_flight;
 pub mod respond;
+mod route;
 mod server;
 pub mod tls;
 

@@ -11,6 +11,7 @@ use super::faults::{
     EnumValueTarget, Fault, LONG_STRING_CHARS, OVERSIZED_BODY_BYTES, RATE_LIMIT_EVERY,
 };
 use super::respond::{body_hash, BodyTemplate, TemplateError};
+use super::route::{Route, Table};
 use super::{SandboxConfig, SandboxError, BASE_PATH};
 use crate::contract::wire::{IdSource, Parameter, RequestShape};
 use crate::contract::{AuthScheme, Expect, Operation, ResponseStatus};
@@ -124,11 +125,9 @@ struct Behaviour {
     truncate_success: bool,
 }
 
-/// Every served operation by its full path, plus the faults in force.
+/// Every served operation, routed by path and method, plus the faults in force.
 pub(super) struct Routes {
-    by_path: HashMap<String, Vec<Endpoint>>,
-    /// Path templates with parameters, the most literal first: (shape, key into `by_path`).
-    templates: Vec<(Arc<RequestShape>, String)>,
+    table: Table<Endpoint>,
     behaviour: Behaviour,
 }
 
@@ -137,8 +136,7 @@ impl Routes {
         operations: &[Arc<Operation>],
         config: &SandboxConfig,
     ) -> Result<Routes, SandboxError> {
-        let mut by_path: HashMap<String, Vec<Endpoint>> = HashMap::new();
-        let mut templates: Vec<(Arc<RequestShape>, String)> = Vec::new();
+        let mut table = Table::default();
         let mut remembered: HashMap<(String, String), Arc<Remembered>> = HashMap::new();
         for operation in operations {
             for (_, producer, pointer) in operation.links() {
@@ -164,18 +162,13 @@ impl Routes {
                 })
                 .collect();
             let path = format!("{BASE_PATH}{}", operation.path);
-            if let Some(shape) = operation
+            let template = operation
                 .shape
                 .as_ref()
-                .filter(|_| operation.path.contains('{'))
-            {
-                if !templates.iter().any(|(_, key)| *key == path) {
-                    templates.push((Arc::clone(shape), path.clone()));
-                }
-            }
-            by_path.entry(path).or_default().push(endpoint);
+                .filter(|_| operation.path.contains('{'));
+            table.insert(path, template, endpoint);
         }
-        templates.sort_by_key(|(shape, _)| std::cmp::Reverse(shape.literal_len()));
+        table.finish();
         let mut behaviour = Behaviour::build(&config.faults)?;
         if behaviour.auth_skipped_on.as_deref() == Some("") {
             let mut secured: Vec<&str> = operations
@@ -186,11 +179,7 @@ impl Routes {
             secured.sort_unstable();
             behaviour.auth_skipped_on = secured.first().map(|name| (*name).to_owned());
         }
-        Ok(Routes {
-            by_path,
-            templates,
-            behaviour,
-        })
+        Ok(Routes { table, behaviour })
     }
 
     /// The endpoint of `operation`. A producer of linked ids makes each success body's id
@@ -233,18 +222,10 @@ impl Routes {
         Ok(chosen)
     }
 
-    /// The endpoints served at `path`: an exact path first, then the most literal template
-    /// that fits.
-    fn endpoints(&self, path: &str) -> Option<&[Endpoint]> {
-        if let Some(endpoints) = self.by_path.get(path) {
-            return Some(endpoints);
-        }
-        let relative = path.strip_prefix(BASE_PATH)?;
-        self.templates
-            .iter()
-            .find(|(shape, _)| shape.matches_path(relative))
-            .and_then(|(_, key)| self.by_path.get(key))
-            .map(Vec::as_slice)
+    /// The endpoint for `path` and `method` (see [`Table::find`]).
+    fn route(&self, path: &str, method: &Method) -> Route<'_, Endpoint> {
+        let relative = path.strip_prefix(BASE_PATH);
+        self.table.find(path, relative, method, |e| &e.method)
     }
 
     fn rate_limited(&self) -> bool {
@@ -905,8 +886,8 @@ fn not_found(path: &str) -> Response {
     )
 }
 
-fn method_not_allowed(endpoints: &[Endpoint]) -> Response {
-    let allow: Vec<&str> = endpoints.iter().map(|e| e.method.as_str()).collect();
+fn method_not_allowed(allowed: &[&Method]) -> Response {
+    let allow: Vec<&str> = allowed.iter().map(|m| m.as_str()).collect();
     let allow = allow.join(", ");
     let mut response = json_error(
         StatusCode::METHOD_NOT_ALLOWED,
@@ -962,11 +943,10 @@ fn parse_json(body: &[u8]) -> Result<Value, serde_json::Error> {
 
 /// The one handler: every request, on every path, comes here.
 pub(super) async fn answer(State(routes): State<Arc<Routes>>, request: Request) -> Response {
-    let Some(endpoints) = routes.endpoints(request.uri().path()) else {
-        return not_found(request.uri().path());
-    };
-    let Some(endpoint) = endpoints.iter().find(|e| e.method == request.method()) else {
-        return method_not_allowed(endpoints);
+    let endpoint = match routes.route(request.uri().path(), request.method()) {
+        Route::Found(endpoint) => endpoint,
+        Route::WrongMethod(allowed) => return method_not_allowed(&allowed),
+        Route::NotFound => return not_found(request.uri().path()),
     };
     if routes.rate_limited() {
         return rate_limited();

@@ -16,6 +16,7 @@ mod openapi;
 mod operations;
 mod plan;
 mod reports;
+mod routing;
 mod run;
 mod sandbox;
 mod suite;
