@@ -230,6 +230,7 @@ fn job(config: &SuiteEnv, operation: Arc<Operation>, kind: &TrialKind) -> Result
         known: None,
         strict: false,
         case_sources: None,
+        untested: Vec::new(),
         operations: vec![operation],
     })
 }

@@ -95,6 +95,9 @@ pub struct Job {
     /// Where reports say each case is written; `None`: each operation's case file and the
     /// line of its `path` key (see [`case_source`]).
     pub case_sources: Option<Vec<CaseSource>>,
+    /// Operations of the document that could not be expressed (`untested` findings): they
+    /// fail the run like any finding unless the known-failures file accepts them.
+    pub untested: Vec<Finding>,
 }
 
 /// Something a person running the job should hear about.
@@ -209,6 +212,9 @@ pub async fn execute(
         crate::drift::snapshot::default_dir(&job.drift.cases_dir, &base_url, builtin)
     });
     let mut report = judge_drift(&job, &snapshots, result, &scrub, notify)?;
+    if job.judged == Judged::AllFindings {
+        add_findings(&mut report, job.untested.clone());
+    }
     judge_known(&job, &mut report);
     for target in &job.reports {
         report.write(target)?;
@@ -307,10 +313,11 @@ fn baseline_notice(record: &DriftRecord) -> Option<Notice> {
     }
 }
 
-/// Append `findings` to the report and its per-check counts.
+/// Append `findings` (drift's, or the untested operations') to the report and its
+/// per-check counts.
 fn add_findings(report: &mut RunReport, findings: Vec<Finding>) {
     for finding in &findings {
-        debug_assert_eq!(finding.check, Check::Drift);
+        debug_assert!(matches!(finding.check, Check::Drift | Check::Untested));
         *report
             .summary
             .findings_by_check
@@ -352,12 +359,22 @@ pub fn case_source(operation: &Operation) -> CaseSource {
 /// Where an operation imported from an OpenAPI document is written: the document, at the
 /// first line that names the operation (its `operationId`), else its first line.
 pub fn imported_case_source(operation: &Operation, document: &std::path::Path) -> CaseSource {
+    document_case_source(&operation.name, &operation.name, document)
+}
+
+/// Where the operation `operation_id`, run or reported as the case `case`, is in `document`:
+/// the first line that names it as an `operationId`, else the document's first line.
+pub fn document_case_source(
+    case: &str,
+    operation_id: &str,
+    document: &std::path::Path,
+) -> CaseSource {
     let text = std::fs::read_to_string(document).unwrap_or_default();
     let line = first_line(&text, |l| {
-        l.trim_start_matches('"').starts_with("operationId") && l.contains(&operation.name)
+        l.trim_start_matches('"').starts_with("operationId") && l.contains(operation_id)
     });
     CaseSource {
-        case: operation.name.clone(),
+        case: case.to_owned(),
         file: document.display().to_string().replace('\\', "/"),
         line,
     }

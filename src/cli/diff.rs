@@ -66,6 +66,7 @@ pub(super) fn execute(args: Args) -> Ending {
         Err(ending) => return ending,
     };
     let operations = loaded.operations.clone();
+    loaded.announce_untested();
     if let Some(rate) = args.rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
         return Ending::usage(format!(
             "--rate {rate}: give a positive number of requests per second"

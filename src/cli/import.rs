@@ -13,7 +13,8 @@ pub(super) struct Args {
     out: PathBuf,
 }
 
-/// Write every operation the case format can express; list (and exit 2 for) the rest.
+/// Write every operation the case format can express; name the operations written without
+/// one of their examples, and list (and exit 2 for) the operations not written.
 pub(super) fn execute(args: Args) -> Ending {
     let document = match crate::openapi::read(&args.document) {
         Ok(document) => document,
@@ -34,14 +35,55 @@ pub(super) fn execute(args: Args) -> Ending {
             document.base_path, document.base_path
         );
     }
-    if imported.problems.is_empty() {
+    let without_example = lost_examples(&document, &imported);
+    for (case, problem) in &without_example {
+        eprintln!("specgate: warning: {case} written without an example: {problem}");
+    }
+    let skipped = skipped(&document);
+    if skipped.is_empty() {
         return Ending::Conformant;
     }
-    let lines: Vec<String> = imported.problems.iter().map(|p| format!("  {p}")).collect();
+    let first = imported
+        .operations
+        .first()
+        .map(|o| o.source.display().to_string());
+    let copy = first.map_or_else(String::new, |f| format!(" (copy {f} as a start)"));
     Ending::usage(format!(
-        "{} part(s) of {} cannot be expressed in a case file yet:\n{}\n  fix: the operations above were not written (or lost the part named); write them by hand from cases/sessionlink-v2.toml",
-        lines.len(),
+        "{} of the {} operation(s) of {} cannot be expressed in a case file yet and were not written:\n{}\n  fix: write a case for each in {}{copy}, or run the document with `specgate run --openapi {}`, which reports them as `untested`",
+        skipped.len(),
+        document.listed.len(),
         args.document.display(),
-        lines.join("\n")
+        skipped.join("\n"),
+        imported.cases_dir.display(),
+        args.document.display(),
     ))
+}
+
+/// One line per operation not written: its id, then each reason with its document pointer.
+fn skipped(document: &crate::openapi::Document) -> Vec<String> {
+    let mut lines = Vec::new();
+    for listed in &document.listed {
+        let reasons: Vec<String> = document
+            .problems
+            .iter()
+            .filter(|p| p.operation == listed.operation_id)
+            .map(|p| format!("    {}: {}", p.at, p.what))
+            .collect();
+        if !reasons.is_empty() {
+            lines.push(format!("  {}\n{}", listed.operation_id, reasons.join("\n")));
+        }
+    }
+    lines
+}
+
+/// The problems the writing added (examples a case file cannot hold), with the case each
+/// belongs to: the case was written, without that example.
+fn lost_examples(
+    document: &crate::openapi::Document,
+    imported: &crate::openapi::Imported,
+) -> Vec<(String, String)> {
+    imported.problems[document.problems.len()..]
+        .iter()
+        .map(|p| (p.operation.clone(), format!("{}: {}", p.at, p.what)))
+        .collect()
 }

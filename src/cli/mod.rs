@@ -9,6 +9,7 @@ mod plan;
 mod report;
 mod run;
 mod sandbox;
+mod select;
 mod source;
 
 use clap::{Parser, Subcommand};

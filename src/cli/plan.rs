@@ -51,6 +51,7 @@ pub(super) fn execute(args: Args) -> Ending {
 
 fn generators(args: &Args) -> Result<Vec<Arc<Generator>>, Ending> {
     let loaded = args.source.load()?;
+    loaded.announce_untested();
     loaded
         .operations
         .iter()

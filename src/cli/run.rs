@@ -168,7 +168,7 @@ pub(super) fn execute(args: Args) -> Ending {
     {
         eprintln!("warning: {warning}");
     }
-    let job = match job(&args, loaded.operations.clone(), loaded.home.clone()) {
+    let job = match job(&args, &loaded) {
         Ok(job) => job,
         Err(ending) => return ending,
     };
@@ -224,7 +224,8 @@ fn other_keys(operations: &[Arc<Operation>], first: &str) -> Result<Vec<ApiKey>,
 }
 
 /// Check the flags and the environment, and build the job; nothing is sent yet.
-fn job(args: &Args, operations: Vec<Arc<Operation>>, home: PathBuf) -> Result<Job, Ending> {
+fn job(args: &Args, loaded: &super::source::Loaded) -> Result<Job, Ending> {
+    let operations = loaded.operations.clone();
     if let Some(rate) = args.rate.filter(|r| !(r.is_finite() && *r >= MIN_RATE)) {
         return Err(Ending::usage(format!(
             "--rate {rate}: give a number of requests per second of at least {MIN_RATE} \
@@ -246,7 +247,7 @@ fn job(args: &Args, operations: Vec<Arc<Operation>>, home: PathBuf) -> Result<Jo
             } else {
                 SnapshotPolicy::Compare(writes)
             },
-            cases_dir: home,
+            cases_dir: loaded.home.clone(),
             snapshots: args.snapshots.clone(),
             nonconformant: if args.record_nonconformant {
                 Nonconformant::Record
@@ -268,8 +269,10 @@ fn job(args: &Args, operations: Vec<Arc<Operation>>, home: PathBuf) -> Result<Jo
             operations
                 .iter()
                 .map(|o| pipeline::imported_case_source(o, document))
+                .chain(loaded.untested_sources.iter().cloned())
                 .collect()
         }),
+        untested: loaded.untested.clone(),
         operations,
     })
 }

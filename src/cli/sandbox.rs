@@ -98,6 +98,7 @@ pub(super) fn execute(args: Args) -> Ending {
         Err(ending) => return ending,
     };
     let operations = loaded.operations.clone();
+    loaded.announce_untested();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

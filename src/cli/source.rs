@@ -1,11 +1,14 @@
 //! Where the cases come from, for every subcommand that reads them: a folder of case files
-//! (`--cases DIR`), or an OpenAPI document (`--openapi FILE`, optionally `--operation ID`),
-//! imported into a temporary folder first.
+//! (`--cases DIR`), or an OpenAPI document (`--openapi FILE`), imported into a temporary
+//! folder first, its operations the case format cannot express kept as `untested` findings;
+//! either narrowed by the selecting flags ([`super::select`]).
 
+use super::select::{Candidate, Selection};
 use super::Ending;
 use crate::contract::Operation;
+use crate::results::Finding;
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -16,9 +19,16 @@ pub(super) struct CaseSource {
     /// Read the operations from an OpenAPI 3.0/3.1 document (YAML or JSON) instead of --cases.
     #[arg(long, value_name = "FILE", conflicts_with = "cases")]
     pub(super) openapi: Option<PathBuf>,
-    /// With --openapi: only this operation (its operationId). Repeatable.
-    #[arg(long = "operation", value_name = "ID", requires = "openapi")]
+    /// Only this operation: its operationId or case name (with --cases, the case's name);
+    /// `*` and `?` match any text and any one character. Repeatable.
+    #[arg(long = "operation", value_name = "ID")]
     pub(super) operations: Vec<String>,
+    /// Leave out this operation (a name or glob, as --operation). Repeatable.
+    #[arg(long = "exclude-operation", value_name = "ID")]
+    pub(super) excluded: Vec<String>,
+    /// With --openapi: only operations with this tag (a glob). Repeatable.
+    #[arg(long = "tag", value_name = "TAG", requires = "openapi")]
+    pub(super) tags: Vec<String>,
 }
 
 /// Loaded cases, and the folder drift baselines default to.
@@ -26,6 +36,10 @@ pub(super) struct Loaded {
     pub(super) operations: Vec<Arc<Operation>>,
     /// `--cases`, or the OpenAPI document's folder.
     pub(super) home: PathBuf,
+    /// Operations of the document that could not be expressed: reported, never run.
+    pub(super) untested: Vec<Finding>,
+    /// Where each untested operation is in the document, for reports that point at code.
+    pub(super) untested_sources: Vec<crate::report::CaseSource>,
     /// The imported cases live here while the command runs.
     imported: Option<(tempfile::TempDir, crate::openapi::Imported)>,
 }
@@ -40,64 +54,137 @@ impl Loaded {
             None => Ending::Usage(message),
         }
     }
+
+    /// Say on stderr which operations are left untested, for commands without a report.
+    pub(super) fn announce_untested(&self) {
+        for finding in &self.untested {
+            eprintln!("specgate: untested: {} {}", finding.case, finding.message);
+        }
+    }
 }
 
 impl CaseSource {
-    /// Load the cases, or import the document; any part that cannot be expressed is a usage
-    /// error naming its place.
+    fn selection(&self) -> Selection<'_> {
+        Selection {
+            operations: &self.operations,
+            excluded: &self.excluded,
+            tags: &self.tags,
+        }
+    }
+
+    /// Load the cases, or import the document. An operation the case format cannot express
+    /// is `untested`, with its place; the others are imported and run.
     pub(super) fn load(&self) -> Result<Loaded, Ending> {
         let Some(document) = &self.openapi else {
-            let operations = crate::contract::load_cases(&self.cases).map_err(Ending::usage)?;
-            return Ok(Loaded {
-                operations: operations.into_iter().map(Arc::new).collect(),
-                home: self.cases.clone(),
-                imported: None,
-            });
+            return self.load_cases();
         };
         let read = crate::openapi::read(document).map_err(Ending::usage)?;
-        let pick = self.pick(&read)?;
-        let problems: Vec<String> = read
-            .problems
+        let selection = self.selection();
+        let candidates: Vec<Candidate<'_>> = read
+            .listed
             .iter()
-            .filter(|p| pick.as_ref().is_none_or(|pick| pick.contains(&p.operation)))
-            .map(|p| format!("  {p}"))
+            .map(|l| Candidate {
+                id: &l.operation_id,
+                case: &l.case,
+                tags: &l.tags,
+            })
             .collect();
-        if !problems.is_empty() {
-            return Err(Ending::usage(format!(
-                "{}: {} part(s) of the document cannot be expressed yet:\n{}\n  fix: pick the operations that can with --operation ID, or import the document with `specgate import` and edit the cases",
-                document.display(),
-                problems.len(),
-                problems.join("\n")
-            )));
-        }
+        let source = document.display().to_string();
+        selection.check(&candidates, &source)?;
+        let taken: BTreeSet<String> = candidates
+            .iter()
+            .filter(|c| selection.takes(c))
+            .map(|c| c.id.to_owned())
+            .collect();
+        let (untested, untested_sources) = untested(&read, &taken, document);
         let folder = tempfile::tempdir().map_err(Ending::usage)?;
-        let imported = crate::openapi::write_cases(&read, folder.path(), pick.as_ref())
+        let imported = crate::openapi::write_cases(&read, folder.path(), Some(&taken))
             .map_err(Ending::usage)?;
+        for lost in &imported.problems[read.problems.len()..] {
+            eprintln!("specgate: warning: {lost}");
+        }
         let home = document.parent().map_or_else(PathBuf::new, PathBuf::from);
         Ok(Loaded {
             operations: imported.operations.iter().cloned().map(Arc::new).collect(),
             home,
+            untested,
+            untested_sources,
             imported: Some((folder, imported)),
         })
     }
 
-    /// `--operation` ids, each checked to be in the document.
-    fn pick(&self, read: &crate::openapi::Document) -> Result<Option<BTreeSet<String>>, Ending> {
-        if self.operations.is_empty() {
-            return Ok(None);
-        }
-        let known: BTreeSet<&str> = read
-            .drafts
+    /// `--cases`: the folder's case files, selected by name.
+    fn load_cases(&self) -> Result<Loaded, Ending> {
+        let operations = crate::contract::load_cases(&self.cases).map_err(Ending::usage)?;
+        let selection = self.selection();
+        let candidates: Vec<Candidate<'_>> = operations
             .iter()
-            .map(|d| d.operation_id.as_str())
-            .chain(read.problems.iter().map(|p| p.operation.as_str()))
+            .map(|o| Candidate {
+                id: &o.name,
+                case: &o.name,
+                tags: &[],
+            })
             .collect();
-        if let Some(unknown) = self.operations.iter().find(|o| !known.contains(o.as_str())) {
-            return Err(Ending::usage(format!(
-                "--operation {unknown}: the document has no such operation\n  fix: use one of {}",
-                known.into_iter().collect::<Vec<_>>().join(", ")
-            )));
+        if !selection.is_everything() {
+            selection.check(&candidates, &self.cases.display().to_string())?;
         }
-        Ok(Some(self.operations.iter().cloned().collect()))
+        let taken: Vec<bool> = candidates.iter().map(|c| selection.takes(c)).collect();
+        let operations = operations
+            .into_iter()
+            .zip(taken)
+            .filter_map(|(operation, taken)| taken.then(|| Arc::new(operation)))
+            .collect();
+        Ok(Loaded {
+            operations,
+            home: self.cases.clone(),
+            untested: Vec::new(),
+            untested_sources: Vec::new(),
+            imported: None,
+        })
     }
+}
+
+/// The `untested` findings of the taken operations the case format cannot express, and
+/// where each operation is in the document.
+fn untested(
+    read: &crate::openapi::Document,
+    taken: &BTreeSet<String>,
+    document: &Path,
+) -> (Vec<Finding>, Vec<crate::report::CaseSource>) {
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut sources = Vec::new();
+    for listed in read
+        .listed
+        .iter()
+        .filter(|l| taken.contains(&l.operation_id))
+    {
+        let problems = read
+            .problems
+            .iter()
+            .filter(|p| p.operation == listed.operation_id);
+        let before = findings.len();
+        for problem in problems {
+            let finding = Finding::untested(
+                &listed.case,
+                &problem.at.to_string(),
+                &problem.at.pointer,
+                &problem.what,
+            );
+            // Two problems at one place are one finding, as the run groups its own.
+            if !findings
+                .iter()
+                .any(|f| f.group_key() == finding.group_key())
+            {
+                findings.push(finding);
+            }
+        }
+        if findings.len() > before {
+            sources.push(crate::pipeline::document_case_source(
+                &listed.case,
+                &listed.operation_id,
+                document,
+            ));
+        }
+    }
+    (findings, sources)
 }

@@ -16,7 +16,7 @@ mod schema;
 mod source;
 mod write;
 
-pub use operation::{CaseDraft, DraftExample, DraftRequest};
+pub use operation::{CaseDraft, DraftExample, DraftRequest, Listed};
 pub use parameter::{DraftLink, DraftParameter};
 pub use source::Location;
 pub use write::{write_cases, Imported};
@@ -118,6 +118,8 @@ pub struct Document {
     pub drafts: Vec<CaseDraft>,
     /// What the case format cannot express, with its place.
     pub problems: Vec<Problem>,
+    /// Every operation, in document order, expressed or not.
+    pub listed: Vec<Listed>,
 }
 
 /// Read the document at `file` and every file it references.
@@ -145,7 +147,9 @@ pub fn read(file: &Path) -> Result<Document, OpenApiError> {
     };
     let mut drafts = Vec::new();
     let mut problems = Vec::new();
-    for result in operation::operations(&mut sources, &root, version)? {
+    let mut listed = Vec::new();
+    for (entry, result) in operation::operations(&mut sources, &root, version)? {
+        listed.push(entry);
         match result {
             Ok(draft) => drafts.push(draft),
             Err(found) => problems.extend(found),
@@ -158,6 +162,7 @@ pub fn read(file: &Path) -> Result<Document, OpenApiError> {
         version,
         drafts,
         problems,
+        listed,
     })
 }
 

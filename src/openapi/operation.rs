@@ -121,13 +121,27 @@ pub struct DraftHeader {
     pub schema: Option<Value>,
 }
 
-/// Every operation of the document: a draft when the case format can express it, else the
-/// problems that stop it.
+/// An operation's draft, or the problems that stop the case format from expressing it.
+pub(super) type Expressed = Result<CaseDraft, Vec<Problem>>;
+
+/// One operation of the document as a selection sees it, whether it can be expressed or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// Its `operationId`, or method and path.
+    pub operation_id: String,
+    /// The case name it is written under (before names that collide are told apart).
+    pub case: String,
+    /// Its `tags`.
+    pub tags: Vec<String>,
+}
+
+/// Every operation of the document, listed, with a draft when the case format can express
+/// it, else the problems that stop it.
 pub(super) fn operations(
     sources: &mut Sources,
     root: &Location,
     version: Version,
-) -> Result<Vec<Result<CaseDraft, Vec<Problem>>>, OpenApiError> {
+) -> Result<Vec<(Listed, Expressed)>, OpenApiError> {
     let document = sources.get(root)?.clone();
     let Some(Value::Object(paths)) = document.get("paths") else {
         return Ok(Vec::new());
@@ -148,7 +162,27 @@ pub(super) fn operations(
                 at: child(&item_at, &[method]),
                 item_at: item_at.clone(),
             };
-            out.push(reader.read(sources, operation)?);
+            let read = reader.read(sources, operation)?;
+            let operation_id = match &read {
+                Ok(draft) => draft.operation_id.clone(),
+                Err(problems) => problems
+                    .first()
+                    .map(|p| p.operation.clone())
+                    .unwrap_or_default(),
+            };
+            let tags = operation
+                .get("tags")
+                .and_then(Value::as_array)
+                .map(|tags| tags.iter().filter_map(Value::as_str).map(str::to_owned))
+                .into_iter()
+                .flatten()
+                .collect();
+            let listed = Listed {
+                case: case_name(&operation_id),
+                operation_id,
+                tags,
+            };
+            out.push((listed, read));
         }
     }
     Ok(out)

@@ -123,6 +123,15 @@ pub fn render_summary(report: &RunReport) -> String {
             f.cause,
             f.count
         ));
+        if f.check == Check::Untested {
+            // Nothing was sent: no plan id, no request to reproduce.
+            out.push_str(&format!(
+                "   {}\n   fingerprint: {}\n",
+                f.message,
+                crate::known::fingerprint(f)
+            ));
+            continue;
+        }
         out.push_str(&format!(
             "   {}\n   plan id: {}  reason: {}\n   fingerprint: {}\n",
             f.message,

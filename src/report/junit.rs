@@ -1,6 +1,7 @@
 //! JUnit XML (via quick-junit) that CI servers render: one test suite per case, one test
 //! case per request family (`enum-value`, `missing-required`, …) plus `drift`, failing with
-//! the findings of that family.
+//! the findings of that family; an operation that was never run has a suite of its
+//! `untested` findings.
 
 use super::RunReport;
 use crate::results::{Check, Finding};
@@ -28,6 +29,22 @@ pub fn render(report: &RunReport) -> String {
             let requests = coverage.by_family.get(family).copied().unwrap_or(0);
             let failures = findings.get(family).map(Vec::as_slice).unwrap_or_default();
             suite.add_test_case(test_case(&coverage.case, family, requests, failures));
+        }
+        junit.add_test_suite(suite);
+    }
+    // Operations never run (untested) have no coverage: a suite of their findings alone.
+    let mut uncovered: Vec<&str> = report
+        .findings
+        .iter()
+        .map(|f| f.case.as_str())
+        .filter(|case| !report.summary.coverage.iter().any(|c| c.case == *case))
+        .collect();
+    uncovered.sort_unstable();
+    uncovered.dedup();
+    for case in uncovered {
+        let mut suite = TestSuite::new(case);
+        for (family, failures) in findings_by_family(report, case) {
+            suite.add_test_case(test_case(case, family, 0, &failures));
         }
         junit.add_test_suite(suite);
     }

@@ -221,6 +221,10 @@ fn finding_section(out: &mut String, number: usize, finding: &Finding) {
         let _ = writeln!(out, "\n```diff\n{}\n```", diff.trim_end());
         return;
     }
+    if finding.check == Check::Untested {
+        // Nothing was sent: there is no request to show or reproduce.
+        return;
+    }
     request_block(out, finding);
     response_block(out, finding);
     let _ = writeln!(out, "\n**Reproduce**\n\n```sh\n{}\n```", finding.curl);

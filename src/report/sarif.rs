@@ -103,9 +103,12 @@ fn level(finding: &Finding) -> &'static str {
 
 fn message_text(finding: &Finding) -> String {
     let mut text = format!(
-        "{} — {} ({}), ×{}. Plan id {}.",
-        finding.check, finding.message, finding.cause, finding.count, finding.plan_id
+        "{} — {} ({}), ×{}.",
+        finding.check, finding.message, finding.cause, finding.count
     );
+    if !finding.plan_id.is_empty() {
+        text.push_str(&format!(" Plan id {}.", finding.plan_id));
+    }
     match &finding.diff {
         Some(diff) => text.push_str(&format!("\n{diff}")),
         None if !finding.curl.is_empty() => {

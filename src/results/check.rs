@@ -25,11 +25,13 @@ pub enum Check {
     Transport,
     /// The observed contract differs from the stored snapshot.
     Drift,
+    /// An operation of the document that the case format cannot express: nothing was sent.
+    Untested,
 }
 
 impl Check {
     /// Every check, in report order.
-    pub const ALL: [Check; 9] = [
+    pub const ALL: [Check; 10] = [
         Check::ServerError,
         Check::RejectsValid,
         Check::AcceptsInvalid,
@@ -39,6 +41,7 @@ impl Check {
         Check::ResponseSchema,
         Check::Transport,
         Check::Drift,
+        Check::Untested,
     ];
 
     /// The stable name, e.g. `rejects-valid`.
@@ -53,6 +56,7 @@ impl Check {
             Check::ResponseSchema => "response-schema",
             Check::Transport => "transport",
             Check::Drift => "drift",
+            Check::Untested => "untested",
         }
     }
 
@@ -74,6 +78,9 @@ impl Check {
             }
             Check::Transport => "timeout, reset, unreadable or oversized body",
             Check::Drift => "the observed contract differs from the stored snapshot",
+            Check::Untested => {
+                "an operation of the document could not be expressed as a case: nothing was sent"
+            }
         }
     }
 }

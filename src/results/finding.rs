@@ -106,6 +106,32 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// An operation that was not tested: `what` the case format cannot express, at `place`
+    /// (a document's file and JSON pointer). The cause is the JSON pointer alone, so a
+    /// known-failures entry names the part of the operation, stable against rewording and
+    /// against where the document lies on a disk.
+    pub fn untested(case: &str, place: &str, pointer: &str, what: &str) -> Finding {
+        Finding {
+            check: Check::Untested,
+            case: case.to_owned(),
+            plan_id: String::new(),
+            plan_position: 0,
+            reason: "untested".to_owned(),
+            expect: Expect::Accept,
+            cause: format!("#{pointer}"),
+            message: format!("not tested: {what} (at {place})"),
+            request: SentRequest::default(),
+            response: None,
+            curl: String::new(),
+            count: 1,
+            examples: Vec::new(),
+            example_positions: Vec::new(),
+            shrunk: None,
+            severity: None,
+            diff: None,
+        }
+    }
+
     /// The key that decides which findings are grouped.
     pub fn group_key(&self) -> (Check, &str, &str) {
         (self.check, &self.case, &self.cause)

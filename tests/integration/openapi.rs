@@ -159,27 +159,196 @@ fn run_openapi_tests_the_document_against_its_own_sandbox() {
     );
 }
 
+const PARTIAL: &str = "tests/data/oas-examples/3.0/json/request-examples.json";
+/// The operation of [`PARTIAL`] the case format cannot express (an XML error body).
+const UNTESTED: &str =
+    "untested:post-request-body:#/paths/~1requestBody/post/responses/400/content";
+
 #[test]
-fn a_part_that_cannot_be_expressed_is_named_with_its_pointer_and_nothing_is_sent() {
-    let partial = "tests/data/oas-examples/3.0/json/request-examples.json";
-    let output = specgate(&["run", "--openapi", partial, "--drift", "off"], &[]);
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
+fn an_operation_that_cannot_be_expressed_is_untested_in_every_report_and_the_rest_run() {
+    let out = tempfile::tempdir().unwrap();
+    let report = |name: &str| out.path().join(name).display().to_string();
+    let reports: Vec<String> = [
+        "json=r.json",
+        "junit=r.xml",
+        "sarif=r.sarif",
+        "markdown=r.md",
+    ]
+    .iter()
+    .map(|r| {
+        let (format, file) = r.split_once('=').unwrap();
+        format!("{format}={}", report(file))
+    })
+    .collect();
+    let mut args = vec![
+        "run",
+        "--openapi",
+        PARTIAL,
+        "--drift",
+        "off",
+        "--examples",
+        "2",
+    ];
+    for r in &reports {
+        args.extend(["--report", r.as_str()]);
+    }
+    let output = specgate(&args, &[]);
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    // Untested fails the gate like any finding; the other operations ran against the sandbox.
+    assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stderr.contains("sandbox at"), "{stderr}");
     assert!(
-        stderr.contains("request-examples.json#/paths/~1requestBody/post/responses/400/content (post/requestBody): response media types [application/xml]"),
-        "{stderr}"
+        stdout.contains(&format!("fingerprint: {UNTESTED}")),
+        "{stdout}"
     );
     assert!(
-        !stderr.contains("sandbox at"),
-        "no sandbox may start: {stderr}"
+        stdout.contains("response media types [application/xml]")
+            && stdout
+                .contains("request-examples.json#/paths/~1requestBody/post/responses/400/content"),
+        "the console names the reason and the document pointer: {stdout}"
     );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report("r.json")).unwrap()).unwrap();
+    let findings = json["findings"].as_array().unwrap();
+    let untested: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| f["check"] == "untested")
+        .collect();
+    assert_eq!(
+        untested.len(),
+        findings.len(),
+        "nothing else is found: {json}"
+    );
+    assert!(
+        untested.iter().any(|f| f["fingerprint"] == UNTESTED),
+        "{json}"
+    );
+    let ran = json["summary"]["coverage"].as_array().unwrap().len();
+    assert!(ran >= 6, "the expressible operations ran: {ran}");
+    for file in ["r.xml", "r.sarif", "r.md"] {
+        let written = std::fs::read_to_string(report(file)).unwrap();
+        assert!(
+            written.contains("untested") && written.contains("post-request-body"),
+            "{file}: {written}"
+        );
+    }
+    let junit = std::fs::read_to_string(report("r.xml")).unwrap();
+    assert!(junit.contains("post-request-body::untested"), "{junit}");
+    // Accepted in the known-failures file with an owner and expiry, it no longer fails.
+    let known = out.path().join("known.toml");
+    let entries: String = untested
+        .iter()
+        .map(|f| format!("[[known]]\nfingerprint = {}\nreason = \"XML errors\"\nowner = \"api-team\"\nlink = \"T-1\"\nexpires = 2099-01-31\n", f["fingerprint"]))
+        .collect();
+    std::fs::write(&known, entries).unwrap();
+    let known = known.display().to_string();
+    let accepted = specgate(
+        &[
+            "run",
+            "--openapi",
+            PARTIAL,
+            "--drift",
+            "off",
+            "--examples",
+            "2",
+            "--known",
+            &known,
+        ],
+        &[],
+    );
+    let stdout = text(&accepted.stdout);
+    assert_eq!(
+        accepted.status.code(),
+        Some(0),
+        "{stdout}{}",
+        text(&accepted.stderr)
+    );
+}
+
+#[test]
+fn operations_are_selected_by_id_tag_and_glob_and_a_typo_suggests_the_nearest() {
     let document = "tests/data/oas-examples/3.0/json/petstore.json";
-    let unknown = specgate(&["plan", "--openapi", document, "--operation", "nope"], &[]);
+    let cases = |args: &[&str]| -> BTreeSet<String> {
+        let mut all = vec!["plan", "--openapi", document, "--examples", "0"];
+        all.extend(args);
+        plan(&all)
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["case"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    let everything = cases(&[]);
+    assert!(everything.len() >= 15, "{everything:?}");
+    let store = cases(&["--tag", "store"]);
+    assert_eq!(
+        store,
+        [
+            "delete-order",
+            "get-inventory",
+            "get-order-by-id",
+            "place-order"
+        ]
+        .map(str::to_owned)
+        .into()
+    );
+    let some = cases(&[
+        "--operation",
+        "*Order*",
+        "--exclude-operation",
+        "deleteOrder",
+    ]);
+    assert_eq!(
+        some,
+        ["get-order-by-id", "place-order"].map(str::to_owned).into()
+    );
+    let unknown = specgate(
+        &["plan", "--openapi", document, "--operation", "getPetByld"],
+        &[],
+    );
     let stderr = text(&unknown.stderr);
     assert_eq!(unknown.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("--operation nope") && stderr.contains("addPet"),
+        stderr.contains("--operation getPetByld") && stderr.contains("did you mean getPetById"),
         "{stderr}"
+    );
+    assert!(
+        stderr.lines().count() <= 4,
+        "a short list, not every id: {stderr}"
+    );
+    let excluded = specgate(
+        &["plan", "--openapi", document, "--exclude-operation", "nope"],
+        &[],
+    );
+    assert_eq!(
+        excluded.status.code(),
+        Some(2),
+        "a typo'd exclusion is refused too"
+    );
+    let tag = specgate(&["plan", "--openapi", document, "--tag", "pest"], &[]);
+    let stderr = text(&tag.stderr);
+    assert!(stderr.contains("did you mean pet"), "{stderr}");
+}
+
+#[test]
+fn operation_is_honoured_with_cases_too() {
+    let all = plan(&["plan", "--examples", "0"]).lines().count();
+    let picked = plan(&["plan", "--examples", "0", "--operation", "sessionlink-*"])
+        .lines()
+        .count();
+    assert_eq!(all, picked);
+    let typo = specgate(&["plan", "--operation", "sesionlink-v2"], &[]);
+    let stderr = text(&typo.stderr);
+    assert_eq!(typo.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("did you mean sessionlink-v2"), "{stderr}");
+    let tag = specgate(&["plan", "--tag", "x"], &[]);
+    assert_eq!(
+        tag.status.code(),
+        Some(2),
+        "--tag needs --openapi: case files carry no tags"
     );
 }
 
@@ -246,7 +415,15 @@ fn import_writes_cases_that_load_and_exits_2_listing_what_it_left_out() {
     );
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("4 part(s)"), "{stderr}");
+    assert!(
+        stderr.contains("4 of the 11 operation(s)") && stderr.contains("\n  post/requestBody\n"),
+        "the skipped operation is named: {stderr}"
+    );
+    assert!(
+        !stderr.contains("sessionlink-v2") && stderr.contains("specgate run --openapi"),
+        "the fix names the user's own files: {stderr}"
+    );
+
     let written = specgate::contract::load_cases(&partial.path().join("cases")).unwrap();
     assert_eq!(written.len(), 7);
 }
