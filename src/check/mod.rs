@@ -271,8 +271,29 @@ fn content_type(
                 response.status
             ),
         });
+    } else if want_value && !response.body.is_empty() {
+        violations.push(documented_error_misdeclared(response));
     }
     None
+}
+
+/// An error answer whose status documents a JSON body, served as something else (an HTML
+/// error page from a proxy or a framework's default handler). An empty error body is not
+/// judged here: there is no content to misdeclare.
+fn documented_error_misdeclared(response: &ObservedResponse) -> Violation {
+    let declared = response.header("content-type").unwrap_or("(none)");
+    Violation {
+        check: Check::ContentType,
+        cause: format!(
+            "{} served as {}",
+            response.status,
+            response.media_type().unwrap_or_default()
+        ),
+        message: format!(
+            "the {} body is declared `{declared}`, but the case documents a JSON body for {}",
+            response.status, response.status
+        ),
+    }
 }
 
 /// The body as a JSON value, or (`want_value` false) only whether it is JSON: bodies no
@@ -399,6 +420,26 @@ mod tests {
             assert_eq!(violations[0].check, Check::Transport);
             assert!(violations[0].message.contains(&status.to_string()));
         }
+    }
+
+    #[test]
+    fn a_documented_error_served_as_html_is_a_content_type_finding() {
+        let mut html = json_response(400, "<html><body>Bad Request</body></html>");
+        html.headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        let mut violations = Vec::new();
+        assert!(content_type(&html, true, &mut violations).is_none());
+        assert_eq!(violations.len(), 1, "{violations:?}");
+        assert_eq!(violations[0].check, Check::ContentType);
+        assert_eq!(violations[0].cause, "400 served as text/html");
+        // Undocumented (no schema for the status) or empty: nothing to judge.
+        let mut none = Vec::new();
+        content_type(&html, false, &mut none);
+        html.body = bytes::Bytes::new();
+        content_type(&html, true, &mut none);
+        assert!(none.is_empty(), "{none:?}");
     }
 
     /// Bodies no schema reads are only checked to be JSON: no value, but the same verdict.

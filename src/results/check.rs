@@ -17,7 +17,8 @@ pub enum Check {
     AuthNotEnforced,
     /// A status the case does not list for that outcome.
     StatusUndocumented,
-    /// A success body not declared as JSON, or a declared JSON body that does not parse.
+    /// A success body, or an error body whose status documents JSON, not declared as JSON; or
+    /// a declared JSON body that does not parse.
     ContentType,
     /// The body or a declared header violates the documented response for its status.
     ResponseSchema,
@@ -71,7 +72,7 @@ impl Check {
             }
             Check::StatusUndocumented => "a status the case does not list for that kind of request",
             Check::ContentType => {
-                "a success body not declared as JSON, or declared JSON that does not parse"
+                "a success body (or a documented error body) not declared as JSON, or declared JSON that does not parse"
             }
             Check::ResponseSchema => {
                 "the body or a declared header violates the documented response for its status"

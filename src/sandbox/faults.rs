@@ -93,6 +93,8 @@ pub enum Fault {
     AcceptQueryOffByOne,
     /// Error answers (400, 401, 404) break their documented schemas.
     ErrorBodyOffSchema,
+    /// Error answers (400, 401, 404) are an HTML page where the case documents JSON.
+    ErrorAsHtml,
     /// The named operation does not check the key (empty: the first, by name, that has
     /// auth).
     AuthSkippedOn(String),
@@ -322,6 +324,12 @@ const CATALOGUE: &[FaultInfo] = &[
         description: "error answers (invalid request, unknown id, missing key) break their documented schemas",
     },
     FaultInfo {
+        name: "error-as-html",
+        parameter: "",
+        category: "content-type",
+        description: "error answers (invalid request, unknown id, missing key) are an HTML page where JSON is documented",
+    },
+    FaultInfo {
         name: "auth-skipped-on",
         parameter: "=OPERATION",
         category: "auth-not-enforced",
@@ -396,6 +404,7 @@ impl Fault {
             Fault::ServerErrorPathParam => "server-error-path-param",
             Fault::AcceptQueryOffByOne => "accept-query-off-by-one",
             Fault::ErrorBodyOffSchema => "error-body-off-schema",
+            Fault::ErrorAsHtml => "error-as-html",
             Fault::AuthSkippedOn(_) => "auth-skipped-on",
             Fault::UndocumentedStatusOn(_) => "undocumented-status-on",
         }
@@ -436,6 +445,7 @@ impl Fault {
             "server-error-path-param" => Fault::ServerErrorPathParam,
             "accept-query-off-by-one" => Fault::AcceptQueryOffByOne,
             "error-body-off-schema" => Fault::ErrorBodyOffSchema,
+            "error-as-html" => Fault::ErrorAsHtml,
             "undocumented-status-on" => Fault::UndocumentedStatusOn("DELETE".to_owned()),
             "auth-skipped-on" => Fault::AuthSkippedOn(String::new()),
             _ => return None,

@@ -33,6 +33,7 @@ const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+const HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
 
 /// Why a request body is refused: where and what.
 struct Violation {
@@ -56,6 +57,8 @@ struct Endpoint {
     empty_success: bool,
     /// `error-body-off-schema`: error answers break their documented schemas.
     error_body_off: bool,
+    /// `error-as-html`: error answers are a framework's HTML page, not the documented JSON.
+    error_as_html: bool,
     /// For a producer of linked ids: where in its success body they are, and the set of
     /// those it has made.
     remember: Vec<(String, Arc<Remembered>)>,
@@ -279,6 +282,7 @@ impl Endpoint {
             not_found: not_found_answer(operation)?,
             empty_success,
             error_body_off: config.faults.contains(&Fault::ErrorBodyOffSchema),
+            error_as_html: config.faults.contains(&Fault::ErrorAsHtml),
             remember: Vec::new(),
             linked: Vec::new(),
             method: operation.method.clone(),
@@ -449,7 +453,7 @@ impl Endpoint {
             hash,
             || json!({"error": "not found", "message": "no resource has this id"}),
         );
-        with_body(self.not_found.status, JSON, self.error_body(body))
+        self.error_answer(self.not_found.status, body)
     }
 
     /// Keep the ids a success body names, for the operations linked to this one.
@@ -547,7 +551,17 @@ impl Endpoint {
             hash,
             || json!({"error": "invalid request", "pointer": pointer, "message": message}),
         );
-        with_body(self.invalid.status, JSON, self.error_body(body))
+        self.error_answer(self.invalid.status, body)
+    }
+
+    /// An error answer with its documented JSON `body`, or under `error-as-html` the HTML
+    /// page a framework's default handler serves instead.
+    fn error_answer(&self, status: StatusCode, body: Vec<u8>) -> Response {
+        if self.error_as_html {
+            let page = format!("<!DOCTYPE html><html><body><h1>{status}</h1></body></html>");
+            return with_body(status, HTML, Bytes::from(page));
+        }
+        with_body(status, JSON, self.error_body(body))
     }
 
     /// An error answer's body, broken under `error-body-off-schema` (an array where the
@@ -923,8 +937,10 @@ fn unauthorized(endpoint: &Endpoint, handling: AuthHandling) -> Option<Response>
         AuthHandling::WrongStatus => StatusCode::BAD_REQUEST,
     };
     let body = match &endpoint.unauthorized.template {
-        Some(template) => endpoint.error_body(template.render(0)),
-        None if endpoint.error_body_off => endpoint.error_body(Vec::new()),
+        Some(template) => return Some(endpoint.error_answer(status, template.render(0))),
+        None if endpoint.error_body_off || endpoint.error_as_html => {
+            return Some(endpoint.error_answer(status, Vec::new()))
+        }
         None => endpoint.unauthorized_body.clone(),
     };
     Some(with_body(status, JSON, body))

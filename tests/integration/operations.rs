@@ -59,7 +59,7 @@ fn a_faithful_sandbox_of_a_multi_operation_api_is_conformant() {
 
 #[test]
 fn each_parameter_fault_is_found_by_its_check_for_the_operation_it_hits() {
-    let expectations: [(&str, &str, &[&str]); 5] = [
+    let expectations: [(&str, &str, &[&str]); 6] = [
         (
             "server-error-path-param",
             "server-error",
@@ -73,6 +73,16 @@ fn each_parameter_fault_is_found_by_its_check_for_the_operation_it_hits() {
         (
             "error-body-off-schema",
             "response-schema",
+            &[
+                "orders-create",
+                "orders-list",
+                "orders-get",
+                "orders-delete",
+            ],
+        ),
+        (
+            "error-as-html",
+            "content-type",
             &[
                 "orders-create",
                 "orders-list",

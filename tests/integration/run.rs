@@ -67,6 +67,7 @@ const TESTED_APART: &[&str] = &[
     "server-error-path-param",
     "accept-query-off-by-one",
     "error-body-off-schema",
+    "error-as-html",
     "undocumented-status-on",
 ];
 
