@@ -1,6 +1,8 @@
 //! Writing a file so that a reader never sees half of it: a temp file in the same folder,
 //! synced, then renamed over the target. Reports and drift baselines are written this way,
 //! so a crash or a full disk never leaves a truncated file for CI or a reviewer to choke on.
+//! The file gets the mode a plain `create` would (0666 less the user's umask, so 0644 by
+//! default), not the temp file's private 0600: another CI step or user must read reports.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -27,9 +29,40 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&folder).map_err(write_error)?;
-    let mut file = tempfile::NamedTempFile::new_in(&folder).map_err(write_error)?;
+    let mut file = readable_temp_file(&folder).map_err(write_error)?;
     file.write_all(bytes).map_err(write_error)?;
     file.as_file().sync_all().map_err(write_error)?;
     file.persist(path).map_err(|e| write_error(e.error))?;
     Ok(())
+}
+
+/// A temp file in `folder` created with mode 0666, which the kernel narrows by the umask as
+/// it does for any new file (tempfile's default, 0600, would make reports private).
+fn readable_temp_file(folder: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(folder)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    /// Tests run under the runner's umask (022 here and on CI): the file is as readable as one
+    /// `File::create` makes, never the temp file's 0600.
+    #[test]
+    fn a_written_file_has_the_mode_a_plain_create_gives() {
+        let folder = tempfile::tempdir().expect("a temp folder");
+        let plain = folder.path().join("plain");
+        std::fs::File::create(&plain).expect("create");
+        let written = folder.path().join("report.json");
+        super::write(&written, b"{}").expect("write");
+        let mode =
+            |p: &std::path::Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(mode(&written), mode(&plain));
+    }
 }
