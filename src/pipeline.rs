@@ -121,13 +121,13 @@ pub enum Notice {
         /// The snapshot file.
         snapshot: String,
     },
-    /// No baseline was written: the run had contract findings and
-    /// [`Nonconformant::Refuse`] was in force.
+    /// No baseline was written for these cases: the run had contract findings and
+    /// [`Nonconformant::Refuse`] was in force. Said once per run, for every case at once.
     BaselineRefused {
-        /// The case.
-        case: String,
-        /// The snapshot file.
-        snapshot: String,
+        /// The cases, in run order.
+        cases: Vec<String>,
+        /// The snapshots' folder.
+        snapshots: String,
     },
 }
 
@@ -288,6 +288,17 @@ fn judge_drift(
             notify(notice);
         }
     }
+    let refused: Vec<String> = records
+        .iter()
+        .filter(|r| r.status == "refused")
+        .map(|r| r.case.clone())
+        .collect();
+    if !refused.is_empty() {
+        notify(Notice::BaselineRefused {
+            cases: refused,
+            snapshots: snapshots.display().to_string(),
+        });
+    }
     if job.judged == Judged::DriftOnly {
         report.findings.clear();
         report.flaky.clear();
@@ -308,7 +319,6 @@ fn baseline_notice(record: &DriftRecord) -> Option<Notice> {
     match record.status.as_str() {
         "recorded" => Some(Notice::BaselineRecorded { case, snapshot }),
         "updated" => Some(Notice::BaselineUpdated { case, snapshot }),
-        "refused" => Some(Notice::BaselineRefused { case, snapshot }),
         _ => None,
     }
 }
@@ -353,13 +363,30 @@ pub fn case_source(operation: &Operation) -> CaseSource {
         case: operation.name.clone(),
         file: operation.source.display().to_string().replace('\\', "/"),
         line,
+        pointer: None,
     }
 }
 
 /// Where an operation imported from an OpenAPI document is written: the document, at the
-/// first line that names the operation (its `operationId`), else its first line.
+/// line of the operation's method key under its path (else as [`document_case_source`]
+/// finds it), and its JSON pointer, `/paths/~1orders~1{id}/get`, which says where it is even
+/// in a document written on one line.
 pub fn imported_case_source(operation: &Operation, document: &std::path::Path) -> CaseSource {
-    document_case_source(&operation.name, &operation.name, document)
+    let text = std::fs::read_to_string(document).unwrap_or_default();
+    let line = operation_offset(&text, operation).map_or_else(
+        || operation_id_line(&text, &operation.name),
+        |offset| text[..offset].matches('\n').count() + 1,
+    );
+    let method = operation.method.as_str().to_ascii_lowercase();
+    CaseSource {
+        case: operation.name.clone(),
+        file: document.display().to_string().replace('\\', "/"),
+        line,
+        pointer: Some(format!(
+            "/paths/{}/{method}",
+            crate::schema::escape(&operation.path)
+        )),
+    }
 }
 
 /// Where the operation `operation_id`, run or reported as the case `case`, is in `document`:
@@ -370,14 +397,35 @@ pub fn document_case_source(
     document: &std::path::Path,
 ) -> CaseSource {
     let text = std::fs::read_to_string(document).unwrap_or_default();
-    let line = first_line(&text, |l| {
-        l.trim_start_matches('"').starts_with("operationId") && l.contains(operation_id)
-    });
     CaseSource {
         case: case.to_owned(),
         file: document.display().to_string().replace('\\', "/"),
-        line,
+        line: operation_id_line(&text, operation_id),
+        pointer: None,
     }
+}
+
+/// The first line of `text` that names `operation_id` as an `operationId`, else 1.
+fn operation_id_line(text: &str, operation_id: &str) -> usize {
+    first_line(text, |l| {
+        l.trim_start_matches('"').starts_with("operationId") && l.contains(operation_id)
+    })
+}
+
+/// The byte offset of `operation`'s method key under its path key, in a JSON document (quoted
+/// keys) or a YAML one (bare keys); `None` when neither form is found.
+fn operation_offset(text: &str, operation: &Operation) -> Option<usize> {
+    let method = operation.method.as_str().to_ascii_lowercase();
+    let quoted = serde_json::to_string(&operation.path).ok()?;
+    let forms = [
+        (format!("{quoted}:"), format!("\"{method}\"")),
+        (format!("{quoted} :"), format!("\"{method}\"")),
+        (format!("{}:", operation.path), format!("{method}:")),
+    ];
+    forms.iter().find_map(|(path_key, method_key)| {
+        let at = text.find(path_key.as_str())?;
+        Some(at + text[at..].find(method_key.as_str())?)
+    })
 }
 
 /// The 1-based number of the first line of `text` whose trimmed start `matches`, else 1.

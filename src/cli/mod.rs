@@ -10,6 +10,7 @@ mod report;
 mod run;
 mod sandbox;
 mod select;
+mod snapshots;
 mod source;
 
 use clap::{Parser, Subcommand};
@@ -39,6 +40,8 @@ enum Command {
     Diff(diff::Args),
     /// Work with known-failures files (findings that do not fail the run until they expire).
     Known(known::Args),
+    /// Review, accept or reject the drift baselines a run proposed (`.snap.new` files).
+    Snapshots(snapshots::Args),
 }
 
 /// Parse the command line, run the subcommand, return its exit code.
@@ -63,6 +66,7 @@ pub fn main() -> ExitCode {
         Command::Import(args) => import::execute(args),
         Command::Known(args) => known::execute(args),
         Command::Diff(args) => diff::execute(args),
+        Command::Snapshots(args) => snapshots::execute(args),
     };
     match &ending {
         Ending::Usage(message) | Ending::Unreachable(message) | Ending::Incomplete(message) => {

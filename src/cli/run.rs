@@ -107,6 +107,11 @@ pub(super) struct Args {
     /// Flaky findings (not reproduced when their request is sent again) fail the run too.
     #[arg(long)]
     pub strict: bool,
+    /// Refuse (exit 2, nothing sent) a --known file whose entries still read TODO for their
+    /// reason, owner or link, as `specgate known add` writes them; without it, each such
+    /// entry is warned about on every run.
+    #[arg(long, requires = "known")]
+    pub strict_known: bool,
 }
 
 /// More random examples than this is a typo: the plan would never finish.
@@ -257,12 +262,7 @@ fn job(args: &Args, loaded: &super::source::Loaded) -> Result<Job, Ending> {
         },
         judged: Judged::AllFindings,
         reports: args.reports.clone(),
-        known: args
-            .known
-            .as_deref()
-            .map(KnownFile::load)
-            .transpose()
-            .map_err(Ending::usage)?,
+        known: known_file(args)?,
         strict: args.strict,
         // Imported cases live in a temporary folder: reports point into the document.
         case_sources: args.source.openapi.as_deref().map(|document| {
@@ -275,6 +275,29 @@ fn job(args: &Args, loaded: &super::source::Loaded) -> Result<Job, Ending> {
         untested: loaded.untested.clone(),
         operations,
     })
+}
+
+/// `--known FILE`, read strictly; entries left as TODO are warned about, or refused under
+/// `--strict-known`.
+fn known_file(args: &Args) -> Result<Option<KnownFile>, Ending> {
+    let Some(path) = &args.known else {
+        return Ok(None);
+    };
+    let known = KnownFile::load(path).map_err(Ending::usage)?;
+    let unfilled = known.unfilled();
+    if args.strict_known && !unfilled.is_empty() {
+        let all: Vec<String> = unfilled.iter().map(ToString::to_string).collect();
+        return Err(Ending::Usage(format!(
+            "--strict-known: {} known-failures entr{} not filled in\n{}",
+            all.len(),
+            if all.len() == 1 { "y is" } else { "ies are" },
+            all.join("\n")
+        )));
+    }
+    for entry in &unfilled {
+        eprintln!("warning: {entry}");
+    }
+    Ok(Some(known))
 }
 
 /// `--base-url` and its key, or the built-in sandbox.
@@ -408,8 +431,19 @@ fn notice_text(notice: &Notice) -> String {
         Notice::BaselineUpdated { case, snapshot } => {
             format!("updated the drift baseline of {case} in {snapshot}")
         }
-        Notice::BaselineRefused { case, snapshot } => format!(
-            "did not record the drift baseline of {case} in {snapshot}: this run had contract findings, and a baseline recorded from a non-conformant server would grade its fix as drift\n  fix: fix the findings first, or record anyway with --record-nonconformant (the snapshot then marks those observations non-conformant)"
+        Notice::BaselineRefused { cases, snapshots } => format!(
+            "did not record the drift baseline of {} in {snapshots}: this run had contract findings, and a baseline recorded from a non-conformant server would grade its fix as drift\n  fix: fix the findings first, or record anyway with --record-nonconformant (the snapshot then marks those observations non-conformant)",
+            name_some(cases)
         ),
+    }
+}
+
+/// Up to five names, then how many more: a notice about every case is one line.
+fn name_some(names: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let shown = names[..names.len().min(SHOWN)].join(", ");
+    match names.len().saturating_sub(SHOWN) {
+        0 => shown,
+        more => format!("{shown} and {more} more case(s)"),
     }
 }

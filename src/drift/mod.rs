@@ -13,6 +13,7 @@
 mod diff;
 pub mod differential;
 mod observe;
+pub mod review;
 pub mod snapshot;
 
 pub use diff::{diff, Change, Marks};
@@ -101,7 +102,10 @@ fn drift_finding(outcome: &SnapshotOutcome) -> Option<Finding> {
         status => {
             let worst = outcome.changes.iter().map(|c| c.severity).max()?;
             let next = match status {
-                Pending(new) => format!("the new observation is in {}: review with `cargo insta review`, or accept with `specgate run --update-snapshots`", new.display()),
+                Pending(new) => {
+                    let folder = new.parent().map_or_else(|| ".".to_owned(), |f| f.display().to_string());
+                    format!("the new observation is in {}: review it with `specgate snapshots review {folder}`, then `specgate snapshots accept {folder}` (or `reject`)", new.display())
+                }
                 Updated => "the baseline was updated to this observation".to_owned(),
                 Refused => "nothing was written: this run had contract findings (record anyway with --record-nonconformant)".to_owned(),
                 _ => "nothing was written (CI or INSTA_UPDATE=no)".to_owned(),

@@ -41,6 +41,33 @@ struct RawEntry {
 }
 
 impl KnownFile {
+    /// Entries whose reason, owner or link still read `TODO` (as `known add` wrote them),
+    /// each as a sentence naming the file, the line and the fix: a warning on every run, an
+    /// error under `--strict-known`.
+    pub fn unfilled(&self) -> Vec<ContractError> {
+        self.entries
+            .iter()
+            .filter_map(|entry| {
+                let fields = entry.unfilled();
+                (!fields.is_empty()).then(|| {
+                    ContractError::new(
+                        &self.path,
+                        Place::Line {
+                            line: entry.line,
+                            column: 1,
+                        },
+                        format!(
+                            "the entry for `{}` still has TODO in {}",
+                            entry.fingerprint,
+                            fields.join(", ")
+                        ),
+                        "write why the finding is accepted, the team that owns it and the ticket; `--strict-known` refuses entries left as TODO",
+                    )
+                })
+            })
+            .collect()
+    }
+
     /// Read and check `path`.
     pub fn load(path: &Path) -> Result<KnownFile, ContractError> {
         let text = std::fs::read_to_string(path).map_err(|e| {

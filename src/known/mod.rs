@@ -45,6 +45,21 @@ pub struct KnownEntry {
     pub line: usize,
 }
 
+impl KnownEntry {
+    /// The fields still as `known add` wrote them (`TODO: …`): `reason`, `owner`, `link`.
+    pub fn unfilled(&self) -> Vec<&'static str> {
+        [
+            ("reason", &self.reason),
+            ("owner", &self.owner),
+            ("link", &self.link),
+        ]
+        .into_iter()
+        .filter(|(_, value)| value.trim_start().starts_with("TODO"))
+        .map(|(name, _)| name)
+        .collect()
+    }
+}
+
 /// A finding that a known, unexpired entry matched.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KnownFinding {

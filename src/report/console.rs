@@ -83,12 +83,11 @@ async fn draw_lines(progress: Arc<Progress>, stop: Arc<std::sync::atomic::Atomic
 pub fn render_summary(report: &RunReport) -> String {
     let s = &report.summary;
     let mut out = String::new();
-    let verdict = match (report.fails(), report.findings.len()) {
-        (true, _) => "CONTRACT VIOLATIONS".to_owned(),
-        (false, 0) => "CONFORMANT".to_owned(),
-        (false, n) => format!("CONFORMANT, with {n} drift note(s) below the failure threshold"),
-    };
-    out.push_str(&format!("\nspecgate: {verdict} — {}\n", s.base_url));
+    out.push_str(&format!(
+        "\nspecgate: {} — {}\n",
+        verdict_line(report),
+        s.base_url
+    ));
     out.push_str(&format!(
         "  requests: {} ({} plan entries) in {:.2} s, {:.0} requests/s\n",
         s.requests, s.planned, s.elapsed_s, s.requests_per_s
@@ -109,11 +108,7 @@ pub fn render_summary(report: &RunReport) -> String {
     if let Some(halt) = &s.incomplete {
         out.push_str(&format!("  INCOMPLETE: {halt}\n"));
     }
-    out.push_str("  findings by check:\n");
-    for check in Check::ALL {
-        let failed = s.findings_by_check.get(check.name()).copied().unwrap_or(0);
-        out.push_str(&format!("    {:<20} {failed}\n", check.name()));
-    }
+    findings_by_check(&mut out, report);
     for (number, f) in report.findings.iter().enumerate() {
         out.push_str(&format!(
             "\n{}. [{}] {} — {} (×{})\n",
@@ -150,6 +145,64 @@ pub fn render_summary(report: &RunReport) -> String {
     flaky_section(&mut out, report);
     known_section(&mut out, report);
     out
+}
+
+/// The verdict and what decides it: the findings that fail (new), and apart from them the
+/// known ones and the expired entries, e.g. `CONFORMANT — 0 new findings; 864 known, 2 expired`.
+pub fn verdict_line(report: &RunReport) -> String {
+    let new = report.findings.len();
+    let mut line = match (report.fails(), new) {
+        (true, _) => format!("CONTRACT VIOLATIONS — {new} new finding(s)"),
+        (false, 0) => "CONFORMANT — 0 new findings".to_owned(),
+        (false, n) => {
+            format!(
+                "CONFORMANT — 0 failing findings; {n} drift note(s) below the failure threshold"
+            )
+        }
+    };
+    if let Some(known) = &report.known {
+        line.push_str(&format!(
+            "; {} known, {} expired",
+            known.known.len(),
+            known.expired.len()
+        ));
+    }
+    line
+}
+
+/// Requests by check that fail this run; with a known-failures file, the known ones in a
+/// column of their own, so they are not read as failures.
+fn findings_by_check(out: &mut String, report: &RunReport) {
+    let count = |findings: &mut dyn Iterator<Item = &crate::results::Finding>, check: Check| {
+        findings
+            .filter(|f| f.check == check)
+            .map(|f| f.count)
+            .sum::<u64>()
+    };
+    let Some(known) = &report.known else {
+        out.push_str("  findings by check:\n");
+        for check in Check::ALL {
+            let failed = report.summary.findings_by_check.get(check.name());
+            out.push_str(&format!(
+                "    {:<20} {}\n",
+                check.name(),
+                failed.copied().unwrap_or(0)
+            ));
+        }
+        return;
+    };
+    out.push_str(&format!(
+        "  findings by check:      new   known (not failing, {})\n",
+        known.file
+    ));
+    for check in Check::ALL {
+        let new = count(&mut report.findings.iter(), check);
+        let accepted = count(&mut known.known.iter().map(|k| &k.finding), check);
+        out.push_str(&format!(
+            "    {:<20} {new:>5}   {accepted:>5}\n",
+            check.name()
+        ));
+    }
 }
 
 /// Findings that did not reproduce on a second send.

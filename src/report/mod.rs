@@ -50,6 +50,10 @@ pub struct CaseSource {
     pub file: String,
     /// The line of the operation's `path` key (1 when unknown).
     pub line: usize,
+    /// For an operation of an OpenAPI document: its JSON pointer there
+    /// (`/paths/~1orders/post`), which SARIF carries as a logical location.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
 }
 
 /// Each finding with its `fingerprint` first, so a person can copy it into a known-failures

@@ -137,6 +137,7 @@ fn result(report: &RunReport, finding: &Finding, level: &str) -> Value {
             "planId": finding.plan_id,
         },
     });
+    let mut logical = Vec::new();
     if let Some(source) = report.source_of(&finding.case) {
         result["locations"] = json!([{
             "physicalLocation": {
@@ -145,14 +146,25 @@ fn result(report: &RunReport, finding: &Finding, level: &str) -> Value {
             },
             "message": { "text": format!("operation of case {}", source.case) }
         }]);
+        if let Some(pointer) = &source.pointer {
+            // A document on one line has no line to point at: the pointer still says where.
+            logical.push(json!({
+                "name": source.case,
+                "kind": "object",
+                "fullyQualifiedName": pointer,
+            }));
+        }
     }
     if let Some(pointer) = schema_pointer(finding) {
         // Where in the response body the schema broke, for tools that group by member.
-        result["locations"][0]["logicalLocations"] = json!([{
+        logical.push(json!({
             "name": pointer,
             "kind": "member",
             "fullyQualifiedName": format!("{} response {pointer}", finding.case),
-        }]);
+        }));
+    }
+    if !logical.is_empty() && result.get("locations").is_some() {
+        result["locations"][0]["logicalLocations"] = Value::Array(logical);
     }
     result
 }

@@ -860,8 +860,14 @@ fn an_openapi_run_points_its_sarif_results_at_the_operation_in_the_document() {
     let line = location["region"]["startLine"].as_u64().unwrap() as usize;
     let text_of_document = std::fs::read_to_string(document).unwrap();
     let named = text_of_document.lines().nth(line - 1).unwrap();
-    assert!(
-        named.trim_start().starts_with("operationId"),
-        "line {line}: {named}"
+    assert_eq!(
+        named.trim(),
+        "post:",
+        "line {line} is the operation's method key"
+    );
+    let logical = &sarif["runs"][0]["results"][0]["locations"][0]["logicalLocations"][0];
+    assert_eq!(
+        logical["fullyQualifiedName"], "/paths/~1auth~1sessionlink-v2/post",
+        "{sarif:#}"
     );
 }

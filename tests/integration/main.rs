@@ -15,6 +15,7 @@ mod keywords;
 mod openapi;
 mod operations;
 mod plan;
+mod readable_gate;
 mod reports;
 mod routing;
 mod run;
