@@ -78,7 +78,7 @@ fn a_change_is_left_for_review_and_update_snapshots_accepts_it() {
     let changed = TestSandbox::start(&["drift-status-value"]);
     let (code, output) = run(&changed, snapshots.path(), &[], OUTSIDE_CI);
     assert_eq!(code, 1, "{output}");
-    assert!(output.contains("cargo insta review"), "{output}");
+    assert!(output.contains("specgate snapshots review"), "{output}");
     let pending = snapshots.path().join("sessionlink-v2.snap.new");
     let proposed = insta::Snapshot::from_file(&pending).expect("insta reads the pending snapshot");
     assert!(proposed
