@@ -173,7 +173,8 @@ async fn run_trial_async(
 fn job(config: &SuiteEnv, operation: Arc<Operation>, kind: &TrialKind) -> Result<Job, Failed> {
     let env = operation
         .auth
-        .as_ref()
+        .sent()
+        .first()
         .map_or("SPECGATE_API_KEY", |a| a.env.as_str())
         .to_owned();
     let (families, examples, mode, judged) = match kind {

@@ -74,9 +74,9 @@ pub(super) fn execute(args: Args) -> Ending {
     }
     let case_env = operations
         .iter()
-        .find_map(|o| o.auth.as_ref().map(|a| a.env.clone()))
+        .find_map(|o| o.auth.sent().first().map(|a| a.env.clone()))
         .unwrap_or_else(|| "SPECGATE_API_KEY".to_owned());
-    let needs_key = operations.iter().any(|o| o.auth.is_some());
+    let needs_key = operations.iter().any(|o| !o.auth.is_public());
     let candidate_env = args.api_key_env.clone().unwrap_or(case_env);
     let reference_env = args
         .against_api_key_env

@@ -187,30 +187,89 @@ pub(super) fn execute(args: Args) -> Ending {
     }
 }
 
-/// The env var the key is read from: the flag, else the first case's `auth.env`.
+/// The env var the key is read from: the flag, else the first case's first sent `auth.env`.
 fn key_env(args: &Args, operations: &[Arc<Operation>]) -> String {
     args.api_key_env.clone().unwrap_or_else(|| {
         operations
             .iter()
-            .find_map(|o| o.auth.as_ref().map(|a| a.env.clone()))
+            .find_map(|o| o.auth.sent().first().map(|a| a.env.clone()))
             .unwrap_or_else(|| "SPECGATE_API_KEY".to_owned())
     })
 }
 
-/// The operations whose key is read from `env`.
+/// The operations that send a key read from `env`.
 fn users_of<'a>(operations: &'a [Arc<Operation>], env: &str) -> Vec<&'a str> {
     operations
         .iter()
-        .filter(|o| o.auth.as_ref().is_some_and(|a| a.env == env))
+        .filter(|o| o.auth.sent().iter().any(|a| a.env == env))
         .map(|o| o.name.as_str())
         .collect()
+}
+
+/// Put each operation's first security alternative whose variables are all set in force,
+/// and say which on stderr when it had a choice. Against a base URL, an operation none of
+/// whose alternatives is complete stops the run before anything is sent; the built-in
+/// sandbox accepts its default key, so there the first alternative serves.
+fn choose_security(
+    args: &Args,
+    operations: Vec<Arc<Operation>>,
+) -> Result<Vec<Arc<Operation>>, Ending> {
+    let one_key = args.api_key_env.is_some();
+    let is_set = |env: &str| one_key || ApiKey::from_env(env).is_some();
+    let mut chosen = Vec::with_capacity(operations.len());
+    for operation in operations {
+        let alternatives = operation.auth.alternatives().len();
+        if alternatives < 2 {
+            chosen.push(operation);
+            continue;
+        }
+        let mut operation = Arc::unwrap_or_clone(operation);
+        let complete = operation.auth.choose(is_set);
+        if complete.is_none() && args.base_url.is_some() {
+            return Err(Ending::usage(format!(
+                "no security alternative of {} has all its secrets set: export {}",
+                operation.name,
+                alternatives_text(&operation.auth, " and ", ", or ")
+            )));
+        }
+        eprintln!(
+            "specgate: {} sends security alternative {} of {alternatives}: {}",
+            operation.name,
+            operation.auth.chosen() + 1,
+            sent_text(operation.auth.sent())
+        );
+        chosen.push(Arc::new(operation));
+    }
+    Ok(chosen)
+}
+
+/// `` `appKey` header ($APP_KEY) + `appToken` header ($APP_TOKEN) ``.
+fn sent_text(schemes: &[crate::contract::AuthSpec]) -> String {
+    let sent: Vec<String> = schemes
+        .iter()
+        .map(|a| format!("{} (${})", a.place(), a.env))
+        .collect();
+    sent.join(" + ")
+}
+
+/// Every alternative's variables: `A=... and B=..., or C=...`.
+fn alternatives_text(security: &crate::contract::Security, and: &str, or: &str) -> String {
+    let alternatives: Vec<String> = security
+        .alternatives()
+        .iter()
+        .map(|schemes| {
+            let envs: Vec<String> = schemes.iter().map(|a| format!("{}=...", a.env)).collect();
+            envs.join(and)
+        })
+        .collect();
+    alternatives.join(or)
 }
 
 /// The keys of operations that name another variable than `first`'s: each must be set.
 fn other_keys(operations: &[Arc<Operation>], first: &str) -> Result<Vec<ApiKey>, Ending> {
     let mut envs: Vec<&str> = operations
         .iter()
-        .filter_map(|o| o.auth.as_ref().map(|a| a.env.as_str()))
+        .flat_map(|o| o.auth.sent().iter().map(|a| a.env.as_str()))
         .filter(|env| *env != first)
         .collect();
     envs.sort_unstable();
@@ -238,6 +297,7 @@ fn job(args: &Args, loaded: &super::source::Loaded) -> Result<Job, Ending> {
         )));
     }
     let writes = crate::environment::snapshot_writes().map_err(Ending::usage)?;
+    let operations = choose_security(args, operations)?;
     Ok(Job {
         target: target(args, &operations)?,
         settings: settings(args)?,
@@ -308,7 +368,7 @@ fn target(args: &Args, operations: &[Arc<Operation>]) -> Result<Target, Ending> 
     };
     let url = run::parse_base_url(given, args.allow_insecure).map_err(Ending::usage)?;
     let mut key = ApiKey::from_env(&env);
-    if operations.iter().any(|o| o.auth.is_some()) && key.is_none() {
+    if operations.iter().any(|o| !o.auth.is_public()) && key.is_none() {
         let users = users_of(operations, &env);
         let whose = if args.api_key_env.is_some() || users.is_empty() {
             "the API key".to_owned()

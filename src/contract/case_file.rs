@@ -16,7 +16,7 @@ pub(super) struct CaseFile {
     pub description: String,
     pub method: String,
     pub path: String,
-    pub auth: Option<AuthSection>,
+    pub auth: Option<AuthSections>,
     /// `None`: the operation sends no body (a GET, a DELETE).
     pub request: Option<RequestSection>,
     #[serde(default)]
@@ -32,9 +32,57 @@ pub(super) struct CaseFile {
     pub sandbox: SandboxSection,
 }
 
+/// `[auth]` (one scheme) or `[[auth]]` (several: each entry's `alternative` groups them).
+#[derive(Debug)]
+pub(super) enum AuthSections {
+    One(AuthSection),
+    Several(Vec<AuthSection>),
+}
+
+impl AuthSections {
+    pub(super) fn into_vec(self) -> Vec<AuthSection> {
+        match self {
+            AuthSections::One(one) => vec![one],
+            AuthSections::Several(several) => several,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for AuthSections {
+    /// A table or an array of tables, each read strictly, so an error inside an entry keeps
+    /// its own message and place (an untagged enum would say only "no variant matched").
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Sections;
+        impl<'de> serde::de::Visitor<'de> for Sections {
+            type Value = AuthSections;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an [auth] table or [[auth]] entries")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<AuthSections, A::Error> {
+                let de = serde::de::value::MapAccessDeserializer::new(map);
+                AuthSection::deserialize(de).map(AuthSections::One)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<AuthSections, A::Error> {
+                let de = serde::de::value::SeqAccessDeserializer::new(seq);
+                Vec::<AuthSection>::deserialize(de).map(AuthSections::Several)
+            }
+        }
+        deserializer.deserialize_any(Sections)
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct AuthSection {
+    /// Entries with the same number are sent together; different numbers are alternatives,
+    /// tried in ascending order (default 1).
+    pub alternative: Option<u32>,
     /// `api-key` (the default), `bearer`, `basic`, `cookie` or `query`.
     #[serde(default)]
     pub scheme: Option<String>,

@@ -57,6 +57,82 @@ pub struct AuthSpec {
     pub scheme: AuthScheme,
 }
 
+impl AuthSpec {
+    /// Where the secret travels, for a person: ``"`api_key` header"``, ``"`sid` cookie"``.
+    pub fn place(&self) -> String {
+        match &self.scheme {
+            AuthScheme::Query(name) => format!("`{name}` query parameter"),
+            AuthScheme::Cookie(name) => format!("`{name}` cookie"),
+            _ => format!("`{}` header", self.header),
+        }
+    }
+}
+
+/// What an operation's requests must carry to be let in, as OpenAPI's `security` says:
+/// alternatives (any one opens the operation), each a set of schemes sent together (every
+/// one of them, each its own secret). One alternative is in force for a run: the first whose
+/// secrets are all set (see [`Security::choose`]). Empty: the operation is public.
+#[derive(Debug, Clone, Default)]
+pub struct Security {
+    alternatives: Vec<Vec<AuthSpec>>,
+    chosen: usize,
+}
+
+impl Security {
+    /// The alternatives in order; each is non-empty.
+    pub fn new(alternatives: Vec<Vec<AuthSpec>>) -> Security {
+        let alternatives = alternatives.into_iter().filter(|a| !a.is_empty()).collect();
+        Security {
+            alternatives,
+            chosen: 0,
+        }
+    }
+
+    /// Whether the operation needs no secret at all.
+    pub fn is_public(&self) -> bool {
+        self.alternatives.is_empty()
+    }
+
+    /// The schemes the run sends, all of them with every request that carries "the key".
+    pub fn sent(&self) -> &[AuthSpec] {
+        self.alternatives
+            .get(self.chosen)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Every alternative, in the contract's order (a server accepts any of them).
+    pub fn alternatives(&self) -> &[Vec<AuthSpec>] {
+        &self.alternatives
+    }
+
+    /// Which alternative is in force (0-based).
+    pub fn chosen(&self) -> usize {
+        self.chosen
+    }
+
+    /// Put the first alternative whose every variable `is_set` says is set in force, and
+    /// return its index; `None` (and the first in force) when no alternative is complete.
+    pub fn choose(&mut self, is_set: impl Fn(&str) -> bool) -> Option<usize> {
+        let complete = self
+            .alternatives
+            .iter()
+            .position(|schemes| schemes.iter().all(|s| is_set(&s.env)));
+        self.chosen = complete.unwrap_or(0);
+        complete
+    }
+
+    /// Every variable any alternative reads, each once, in order.
+    pub fn envs(&self) -> Vec<&str> {
+        let mut envs: Vec<&str> = Vec::new();
+        for spec in self.alternatives.iter().flatten() {
+            if !envs.contains(&spec.env.as_str()) {
+                envs.push(&spec.env);
+            }
+        }
+        envs
+    }
+}
+
 /// How a secret travels in its header, as OpenAPI's security schemes put it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthScheme {
@@ -219,8 +295,8 @@ pub struct Operation {
     pub method: http::Method,
     /// Relative to the base URL, starting with `/`.
     pub path: String,
-    /// How the key is sent; `None`: the operation is public.
-    pub auth: Option<AuthSpec>,
+    /// The secrets sent and the alternatives a server accepts; public when it has none.
+    pub auth: Security,
     /// The request body's media type (empty when the operation takes no body).
     pub content_type: String,
     /// What the generator reads: the body's schema, or when the operation has parameters or
@@ -471,7 +547,7 @@ impl CaseBuilder<'_> {
                 "write the path relative to the base URL, e.g. \"/auth/sessionlink-v2\"",
             ));
         }
-        let auth = file.auth.map(|a| self.auth(a)).transpose()?;
+        let auth = self.security(file.auth.map(case_file::AuthSections::into_vec))?;
         let body_schema = file
             .request
             .as_ref()
@@ -539,6 +615,49 @@ impl CaseBuilder<'_> {
             format!("`method = \"{method}\"` is not an HTTP method"),
             format!("use one of {}", KNOWN.join(", ")),
         ))
+    }
+
+    /// The `[auth]` entries grouped by `alternative` (ascending), each group checked for two
+    /// secrets in one place.
+    fn security(
+        &self,
+        sections: Option<Vec<case_file::AuthSection>>,
+    ) -> Result<Security, ContractError> {
+        let mut grouped: std::collections::BTreeMap<u32, Vec<AuthSpec>> = Default::default();
+        for section in sections.unwrap_or_default() {
+            let alternative = section.alternative.unwrap_or(1);
+            grouped
+                .entry(alternative)
+                .or_default()
+                .push(self.auth(section)?);
+        }
+        for (alternative, schemes) in &grouped {
+            self.check_places(*alternative, schemes)?;
+        }
+        Ok(Security::new(grouped.into_values().collect()))
+    }
+
+    /// Schemes sent together must travel in different places: two in one header (bearer and
+    /// basic both in `Authorization`) would be one value, not two secrets.
+    fn check_places(&self, alternative: u32, schemes: &[AuthSpec]) -> Result<(), ContractError> {
+        for (index, spec) in schemes.iter().enumerate() {
+            let clash = schemes[..index]
+                .iter()
+                .find(|earlier| earlier.place() == spec.place());
+            if let Some(earlier) = clash {
+                return Err(self.error_at(
+                    "[[auth]]",
+                    format!(
+                        "the secrets of ${} and ${} (alternative {alternative}) both travel in the {}",
+                        earlier.env,
+                        spec.env,
+                        spec.place()
+                    ),
+                    "give each scheme of one alternative its own header, cookie or query parameter, or make them alternatives with `alternative = 2`",
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn auth(&self, auth: case_file::AuthSection) -> Result<AuthSpec, ContractError> {

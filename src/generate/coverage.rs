@@ -319,7 +319,7 @@ impl<'a> Builder<'a> {
     }
 
     fn auth(&mut self) {
-        if self.operation.auth.is_none() {
+        if self.operation.auth.is_public() {
             return;
         }
         let cases = [

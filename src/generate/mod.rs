@@ -294,7 +294,7 @@ impl PlannedRequest {
                 (Some(wire.target.clone()), body, raw)
             }
         };
-        if let Some(auth) = &operation.auth {
+        for auth in operation.auth.sent() {
             let key = match self.key {
                 KeyUse::Valid => Some(auth.scheme.shown_value(&key_placeholder(&auth.env))),
                 KeyUse::Wrong => Some(auth.scheme.wire_value(WRONG_KEY)),
@@ -306,9 +306,16 @@ impl PlannedRequest {
                     let glue = if path.contains('?') { '&' } else { '?' };
                     target = Some(format!("{path}{glue}{name}={key}"));
                 }
-                (Some(key), None) => {
-                    headers.insert(auth.header.as_str().to_owned(), Value::String(key));
-                }
+                // Two cookies share the `Cookie` header, as the client sends them.
+                (Some(key), None) => match headers.get_mut(auth.header.as_str()) {
+                    Some(Value::String(earlier)) => {
+                        earlier.push_str("; ");
+                        earlier.push_str(&key);
+                    }
+                    _ => {
+                        headers.insert(auth.header.as_str().to_owned(), Value::String(key));
+                    }
+                },
                 (None, _) => {}
             }
         }

@@ -27,8 +27,9 @@ pub struct CaseDraft {
     pub method: String,
     /// The path, relative to the server URL.
     pub path: String,
-    /// The header an API key travels in, when the operation needs one.
-    pub auth: Option<DraftAuth>,
+    /// The security alternatives (any one opens the operation), each the schemes sent
+    /// together; empty for a public operation.
+    pub auth: Vec<Vec<DraftAuth>>,
     /// Path, query, header and cookie parameters, path-level ones first.
     pub parameters: Vec<DraftParameter>,
     /// The request body, when the operation takes one.
@@ -210,11 +211,9 @@ impl Reader<'_> {
         let mut problems = Vec::new();
         let mut parameters = self.parameters(sources, &mut problems)?;
         let auth = self.auth(sources, operation, &mut problems)?;
-        if let Some(auth) = &auth {
-            // The secret is the auth's to send (and to leave out in the auth probes): a
-            // parameter of the same name and place would send a key of its own.
-            parameters.retain(|p| !auth.carries(p));
-        }
+        // A secret is the auth's to send (and to leave out in the auth probes): a parameter
+        // of the same name and place would send a key of its own.
+        parameters.retain(|p| !auth.iter().flatten().any(|a| a.carries(p)));
         let notes = leave_out_transport_headers(&mut parameters);
         let request = self.request(sources, operation, &mut problems)?;
         let (responses, links) = self.responses(sources, operation, &mut problems)?;
@@ -288,36 +287,58 @@ impl Reader<'_> {
         Ok(parameters)
     }
 
-    /// The header of the operation's API key, `None` for a public operation.
+    /// The operation's security alternatives, each the schemes sent together; empty for a
+    /// public operation. An alternative with a scheme a case cannot express is left out
+    /// (named when none is left); alternatives that send a token obtained beforehand come
+    /// after those whose secrets a person has at hand.
     fn auth(
         &self,
         sources: &mut Sources,
         operation: &Value,
         problems: &mut Vec<Problem>,
-    ) -> Result<Option<DraftAuth>, OpenApiError> {
+    ) -> Result<Vec<Vec<DraftAuth>>, OpenApiError> {
         let requirements = operation
             .get("security")
             .or_else(|| self.document.get("security"));
         let Some(Value::Array(alternatives)) = requirements else {
-            return Ok(None);
+            return Ok(Vec::new());
         };
         let optional = alternatives
             .iter()
             .any(|a| a.as_object().is_some_and(|o| o.is_empty()));
         if alternatives.is_empty() || optional {
-            return Ok(None);
+            return Ok(Vec::new());
         }
-        // Alternatives: the first that is one scheme a case can express is the one sent.
-        let (mut refused, mut delegated) = (Vec::new(), None);
+        let (mut own, mut delegated, mut refused) = (Vec::new(), Vec::new(), Vec::new());
         for alternative in alternatives.iter().filter_map(Value::as_object) {
-            let [name] = alternative.keys().collect::<Vec<_>>()[..] else {
-                let names: Vec<String> = alternative.keys().map(|n| format!("`{n}`")).collect();
-                refused.push(format!(
-                    "{} together (a case sends one secret)",
-                    names.join(" + ")
-                ));
-                continue;
-            };
+            match self.alternative(sources, alternative)? {
+                Ok(schemes) if schemes.iter().any(|s| s.note.is_some()) => delegated.push(schemes),
+                Ok(schemes) => own.push(schemes),
+                Err(why) => refused.push(why),
+            }
+        }
+        own.extend(delegated);
+        if own.is_empty() {
+            problems.push(self.problem(
+                &["security"],
+                format!(
+                    "security: no alternative can be sent by a case file yet: {}",
+                    refused.join("; ")
+                ),
+            ));
+        }
+        Ok(own)
+    }
+
+    /// The schemes of one security requirement, all sent together; why not, when one of
+    /// them cannot be expressed.
+    fn alternative(
+        &self,
+        sources: &mut Sources,
+        requirement: &Map<String, Value>,
+    ) -> Result<Result<Vec<DraftAuth>, String>, OpenApiError> {
+        let mut schemes = Vec::new();
+        for (name, scopes) in requirement {
             let scheme_at = Location {
                 file: self.at.file.clone(),
                 pointer: format!(
@@ -326,38 +347,29 @@ impl Reader<'_> {
                 ),
             };
             if sources.get(&scheme_at).is_err() {
-                refused.push(format!(
+                return Ok(Err(format!(
                     "`{name}` (not declared under `components/securitySchemes`)"
-                ));
-                continue;
+                )));
             }
             let (scheme, _) = sources.resolve(&scheme_at)?;
-            let Some(env) = key_env(&scheme) else {
-                refused.push(format!(
+            let Some(env) = key_env(&scheme, name, self.document) else {
+                return Ok(Err(format!(
                     "`{name}` (its `x-specgate-env` is not an environment variable name: use letters, digits and `_`)"
-                ));
-                continue;
+                )));
             };
-            match draft_auth(&scheme, &env) {
-                Some(auth) => return Ok(Some(auth)),
-                None => refused.push(format!("`{name}` ({})", why_not(&scheme))),
-            }
-            if delegated.is_none() {
-                delegated = token_auth(&scheme, name, &alternative[name], &env);
+            match draft_auth(&scheme, &env).or_else(|| token_auth(&scheme, name, scopes, &env)) {
+                Some(auth) => schemes.push(auth),
+                None => return Ok(Err(format!("`{name}` ({})", why_not(&scheme)))),
             }
         }
-        // Only when no alternative takes a secret of its own: a token obtained beforehand.
-        if delegated.is_some() {
-            return Ok(delegated);
+        if let Some(clash) = shared_place(&schemes) {
+            let names: Vec<String> = requirement.keys().map(|n| format!("`{n}`")).collect();
+            return Ok(Err(format!(
+                "{} together (both travel in {clash})",
+                names.join(" + ")
+            )));
         }
-        problems.push(self.problem(
-            &["security"],
-            format!(
-                "security: no alternative can be sent by a case file yet: {}",
-                refused.join("; ")
-            ),
-        ));
-        Ok(None)
+        Ok(Ok(schemes))
     }
 
     /// The request body, `None` when the operation takes none. Of its media types, JSON is
@@ -590,9 +602,42 @@ fn leave_out_transport_headers(parameters: &mut Vec<DraftParameter>) -> Vec<Stri
     notes
 }
 
-fn key_env(scheme: &Value) -> Option<String> {
+/// Two schemes of one requirement that travel in the same header, cookie or query
+/// parameter (bearer and basic both in `Authorization`): the place, when there is one.
+fn shared_place(schemes: &[DraftAuth]) -> Option<String> {
+    let place = |a: &DraftAuth| match &a.name {
+        Some((where_, name)) => format!("the {where_} `{}`", name.to_ascii_lowercase()),
+        None => "the header `authorization`".to_owned(),
+    };
+    schemes.iter().enumerate().find_map(|(i, scheme)| {
+        let here = place(scheme);
+        schemes[..i]
+            .iter()
+            .any(|s| place(s) == here)
+            .then_some(here)
+    })
+}
+
+/// The variable a scheme's secret is read from: its `x-specgate-env`; else, in a document
+/// that declares one scheme, `SPECGATE_API_KEY`; else `SPECGATE_` and the scheme's name
+/// (`appToken` → `SPECGATE_APPTOKEN`), so each secret has a variable of its own.
+fn key_env(scheme: &Value, name: &str, document: &Value) -> Option<String> {
     let Some(named) = scheme.get("x-specgate-env") else {
-        return Some("SPECGATE_API_KEY".to_owned());
+        let declared = document
+            .pointer("/components/securitySchemes")
+            .and_then(Value::as_object)
+            .map_or(0, Map::len);
+        if declared <= 1 {
+            return Some("SPECGATE_API_KEY".to_owned());
+        }
+        let suffix: String = name
+            .chars()
+            .map(|c| match c.is_ascii_alphanumeric() {
+                true => c.to_ascii_uppercase(),
+                false => '_',
+            })
+            .collect();
+        return Some(format!("SPECGATE_{suffix}"));
     };
     named
         .as_str()
@@ -769,11 +814,19 @@ mod tests {
         let bad_header = serde_json::json!({"type": "apiKey", "in": "header", "name": "a b"});
         assert_eq!(auth(bad_header), None);
         let named = serde_json::json!({"type": "http", "scheme": "basic", "x-specgate-env": "ORDERS_TOKEN"});
-        assert_eq!(key_env(&named).as_deref(), Some("ORDERS_TOKEN"));
-        assert_eq!(key_env(&serde_json::json!({"x-specgate-env": "A-B"})), None);
+        let one = serde_json::json!({"components": {"securitySchemes": {"a": {}}}});
+        let two = serde_json::json!({"components": {"securitySchemes": {"a": {}, "b": {}}}});
+        assert_eq!(key_env(&named, "a", &two).as_deref(), Some("ORDERS_TOKEN"));
+        let bad = serde_json::json!({"x-specgate-env": "A-B"});
+        assert_eq!(key_env(&bad, "a", &one), None);
+        let plain = serde_json::json!({});
         assert_eq!(
-            key_env(&serde_json::json!({})).as_deref(),
+            key_env(&plain, "a", &one).as_deref(),
             Some("SPECGATE_API_KEY")
+        );
+        assert_eq!(
+            key_env(&plain, "app-Token", &two).as_deref(),
+            Some("SPECGATE_APP_TOKEN")
         );
         let digest = serde_json::json!({"type": "http", "scheme": "digest"});
         assert_eq!(auth(digest.clone()), None);

@@ -488,7 +488,7 @@ components:
             description: String::new(),
             method: "GET".to_owned(),
             path: "/x/{id}".to_owned(),
-            auth: None,
+            auth: Vec::new(),
             parameters: vec![DraftParameter {
                 name: "id".to_owned(),
                 location: wire::Location::Path,

@@ -168,19 +168,28 @@ impl Case<'_> {
         }
     }
 
+    /// `[auth]` for one scheme, as before; `[[auth]]` entries for several, numbered by
+    /// `alternative` when the operation has more than one.
     fn write_auth(&self, text: &mut String) {
-        let Some(auth) = &self.draft.auth else {
-            return;
-        };
-        text.push('\n');
-        if let Some(note) = &auth.note {
-            let _ = writeln!(text, "# {note}");
+        let alternatives = &self.draft.auth;
+        let several = alternatives.len() > 1 || alternatives.iter().any(|a| a.len() > 1);
+        for (index, schemes) in alternatives.iter().enumerate() {
+            for auth in schemes {
+                text.push('\n');
+                if let Some(note) = &auth.note {
+                    let _ = writeln!(text, "# {note}");
+                }
+                let _ = writeln!(text, "{}", if several { "[[auth]]" } else { "[auth]" });
+                if alternatives.len() > 1 {
+                    let _ = writeln!(text, "alternative = {}", index + 1);
+                }
+                let _ = writeln!(text, "scheme = {}", quote(auth.scheme));
+                if let Some((place, name)) = &auth.name {
+                    let _ = writeln!(text, "{place} = {}", quote(name));
+                }
+                let _ = writeln!(text, "env = {}", quote(&auth.env));
+            }
         }
-        let _ = writeln!(text, "[auth]\nscheme = {}", quote(auth.scheme));
-        if let Some((place, name)) = &auth.name {
-            let _ = writeln!(text, "{place} = {}", quote(name));
-        }
-        let _ = writeln!(text, "env = {}", quote(&auth.env));
     }
 
     /// One `[[parameters]]` entry. A small schema without `$defs` is written inline, as a

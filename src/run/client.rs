@@ -7,7 +7,7 @@
 use super::secret::ApiKey;
 use crate::check::{ObservedResponse, Outcome, SentRequest, TransportFailure};
 use crate::contract::wire::{RequestShape, WireRequest};
-use crate::contract::{AuthScheme, Operation};
+use crate::contract::{AuthSpec, Operation};
 use crate::generate::{KeyUse, PlannedRequest, WRONG_KEY};
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue};
@@ -163,45 +163,67 @@ pub(super) struct Endpoint {
     shape: Option<(Arc<RequestShape>, String)>,
     method: http::Method,
     content_type: HeaderValue,
-    key_header: Option<HeaderName>,
-    key_value: Option<HeaderValue>,
-    key_placeholder: String,
-    wrong_key: HeaderValue,
-    /// For a key in the query string: the parameter's name.
-    key_query: Option<String>,
+    /// The secrets of the requirement in force, each where it travels.
+    credentials: Vec<Credential>,
 }
 
-impl Endpoint {
-    pub(super) fn new(operation: &Operation, url: Url, key: Option<&ApiKey>) -> Endpoint {
-        // Each operation sends the key of its own variable when the run has it (else the
-        // run's one key, e.g. from --api-key-env).
-        let key = key.map(|k| {
-            operation
-                .auth
-                .as_ref()
-                .and_then(|a| k.for_env(&a.env))
-                .unwrap_or(k)
-        });
-        let content_type = HeaderValue::from_str(&operation.content_type)
-            .unwrap_or(HeaderValue::from_static("application/json"));
-        let scheme = operation
-            .auth
-            .as_ref()
-            .map_or(AuthScheme::ApiKey, |a| a.scheme.clone());
-        let key_value = key
-            .and_then(|k| HeaderValue::from_str(&scheme.wire_value(k.expose())).ok())
+/// One secret of the requirement in force, ready to send.
+struct Credential {
+    /// The header it travels in; `None` for a key in the query string.
+    header: Option<HeaderName>,
+    /// The query parameter it travels in, for a key in the query string.
+    query: Option<String>,
+    /// The real header value; `None` when the run has no key for its variable.
+    value: Option<HeaderValue>,
+    /// The value as records show it (`Bearer ${VAR}`).
+    placeholder: String,
+    wrong: HeaderValue,
+}
+
+impl Credential {
+    fn new(auth: &AuthSpec, key: Option<&ApiKey>) -> Credential {
+        // Each scheme sends the key of its own variable when the run has it (else the run's
+        // one key, e.g. from --api-key-env).
+        let key = key.map(|k| k.for_env(&auth.env).unwrap_or(k));
+        let value = key
+            .and_then(|k| HeaderValue::from_str(&auth.scheme.wire_value(k.expose())).ok())
             .map(|mut v| {
                 v.set_sensitive(true);
                 v
             });
-        let env = operation
-            .auth
-            .as_ref()
-            .map_or("SPECGATE_API_KEY", |a| a.env.as_str());
         let placeholder = key.map_or_else(
-            || crate::generate::key_placeholder(env),
+            || crate::generate::key_placeholder(&auth.env),
             ApiKey::placeholder,
         );
+        Credential {
+            header: auth
+                .scheme
+                .query_name()
+                .is_none()
+                .then(|| auth.header.clone()),
+            query: auth.scheme.query_name().map(str::to_owned),
+            value,
+            placeholder: auth.scheme.shown_value(&placeholder),
+            wrong: HeaderValue::from_str(&auth.scheme.wire_value(WRONG_KEY))
+                .unwrap_or(HeaderValue::from_static(WRONG_KEY)),
+        }
+    }
+
+    /// The value sent for `planned`'s key: real, placeholder (`redacted`) or wrong.
+    fn value_for(&self, planned: &PlannedRequest, redacted: bool) -> Option<HeaderValue> {
+        match planned.key {
+            KeyUse::Missing => None,
+            KeyUse::Wrong => Some(self.wrong.clone()),
+            KeyUse::Valid if redacted => HeaderValue::from_str(&self.placeholder).ok(),
+            KeyUse::Valid => self.value.clone(),
+        }
+    }
+}
+
+impl Endpoint {
+    pub(super) fn new(operation: &Operation, url: Url, key: Option<&ApiKey>) -> Endpoint {
+        let content_type = HeaderValue::from_str(&operation.content_type)
+            .unwrap_or(HeaderValue::from_static("application/json"));
         // The URL without the operation's path: the targets an envelope makes are appended.
         let mut root = url.clone();
         let prefix_len = url
@@ -220,56 +242,63 @@ impl Endpoint {
             url,
             method: operation.method.clone(),
             content_type,
-            key_query: scheme.query_name().map(str::to_owned),
-            key_header: operation
+            credentials: operation
                 .auth
-                .as_ref()
-                .filter(|a| a.scheme.query_name().is_none())
-                .map(|a| a.header.clone()),
-            key_value,
-            key_placeholder: scheme.shown_value(&placeholder),
-            wrong_key: HeaderValue::from_str(&scheme.wire_value(WRONG_KEY))
-                .unwrap_or(HeaderValue::from_static(WRONG_KEY)),
+                .sent()
+                .iter()
+                .map(|auth| Credential::new(auth, key))
+                .collect(),
         }
     }
 
-    /// The headers of `planned`, with the key as it goes on the wire (`Some(value)`) or
-    /// redacted for records (`None`).
-    fn key_for(
-        &self,
-        planned: &PlannedRequest,
-        redacted: bool,
-    ) -> Option<(HeaderName, HeaderValue)> {
-        let header = self.key_header.clone()?;
-        let value = match planned.key {
-            KeyUse::Missing => return None,
-            KeyUse::Wrong => self.wrong_key.clone(),
-            KeyUse::Valid if redacted => HeaderValue::from_str(&self.key_placeholder).ok()?,
-            KeyUse::Valid => self.key_value.clone()?,
-        };
-        Some((header, value))
+    /// The key headers of `planned`, as they go on the wire or redacted for records; two
+    /// cookies share one `Cookie` header.
+    fn keys_for(&self, planned: &PlannedRequest, redacted: bool) -> Vec<(HeaderName, HeaderValue)> {
+        let mut headers: Vec<(HeaderName, HeaderValue)> = Vec::new();
+        for credential in &self.credentials {
+            let (Some(name), Some(value)) =
+                (&credential.header, credential.value_for(planned, redacted))
+            else {
+                continue;
+            };
+            match headers.iter_mut().find(|(earlier, _)| earlier == name) {
+                Some((_, earlier)) => {
+                    let mut joined = earlier.as_bytes().to_vec();
+                    joined.extend_from_slice(b"; ");
+                    joined.extend_from_slice(value.as_bytes());
+                    if let Ok(mut joined) = HeaderValue::from_bytes(&joined) {
+                        joined.set_sensitive(true);
+                        *earlier = joined;
+                    }
+                }
+                None => headers.push((name.clone(), value)),
+            }
+        }
+        headers
     }
 
-    /// `url` with the key in its query string, for a key that travels there: the real key,
-    /// or its placeholder for records.
+    /// `url` with the keys that travel in its query string: the real keys, or their
+    /// placeholders for records.
     fn with_query_key(&self, mut url: Url, planned: &PlannedRequest, redacted: bool) -> Url {
-        let Some(name) = &self.key_query else {
-            return url;
-        };
-        let value = match planned.key {
-            KeyUse::Missing => return url,
-            KeyUse::Wrong => self.wrong_key.to_str().unwrap_or_default().to_owned(),
-            KeyUse::Valid if redacted => self.key_placeholder.clone(),
-            KeyUse::Valid => match &self.key_value {
-                Some(value) => value.to_str().unwrap_or_default().to_owned(),
-                None => return url,
-            },
-        };
-        url.query_pairs_mut().append_pair(name, &value);
-        if redacted {
+        let mut shown = Vec::new();
+        for credential in &self.credentials {
+            let Some(name) = &credential.query else {
+                continue;
+            };
+            let Some(value) = credential.value_for(planned, redacted) else {
+                continue;
+            };
+            let value = value.to_str().unwrap_or_default().to_owned();
+            url.query_pairs_mut().append_pair(name, &value);
+            shown.push(value);
+        }
+        if redacted && !shown.is_empty() {
             // The placeholder stays readable: `${NAME}`, not `%24%7BNAME%7D`.
-            let shown = url.as_str().replace(&encode_query_value(&value), &value);
-            return Url::parse(&shown).unwrap_or(url);
+            let mut text = url.as_str().to_owned();
+            for value in &shown {
+                text = text.replace(&encode_query_value(value), value);
+            }
+            return Url::parse(&text).unwrap_or(url);
         }
         url
     }
@@ -316,7 +345,7 @@ impl Endpoint {
                 headers
             }
         };
-        if let Some((name, value)) = self.key_for(planned, true) {
+        for (name, value) in self.keys_for(planned, true) {
             headers.push((
                 name.to_string(),
                 value.to_str().unwrap_or_default().to_owned(),
@@ -401,7 +430,7 @@ impl Endpoint {
                 request
             }
         };
-        if let Some((name, value)) = self.key_for(planned, false) {
+        for (name, value) in self.keys_for(planned, false) {
             request = request.header(name, value);
         }
         let started = Instant::now();

@@ -66,8 +66,11 @@ struct Endpoint {
     /// the ids its producer has made.
     linked: Vec<(String, Arc<jsonschema::Validator>, Arc<Remembered>)>,
     validator: Arc<jsonschema::Validator>,
-    /// The header the key travels in, how, and the key; `None` when the case has no auth.
-    key: Option<(HeaderName, AuthScheme, String)>,
+    /// What lets a request in: any one alternative, each a list of (header, scheme) that
+    /// must all carry `key`; empty when the case has no auth.
+    alternatives: Vec<Vec<(HeaderName, AuthScheme)>>,
+    /// The key every scheme of the sandbox accepts.
+    key: String,
     unauthorized_body: Bytes,
     /// How a missing or wrong key is answered, as documented.
     unauthorized: ErrorAnswer,
@@ -176,7 +179,7 @@ impl Routes {
         if behaviour.auth_skipped_on.as_deref() == Some("") {
             let mut secured: Vec<&str> = operations
                 .iter()
-                .filter(|o| o.auth.is_some())
+                .filter(|o| !o.auth.is_public())
                 .map(|o| o.name.as_str())
                 .collect();
             secured.sort_unstable();
@@ -248,22 +251,25 @@ impl Endpoint {
         let mut success =
             BodyTemplate::build(operation, success_status.as_u16()).map_err(template_error)?;
         success.apply_faults(&config.faults);
-        let key = match &operation.auth {
-            None => None,
-            Some(auth) => {
+        let mut alternatives = Vec::new();
+        for schemes in operation.auth.alternatives() {
+            let mut carried = Vec::new();
+            for auth in schemes {
                 // A key that cannot travel in its header is refused here, as the client does.
                 HeaderValue::from_str(&auth.scheme.wire_value(&config.api_key))
                     .map_err(|_| SandboxError::UnusableApiKey)?;
-                Some((
-                    auth.header.clone(),
-                    auth.scheme.clone(),
-                    config.api_key.clone(),
-                ))
+                carried.push((auth.header.clone(), auth.scheme.clone()));
             }
-        };
-        let header = operation.auth.as_ref().map_or("", |a| a.header.as_str());
+            alternatives.push(carried);
+        }
+        let places: Vec<String> = operation
+            .auth
+            .alternatives()
+            .first()
+            .map(|schemes| schemes.iter().map(|a| a.place()).collect())
+            .unwrap_or_default();
         let unauthorized_body = Bytes::from(
-            json!({"error": "unauthorized", "message": format!("missing or wrong `{header}` header")})
+            json!({"error": "unauthorized", "message": format!("missing or wrong {}", places.join(" and "))})
                 .to_string(),
         );
         let id_pointers = operation
@@ -287,7 +293,8 @@ impl Endpoint {
             linked: Vec::new(),
             method: operation.method.clone(),
             validator: operation.request_schema.validator.clone(),
-            key,
+            alternatives,
+            key: config.api_key.clone(),
             unauthorized_body,
             unauthorized: ErrorAnswer::build(operation, Expect::Unauthorized, 401)
                 .map_err(documented_error(operation, 401))?,
@@ -301,18 +308,14 @@ impl Endpoint {
         })
     }
 
+    /// Whether the request carries every secret of at least one alternative.
     fn authorised(&self, headers: &HeaderMap, query: Option<&str>) -> bool {
-        match &self.key {
-            None => true,
-            Some((_, AuthScheme::Query(name), key)) => query.is_some_and(|q| {
-                url::form_urlencoded::parse(q.as_bytes()).any(|(n, v)| n == *name && v == *key)
-            }),
-            Some((name, scheme, key)) => headers
-                .get_all(name)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .any(|v| scheme.carries(v, key)),
-        }
+        self.alternatives.is_empty()
+            || self.alternatives.iter().any(|schemes| {
+                schemes
+                    .iter()
+                    .all(|(name, scheme)| carries(headers, query, name, scheme, &self.key))
+            })
     }
 
     /// Parse and validate; a violation the faults do not ignore becomes a 400.
@@ -580,6 +583,26 @@ impl Endpoint {
         } else {
             behaviour.auth
         }
+    }
+}
+
+/// Whether the request carries `key` where `scheme` puts it.
+fn carries(
+    headers: &HeaderMap,
+    query: Option<&str>,
+    name: &HeaderName,
+    scheme: &AuthScheme,
+    key: &str,
+) -> bool {
+    match scheme {
+        AuthScheme::Query(parameter) => query.is_some_and(|q| {
+            url::form_urlencoded::parse(q.as_bytes()).any(|(n, v)| n == *parameter && v == key)
+        }),
+        scheme => headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| scheme.carries(v, key)),
     }
 }
 

@@ -8,14 +8,20 @@ use std::path::Path;
 /// An OpenAPI document of one JSON-body operation secured by `scheme` (a Security Scheme
 /// Object in YAML flow style).
 fn document(folder: &Path, scheme: &str) -> std::path::PathBuf {
+    api(folder, &format!("partner: {scheme}"), "[{partner: []}]")
+}
+
+/// An OpenAPI document of one JSON-body operation: `schemes` are the lines under
+/// `securitySchemes`, `requirements` its `security` (YAML flow style).
+fn api(folder: &Path, schemes: &str, requirements: &str) -> std::path::PathBuf {
     let path = folder.join("api.yaml");
     let text = format!(
         r#"openapi: 3.0.3
 info: {{title: t, version: '1'}}
 components:
   securitySchemes:
-    partner: {scheme}
-security: [{{partner: []}}]
+    {schemes}
+security: {requirements}
 paths:
   /orders:
     post:
@@ -115,4 +121,169 @@ fn a_scheme_without_what_it_needs_names_the_line_and_the_fix() {
         stderr.contains("`scheme = \"cookie\"` needs `cookie`"),
         "{stderr}"
     );
+}
+
+/// An OpenAPI document of one operation whose `security` is `requirements`, with two
+/// API-key headers and a bearer scheme declared.
+fn secured_by(folder: &Path, requirements: &str) -> std::path::PathBuf {
+    let schemes = "appKey: {type: apiKey, in: header, name: X-App-Key}
+    appToken: {type: apiKey, in: header, name: X-App-Token}
+    bearer: {type: http, scheme: bearer}";
+    api(folder, schemes, requirements)
+}
+
+/// Import `requirements`, serve them with the test key: (cases folder, sandbox, temp dir).
+fn serve_secured(requirements: &str) -> (std::path::PathBuf, TestSandbox, tempfile::TempDir) {
+    let folder = tempfile::tempdir().unwrap();
+    let document = secured_by(folder.path(), requirements);
+    let read = specgate::openapi::read(&document).unwrap();
+    assert!(read.problems.is_empty(), "{:?}", read.problems);
+    let imported = specgate::openapi::write_cases(&read, &folder.path().join("out"), None).unwrap();
+    let sandbox = TestSandbox::serving(&imported.cases_dir, &[], KEY);
+    (imported.cases_dir, sandbox, folder)
+}
+
+/// The status of a POST of a valid order carrying `headers`.
+fn post_status(base_url: &str, headers: &[(&str, &str)]) -> u16 {
+    let mut request = reqwest::Client::new()
+        .post(format!("{base_url}/orders"))
+        .header("content-type", "application/json")
+        .body(r#"{"sku": "A1"}"#);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async { request.send().await.unwrap().status().as_u16() })
+}
+
+#[test]
+fn a_scheme_pair_is_imported_sent_together_each_from_its_own_variable_and_never_written() {
+    let (cases, sandbox, _folder) = serve_secured("[{appKey: [], appToken: []}]");
+    let case = std::fs::read_to_string(cases.join("create-order.toml")).unwrap();
+    assert_eq!(case.matches("[[auth]]").count(), 2, "{case}");
+    assert!(case.contains("env = \"SPECGATE_APPKEY\""), "{case}");
+    assert!(case.contains("env = \"SPECGATE_APPTOKEN\""), "{case}");
+    assert!(!case.contains("alternative ="), "one requirement: {case}");
+
+    // The sandbox wants both.
+    let key = ("x-app-key", KEY);
+    let token = ("x-app-token", KEY);
+    assert_eq!(post_status(&sandbox.base_url, &[key, token]), 201);
+    assert_eq!(post_status(&sandbox.base_url, &[key]), 401);
+    assert_eq!(post_status(&sandbox.base_url, &[token]), 401);
+
+    let both = [("SPECGATE_APPKEY", KEY), ("SPECGATE_APPTOKEN", KEY)];
+    let (code, written) = run_writing_all(&cases, &sandbox.base_url, &[], &both);
+    assert_eq!(code, 0, "{written}");
+    assert!(written.contains("CONFORMANT"), "{written}");
+    assert!(!written.contains(KEY), "a secret was written");
+
+    let dir = cases.display().to_string();
+    let plan = text(&specgate(&["plan", "--cases", &dir, "--examples", "0"], &[]).stdout);
+    assert!(
+        plan.contains(r#""x-app-key":"${SPECGATE_APPKEY}""#)
+            && plan.contains(r#""x-app-token":"${SPECGATE_APPTOKEN}""#),
+        "{plan}"
+    );
+
+    let one = [("SPECGATE_APPKEY", KEY)];
+    let (code, written) = run_writing_all(&cases, &sandbox.base_url, &[], &one);
+    assert_eq!(code, 2, "{written}");
+    assert!(
+        written.contains("the key of create-order is not set: export SPECGATE_APPTOKEN=..."),
+        "{written}"
+    );
+}
+
+#[test]
+fn of_alternatives_the_first_whose_secrets_are_set_is_sent_and_named() {
+    let (cases, sandbox, _folder) = serve_secured("[{appKey: [], appToken: []}, {bearer: []}]");
+    let case = std::fs::read_to_string(cases.join("create-order.toml")).unwrap();
+    assert_eq!(case.matches("alternative = 1").count(), 2, "{case}");
+    assert_eq!(case.matches("alternative = 2").count(), 1, "{case}");
+
+    // A server accepts either alternative.
+    let bearer = format!("Bearer {KEY}");
+    assert_eq!(
+        post_status(&sandbox.base_url, &[("authorization", &bearer)]),
+        201
+    );
+    let pair = [("x-app-key", KEY), ("x-app-token", KEY)];
+    assert_eq!(post_status(&sandbox.base_url, &pair), 201);
+    assert_eq!(post_status(&sandbox.base_url, &pair[..1]), 401);
+
+    let only_bearer = [("SPECGATE_BEARER", KEY)];
+    let (code, written) = run_writing_all(&cases, &sandbox.base_url, &[], &only_bearer);
+    assert_eq!(code, 0, "{written}");
+    assert!(
+        written.contains(
+            "specgate: create-order sends security alternative 2 of 2: `authorization` header ($SPECGATE_BEARER)"
+        ),
+        "{written}"
+    );
+    assert!(!written.contains(KEY), "a secret was written");
+
+    let all = [
+        ("SPECGATE_APPKEY", KEY),
+        ("SPECGATE_APPTOKEN", KEY),
+        ("SPECGATE_BEARER", KEY),
+    ];
+    let (code, written) = run_writing_all(&cases, &sandbox.base_url, &[], &all);
+    assert_eq!(code, 0, "{written}");
+    assert!(
+        written.contains("sends security alternative 1 of 2: `x-app-key` header ($SPECGATE_APPKEY) + `x-app-token` header ($SPECGATE_APPTOKEN)"),
+        "{written}"
+    );
+
+    let (code, written) = run_writing_all(&cases, &sandbox.base_url, &[], &[]);
+    assert_eq!(code, 2, "{written}");
+    assert!(
+        written.contains(
+            "no security alternative of create-order has all its secrets set: export SPECGATE_APPKEY=... and SPECGATE_APPTOKEN=..., or SPECGATE_BEARER=..."
+        ),
+        "{written}"
+    );
+}
+
+#[test]
+fn two_secrets_of_one_alternative_in_one_place_are_refused_naming_both() {
+    let (cases, _sandbox, _folder) = serve_secured("[{appKey: [], appToken: []}]");
+    let file = cases.join("create-order.toml");
+    let case = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("\"X-App-Token\"", "\"x-app-key\"");
+    std::fs::write(&file, case).unwrap();
+    let dir = cases.display().to_string();
+    let output = specgate(&["plan", "--cases", &dir], &[]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("create-order.toml"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "the secrets of $SPECGATE_APPKEY and $SPECGATE_APPTOKEN (alternative 1) both travel in the `x-app-key` header"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_builtin_sandbox_run_of_a_document_with_alternatives_is_conformant() {
+    let folder = tempfile::tempdir().unwrap();
+    let document = secured_by(folder.path(), "[{appKey: [], appToken: []}, {bearer: []}]");
+    let doc = document.display().to_string();
+    let output = specgate(
+        &[
+            "run",
+            "--openapi",
+            &doc,
+            "--examples",
+            "5",
+            "--drift",
+            "off",
+        ],
+        &[("CI", "true")],
+    );
+    let console = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(0), "{console}");
+    assert!(console.contains("CONFORMANT"), "{console}");
 }

@@ -72,7 +72,7 @@ fn operation(file: &str, index: usize, schema: Schema) -> Operation {
         description: String::new(),
         source: suite().join(file),
         method: http::Method::POST,
-        auth: None,
+        auth: Default::default(),
         content_type: "application/json".to_owned(),
         body_schema: Some(schema.clone()),
         request_schema: schema,

@@ -831,7 +831,7 @@ fn an_imported_api_has_its_parameters_links_and_bodies_where_the_document_puts_t
             "{name}"
         );
         assert!(
-            by_id.auth.is_some(),
+            !by_id.auth.is_public(),
             "{name}: bearer applies to every operation"
         );
     }
