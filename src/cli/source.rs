@@ -1,7 +1,8 @@
 //! Where the cases come from, for every subcommand that reads them: a folder of case files
 //! (`--cases DIR`), or an OpenAPI document (`--openapi FILE`), imported into a temporary
 //! folder first, its operations the case format cannot express kept as `untested` findings;
-//! either narrowed by the selecting flags ([`super::select`]).
+//! either narrowed by the selecting flags ([`super::select`]), and a document's operations
+//! left out are never translated.
 
 use super::select::{Candidate, Selection};
 use super::Ending;
@@ -78,17 +79,11 @@ impl CaseSource {
         let Some(document) = &self.openapi else {
             return self.load_cases();
         };
-        let read = crate::openapi::read(document).map_err(Ending::usage)?;
         let selection = self.selection();
-        let candidates: Vec<Candidate<'_>> = read
-            .listed
-            .iter()
-            .map(|l| Candidate {
-                id: &l.operation_id,
-                case: &l.case,
-                tags: &l.tags,
-            })
-            .collect();
+        // Only the operations taken are translated: the work is theirs, not the document's.
+        let taken_only = |l: &crate::openapi::Listed| selection.takes(&candidate(l));
+        let read = crate::openapi::read_picked(document, &taken_only).map_err(Ending::usage)?;
+        let candidates: Vec<Candidate<'_>> = read.listed.iter().map(candidate).collect();
         let source = document.display().to_string();
         selection.check(&candidates, &source)?;
         let taken: BTreeSet<String> = candidates
@@ -141,6 +136,15 @@ impl CaseSource {
             untested_sources: Vec::new(),
             imported: None,
         })
+    }
+}
+
+/// An operation of the document as the selection sees it.
+fn candidate(listed: &crate::openapi::Listed) -> Candidate<'_> {
+    Candidate {
+        id: &listed.operation_id,
+        case: &listed.case,
+        tags: &listed.tags,
     }
 }
 

@@ -118,12 +118,22 @@ pub struct Document {
     pub drafts: Vec<CaseDraft>,
     /// What the case format cannot express, with its place.
     pub problems: Vec<Problem>,
-    /// Every operation, in document order, expressed or not.
+    /// Every operation, in document order, expressed or not, read or not.
     pub listed: Vec<Listed>,
 }
 
 /// Read the document at `file` and every file it references.
 pub fn read(file: &Path) -> Result<Document, OpenApiError> {
+    read_picked(file, &|_| true)
+}
+
+/// Read the document at `file`, translating only the operations `wanted` picks (and what
+/// they reference); every operation is still listed. Links are resolved among the
+/// operations read.
+pub fn read_picked(
+    file: &Path,
+    wanted: &dyn Fn(&Listed) -> bool,
+) -> Result<Document, OpenApiError> {
     let (mut sources, root_file) = source::Sources::open(file)?;
     let root = Location {
         file: root_file.clone(),
@@ -148,11 +158,12 @@ pub fn read(file: &Path) -> Result<Document, OpenApiError> {
     let mut drafts = Vec::new();
     let mut problems = Vec::new();
     let mut listed = Vec::new();
-    for (entry, result) in operation::operations(&mut sources, &root, version)? {
+    for (entry, result) in operation::operations(&mut sources, &root, version, wanted)? {
         listed.push(entry);
         match result {
-            Ok(draft) => drafts.push(draft),
-            Err(found) => problems.extend(found),
+            Some(Ok(draft)) => drafts.push(draft),
+            Some(Err(found)) => problems.extend(found),
+            None => {}
         }
     }
     parameter::apply_links(&mut drafts);

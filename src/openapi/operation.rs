@@ -136,13 +136,16 @@ pub struct Listed {
     pub tags: Vec<String>,
 }
 
-/// Every operation of the document, listed, with a draft when the case format can express
-/// it, else the problems that stop it.
+/// Every operation of the document, listed; those `wanted` picks are read too, with a draft
+/// when the case format can express it, else the problems that stop it. An operation not
+/// wanted is listed from its `operationId` and `tags` alone, untranslated, so picking a few
+/// operations of a large document costs their work, not the document's.
 pub(super) fn operations(
     sources: &mut Sources,
     root: &Location,
     version: Version,
-) -> Result<Vec<(Listed, Expressed)>, OpenApiError> {
+    wanted: &dyn Fn(&Listed) -> bool,
+) -> Result<Vec<(Listed, Option<Expressed>)>, OpenApiError> {
     let document = sources.get(root)?.clone();
     let Some(Value::Object(paths)) = document.get("paths") else {
         return Ok(Vec::new());
@@ -155,6 +158,11 @@ pub(super) fn operations(
             let Some(operation) = item.get(method) else {
                 continue;
             };
+            let listed = listed(method, path, operation);
+            if !wanted(&listed) {
+                out.push((listed, None));
+                continue;
+            }
             let reader = Reader {
                 document: &document,
                 version,
@@ -163,30 +171,32 @@ pub(super) fn operations(
                 at: child(&item_at, &[method]),
                 item_at: item_at.clone(),
             };
-            let read = reader.read(sources, operation)?;
-            let operation_id = match &read {
-                Ok(draft) => draft.operation_id.clone(),
-                Err(problems) => problems
-                    .first()
-                    .map(|p| p.operation.clone())
-                    .unwrap_or_default(),
-            };
-            let tags = operation
-                .get("tags")
-                .and_then(Value::as_array)
-                .map(|tags| tags.iter().filter_map(Value::as_str).map(str::to_owned))
-                .into_iter()
-                .flatten()
-                .collect();
-            let listed = Listed {
-                case: case_name(&operation_id),
-                operation_id,
-                tags,
-            };
-            out.push((listed, read));
+            let read = reader.read(sources, operation, &listed.operation_id)?;
+            out.push((listed, Some(read)));
         }
     }
     Ok(out)
+}
+
+/// What a selection sees of an operation: its `operationId` (else its method and path), its
+/// case name and its tags.
+fn listed(method: &str, path: &str, operation: &Value) -> Listed {
+    let operation_id = operation
+        .get("operationId")
+        .and_then(Value::as_str)
+        .map_or_else(|| format!("{method}{path}"), str::to_owned);
+    let tags = operation
+        .get("tags")
+        .and_then(Value::as_array)
+        .map(|tags| tags.iter().filter_map(Value::as_str).map(str::to_owned))
+        .into_iter()
+        .flatten()
+        .collect();
+    Listed {
+        case: case_name(&operation_id),
+        operation_id,
+        tags,
+    }
 }
 
 struct Reader<'a> {
@@ -203,11 +213,8 @@ impl Reader<'_> {
         &self,
         sources: &mut Sources,
         operation: &Value,
+        operation_id: &str,
     ) -> Result<Result<CaseDraft, Vec<Problem>>, OpenApiError> {
-        let operation_id = operation
-            .get("operationId")
-            .and_then(Value::as_str)
-            .map_or_else(|| format!("{}{}", self.method, self.path), str::to_owned);
         let mut problems = Vec::new();
         let mut parameters = self.parameters(sources, &mut problems)?;
         let auth = self.auth(sources, operation, &mut problems)?;
@@ -219,7 +226,7 @@ impl Reader<'_> {
         let (responses, links) = self.responses(sources, operation, &mut problems)?;
         let examples = self.examples(sources, request.as_ref(), &parameters)?;
         for problem in &mut problems {
-            problem.operation.clone_from(&operation_id);
+            operation_id.clone_into(&mut problem.operation);
         }
         if !problems.is_empty() {
             return Ok(Err(problems));
@@ -230,8 +237,8 @@ impl Reader<'_> {
             .unwrap_or_default()
             .to_owned();
         Ok(Ok(CaseDraft {
-            name: case_name(&operation_id),
-            operation_id,
+            name: case_name(operation_id),
+            operation_id: operation_id.to_owned(),
             description,
             method: self.method.to_ascii_uppercase(),
             path: self.path.to_owned(),

@@ -970,3 +970,44 @@ fn an_imported_api_is_conformant_against_its_own_sandbox_and_a_faulty_one_is_cau
         assert!(!found("server-error", case), "{case}: {console}");
     }
 }
+
+/// `--operation` translates the operations it picks and nothing else: another operation's
+/// dangling `$ref`, which stops a whole import, is never read, yet its id is still known.
+#[test]
+fn picking_an_operation_reads_only_that_operation() {
+    let folder = tempfile::tempdir().unwrap();
+    let document = folder.path().join("api.yaml");
+    std::fs::write(
+        &document,
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /names:\n    post:\n      operationId: addName\n      requestBody:\n        required: true\n        content:\n          application/json:\n            schema: {type: string, minLength: 1}\n      responses:\n        '201': {description: created}\n  /broken:\n    post:\n      operationId: brokenOne\n      requestBody:\n        required: true\n        content:\n          application/json:\n            schema: {$ref: '#/components/schemas/Missing'}\n      responses:\n        '201': {description: created}\n",
+    )
+    .unwrap();
+    let document = document.display().to_string();
+    let whole = specgate(&["plan", "--openapi", &document, "--examples", "1"], &[]);
+    let stderr = text(&whole.stderr);
+    assert_eq!(whole.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("components/schemas/Missing"), "{stderr}");
+
+    let picked = ["plan", "--openapi", &document, "--operation", "addName"];
+    let output = specgate(&[&picked[..], &["--examples", "1"]].concat(), &[]);
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(stdout.lines().count() > 2, "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .all(|l| l.starts_with(r#"{"case":"add-name""#)),
+        "{stdout}"
+    );
+
+    let unknown = specgate(
+        &["plan", "--openapi", &document, "--operation", "nope"],
+        &[],
+    );
+    let stderr = text(&unknown.stderr);
+    assert_eq!(unknown.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("addName") && stderr.contains("brokenOne"),
+        "every id is offered, read or not: {stderr}"
+    );
+}
