@@ -108,6 +108,12 @@ pub fn render_summary(report: &RunReport) -> String {
     if let Some(halt) = &s.incomplete {
         out.push_str(&format!("  INCOMPLETE: {halt}\n"));
     }
+    for w in &s.warnings {
+        out.push_str(&format!(
+            "  warning [{}] {} (×{}): {}\n",
+            w.check, w.cause, w.count, w.message
+        ));
+    }
     findings_by_check(&mut out, report);
     for (number, f) in report.findings.iter().enumerate() {
         out.push_str(&format!(

@@ -127,6 +127,15 @@ fn header(out: &mut String, report: &RunReport) {
     if let Some(halt) = &s.incomplete {
         let _ = writeln!(out, "| Incomplete | {} |", halt.message.replace('|', "\\|"));
     }
+    for w in &s.warnings {
+        let _ = writeln!(
+            out,
+            "| Warning (`{}`, ×{}) | {} |",
+            w.check,
+            w.count,
+            w.message.replace('|', "\\|")
+        );
+    }
 }
 
 fn by_check(out: &mut String, report: &RunReport) {

@@ -185,6 +185,12 @@ fn add_summary(into: &mut Summary, other: &Summary) {
     into.incomplete = into.incomplete.take().or_else(|| other.incomplete.clone());
     into.drift.extend(other.drift.iter().cloned());
     into.drift_fail_on = into.drift_fail_on.or(other.drift_fail_on);
+    for warning in &other.warnings {
+        match into.warnings.iter_mut().find(|w| w.cause == warning.cause) {
+            Some(mine) => mine.count += warning.count,
+            None => into.warnings.push(warning.clone()),
+        }
+    }
 }
 
 fn combine(a: Finding, b: Finding) -> Finding {

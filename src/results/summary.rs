@@ -2,7 +2,7 @@
 //! happened to each drift baseline ([`DriftRecord`]); and [`Progress`], the live counts a
 //! progress display reads while the run goes on.
 
-use super::Severity;
+use super::{Severity, Warning};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
@@ -50,6 +50,10 @@ pub struct Summary {
     /// Drift findings at or above this severity fail the run; `None`: drift only warns.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift_fail_on: Option<Severity>,
+    /// What the run noticed about the target that fails nothing (e.g. connections closed
+    /// without notice), once per cause.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
 }
 
 /// What stopped a run before its plan was done.

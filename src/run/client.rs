@@ -1,9 +1,11 @@
 //! Sending one planned request: the shared reqwest client, the exact bytes and headers, the
-//! body size limit, and the bounded wait-and-retry on 429/503 with `Retry-After`.
+//! body size limit, the bounded wait-and-retry on 429/503 with `Retry-After`, and one
+//! re-send on a fresh connection of a request the server never read (see `connection`).
 //! Redirects are followed only within the base URL's origin, so the key never leaves it.
 //! TLS trusts the built-in web roots, the OS trust store and any `--ca-cert`, and can
 //! present a client certificate (mutual TLS); proxies come from the environment.
 
+use super::connection::{self, HttpClient, Landing};
 use super::secret::ApiKey;
 use crate::check::{ObservedResponse, Outcome, SentRequest, TransportFailure};
 use crate::contract::wire::{RequestShape, WireRequest};
@@ -365,20 +367,37 @@ impl Endpoint {
 
     /// Send `body` for `planned`, waiting out throttling up to `options.retries` times.
     /// `permit` is asked before every attempt (the run's rate and request cap); `false` stops.
+    /// A request the server provably never read (a kept-alive connection it had closed) is
+    /// sent once more on a fresh connection, and the closed connection noted, not reported.
     pub(super) async fn send(
         &self,
-        client: &reqwest::Client,
+        client: &HttpClient,
         options: &ClientOptions,
         planned: &PlannedRequest,
         outgoing: &Outgoing,
         permit: &(dyn Fn() -> bool + Sync),
     ) -> Option<Outcome> {
         let mut retries = 0;
+        let mut via = &client.pooled;
+        // Sent again on a fresh connection already: never a third time.
+        let mut resent = false;
         loop {
             if !permit() {
                 return None;
             }
-            let outcome = self.attempt(client, options, planned, outgoing).await;
+            let (outcome, landing) = self.attempt(via, options, planned, outgoing).await;
+            match (&outcome, landing) {
+                (Outcome::Response(response), Landing::Answered(port)) => {
+                    client.log.answered(port, response.status);
+                }
+                (_, Landing::NeverRead(port)) if !resent => {
+                    client.log.closed_unannounced(port);
+                    via = &client.fresh;
+                    resent = true;
+                    continue;
+                }
+                _ => {}
+            }
             let wait = match &outcome {
                 Outcome::Response(response) => throttled_wait(response),
                 Outcome::Transport(_) => None,
@@ -406,7 +425,42 @@ impl Endpoint {
         options: &ClientOptions,
         planned: &PlannedRequest,
         outgoing: &Outgoing,
-    ) -> Outcome {
+    ) -> (Outcome, Landing) {
+        let request = self.request(client, planned, outgoing);
+        let started = Instant::now();
+        let work = async {
+            let response = match connection::sending(request.send()).await {
+                (Ok(response), _) => response,
+                (Err(error), made) => {
+                    let landing = connection::failed(&error, &made);
+                    return Err((classify(error), landing));
+                }
+            };
+            let landing = connection::answered(response.extensions());
+            match read_response(response, options.max_body_bytes, started).await {
+                Ok(response) => Ok((response, landing)),
+                Err(failure) => Err((failure, Landing::Failed)),
+            }
+        };
+        // One deadline for headers and body together: a server that trickles its body
+        // forever is a timeout, not a hang.
+        match tokio::time::timeout(options.timeout, work).await {
+            Ok(Ok((response, landing))) => (Outcome::Response(response), landing),
+            Ok(Err((failure, landing))) => (Outcome::Transport(failure), landing),
+            Err(_) => (
+                Outcome::Transport(TransportFailure::Timeout),
+                Landing::Failed,
+            ),
+        }
+    }
+
+    /// `planned` as a request of `client`: URL, headers, body and key.
+    fn request(
+        &self,
+        client: &reqwest::Client,
+        planned: &PlannedRequest,
+        outgoing: &Outgoing,
+    ) -> reqwest::RequestBuilder {
         let body = outgoing.body.clone();
         let mut request = match outgoing.wire.as_deref() {
             None => client
@@ -433,18 +487,7 @@ impl Endpoint {
         for (name, value) in self.keys_for(planned, false) {
             request = request.header(name, value);
         }
-        let started = Instant::now();
-        let work = async {
-            let response = request.send().await.map_err(classify)?;
-            read_response(response, options.max_body_bytes, started).await
-        };
-        // One deadline for headers and body together: a server that trickles its body
-        // forever is a timeout, not a hang.
-        match tokio::time::timeout(options.timeout, work).await {
-            Ok(Ok(response)) => Outcome::Response(response),
-            Ok(Err(failure)) => Outcome::Transport(failure),
-            Err(_) => Outcome::Transport(TransportFailure::Timeout),
-        }
+        request
     }
 }
 
@@ -532,17 +575,36 @@ fn throttled_wait(response: &ObservedResponse) -> Option<Duration> {
     (wait <= MAX_RETRY_AFTER).then_some(wait)
 }
 
-/// The shared client: pooled, HTTP/1.1 and HTTP/2 over rustls, redirects only within
-/// `base`'s origin, and no retries of its own.
-///
-/// reqwest's default policy silently re-sends requests refused at the protocol level. Here
-/// every request sent must be one the run counts (`--max-requests` is a hard cap) and a
-/// refusal is a `transport` finding; the default policy also copied every request in case
-/// it had to be re-sent.
+/// The clients of a run: one pooled client (each worker thread builds its own with
+/// [`build_client`]) and one that opens a connection per request, sharing one log.
+pub(super) fn build_clients(
+    base: &Url,
+    options: &ClientOptions,
+) -> Result<HttpClient, reqwest::Error> {
+    Ok(HttpClient {
+        pooled: build_client(base, options)?,
+        fresh: builder(base, options).pool_max_idle_per_host(0).build()?,
+        log: Arc::default(),
+    })
+}
+
+/// A pooled client: HTTP/1.1 and HTTP/2 over rustls, redirects only within `base`'s origin,
+/// and no retries of its own.
 pub(super) fn build_client(
     base: &Url,
     options: &ClientOptions,
 ) -> Result<reqwest::Client, reqwest::Error> {
+    builder(base, options)
+        .pool_max_idle_per_host(options.concurrency)
+        .build()
+}
+
+/// reqwest's default policy silently re-sends requests refused at the protocol level. Here
+/// every request sent must be one the run counts (`--max-requests` is a hard cap) and a
+/// refusal is a `transport` finding; the default policy also copied every request in case
+/// it had to be re-sent. What is sent again, a request the server never read, is sent by
+/// [`Endpoint::send`], counted.
+fn builder(base: &Url, options: &ClientOptions) -> reqwest::ClientBuilder {
     let origin = base.origin();
     let policy = reqwest::redirect::Policy::custom(move |attempt| {
         if attempt.previous().len() >= 5 || attempt.url().origin() != origin {
@@ -563,9 +625,8 @@ pub(super) fn build_client(
     builder
         .redirect(policy)
         .retry(reqwest::retry::never().max_retries_per_request(0))
-        .pool_max_idle_per_host(options.concurrency)
+        .connector_layer(connection::MarkMadeForRequest)
         .connect_timeout(options.timeout)
         .tcp_nodelay(true)
         .user_agent(concat!("specgate/", env!("CARGO_PKG_VERSION")))
-        .build()
 }

@@ -61,8 +61,10 @@ async fn fails_again(shared: &Shared, r: &Representative) -> bool {
         return true;
     };
     let permit = || shared.permit();
+    // On a fresh connection: a re-send must not meet a connection the server has dropped.
+    let client = shared.client.fresh_only();
     let send = shared.endpoints[index].send(
-        &shared.client,
+        &client,
         &shared.config.settings.client,
         &r.planned,
         &r.outgoing,

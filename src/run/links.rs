@@ -17,7 +17,7 @@ use url::Url;
 
 /// Where the producers are sent.
 pub(super) struct Target<'a> {
-    pub client: &'a reqwest::Client,
+    pub client: &'a super::connection::HttpClient,
     pub options: &'a ClientOptions,
     pub base_url: &'a Url,
     pub key: Option<&'a ApiKey>,

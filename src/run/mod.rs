@@ -10,6 +10,7 @@
 
 mod client;
 mod confirm;
+mod connection;
 mod groups;
 mod halt;
 mod links;

@@ -3,6 +3,7 @@
 //! ([`Tally`]); how one exchange is counted and checked; and the summary built at the end.
 
 use super::client::{self, Endpoint};
+use super::connection::HttpClient;
 use super::groups::{self, Groups};
 use super::halt::Guard;
 use super::worker::Built;
@@ -22,7 +23,8 @@ pub(super) struct Shared {
     pub(super) operations: Vec<Arc<Operation>>,
     pub(super) generators: Vec<Arc<Generator>>,
     pub(super) endpoints: Vec<Endpoint>,
-    pub(super) client: reqwest::Client,
+    /// The run's clients (workers pool connections of their own, and share the rest).
+    pub(super) client: HttpClient,
     pub(super) config: RunConfig,
     pub(super) plan: Mutex<Box<dyn Iterator<Item = (u64, PlanEntry)> + Send>>,
     pub(super) sent: AtomicU64,
@@ -100,7 +102,7 @@ pub(super) async fn prepare(
         return Err(RunError::UnusableKey(problem));
     }
     preflight(&config.base_url, config.settings.client.timeout).await?;
-    let client = client::build_client(&config.base_url, &config.settings.client)
+    let client = client::build_clients(&config.base_url, &config.settings.client)
         .map_err(|e| RunError::Client(e.to_string()))?;
     let (operations, generators) = bind_links(operations, generators, &client, &config).await?;
     let endpoints = operations
@@ -141,7 +143,7 @@ pub(super) async fn prepare(
 async fn bind_links(
     operations: Vec<Arc<Operation>>,
     generators: Vec<Arc<Generator>>,
-    client: &reqwest::Client,
+    client: &HttpClient,
     config: &RunConfig,
 ) -> Result<(Vec<Arc<Operation>>, Vec<Arc<Generator>>), RunError> {
     if operations.iter().all(|o| o.links().is_empty()) {
@@ -418,5 +420,6 @@ pub(super) fn summarise(
         incomplete: shared.guard.reason(),
         drift: Vec::new(),
         drift_fail_on: None,
+        warnings: shared.client.log.warnings(),
     }
 }

@@ -3,6 +3,7 @@
 //! it is on the wire.
 
 use super::client::{self, Outgoing};
+use super::connection::HttpClient;
 use super::shared::{Shared, Tally};
 use super::RunError;
 use crate::check::Outcome;
@@ -57,9 +58,15 @@ fn worker_thread(shared: Arc<Shared>, workers: usize) -> Result<Tally, String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build();
-    let client = client::build_client(&shared.config.base_url, &shared.config.settings.client);
-    let (runtime, client) = match (runtime, client) {
-        (Ok(runtime), Ok(client)) => (runtime, client),
+    let pooled = client::build_client(&shared.config.base_url, &shared.config.settings.client);
+    let (runtime, client) = match (runtime, pooled) {
+        (Ok(runtime), Ok(pooled)) => (
+            runtime,
+            HttpClient {
+                pooled,
+                ..shared.client.clone()
+            },
+        ),
         // Could not build a client of our own: share the run's.
         (Ok(runtime), Err(_)) => (runtime, shared.client.clone()),
         // No runtime (no file descriptors left for its driver).
@@ -71,7 +78,7 @@ fn worker_thread(shared: Arc<Shared>, workers: usize) -> Result<Tally, String> {
 
 /// A thread's workers, on one `LocalSet`: they share one tally without locks, so there is
 /// one set of accumulators per thread to merge, not one per worker.
-async fn workers_on(shared: Arc<Shared>, client: reqwest::Client, workers: usize) -> Tally {
+async fn workers_on(shared: Arc<Shared>, client: HttpClient, workers: usize) -> Tally {
     let tally = Rc::new(RefCell::new(shared.blank.clone()));
     let tasks: Vec<_> = (0..workers)
         .map(|_| tokio::task::spawn_local(worker(shared.clone(), client.clone(), tally.clone())))
@@ -97,7 +104,7 @@ pub(super) struct Built {
 /// task runs, after every worker already woken. Checking and building before sending made
 /// each write wait for all the other workers' checks and builds, a few hundred microseconds
 /// in which the target had nothing to do; now a woken worker sends at once and yields.
-async fn worker(shared: Arc<Shared>, client: reqwest::Client, tally: Rc<RefCell<Tally>>) {
+async fn worker(shared: Arc<Shared>, client: HttpClient, tally: Rc<RefCell<Tally>>) {
     let mut unchecked: Option<(Built, Outcome)> = None;
     let mut next = shared.build_next();
     while let Some(current) = next.take() {

@@ -100,6 +100,9 @@ pub enum Fault {
     AuthSkippedOn(String),
     /// Valid requests with this method get 202, a status the operation does not document.
     UndocumentedStatusOn(String),
+    /// After a 5xx, the connection is closed without `Connection: close` (as uvicorn does),
+    /// and the close reaches the client only after its next request on it.
+    CloseAfter5xx,
 }
 
 /// The request-body value `reject-enum-value=POINTER:VALUE` refuses.
@@ -341,6 +344,12 @@ const CATALOGUE: &[FaultInfo] = &[
         category: "status-undocumented",
         description: "valid requests with METHOD (e.g. DELETE) get 202, a status the operation does not document",
     },
+    FaultInfo {
+        name: "close-after-5xx",
+        parameter: "",
+        category: "none",
+        description: "after a 5xx the connection is closed without `Connection: close` (as uvicorn does), just as the client sends its next request on it (a client that retries on a fresh connection sees no finding)",
+    },
 ];
 
 impl Fault {
@@ -407,6 +416,7 @@ impl Fault {
             Fault::ErrorAsHtml => "error-as-html",
             Fault::AuthSkippedOn(_) => "auth-skipped-on",
             Fault::UndocumentedStatusOn(_) => "undocumented-status-on",
+            Fault::CloseAfter5xx => "close-after-5xx",
         }
     }
 
@@ -448,6 +458,7 @@ impl Fault {
             "error-as-html" => Fault::ErrorAsHtml,
             "undocumented-status-on" => Fault::UndocumentedStatusOn("DELETE".to_owned()),
             "auth-skipped-on" => Fault::AuthSkippedOn(String::new()),
+            "close-after-5xx" => Fault::CloseAfter5xx,
             _ => return None,
         };
         Some(fault)

@@ -5,9 +5,11 @@
 //! It is generic: every fact about an operation (method, path, auth header, request schema,
 //! success schema, `sandbox_fields`) comes from the loaded [`Operation`]. [`faults`] names the
 //! regressions, [`respond`] builds success bodies, `server` answers requests (`in_flight`
-//! counts them, so tests wait for events instead of sleeping), and [`tls`]
-//! serves it over HTTPS with a private CA, optionally demanding client certificates.
+//! counts them, so tests wait for events instead of sleeping), `connection` closes
+//! connections after a 5xx for `close-after-5xx`, and [`tls`] serves it over HTTPS with a
+//! private CA, optionally demanding client certificates.
 
+mod connection;
 mod documented;
 pub mod faults;
 mod in_flight;
@@ -146,26 +148,21 @@ impl Sandbox {
             let _ = stopped.await;
         };
         let scheme = if tls.is_some() { "https" } else { "http" };
+        let closing = config.faults.contains(&Fault::CloseAfter5xx);
         let server = match tls {
             Some(tls) => {
                 let listener = tls::TlsListener::new(listener, tls).map_err(bind_error)?;
-                tokio::spawn(async move {
-                    let _ = axum::serve(listener, app)
-                        .with_graceful_shutdown(stopped)
-                        .await;
-                })
+                spawn_server(listener, app, closing, stopped)
             }
-            None => {
-                // Small JSON answers must not wait for Nagle's algorithm.
-                let listener = listener.tap_io(|tcp| {
+            // Small JSON answers must not wait for Nagle's algorithm.
+            None => spawn_server(
+                listener.tap_io(|tcp| {
                     let _ = tcp.set_nodelay(true);
-                });
-                tokio::spawn(async move {
-                    let _ = axum::serve(listener, app)
-                        .with_graceful_shutdown(stopped)
-                        .await;
-                })
-            }
+                }),
+                app,
+                closing,
+                stopped,
+            ),
         };
         Ok(Sandbox {
             base_url: base_url(scheme, addr),
@@ -233,6 +230,36 @@ impl Drop for Sandbox {
     fn drop(&mut self) {
         self.signal_stop();
     }
+}
+
+/// Serve `app` on `listener` until `stopped`; under `close-after-5xx`, each connection is
+/// closed after it answers a 5xx (see [`connection`]).
+fn spawn_server<L>(
+    listener: L,
+    app: axum::Router,
+    closing: bool,
+    stopped: impl std::future::Future<Output = ()> + Send + 'static,
+) -> JoinHandle<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
+    if !closing {
+        return tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(stopped)
+                .await;
+        });
+    }
+    let listener = connection::ClosingListener::new(listener);
+    let app = app
+        .layer(axum::middleware::from_fn(connection::mark_server_errors))
+        .into_make_service_with_connect_info::<connection::Doomed>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(stopped)
+            .await;
+    })
 }
 
 fn base_url(scheme: &str, addr: SocketAddr) -> url::Url {

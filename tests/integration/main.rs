@@ -7,6 +7,7 @@ mod auth;
 mod broken_contracts;
 mod cli_help;
 mod common;
+mod connections;
 mod drift;
 mod gate;
 mod hostile;
