@@ -35,6 +35,9 @@ pub(super) fn execute(args: Args) -> Ending {
             document.base_path, document.base_path
         );
     }
+    for warning in document.warnings() {
+        eprintln!("specgate: warning: {warning}");
+    }
     let without_example = lost_examples(&document, &imported);
     for (case, problem) in &without_example {
         eprintln!("specgate: warning: {case} written without an example: {problem}");

@@ -95,8 +95,9 @@ impl CaseSource {
         let folder = tempfile::tempdir().map_err(Ending::usage)?;
         let imported = crate::openapi::write_cases(&read, folder.path(), Some(&taken))
             .map_err(Ending::usage)?;
-        for lost in &imported.problems[read.problems.len()..] {
-            eprintln!("specgate: warning: {lost}");
+        let changed = read.warnings().filter(|w| taken.contains(&w.operation));
+        for warning in changed.chain(&imported.problems[read.problems.len()..]) {
+            eprintln!("specgate: warning: {warning}");
         }
         let home = document.parent().map_or_else(PathBuf::new, PathBuf::from);
         Ok(Loaded {

@@ -122,6 +122,13 @@ pub struct Document {
     pub listed: Vec<Listed>,
 }
 
+impl Document {
+    /// What the import changed to express its operations, each said as a warning.
+    pub fn warnings(&self) -> impl Iterator<Item = &Problem> {
+        self.drafts.iter().flat_map(|d| &d.warnings)
+    }
+}
+
 /// Read the document at `file` and every file it references.
 pub fn read(file: &Path) -> Result<Document, OpenApiError> {
     read_picked(file, &|_| true)

@@ -42,6 +42,9 @@ pub struct CaseDraft {
     pub expect: [Vec<String>; 3],
     /// Request examples.
     pub examples: Vec<DraftExample>,
+    /// What the import changed to express it (e.g. a path's fragment dropped), said as a
+    /// warning.
+    pub warnings: Vec<Problem>,
     /// Where the operation is in the document.
     pub at: Location,
     /// What was left out of the operation and why, written at the top of its case file.
@@ -151,6 +154,7 @@ pub(super) fn operations(
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
+    let routes = routes(sources, root, paths)?;
     for (path, _) in paths {
         let item_at = child(root, &["paths", path]);
         let (item, item_at) = sources.resolve(&item_at)?;
@@ -163,10 +167,13 @@ pub(super) fn operations(
                 out.push((listed, None));
                 continue;
             }
+            let key = PathKey::split(path);
             let reader = Reader {
                 document: &document,
                 version,
                 path,
+                sharing: routes[&(method, key.path.clone())],
+                key,
                 method,
                 at: child(&item_at, &[method]),
                 item_at: item_at.clone(),
@@ -199,10 +206,62 @@ fn listed(method: &str, path: &str, operation: &Value) -> Listed {
     }
 }
 
+/// How many operations each (method, path) has once fixed queries and fragments are taken
+/// out of the path keys: a run and the sandbox tell operations apart by method and path only.
+fn routes(
+    sources: &mut Sources,
+    root: &Location,
+    paths: &Map<String, Value>,
+) -> Result<std::collections::BTreeMap<(&'static str, String), usize>, OpenApiError> {
+    let mut routes = std::collections::BTreeMap::new();
+    for path in paths.keys() {
+        let (item, _) = sources.resolve(&child(root, &["paths", path]))?;
+        for method in METHODS.iter().filter(|m| item.get(**m).is_some()) {
+            *routes
+                .entry((*method, PathKey::split(path).path))
+                .or_default() += 1;
+        }
+    }
+    Ok(routes)
+}
+
+/// A path key taken apart: the path a server sees, the query values it fixes
+/// (`/pets?kind=cat`) and the fragment a server never sees (`/#X-Amz-Target=…`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PathKey {
+    path: String,
+    fixed_query: Vec<(String, String)>,
+    fragment: Option<String>,
+}
+
+impl PathKey {
+    fn split(key: &str) -> PathKey {
+        let (rest, fragment) = match key.split_once('#') {
+            Some((rest, fragment)) => (rest, Some(fragment.to_owned())),
+            None => (key, None),
+        };
+        let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+        let fixed_query = url::form_urlencoded::parse(query.as_bytes())
+            .map(|(name, value)| (name.into_owned(), value.into_owned()))
+            .filter(|(name, _)| !name.is_empty())
+            .collect();
+        PathKey {
+            path: path.to_owned(),
+            fixed_query,
+            fragment,
+        }
+    }
+}
+
 struct Reader<'a> {
     document: &'a Value,
     version: Version,
+    /// The path key as the document writes it.
     path: &'a str,
+    /// The path key taken apart.
+    key: PathKey,
+    /// How many operations of the document have this method and path.
+    sharing: usize,
     method: &'a str,
     at: Location,
     item_at: Location,
@@ -221,7 +280,8 @@ impl Reader<'_> {
         // A secret is the auth's to send (and to leave out in the auth probes): a parameter
         // of the same name and place would send a key of its own.
         parameters.retain(|p| !auth.iter().flatten().any(|a| a.carries(p)));
-        let notes = leave_out_transport_headers(&mut parameters);
+        let mut notes = leave_out_transport_headers(&mut parameters);
+        notes.extend(self.warnings(operation_id).into_iter().map(|w| w.what));
         let request = self.request(sources, operation, &mut problems)?;
         let (responses, links) = self.responses(sources, operation, &mut problems)?;
         let examples = self.examples(sources, request.as_ref(), &parameters)?;
@@ -238,10 +298,11 @@ impl Reader<'_> {
             .to_owned();
         Ok(Ok(CaseDraft {
             name: case_name(operation_id),
+            warnings: self.warnings(operation_id),
             operation_id: operation_id.to_owned(),
             description,
             method: self.method.to_ascii_uppercase(),
-            path: self.path.to_owned(),
+            path: self.key.path.clone(),
             auth,
             parameters,
             request,
@@ -273,25 +334,72 @@ impl Reader<'_> {
             child(&self.item_at, &["parameters"]),
             child(&self.at, &["parameters"]),
         ];
-        if let Some(c) = self.path.chars().find(|c| matches!(c, '#' | '?')) {
-            // Documents use `/pets#by-tag` to tell two operations on one path apart, but a
-            // fragment is never sent: the server sees `/pets` for both.
+        let plain = self.key.fragment.is_none() && self.key.fixed_query.is_empty();
+        if self.sharing > 1 && !plain {
+            // Documents use `/#X-Amz-Target=Op` to tell operations on one path apart, but a
+            // fragment is never sent: the server sees the same method and path for all. The
+            // operation whose key is the plain path keeps it.
             problems.push(self.problem(
                 &[],
                 format!(
-                    "the path `{}` holds `{c}`: a URL's fragment or query is not part of the path a server sees (query values are parameters)",
+                    "{} operations are `{} {}` once the fixed query or fragment of the path `{}` is taken out: a run and the sandbox tell operations apart by method and path",
+                    self.sharing,
+                    self.method.to_ascii_uppercase(),
+                    self.key.path,
                     self.path
                 ),
             ));
         }
         let before = problems.len();
-        let parameters = parameter::parameters(sources, self.version, lists, problems)?;
+        let mut parameters = parameter::parameters(sources, self.version, lists, problems)?;
         if problems.len() == before {
-            if let Some(mismatch) = parameter::template_mismatch(self.path, &parameters) {
+            if let Some(mismatch) = parameter::template_mismatch(&self.key.path, &parameters) {
                 problems.push(self.problem(&["parameters"], mismatch));
             }
         }
+        parameters.extend(self.fixed_query(&parameters));
         Ok(parameters)
+    }
+
+    /// A fixed query in the path key (`/pets?kind=cat`): a required query parameter that
+    /// takes that one value, unless the document declares the parameter itself.
+    fn fixed_query(&self, declared: &[DraftParameter]) -> Vec<DraftParameter> {
+        let query = crate::contract::wire::Location::Query;
+        self.key
+            .fixed_query
+            .iter()
+            .filter(|(name, _)| {
+                !declared
+                    .iter()
+                    .any(|p| p.location == query && p.name == *name)
+            })
+            .map(|(name, value)| DraftParameter {
+                name: name.clone(),
+                location: query,
+                required: true,
+                schema: serde_json::json!({"type": "string", "enum": [value]}),
+                style: None,
+                explode: None,
+                example: Some(Value::String(value.clone())),
+                link: None,
+                at: self.at.clone(),
+            })
+            .collect()
+    }
+
+    /// What the import changed to express the operation: a fragment dropped.
+    fn warnings(&self, operation_id: &str) -> Vec<Problem> {
+        let Some(fragment) = &self.key.fragment else {
+            return Vec::new();
+        };
+        vec![Problem {
+            operation: operation_id.to_owned(),
+            at: self.at.clone(),
+            what: format!(
+                "the fragment `#{fragment}` of the path `{}` is dropped: a server never sees it",
+                self.path
+            ),
+        }]
     }
 
     /// The operation's security alternatives, each the schemes sent together; empty for a

@@ -515,6 +515,7 @@ components:
             examples: Vec::new(),
             at,
             notes: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 

@@ -1011,3 +1011,69 @@ fn picking_an_operation_reads_only_that_operation() {
         "every id is offered, read or not: {stderr}"
     );
 }
+
+const PATH_KEYS: &str = "tests/data/openapi/path-keys.yaml";
+
+#[test]
+fn a_fixed_query_is_sent_a_fragment_dropped_with_a_warning_and_a_collision_untested() {
+    let output = specgate(&["plan", "--openapi", PATH_KEYS, "--examples", "0"], &[]);
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(output.status.success(), "{stderr}");
+    let targets: Vec<String> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|l| l["case"] == "export-reports" && l["expect"] == "accept")
+        .map(|l| l["target"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        !targets.is_empty()
+            && targets
+                .iter()
+                .all(|t| t.starts_with("/reports?") && t.ends_with("format=csv&scope=all")),
+        "every valid request carries the fixed query: {targets:?}"
+    );
+    assert!(
+        stderr.contains("warning:")
+            && stderr.contains("(untagResource): the fragment `#tagKeys` of the path `/tags/{arn}#tagKeys` is dropped"),
+        "the dropped fragment names the operation: {stderr}"
+    );
+    assert!(
+        stderr.contains("untested: start") && stderr.contains("2 operations are `POST /`"),
+        "{stderr}"
+    );
+    // Run against its own sandbox: everything that ran is conformant, the pair is untested.
+    let output = specgate(
+        &[
+            "run",
+            "--openapi",
+            PATH_KEYS,
+            "--examples",
+            "5",
+            "--drift",
+            "off",
+        ],
+        &[],
+    );
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    for line in stdout.lines().filter(|l| l.starts_with("    ")) {
+        let untested = line.trim_start().starts_with("untested");
+        assert_eq!(line.ends_with(" 0"), !untested, "{stdout}");
+    }
+    assert!(stdout.contains("untested             2"), "{stdout}");
+    let ran = specgate(
+        &[
+            "run",
+            "--openapi",
+            PATH_KEYS,
+            "--examples",
+            "5",
+            "--drift",
+            "off",
+            "--exclude-operation",
+            "st*",
+        ],
+        &[],
+    );
+    assert_eq!(ran.status.code(), Some(0), "{}", text(&ran.stdout));
+}
