@@ -40,7 +40,7 @@ pub(super) struct Args {
     /// Time allowed for each request, headers and body together.
     #[arg(long, value_name = "N", default_value_t = 10_000)]
     pub timeout_ms: u64,
-    /// Write a report: json=PATH, junit=PATH, markdown=PATH or sarif=PATH. Repeatable.
+    /// Write a report: json=PATH, junit=PATH, markdown=PATH, sarif=PATH or html=PATH. Repeatable.
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     pub reports: Vec<ReportTarget>,
     /// The environment variable holding the candidate's API key (default: the case's).

@@ -19,7 +19,7 @@ enum ReportCommand {
         /// JSON reports, one per shard.
         #[arg(required = true, value_name = "REPORT.json")]
         inputs: Vec<PathBuf>,
-        /// Write the merged report: json=PATH, junit=PATH, markdown=PATH or sarif=PATH. Repeatable.
+        /// Write the merged report: json=PATH, junit=PATH, markdown=PATH, sarif=PATH or html=PATH. Repeatable.
         #[arg(long = "report", value_name = "FORMAT=PATH")]
         reports: Vec<ReportTarget>,
     },

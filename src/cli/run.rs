@@ -60,7 +60,7 @@ pub(super) struct Args {
     /// A hard cap on the HTTP requests this run may send (retries and shrinking included).
     #[arg(long, value_name = "N")]
     pub max_requests: Option<u64>,
-    /// Write a report: json=PATH, junit=PATH, markdown=PATH or sarif=PATH. Repeatable.
+    /// Write a report: json=PATH, junit=PATH, markdown=PATH, sarif=PATH or html=PATH. Repeatable.
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     pub reports: Vec<ReportTarget>,
     /// Stop at the first finding.

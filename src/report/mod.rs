@@ -5,6 +5,7 @@
 
 pub mod console;
 pub mod github;
+pub mod html;
 pub mod junit;
 pub mod markdown;
 pub mod merge;
@@ -85,6 +86,8 @@ pub enum Format {
     Markdown,
     /// `sarif`: SARIF 2.1.0, for code scanning.
     Sarif,
+    /// `html`: one self-contained page to look at an API's run.
+    Html,
 }
 
 /// `--report FORMAT=PATH`.
@@ -107,9 +110,10 @@ impl std::str::FromStr for ReportTarget {
             "junit" | "xml" => Format::Junit,
             "markdown" | "md" => Format::Markdown,
             "sarif" => Format::Sarif,
+            "html" => Format::Html,
             other => {
                 return Err(format!(
-                    "unknown report format `{other}`; use json, junit, markdown or sarif"
+                    "unknown report format `{other}`; use json, junit, markdown, sarif or html"
                 ))
             }
         };
@@ -132,6 +136,7 @@ fn format_name(format: Format) -> &'static str {
         Format::Junit => "junit",
         Format::Markdown => "markdown",
         Format::Sarif => "sarif",
+        Format::Html => "html",
     }
 }
 
@@ -198,6 +203,7 @@ impl RunReport {
             Format::Junit => junit::render(self),
             Format::Markdown => markdown::render(self),
             Format::Sarif => sarif::render(self),
+            Format::Html => html::render(self),
         }
     }
 

@@ -2,6 +2,7 @@
 //! module is an area, driving the real `specgate` binary or the library over real HTTP
 //! against the built-in sandbox on an ephemeral loopback port.
 
+mod action;
 mod architecture;
 mod auth;
 mod broken_contracts;
@@ -11,6 +12,7 @@ mod connections;
 mod drift;
 mod gate;
 mod hostile;
+mod html_report;
 mod jsts;
 mod keywords;
 mod openapi;
