@@ -389,6 +389,7 @@ mod tests {
             incomplete: None,
             drift: Vec::new(),
             drift_fail_on: None,
+            warnings: Default::default(),
         };
         let report = RunReport::new(summary, vec![hostile_finding()]);
         let html = render(&report);
