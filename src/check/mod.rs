@@ -4,6 +4,7 @@
 //! It sends nothing and renders nothing.
 
 mod headers;
+mod resources;
 mod status;
 
 pub use crate::results::{
@@ -180,6 +181,14 @@ pub fn check_exchange(exchange: &Exchange<'_>) -> Vec<Violation> {
         return vec![status_out_of_range(response.status)];
     }
     let mut violations = status_findings(exchange.operation, exchange.planned.expect, response);
+    if exchange.planned.expect == Expect::Accept && !violations.is_empty() {
+        resources::correct(
+            exchange.operation,
+            exchange.planned,
+            response.status,
+            &mut violations,
+        );
+    }
     let spec = exchange.operation.response_for(response.status);
     let schema = spec.and_then(|r| r.schema.as_ref());
     if no_body_allowed(exchange.operation, response) {

@@ -302,6 +302,11 @@ pub struct Operation {
     /// What the generator reads: the body's schema, or when the operation has parameters or
     /// no body, the schema of the whole request as one envelope document (see [`wire`]).
     pub request_schema: Schema,
+    /// What the generator draws valid requests from, when it differs from `request_schema`:
+    /// the envelope with each parameter with known ids narrowed to those ids
+    /// ([`wire::Ids::Narrowed`]), so valid requests name resources the server has while the
+    /// contract (`request_schema`) still calls any well-formed id valid.
+    pub plan_document: Option<Arc<Value>>,
     /// The body's own schema, when the operation takes a body.
     pub body_schema: Option<Schema>,
     /// The path template, parameters and body as they go on the wire; `Some` exactly when
@@ -354,12 +359,13 @@ impl Operation {
     }
 
     /// This operation with the linked parameter `name` (in `location`) bound to `ids`, the
-    /// values its producer returned: from then on they are its known ids.
+    /// values its producer `from` returned: from then on they are its known ids.
     pub fn with_linked_ids(
         &self,
         location: wire::Location,
         name: &str,
         ids: Vec<Value>,
+        from: &str,
     ) -> Result<Operation, ContractError> {
         let Some(shape) = &self.shape else {
             return Ok(self.clone());
@@ -369,7 +375,10 @@ impl Operation {
             .cloned()
             .map(|mut p| {
                 if p.location == location && p.name == name {
-                    p.ids = Some(wire::IdSource::Known(ids.clone()));
+                    p.ids = Some(wire::IdSource::Obtained {
+                        ids: ids.clone(),
+                        from: from.to_owned(),
+                    });
                 }
                 p
             })
@@ -378,11 +387,20 @@ impl Operation {
             .map_err(|problem| {
                 ContractError::new(&self.source, Place::File, problem, "fix the path template")
             })?;
-        let document = rebuilt.envelope_schema(self.body_schema.as_ref().map(|s| &*s.document));
+        let body = self.body_schema.as_ref().map(|s| &*s.document);
+        let document = rebuilt.envelope_schema(body, wire::Ids::AsDocumented);
         let mut bound = self.clone();
         bound.request_schema = Schema::from_document(&self.source, document)?;
+        bound.plan_document = plan_document(&rebuilt, body);
         bound.shape = Some(Arc::new(rebuilt));
         Ok(bound)
+    }
+
+    /// The schema document the generator plans from (see [`Operation::plan_document`]).
+    pub fn plan_schema(&self) -> &Arc<Value> {
+        self.plan_document
+            .as_ref()
+            .unwrap_or(&self.request_schema.document)
     }
 
     /// The exact statuses the operation documents, in the order written.
@@ -392,6 +410,18 @@ impl Operation {
             _ => None,
         })
     }
+}
+
+/// The request schema, the planner's narrower document when there is one, and the wire
+/// shape when the request is an envelope.
+type PlannedSchemas = (Schema, Option<Arc<Value>>, Option<Arc<wire::RequestShape>>);
+
+/// The planner's envelope, when some parameter has known ids (else the contract's is used).
+fn plan_document(shape: &wire::RequestShape, body: Option<&Value>) -> Option<Arc<Value>> {
+    let narrowed = shape
+        .parameters()
+        .any(|p| p.ids.as_ref().is_some_and(|ids| ids.ids().is_some()));
+    narrowed.then(|| Arc::new(shape.envelope_schema(body, wire::Ids::Narrowed)))
 }
 
 /// Load every `*.toml` case in `dir`, sorted by file name.
@@ -558,7 +588,7 @@ impl CaseBuilder<'_> {
             .into_iter()
             .map(|p| self.parameter(p))
             .collect::<Result<Vec<_>, _>>()?;
-        let (request_schema, shape) =
+        let (request_schema, plan_document, shape) =
             self.request_schema(&file.path, parameters, file.request.as_ref(), &body_schema)?;
         let responses = self.responses(file.responses)?;
         let expect = self.expectations(file.expect)?;
@@ -578,6 +608,7 @@ impl CaseBuilder<'_> {
             auth,
             content_type: file.request.map(|r| r.content_type).unwrap_or_default(),
             request_schema,
+            plan_document,
             body_schema,
             shape,
             responses,
@@ -1064,14 +1095,14 @@ impl CaseBuilder<'_> {
         parameters: Vec<wire::Parameter>,
         request: Option<&case_file::RequestSection>,
         body_schema: &Option<Schema>,
-    ) -> Result<(Schema, Option<Arc<wire::RequestShape>>), ContractError> {
+    ) -> Result<PlannedSchemas, ContractError> {
         if let (true, Some(schema)) = (parameters.is_empty() && !path.contains('{'), body_schema) {
             // A required JSON body and nothing else is the bare layout: the body is the whole
             // payload. Any other media type goes through the wire's encoder.
             let json =
                 request.is_some_and(|r| wire::Media::of(&r.content_type) == wire::Media::Json);
             if request.is_some_and(|r| r.required) && json {
-                return Ok((schema.clone(), None));
+                return Ok((schema.clone(), None, None));
             }
         }
         let body = request
@@ -1084,9 +1115,11 @@ impl CaseBuilder<'_> {
                 "declare each `{name}` of the path under [[parameters]] with `in = \"path\"`",
             )
         })?;
-        let document = shape.envelope_schema(body_schema.as_ref().map(|s| &*s.document));
+        let body = body_schema.as_ref().map(|s| &*s.document);
+        let document = shape.envelope_schema(body, wire::Ids::AsDocumented);
         let envelope = Schema::from_document(self.path, document)?;
-        Ok((envelope, Some(Arc::new(shape))))
+        let planned = plan_document(&shape, body);
+        Ok((envelope, planned, Some(Arc::new(shape))))
     }
 }
 

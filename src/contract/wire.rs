@@ -128,6 +128,16 @@ impl Style {
     }
 }
 
+/// What an envelope schema allows for a parameter with known ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ids {
+    /// The parameter's own schema: the contract, which every well-formed id satisfies.
+    AsDocumented,
+    /// Only the known ids: what the planner draws valid requests from, so they name
+    /// resources the server has.
+    Narrowed,
+}
+
 /// Where the valid values of a parameter come from, when the server only knows some.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IdSource {
@@ -140,9 +150,57 @@ pub enum IdSource {
         /// A JSON pointer into its success body.
         pointer: String,
     },
+    /// A link bound for a run: the ids its producer returned.
+    Obtained {
+        /// What the producer returned.
+        ids: Vec<Value>,
+        /// The producing operation's name.
+        from: String,
+    },
+}
+
+impl IdSource {
+    /// The ids that name resources the server has, when they are known: written in the
+    /// case, or obtained from the producer.
+    pub fn ids(&self) -> Option<&[Value]> {
+        match self {
+            IdSource::Known(ids) | IdSource::Obtained { ids, .. } => Some(ids),
+            IdSource::Link { .. } => None,
+        }
+    }
 }
 
 impl Parameter {
+    /// Its place in an envelope, e.g. `/path/orderId`.
+    pub fn pointer(&self) -> String {
+        format!(
+            "/{}/{}",
+            self.location.as_str(),
+            crate::schema::escape(&self.name)
+        )
+    }
+
+    /// An id as this parameter's resource is named: a string's text (lower-cased where the
+    /// format is case-insensitive, such as `uuid`), any other value's JSON, so the integer
+    /// `7` a producer made and the path segment `"7"` a consumer sends are one id.
+    pub fn id_key(&self, id: &Value) -> String {
+        match id {
+            Value::String(text) if self.case_insensitive() => text.to_ascii_lowercase(),
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    /// Whether `a` and `b` name the same resource (see [`Parameter::id_key`]).
+    pub fn same_id(&self, a: &Value, b: &Value) -> bool {
+        a == b || self.id_key(a) == self.id_key(b)
+    }
+
+    /// Whether ids of this parameter's format differ only in case when they are one id.
+    pub fn case_insensitive(&self) -> bool {
+        self.schema.get("format").and_then(Value::as_str) == Some("uuid")
+    }
+
     /// `value` as this parameter reads it back once sent: a producer's integer id linked to
     /// a string parameter is the string of its digits, as a server would see it.
     pub fn as_sent(&self, value: &Value) -> Value {
@@ -451,7 +509,9 @@ impl RequestShape {
 
     /// The schema of a whole request as one document (see the module comment). `body` is the
     /// body's schema, embedded with its `$ref`s rewritten to point at their new place.
-    pub fn envelope_schema(&self, body: Option<&Value>) -> Value {
+    /// `ids` says what an id parameter (one with known ids) allows: the contract's view,
+    /// [`Ids::AsDocumented`], or the planner's, [`Ids::Narrowed`] to the ids the run has.
+    pub fn envelope_schema(&self, body: Option<&Value>, ids: Ids) -> Value {
         let mut properties = Map::new();
         let mut required = Vec::new();
         for location in Location::ALL {
@@ -470,10 +530,14 @@ impl RequestShape {
                     location.as_str(),
                     crate::schema::escape(&parameter.name)
                 );
-                let mut schema = match &parameter.ids {
-                    // The valid values are the ids the server knows (each checked against the
-                    // schema when the case loads); another well-formed id is an unknown one.
-                    Some(IdSource::Known(ids)) => serde_json::json!({ "enum": ids }),
+                let mut schema = match (&parameter.ids, ids) {
+                    // The planner names only the ids the server has (each checked against the
+                    // schema when the case loads); to the contract, any well-formed id is
+                    // valid, and one the server does not have is an unknown id, not an
+                    // invalid request.
+                    (Some(source), Ids::Narrowed) if source.ids().is_some() => {
+                        serde_json::json!({ "enum": source.ids() })
+                    }
                     _ => embed(&parameter.schema, &pointer),
                 };
                 if location == Location::Path {

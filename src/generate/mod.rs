@@ -130,7 +130,7 @@ pub mod family {
     pub const BAD_BODY: &str = "bad-body";
     /// A random valid payload with one mutation.
     pub const RANDOM_INVALID: &str = "random-invalid";
-    /// A well-formed id the server does not know (expect its documented 404).
+    /// A well-formed id the server does not know: valid, and its documented 404 conforms.
     pub const UNKNOWN_ID: &str = "unknown-id";
     /// A parameter value that tests its encoding in the URL: a space, `/`, `?`, `#`, `%`,
     /// non-ASCII text, an empty value (expect what the schema says of it).
@@ -432,7 +432,9 @@ impl Generator {
     /// file and the JSON pointer of the keyword that refuses the simplest payload).
     pub fn new(operation: Arc<Operation>) -> Result<Generator, ContractError> {
         let schema = &operation.request_schema;
-        let root = schema_walk::walk(&schema.document).map_err(|e| {
+        // Planned from the narrower document (known ids only), judged by the contract.
+        let planned = operation.plan_schema();
+        let root = schema_walk::walk(planned).map_err(|e| {
             ContractError::new(
                 &schema.path,
                 Place::Pointer(e.pointer),
@@ -440,7 +442,7 @@ impl Generator {
                 "a `$ref` must point inside this schema (e.g. \"#/$defs/Name\")",
             )
         })?;
-        let subschemas = Arc::new(crate::schema::Subschemas::new(Arc::clone(&schema.document)));
+        let subschemas = Arc::new(crate::schema::Subschemas::new(Arc::clone(planned)));
         let solver = solve::Solver::new(Arc::clone(&subschemas));
         let judge = Arc::new(judge::Judge {
             validator: Arc::clone(&schema.validator),

@@ -22,6 +22,11 @@ pub enum Check {
     ContentType,
     /// The body or a declared header violates the documented response for its status.
     ResponseSchema,
+    /// A resource the server made (its id returned by a create) is not found.
+    ResourceUnavailable,
+    /// A deleted resource is still served: after a DELETE, a GET or a second DELETE of
+    /// its id does not answer 404 or 410.
+    UseAfterFree,
     /// Timeouts, resets, unreadable or oversized bodies.
     Transport,
     /// The observed contract differs from the stored snapshot.
@@ -32,7 +37,7 @@ pub enum Check {
 
 impl Check {
     /// Every check, in report order.
-    pub const ALL: [Check; 10] = [
+    pub const ALL: [Check; 12] = [
         Check::ServerError,
         Check::RejectsValid,
         Check::AcceptsInvalid,
@@ -40,6 +45,8 @@ impl Check {
         Check::StatusUndocumented,
         Check::ContentType,
         Check::ResponseSchema,
+        Check::ResourceUnavailable,
+        Check::UseAfterFree,
         Check::Transport,
         Check::Drift,
         Check::Untested,
@@ -55,6 +62,8 @@ impl Check {
             Check::StatusUndocumented => "status-undocumented",
             Check::ContentType => "content-type",
             Check::ResponseSchema => "response-schema",
+            Check::ResourceUnavailable => "resource-unavailable",
+            Check::UseAfterFree => "use-after-free",
             Check::Transport => "transport",
             Check::Drift => "drift",
             Check::Untested => "untested",
@@ -76,6 +85,12 @@ impl Check {
             }
             Check::ResponseSchema => {
                 "the body or a declared header violates the documented response for its status"
+            }
+            Check::ResourceUnavailable => {
+                "a resource the server made (its id returned by a create) is not found"
+            }
+            Check::UseAfterFree => {
+                "after a DELETE, a GET or a second DELETE of the id did not answer 404 or 410"
             }
             Check::Transport => "timeout, reset, unreadable or oversized body",
             Check::Drift => "the observed contract differs from the stored snapshot",

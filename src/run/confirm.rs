@@ -60,6 +60,11 @@ async fn fails_again(shared: &Shared, r: &Representative) -> bool {
     else {
         return true;
     };
+    // A request that consumed a resource of its own gets another: its first one is gone.
+    let own = shared
+        .lifecycle
+        .own_resource(shared, &shared.client, index, &r.planned);
+    let outgoing = own.await.unwrap_or_else(|| r.outgoing.clone());
     let permit = || shared.permit();
     // On a fresh connection: a re-send must not meet a connection the server has dropped.
     let client = shared.client.fresh_only();
@@ -67,7 +72,7 @@ async fn fails_again(shared: &Shared, r: &Representative) -> bool {
         &client,
         &shared.config.settings.client,
         &r.planned,
-        &r.outgoing,
+        &outgoing,
         &permit,
     );
     let Some(outcome) = send.await else {

@@ -5,13 +5,13 @@
 //! requests name a resource the server made, and a well-formed id it never made expects the
 //! documented 404. Each link gets a resource of its own: a DELETE does not take a GET's.
 
-use super::client::{ClientOptions, Endpoint};
+use super::client::{ClientOptions, Endpoint, Outgoing};
 use super::{endpoint, ApiKey, RunError};
 use crate::check::Outcome;
 use crate::contract::wire::Parameter;
 use crate::contract::Expect;
 use crate::contract::Operation;
-use crate::generate::{Generator, KeyUse};
+use crate::generate::{Body, Generator, KeyUse, PlannedRequest};
 use std::sync::Arc;
 use url::Url;
 
@@ -21,6 +21,8 @@ pub(super) struct Target<'a> {
     pub options: &'a ClientOptions,
     pub base_url: &'a Url,
     pub key: Option<&'a ApiKey>,
+    /// Whether one more request may go (the run's request cap).
+    pub permit: &'a (dyn Fn() -> bool + Sync),
 }
 
 /// `operations` with every linked parameter bound to a value its producer returned, and
@@ -54,6 +56,7 @@ pub(super) async fn bind(
                 parameter.location,
                 &parameter.name,
                 vec![value],
+                &producer,
             )?);
             any = true;
         }
@@ -63,7 +66,7 @@ pub(super) async fn bind(
 }
 
 /// Send `producer`'s first valid request and read the value at `pointer` of its answer.
-async fn produce(
+pub(super) async fn produce(
     operations: &[Arc<Operation>],
     generators: &[Arc<Generator>],
     target: &Target<'_>,
@@ -74,12 +77,35 @@ async fn produce(
         .iter()
         .position(|o| o.name == producer)
         .ok_or_else(|| format!("no operation is named `{producer}`"))?;
-    let operation = &operations[index];
-    let planned = generators[index]
+    let sent = send_valid(&operations[index], &generators[index], target, None).await?;
+    made_id(&sent, pointer)
+}
+
+/// One request of a run's set-up or of a lifecycle sequence, with what came back.
+pub(super) struct Sent {
+    pub planned: PlannedRequest,
+    pub outgoing: Outgoing,
+    pub outcome: Outcome,
+}
+
+/// Send `operation`'s first valid request, with the value at an envelope pointer replaced
+/// when `with` says so (a consumer naming a resource).
+pub(super) async fn send_valid(
+    operation: &Operation,
+    generator: &Generator,
+    target: &Target<'_>,
+    with: Option<(&str, &serde_json::Value)>,
+) -> Result<Sent, String> {
+    let mut planned = generator
         .coverage()
         .into_iter()
         .find(|r| r.expect == Expect::Accept && r.key == KeyUse::Valid)
-        .ok_or_else(|| format!("`{producer}` has no valid request to send"))?;
+        .ok_or_else(|| format!("`{}` has no valid request to send", operation.name))?;
+    if let (Some((pointer, value)), Body::Json(envelope)) = (with, &mut planned.body) {
+        if let Some(slot) = envelope.pointer_mut(pointer) {
+            *slot = value.clone();
+        }
+    }
     let endpoint = Endpoint::new(
         operation,
         endpoint(target.base_url, &operation.path),
@@ -87,17 +113,32 @@ async fn produce(
     );
     let outgoing = endpoint.outgoing(&planned);
     let outcome = endpoint
-        .send(target.client, target.options, &planned, &outgoing, &|| true)
+        .send(
+            target.client,
+            target.options,
+            &planned,
+            &outgoing,
+            target.permit,
+        )
         .await
         .ok_or_else(|| "the request was not sent".to_owned())?;
-    let response = match outcome {
+    Ok(Sent {
+        planned,
+        outgoing,
+        outcome,
+    })
+}
+
+/// The id a producer's answer names at `pointer`: a 2xx JSON body with a value there.
+pub(super) fn made_id(sent: &Sent, pointer: &str) -> Result<serde_json::Value, String> {
+    let response = match &sent.outcome {
         Outcome::Response(response) => response,
         Outcome::Transport(failure) => return Err(failure.to_string()),
     };
     if !(200..300).contains(&response.status) {
         return Err(format!(
             "its valid request `{}` got {}, not a 2xx",
-            planned.id, response.status
+            sent.planned.id, response.status
         ));
     }
     let body: serde_json::Value = serde_json::from_slice(&response.body)

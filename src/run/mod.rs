@@ -13,8 +13,10 @@ mod confirm;
 mod connection;
 mod groups;
 mod halt;
+mod lifecycle;
 mod links;
 pub mod secret;
+mod sequence;
 mod shard;
 mod shared;
 mod shrink;
@@ -122,6 +124,33 @@ pub struct RunResult {
     pub observed: Observer,
 }
 
+/// Whether this run includes the lifecycle sequences: one shard runs them (the one holding
+/// the plan's first entry), and a `--families` filter must name them.
+fn runs_sequences(settings: &RunSettings) -> bool {
+    settings.shard.is_none_or(|s| s.includes(0))
+        && settings
+            .families
+            .as_ref()
+            .is_none_or(|f| f.contains(sequence::FAMILY))
+}
+
+/// Sequence findings join the plan's: one with the same check, case and cause counts
+/// once more in the plan's finding; the others take their place in report order.
+fn add_sequence_findings(findings: &mut Vec<Finding>, found: Vec<Finding>) {
+    for finding in found {
+        match findings
+            .iter_mut()
+            .find(|f| f.group_key() == finding.group_key())
+        {
+            Some(existing) => existing.count += 1,
+            None => findings.push(finding),
+        }
+    }
+    findings.sort_by(|a, b| {
+        (a.check, &a.case, a.plan_position).cmp(&(b.check, &b.case, b.plan_position))
+    });
+}
+
 /// Run the plan for `operations` against `config.base_url`.
 pub async fn run(
     operations: Vec<Arc<Operation>>,
@@ -156,7 +185,11 @@ pub async fn run(
     if !shared.guard.is_halted() {
         shrink::shrink_findings(&shared, &mut findings).await;
     }
-    let findings: Vec<Finding> = findings.into_iter().map(|(finding, _)| finding).collect();
+    let mut findings: Vec<Finding> = findings.into_iter().map(|(finding, _)| finding).collect();
+    if !shared.guard.is_halted() && runs_sequences(&shared.config.settings) {
+        let found = sequence::lifecycle_findings(&shared).await;
+        add_sequence_findings(&mut findings, found);
+    }
     let elapsed = started.elapsed();
     let summary = summarise(
         &shared,

@@ -6,6 +6,7 @@ use super::client::{self, Endpoint};
 use super::connection::HttpClient;
 use super::groups::{self, Groups};
 use super::halt::Guard;
+use super::lifecycle::Lifecycle;
 use super::worker::Built;
 use super::{endpoint, ApiKey, Progress, RunConfig, RunError, Summary};
 use crate::check::{check_exchange, Exchange, Finding, Outcome, TransportFailure};
@@ -42,6 +43,8 @@ pub(super) struct Shared {
     /// Every operation's coverage is complete: no payload needs reading any more, so
     /// trackers only count, and random valid payloads are drawn straight into bytes.
     pub(super) coverage_complete: AtomicBool,
+    /// The operations' links, for requests that consume a resource and lifecycle sequences.
+    pub(super) lifecycle: Lifecycle,
 }
 
 /// One worker thread's accumulators, shared by its workers and merged at the end.
@@ -104,6 +107,7 @@ pub(super) async fn prepare(
     preflight(&config.base_url, config.settings.client.timeout).await?;
     let client = client::build_clients(&config.base_url, &config.settings.client)
         .map_err(|e| RunError::Client(e.to_string()))?;
+    let lifecycle = Lifecycle::new(&operations);
     let (operations, generators) = bind_links(operations, generators, &client, &config).await?;
     let endpoints = operations
         .iter()
@@ -135,6 +139,7 @@ pub(super) async fn prepare(
         stop: AtomicBool::new(false),
         progress,
         config,
+        lifecycle,
     })
 }
 
@@ -154,6 +159,7 @@ async fn bind_links(
         options: &config.settings.client,
         base_url: &config.base_url,
         key: config.key.as_ref(),
+        permit: &|| true,
     };
     let (bound, _) = super::links::bind(operations, &generators, &target).await?;
     let generators = bound

@@ -107,7 +107,7 @@ pub(super) struct Built {
 async fn worker(shared: Arc<Shared>, client: HttpClient, tally: Rc<RefCell<Tally>>) {
     let mut unchecked: Option<(Built, Outcome)> = None;
     let mut next = shared.build_next();
-    while let Some(current) = next.take() {
+    while let Some(mut current) = next.take() {
         if shared.stop.load(Ordering::Relaxed) || shared.guard.is_halted() {
             break;
         }
@@ -120,6 +120,13 @@ async fn worker(shared: Arc<Shared>, client: HttpClient, tally: Rc<RefCell<Tally
             {
                 break;
             }
+        }
+        let own =
+            shared
+                .lifecycle
+                .own_resource(&shared, &client, current.operation, &current.planned);
+        if let Some(outgoing) = own.await {
+            current.outgoing = outgoing;
         }
         let permit = || shared.permit();
         let send = shared.endpoints[current.operation].send(

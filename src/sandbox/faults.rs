@@ -103,6 +103,11 @@ pub enum Fault {
     /// After a 5xx, the connection is closed without `Connection: close` (as uvicorn does),
     /// and the close reaches the client only after its next request on it.
     CloseAfter5xx,
+    /// A successful DELETE does not forget the resource: it is still served afterwards.
+    DeletedStillServed,
+    /// A producer answers a create with its new resource but never stores it: the id it
+    /// returned names nothing.
+    CreatedNotStored,
 }
 
 /// The request-body value `reject-enum-value=POINTER:VALUE` refuses.
@@ -350,6 +355,18 @@ const CATALOGUE: &[FaultInfo] = &[
         category: "none",
         description: "after a 5xx the connection is closed without `Connection: close` (as uvicorn does), just as the client sends its next request on it (a client that retries on a fresh connection sees no finding)",
     },
+    FaultInfo {
+        name: "deleted-still-served",
+        parameter: "",
+        category: "use-after-free",
+        description: "a successful DELETE forgets nothing: the deleted resource is still served",
+    },
+    FaultInfo {
+        name: "created-not-stored",
+        parameter: "",
+        category: "resource-unavailable",
+        description: "a create answers with its new resource's id but never stores it",
+    },
 ];
 
 impl Fault {
@@ -417,6 +434,8 @@ impl Fault {
             Fault::AuthSkippedOn(_) => "auth-skipped-on",
             Fault::UndocumentedStatusOn(_) => "undocumented-status-on",
             Fault::CloseAfter5xx => "close-after-5xx",
+            Fault::DeletedStillServed => "deleted-still-served",
+            Fault::CreatedNotStored => "created-not-stored",
         }
     }
 
@@ -459,6 +478,8 @@ impl Fault {
             "undocumented-status-on" => Fault::UndocumentedStatusOn("DELETE".to_owned()),
             "auth-skipped-on" => Fault::AuthSkippedOn(String::new()),
             "close-after-5xx" => Fault::CloseAfter5xx,
+            "deleted-still-served" => Fault::DeletedStillServed,
+            "created-not-stored" => Fault::CreatedNotStored,
             _ => return None,
         };
         Some(fault)

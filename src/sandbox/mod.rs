@@ -16,6 +16,7 @@ mod in_flight;
 pub mod respond;
 mod route;
 mod server;
+mod state;
 pub mod tls;
 
 pub use faults::{EnumValueTarget, Fault, FaultInfo};

@@ -12,8 +12,9 @@ use super::faults::{
 };
 use super::respond::{body_hash, BodyTemplate, TemplateError};
 use super::route::{Route, Table};
+use super::state::{remember, IdParameter, Resources, Store};
 use super::{SandboxConfig, SandboxError, BASE_PATH};
-use crate::contract::wire::{IdSource, Parameter, RequestShape};
+use crate::contract::wire::RequestShape;
 use crate::contract::{AuthScheme, Expect, Operation, ResponseStatus};
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -23,10 +24,13 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::ValidationError;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Spreads a producer's serial over the hash's bits (an odd 64-bit constant, as in
+/// SplitMix64), so consecutive creates differ in every hex digit of their ids.
+const SERIAL_MIX: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// Request bodies larger than this are refused with 413 before parsing.
 const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
@@ -48,9 +52,9 @@ struct Endpoint {
     method: Method,
     /// For an operation with parameters (or without a body): how its requests read.
     shape: Option<Arc<RequestShape>>,
-    /// Envelope pointers of parameters whose valid values are the ids the server knows, with
-    /// the id's own schema: a well-formed id it does not know is a 404, a malformed one a 400.
-    id_pointers: Vec<(String, Arc<jsonschema::Validator>)>,
+    /// The parameters that name a resource (known ids, or a producer's): a well-formed id
+    /// of no resource the server has is a 404, a malformed one a 400.
+    ids: Vec<IdParameter>,
     /// How an unknown id is answered, as documented (404).
     not_found: ErrorAnswer,
     /// The success response has no body (204, 205, 304, or a HEAD).
@@ -59,12 +63,14 @@ struct Endpoint {
     error_body_off: bool,
     /// `error-as-html`: error answers are a framework's HTML page, not the documented JSON.
     error_as_html: bool,
-    /// For a producer of linked ids: where in its success body they are, and the set of
+    /// For a producer of linked ids: where in its success body they are, and the store of
     /// those it has made.
-    remember: Vec<(String, Arc<Remembered>)>,
-    /// For a consumer: the envelope pointer of each linked parameter, its own schema, and
-    /// the ids its producer has made.
-    linked: Vec<(String, Arc<jsonschema::Validator>, Arc<Remembered>)>,
+    remember: Vec<(String, Arc<Store>)>,
+    /// A successful request forgets the resource it names (a DELETE).
+    consumes: bool,
+    /// For a producer: how many resources it has made, so each gets an id of its own
+    /// (a real server's create makes a new resource even for the same request).
+    serial: Option<AtomicU64>,
     validator: Arc<jsonschema::Validator>,
     /// What lets a request in: any one alternative, each a list of (header, scheme) that
     /// must all carry `key`; empty when the case has no auth.
@@ -84,9 +90,6 @@ struct Endpoint {
     /// `reject-enum-value`: the pointer and the refused value.
     refused_value: Option<(String, Value)>,
 }
-
-/// The ids one producer has made at one pointer of its success bodies (see `id_key`).
-type Remembered = std::sync::Mutex<std::collections::HashSet<String>>;
 
 /// How a missing or wrong key is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,30 +146,14 @@ impl Routes {
         config: &SandboxConfig,
     ) -> Result<Routes, SandboxError> {
         let mut table = Table::default();
-        let mut remembered: HashMap<(String, String), Arc<Remembered>> = HashMap::new();
+        let resources = Resources::build(operations);
         for operation in operations {
-            for (_, producer, pointer) in operation.links() {
-                remembered
-                    .entry((producer.to_owned(), pointer.to_owned()))
-                    .or_default();
+            let made = resources.made_by(&operation.name);
+            let mut endpoint = Self::endpoint(operation, config, &made)?;
+            if !config.faults.contains(&Fault::CreatedNotStored) {
+                endpoint.remember = made;
             }
-        }
-        for operation in operations {
-            let mut endpoint = Self::endpoint(operation, config, &remembered)?;
-            endpoint.remember = remembered
-                .iter()
-                .filter(|((producer, _), _)| *producer == operation.name)
-                .map(|((_, pointer), set)| (pointer.clone(), Arc::clone(set)))
-                .collect();
-            endpoint.linked = operation
-                .links()
-                .into_iter()
-                .filter_map(|(parameter, producer, pointer)| {
-                    let (at, validator) = id_check(parameter)?;
-                    let set = remembered.get(&(producer.to_owned(), pointer.to_owned()))?;
-                    Some((at, validator, Arc::clone(set)))
-                })
-                .collect();
+            endpoint.ids = resources.ids_of(operation);
             let path = format!("{BASE_PATH}{}", operation.path);
             let template = operation
                 .shape
@@ -194,37 +181,38 @@ impl Routes {
     fn endpoint(
         operation: &Arc<Operation>,
         config: &SandboxConfig,
-        remembered: &HashMap<(String, String), Arc<Remembered>>,
+        made: &[(String, Arc<Store>)],
     ) -> Result<Endpoint, SandboxError> {
-        let pointers: Vec<&String> = remembered
-            .keys()
-            .filter(|(producer, _)| *producer == operation.name)
-            .map(|(_, pointer)| pointer)
+        let mut pointers: Vec<&String> = made
+            .iter()
+            .map(|(pointer, _)| pointer)
             .filter(|pointer| !operation.sandbox_fields.iter().any(|(p, _)| p == *pointer))
             .collect();
+        pointers.sort();
+        pointers.dedup();
         let mut chosen = Endpoint::build(operation, config)?;
         let mut unique = (**operation).clone();
+        let status = chosen.success_status.as_u16();
         // One field at a time, each kept only where the body still validates and now holds
-        // that id (an integer id keeps the schema's own number).
+        // the hash: `id-{hash}`, or the schema's own value followed by it (`ord_0{hash}` for
+        // a pattern such as `^ord_[a-z0-9]+$`); an integer id keeps the schema's own number.
         for pointer in pointers {
-            let mut trial = unique.clone();
-            trial
-                .sandbox_fields
-                .push((pointer.clone(), "id-{hash}".to_owned()));
-            let Ok(endpoint) = Endpoint::build(&trial, config) else {
-                continue;
-            };
-            let body: Value =
-                serde_json::from_slice(&endpoint.success.render(1)).unwrap_or(Value::Null);
-            if body
-                .pointer(pointer)
-                .and_then(Value::as_str)
-                .is_some_and(|id| id.starts_with("id-"))
-            {
-                unique = trial;
-                chosen = endpoint;
+            let base = rendered_at(&chosen.success, pointer).unwrap_or_default();
+            for template in ["id-{hash}".to_owned(), format!("{base}{{hash}}")] {
+                let mut trial = unique.clone();
+                trial.sandbox_fields.push((pointer.clone(), template));
+                let Ok(mut success) = BodyTemplate::build(&trial, status) else {
+                    continue;
+                };
+                if rendered_at(&success, pointer).is_some_and(|id| id.contains(HASH_OF_ONE)) {
+                    success.apply_faults(&config.faults);
+                    chosen.success = success;
+                    unique = trial;
+                    break;
+                }
             }
         }
+        chosen.serial = Some(AtomicU64::new(0)).filter(|_| !made.is_empty());
         Ok(chosen)
     }
 
@@ -272,25 +260,20 @@ impl Endpoint {
             json!({"error": "unauthorized", "message": format!("missing or wrong {}", places.join(" and "))})
                 .to_string(),
         );
-        let id_pointers = operation
-            .shape
-            .iter()
-            .flat_map(|shape| shape.parameters())
-            .filter(|p| matches!(p.ids, Some(IdSource::Known(_))))
-            .filter_map(id_check)
-            .collect();
         let empty_success =
             operation.method == Method::HEAD || matches!(success_status.as_u16(), 204 | 205 | 304);
         Ok(Endpoint {
             name: operation.name.clone(),
             shape: operation.shape.clone(),
-            id_pointers,
+            ids: Vec::new(),
             not_found: not_found_answer(operation)?,
             empty_success,
             error_body_off: config.faults.contains(&Fault::ErrorBodyOffSchema),
             error_as_html: config.faults.contains(&Fault::ErrorAsHtml),
             remember: Vec::new(),
-            linked: Vec::new(),
+            serial: None,
+            consumes: operation.method == Method::DELETE
+                && !config.faults.contains(&Fault::DeletedStillServed),
             method: operation.method.clone(),
             validator: operation.request_schema.validator.clone(),
             alternatives,
@@ -389,9 +372,6 @@ impl Endpoint {
             return response;
         }
         if let Err(violation) = self.validate(&envelope, behaviour) {
-            if self.only_unknown_ids(&envelope, behaviour) {
-                return self.not_found_answer(hash);
-            }
             if behaviour.path_param_error && violation.pointer.starts_with("/path/") {
                 return server_error();
             }
@@ -400,54 +380,44 @@ impl Endpoint {
         if let Some(response) = self.faulty_answer(&envelope, hash, behaviour).await {
             return response;
         }
+        if self.consumes {
+            self.forget_ids(&envelope);
+        }
         self.success(hash, behaviour)
+    }
+
+    /// The resources a successful consuming request (a DELETE) names are gone.
+    fn forget_ids(&self, envelope: &Value) {
+        for id in &self.ids {
+            if let Some(value) = envelope.pointer(&id.pointer) {
+                id.forget(value);
+            }
+        }
     }
 
     /// The answer about one id, before the whole request is validated: a malformed one is
     /// the documented 400 (a 500 under `server-error-path-param`), and a well-formed one a
     /// linked operation never made the documented 404.
     fn id_answer(&self, envelope: &Value, hash: u64, behaviour: &Behaviour) -> Option<Response> {
-        let known = self.id_pointers.iter().map(|(p, v)| (p, v, None));
-        let linked = self.linked.iter().map(|(p, v, made)| (p, v, Some(made)));
-        for (pointer, validator, made) in known.chain(linked) {
-            let Some(value) = envelope.pointer(pointer) else {
+        for id in &self.ids {
+            let Some(value) = envelope.pointer(&id.pointer) else {
                 continue;
             };
-            if let Some(error) = validator.iter_errors(value).find(|e| !behaviour.ignores(e)) {
-                if behaviour.path_param_error && pointer.starts_with("/path/") {
+            if let Some(error) = id
+                .validator
+                .iter_errors(value)
+                .find(|e| !behaviour.ignores(e))
+            {
+                if behaviour.path_param_error && id.pointer.starts_with("/path/") {
                     return Some(server_error());
                 }
-                return Some(self.invalid_request(hash, pointer, &error.to_string()));
+                return Some(self.invalid_request(hash, &id.pointer, &error.to_string()));
             }
-            let never_made =
-                made.is_some_and(|made| !made.lock().is_ok_and(|set| set.contains(&id_key(value))));
-            if never_made {
+            if !id.exists(value) {
                 return Some(self.not_found_answer(hash));
             }
         }
         None
-    }
-
-    /// Whether everything wrong with an invalid request is a known id it names: a known id
-    /// is an `enum` of the envelope, so a well-formed id the server does not have breaks only
-    /// that.
-    fn only_unknown_ids(&self, envelope: &Value, behaviour: &Behaviour) -> bool {
-        if self.id_pointers.is_empty() {
-            return false;
-        }
-        let unknown = |e: &ValidationError<'_>| {
-            matches!(e.kind(), ValidationErrorKind::Enum { .. })
-                && self
-                    .id_pointers
-                    .iter()
-                    .any(|(pointer, _)| *pointer == e.instance_path().to_string())
-        };
-        let mut errors = self
-            .validator
-            .iter_errors(envelope)
-            .filter(|e| !behaviour.ignores(e))
-            .peekable();
-        errors.peek().is_some() && errors.all(|e| unknown(&e))
     }
 
     /// The documented answer to an id the server does not have.
@@ -465,8 +435,8 @@ impl Endpoint {
             return;
         };
         for (pointer, made) in &self.remember {
-            if let (Some(id), Ok(mut set)) = (value.pointer(pointer), made.lock()) {
-                set.insert(id_key(id));
+            if let Some(id) = value.pointer(pointer) {
+                remember(made, id);
             }
         }
     }
@@ -529,6 +499,11 @@ impl Endpoint {
             }
             return response;
         }
+        let hash = self.serial.as_ref().map_or(hash, |serial| {
+            hash ^ serial
+                .fetch_add(1, Ordering::Relaxed)
+                .wrapping_mul(SERIAL_MIX)
+        });
         let mut rendered = self.success.render(hash);
         if !self.remember.is_empty() {
             self.remember_ids(&rendered);
@@ -606,27 +581,13 @@ fn carries(
     }
 }
 
-/// An id as a URL carries it: a string's text, any other value's JSON (so the integer `7`
-/// a producer made and the path segment `"7"` a consumer sends are the same id).
-fn id_key(id: &Value) -> String {
-    match id {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
-    }
-}
+/// The hash `1` as a success-body template writes it.
+const HASH_OF_ONE: &str = "0000000000000001";
 
-/// An id parameter's envelope pointer and its own schema, compiled (formats checked).
-fn id_check(parameter: &Parameter) -> Option<(String, Arc<jsonschema::Validator>)> {
-    let pointer = format!(
-        "/{}/{}",
-        parameter.location.as_str(),
-        crate::schema::escape(&parameter.name)
-    );
-    let validator = jsonschema::options()
-        .should_validate_formats(true)
-        .build(&parameter.schema)
-        .ok()?;
-    Some((pointer, Arc::new(validator)))
+/// The string at `pointer` of a success body for the hash `1`.
+fn rendered_at(success: &BodyTemplate, pointer: &str) -> Option<String> {
+    let body: Value = serde_json::from_slice(&success.render(1)).ok()?;
+    body.pointer(pointer)?.as_str().map(str::to_owned)
 }
 
 /// How an unknown id is answered: 404 where the contract allows it for an invalid request,

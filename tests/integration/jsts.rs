@@ -76,6 +76,7 @@ fn operation(file: &str, index: usize, schema: Schema) -> Operation {
         content_type: "application/json".to_owned(),
         body_schema: Some(schema.clone()),
         request_schema: schema,
+        plan_document: None,
         shape: None,
         responses: Vec::new(),
         expect: Expectations {

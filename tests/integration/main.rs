@@ -23,5 +23,6 @@ mod reports;
 mod routing;
 mod run;
 mod sandbox;
+mod state;
 mod suite;
 mod tls;

@@ -59,7 +59,7 @@ fn a_faithful_sandbox_of_a_multi_operation_api_is_conformant() {
 
 #[test]
 fn each_parameter_fault_is_found_by_its_check_for_the_operation_it_hits() {
-    let expectations: [(&str, &str, &[&str]); 6] = [
+    let expectations: [(&str, &str, &[&str]); 8] = [
         (
             "server-error-path-param",
             "server-error",
@@ -99,6 +99,17 @@ fn each_parameter_fault_is_found_by_its_check_for_the_operation_it_hits() {
             "undocumented-status-on=DELETE",
             "status-undocumented",
             &["orders-delete"],
+        ),
+        // State: the orders a create makes are the ones GET and DELETE /orders/{id} name.
+        (
+            "deleted-still-served",
+            "use-after-free",
+            &["orders-get", "orders-delete"],
+        ),
+        (
+            "created-not-stored",
+            "resource-unavailable",
+            &["orders-get", "orders-delete"],
         ),
     ];
     for (fault, check, cases) in expectations {
@@ -147,7 +158,10 @@ fn parameters_travel_where_they_are_declared() {
     );
     assert!(known.get("body").is_none() && known["headers"].get("content-type").is_none());
     let unknown = line("orders-get:unknown-id:/path/id");
-    assert_eq!(unknown["expect"], "reject");
+    assert_eq!(
+        unknown["expect"], "accept",
+        "a well-formed id is valid; its 404 conforms"
+    );
     let id = unknown["target"]
         .as_str()
         .unwrap()

@@ -215,7 +215,7 @@ fn an_embedded_schema_keeps_its_references() {
         Some(BodyShape::new("application/json", true, &body)),
     )
     .unwrap();
-    let envelope = shape.envelope_schema(Some(&body));
+    let envelope = shape.envelope_schema(Some(&body), Ids::AsDocumented);
     assert_eq!(
         envelope["properties"]["body"]["$ref"],
         "#/properties/body/$defs/a"

@@ -1,0 +1,113 @@
+//! What a valid request's ids say about a not-found answer. An id the run did not obtain
+//! from the server (one it invented for a path parameter, or a `known` id it transformed)
+//! is an *unknown id*: the server's documented "not found", "gone", "conflict" or
+//! "forbidden" answer to it is conformant, never `rejects-valid`. An id a producer returned
+//! (a bound link) names a resource the server made: "not found" or "gone" for it is
+//! `resource-unavailable`. Asked only when a valid request got a status its case does not
+//! allow, so it costs nothing on a conformant exchange.
+
+use super::{Check, Violation};
+use crate::contract::wire::IdSource;
+use crate::contract::{any_matches, Operation, ResponseStatus};
+use crate::generate::{Body, PlannedRequest};
+use serde_json::Value;
+
+/// The statuses a server answers a request for a resource it does not have: 403 (a token
+/// it does not recognise), 404, 409 (a name already taken) and 410.
+const NOT_THERE: [u16; 4] = [403, 404, 409, 410];
+
+/// What the resources a request names are.
+enum Named<'a> {
+    /// Some id is one the run did not obtain.
+    Unknown,
+    /// Every id is known, and one was returned by the producer `from`, with the value sent.
+    Obtained { from: &'a str, id: String },
+    /// No id, or only ids the case declares.
+    Declared,
+}
+
+/// The status violations of a valid request that got `status`, corrected for what its ids
+/// are: cleared for an unknown id's documented answer, `resource-unavailable` for a made
+/// resource that is not there.
+pub(super) fn correct(
+    operation: &Operation,
+    planned: &PlannedRequest,
+    status: u16,
+    violations: &mut Vec<Violation>,
+) {
+    if !NOT_THERE.contains(&status) {
+        return;
+    }
+    match named(operation, planned) {
+        Named::Unknown if documents(operation, status) => violations.clear(),
+        Named::Obtained { from, id } if matches!(status, 404 | 410) => {
+            *violations = vec![Violation {
+                check: Check::ResourceUnavailable,
+                cause: format!("{status} for a resource of {from}"),
+                message: format!(
+                    "`{id}` names a resource `{from}` returned, but the server answered {status}: \
+                     it made the resource and cannot find it"
+                ),
+            }];
+        }
+        _ => {}
+    }
+}
+
+/// Whether the operation lists `status` itself (exactly or by class, not as `default`).
+fn documents(operation: &Operation, status: u16) -> bool {
+    operation
+        .response_for(status)
+        .is_some_and(|r| r.status != ResponseStatus::Default)
+        || any_matches(&operation.expect.invalid, status)
+}
+
+/// What the parameters that name resources hold: a path parameter with no known ids holds
+/// an invented one; one with known ids, one of them or not (ids that differ only in case
+/// are one id where the parameter's format says so).
+fn named<'a>(operation: &'a Operation, planned: &PlannedRequest) -> Named<'a> {
+    let Some(shape) = &operation.shape else {
+        return Named::Declared;
+    };
+    let Some(envelope) = envelope(&planned.body) else {
+        return Named::Declared;
+    };
+    let mut verdict = Named::Declared;
+    for parameter in shape.parameters() {
+        let Some(value) = envelope.pointer(&parameter.pointer()) else {
+            continue;
+        };
+        let known = |ids: &[Value]| ids.iter().any(|id| parameter.same_id(id, value));
+        match &parameter.ids {
+            None if parameter.location == crate::contract::wire::Location::Path => {
+                return Named::Unknown
+            }
+            None => {}
+            Some(IdSource::Link { .. }) => return Named::Unknown,
+            Some(IdSource::Known(ids)) if !known(ids) => return Named::Unknown,
+            Some(IdSource::Known(_)) => {}
+            Some(IdSource::Obtained { ids, .. }) if !known(ids) => return Named::Unknown,
+            Some(IdSource::Obtained { from, .. }) => {
+                let id = value
+                    .as_str()
+                    .map_or_else(|| value.to_string(), str::to_owned);
+                verdict = Named::Obtained { from, id };
+            }
+        }
+    }
+    verdict
+}
+
+/// The envelope a request was planned as.
+fn envelope(body: &Body) -> Option<std::borrow::Cow<'_, Value>> {
+    match body {
+        Body::Json(value)
+        | Body::RawWith {
+            envelope: value, ..
+        } => Some(std::borrow::Cow::Borrowed(value)),
+        Body::Serialized(bytes) => serde_json::from_slice(bytes)
+            .ok()
+            .map(std::borrow::Cow::Owned),
+        Body::Raw(_) => None,
+    }
+}
