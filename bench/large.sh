@@ -95,6 +95,10 @@ stop_sandbox() {
 }
 
 for document in "$@"; do
+    if [[ ! -f "$document" ]]; then
+        echo "$document: not found, skipped"
+        continue
+    fi
     out="$work/imported"
     rm -rf "$out"
     echo "$document ($(du -b "$document" | awk '{printf "%.1f MB", $1 / 1e6}'))"

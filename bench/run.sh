@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # specgate run's throughput and memory, side by side with wrk and oha against the same sandbox.
 #
-# Usage: bench/run.sh [SECONDS] [CONNECTIONS] [MILLION_REQUESTS] [ROUNDS]
+# Usage: bench/run.sh [SECONDS] [CONNECTIONS] [MILLION_REQUESTS] [ROUNDS] [LARGE]
 #   SECONDS           each load generator's duration (default 6); specgate runs a plan of
 #                     about as many requests
-#   CONNECTIONS       wrk/oha -c and specgate --concurrency (default 64)
+#   CONNECTIONS       wrk/oha -c and specgate --concurrency, a comma-separated list, each
+#                     compared in rounds of its own (default 64,256)
 #   MILLION_REQUESTS  requests of the memory run (default 1000000; 0 skips it)
 #   ROUNDS            rounds (default 5); each tool runs once per round
+#   LARGE             1 (default) ends with bench/large.sh on its default documents when
+#                     they are present (import, plan and a run of a large OpenAPI document,
+#                     with time and peak RSS); 0 skips it
 #
 # Release build; the sandbox runs in its own process on loopback, so the load generators and
 # specgate face exactly the same server. wrk (installed with apt-get if missing) and oha (if
@@ -28,9 +32,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-6}"
-connections="${2:-64}"
+connection_counts="${2:-64,256}"
 million="${3:-1000000}"
 rounds="${4:-5}"
+large="${5:-1}"
 key="specgate-sandbox-key"
 
 command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
@@ -151,19 +156,21 @@ specgate_round() {
         "$rps requests/s, CPU per request: specgate $client µs" >&2
     echo "$round cpu-multi $client"
 }
-: >"$work/results"
-for round in $(seq "$rounds"); do
-    if (( round % 2 )); then
-        load_generators "$round" >>"$work/results"
-        specgate_round "$round" >>"$work/results"
-    else
-        specgate_round "$round" >>"$work/results"
-        load_generators "$round" >>"$work/results"
-    fi
-done 2>&1
 $have_oha || echo "oha not installed (cargo install oha --locked): skipped"
+IFS=, read -r -a connection_list <<<"$connection_counts"
+for connections in "${connection_list[@]}"; do
+    : >"$work/results"
+    for round in $(seq "$rounds"); do
+        if (( round % 2 )); then
+            load_generators "$round" >>"$work/results"
+            specgate_round "$round" >>"$work/results"
+        else
+            specgate_round "$round" >>"$work/results"
+            load_generators "$round" >>"$work/results"
+        fi
+    done 2>&1
 
-python3 - "$work/results" <<'PY'
+    python3 - "$work/results" "$connections" <<'PY'
 import statistics, sys
 rounds = {}
 for line in open(sys.argv[1]):
@@ -171,7 +178,7 @@ for line in open(sys.argv[1]):
     rounds.setdefault(round_, {})[tool] = float(rps)
 def median(tool):
     return statistics.median(r[tool] for r in rounds.values())
-print(f"medians of {len(rounds)} rounds:")
+print(f"medians of {len(rounds)} rounds at {sys.argv[2]} connections:")
 for tool in ["wrk-t1", "wrk-t2", "oha", "specgate"]:
     if all(tool in r for r in rounds.values()):
         print(f"  {tool}: {median(tool):,.0f} requests/s")
@@ -189,11 +196,19 @@ shown = ", ".join(f"{100 * x:.0f}%" for x in per_round)
 print(f"CPU per request, 4 operations with parameters / 1 operation: "
       f"median {100 * statistics.median(per_round):.0f}% (rounds: {shown})")
 PY
+done
 
 if [[ "$million" -gt 0 ]]; then
     SPECGATE_API_KEY="$key" /usr/bin/time -f "%M" -o "$work/rss" "$bin" run --base-url "$base_url" \
-        --concurrency "$connections" --examples $(( million / 2 )) --drift off \
+        --concurrency "${connection_list[0]}" --examples $(( million / 2 )) --drift off \
         --report "json=$work/million.json" >/dev/null 2>&1
     read -r requests rps <<<"$(python3 -c "import json;s=json.load(open('$work/million.json'))['summary'];print(s['requests'], round(s['requests_per_s']))")"
     echo "memory run: $requests requests at $rps requests/s, peak RSS $(( $(cat "$work/rss") / 1024 )) MB"
+fi
+
+if [[ "$large" == 1 ]]; then
+    cleanup
+    server=""
+    multi_server=""
+    bash bench/large.sh || echo "bench/large.sh: skipped (see its usage for the documents)"
 fi

@@ -1,7 +1,8 @@
 //! Writing drafts as case files (`DIR/cases/<name>.toml`) and schemas
 //! (`DIR/schemas/<name>.request.json`, `.response-<status>.json`, `.param-<in>-<name>.json`),
-//! each atomically, then loading them back with [`crate::contract::load_cases`] so a written
-//! case always loads.
+//! each atomically but unsynced (they are made again from the document, and a sync per file
+//! cost most of a large import's time), then loading them back with
+//! [`crate::contract::load_cases`] so a written case always loads.
 
 use super::operation::{CaseDraft, DraftExample};
 use super::parameter::DraftParameter;
@@ -154,7 +155,7 @@ impl Case<'_> {
             list(unauthorized)
         );
         write_examples(draft, &mut text, problems);
-        atomic_file::write(
+        atomic_file::write_regenerable(
             &self.out.join("cases").join(format!("{}.toml", self.name)),
             text.as_bytes(),
         )?;
@@ -434,7 +435,7 @@ fn sanitize(name: &str) -> String {
 
 fn write_json(path: &Path, value: &Value) -> Result<(), WriteError> {
     let text = serde_json::to_string_pretty(value).unwrap_or_default() + "\n";
-    Ok(atomic_file::write(path, text.as_bytes())?)
+    Ok(atomic_file::write_regenerable(path, text.as_bytes())?)
 }
 
 /// A TOML basic string: JSON's escapes are a subset of TOML's.
