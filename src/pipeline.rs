@@ -176,7 +176,9 @@ impl PipelineError {
     pub fn is_unreachable(&self) -> bool {
         matches!(
             self,
-            PipelineError::Run(RunError::Unreachable { .. } | RunError::Link { .. })
+            PipelineError::Run(
+                RunError::Unreachable { .. } | RunError::Link { .. } | RunError::Token(_)
+            )
         )
     }
 }
@@ -202,7 +204,11 @@ pub async fn execute(
         key: key.clone(),
         settings: job.settings.clone(),
     };
-    let result = run::run(job.operations.clone(), config, progress).await?;
+    let operations = match builtin {
+        true => with_local_token_urls(&job.operations),
+        false => job.operations.clone(),
+    };
+    let result = run::run(operations, config, progress).await?;
     drop(sandbox);
     let scrub = |text: &str| {
         key.as_ref()
@@ -227,6 +233,26 @@ pub async fn execute(
         None => Verdict::Conformant,
     };
     Ok(Finished { report, verdict })
+}
+
+/// `operations` with their OAuth2 token URLs at the built-in sandbox, which serves them.
+fn with_local_token_urls(operations: &[Arc<Operation>]) -> Vec<Arc<Operation>> {
+    operations
+        .iter()
+        .map(|operation| {
+            let oauth = operation.auth.alternatives().iter().flatten();
+            if oauth
+                .filter_map(|a| a.client_credentials())
+                .next()
+                .is_none()
+            {
+                return Arc::clone(operation);
+            }
+            let mut operation = (**operation).clone();
+            operation.auth.token_urls_at_base();
+            Arc::new(operation)
+        })
+        .collect()
 }
 
 /// The base URL and key to test, and the built-in sandbox when it is the target (it serves

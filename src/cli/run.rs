@@ -201,7 +201,7 @@ fn key_env(args: &Args, operations: &[Arc<Operation>]) -> String {
 fn users_of<'a>(operations: &'a [Arc<Operation>], env: &str) -> Vec<&'a str> {
     operations
         .iter()
-        .filter(|o| o.auth.sent().iter().any(|a| a.env == env))
+        .filter(|o| o.auth.sent().iter().any(|a| a.envs().contains(&env)))
         .map(|o| o.name.as_str())
         .collect()
 }
@@ -269,7 +269,7 @@ fn alternatives_text(security: &crate::contract::Security, and: &str, or: &str) 
 fn other_keys(operations: &[Arc<Operation>], first: &str) -> Result<Vec<ApiKey>, Ending> {
     let mut envs: Vec<&str> = operations
         .iter()
-        .flat_map(|o| o.auth.sent().iter().map(|a| a.env.as_str()))
+        .flat_map(|o| o.auth.sent().iter().flat_map(|a| a.envs()))
         .filter(|env| *env != first)
         .collect();
     envs.sort_unstable();

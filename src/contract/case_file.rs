@@ -92,6 +92,13 @@ pub(super) struct AuthSection {
     pub cookie: Option<String>,
     /// The query parameter's name, for `scheme = "query"`.
     pub query: Option<String>,
+    /// For `scheme = "oauth2-client-credentials"`: where tokens are obtained (absolute, or
+    /// relative to the base URL), the variable of the client id, and the scopes asked for.
+    /// `env` holds the client secret.
+    pub token_url: Option<String>,
+    pub client_id_env: Option<String>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
     #[serde(default = "default_key_env")]
     pub env: String,
 }

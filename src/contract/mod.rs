@@ -58,6 +58,22 @@ pub struct AuthSpec {
 }
 
 impl AuthSpec {
+    /// Every variable the scheme reads: its secret's, and an OAuth2 client's id.
+    pub fn envs(&self) -> Vec<&str> {
+        match &self.scheme {
+            AuthScheme::OAuth2(client) => vec![&self.env, &client.client_id_env],
+            _ => vec![&self.env],
+        }
+    }
+
+    /// The OAuth2 client, for a scheme whose token the run obtains.
+    pub fn client_credentials(&self) -> Option<&Arc<ClientCredentials>> {
+        match &self.scheme {
+            AuthScheme::OAuth2(client) => Some(client),
+            _ => None,
+        }
+    }
+
     /// Where the secret travels, for a person: ``"`api_key` header"``, ``"`sid` cookie"``.
     pub fn place(&self) -> String {
         match &self.scheme {
@@ -116,17 +132,30 @@ impl Security {
         let complete = self
             .alternatives
             .iter()
-            .position(|schemes| schemes.iter().all(|s| is_set(&s.env)));
+            .position(|schemes| schemes.iter().flat_map(AuthSpec::envs).all(&is_set));
         self.chosen = complete.unwrap_or(0);
         complete
+    }
+
+    /// Every OAuth2 token URL cut to its path, so a client resolves it against the base URL:
+    /// for a run against the built-in sandbox, which serves each token endpoint's path
+    /// itself (the document's real endpoint is never asked).
+    pub fn token_urls_at_base(&mut self) {
+        for spec in self.alternatives.iter_mut().flatten() {
+            if let AuthScheme::OAuth2(client) = &mut spec.scheme {
+                if let Ok(absolute) = url::Url::parse(&client.token_url) {
+                    Arc::make_mut(client).token_url = absolute.path().to_owned();
+                }
+            }
+        }
     }
 
     /// Every variable any alternative reads, each once, in order.
     pub fn envs(&self) -> Vec<&str> {
         let mut envs: Vec<&str> = Vec::new();
-        for spec in self.alternatives.iter().flatten() {
-            if !envs.contains(&spec.env.as_str()) {
-                envs.push(&spec.env);
+        for env in self.alternatives.iter().flatten().flat_map(AuthSpec::envs) {
+            if !envs.contains(&env) {
+                envs.push(env);
             }
         }
         envs
@@ -146,6 +175,20 @@ pub enum AuthScheme {
     Cookie(String),
     /// `?<name>=<key>` in the query string.
     Query(String),
+    /// `Authorization: Bearer <token>`, the token obtained by the run with OAuth2's client
+    /// credentials grant (RFC 6749 §4.4); the scheme's `env` holds the client secret.
+    OAuth2(Arc<ClientCredentials>),
+}
+
+/// Where and how an OAuth2 client obtains its tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCredentials {
+    /// The token endpoint: absolute, or relative to the base URL.
+    pub token_url: String,
+    /// The variable that holds the client id.
+    pub client_id_env: String,
+    /// The scopes asked for (none: the server's default).
+    pub scopes: Vec<String>,
 }
 
 impl AuthScheme {
@@ -154,7 +197,7 @@ impl AuthScheme {
         use base64::Engine as _;
         match self {
             AuthScheme::ApiKey => secret.to_owned(),
-            AuthScheme::Bearer => format!("Bearer {secret}"),
+            AuthScheme::Bearer | AuthScheme::OAuth2(_) => format!("Bearer {secret}"),
             AuthScheme::Basic => format!(
                 "Basic {}",
                 base64::engine::general_purpose::STANDARD.encode(secret)
@@ -191,6 +234,11 @@ impl AuthScheme {
             other => value == other.wire_value(secret),
         }
     }
+}
+
+/// Whether `name` can name an environment variable: letters, digits and `_`.
+fn is_env_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Which statuses a documented response describes.
@@ -700,12 +748,7 @@ impl CaseBuilder<'_> {
                 "use a header name such as \"api_key\" or \"authorization\"",
             )
         })?;
-        let env_ok = !auth.env.is_empty()
-            && auth
-                .env
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !env_ok {
+        if !is_env_name(&auth.env) {
             return Err(self.error_at(
                 "env",
                 format!(
@@ -751,6 +794,31 @@ impl CaseBuilder<'_> {
                     .ok_or_else(|| missing("cookie", "cookie"))?;
                 Ok((AuthScheme::Cookie(name), "cookie".to_owned()))
             }
+            "oauth2-client-credentials" => {
+                let token_url = auth
+                    .token_url
+                    .clone()
+                    .filter(|u| !u.is_empty())
+                    .ok_or_else(|| missing("token_url", "oauth2-client-credentials"))?;
+                let client_id_env = auth
+                    .client_id_env
+                    .clone()
+                    .ok_or_else(|| missing("client_id_env", "oauth2-client-credentials"))?;
+                if !is_env_name(&client_id_env) {
+                    return Err(self.error_at(
+                        "client_id_env",
+                        format!("`client_id_env = \"{client_id_env}\"` is not an environment variable name"),
+                        "use letters, digits and `_`, e.g. \"ORDERS_CLIENT_ID\"",
+                    ));
+                }
+                let client = ClientCredentials {
+                    token_url,
+                    client_id_env,
+                    scopes: auth.scopes.clone(),
+                };
+                let header = self.auth_header(auth, "authorization");
+                Ok((AuthScheme::OAuth2(Arc::new(client)), header))
+            }
             "query" => {
                 let name = auth
                     .query
@@ -762,7 +830,7 @@ impl CaseBuilder<'_> {
             other => Err(self.error_at(
                 "scheme",
                 format!("`scheme = \"{other}\"` is not an auth scheme"),
-                "use \"api-key\" (with header), \"bearer\", \"basic\", \"cookie\" (with cookie) or \"query\" (with query)",
+                "use \"api-key\" (with header), \"bearer\", \"basic\", \"cookie\" (with cookie), \"query\" (with query) or \"oauth2-client-credentials\" (with token_url and client_id_env)",
             )),
         }
     }

@@ -82,9 +82,11 @@ pub struct DraftAuth {
     pub name: Option<(&'static str, String)>,
     /// What a person must know about it, written above `[auth]`.
     pub note: Option<String>,
-    /// The environment variable of the secret: the scheme's `x-specgate-env`, else
-    /// `SPECGATE_API_KEY`.
+    /// The environment variable of the secret (for an OAuth2 client, its secret).
     pub env: String,
+    /// For OAuth2's client credentials flow: the token URL, the client id's variable and
+    /// the scopes.
+    pub client: Option<(String, String, Vec<String>)>,
 }
 
 impl DraftAuth {
@@ -472,7 +474,10 @@ impl Reader<'_> {
                     "`{name}` (its `x-specgate-env` is not an environment variable name: use letters, digits and `_`)"
                 )));
             };
-            match draft_auth(&scheme, &env).or_else(|| token_auth(&scheme, name, scopes, &env)) {
+            let drafted = draft_auth(&scheme, &env)
+                .or_else(|| client_credentials_auth(&scheme, scopes, &env))
+                .or_else(|| token_auth(&scheme, name, scopes, &env));
+            match drafted {
                 Some(auth) => schemes.push(auth),
                 None => return Ok(Err(format!("`{name}` ({})", why_not(&scheme)))),
             }
@@ -769,6 +774,7 @@ fn draft_auth(scheme: &Value, env: &str) -> Option<DraftAuth> {
         name,
         note: None,
         env: env.to_owned(),
+        client: None,
     };
     let name = |place: &'static str| Some((place, text("name")?.to_owned()));
     match (
@@ -814,6 +820,34 @@ fn token_auth(scheme: &Value, name: &str, scopes: &Value, env: &str) -> Option<D
             "`{name}` is {kind}: specgate does not run its flow. Put an access token{scopes}\n# in the variable below; it is sent as `Authorization: Bearer` (RFC 6750)."
         )),
         env: env.to_owned(),
+        client: None,
+    })
+}
+
+/// `[auth]` for OAuth2's client credentials flow, which the run carries out itself: the
+/// secret's variable is `env`, the client id's `env` + `_CLIENT_ID`.
+fn client_credentials_auth(scheme: &Value, scopes: &Value, env: &str) -> Option<DraftAuth> {
+    if scheme.get("type").and_then(Value::as_str) != Some("oauth2") {
+        return None;
+    }
+    let token_url = scheme
+        .pointer("/flows/clientCredentials/tokenUrl")
+        .and_then(Value::as_str)?;
+    let scopes = scopes
+        .as_array()
+        .map(|list| {
+            list.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(DraftAuth {
+        scheme: "oauth2-client-credentials",
+        name: None,
+        note: None,
+        env: env.to_owned(),
+        client: Some((token_url.to_owned(), format!("{env}_CLIENT_ID"), scopes)),
     })
 }
 

@@ -189,6 +189,14 @@ impl Case<'_> {
                     let _ = writeln!(text, "{place} = {}", quote(name));
                 }
                 let _ = writeln!(text, "env = {}", quote(&auth.env));
+                if let Some((token_url, client_id_env, scopes)) = &auth.client {
+                    let _ = writeln!(text, "token_url = {}", quote(token_url));
+                    let _ = writeln!(text, "client_id_env = {}", quote(client_id_env));
+                    if !scopes.is_empty() {
+                        let scopes: Vec<String> = scopes.iter().map(|s| quote(s)).collect();
+                        let _ = writeln!(text, "scopes = [{}]", scopes.join(", "));
+                    }
+                }
             }
         }
     }

@@ -6,6 +6,7 @@
 //! present a client certificate (mutual TLS); proxies come from the environment.
 
 use super::connection::{self, HttpClient, Landing};
+use super::oauth::TokenSource;
 use super::secret::ApiKey;
 use crate::check::{ObservedResponse, Outcome, SentRequest, TransportFailure};
 use crate::contract::wire::{RequestShape, WireRequest};
@@ -180,6 +181,8 @@ struct Credential {
     /// The value as records show it (`Bearer ${VAR}`).
     placeholder: String,
     wrong: HeaderValue,
+    /// For an OAuth2 client: where its tokens come from (sent instead of `value`).
+    token: Option<Arc<TokenSource>>,
 }
 
 impl Credential {
@@ -208,6 +211,7 @@ impl Credential {
             placeholder: auth.scheme.shown_value(&placeholder),
             wrong: HeaderValue::from_str(&auth.scheme.wire_value(WRONG_KEY))
                 .unwrap_or(HeaderValue::from_static(WRONG_KEY)),
+            token: None,
         }
     }
 
@@ -217,6 +221,8 @@ impl Credential {
             KeyUse::Missing => None,
             KeyUse::Wrong => Some(self.wrong.clone()),
             KeyUse::Valid if redacted => HeaderValue::from_str(&self.placeholder).ok(),
+            // A token is obtained when the request is sent.
+            KeyUse::Valid if self.token.is_some() => None,
             KeyUse::Valid => self.value.clone(),
         }
     }
@@ -251,6 +257,18 @@ impl Endpoint {
                 .map(|auth| Credential::new(auth, key))
                 .collect(),
         }
+    }
+
+    /// This endpoint with its OAuth2 clients' tokens taken from `sources`.
+    pub(super) fn with_tokens(
+        mut self,
+        sources: &[Arc<TokenSource>],
+        operation: &Operation,
+    ) -> Endpoint {
+        for (credential, auth) in self.credentials.iter_mut().zip(operation.auth.sent()) {
+            credential.token = sources.iter().find(|s| s.serves(auth)).cloned();
+        }
+        self
     }
 
     /// The key headers of `planned`, as they go on the wire or redacted for records; two
@@ -381,11 +399,19 @@ impl Endpoint {
         let mut via = &client.pooled;
         // Sent again on a fresh connection already: never a third time.
         let mut resent = false;
+        let mut renewed = false;
         loop {
             if !permit() {
                 return None;
             }
-            let (outcome, landing) = self.attempt(via, options, planned, outgoing).await;
+            let (outcome, landing, refused_token) =
+                self.attempt(via, options, planned, outgoing).await;
+            // A token the API refused is renewed once: it may have been revoked or expired
+            // early; a second refusal is the API's answer.
+            if refused_token && !renewed {
+                renewed = true;
+                continue;
+            }
             match (&outcome, landing) {
                 (Outcome::Response(response), Landing::Answered(port)) => {
                     client.log.answered(port, response.status);
@@ -425,8 +451,10 @@ impl Endpoint {
         options: &ClientOptions,
         planned: &PlannedRequest,
         outgoing: &Outgoing,
-    ) -> (Outcome, Landing) {
-        let request = self.request(client, planned, outgoing);
+    ) -> (Outcome, Landing, bool) {
+        let (request, tokens) = self
+            .with_token(self.request(client, planned, outgoing), planned)
+            .await;
         let started = Instant::now();
         let work = async {
             let response = match connection::sending(request.send()).await {
@@ -444,14 +472,44 @@ impl Endpoint {
         };
         // One deadline for headers and body together: a server that trickles its body
         // forever is a timeout, not a hang.
-        match tokio::time::timeout(options.timeout, work).await {
+        let (outcome, landing) = match tokio::time::timeout(options.timeout, work).await {
             Ok(Ok((response, landing))) => (Outcome::Response(response), landing),
             Ok(Err((failure, landing))) => (Outcome::Transport(failure), landing),
             Err(_) => (
                 Outcome::Transport(TransportFailure::Timeout),
                 Landing::Failed,
             ),
+        };
+        let refused = matches!(&outcome, Outcome::Response(r) if r.status == 401);
+        if refused {
+            for (source, value) in &tokens {
+                source.refused(value);
+            }
         }
+        (outcome, landing, refused && !tokens.is_empty())
+    }
+
+    /// `request` with the OAuth2 tokens of a valid-key request, and the tokens it carries.
+    async fn with_token<'a>(
+        &'a self,
+        mut request: reqwest::RequestBuilder,
+        planned: &PlannedRequest,
+    ) -> (reqwest::RequestBuilder, Vec<(&'a TokenSource, HeaderValue)>) {
+        let mut tokens = Vec::new();
+        if planned.key != KeyUse::Valid {
+            return (request, tokens);
+        }
+        for credential in &self.credentials {
+            let (Some(name), Some(source)) = (&credential.header, &credential.token) else {
+                continue;
+            };
+            // Without a token the request goes without it: the API's 401 is the finding.
+            if let Ok(value) = source.header().await {
+                request = request.header(name, value.clone());
+                tokens.push((source.as_ref(), value));
+            }
+        }
+        (request, tokens)
     }
 
     /// `planned` as a request of `client`: URL, headers, body and key.

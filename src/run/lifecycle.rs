@@ -86,6 +86,7 @@ impl Lifecycle {
             base_url: &shared.config.base_url,
             key: shared.config.key.as_ref(),
             permit: &permit,
+            tokens: &shared.tokens,
         };
         let mut changed = false;
         for link in consumed {

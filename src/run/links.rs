@@ -23,6 +23,8 @@ pub(super) struct Target<'a> {
     pub key: Option<&'a ApiKey>,
     /// Whether one more request may go (the run's request cap).
     pub permit: &'a (dyn Fn() -> bool + Sync),
+    /// The run's OAuth2 clients, whose tokens a valid request carries.
+    pub tokens: &'a [Arc<super::oauth::TokenSource>],
 }
 
 /// `operations` with every linked parameter bound to a value its producer returned, and
@@ -110,7 +112,8 @@ pub(super) async fn send_valid(
         operation,
         endpoint(target.base_url, &operation.path),
         target.key,
-    );
+    )
+    .with_tokens(target.tokens, operation);
     let outgoing = endpoint.outgoing(&planned);
     let outcome = endpoint
         .send(

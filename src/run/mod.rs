@@ -15,6 +15,7 @@ mod groups;
 mod halt;
 mod lifecycle;
 mod links;
+mod oauth;
 pub mod secret;
 mod sequence;
 mod shard;
@@ -25,6 +26,7 @@ mod worker;
 
 pub use crate::results::{Halt, HaltReason, Progress, Summary};
 pub use client::{ClientOptions, TlsError, TlsOptions};
+pub use oauth::TokenError;
 pub use secret::ApiKey;
 pub use shard::Shard;
 pub use target::{endpoint, is_loopback, parse_base_url, BaseUrlError};
@@ -101,6 +103,9 @@ pub enum RunError {
         /// What went wrong.
         problem: String,
     },
+    /// The token endpoint of an OAuth2 client gave no token.
+    #[error(transparent)]
+    Token(#[from] oauth::TokenError),
     /// Nothing answered at the target.
     #[error("the target {url} could not be reached: {reason}")]
     Unreachable {

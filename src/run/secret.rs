@@ -4,7 +4,8 @@
 //! A server may echo the key back anywhere and in any form, so scrubbing looks for the key
 //! in every case variant (ASCII case is ignored), percent-encoded, and base64-encoded
 //! (standard and URL-safe alphabets, alone or inside a longer base64 string), all in one
-//! Aho-Corasick pass.
+//! Aho-Corasick pass. Secrets the run obtains while running (OAuth2 tokens) join the
+//! scrubbed set the moment they are known, in every clone of the key.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use base64::Engine;
@@ -23,6 +24,9 @@ pub struct ApiKey {
     /// The run's other keys, when its operations read theirs from other variables: each is
     /// sent only by its own operations and scrubbed from everything, like this one.
     others: Arc<[ApiKey]>,
+    /// Secrets the run obtained while running (OAuth2 access tokens), shared by every clone:
+    /// scrubbed like the keys from the moment they are known.
+    obtained: Arc<std::sync::Mutex<Vec<ApiKey>>>,
 }
 
 /// Every form of the key that is scrubbed, compiled once.
@@ -46,7 +50,22 @@ impl ApiKey {
             forms: Arc::new(Forms::of(&value)),
             value,
             others: Arc::from(Vec::new()),
+            obtained: Arc::default(),
         }
+    }
+
+    /// Scrub `value` (a token the run obtained) from now on, shown as `${label}`.
+    pub fn remember(&self, label: &str, value: &str) {
+        if let Ok(mut obtained) = self.obtained.lock() {
+            if !obtained.iter().any(|k| k.value == value) {
+                obtained.push(ApiKey::new(label, value));
+            }
+        }
+    }
+
+    /// The secrets obtained so far.
+    fn obtained(&self) -> Vec<ApiKey> {
+        self.obtained.lock().map(|o| o.clone()).unwrap_or_default()
     }
 
     /// This key with the run's other keys (one per variable its operations name).
@@ -115,7 +134,7 @@ impl ApiKey {
     /// server may echo it back).
     pub fn scrub(&self, text: &str) -> String {
         let mut scrubbed = self.scrub_own(text);
-        for other in self.others.iter() {
+        for other in self.others.iter().chain(&self.obtained()) {
             scrubbed = other.scrub_own(&scrubbed);
         }
         scrubbed
@@ -142,8 +161,10 @@ impl ApiKey {
     pub fn scrub_excerpt(&self, text: &str, limit: usize) -> (String, bool) {
         // Scrubbing first means no key straddles the cut; only the head is scrubbed, so a
         // long body costs no more than its excerpt.
+        let obtained = self.obtained();
         let longest = self
             .all()
+            .chain(&obtained)
             .flat_map(|k| k.forms.patterns.iter())
             .map(String::len)
             .max()
@@ -163,7 +184,12 @@ impl ApiKey {
     fn partial_at_end(&self, text: &str) -> usize {
         let bytes = text.as_bytes();
         let mut longest = 0;
-        for pattern in self.all().flat_map(|k| k.forms.patterns.iter()) {
+        let obtained = self.obtained();
+        for pattern in self
+            .all()
+            .chain(&obtained)
+            .flat_map(|k| k.forms.patterns.iter())
+        {
             let most = (pattern.len() - 1).min(bytes.len());
             for length in (longest + 1..=most).rev() {
                 let tail = &bytes[bytes.len() - length..];
@@ -314,6 +340,16 @@ mod tests {
             key.scrub_excerpt("ok s3cr", 100),
             ("ok s3cr".to_owned(), false)
         );
+    }
+
+    #[test]
+    fn a_secret_obtained_later_is_scrubbed_by_every_clone() {
+        let key = key();
+        let clone = key.clone();
+        key.remember("K_TOKEN", "tok-abcdef-123");
+        assert_eq!(clone.scrub("echo tok-abcdef-123"), "echo ${K_TOKEN}");
+        let (cut, _) = clone.scrub_excerpt("x tok-abcdef-123 y", 100);
+        assert_eq!(cut, "x ${K_TOKEN} y");
     }
 
     #[test]

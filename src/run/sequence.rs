@@ -70,6 +70,7 @@ async fn sequence(shared: &Shared, link: &LinkedParameter, position: u64) -> Vec
         base_url: &shared.config.base_url,
         key: shared.config.key.as_ref(),
         permit: &permit,
+        tokens: &shared.tokens,
     };
     let mut steps: Vec<Step> = Vec::new();
     let mut findings = Vec::new();

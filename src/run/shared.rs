@@ -45,6 +45,8 @@ pub(super) struct Shared {
     pub(super) coverage_complete: AtomicBool,
     /// The operations' links, for requests that consume a resource and lifecycle sequences.
     pub(super) lifecycle: Lifecycle,
+    /// The run's OAuth2 clients, whose tokens valid requests carry.
+    pub(super) tokens: Vec<Arc<super::oauth::TokenSource>>,
 }
 
 /// One worker thread's accumulators, shared by its workers and merged at the end.
@@ -108,10 +110,24 @@ pub(super) async fn prepare(
     let client = client::build_clients(&config.base_url, &config.settings.client)
         .map_err(|e| RunError::Client(e.to_string()))?;
     let lifecycle = Lifecycle::new(&operations);
-    let (operations, generators) = bind_links(operations, generators, &client, &config).await?;
+    let tokens = super::oauth::sources(
+        &operations,
+        &config.base_url,
+        config.key.as_ref(),
+        config.settings.client.timeout,
+    );
+    // A client the token endpoint refuses stops the run before the API sees a request.
+    for source in &tokens {
+        source.header().await?;
+    }
+    let (operations, generators) =
+        bind_links(operations, generators, &client, &config, &tokens).await?;
     let endpoints = operations
         .iter()
-        .map(|o| Endpoint::new(o, endpoint(&config.base_url, &o.path), config.key.as_ref()))
+        .map(|o| {
+            Endpoint::new(o, endpoint(&config.base_url, &o.path), config.key.as_ref())
+                .with_tokens(&tokens, o)
+        })
         .collect();
     progress
         .total
@@ -140,6 +156,7 @@ pub(super) async fn prepare(
         progress,
         config,
         lifecycle,
+        tokens,
     })
 }
 
@@ -150,6 +167,7 @@ async fn bind_links(
     generators: Vec<Arc<Generator>>,
     client: &HttpClient,
     config: &RunConfig,
+    tokens: &[Arc<super::oauth::TokenSource>],
 ) -> Result<(Vec<Arc<Operation>>, Vec<Arc<Generator>>), RunError> {
     if operations.iter().all(|o| o.links().is_empty()) {
         return Ok((operations, generators));
@@ -160,6 +178,7 @@ async fn bind_links(
         base_url: &config.base_url,
         key: config.key.as_ref(),
         permit: &|| true,
+        tokens,
     };
     let (bound, _) = super::links::bind(operations, &generators, &target).await?;
     let generators = bound

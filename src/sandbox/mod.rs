@@ -18,6 +18,7 @@ mod route;
 mod server;
 mod state;
 pub mod tls;
+pub mod token;
 
 pub use faults::{EnumValueTarget, Fault, FaultInfo};
 pub use tls::{PrivateCa, SandboxTls, TlsSetupError};

@@ -13,6 +13,7 @@ use super::faults::{
 use super::respond::{body_hash, BodyTemplate, TemplateError};
 use super::route::{Route, Table};
 use super::state::{remember, IdParameter, Resources, Store};
+use super::token::Tokens;
 use super::{SandboxConfig, SandboxError, BASE_PATH};
 use crate::contract::wire::RequestShape;
 use crate::contract::{AuthScheme, Expect, Operation, ResponseStatus};
@@ -77,6 +78,8 @@ struct Endpoint {
     alternatives: Vec<Vec<(HeaderName, AuthScheme)>>,
     /// The key every scheme of the sandbox accepts.
     key: String,
+    /// The OAuth2 tokens the sandbox has issued.
+    tokens: Arc<Tokens>,
     unauthorized_body: Bytes,
     /// How a missing or wrong key is answered, as documented.
     unauthorized: ErrorAnswer,
@@ -137,6 +140,7 @@ struct Behaviour {
 /// Every served operation, routed by path and method, plus the faults in force.
 pub(super) struct Routes {
     table: Table<Endpoint>,
+    tokens: Arc<Tokens>,
     behaviour: Behaviour,
 }
 
@@ -147,6 +151,7 @@ impl Routes {
     ) -> Result<Routes, SandboxError> {
         let mut table = Table::default();
         let resources = Resources::build(operations);
+        let tokens = Arc::new(Tokens::new(token_paths(operations), &config.api_key));
         for operation in operations {
             let made = resources.made_by(&operation.name);
             let mut endpoint = Self::endpoint(operation, config, &made)?;
@@ -154,6 +159,7 @@ impl Routes {
                 endpoint.remember = made;
             }
             endpoint.ids = resources.ids_of(operation);
+            endpoint.tokens = Arc::clone(&tokens);
             let path = format!("{BASE_PATH}{}", operation.path);
             let template = operation
                 .shape
@@ -172,7 +178,11 @@ impl Routes {
             secured.sort_unstable();
             behaviour.auth_skipped_on = secured.first().map(|name| (*name).to_owned());
         }
-        Ok(Routes { table, behaviour })
+        Ok(Routes {
+            table,
+            tokens,
+            behaviour,
+        })
     }
 
     /// The endpoint of `operation`. A producer of linked ids makes each success body's id
@@ -278,6 +288,7 @@ impl Endpoint {
             validator: operation.request_schema.validator.clone(),
             alternatives,
             key: config.api_key.clone(),
+            tokens: Arc::new(Tokens::new(Vec::new(), &config.api_key)),
             unauthorized_body,
             unauthorized: ErrorAnswer::build(operation, Expect::Unauthorized, 401)
                 .map_err(documented_error(operation, 401))?,
@@ -297,8 +308,32 @@ impl Endpoint {
             || self.alternatives.iter().any(|schemes| {
                 schemes
                     .iter()
-                    .all(|(name, scheme)| carries(headers, query, name, scheme, &self.key))
+                    .all(|(name, scheme)| self.carries(headers, query, name, scheme))
             })
+    }
+
+    /// Whether the request carries the key (or a token issued here) where `scheme` puts it.
+    fn carries(
+        &self,
+        headers: &HeaderMap,
+        query: Option<&str>,
+        name: &HeaderName,
+        scheme: &AuthScheme,
+    ) -> bool {
+        let values = || {
+            headers
+                .get_all(name)
+                .into_iter()
+                .filter_map(|v| v.to_str().ok())
+        };
+        match scheme {
+            AuthScheme::Query(parameter) => query.is_some_and(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .any(|(n, v)| n == *parameter && v == self.key)
+            }),
+            AuthScheme::OAuth2(_) => values().any(|v| self.tokens.admits(v)),
+            scheme => values().any(|v| scheme.carries(v, &self.key)),
+        }
     }
 
     /// Parse and validate; a violation the faults do not ignore becomes a 400.
@@ -561,24 +596,21 @@ impl Endpoint {
     }
 }
 
-/// Whether the request carries `key` where `scheme` puts it.
-fn carries(
-    headers: &HeaderMap,
-    query: Option<&str>,
-    name: &HeaderName,
-    scheme: &AuthScheme,
-    key: &str,
-) -> bool {
-    match scheme {
-        AuthScheme::Query(parameter) => query.is_some_and(|q| {
-            url::form_urlencoded::parse(q.as_bytes()).any(|(n, v)| n == *parameter && v == key)
-        }),
-        scheme => headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .any(|v| scheme.carries(v, key)),
-    }
+/// The path of every OAuth2 token endpoint the operations name, as served here (a relative
+/// `token_url` is resolved against the base URL, as the client resolves it).
+fn token_paths(operations: &[Arc<Operation>]) -> Vec<String> {
+    let base = url::Url::parse(&format!("http://sandbox.invalid{BASE_PATH}"))
+        .unwrap_or_else(|e| unreachable!("a constant URL: {e}"));
+    let mut paths: Vec<String> = operations
+        .iter()
+        .flat_map(|o| o.auth.alternatives().iter().flatten())
+        .filter_map(|auth| auth.client_credentials())
+        .filter_map(|client| base.join(&client.token_url).ok())
+        .map(|url| url.path().to_owned())
+        .collect();
+    paths.sort();
+    paths.dedup();
+    paths
 }
 
 /// The hash `1` as a success-body template writes it.
@@ -943,6 +975,13 @@ fn parse_json(body: &[u8]) -> Result<Value, serde_json::Error> {
 
 /// The one handler: every request, on every path, comes here.
 pub(super) async fn answer(State(routes): State<Arc<Routes>>, request: Request) -> Response {
+    if request.method() == Method::POST && routes.tokens.serves(request.uri().path()) {
+        let (parts, body) = request.into_parts();
+        let body = axum::body::to_bytes(body, MAX_REQUEST_BYTES)
+            .await
+            .unwrap_or_default();
+        return routes.tokens.answer(&parts.headers, &body);
+    }
     let endpoint = match routes.route(request.uri().path(), request.method()) {
         Route::Found(endpoint) => endpoint,
         Route::WrongMethod(allowed) => return method_not_allowed(&allowed),

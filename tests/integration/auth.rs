@@ -287,3 +287,140 @@ fn the_builtin_sandbox_run_of_a_document_with_alternatives_is_conformant() {
     assert_eq!(output.status.code(), Some(0), "{console}");
     assert!(console.contains("CONFORMANT"), "{console}");
 }
+
+/// One operation secured by an OAuth2 client whose token endpoint is the sandbox's.
+fn oauth_document(folder: &Path) -> std::path::PathBuf {
+    let scheme = "{type: oauth2, flows: {clientCredentials: {tokenUrl: /oauth/token, scopes: {orders.write: write}}}}";
+    api(
+        folder,
+        &format!("partner: {scheme}"),
+        "[{partner: [orders.write]}]",
+    )
+}
+
+/// The number after `requests:` in a run's console.
+fn requests_sent(console: &str) -> u64 {
+    let after = console.split("requests: ").nth(1).unwrap_or_default();
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().unwrap_or(0)
+}
+
+#[test]
+fn an_oauth2_client_gets_its_token_renews_it_after_a_401_and_never_writes_it() {
+    let folder = tempfile::tempdir().unwrap();
+    let document = oauth_document(folder.path());
+    let read = specgate::openapi::read(&document).unwrap();
+    assert!(read.problems.is_empty(), "{:?}", read.problems);
+    let out = folder.path().join("out");
+    let imported = specgate::openapi::write_cases(&read, &out, None).unwrap();
+    let case = std::fs::read_to_string(imported.cases_dir.join("create-order.toml")).unwrap();
+    for line in [
+        "scheme = \"oauth2-client-credentials\"",
+        "token_url = \"/oauth/token\"",
+        "client_id_env = \"SPECGATE_API_KEY_CLIENT_ID\"",
+        "scopes = [\"orders.write\"]",
+    ] {
+        assert!(case.contains(line), "{line} in {case}");
+    }
+
+    let sandbox = TestSandbox::serving(&imported.cases_dir, &[], KEY);
+    let client_id = [("SPECGATE_API_KEY_CLIENT_ID", "client-7")];
+    // --strict: a valid request refused once and accepted when confirmed (flaky) fails.
+    // 300 random requests, so tokens run out.
+    let many = ["--examples", "300", "--strict"];
+    let (code, written) =
+        run_writing_all(&imported.cases_dir, &sandbox.base_url, &many, &client_id);
+    assert_eq!(code, 0, "{written}");
+    assert!(written.contains("CONFORMANT"), "{written}");
+    // The sandbox lets each token in for TOKEN_USES requests: a run that sent more with a
+    // valid token and stayed conformant renewed it after the 401.
+    let uses = u64::from(specgate::sandbox::token::TOKEN_USES);
+    assert!(requests_sent(&written) > 2 * uses, "{written}");
+    assert!(!written.contains("flaky:"), "{written}");
+    assert!(!written.contains("sbx-token-"), "a token was written");
+    assert!(!written.contains(KEY), "the client secret was written");
+
+    let wrong = [
+        ("SPECGATE_API_KEY_CLIENT_ID", "client-7"),
+        ("SPECGATE_API_KEY", "not-the-secret"),
+    ];
+    let (code, written) = run_writing_all(&imported.cases_dir, &sandbox.base_url, &[], &wrong);
+    assert_eq!(code, 3, "{written}");
+    assert!(
+        written.contains("cannot obtain an OAuth2 token from http://127.0.0.1:")
+            && written.contains("/oauth/token: it answered 401 Unauthorized"),
+        "{written}"
+    );
+    assert!(
+        written.contains(
+            "fix: check $SPECGATE_API_KEY_CLIENT_ID, $SPECGATE_API_KEY and the scheme's token_url"
+        ),
+        "{written}"
+    );
+    assert!(
+        !written.contains("not-the-secret"),
+        "the client secret was written"
+    );
+}
+
+#[test]
+fn the_sandbox_token_endpoint_issues_tokens_only_to_its_client_and_checks_them() {
+    let folder = tempfile::tempdir().unwrap();
+    let document = oauth_document(folder.path());
+    let read = specgate::openapi::read(&document).unwrap();
+    let imported = specgate::openapi::write_cases(&read, &folder.path().join("out"), None).unwrap();
+    let sandbox = TestSandbox::serving(&imported.cases_dir, &[], KEY);
+    let token_url = sandbox.base_url.replace("/v1", "/oauth/token");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = reqwest::Client::new();
+    let token = |secret: &str| {
+        let request = client
+            .post(&token_url)
+            .basic_auth("client-7", Some(secret))
+            .form(&[("grant_type", "client_credentials")]);
+        runtime.block_on(async {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<serde_json::Value>().await.unwrap())
+        })
+    };
+    let (status, refused) = token("wrong");
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    let (status, issued) = token(KEY);
+    assert_eq!(status, 200, "{issued}");
+    assert_eq!(issued["token_type"], "Bearer");
+    let access = issued["access_token"].as_str().unwrap().to_owned();
+
+    let bearer = format!("Bearer {access}");
+    assert_eq!(
+        post_status(&sandbox.base_url, &[("authorization", &bearer)]),
+        201
+    );
+    let forged = format!("Bearer {KEY}");
+    assert_eq!(
+        post_status(&sandbox.base_url, &[("authorization", &forged)]),
+        401
+    );
+}
+
+#[test]
+fn against_the_builtin_sandbox_an_absolute_token_url_is_served_by_the_sandbox() {
+    let folder = tempfile::tempdir().unwrap();
+    let scheme = "{type: oauth2, flows: {clientCredentials: {tokenUrl: 'https://auth.example.invalid/oauth/token', scopes: {}}}}";
+    let document = api(
+        folder.path(),
+        &format!("partner: {scheme}"),
+        "[{partner: []}]",
+    );
+    let doc = document.display().to_string();
+    let output = specgate(
+        &["run", "--openapi", &doc, "--drift", "off", "--strict"],
+        &[("CI", "true")],
+    );
+    let console = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(0), "{console}");
+    assert!(console.contains("CONFORMANT"), "{console}");
+}

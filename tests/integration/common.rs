@@ -169,13 +169,15 @@ pub(crate) fn run_writing_all(
         &cases,
         "--base-url",
         base_url,
-        "--examples",
-        "5",
         "--drift",
         "off",
         "--report",
         &report_arg,
     ];
+    // The default the test did not set itself (clap refuses a flag given twice).
+    if !extra_args.contains(&"--examples") {
+        args.extend(["--examples", "5"]);
+    }
     args.extend_from_slice(extra_args);
     let output = specgate(&args, envs);
     let written = format!(
