@@ -126,8 +126,8 @@ pub(crate) fn first_object_where(
 }
 
 fn compile(path: &Path, document: &Value) -> Result<jsonschema::Validator, ContractError> {
-    jsonschema::draft202012::options()
-        .should_validate_formats(true)
+    crate::schema::validator_options()
+        .with_draft(jsonschema::Draft::Draft202012)
         .build(document)
         .map_err(|e| {
             let message = e.to_string();

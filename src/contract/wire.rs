@@ -12,6 +12,7 @@
 //! drops it; a value that cannot be sent at all (a `/`-free path segment that is `..`, a
 //! header value with a line break) is [`Unsendable`].
 
+use crate::schema::Index;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{Map, Value};
 
@@ -294,36 +295,18 @@ enum Piece {
 struct Types(Vec<String>);
 
 impl Types {
+    /// The types of a schema read alone: its `$ref`s followed inside it.
     fn of(schema: &Value) -> Types {
-        let mut types: Vec<String> = match schema.get("type") {
-            Some(Value::String(one)) => vec![one.clone()],
-            Some(Value::Array(many)) => many
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect(),
-            _ => Vec::new(),
-        };
-        if types.is_empty() {
-            let listed = schema
-                .get("enum")
-                .and_then(Value::as_array)
-                .cloned()
-                .or_else(|| schema.get("const").map(|c| vec![c.clone()]))
-                .unwrap_or_default();
-            for value in listed {
-                let name = match value {
-                    Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-                    Value::Number(_) => "number",
-                    Value::Bool(_) => "boolean",
-                    _ => "string",
-                };
-                if !types.iter().any(|t| t == name) {
-                    types.push(name.to_owned());
-                }
-            }
+        // Most schemas read here (a header's, a parameter's) are no `$ref`: no index needed.
+        if schema.get("$ref").is_none() {
+            return Types(crate::schema::types_of(schema));
         }
-        Types(types)
+        Types::at(schema, &Index::new(schema), "")
+    }
+
+    /// The types of the subschema at `pointer` of `document`, its `$ref`s followed.
+    fn at(document: &Value, index: &Index, pointer: &str) -> Types {
+        Types(crate::schema::types_at(document, index, pointer))
     }
 
     fn has(&self, name: &str) -> bool {
@@ -374,19 +357,38 @@ enum Shape {
 }
 
 impl Shape {
+    /// The shape of a schema read alone (a parameter's, a body's document), `$ref`s followed
+    /// to wherever they land in it: a `$ref`ed form field reads as its inlined copy would.
     fn of(schema: &Value) -> Shape {
-        let types = Types::of(schema);
+        let index = Index::new(schema);
+        let Some(at) = index.follow(schema, "") else {
+            return Shape::Primitive(Types::default());
+        };
+        let types = Types::at(schema, &index, &at);
+        let node = schema.pointer(&at).unwrap_or(&Value::Null);
         if types.has("array") {
-            let items = schema.get("items").map(Types::of).unwrap_or_default();
+            let items = node
+                .get("items")
+                .map(|_| Types::at(schema, &index, &format!("{at}/items")))
+                .unwrap_or_default();
             Shape::Array(items)
         } else if types.has("object") {
-            let properties = schema
+            let properties = node
                 .get("properties")
                 .and_then(Value::as_object)
-                .map(|p| p.iter().map(|(k, v)| (k.clone(), Types::of(v))).collect())
+                .map(|p| {
+                    p.keys()
+                        .map(|k| {
+                            let pointer = format!("{at}/properties/{}", crate::schema::escape(k));
+                            (k.clone(), Types::at(schema, &index, &pointer))
+                        })
+                        .collect()
+                })
                 .unwrap_or_default();
-            let rest = match schema.get("additionalProperties") {
-                Some(extra @ Value::Object(_)) => Types::of(extra),
+            let rest = match node.get("additionalProperties") {
+                Some(Value::Object(_)) => {
+                    Types::at(schema, &index, &format!("{at}/additionalProperties"))
+                }
                 _ => Types::default(),
             };
             Shape::Object(properties, rest)

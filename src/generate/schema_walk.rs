@@ -459,6 +459,18 @@ fn number_rules(map: &Map<String, Value>) -> NumberRules {
         Some(x) => (Some(x), true),
         None => (get("maximum"), false),
     };
+    // An OpenAPI numeric format (`int32`) bounds the values as `minimum`/`maximum` would.
+    let format = crate::schema::NumericFormat::of(map).and_then(|f| f.range());
+    let (min, exclusive_min) = match (min, format) {
+        (Some(m), Some((lo, _))) if m < lo => (Some(lo), false),
+        (None, Some((lo, _))) => (Some(lo), false),
+        (min, _) => (min, exclusive_min),
+    };
+    let (max, exclusive_max) = match (max, format) {
+        (Some(m), Some((_, hi))) if m > hi => (Some(hi), false),
+        (None, Some((_, hi))) => (Some(hi), false),
+        (max, _) => (max, exclusive_max),
+    };
     NumberRules {
         min,
         max,

@@ -343,12 +343,7 @@ impl Case<'_> {
 fn write_examples(draft: &CaseDraft, text: &mut String, problems: &mut Vec<Problem>) {
     let enveloped =
         !draft.parameters.is_empty() || draft.request.as_ref().is_none_or(|r| !r.required);
-    let compile = |schema: &Value| {
-        jsonschema::options()
-            .should_validate_formats(true)
-            .build(schema)
-            .ok()
-    };
+    let compile = |schema: &Value| crate::schema::validator_options().build(schema).ok();
     let body_validator = draft.request.as_ref().and_then(|r| compile(&r.schema));
     let mut names = BTreeSet::new();
     for example in &draft.examples {

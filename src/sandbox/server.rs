@@ -786,6 +786,10 @@ impl Behaviour {
             ValidationErrorKind::Required { .. } => self.ignore_missing_required,
             ValidationErrorKind::Type { .. } => self.ignore_wrong_type,
             ValidationErrorKind::Format { .. } => self.ignore_bad_format,
+            // A numeric format (`int32` out of range) is `schema`'s own `format` check.
+            ValidationErrorKind::Custom { keyword, .. } if keyword == "format" => {
+                self.ignore_bad_format
+            }
             // The classic `>` for `>=`: one past the limit slips through.
             ValidationErrorKind::MaxLength { limit } => {
                 self.lax_length && length() == Some(limit + 1)

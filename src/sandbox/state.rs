@@ -93,8 +93,7 @@ pub(super) struct IdParameter {
 impl IdParameter {
     /// A parameter whose ids are those in `existing`.
     fn new(parameter: &Parameter, existing: Arc<Store>) -> Option<IdParameter> {
-        let validator = jsonschema::options()
-            .should_validate_formats(true)
+        let validator = crate::schema::validator_options()
             .build(&parameter.schema)
             .ok()?;
         Some(IdParameter {

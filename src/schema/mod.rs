@@ -6,6 +6,12 @@
 //! ([`escape`]) and where a `$ref` lands ([`Index::resolve`]), so a keyword learnt here is
 //! learnt everywhere. It depends on nothing else in the crate.
 
+mod numeric;
+mod query;
+
+pub use numeric::{options as validator_options, NumericFormat};
+pub use query::{types_at, types_of};
+
 use jsonschema::{Draft, Registry, Resource, Validator};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -596,8 +602,8 @@ impl Subschemas {
         let wrapper = serde_json::json!({
             "$ref": format!("{REGISTERED}#{}", percent_encode(pointer))
         });
-        jsonschema::draft202012::options()
-            .should_validate_formats(true)
+        validator_options()
+            .with_draft(Draft::Draft202012)
             .with_registry(registry)
             .build(&wrapper)
             .ok()

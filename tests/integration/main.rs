@@ -10,6 +10,7 @@ mod cli_help;
 mod common;
 mod connections;
 mod drift;
+mod gaps;
 mod gate;
 mod hostile;
 mod html_report;

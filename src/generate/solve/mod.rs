@@ -17,6 +17,7 @@ pub(crate) mod array;
 pub(crate) mod format;
 pub(crate) mod number;
 pub(crate) mod object;
+pub(crate) mod pattern;
 pub(crate) mod string;
 pub(crate) mod value;
 
@@ -459,8 +460,8 @@ mod tests {
             let inner =
                 sample(keyword).unwrap_or_else(|| panic!("`{}` needs a sample", keyword.name()));
             let document = json!({"type": "object", "required": ["x"], "properties": {"x": inner}});
-            let validator = jsonschema::draft202012::options()
-                .should_validate_formats(true)
+            let validator = crate::schema::validator_options()
+                .with_draft(jsonschema::Draft::Draft202012)
                 .build(&document)
                 .expect("compiles");
             let solver = Solver::new(Arc::new(Subschemas::new(Arc::new(document.clone()))));

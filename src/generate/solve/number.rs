@@ -1,8 +1,11 @@
-//! `minimum`, `maximum`, `exclusiveMinimum`, `exclusiveMaximum` and `multipleOf`, for
-//! integers and decimals: the values inside, exactly at and just past each bound.
+//! `minimum`, `maximum`, `exclusiveMinimum`, `exclusiveMaximum`, `multipleOf` and OpenAPI's
+//! numeric formats (`int32`, `int64`, `float`, `double`, read by [`NumericFormat`]), for
+//! integers and decimals: the values inside, exactly at and just past each bound, and an
+//! integer written as a float (`14037.0`, an integer to JSON Schema).
 
 use super::{number_value, Variant};
 use crate::generate::family;
+use crate::schema::NumericFormat;
 use serde_json::{Map, Value};
 
 /// A numeric schema's constraints.
@@ -13,6 +16,7 @@ pub(crate) struct Rules {
     exclusive_minimum: Option<f64>,
     exclusive_maximum: Option<f64>,
     multiple_of: Option<f64>,
+    format: Option<NumericFormat>,
 }
 
 impl Rules {
@@ -24,6 +28,7 @@ impl Rules {
             exclusive_minimum: get("exclusiveMinimum"),
             exclusive_maximum: get("exclusiveMaximum"),
             multiple_of: get("multipleOf").filter(|m| *m > 0.0),
+            format: NumericFormat::of(map),
         }
     }
 
@@ -39,21 +44,32 @@ impl Rules {
 
     /// The lowest and highest admitted values (before `multipleOf`).
     fn range(&self, integer: bool) -> (Option<f64>, Option<f64>) {
+        let format = self.format.and_then(NumericFormat::range);
         let lo = [
             self.minimum,
             self.exclusive_minimum
                 .map(|x| next_above(x, self.step(x, integer), integer)),
+            format.map(|(lo, _)| lo),
         ];
         let hi = [
             self.maximum,
             self.exclusive_maximum
                 .map(|x| next_below(x, self.step(x, integer), integer)),
+            format.map(|(_, hi)| hi),
         ];
         let lo = lo.into_iter().flatten().reduce(f64::max);
         let hi = hi.into_iter().flatten().reduce(f64::min);
         let lo = lo.map(|x| if integer { x.ceil() } else { x });
         let hi = hi.map(|x| if integer { x.floor() } else { x });
         (lo, hi)
+    }
+
+    /// Whether `x` is within the written bounds (the format's left out).
+    fn bounds_admit(&self, x: f64) -> bool {
+        self.minimum.is_none_or(|m| x >= m)
+            && self.maximum.is_none_or(|m| x <= m)
+            && self.exclusive_minimum.is_none_or(|m| x > m)
+            && self.exclusive_maximum.is_none_or(|m| x < m)
     }
 
     /// `x` moved onto a multiple (upwards when `up`).
@@ -175,5 +191,35 @@ pub(crate) fn variants(map: &Map<String, Value>, value: &Value, at: &str) -> Vec
             push(Variant::reject(family::NOT_MULTIPLE, at, number_value(off)));
         }
     }
+    if let Some(format) = rules.format {
+        // Past a tighter `minimum`/`maximum`, a value breaks those too: not this format's.
+        let inside = |v: &Variant| v.value.as_f64().is_some_and(|x| rules.bounds_admit(x));
+        out.extend(format_variants(format, at).into_iter().filter(inside));
+    }
+    if integer && (value.is_i64() || value.is_u64()) {
+        // `14037.0` is an integer to JSON Schema; a server that parses it as a float, or
+        // refuses it, is caught here.
+        out.push(Variant::boundary("integer-as-float", at, float_of(x)));
+    }
     out
+}
+
+/// A format's limits (accept) and the values just past them (reject, as a bad format).
+fn format_variants(format: NumericFormat, at: &str) -> Vec<Variant> {
+    let name = format.name();
+    let mut out = Vec::new();
+    if let Some((lo, hi)) = format.limits() {
+        out.push(Variant::boundary(&format!("{name}-min"), at, lo));
+        out.push(Variant::boundary(&format!("{name}-max"), at, hi));
+    }
+    for outside in format.just_outside() {
+        let note = format!("{name}:{outside}");
+        out.push(Variant::reject(family::BAD_FORMAT, at, outside).with_note(note));
+    }
+    out
+}
+
+/// `x` written with a fraction part (`3.0`).
+fn float_of(x: f64) -> Value {
+    serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
 }

@@ -1,13 +1,12 @@
 //! `minLength`, `maxLength` (in code points) and `pattern`; `format` is [`super::format`].
 //!
-//! A pattern's matching strings come from proptest's regex strategies (ECMA-262 classes such
-//! as `\d` and `\w` are ASCII there, so they are rewritten before parsing); the checked
-//! candidates keep only strings the schema's own validator accepts.
+//! A pattern's matching strings come from [`super::pattern`], built from the regex's syntax
+//! tree at the lengths the schema allows; the checked candidates keep only strings the
+//! schema's own validator accepts.
 
+use super::pattern::Pattern;
 use super::{format, Solver, Variant};
 use crate::generate::family;
-use proptest::strategy::{Strategy, ValueTree};
-use proptest::test_runner::TestRunner;
 use serde_json::{Map, Value};
 
 /// The longest boundary string proposed; longer limits get no exact-length boundary.
@@ -50,8 +49,8 @@ pub(crate) fn candidates(solver: &Solver, pointer: &str, map: &Map<String, Value
     if let Some(name) = &rules.format {
         out.extend(format::valid(name).iter().map(|s| (*s).to_owned()));
     }
-    if let Some(pattern) = &rules.pattern {
-        out.extend(matching(pattern, 16).into_iter().filter(|s| rules.fits(s)));
+    if let Some(pattern) = rules.pattern.as_deref().and_then(Pattern::parse) {
+        out.extend(pattern.within(rules.min, rules.max, MAX_BOUNDARY, 16));
     }
     out.push(fitted("specgate", &rules));
     out.push("x".repeat(rules.min));
@@ -70,49 +69,10 @@ fn fitted(word: &str, rules: &Rules) -> String {
     text
 }
 
-/// A pattern as proptest's regex parser reads it: ECMA-262's ASCII classes made explicit.
-fn rust_pattern(pattern: &str) -> String {
-    pattern
-        .replace("\\d", "[0-9]")
-        .replace("\\w", "[a-zA-Z0-9_]")
-        .replace("\\p{Letter}", "\\p{L}")
-}
-
-/// Up to `n` distinct strings matching `pattern` (the simplest first), none when the pattern
-/// is not one proptest can parse.
+/// Up to `n` distinct strings matching `pattern` (the shortest first), none when the pattern
+/// is not one `regex-syntax` reads.
 pub(crate) fn matching(pattern: &str, n: usize) -> Vec<String> {
-    // proptest generates no anchors; a whole string matching the rest matches them too.
-    let inner = pattern.strip_prefix('^').unwrap_or(pattern);
-    let inner = match inner.strip_suffix('$') {
-        Some(rest) if !rest.ends_with('\\') => rest,
-        _ => inner,
-    };
-    let Ok(strategy) = proptest::string::string_regex(&rust_pattern(inner)) else {
-        return Vec::new();
-    };
-    let mut runner = TestRunner::deterministic();
-    let mut out: Vec<String> = Vec::new();
-    for attempt in 0..n * 2 {
-        let Ok(mut tree) = strategy.new_tree(&mut runner) else {
-            break;
-        };
-        if attempt == 0 {
-            // The simplest match: simplified as far as it goes.
-            for _ in 0..256 {
-                if !tree.simplify() {
-                    break;
-                }
-            }
-        }
-        let text = tree.current();
-        if !out.contains(&text) {
-            out.push(text);
-        }
-        if out.len() == n {
-            break;
-        }
-    }
-    out
+    Pattern::parse(pattern).map_or_else(Vec::new, |p| p.within(0, None, MAX_BOUNDARY, n))
 }
 
 /// Lengths exactly at each limit (accept), one past each limit (reject), a string that
@@ -196,14 +156,14 @@ fn resized(solver: &Solver, pointer: &str, text: &str, len: usize) -> Value {
         .and_then(|s| s.get("pattern"))
         .and_then(Value::as_str);
     pattern
-        .map(|p| matching(p, 64))
-        .and_then(|found| found.into_iter().find(|s| s.chars().count() == len))
+        .and_then(Pattern::parse)
+        .and_then(|p| p.of_length(len, 0))
         .map_or(candidate, Value::String)
 }
 
 /// Strings within the length limits that do not match `pattern`.
 fn misses(pattern: &str, text: &str, rules: &Rules) -> Vec<String> {
-    let Ok(regex) = regex_for(pattern) else {
+    let Some(regex) = Pattern::parse(pattern) else {
         return Vec::new();
     };
     let mut tries: Vec<String> = vec![
@@ -219,8 +179,4 @@ fn misses(pattern: &str, text: &str, rules: &Rules) -> Vec<String> {
     tries.retain(|s| rules.fits(s) && !regex.is_match(s));
     tries.truncate(1);
     tries
-}
-
-fn regex_for(pattern: &str) -> Result<regex::Regex, regex::Error> {
-    regex::Regex::new(&rust_pattern(pattern))
 }
