@@ -12,6 +12,7 @@ use crate::drift::{
 };
 use crate::known::{Date, KnownFile};
 use crate::report::{CaseSource, ReportError, ReportTarget, RunReport};
+use crate::results::fold::fold;
 use crate::results::{Check, Finding, HaltReason, Progress};
 use crate::run::{self, ApiKey, RunConfig, RunError, RunResult, RunSettings};
 use crate::sandbox::{Sandbox, DEFAULT_API_KEY};
@@ -221,6 +222,7 @@ pub async fn execute(
     if job.judged == Judged::AllFindings {
         add_findings(&mut report, job.untested.clone());
     }
+    fold_shared_causes(&mut report);
     judge_known(&job, &mut report);
     for target in &job.reports {
         report.write(target)?;
@@ -362,6 +364,14 @@ fn add_findings(report: &mut RunReport, findings: Vec<Finding>) {
     }
     report.summary.finding_groups += findings.len() as u64;
     report.findings.extend(findings);
+}
+
+/// One finding per cause several operations share (see [`crate::results::fold`]); drift
+/// has been judged per case already.
+fn fold_shared_causes(report: &mut RunReport) {
+    report.findings = fold(std::mem::take(&mut report.findings));
+    report.flaky = fold(std::mem::take(&mut report.flaky));
+    report.summary.finding_groups = report.findings.len() as u64;
 }
 
 /// Move the findings the known-failures file knows out of the failing ones. A run that saw

@@ -82,5 +82,6 @@ fn difference(
         shrunk: None,
         severity: Some(worst),
         diff: Some(lines.join("\n")),
+        operations: Vec::new(),
     }
 }

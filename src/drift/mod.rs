@@ -134,5 +134,6 @@ fn drift_finding(outcome: &SnapshotOutcome) -> Option<Finding> {
         shrunk: None,
         severity: Some(severity),
         diff: Some(diff),
+        operations: Vec::new(),
     })
 }

@@ -23,7 +23,8 @@ pub const FINGERPRINT_HELP: &str = "a fingerprint is CHECK:CASE:CAUSE exactly as
 /// The environment variable the `cargo test` harness reads a known-failures file from.
 pub const ENV_VAR: &str = "SPECGATE_KNOWN";
 
-/// The stable identity of a finding: `check:case:cause`.
+/// The stable identity of a finding: `check:case:cause`; for a cause several operations
+/// share, `check:*:cause`, however many share it.
 pub fn fingerprint(finding: &Finding) -> String {
     format!("{}:{}:{}", finding.check, finding.case, finding.cause)
 }
@@ -85,12 +86,25 @@ pub struct KnownReport {
 }
 
 /// Move the findings `file` knows about out of `findings`; what is left fails the run.
+/// A finding several operations share is known whole by its `check:*:cause` entry, or
+/// operation by operation by their own `check:case:cause` entries (what is left of it
+/// still fails, folded again).
 pub fn apply(findings: &mut Vec<Finding>, file: &KnownFile, today: Date) -> KnownReport {
     let mut matched = vec![false; file.entries.len()];
     let mut known = Vec::new();
     let mut expired = Vec::new();
     let mut failing = Vec::with_capacity(findings.len());
-    for finding in findings.drain(..) {
+    let listed = |finding: &Finding| {
+        let print = fingerprint(finding);
+        file.entries.iter().any(|e| e.fingerprint == print)
+    };
+    let (whole, members): (Vec<Finding>, Vec<Finding>) = findings
+        .drain(..)
+        .partition(|f| f.operations.is_empty() || listed(f));
+    let candidates = whole
+        .into_iter()
+        .chain(crate::results::fold::unfold(members));
+    for finding in candidates {
         let print = fingerprint(&finding);
         let Some(index) = file.entries.iter().position(|e| e.fingerprint == print) else {
             failing.push(finding);
@@ -105,7 +119,7 @@ pub fn apply(findings: &mut Vec<Finding>, file: &KnownFile, today: Date) -> Know
             failing.push(finding);
         }
     }
-    *findings = failing;
+    *findings = crate::results::fold::fold(failing);
     let unmatched = file
         .entries
         .iter()

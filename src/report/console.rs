@@ -147,6 +147,13 @@ pub fn render_summary(report: &RunReport) -> String {
         } else {
             out.push_str(&format!("   reproduce: {}\n", f.curl));
         }
+        // A cause several operations share: each operation with its own request.
+        for member in &f.operations {
+            out.push_str(&format!(
+                "   - {} (×{}, plan id {}): {}\n",
+                member.case, member.count, member.plan_id, member.curl
+            ));
+        }
     }
     flaky_section(&mut out, report);
     known_section(&mut out, report);

@@ -79,8 +79,9 @@ fn annotate(out: &mut String, report: &RunReport, finding: &Finding, level: &str
         "specgate {}: {} ({})",
         finding.check, finding.case, finding.cause
     );
-    let location = report
-        .source_of(&finding.case)
+    let location = super::cases_of(finding)
+        .first()
+        .and_then(|case| report.source_of(case))
         .map(|s| format!("file={},line={},", property(&s.file), s.line))
         .unwrap_or_default();
     let message = format!(

@@ -33,9 +33,7 @@ pub fn render(report: &RunReport) -> String {
         junit.add_test_suite(suite);
     }
     // Operations never run (untested) have no coverage: a suite of their findings alone.
-    let mut uncovered: Vec<&str> = report
-        .findings
-        .iter()
+    let mut uncovered: Vec<&str> = super::per_operation(&report.findings)
         .map(|f| f.case.as_str())
         .filter(|case| !report.summary.coverage.iter().any(|c| c.case == *case))
         .collect();
@@ -108,7 +106,7 @@ fn findings_by_family<'a>(
     case: &str,
 ) -> BTreeMap<&'a str, Vec<&'a Finding>> {
     let mut map: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
-    for finding in report.findings.iter().filter(|f| f.case == case) {
+    for finding in super::per_operation(&report.findings).filter(|f| f.case == case) {
         map.entry(family_of(finding)).or_default().push(finding);
     }
     map

@@ -237,6 +237,32 @@ fn finding_section(out: &mut String, number: usize, finding: &Finding) {
     request_block(out, finding);
     response_block(out, finding);
     let _ = writeln!(out, "\n**Reproduce**\n\n```sh\n{}\n```", finding.curl);
+    operations_block(out, finding);
+}
+
+/// For a cause several operations share: each operation, its count and its own request.
+fn operations_block(out: &mut String, finding: &Finding) {
+    if finding.operations.is_empty() {
+        return;
+    }
+    out.push_str("\n**Operations**\n\n| operation | findings | plan id | fingerprint |\n|---|---:|---|---|\n");
+    for f in &finding.operations {
+        let _ = writeln!(
+            out,
+            "| {} | {} | `{}` | `{}` |",
+            f.case,
+            f.count,
+            f.plan_id,
+            crate::known::fingerprint(f).replace('|', "\\|")
+        );
+    }
+    for f in &finding.operations {
+        let _ = writeln!(
+            out,
+            "\n{} (`{}`):\n\n```sh\n{}\n```",
+            f.case, f.plan_id, f.curl
+        );
+    }
 }
 
 fn request_block(out: &mut String, finding: &Finding) {

@@ -1,9 +1,11 @@
 //! Joining the JSON reports of a sharded run into the report one unsharded run would have
 //! written: counts add up, findings regroup by (check, case, cause), and each group keeps its
-//! earliest member in plan order (shards keep global plan positions).
+//! earliest member in plan order (shards keep global plan positions); causes several
+//! operations share are unfolded first and folded again at the end.
 
 use super::{ReportError, RunReport};
 use crate::known::{KnownEntry, KnownFinding, KnownReport};
+use crate::results::fold::{fold, unfold};
 use crate::results::Finding;
 use crate::results::Summary;
 use std::collections::BTreeMap;
@@ -31,16 +33,20 @@ pub fn merge(reports: Vec<RunReport>) -> Result<RunReport, ReportError> {
         if n > 0 {
             add_summary(&mut summary, &report.summary);
         }
-        findings.extend(report.findings);
-        flaky.extend(report.flaky);
+        findings.extend(unfold(report.findings));
+        flaky.extend(unfold(report.flaky));
     }
     let findings = regroup(findings);
     // A finding confirmed in one shard is no longer flaky for the whole run.
     let confirmed: Vec<(String, String, String)> = findings.iter().map(key).collect();
-    let flaky = regroup(flaky)
-        .into_iter()
-        .filter(|f| !confirmed.contains(&key(f)))
-        .collect();
+    let flaky = fold(
+        regroup(flaky)
+            .into_iter()
+            .filter(|f| !confirmed.contains(&key(f)))
+            .collect(),
+    );
+    // Causes shared across operations fold as in one run, whichever shard saw which.
+    let findings = fold(findings);
     summary.requests_per_s = if summary.elapsed_s > 0.0 {
         summary.requests as f64 / summary.elapsed_s
     } else {

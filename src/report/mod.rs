@@ -58,21 +58,61 @@ pub struct CaseSource {
 }
 
 /// Each finding with its `fingerprint` first, so a person can copy it into a known-failures
-/// file (reading a report back ignores it: it is derived).
+/// file (reading a report back ignores it: it is derived); the operations of a shared
+/// cause carry their own.
 fn with_fingerprints<S: serde::Serializer>(
     findings: &[Finding],
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    #[derive(Serialize)]
-    struct WithFingerprint<'a> {
-        fingerprint: String,
-        #[serde(flatten)]
-        finding: &'a Finding,
+    serializer.collect_seq(findings.iter().map(WithFingerprint::new))
+}
+
+#[derive(Serialize)]
+struct WithFingerprint {
+    fingerprint: String,
+    #[serde(flatten)]
+    finding: Finding,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    operations: Vec<WithFingerprint>,
+}
+
+impl WithFingerprint {
+    fn new(finding: &Finding) -> WithFingerprint {
+        WithFingerprint {
+            fingerprint: crate::known::fingerprint(finding),
+            operations: finding
+                .operations
+                .iter()
+                .map(WithFingerprint::new)
+                .collect(),
+            finding: Finding {
+                operations: Vec::new(),
+                ..finding.clone()
+            },
+        }
     }
-    serializer.collect_seq(findings.iter().map(|finding| WithFingerprint {
-        fingerprint: crate::known::fingerprint(finding),
-        finding,
-    }))
+}
+
+/// Every finding of one operation: a finding several operations share stands for its
+/// members (for formats organised by operation: JUnit suites, code locations).
+pub fn per_operation(findings: &[Finding]) -> impl Iterator<Item = &Finding> {
+    findings.iter().flat_map(|f| {
+        if f.operations.is_empty() {
+            std::slice::from_ref(f)
+        } else {
+            f.operations.as_slice()
+        }
+    })
+}
+
+/// The operations a finding covers: its own case, or each case of a shared cause.
+pub fn cases_of(finding: &Finding) -> Vec<&str> {
+    if finding.operations.is_empty() {
+        return vec![finding.case.as_str()];
+    }
+    let mut cases: Vec<&str> = finding.operations.iter().map(|f| f.case.as_str()).collect();
+    cases.dedup();
+    cases
 }
 
 /// A report file format.

@@ -138,14 +138,25 @@ fn result(report: &RunReport, finding: &Finding, level: &str) -> Value {
         },
     });
     let mut logical = Vec::new();
-    if let Some(source) = report.source_of(&finding.case) {
-        result["locations"] = json!([{
-            "physicalLocation": {
-                "artifactLocation": { "uri": source.file },
-                "region": { "startLine": source.line }
-            },
-            "message": { "text": format!("operation of case {}", source.case) }
-        }]);
+    // A cause several operations share points at each of them.
+    let sources: Vec<&super::CaseSource> = super::cases_of(finding)
+        .into_iter()
+        .filter_map(|case| report.source_of(case))
+        .collect();
+    if let Some(source) = sources.first() {
+        let locations: Vec<Value> = sources
+            .iter()
+            .map(|source| {
+                json!({
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": source.file },
+                        "region": { "startLine": source.line }
+                    },
+                    "message": { "text": format!("operation of case {}", source.case) }
+                })
+            })
+            .collect();
+        result["locations"] = Value::Array(locations);
         if let Some(pointer) = &source.pointer {
             // A document on one line has no line to point at: the pointer still says where.
             logical.push(json!({

@@ -103,6 +103,11 @@ pub struct Finding {
     /// For `drift`: the readable diff of the observed contract.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
+    /// For a cause several operations share (case `*`): the finding of each operation it
+    /// covers, with its own representative request and count, in case order (see
+    /// [`super::fold`]); empty for a finding of one operation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<Finding>,
 }
 
 impl Finding {
@@ -129,6 +134,7 @@ impl Finding {
             shrunk: None,
             severity: None,
             diff: None,
+            operations: Vec::new(),
         }
     }
 

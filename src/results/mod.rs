@@ -10,6 +10,7 @@
 mod check;
 mod curl;
 mod finding;
+pub mod fold;
 mod severity;
 mod summary;
 mod warning;

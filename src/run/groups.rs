@@ -234,6 +234,7 @@ pub(super) fn render(context: &Context<'_>, violation: Violation, cause: String)
         shrunk: None,
         severity: None,
         diff: None,
+        operations: Vec::new(),
     }
 }
 

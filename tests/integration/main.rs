@@ -6,6 +6,7 @@ mod action;
 mod architecture;
 mod auth;
 mod broken_contracts;
+mod causes;
 mod cli_help;
 mod common;
 mod connections;
