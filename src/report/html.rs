@@ -366,6 +366,7 @@ mod tests {
             shrunk: None,
             severity: None,
             diff: None,
+            operations: Vec::new(),
         }
     }
 

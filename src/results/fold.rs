@@ -91,7 +91,8 @@ fn shared_cause(finding: &Finding) -> Option<String> {
         Check::ContentType | Check::ResponseSchema | Check::Transport => {
             Some(finding.cause.clone())
         }
-        Check::Drift | Check::Untested => None,
+        // Judged per case (drift) or per resource sequence: each about its own operation.
+        Check::Drift | Check::Untested | Check::UseAfterFree | Check::ResourceUnavailable => None,
     }
 }
 
