@@ -9,6 +9,7 @@
 
 mod case_file;
 mod error;
+mod infer;
 mod schema;
 mod status;
 pub mod wire;
@@ -415,6 +416,20 @@ impl Operation {
         ids: Vec<Value>,
         from: &str,
     ) -> Result<Operation, ContractError> {
+        let obtained = wire::IdSource::Obtained {
+            ids,
+            from: from.to_owned(),
+        };
+        self.with_ids(location, name, obtained)
+    }
+
+    /// This operation with the parameter `name` (in `location`) taking its ids from `ids`.
+    pub fn with_ids(
+        &self,
+        location: wire::Location,
+        name: &str,
+        ids: wire::IdSource,
+    ) -> Result<Operation, ContractError> {
         let Some(shape) = &self.shape else {
             return Ok(self.clone());
         };
@@ -423,10 +438,7 @@ impl Operation {
             .cloned()
             .map(|mut p| {
                 if p.location == location && p.name == name {
-                    p.ids = Some(wire::IdSource::Obtained {
-                        ids: ids.clone(),
-                        from: from.to_owned(),
-                    });
+                    p.ids = Some(ids.clone());
                 }
                 p
             })
@@ -513,6 +525,7 @@ pub fn load_cases(dir: &Path) -> Result<Vec<Operation>, ContractError> {
         operations.push(operation);
     }
     check_links(&operations)?;
+    infer::infer_links(&mut operations)?;
     Ok(operations)
 }
 

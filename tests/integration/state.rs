@@ -4,7 +4,12 @@
 
 use crate::common::*;
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// tests/data/orders.openapi.yaml without its `links`.
+const UNLINKED: &str = "tests/data/orders-unlinked.openapi.yaml";
 
 const KNOWN_UUID: &str = "0b6f5d1e-3c7a-4f7e-9a57-1c2d3e4f5a6b";
 
@@ -189,4 +194,131 @@ fn the_sandbox_forgets_a_deleted_order_and_serves_an_upper_case_uuid_as_the_same
         );
         assert_eq!(get("not-a-uuid".to_owned()).await, 400);
     });
+}
+
+/// Every request the proxy passed on: method, path, whether it carried the test key, the
+/// status, and the body that came back.
+type Seen = Arc<Mutex<Vec<(String, String, bool, u16, bytes::Bytes)>>>;
+
+/// A loopback HTTP proxy to `upstream` that records what passes through it.
+async fn recording_proxy(upstream: String, seen: Seen) -> String {
+    use axum::extract::Request;
+    let client = reqwest::Client::new();
+    let handler = move |request: Request| {
+        let (client, upstream, seen) = (client.clone(), upstream.clone(), seen.clone());
+        async move {
+            let (parts, body) = request.into_parts();
+            let body = axum::body::to_bytes(body, 1 << 24).await.unwrap();
+            let target = parts.uri.path_and_query().map_or("", |p| p.as_str());
+            let mut forward = client.request(parts.method.clone(), format!("{upstream}{target}"));
+            for (name, value) in &parts.headers {
+                if name != "host" {
+                    forward = forward.header(name, value);
+                }
+            }
+            let answer = forward.body(body).send().await.unwrap();
+            let status = answer.status();
+            let headers = answer.headers().clone();
+            let bytes = answer.bytes().await.unwrap();
+            let keyed = parts
+                .headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                == Some(&format!("Bearer {KEY}"));
+            seen.lock().unwrap().push((
+                parts.method.to_string(),
+                parts.uri.path().to_owned(),
+                keyed,
+                status.as_u16(),
+                bytes.clone(),
+            ));
+            let mut response = axum::response::Response::new(axum::body::Body::from(bytes));
+            *response.status_mut() = status;
+            *response.headers_mut() = headers;
+            response
+        }
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, axum::Router::new().fallback(handler))
+            .await
+            .unwrap();
+    });
+    format!("http://{address}")
+}
+
+#[test]
+fn without_links_ids_come_from_the_servers_answers_and_most_valid_uses_of_them_succeed() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().display().to_string();
+    let imported = specgate(&["import", UNLINKED, "--out", &out], &[]);
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    let sandbox = TestSandbox::serving(&folder.path().join("cases"), &[], KEY);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let seen: Seen = Arc::default();
+    let upstream = sandbox.base_url.trim_end_matches("/v1").to_owned();
+    let proxy = runtime.block_on(recording_proxy(upstream, seen.clone()));
+    let output = specgate(
+        &[
+            "run",
+            "--openapi",
+            UNLINKED,
+            "--base-url",
+            &format!("{proxy}/v1"),
+            "--examples",
+            "10",
+            "--drift",
+            "off",
+        ],
+        &[("ORDERS_TOKEN", KEY)],
+    );
+    let console = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(0), "0 findings: {console}");
+    let seen = seen.lock().unwrap();
+    let made: BTreeSet<String> = seen
+        .iter()
+        .filter(|(method, path, _, status, _)| {
+            method == "POST" && path == "/v1/orders" && *status == 201
+        })
+        .filter_map(|(.., body)| serde_json::from_slice::<Value>(body).ok())
+        .filter_map(|order| order["id"].as_str().map(str::to_owned))
+        .collect();
+    let uses: Vec<u16> = seen
+        .iter()
+        .filter(|(method, path, keyed, ..)| {
+            *keyed
+                && (method == "GET" || method == "DELETE")
+                && path
+                    .strip_prefix("/v1/orders/")
+                    .is_some_and(|id| made.contains(id))
+        })
+        .map(|(.., status, _)| *status)
+        .collect();
+    let succeeded = uses.iter().filter(|s| (200..300).contains(*s)).count();
+    assert!(uses.len() >= 20, "requests naming made orders: {uses:?}");
+    assert!(
+        succeeded * 2 > uses.len(),
+        "most requests naming an order the server made get a 2xx: {succeeded} of {}: {uses:?}",
+        uses.len()
+    );
+    let deletes: BTreeSet<&str> = seen
+        .iter()
+        .filter(|(method, _, keyed, status, _)| method == "DELETE" && *keyed && *status == 204)
+        .map(|(_, path, ..)| path.as_str())
+        .collect();
+    let deleted = seen
+        .iter()
+        .filter(|(method, _, keyed, status, _)| method == "DELETE" && *keyed && *status == 204)
+        .count();
+    assert_eq!(
+        deletes.len(),
+        deleted,
+        "each valid DELETE deleted an order of its own"
+    );
+    drop(runtime);
 }
