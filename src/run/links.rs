@@ -54,6 +54,12 @@ pub(super) async fn bind(
                     problem: target.key.map_or(problem.clone(), |k| k.scrub(&problem)),
                 })?;
             let value = parameter.as_sent(&value);
+            if !fits(&parameter, &value) {
+                // The producer's id is not one the parameter's own schema allows (an
+                // inferred link that guessed wrong, or a document that disagrees with
+                // itself): its ids stay invented, and their not-found answers conform.
+                continue;
+            }
             current = Arc::new(current.with_linked_ids(
                 parameter.location,
                 &parameter.name,
@@ -65,6 +71,14 @@ pub(super) async fn bind(
         bound.push(current);
     }
     Ok((bound, any))
+}
+
+/// Whether `value` satisfies `parameter`'s own schema (formats checked).
+fn fits(parameter: &Parameter, value: &serde_json::Value) -> bool {
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&parameter.schema)
+        .is_ok_and(|validator| validator.is_valid(value))
 }
 
 /// Send `producer`'s first valid request and read the value at `pointer` of its answer.
