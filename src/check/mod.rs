@@ -4,6 +4,7 @@
 //! It sends nothing and renders nothing.
 
 mod headers;
+mod media;
 mod resources;
 mod status;
 
@@ -204,6 +205,11 @@ pub fn check_exchange(exchange: &Exchange<'_>) -> Vec<Violation> {
                 ),
             });
         }
+        return violations;
+    }
+    if let Some(spec) = spec.filter(|r| !r.media.is_empty()) {
+        media::documented_media(spec, response, &mut violations);
+        headers::response_headers(spec, response, &mut violations);
         return violations;
     }
     let parsed = content_type(response, schema.is_some(), &mut violations);

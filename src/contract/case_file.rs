@@ -159,6 +159,10 @@ fn default_content_type() -> String {
 #[serde(deny_unknown_fields)]
 pub(super) struct ResponseSection {
     pub schema: Option<String>,
+    /// The media types the body may be served as (`text/plain`, `application/xml`, `*/*`);
+    /// absent: JSON.
+    #[serde(default)]
+    pub media: Vec<String>,
     /// Declared headers by name.
     #[serde(default)]
     pub headers: BTreeMap<String, HeaderSection>,

@@ -270,6 +270,36 @@ pub struct ResponseSpec {
     pub schema: Option<Schema>,
     /// Declared response headers, in the order written.
     pub headers: Vec<HeaderSpec>,
+    /// The media types the body may be served as, when they are not JSON (`text/plain`,
+    /// `application/xml`, `image/*`, `*/*`); empty: JSON.
+    pub media: Vec<String>,
+}
+
+impl ResponseSpec {
+    /// Whether a body served as `received` (a media type's essence, lower case) is one the
+    /// response documents: JSON when it names none, else one of its media types, `*`
+    /// standing for any type or subtype.
+    pub fn serves(&self, received: &str) -> bool {
+        self.media.iter().any(|declared| {
+            let declared = declared.split(';').next().unwrap_or_default().trim();
+            let (want_type, want_sub) = declared.split_once('/').unwrap_or((declared, "*"));
+            let (got_type, got_sub) = received.split_once('/').unwrap_or((received, ""));
+            (want_type == "*" || want_type.eq_ignore_ascii_case(got_type))
+                && (want_sub == "*" || want_sub.eq_ignore_ascii_case(got_sub))
+        })
+    }
+
+    /// Whether its body is XML (`application/xml`, `text/xml`, `+xml`): served as such, it
+    /// must be well-formed.
+    pub fn is_xml(media: &str) -> bool {
+        let essence = media
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        essence == "application/xml" || essence == "text/xml" || essence.ends_with("+xml")
+    }
 }
 
 /// A declared response header.
@@ -886,10 +916,18 @@ impl CaseBuilder<'_> {
                     .into_iter()
                     .map(|(name, header)| self.header(&key, &name, header))
                     .collect::<Result<_, _>>()?;
+                if schema.is_some() && !section.media.is_empty() {
+                    return Err(self.error_at(
+                        &format!("responses.{key}.media"),
+                        "a schema is checked against a JSON body, and `media` says the body is not JSON".to_owned(),
+                        "leave out `schema` or `media`",
+                    ));
+                }
                 Ok(ResponseSpec {
                     status,
                     schema,
                     headers,
+                    media: section.media,
                 })
             })
             .collect()

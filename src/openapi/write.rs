@@ -294,6 +294,10 @@ impl Case<'_> {
         for response in &self.draft.responses {
             let status = &response.status;
             let _ = writeln!(text, "\n[responses.{}]", quote(status));
+            if !response.media.is_empty() {
+                let media: Vec<String> = response.media.iter().map(|m| quote(m)).collect();
+                let _ = writeln!(text, "media = [{}]", media.join(", "));
+            }
             if let Some(schema) = &response.schema {
                 let file = format!(
                     "{}.response-{}.json",

@@ -88,6 +88,8 @@ struct Endpoint {
     /// 200, or the case's first documented exact 2xx status when it documents no 200.
     success_status: StatusCode,
     success: BodyTemplate,
+    /// The success response's media type and body when it documents a body that is not JSON.
+    success_media: Option<(HeaderValue, Bytes)>,
     /// The success response's declared headers.
     success_headers: Vec<(HeaderName, HeaderValue)>,
     /// `reject-enum-value`: the pointer and the refused value.
@@ -296,6 +298,7 @@ impl Endpoint {
                 .map_err(documented_error(operation, 400))?,
             success_headers: documented::success_headers(operation, success_status.as_u16())
                 .map_err(documented_error(operation, success_status.as_u16()))?,
+            success_media: success_media(operation, success_status.as_u16()),
             success_status,
             success,
             refused_value: refused_value(operation, &config.faults),
@@ -529,6 +532,13 @@ impl Endpoint {
             let mut response =
                 with_body(status, behaviour.success_content_type.clone(), Bytes::new());
             response.headers_mut().remove(CONTENT_TYPE);
+            for (name, value) in &self.success_headers {
+                response.headers_mut().insert(name.clone(), value.clone());
+            }
+            return response;
+        }
+        if let Some((media, body)) = &self.success_media {
+            let mut response = with_body(status, media.clone(), body.clone());
             for (name, value) in &self.success_headers {
                 response.headers_mut().insert(name.clone(), value.clone());
             }
@@ -893,6 +903,27 @@ fn any_string(value: &Value, wanted: &dyn Fn(&str) -> bool) -> bool {
         Value::Object(map) => map.values().any(|item| any_string(item, wanted)),
         _ => false,
     }
+}
+
+/// The media type and body of a success documented as something else than JSON: the first
+/// documented type (a wildcard subtype made `octet-stream`) and a body of that type.
+fn success_media(operation: &Operation, status: u16) -> Option<(HeaderValue, Bytes)> {
+    let declared = operation.response_for(status)?.media.first()?;
+    let essence = declared.split(';').next().unwrap_or_default().trim();
+    let media = match essence.split_once('/') {
+        Some((kind, "*")) if kind != "*" => format!("{kind}/octet-stream"),
+        Some((kind, _)) if kind != "*" => essence.to_owned(),
+        _ => "application/octet-stream".to_owned(),
+    };
+    let body: &'static [u8] = if crate::contract::ResponseSpec::is_xml(&media) {
+        b"<ok/>"
+    } else {
+        b"ok"
+    };
+    Some((
+        HeaderValue::from_str(&media).ok()?,
+        Bytes::from_static(body),
+    ))
 }
 
 fn with_body(status: StatusCode, content_type: HeaderValue, body: Bytes) -> Response {

@@ -1084,3 +1084,89 @@ fn a_fixed_query_is_sent_a_fragment_dropped_with_a_warning_and_a_collision_untes
     );
     assert_eq!(ran.status.code(), Some(0), "{}", text(&ran.stdout));
 }
+
+const MEDIA: &str = "tests/data/openapi/media.yaml";
+
+/// A server that answers every request with `status`, `content_type` and `body`, until the
+/// test ends.
+fn fixed_server(content_type: &'static str, body: &'static str) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(500) {
+            let Ok(mut stream) = stream else { continue };
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+            let mut request = [0u8; 8192];
+            let _ = stream.read(&mut request);
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\nx-pages: 3\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    url
+}
+
+#[test]
+fn responses_of_any_media_type_are_checked_for_their_type_and_xml_for_well_formedness() {
+    // Text, PDF, Atom XML and `*/*` responses import and run conformant against the sandbox.
+    let output = specgate(
+        &[
+            "run",
+            "--openapi",
+            MEDIA,
+            "--examples",
+            "5",
+            "--drift",
+            "off",
+        ],
+        &[],
+    );
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        text(&output.stderr)
+    );
+    assert!(stdout.contains("CONFORMANT"), "{stdout}");
+    // A server that answers JSON where text is documented is caught.
+    let json = fixed_server("application/json", "{}");
+    let args = [
+        "run",
+        "--openapi",
+        MEDIA,
+        "--examples",
+        "0",
+        "--drift",
+        "off",
+        "--base-url",
+    ];
+    let output = specgate(
+        &[&args[..], &[&json, "--operation", "getVersion"]].concat(),
+        &[],
+    );
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("success served as application/json")
+            && stdout.contains("not one of the documented text/plain"),
+        "{stdout}"
+    );
+    // XML that is not well-formed, where XML is documented, is caught; `*/*` takes anything.
+    let broken = fixed_server("application/atom+xml", "<feed><entry></feed>");
+    let output = specgate(
+        &[&args[..], &[&broken, "--operation", "getFeed"]].concat(),
+        &[],
+    );
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("declared XML does not parse"), "{stdout}");
+    let output = specgate(
+        &[&args[..], &[&broken, "--operation", "download"]].concat(),
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
+}
