@@ -81,7 +81,7 @@ fn operation_names(report: &RunReport) -> Vec<&str> {
     let mut names: Vec<&str> = Vec::new();
     let cases = report.cases.iter().map(|c| c.case.as_str());
     let covered = report.summary.coverage.iter().map(|c| c.case.as_str());
-    let found = all_findings(report).map(|(_, f)| f.case.as_str());
+    let found = findings_per_operation(report).map(|(_, f)| f.case.as_str());
     for name in cases.chain(covered).chain(found) {
         if !names.contains(&name) {
             names.push(name);
@@ -101,6 +101,18 @@ fn all_findings(report: &RunReport) -> impl Iterator<Item = (&'static str, &Find
         .chain(known.map(|k| ("known", &k.finding)))
 }
 
+/// [`all_findings`], a cause several operations share standing for each of its members.
+fn findings_per_operation(report: &RunReport) -> impl Iterator<Item = (&'static str, &Finding)> {
+    all_findings(report).flat_map(|(section, f)| {
+        let members = if f.operations.is_empty() {
+            std::slice::from_ref(f)
+        } else {
+            f.operations.as_slice()
+        };
+        members.iter().map(move |m| (section, m))
+    })
+}
+
 fn operations(out: &mut String, report: &RunReport) {
     out.push_str(
         "<h2>Operations</h2>\n<table id=\"operations\"><thead><tr><th>operation</th><th>where</th>\
@@ -111,7 +123,7 @@ fn operations(out: &mut String, report: &RunReport) {
         let coverage = report.summary.coverage.iter().find(|c| c.case == name);
         let mut failing: BTreeMap<Check, u64> = BTreeMap::new();
         let mut known = 0;
-        for (section, finding) in all_findings(report).filter(|(_, f)| f.case == name) {
+        for (section, finding) in findings_per_operation(report).filter(|(_, f)| f.case == name) {
             match section {
                 "known" => known += finding.count,
                 _ => *failing.entry(finding.check).or_default() += finding.count,
