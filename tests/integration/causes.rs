@@ -10,31 +10,12 @@ use std::path::Path;
 const ORDERS: &str = "tests/data/orders";
 
 fn run(sandbox: &TestSandbox, known: Option<&Path>) -> (i32, Value, String) {
-    let folder = tempfile::tempdir().unwrap();
-    let report = folder.path().join("report.json");
-    let report_arg = format!("json={}", report.display());
-    let mut args = vec![
-        "run",
-        "--cases",
-        ORDERS,
-        "--base-url",
-        &sandbox.base_url,
-        "--examples",
-        "5",
-        "--drift",
-        "off",
-        "--report",
-        &report_arg,
-    ];
     let known_arg = known.map(|k| k.display().to_string());
-    if let Some(known) = &known_arg {
-        args.extend(["--known", known]);
-    }
-    let output = specgate(&args, &[("ORDERS_TOKEN", KEY)]);
-    let console = format!("{}{}", text(&output.stdout), text(&output.stderr));
-    let report = serde_json::from_str(&std::fs::read_to_string(&report).unwrap_or_default())
-        .unwrap_or_else(|_| panic!("no report: {console}"));
-    (output.status.code().unwrap_or(-1), report, console)
+    let extra: Vec<&str> = known_arg
+        .iter()
+        .flat_map(|k| ["--known", k.as_str()])
+        .collect();
+    run_orders_cases(sandbox, "5", &extra)
 }
 
 fn known_file(dir: &Path, fingerprints: &[&str]) -> std::path::PathBuf {

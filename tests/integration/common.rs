@@ -137,6 +137,38 @@ pub(crate) fn run_against(
     )
 }
 
+/// `specgate run --cases tests/data/orders` against `sandbox` with a JSON report, drift off and
+/// `examples` random requests per operation, plus `extra` flags; returns (exit code, report,
+/// stdout+stderr).
+pub(crate) fn run_orders_cases(
+    sandbox: &TestSandbox,
+    examples: &str,
+    extra: &[&str],
+) -> (i32, serde_json::Value, String) {
+    let folder = tempfile::tempdir().unwrap();
+    let report = folder.path().join("report.json");
+    let report_arg = format!("json={}", report.display());
+    let mut args = vec![
+        "run",
+        "--cases",
+        "tests/data/orders",
+        "--base-url",
+        &sandbox.base_url,
+        "--examples",
+        examples,
+        "--drift",
+        "off",
+        "--report",
+        &report_arg,
+    ];
+    args.extend_from_slice(extra);
+    let output = specgate(&args, &[("ORDERS_TOKEN", KEY)]);
+    let console = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    let report = serde_json::from_str(&std::fs::read_to_string(&report).unwrap_or_default())
+        .unwrap_or_else(|_| panic!("no report: {console}"));
+    (output.status.code().unwrap_or(-1), report, console)
+}
+
 /// The checks of a report's findings.
 pub(crate) fn checks(report: &serde_json::Value) -> Vec<String> {
     report["findings"]

@@ -14,29 +14,7 @@ const ORDERS: &str = "tests/data/orders";
 /// Run against the orders API served with `faults`: (exit code, JSON report, console).
 fn run_orders(faults: &[&str]) -> (i32, Value, String) {
     let sandbox = TestSandbox::serving(Path::new(ORDERS), faults, KEY);
-    let folder = tempfile::tempdir().unwrap();
-    let report = folder.path().join("report.json");
-    let report_arg = format!("json={}", report.display());
-    let output = specgate(
-        &[
-            "run",
-            "--cases",
-            ORDERS,
-            "--base-url",
-            &sandbox.base_url,
-            "--examples",
-            "20",
-            "--drift",
-            "off",
-            "--report",
-            &report_arg,
-        ],
-        &[("ORDERS_TOKEN", KEY)],
-    );
-    let console = format!("{}{}", text(&output.stdout), text(&output.stderr));
-    let report = serde_json::from_str(&std::fs::read_to_string(&report).unwrap_or_default())
-        .unwrap_or_else(|_| panic!("no report: {console}"));
-    (output.status.code().unwrap_or(-1), report, console)
+    run_orders_cases(&sandbox, "20", &[])
 }
 
 fn fingerprints(report: &Value, section: &str) -> Vec<String> {

@@ -13,28 +13,7 @@ const ORDERS: &str = "tests/data/orders";
 /// findings as (check, case)).
 fn run(faults: &[&str]) -> (i32, Vec<(String, String)>, String) {
     let sandbox = TestSandbox::serving(Path::new(ORDERS), faults, KEY);
-    let folder = tempfile::tempdir().unwrap();
-    let report = folder.path().join("report.json");
-    let report_arg = format!("json={}", report.display());
-    let output = specgate(
-        &[
-            "run",
-            "--cases",
-            ORDERS,
-            "--base-url",
-            &sandbox.base_url,
-            "--examples",
-            "10",
-            "--drift",
-            "off",
-            "--report",
-            &report_arg,
-        ],
-        &[("ORDERS_TOKEN", KEY)],
-    );
-    let console = format!("{}{}", text(&output.stdout), text(&output.stderr));
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap_or_default())
-        .unwrap_or_else(|_| panic!("no report: {console}"));
+    let (code, report, console) = run_orders_cases(&sandbox, "10", &[]);
     // A cause several operations share is one finding listing each of them.
     let findings = report["findings"]
         .as_array()
@@ -51,7 +30,7 @@ fn run(faults: &[&str]) -> (i32, Vec<(String, String)>, String) {
             )
         })
         .collect();
-    (output.status.code().unwrap_or(-1), findings, console)
+    (code, findings, console)
 }
 
 #[test]
