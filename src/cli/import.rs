@@ -1,4 +1,5 @@
-//! `specgate import`: write the case files and schemas of an OpenAPI 3.0/3.1 document.
+//! `specgate import`: write the case files and schemas of an OpenAPI 3.0/3.1 or Swagger 2.0
+//! document.
 
 use super::Ending;
 use std::path::PathBuf;

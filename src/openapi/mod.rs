@@ -1,4 +1,5 @@
-//! OpenAPI 3.0 and 3.1 documents (YAML or JSON) turned into case files and schemas, the
+//! OpenAPI 3.0 and 3.1 documents (YAML or JSON; Swagger 2.0 converted to 3.0 first,
+//! [`swagger2`]) turned into case files and schemas, the
 //! format a person writes by hand: `specgate import`, and `--openapi FILE` on `run` and
 //! `plan`, which import into a temporary folder first.
 //!
@@ -14,11 +15,13 @@ mod operation;
 mod parameter;
 mod schema;
 mod source;
+mod swagger2;
 mod write;
 
 pub use operation::{CaseDraft, DraftExample, DraftRequest, Listed};
 pub use parameter::{DraftLink, DraftParameter};
 pub use source::Location;
+pub use swagger2::Origins;
 pub use write::{write_cases, Imported};
 
 use std::path::{Path, PathBuf};
@@ -72,8 +75,8 @@ pub enum OpenApiError {
         /// The parser's message.
         problem: String,
     },
-    /// Not an OpenAPI 3.0 or 3.1 document.
-    #[error("{file}: `openapi: {found}` is not OpenAPI 3.0 or 3.1\n  fix: convert the document to OpenAPI 3.x (Swagger 2.0 is not read)")]
+    /// Not an OpenAPI 3.0 or 3.1 (or Swagger 2.0) document.
+    #[error("{file}: `openapi: {found}` is not OpenAPI 3.0 or 3.1, nor `swagger: \"2.0\"`\n  fix: give an OpenAPI 3.x or Swagger 2.0 document")]
     NotOpenApi3 {
         /// The file.
         file: PathBuf,
@@ -120,6 +123,9 @@ pub struct Document {
     pub problems: Vec<Problem>,
     /// Every operation, in document order, expressed or not, read or not.
     pub listed: Vec<Listed>,
+    /// For a Swagger 2.0 document, read converted to 3.0: where each converted place came
+    /// from in the 2.0 file.
+    pub converted_from_2_0: Option<Origins>,
 }
 
 impl Document {
@@ -146,7 +152,12 @@ pub fn read_picked(
         file: root_file.clone(),
         pointer: String::new(),
     };
-    let document = sources.get(&root)?.clone();
+    let mut document = sources.get(&root)?.clone();
+    let converted = swagger2::is_swagger2(&document).then(|| swagger2::convert(&document, &root));
+    if let Some(converted) = &converted {
+        document = converted.document.clone();
+        sources.replace(&root_file, document.clone());
+    }
     let declared = document
         .get("openapi")
         .and_then(serde_json::Value::as_str)
@@ -173,8 +184,20 @@ pub fn read_picked(
             None => {}
         }
     }
+    let origins = converted.map(|c| {
+        let warnings = drafts.iter_mut().flat_map(|d| &mut d.warnings);
+        for problem in problems.iter_mut().chain(warnings) {
+            c.origins.locate(&root_file, &mut problem.at);
+        }
+        for parameter in drafts.iter_mut().flat_map(|d| &mut d.parameters) {
+            c.origins.locate(&root_file, &mut parameter.at);
+        }
+        untested_when_unconverted(&mut drafts, &mut problems, c.problems);
+        c.origins
+    });
     parameter::apply_links(&mut drafts);
     Ok(Document {
+        converted_from_2_0: origins,
         base_path: base_path(&document),
         file: root_file,
         version,
@@ -182,6 +205,17 @@ pub fn read_picked(
         problems,
         listed,
     })
+}
+
+/// An operation with a part a 2.0 → 3.0 conversion could not make is not written: its
+/// problems say where that part is.
+fn untested_when_unconverted(
+    drafts: &mut Vec<CaseDraft>,
+    problems: &mut Vec<Problem>,
+    unconverted: Vec<Problem>,
+) {
+    drafts.retain(|d| unconverted.iter().all(|p| p.operation != d.operation_id));
+    problems.extend(unconverted);
 }
 
 /// The problem that would stop the case loader from compiling the bundled `schema`

@@ -45,6 +45,11 @@ impl Sources {
         Ok(&self.files[file])
     }
 
+    /// Put `value` in place of `file`'s parsed content (a document converted on reading).
+    pub(super) fn replace(&mut self, file: &Path, value: Value) {
+        self.files.insert(file.to_path_buf(), value);
+    }
+
     /// The value at `location`.
     pub(super) fn get(&mut self, location: &Location) -> Result<&Value, OpenApiError> {
         let pointer = location.pointer.clone();

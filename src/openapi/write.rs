@@ -85,6 +85,11 @@ pub fn write_cases(
         };
         origins.extend(case.write(&mut problems)?);
     }
+    if let Some(converted) = &document.converted_from_2_0 {
+        for (_, origin) in &mut origins {
+            converted.locate(&document.file, origin);
+        }
+    }
     let operations = if names.is_empty() {
         Vec::new()
     } else {

@@ -27,4 +27,5 @@ mod run;
 mod sandbox;
 mod state;
 mod suite;
+mod swagger2;
 mod tls;
