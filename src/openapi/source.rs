@@ -121,7 +121,8 @@ fn normalise(path: &Path) -> PathBuf {
     out
 }
 
-fn percent_decode(text: &str) -> String {
+/// A URI fragment or path, percent-decoded (`+` kept).
+pub(super) fn percent_decode(text: &str) -> String {
     url::form_urlencoded::parse(format!("x={}", text.replace('+', "%2B")).as_bytes())
         .next()
         .map_or_else(|| text.to_owned(), |(_, v)| v.into_owned())

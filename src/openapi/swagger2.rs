@@ -305,8 +305,8 @@ impl<'a> Converter<'a> {
     fn resolve(&self, value: &'a Value, at: String) -> (&'a Value, String) {
         let reference = value.get("$ref").and_then(Value::as_str);
         match reference.and_then(|r| r.strip_prefix('#')) {
-            Some(pointer) => match self.source.pointer(&decode(pointer)) {
-                Some(target) => (target, decode(pointer)),
+            Some(pointer) => match self.source.pointer(&super::source::percent_decode(pointer)) {
+                Some(target) => (target, super::source::percent_decode(pointer)),
                 None => (value, at),
             },
             None => (value, at),
@@ -695,13 +695,6 @@ fn strings(value: Option<&Value>) -> Vec<&str> {
 
 fn escape(key: &str) -> String {
     crate::schema::escape(key)
-}
-
-/// A URI fragment's JSON pointer, percent-decoded.
-fn decode(pointer: &str) -> String {
-    url::form_urlencoded::parse(format!("x={}", pointer.replace('+', "%2B")).as_bytes())
-        .next()
-        .map_or_else(|| pointer.to_owned(), |(_, v)| v.into_owned())
 }
 
 #[cfg(test)]
