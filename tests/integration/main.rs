@@ -11,6 +11,7 @@ mod cli_help;
 mod common;
 mod connections;
 mod drift;
+mod fingerprints;
 mod gaps;
 mod gate;
 mod hostile;
