@@ -30,6 +30,8 @@ pub(super) struct CaseFile {
     pub examples: Vec<ExampleSection>,
     #[serde(default)]
     pub sandbox: SandboxSection,
+    #[serde(default)]
+    pub links: LinksSection,
 }
 
 /// `[auth]` (one scheme) or `[[auth]]` (several: each entry's `alternative` groups them).
@@ -212,6 +214,26 @@ pub(super) struct ExampleSection {
     /// values for any not given.
     #[serde(default)]
     pub parameters: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `[links]`: how this case's path parameters get their ids when no `link` or `known` is
+/// declared on them.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LinksSection {
+    /// `false`: no link is inferred; undeclared ids are invented (their 404s conform).
+    #[serde(default = "inferred")]
+    pub infer: bool,
+}
+
+impl Default for LinksSection {
+    fn default() -> LinksSection {
+        LinksSection { infer: true }
+    }
+}
+
+fn inferred() -> bool {
+    true
 }
 
 /// How the built-in sandbox fills its success responses for this operation.

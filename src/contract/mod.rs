@@ -10,11 +10,13 @@
 mod case_file;
 mod error;
 mod infer;
+pub mod produced;
 mod schema;
 mod status;
 pub mod wire;
 
 pub use error::{ContractError, Place};
+pub use produced::Produced;
 pub use schema::Schema;
 pub use status::{any_matches, StatusPattern};
 
@@ -538,8 +540,10 @@ pub fn load_cases(dir: &Path) -> Result<Vec<Operation>, ContractError> {
         ));
     }
     let mut operations: Vec<Operation> = Vec::with_capacity(files.len());
+    let mut infer = Vec::with_capacity(files.len());
     for file in &files {
-        let operation = load_case(file)?;
+        let (operation, inferred) = load_case_and_inference(file)?;
+        infer.push(inferred);
         if let Some(first) = operations.iter().find(|o| o.name == operation.name) {
             return Err(ContractError::new(
                 file,
@@ -555,14 +559,14 @@ pub fn load_cases(dir: &Path) -> Result<Vec<Operation>, ContractError> {
         operations.push(operation);
     }
     check_links(&operations)?;
-    infer::infer_links(&mut operations)?;
+    infer::infer_links(&mut operations, &infer)?;
     Ok(operations)
 }
 
 /// Every link names an operation of the same set, one that is not itself linked.
 pub fn check_links(operations: &[Operation]) -> Result<(), ContractError> {
     for operation in operations {
-        for (parameter, producer, _) in operation.links() {
+        for (parameter, producer, pointer) in operation.links() {
             let found = operations.iter().find(|o| o.name == producer);
             let problem = match found {
                 None => format!(
@@ -573,6 +577,15 @@ pub fn check_links(operations: &[Operation]) -> Result<(), ContractError> {
                     "the parameter `{}` links to `{producer}`, whose own parameters are linked: links are one step",
                     parameter.name
                 ),
+                Some(_) if operation.method == http::Method::DELETE
+                    && Produced::parse(pointer).is_some_and(Produced::lists) =>
+                {
+                    format!(
+                        "the parameter `{}` of a DELETE takes its ids from the list `{producer}`: \
+                         each valid DELETE needs a resource made for it, which a list cannot make",
+                        parameter.name
+                    )
+                }
                 Some(_) => continue,
             };
             return Err(ContractError::new(
@@ -588,6 +601,11 @@ pub fn check_links(operations: &[Operation]) -> Result<(), ContractError> {
 
 /// Load and check one case file and the schemas it names.
 pub fn load_case(path: &Path) -> Result<Operation, ContractError> {
+    load_case_and_inference(path).map(|(operation, _)| operation)
+}
+
+/// One case file's operation, and whether links may be inferred for it (`[links] infer`).
+fn load_case_and_inference(path: &Path) -> Result<(Operation, bool), ContractError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         ContractError::new(
             path,
@@ -607,7 +625,9 @@ pub fn load_case(path: &Path) -> Result<Operation, ContractError> {
             "see cases/sessionlink-v2.toml for a complete, commented case file",
         )
     })?;
-    CaseBuilder { path, text: &text }.build(file)
+    let infer = file.links.infer;
+    let operation = CaseBuilder { path, text: &text }.build(file)?;
+    Ok((operation, infer))
 }
 
 /// The offset where `needle` first appears outside comment lines. A bare key (`name`) counts
@@ -1182,11 +1202,15 @@ impl CaseBuilder<'_> {
                 Some(wire::IdSource::Known(known))
             }
             (None, Some(link)) => {
-                if !link.pointer.starts_with('/') {
+                if Produced::parse(&link.pointer).is_none() {
                     return Err(self.error_at(
                         &format!("\"{}\"", link.pointer),
                         format!("the link pointer `{}` is not a JSON pointer", link.pointer),
-                        "write it as a pointer into the producing operation's success body, e.g. \"/id\"",
+                        format!(
+                            "write a pointer into the producing operation's success body (\"/id\"), \
+                             into each item of a list's array (\"/orders/*/id\"), or \"{}\"",
+                            produced::LOCATION
+                        ),
                     ));
                 }
                 Some(wire::IdSource::Link {

@@ -21,6 +21,8 @@ pub(super) struct LinkedParameter {
     pub operation: usize,
     /// The parameter's envelope pointer, e.g. `/path/id`.
     pub pointer: String,
+    /// The parameter's name, e.g. `id` (where its id is in a `Location` URL).
+    pub name: String,
     /// The producing operation's name.
     pub producer: String,
     /// Where the id is in the producer's success body.
@@ -49,6 +51,7 @@ impl Lifecycle {
                     .map(move |(parameter, producer, pointer)| LinkedParameter {
                         operation: index,
                         pointer: parameter.pointer(),
+                        name: parameter.name.clone(),
                         producer: producer.to_owned(),
                         producer_pointer: pointer.to_owned(),
                         consumes,
@@ -101,16 +104,18 @@ impl Lifecycle {
             if !names_bound {
                 continue;
             }
+            let consumer = (shared.operations[index].path.as_str(), link.name.as_str());
             let made = produce(
                 &shared.operations,
                 &shared.generators,
                 &target,
                 &link.producer,
                 &link.producer_pointer,
+                consumer,
             )
             .await
             .ok()?;
-            *envelope.pointer_mut(&link.pointer)? = parameter.as_sent(&made);
+            *envelope.pointer_mut(&link.pointer)? = parameter.as_sent(made.first()?);
             changed = true;
         }
         if !changed {

@@ -1,7 +1,8 @@
 //! Links between operations: a parameter whose valid values come from another operation's
-//! success body (`link = { operation = "orders-create", pointer = "/id" }`, OpenAPI's
-//! `links`). Before the plan starts, each link's producer is sent its first valid request
-//! once; the value at the pointer becomes the consumer's known id. So the consumer's valid
+//! answer (`link = { operation = "orders-create", pointer = "/id" }`, OpenAPI's `links`;
+//! a `Location` header or a list's items, see [`Produced`]). Before the plan starts, each
+//! link's producer is sent its first valid request once; the ids it names become the
+//! consumer's known ids. So the consumer's valid
 //! requests name a resource the server made, and a well-formed id it never made expects the
 //! documented 404. Each link gets a resource of its own: a DELETE does not take a GET's.
 
@@ -11,9 +12,13 @@ use crate::check::Outcome;
 use crate::contract::wire::Parameter;
 use crate::contract::Expect;
 use crate::contract::Operation;
+use crate::contract::Produced;
 use crate::generate::{Body, Generator, KeyUse, PlannedRequest};
 use std::sync::Arc;
 use url::Url;
+
+/// How many of the ids a list answers a consumer's valid requests spread over.
+const MAX_LISTED_IDS: usize = 16;
 
 /// Where the producers are sent.
 pub(super) struct Target<'a> {
@@ -44,26 +49,39 @@ pub(super) async fn bind(
             .collect();
         let mut current = Arc::clone(operation);
         for (parameter, producer, pointer) in links {
-            let value = produce(&operations, generators, target, &producer, &pointer)
-                .await
-                .map_err(|problem| RunError::Link {
-                    consumer: operation.name.clone(),
-                    parameter: parameter.name.clone(),
-                    producer: producer.clone(),
-                    // A server's answer may echo the key; the message goes to the console.
-                    problem: target.key.map_or(problem.clone(), |k| k.scrub(&problem)),
-                })?;
-            let value = parameter.as_sent(&value);
-            if !fits(&parameter, &value) {
-                // The producer's id is not one the parameter's own schema allows (an
-                // inferred link that guessed wrong, or a document that disagrees with
-                // itself): its ids stay invented, and their not-found answers conform.
+            let consumer = (operation.path.as_str(), parameter.name.as_str());
+            let made = produce(
+                &operations,
+                generators,
+                target,
+                &producer,
+                &pointer,
+                consumer,
+            )
+            .await
+            .map_err(|problem| RunError::Link {
+                consumer: operation.name.clone(),
+                parameter: parameter.name.clone(),
+                producer: producer.clone(),
+                // A server's answer may echo the key; the message goes to the console.
+                problem: target.key.map_or(problem.clone(), |k| k.scrub(&problem)),
+            })?;
+            // Only ids the parameter's own schema allows: one that does not (an inferred
+            // link that guessed wrong, or a document that disagrees with itself) stays
+            // invented, and its not-found answers conform. So does a list with no items.
+            let ids: Vec<serde_json::Value> = made
+                .iter()
+                .map(|id| parameter.as_sent(id))
+                .filter(|id| fits(&parameter, id))
+                .take(MAX_LISTED_IDS)
+                .collect();
+            if ids.is_empty() {
                 continue;
             }
             current = Arc::new(current.with_linked_ids(
                 parameter.location,
                 &parameter.name,
-                vec![value],
+                ids,
                 &producer,
             )?);
             any = true;
@@ -81,20 +99,22 @@ fn fits(parameter: &Parameter, value: &serde_json::Value) -> bool {
         .is_ok_and(|validator| validator.is_valid(value))
 }
 
-/// Send `producer`'s first valid request and read the value at `pointer` of its answer.
+/// Send `producer`'s first valid request and read the ids at `pointer` of its answer, for
+/// `consumer`'s path template and parameter.
 pub(super) async fn produce(
     operations: &[Arc<Operation>],
     generators: &[Arc<Generator>],
     target: &Target<'_>,
     producer: &str,
     pointer: &str,
-) -> Result<serde_json::Value, String> {
+    consumer: (&str, &str),
+) -> Result<Vec<serde_json::Value>, String> {
     let index = operations
         .iter()
         .position(|o| o.name == producer)
         .ok_or_else(|| format!("no operation is named `{producer}`"))?;
     let sent = send_valid(&operations[index], &generators[index], target, None).await?;
-    made_id(&sent, pointer)
+    made_ids(&sent, pointer, consumer)
 }
 
 /// One request of a run's set-up or of a lifecycle sequence, with what came back.
@@ -146,8 +166,13 @@ pub(super) async fn send_valid(
     })
 }
 
-/// The id a producer's answer names at `pointer`: a 2xx JSON body with a value there.
-pub(super) fn made_id(sent: &Sent, pointer: &str) -> Result<serde_json::Value, String> {
+/// The ids a producer's answer names at `pointer` (see [`Produced`]), for `consumer`'s
+/// parameter: a 2xx answer with a value there (none for a list with no items).
+pub(super) fn made_ids(
+    sent: &Sent,
+    pointer: &str,
+    consumer: (&str, &str),
+) -> Result<Vec<serde_json::Value>, String> {
     let response = match &sent.outcome {
         Outcome::Response(response) => response,
         Outcome::Transport(failure) => return Err(failure.to_string()),
@@ -158,10 +183,21 @@ pub(super) fn made_id(sent: &Sent, pointer: &str) -> Result<serde_json::Value, S
             sent.planned.id, response.status
         ));
     }
-    let body: serde_json::Value = serde_json::from_slice(&response.body)
-        .map_err(|e| format!("its {} body is not JSON: {e}", response.status))?;
-    body.pointer(pointer)
-        .filter(|v| !v.is_null())
-        .cloned()
-        .ok_or_else(|| format!("its {} body has nothing at `{pointer}`", response.status))
+    let produced =
+        Produced::parse(pointer).ok_or_else(|| format!("`{pointer}` is not a pointer"))?;
+    produced
+        .ids(response.header("location"), &response.body, consumer)
+        .map_err(|problem| format!("{}: {problem}", response.status))
+}
+
+/// The one id a create's answer names at `pointer`.
+pub(super) fn made_id(
+    sent: &Sent,
+    pointer: &str,
+    consumer: (&str, &str),
+) -> Result<serde_json::Value, String> {
+    made_ids(sent, pointer, consumer)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| format!("its answer names no id at `{pointer}`"))
 }

@@ -88,7 +88,8 @@ async fn sequence(shared: &Shared, link: &LinkedParameter, position: u64) -> Vec
     let Some(create) = send(producer, None).await else {
         return findings;
     };
-    let made = made_id(&create.sent, &link.producer_pointer);
+    let consumer_at = (operations[consumer].path.as_str(), link.name.as_str());
+    let made = made_id(&create.sent, &link.producer_pointer, consumer_at);
     steps.push(create);
     let Ok(made) = made else {
         return findings;

@@ -12,7 +12,7 @@ use super::faults::{
 };
 use super::respond::{body_hash, BodyTemplate, TemplateError};
 use super::route::{Route, Table};
-use super::state::{remember, IdParameter, Resources, Store};
+use super::state::{IdParameter, Made, Producing, Resources};
 use super::token::Tokens;
 use super::{SandboxConfig, SandboxError, BASE_PATH};
 use crate::contract::wire::RequestShape;
@@ -64,9 +64,9 @@ struct Endpoint {
     error_body_off: bool,
     /// `error-as-html`: error answers are a framework's HTML page, not the documented JSON.
     error_as_html: bool,
-    /// For a producer of linked ids: where in its success body they are, and the store of
-    /// those it has made.
-    remember: Vec<(String, Arc<Store>)>,
+    /// For a producer of linked ids: what its success answers make (ids kept, a
+    /// `Location`, a list's items).
+    producing: Option<Producing>,
     /// A successful request forgets the resource it names (a DELETE).
     consumes: bool,
     /// For a producer: how many resources it has made, so each gets an id of its own
@@ -157,9 +157,17 @@ impl Routes {
         for operation in operations {
             let made = resources.made_by(&operation.name);
             let mut endpoint = Self::endpoint(operation, config, &made)?;
-            if !config.faults.contains(&Fault::CreatedNotStored) {
-                endpoint.remember = made;
-            }
+            let stores = !config.faults.contains(&Fault::CreatedNotStored);
+            let item = made.first().and_then(|m| item_template(operations, m));
+            let schema = operation
+                .response_for(endpoint.success_status.as_u16())
+                .and_then(|r| r.schema.as_ref());
+            let valid = |body: &[u8]| {
+                serde_json::from_slice::<Value>(body)
+                    .is_ok_and(|b| schema.is_none_or(|s| s.validator.is_valid(&b)))
+            };
+            let rendered = endpoint.success.render(0);
+            endpoint.producing = Producing::new(operation, made, stores, item, &valid, &rendered);
             endpoint.ids = resources.ids_of(operation);
             endpoint.tokens = Arc::clone(&tokens);
             let path = format!("{BASE_PATH}{}", operation.path);
@@ -193,12 +201,15 @@ impl Routes {
     fn endpoint(
         operation: &Arc<Operation>,
         config: &SandboxConfig,
-        made: &[(String, Arc<Store>)],
+        made: &[Arc<Made>],
     ) -> Result<Endpoint, SandboxError> {
-        let mut pointers: Vec<&String> = made
+        let mut pointers: Vec<String> = made
             .iter()
-            .map(|(pointer, _)| pointer)
-            .filter(|pointer| !operation.sandbox_fields.iter().any(|(p, _)| p == *pointer))
+            .filter_map(|m| match m.produced()? {
+                crate::contract::Produced::Body(pointer) => Some(pointer.to_owned()),
+                _ => None,
+            })
+            .filter(|pointer| !operation.sandbox_fields.iter().any(|(p, _)| p == pointer))
             .collect();
         pointers.sort();
         pointers.dedup();
@@ -209,14 +220,14 @@ impl Routes {
         // the hash: `id-{hash}`, or the schema's own value followed by it (`ord_0{hash}` for
         // a pattern such as `^ord_[a-z0-9]+$`); an integer id keeps the schema's own number.
         for pointer in pointers {
-            let base = rendered_at(&chosen.success, pointer).unwrap_or_default();
+            let base = rendered_at(&chosen.success, &pointer).unwrap_or_default();
             for template in ["id-{hash}".to_owned(), format!("{base}{{hash}}")] {
                 let mut trial = unique.clone();
                 trial.sandbox_fields.push((pointer.clone(), template));
                 let Ok(mut success) = BodyTemplate::build(&trial, status) else {
                     continue;
                 };
-                if rendered_at(&success, pointer).is_some_and(|id| id.contains(HASH_OF_ONE)) {
+                if rendered_at(&success, &pointer).is_some_and(|id| id.contains(HASH_OF_ONE)) {
                     success.apply_faults(&config.faults);
                     chosen.success = success;
                     unique = trial;
@@ -282,7 +293,7 @@ impl Endpoint {
             empty_success,
             error_body_off: config.faults.contains(&Fault::ErrorBodyOffSchema),
             error_as_html: config.faults.contains(&Fault::ErrorAsHtml),
-            remember: Vec::new(),
+            producing: None,
             serial: None,
             consumes: operation.method == Method::DELETE
                 && !config.faults.contains(&Fault::DeletedStillServed),
@@ -421,7 +432,7 @@ impl Endpoint {
         if self.consumes {
             self.forget_ids(&envelope);
         }
-        self.success(hash, behaviour)
+        self.success(hash, parts.uri.path(), behaviour)
     }
 
     /// The resources a successful consuming request (a DELETE) names are gone.
@@ -467,19 +478,7 @@ impl Endpoint {
         self.error_answer(self.not_found.status, body)
     }
 
-    /// Keep the ids a success body names, for the operations linked to this one.
-    fn remember_ids(&self, body: &[u8]) {
-        let Ok(value) = serde_json::from_slice::<Value>(body) else {
-            return;
-        };
-        for (pointer, made) in &self.remember {
-            if let Some(id) = value.pointer(pointer) {
-                remember(made, id);
-            }
-        }
-    }
-
-    async fn answer(&self, body: &[u8], behaviour: &Behaviour) -> Response {
+    async fn answer(&self, path: &str, body: &[u8], behaviour: &Behaviour) -> Response {
         let payload = match self.payload(body, behaviour) {
             Ok(payload) => payload,
             Err(violation) => {
@@ -494,7 +493,7 @@ impl Endpoint {
         if let Some(response) = self.faulty_answer(&payload, hash, behaviour).await {
             return response;
         }
-        self.success(hash, behaviour)
+        self.success(hash, path, behaviour)
     }
 
     /// What a fault answers instead of success for this valid payload, if one fires.
@@ -522,7 +521,8 @@ impl Endpoint {
         behaviour.redirect.as_ref().map(redirect)
     }
 
-    fn success(&self, hash: u64, behaviour: &Behaviour) -> Response {
+    /// The success answer to a request to `request_path` whose target and body hash to `hash`.
+    fn success(&self, hash: u64, request_path: &str, behaviour: &Behaviour) -> Response {
         let status = behaviour
             .undocumented_status
             .as_ref()
@@ -544,15 +544,16 @@ impl Endpoint {
             }
             return response;
         }
-        let hash = self.serial.as_ref().map_or(hash, |serial| {
-            hash ^ serial
-                .fetch_add(1, Ordering::Relaxed)
-                .wrapping_mul(SERIAL_MIX)
-        });
-        let mut rendered = self.success.render(hash);
-        if !self.remember.is_empty() {
-            self.remember_ids(&rendered);
-        }
+        let serial = self
+            .serial
+            .as_ref()
+            .map_or(0, |serial| serial.fetch_add(1, Ordering::Relaxed));
+        let mut rendered = self.success.render(hash ^ serial.wrapping_mul(SERIAL_MIX));
+        let location = self
+            .producing
+            .as_ref()
+            .and_then(|p| p.answer(&mut rendered, hash, serial, request_path))
+            .and_then(|l| HeaderValue::from_str(&l).ok());
         if behaviour.truncate_success {
             rendered.truncate(rendered.len() / 2);
         }
@@ -563,6 +564,9 @@ impl Endpoint {
         );
         for (name, value) in &self.success_headers {
             response.headers_mut().insert(name.clone(), value.clone());
+        }
+        if let Some(location) = location {
+            response.headers_mut().insert(LOCATION, location);
         }
         response
     }
@@ -621,6 +625,15 @@ fn token_paths(operations: &[Arc<Operation>]) -> Vec<String> {
     paths.sort();
     paths.dedup();
     paths
+}
+
+/// One resource's body, for the items of a list that names `made`'s resources: the success
+/// body of a GET of one of them.
+fn item_template(operations: &[Arc<Operation>], made: &Made) -> Option<BodyTemplate> {
+    let getter = operations
+        .iter()
+        .find(|o| o.method == Method::GET && o.path == made.template())?;
+    BodyTemplate::build(getter, success_status(getter).as_u16()).ok()
 }
 
 /// The hash `1` as a success-body template writes it.
@@ -1046,6 +1059,10 @@ pub(super) async fn answer(State(routes): State<Arc<Routes>>, request: Request) 
                 .answer_envelope(shape, &parts, &body, &routes.behaviour)
                 .await
         }
-        None => endpoint.answer(&body, &routes.behaviour).await,
+        None => {
+            endpoint
+                .answer(parts.uri.path(), &body, &routes.behaviour)
+                .await
+        }
     }
 }

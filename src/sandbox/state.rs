@@ -1,13 +1,18 @@
 //! The sandbox's resources, kept as a real server keeps them. A resource is named by a
 //! parameter of a path template (`/orders/{id}`): every operation at that template that
 //! names it by that parameter (GET, DELETE, …) sees one store of ids, holding the ids the
-//! case declares as `known` and the ids each producer a link names has made since. A
-//! successful DELETE forgets the id it named, so the resource is gone (404) afterwards.
+//! case declares as `known` and the ids each producer a link names has made since: a
+//! create's body field, or a new id it names in its `Location` header. A list a link takes
+//! ids from lists the resources held, a few of which exist from the start (a read-only
+//! API has resources no run made). A successful DELETE forgets the id it named, so the
+//! resource is gone (404) afterwards.
 //! Faults can keep a deleted resource served or leave a created one unstored; the server
 //! decides when, this module only holds the ids.
 
+use super::respond::{body_hash, BodyTemplate};
+use super::BASE_PATH;
 use crate::contract::wire::{IdSource, Parameter};
-use crate::contract::Operation;
+use crate::contract::{Operation, Produced};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -17,9 +22,32 @@ use std::sync::{Arc, Mutex};
 #[derive(Default)]
 pub(super) struct Resources {
     stores: HashMap<(String, String), Arc<Store>>,
-    /// (producer, pointer into its success body, the store its ids go to).
-    producers: Vec<(String, String, Arc<Store>)>,
+    /// (producer, what it makes).
+    producers: Vec<(String, Arc<Made>)>,
 }
+
+/// What one producer's answers make: where its ids are (a link's pointer, see
+/// [`Produced`]), the store they go to, and the consumer's parameter they name.
+pub(super) struct Made {
+    /// The link's pointer: a body field, `Location`, or each listed item's field.
+    pub(super) pointer: String,
+    pub(super) store: Arc<Store>,
+    /// The consumer's path template, e.g. `/orders/{id}`.
+    template: String,
+    parameter: Parameter,
+    validator: Arc<jsonschema::Validator>,
+}
+
+/// How many resources the sandbox holds from the start for a list that names them, and
+/// how many a list answer shows.
+const SEEDED: u64 = 3;
+
+/// What a path segment escapes: all but the unreserved characters.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 impl Resources {
     /// The stores of `operations`, the `known` ids in them, and the producers filling them.
@@ -39,13 +67,18 @@ impl Resources {
                 for id in source.ids().unwrap_or_default() {
                     remember(&store, id);
                 }
-                if let IdSource::Link { operation, pointer } = source {
-                    let fills = (operation.clone(), pointer.clone(), store);
-                    let known = resources.producers.iter().any(|(o, p, s)| {
-                        (o, p) == (&fills.0, &fills.1) && Arc::ptr_eq(s, &fills.2)
+                if let IdSource::Link {
+                    operation: by,
+                    pointer,
+                } = source
+                {
+                    let known = resources.producers.iter().any(|(o, made)| {
+                        (o, &made.pointer) == (by, pointer) && Arc::ptr_eq(&made.store, &store)
                     });
-                    if !known {
-                        resources.producers.push(fills);
+                    let made = Made::new(pointer, store, &operation.path, parameter);
+                    if let Some(made) = made.filter(|_| !known) {
+                        made.seed();
+                        resources.producers.push((by.clone(), Arc::new(made)));
                     }
                 }
             }
@@ -66,12 +99,108 @@ impl Resources {
             .collect()
     }
 
-    /// Where the ids `producer` makes are in its success bodies, and the stores they go to.
-    pub(super) fn made_by(&self, producer: &str) -> Vec<(String, Arc<Store>)> {
+    /// What `producer`'s answers make.
+    pub(super) fn made_by(&self, producer: &str) -> Vec<Arc<Made>> {
         self.producers
             .iter()
-            .filter(|(name, _, _)| name == producer)
-            .map(|(_, pointer, store)| (pointer.clone(), Arc::clone(store)))
+            .filter(|(name, _)| name == producer)
+            .map(|(_, made)| Arc::clone(made))
+            .collect()
+    }
+}
+
+impl Made {
+    fn new(
+        pointer: &str,
+        store: Arc<Store>,
+        template: &str,
+        parameter: &Parameter,
+    ) -> Option<Made> {
+        let validator = crate::schema::validator_options()
+            .build(&parameter.schema)
+            .ok()?;
+        Some(Made {
+            pointer: pointer.to_owned(),
+            store,
+            template: template.to_owned(),
+            parameter: parameter.clone(),
+            validator: Arc::new(validator),
+        })
+    }
+
+    /// The consumer's path template.
+    pub(super) fn template(&self) -> &str {
+        &self.template
+    }
+
+    /// Where this producer's answer names its ids.
+    pub(super) fn produced(&self) -> Option<Produced<'_>> {
+        Produced::parse(&self.pointer)
+    }
+
+    /// A list names resources that exist before anyone makes one: a few, held from the start.
+    fn seed(&self) {
+        if self.produced().is_some_and(Produced::lists) {
+            for serial in 0..SEEDED {
+                if let Some(id) = self.mint(u64::MAX - serial, serial) {
+                    remember(&self.store, &id);
+                }
+            }
+        }
+    }
+
+    /// A new id the consumer's parameter allows, made from a request's `hash` and the
+    /// producer's `serial`: `id-{hex}`, `{hex}`, a UUID or the serial's number, the first
+    /// that its schema (formats included) takes.
+    pub(super) fn mint(&self, hash: u64, serial: u64) -> Option<Value> {
+        let mixed = hash ^ serial.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let uuid = format!(
+            "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+            mixed >> 32,
+            (mixed >> 16) & 0xffff,
+            mixed & 0xfff,
+            (mixed >> 12) & 0xfff,
+            mixed & 0xffff_ffff_ffff
+        );
+        [
+            format!("id-{mixed:016x}"),
+            format!("{mixed:016x}"),
+            uuid,
+            (1001 + serial).to_string(),
+        ]
+        .into_iter()
+        .map(|text| self.parameter.as_sent(&Value::String(text)))
+        .find(|id| self.validator.is_valid(id))
+    }
+
+    /// Where the resource `id` is, for a create sent to `request_path` (the producer's
+    /// path, as received): the request's path and the id where the consumer's template is
+    /// the producer's and `/{parameter}`, else the consumer's template with the id in it.
+    pub(super) fn location(
+        &self,
+        producer_template: &str,
+        request_path: &str,
+        id: &Value,
+    ) -> String {
+        let text = raw_key(id);
+        let segment = percent_encoding::utf8_percent_encode(&text, SEGMENT).to_string();
+        let slot = format!("{{{}}}", self.parameter.name);
+        if self.template == format!("{producer_template}/{slot}") {
+            return format!("{}/{segment}", request_path.trim_end_matches('/'));
+        }
+        format!("{BASE_PATH}{}", self.template.replace(&slot, &segment))
+    }
+
+    /// The ids held now, at most `limit`, in a stable order, as the parameter reads them.
+    pub(super) fn held(&self, limit: usize) -> Vec<Value> {
+        let Ok(set) = self.store.lock() else {
+            return Vec::new();
+        };
+        let mut ids: Vec<&String> = set.iter().collect();
+        ids.sort();
+        ids.into_iter()
+            .take(limit)
+            .map(|text| self.parameter.as_sent(&Value::String(text.clone())))
             .collect()
     }
 }
@@ -139,5 +268,123 @@ fn raw_key(id: &Value) -> String {
     match id {
         Value::String(text) => text.clone(),
         other => other.to_string(),
+    }
+}
+
+/// A producer's part in its success answers: the ids its body names are kept, a create
+/// that names its resource by `Location` gets a new id there, and a list's items are the
+/// resources held now.
+pub(super) struct Producing {
+    made: Vec<Arc<Made>>,
+    /// The producer's own path template.
+    template: String,
+    /// `false` under `created-not-stored`: the ids are named but never kept.
+    stores: bool,
+    listing: Option<Listing>,
+}
+
+impl Producing {
+    /// `operation`'s part, given what it makes; `None` when it makes nothing. `item` is a
+    /// body of one resource (a GET of it), for a list's items; `valid` says whether a
+    /// success body is one its schema allows, so a list whose items would not be is left as
+    /// it is.
+    pub(super) fn new(
+        operation: &Operation,
+        made: Vec<Arc<Made>>,
+        stores: bool,
+        item: Option<BodyTemplate>,
+        valid: &dyn Fn(&[u8]) -> bool,
+        rendered: &[u8],
+    ) -> Option<Producing> {
+        if made.is_empty() {
+            return None;
+        }
+        let listing = made
+            .iter()
+            .find(|m| m.produced().is_some_and(Produced::lists))
+            .zip(item)
+            .map(|(made, item)| Listing {
+                made: Arc::clone(made),
+                item,
+            })
+            .filter(|listing| valid(&listing.fill(rendered)));
+        Some(Producing {
+            made,
+            template: operation.path.clone(),
+            stores,
+            listing,
+        })
+    }
+
+    /// Make `rendered` (a success body for a request hashing to `hash`, the producer's
+    /// `serial`-th answer) the answer of
+    /// a request to `request_path`: its ids kept, its list filled; the `Location` to send.
+    pub(super) fn answer(
+        &self,
+        rendered: &mut Vec<u8>,
+        hash: u64,
+        serial: u64,
+        request_path: &str,
+    ) -> Option<String> {
+        if let Some(listing) = &self.listing {
+            *rendered = listing.fill(rendered);
+        }
+        let body = serde_json::from_slice::<Value>(rendered).ok();
+        let mut location = None;
+        for made in &self.made {
+            let id = match made.produced() {
+                Some(Produced::Body(pointer)) => {
+                    body.as_ref().and_then(|b| b.pointer(pointer)).cloned()
+                }
+                Some(Produced::Location) => {
+                    let id = made.mint(hash, serial);
+                    location = id
+                        .as_ref()
+                        .map(|id| made.location(&self.template, request_path, id));
+                    id
+                }
+                Some(Produced::EachItem { .. }) | None => None,
+            };
+            if let Some(id) = id.filter(|_| self.stores) {
+                remember(&made.store, &id);
+            }
+        }
+        location
+    }
+}
+
+/// A list producer's answers: its items are the resources held now.
+struct Listing {
+    made: Arc<Made>,
+    /// One resource's body, whose field at the link's item pointer is set to each id.
+    item: BodyTemplate,
+}
+
+impl Listing {
+    /// `rendered` with the array the link names holding one item per resource held.
+    fn fill(&self, rendered: &[u8]) -> Vec<u8> {
+        let Some(Produced::EachItem { array, field }) = self.made.produced() else {
+            return rendered.to_vec();
+        };
+        let Ok(mut body) = serde_json::from_slice::<Value>(rendered) else {
+            return rendered.to_vec();
+        };
+        let items: Vec<Value> = self
+            .made
+            .held(SEEDED as usize)
+            .into_iter()
+            .filter_map(|id| {
+                let text = raw_key(&id);
+                let rendered = self.item.render(body_hash(text.as_bytes()));
+                let mut item: Value = serde_json::from_slice(&rendered).ok()?;
+                *item.pointer_mut(field)? = id;
+                Some(item)
+            })
+            .collect();
+        match body.pointer_mut(array) {
+            Some(slot) => *slot = Value::Array(items),
+            None => return rendered.to_vec(),
+        }
+        serde_json::to_vec(&body).unwrap_or_else(|_| rendered.to_vec())
     }
 }
