@@ -1,6 +1,6 @@
 //! GitHub Actions: under `GITHUB_ACTIONS=true` (and only then), workflow commands that show
 //! each finding where people look: `::error`/`::warning`/`::notice` annotations at the case
-//! file and the line of its operation, and the Markdown report appended to the job summary
+//! file and the line of its operation (one per operation for a cause several share), and the Markdown report appended to the job summary
 //! (`$GITHUB_STEP_SUMMARY`). Appending, not replacing, is the protocol of that file: other
 //! steps write to it too.
 
@@ -20,15 +20,15 @@ pub fn enabled() -> bool {
 pub fn annotations(report: &RunReport) -> String {
     let mut out = String::new();
     for finding in &report.findings {
-        annotate(&mut out, report, finding, level(finding), "");
+        annotate_each(&mut out, report, finding, level(finding), "");
     }
     let flaky_level = if report.strict { "error" } else { "warning" };
     for finding in &report.flaky {
-        annotate(&mut out, report, finding, flaky_level, "flaky: ");
+        annotate_each(&mut out, report, finding, flaky_level, "flaky: ");
     }
     if let Some(known) = &report.known {
         for k in &known.known {
-            annotate(&mut out, report, &k.finding, "notice", "known failure: ");
+            annotate_each(&mut out, report, &k.finding, "notice", "known failure: ");
         }
         for e in &known.unmatched {
             let _ = writeln!(
@@ -74,7 +74,34 @@ fn level(finding: &Finding) -> &'static str {
     }
 }
 
-fn annotate(out: &mut String, report: &RunReport, finding: &Finding, level: &str, prefix: &str) {
+/// One annotation for a finding of one operation; for a cause several operations share, one
+/// at each operation's case file, naming it, its own request and every operation that shares
+/// the cause (a reader of one file's annotations sees the whole cause).
+fn annotate_each(
+    out: &mut String,
+    report: &RunReport,
+    finding: &Finding,
+    level: &str,
+    prefix: &str,
+) {
+    if finding.operations.is_empty() {
+        annotate(out, report, finding, None, level, prefix);
+        return;
+    }
+    for member in &finding.operations {
+        annotate(out, report, member, Some(finding), level, prefix);
+    }
+}
+
+/// The annotation of `finding`, a member of `shared` when its cause is shared.
+fn annotate(
+    out: &mut String,
+    report: &RunReport,
+    finding: &Finding,
+    shared: Option<&Finding>,
+    level: &str,
+    prefix: &str,
+) {
     let title = format!(
         "specgate {}: {} ({})",
         finding.check, finding.case, finding.cause
@@ -84,12 +111,30 @@ fn annotate(out: &mut String, report: &RunReport, finding: &Finding, level: &str
         .and_then(|case| report.source_of(case))
         .map(|s| format!("file={},line={},", property(&s.file), s.line))
         .unwrap_or_default();
-    let message = format!(
-        "{prefix}{} (×{})\nfingerprint: {}",
-        finding.message,
-        finding.count,
-        crate::known::fingerprint(finding)
+    let mut message = format!(
+        "{prefix}{} (×{})\nreproduce: {}",
+        finding.message, finding.count, finding.curl
     );
+    match shared {
+        Some(shared) => {
+            let cases = super::cases_of(shared);
+            let _ = write!(
+                message,
+                "\nshared by {} operations: {}\nfingerprint: {} (this operation: {})",
+                cases.len(),
+                cases.join(", "),
+                crate::known::fingerprint(shared),
+                crate::known::fingerprint(finding)
+            );
+        }
+        None => {
+            let _ = write!(
+                message,
+                "\nfingerprint: {}",
+                crate::known::fingerprint(finding)
+            );
+        }
+    }
     let _ = writeln!(
         out,
         "::{level} {location}title={}::{}",

@@ -97,3 +97,101 @@ fn a_cause_every_operation_shares_is_one_finding_listing_them_all() {
     assert_eq!(left[0]["case"], members[0]["case"], "{console}");
     assert_eq!(left[0]["fingerprint"], members[0]["fingerprint"]);
 }
+
+/// `text` as a GitHub Actions command's message carries it.
+fn command_data(text: &str) -> String {
+    text.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+#[test]
+fn every_report_of_a_shared_cause_names_each_operation_with_its_own_request() {
+    let sandbox = TestSandbox::serving(Path::new(ORDERS), &["error-body-off-schema"], KEY);
+    let dir = tempfile::tempdir().unwrap();
+    let at = |name: &str| dir.path().join(name).display().to_string();
+    let reports = [
+        format!("json={}", at("report.json")),
+        format!("junit={}", at("junit.xml")),
+        format!("markdown={}", at("report.md")),
+    ];
+    let mut args = vec![
+        "run",
+        "--cases",
+        ORDERS,
+        "--base-url",
+        &sandbox.base_url,
+        "--examples",
+        "5",
+        "--drift",
+        "off",
+    ];
+    for report in &reports {
+        args.extend(["--report", report.as_str()]);
+    }
+    let output = specgate(
+        &args,
+        &[
+            ("ORDERS_TOKEN", KEY),
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_STEP_SUMMARY", ""),
+        ],
+    );
+    let console = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{console}");
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+    let report: Value = serde_json::from_str(&read("report.json")).unwrap();
+    let findings = report["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{console}");
+    let members = findings[0]["operations"].as_array().unwrap();
+    assert_eq!(members.len(), 4, "every orders operation: {console}");
+    let (junit, markdown) = (read("junit.xml"), read("report.md"));
+    let annotations: Vec<&str> = console
+        .lines()
+        .filter(|l| l.starts_with("::error "))
+        .collect();
+    assert_eq!(
+        annotations.len(),
+        members.len(),
+        "one per operation: {console}"
+    );
+    for member in members {
+        let case = member["case"].as_str().unwrap();
+        let curl = member["curl"].as_str().unwrap();
+        let plan_id = member["plan_id"].as_str().unwrap();
+        // Console and Markdown: the operation and its own request, as it is.
+        assert!(
+            console.contains(&format!("- {case} (")),
+            "{case}: {console}"
+        );
+        assert!(console.contains(curl), "{curl}: {console}");
+        assert!(
+            markdown.contains(&format!("| {case} |")),
+            "{case}: {markdown}"
+        );
+        assert!(markdown.contains(curl), "{curl}: {markdown}");
+        // JUnit: a failing test of the operation, naming its request.
+        assert!(
+            junit.contains(&format!("classname=\"{case}\"")),
+            "{case}: {junit}"
+        );
+        assert!(
+            junit.contains(&format!("plan id: {plan_id}")),
+            "{plan_id}: {junit}"
+        );
+        // GitHub: an annotation titled by the operation, with its request and the others.
+        let annotation = annotations
+            .iter()
+            .find(|a| a.contains(&format!("title=specgate response-schema%3A {case} (")))
+            .unwrap_or_else(|| panic!("no annotation for {case}: {annotations:#?}"));
+        assert!(annotation.contains(&command_data(curl)), "{annotation}");
+        assert!(
+            annotation.contains("shared by 4 operations"),
+            "{annotation}"
+        );
+        assert!(
+            annotation.contains(&command_data(findings[0]["fingerprint"].as_str().unwrap())),
+            "{annotation}"
+        );
+    }
+}

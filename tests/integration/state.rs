@@ -492,3 +492,66 @@ fn a_case_turns_inference_off_or_declares_its_link_and_a_bad_pointer_names_its_l
     );
     assert!(error.contains("$response.header.Location"), "{error}");
 }
+
+#[test]
+fn a_sequence_finding_reports_every_step_with_its_curl_line_in_every_report_keys_scrubbed() {
+    for (fault, check) in [
+        ("deleted-still-served", "use-after-free"),
+        ("created-not-stored", "resource-unavailable"),
+    ] {
+        let sandbox = TestSandbox::serving(Path::new("tests/data/orders"), &[fault], KEY);
+        let dir = tempfile::tempdir().unwrap();
+        let markdown_path = dir.path().join("report.md");
+        let markdown_arg = format!("markdown={}", markdown_path.display());
+        let (code, report, console) = run_orders_cases(&sandbox, "3", &["--report", &markdown_arg]);
+        assert_eq!(code, 1, "{fault}: {console}");
+        let markdown = std::fs::read_to_string(&markdown_path).unwrap();
+        let json = report.to_string();
+        let sequences: Vec<&Value> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(report["flaky"].as_array().into_iter().flatten())
+            .filter(|f| f["check"] == check)
+            .filter(|f| f["reason"].as_str().unwrap().starts_with("lifecycle: "))
+            .collect();
+        assert!(
+            !sequences.is_empty(),
+            "{fault}: a sequence finding: {console}"
+        );
+        for finding in sequences {
+            let walk = finding["reason"].as_str().unwrap();
+            let steps = walk.matches(" → ").count() + 1;
+            let message = finding["message"].as_str().unwrap();
+            let curls: Vec<&str> = message
+                .lines()
+                .map(str::trim)
+                .filter(|l| l.starts_with("curl "))
+                .collect();
+            assert_eq!(
+                curls.len(),
+                steps,
+                "{walk}: one curl line a step: {message}"
+            );
+            for (number, method) in walk["lifecycle: ".len()..].split(" → ").enumerate() {
+                let step = format!("  {}. {method} ", number + 1);
+                assert!(message.contains(&step), "{step:?} in {message}");
+            }
+            for curl in curls {
+                assert!(curl.contains("$ORDERS_TOKEN"), "the key's variable: {curl}");
+                assert!(console.contains(curl), "{fault}: {curl} in the console");
+                assert!(markdown.contains(curl), "{fault}: {curl} in the Markdown");
+            }
+        }
+        for (name, written) in [
+            ("console", &console),
+            ("markdown", &markdown),
+            ("json", &json),
+        ] {
+            assert!(
+                !written.contains(KEY),
+                "{fault}: the key in the {name} report"
+            );
+        }
+    }
+}
