@@ -2,6 +2,8 @@
 //! document.
 
 use super::Ending;
+use crate::openapi::Overwrite;
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -12,6 +14,9 @@ pub(super) struct Args {
     /// Where to write `cases/` and `schemas/`.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
+    /// Replace files in DIR that this import did not write, or that were changed since.
+    #[arg(long)]
+    force: bool,
 }
 
 /// Write every operation the case format can express; name the operations written without
@@ -21,15 +26,31 @@ pub(super) fn execute(args: Args) -> Ending {
         Ok(document) => document,
         Err(e) => return Ending::usage(e),
     };
-    let imported = match crate::openapi::write_cases(&document, &args.out, None) {
-        Ok(imported) => imported,
+    let (staging, imported, unplannable) = match stage(&document) {
+        Ok(staged) => staged,
+        Err(ending) => return ending,
+    };
+    let overwrite = if args.force {
+        Overwrite::Anything
+    } else {
+        Overwrite::OwnFilesOnly
+    };
+    let published = match crate::openapi::publish(staging.path(), &args.out, overwrite) {
+        Ok(published) => published,
         Err(e) => return Ending::usage(e),
     };
+    let cases_dir = args.out.join("cases");
     println!(
         "specgate: wrote {} case(s) to {}",
         imported.operations.len(),
-        imported.cases_dir.display()
+        cases_dir.display()
     );
+    for kept in &published.kept {
+        eprintln!(
+            "specgate: warning: {} is no longer made by this document but was changed since the last import, so it was kept",
+            args.out.join(kept).display()
+        );
+    }
     if !document.base_path.is_empty() {
         println!(
             "  base URLs include the server path `{}`, e.g. --base-url https://host{}",
@@ -43,14 +64,16 @@ pub(super) fn execute(args: Args) -> Ending {
     for (case, problem) in &without_example {
         eprintln!("specgate: warning: {case} written without an example: {problem}");
     }
-    let skipped = skipped(&document);
+    let mut skipped = skipped(&document);
+    skipped.extend(unplannable);
     if skipped.is_empty() {
         return Ending::Conformant;
     }
     let first = imported
         .operations
         .first()
-        .map(|o| o.source.display().to_string());
+        .and_then(|o| o.source.strip_prefix(staging.path()).ok())
+        .map(|relative| args.out.join(relative).display().to_string());
     let copy = first.map_or_else(String::new, |f| format!(" (copy {f} as a start)"));
     Ending::usage(format!(
         "{} of the {} operation(s) of {} cannot be expressed in a case file yet and were not written:\n{}\n  fix: write a case for each in {}{copy}, or run the document with `specgate run --openapi {}`, which reports them as `untested`",
@@ -58,9 +81,50 @@ pub(super) fn execute(args: Args) -> Ending {
         document.listed.len(),
         args.document.display(),
         skipped.join("\n"),
-        imported.cases_dir.display(),
+        cases_dir.display(),
         args.document.display(),
     ))
+}
+
+/// The document written and loaded back in a folder of its own, so nothing of DIR is
+/// touched unless the whole import can be published there; and without the cases no plan
+/// can be made from (a schema no value satisfies), each said as a skipped operation with its
+/// reason at its place in the document: if the import exits 0, what it wrote plans.
+fn stage(
+    document: &crate::openapi::Document,
+) -> Result<(tempfile::TempDir, crate::openapi::Imported, Vec<String>), Ending> {
+    let write = |pick: Option<&BTreeSet<String>>| {
+        let staging = tempfile::tempdir()
+            .map_err(|e| Ending::usage(format!("cannot make a temporary folder: {e}")))?;
+        let imported =
+            crate::openapi::write_cases(document, staging.path(), pick).map_err(Ending::usage)?;
+        Ok::<_, Ending>((staging, imported))
+    };
+    let (staging, imported) = write(None)?;
+    let mut refused = BTreeSet::new();
+    let mut lines = Vec::new();
+    for operation in &imported.operations {
+        if let Err(e) = crate::generate::Generator::new(std::sync::Arc::new(operation.clone())) {
+            refused.insert(operation.name.to_string());
+            let reason = imported.explain(&e.to_string());
+            lines.push(format!(
+                "  {}\n    {}",
+                operation.name,
+                reason.replace('\n', "\n    ")
+            ));
+        }
+    }
+    if refused.is_empty() {
+        return Ok((staging, imported, lines));
+    }
+    let plannable: BTreeSet<String> = document
+        .drafts
+        .iter()
+        .filter(|d| !refused.contains(&d.name))
+        .map(|d| d.operation_id.clone())
+        .collect();
+    let (staging, imported) = write(Some(&plannable))?;
+    Ok((staging, imported, lines))
 }
 
 /// One line per operation not written: its id, then each reason with its document pointer.

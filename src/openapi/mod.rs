@@ -8,9 +8,12 @@
 //! ([`operation`], [`write`]) with its parameters and the `links` that feed its path
 //! parameters ([`parameter`]); whatever the case format cannot express yet (media-type
 //! parameters, an API key in a query parameter, OAuth2, non-JSON response bodies) is a
-//! [`Problem`] with its file and JSON pointer, so nothing is dropped in silence. Depends on [`crate::contract`] only, to check that what it
+//! [`Problem`] with its file and JSON pointer, so nothing is dropped in silence. An import
+//! is published into its folder with a manifest ([`manifest`]) so a re-import never
+//! overwrites a person's edits. Depends on [`crate::contract`] only, to check that what it
 //! writes loads.
 
+mod manifest;
 mod operation;
 mod parameter;
 mod schema;
@@ -18,6 +21,7 @@ mod source;
 mod swagger2;
 mod write;
 
+pub use manifest::{publish, Overwrite, PublishError, Published, MANIFEST};
 pub use operation::{CaseDraft, DraftExample, DraftRequest, Listed};
 pub use parameter::{DraftLink, DraftParameter};
 pub use source::Location;

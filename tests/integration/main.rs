@@ -16,6 +16,7 @@ mod gaps;
 mod gate;
 mod hostile;
 mod html_report;
+mod import;
 mod jsts;
 mod keywords;
 mod openapi;

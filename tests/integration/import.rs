@@ -1,0 +1,123 @@
+//! `specgate import` you can trust: a re-import never overwrites a file it did not write, or
+//! one changed since, without `--force`; whatever an import writes plans (exit 0 or not,
+//! the cases it wrote are cases a run can use); its messages name the user's own files.
+
+use crate::common::*;
+use std::path::{Path, PathBuf};
+
+const ORDERS: &str = "tests/data/orders.openapi.yaml";
+
+fn import(document: &str, out: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    let out = out.display().to_string();
+    let mut args = vec!["import", document, "--out", &out];
+    args.extend(extra);
+    let output = specgate(&args, &[]);
+    let console = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    (output.status.code(), console)
+}
+
+#[test]
+fn a_re_import_keeps_hand_edits_and_foreign_files_unless_forced() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path();
+    let (code, console) = import(ORDERS, out, &[]);
+    assert_eq!(code, Some(0), "{console}");
+    assert!(out.join(".specgate-import.json").exists());
+    // Unchanged: a re-import replaces its own files.
+    let (code, console) = import(ORDERS, out, &[]);
+    assert_eq!(code, Some(0), "{console}");
+
+    let edited = out.join("cases/get-order.toml");
+    let mut text_of = std::fs::read_to_string(&edited).unwrap();
+    text_of.push_str("# a hand edit\n");
+    std::fs::write(&edited, &text_of).unwrap();
+    let (code, console) = import(ORDERS, out, &[]);
+    assert_eq!(code, Some(2), "{console}");
+    assert!(console.contains(&edited.display().to_string()), "{console}");
+    assert!(console.contains("--force"), "{console}");
+    assert_eq!(
+        std::fs::read_to_string(&edited).unwrap(),
+        text_of,
+        "the edit is kept"
+    );
+
+    // A file the import did not write, where it would write one, is refused the same way.
+    let other = tempfile::tempdir().unwrap();
+    let foreign = other.path().join("cases/list-orders.toml");
+    std::fs::create_dir_all(foreign.parent().unwrap()).unwrap();
+    std::fs::write(&foreign, "# mine\n").unwrap();
+    let (code, console) = import(ORDERS, other.path(), &[]);
+    assert_eq!(code, Some(2), "{console}");
+    assert!(
+        console.contains(&foreign.display().to_string()),
+        "{console}"
+    );
+    assert_eq!(std::fs::read_to_string(&foreign).unwrap(), "# mine\n");
+    assert!(
+        !other.path().join("cases/get-order.toml").exists(),
+        "nothing written"
+    );
+
+    let (code, console) = import(ORDERS, out, &["--force"]);
+    assert_eq!(code, Some(0), "{console}");
+    assert!(!std::fs::read_to_string(&edited)
+        .unwrap()
+        .contains("a hand edit"));
+}
+
+/// Every document under `folder`, JSON or YAML, sorted.
+fn documents(folder: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(folder).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            documents(&path, out);
+        } else if path.extension().is_some_and(|e| e == "json" || e == "yaml") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn what_an_import_writes_always_plans() {
+    let mut files = Vec::new();
+    documents(&workdir().join("tests/data/oas-examples"), &mut files);
+    documents(&workdir().join("tests/data/openapi"), &mut files);
+    documents(&workdir().join("tests/data/swagger2"), &mut files);
+    files.extend(
+        ["orders.openapi.yaml", "orders-unlinked.openapi.yaml"]
+            .map(|f| workdir().join("tests/data").join(f)),
+    );
+    files.sort();
+    let (mut imported, mut whole, mut planned) = (0, 0, 0);
+    for file in &files {
+        let path = file.display().to_string();
+        let folder = tempfile::tempdir().unwrap();
+        let (code, console) = import(&path, folder.path(), &[]);
+        let cases = folder.path().join("cases");
+        if !cases.exists() {
+            // Nothing written: a document without operations, or none expressible.
+            assert!(console.contains("wrote 0 case(s)"), "{path}: {console}");
+            continue;
+        }
+        imported += 1;
+        whole += usize::from(code == Some(0));
+        let cases = cases.display().to_string();
+        let output = specgate(&["plan", "--cases", &cases, "--summary"], &[]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{path} imported ({console}) but does not plan: {}",
+            text(&output.stderr)
+        );
+        planned += 1;
+    }
+    eprintln!(
+        "{imported} of {} documents imported ({whole} whole), {planned} planned",
+        files.len()
+    );
+    assert_eq!(planned, imported);
+    assert!(
+        imported >= 129 && whole >= 110,
+        "{imported} documents imported, {whole} whole"
+    );
+}
