@@ -83,7 +83,7 @@ fn named<'a>(operation: &'a Operation, planned: &PlannedRequest) -> Named<'a> {
                 return Named::Unknown
             }
             None => {}
-            Some(IdSource::Link { .. }) => return Named::Unknown,
+            Some(IdSource::Link { .. } | IdSource::Inferred { .. }) => return Named::Unknown,
             Some(IdSource::Known(ids)) if !known(ids) => return Named::Unknown,
             Some(IdSource::Known(_)) => {}
             Some(IdSource::Obtained { ids, .. }) if !known(ids) => return Named::Unknown,

@@ -56,7 +56,7 @@ fn producer_for(
             .filter(move |o| o.method == method && o.path == collection)
             .filter(|o| o.links().is_empty())
     };
-    let link = |producer: &Operation, pointer: String| wire::IdSource::Link {
+    let link = |producer: &Operation, pointer: String| wire::IdSource::Inferred {
         operation: producer.name.clone(),
         pointer,
     };

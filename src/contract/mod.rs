@@ -430,11 +430,9 @@ impl Operation {
         self.shape
             .iter()
             .flat_map(|shape| shape.parameters())
-            .filter_map(|p| match &p.ids {
-                Some(wire::IdSource::Link { operation, pointer }) => {
-                    Some((p, operation.as_str(), pointer.as_str()))
-                }
-                _ => None,
+            .filter_map(|p| {
+                let (operation, pointer) = p.ids.as_ref()?.link()?;
+                Some((p, operation, pointer))
             })
             .collect()
     }

@@ -97,8 +97,8 @@ fn json(body: &[u8]) -> Result<Value, String> {
 
 /// The segment of the `Location` URL (absolute, or relative to the request's) that stands
 /// where `{parameter}` stands in `template`, matched from the end: `/v1/orders/ord_7` gives
-/// `ord_7` for `/orders/{orderId}`. Every literal segment of the template the URL reaches
-/// must agree.
+/// `ord_7` for `/orders/{orderId}`. The URL has at least the template's segments, and every
+/// literal one of them agrees.
 pub fn id_in_location(location: &str, template: &str, parameter: &str) -> Option<String> {
     let base = url::Url::parse("http://location.invalid/").ok()?;
     let url = base.join(location).ok()?;
@@ -108,7 +108,10 @@ pub fn id_in_location(location: &str, template: &str, parameter: &str) -> Option
         .iter()
         .position(|s| *s == format!("{{{parameter}}}"))?;
     let after = wanted.len() - 1 - at;
-    let index = got.len().checked_sub(after + 1)?;
+    if got.len() < wanted.len() {
+        return None;
+    }
+    let index = got.len() - after - 1;
     let agrees = wanted.iter().rev().zip(got.iter().rev()).all(|(w, g)| {
         w.starts_with('{') || percent_encoding::percent_decode_str(g).decode_utf8_lossy() == *w
     });
@@ -152,6 +155,7 @@ mod tests {
         assert_eq!(id("orders/9").as_deref(), Some("9"));
         assert_eq!(id("/v1/users/9"), None, "the literal segment disagrees");
         assert_eq!(id("/"), None);
+        assert_eq!(id("9"), None, "too short to be the resource's URL");
         let nested = id_in_location("/v1/orders/7/items/3", "/orders/{o}/items/{i}", "o");
         assert_eq!(nested.as_deref(), Some("7"));
     }

@@ -151,6 +151,15 @@ pub enum IdSource {
         /// A JSON pointer into its success body.
         pointer: String,
     },
+    /// A link no case or document declares, inferred from the operations' shapes
+    /// (`contract/infer.rs`): the same as `Link`, but a producer that names no id leaves the
+    /// parameter's ids invented instead of stopping the run, since the guess may be wrong.
+    Inferred {
+        /// The producing operation's name.
+        operation: String,
+        /// Where the ids are in its answer (see `contract::Produced`).
+        pointer: String,
+    },
     /// A link bound for a run: the ids its producer returned.
     Obtained {
         /// What the producer returned.
@@ -166,7 +175,17 @@ impl IdSource {
     pub fn ids(&self) -> Option<&[Value]> {
         match self {
             IdSource::Known(ids) | IdSource::Obtained { ids, .. } => Some(ids),
-            IdSource::Link { .. } => None,
+            IdSource::Link { .. } | IdSource::Inferred { .. } => None,
+        }
+    }
+
+    /// The producer and the pointer of a link, declared or inferred, not yet bound.
+    pub fn link(&self) -> Option<(&str, &str)> {
+        match self {
+            IdSource::Link { operation, pointer } | IdSource::Inferred { operation, pointer } => {
+                Some((operation, pointer))
+            }
+            IdSource::Known(_) | IdSource::Obtained { .. } => None,
         }
     }
 }

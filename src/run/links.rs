@@ -9,7 +9,7 @@
 use super::client::{ClientOptions, Endpoint, Outgoing};
 use super::{endpoint, ApiKey, RunError};
 use crate::check::Outcome;
-use crate::contract::wire::Parameter;
+use crate::contract::wire::{IdSource, Parameter};
 use crate::contract::Expect;
 use crate::contract::Operation;
 use crate::contract::Produced;
@@ -58,14 +58,23 @@ pub(super) async fn bind(
                 &pointer,
                 consumer,
             )
-            .await
-            .map_err(|problem| RunError::Link {
-                consumer: operation.name.clone(),
-                parameter: parameter.name.clone(),
-                producer: producer.clone(),
-                // A server's answer may echo the key; the message goes to the console.
-                problem: target.key.map_or(problem.clone(), |k| k.scrub(&problem)),
-            })?;
+            .await;
+            let inferred = matches!(parameter.ids, Some(IdSource::Inferred { .. }));
+            let made = match made {
+                Ok(made) => made,
+                // An inferred link is a guess: if its producer names no id, the ids stay
+                // invented (their documented not-found answers conform), as with no link.
+                Err(_) if inferred => continue,
+                Err(problem) => {
+                    return Err(RunError::Link {
+                        consumer: operation.name.clone(),
+                        parameter: parameter.name.clone(),
+                        producer: producer.clone(),
+                        // A server's answer may echo the key; the message goes to the console.
+                        problem: target.key.map_or(problem.clone(), |k| k.scrub(&problem)),
+                    });
+                }
+            };
             // Only ids the parameter's own schema allows: one that does not (an inferred
             // link that guessed wrong, or a document that disagrees with itself) stays
             // invented, and its not-found answers conform. So does a list with no items.

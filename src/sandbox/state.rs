@@ -11,7 +11,7 @@
 
 use super::respond::{body_hash, BodyTemplate};
 use super::BASE_PATH;
-use crate::contract::wire::{IdSource, Parameter};
+use crate::contract::wire::Parameter;
 use crate::contract::{Operation, Produced};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -67,18 +67,15 @@ impl Resources {
                 for id in source.ids().unwrap_or_default() {
                     remember(&store, id);
                 }
-                if let IdSource::Link {
-                    operation: by,
-                    pointer,
-                } = source
-                {
+                if let Some((by, pointer)) = source.link() {
                     let known = resources.producers.iter().any(|(o, made)| {
-                        (o, &made.pointer) == (by, pointer) && Arc::ptr_eq(&made.store, &store)
+                        (o.as_str(), made.pointer.as_str()) == (by, pointer)
+                            && Arc::ptr_eq(&made.store, &store)
                     });
                     let made = Made::new(pointer, store, &operation.path, parameter);
                     if let Some(made) = made.filter(|_| !known) {
                         made.seed();
-                        resources.producers.push((by.clone(), Arc::new(made)));
+                        resources.producers.push((by.to_owned(), Arc::new(made)));
                     }
                 }
             }

@@ -271,7 +271,13 @@ fn run_through_proxy(document: &str, token: &str) -> (Option<i32>, String, Vec<P
     let out = folder.path().display().to_string();
     let imported = specgate(&["import", document, "--out", &out], &[]);
     assert!(imported.status.success(), "{}", text(&imported.stderr));
-    let sandbox = TestSandbox::serving(&folder.path().join("cases"), &[], KEY);
+    run_against(&folder.path().join("cases"), document, token)
+}
+
+/// `specgate run --openapi document` against the sandbox serving `cases`, through a
+/// recording proxy.
+fn run_against(cases: &Path, document: &str, token: &str) -> (Option<i32>, String, Vec<Passed>) {
+    let sandbox = TestSandbox::serving(cases, &[], KEY);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -331,15 +337,23 @@ fn succeeded_percent(statuses: &[u16]) -> usize {
 
 #[test]
 fn without_links_ids_come_from_the_servers_answers_and_most_valid_uses_of_them_succeed() {
+    // The sandbox of the document itself: tests/data/orders' cases differ from the document
+    // in more than links (a request-id header, error bodies), so they are not its server.
     let (code, console, passed) = run_through_proxy(UNLINKED, "ORDERS_TOKEN");
     assert_eq!(code, Some(0), "0 findings: {console}");
+    assert_ids_come_from_the_server("imported", &passed);
+}
+
+/// Most valid requests naming an order the server made get a 2xx, and each valid DELETE
+/// deletes an order of its own.
+fn assert_ids_come_from_the_server(served: &str, passed: &[Passed]) {
     let made: BTreeSet<String> = passed
         .iter()
         .filter(|p| p.method == "POST" && p.path == "/v1/orders" && p.status == 201)
         .filter_map(|p| serde_json::from_slice::<Value>(&p.body).ok())
         .filter_map(|order| order["id"].as_str().map(str::to_owned))
         .collect();
-    let uses = uses_of(&passed, &["GET", "DELETE"], "/v1/orders", &made);
+    let uses = uses_of(passed, &["GET", "DELETE"], "/v1/orders", &made);
     assert!(uses.len() >= 20, "requests naming made orders: {uses:?}");
     assert!(
         succeeded_percent(&uses) >= 80,
@@ -348,7 +362,7 @@ fn without_links_ids_come_from_the_servers_answers_and_most_valid_uses_of_them_s
         uses.len()
     );
     eprintln!(
-        "orders-unlinked: {} valid requests naming made orders, {}% 2xx",
+        "orders-unlinked against the {served} sandbox: {} valid requests naming made orders, {}% 2xx",
         uses.len(),
         succeeded_percent(&uses)
     );
@@ -462,7 +476,7 @@ fn a_case_turns_inference_off_or_declares_its_link_and_a_bad_pointer_names_its_l
     let written = std::fs::read_to_string(&get).unwrap();
     assert_eq!(
         link_of(&cases, "get-product"),
-        Some(IdSource::Link {
+        Some(IdSource::Inferred {
             operation: "list-products".into(),
             pointer: "/products/*/id".into()
         }),
@@ -554,4 +568,39 @@ fn a_sequence_finding_reports_every_step_with_its_curl_line_in_every_report_keys
             );
         }
     }
+}
+
+#[test]
+fn an_inferred_link_whose_producer_names_no_id_leaves_the_ids_invented_and_the_run_goes_on() {
+    // The run infers `Location` from the document; this server's create sends a `Location`
+    // that names no ticket (its cases infer nothing, so it makes no ids to put there).
+    let document = "tests/data/tickets-location.openapi.yaml";
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().display().to_string();
+    let imported = specgate(&["import", document, "--out", &out], &[]);
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    let cases = folder.path().join("cases");
+    for case in ["get-ticket.toml", "close-ticket.toml"] {
+        let path = cases.join(case);
+        let written = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, format!("{written}\n[links]\ninfer = false\n")).unwrap();
+    }
+    let (code, console, passed) = run_against(&cases, document, "TICKETS_TOKEN");
+    assert_eq!(code, Some(0), "not stopped (exit 3), 0 findings: {console}");
+    let created: Vec<&Passed> = passed
+        .iter()
+        .filter(|p| p.method == "POST" && p.status == 201)
+        .collect();
+    assert!(
+        created.iter().all(|p| p
+            .location
+            .as_deref()
+            .is_some_and(|l| !l.starts_with("/v1/tickets/"))),
+        "no create named a ticket"
+    );
+    let gets = passed
+        .iter()
+        .filter(|p| p.method == "GET" && p.path.starts_with("/v1/tickets/"))
+        .count();
+    assert!(gets >= 10, "the tickets were still tested: {gets} GETs");
 }
