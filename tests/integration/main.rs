@@ -19,6 +19,7 @@ mod html_report;
 mod import;
 mod jsts;
 mod keywords;
+mod oauth;
 mod openapi;
 mod operations;
 mod plan;
