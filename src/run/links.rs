@@ -14,6 +14,7 @@ use crate::contract::Expect;
 use crate::contract::Operation;
 use crate::contract::Produced;
 use crate::generate::{Body, Generator, KeyUse, PlannedRequest};
+use crate::results::{Check, Warning};
 use std::sync::Arc;
 use url::Url;
 
@@ -32,15 +33,15 @@ pub(super) struct Target<'a> {
     pub tokens: &'a [Arc<super::oauth::TokenSource>],
 }
 
-/// `operations` with every linked parameter bound to a value its producer returned, and
-/// whether any was.
+/// `operations` with every linked parameter bound to a value its producer returned, and a
+/// warning for each inferred link left unbound because its producer named no id.
 pub(super) async fn bind(
     operations: Vec<Arc<Operation>>,
     generators: &[Arc<Generator>],
     target: &Target<'_>,
-) -> Result<(Vec<Arc<Operation>>, bool), RunError> {
+) -> Result<(Vec<Arc<Operation>>, Vec<Warning>), RunError> {
     let mut bound = Vec::with_capacity(operations.len());
-    let mut any = false;
+    let mut dropped = Vec::new();
     for operation in &operations {
         let links: Vec<(Parameter, String, String)> = operation
             .links()
@@ -64,7 +65,11 @@ pub(super) async fn bind(
                 Ok(made) => made,
                 // An inferred link is a guess: if its producer names no id, the ids stay
                 // invented (their documented not-found answers conform), as with no link.
-                Err(_) if inferred => continue,
+                Err(problem) if inferred => {
+                    let problem = target.key.map_or(problem.clone(), |k| k.scrub(&problem));
+                    dropped.push(unbound(operation, &parameter, &producer, &problem));
+                    continue;
+                }
                 Err(problem) => {
                     return Err(RunError::Link {
                         consumer: operation.name.clone(),
@@ -93,11 +98,28 @@ pub(super) async fn bind(
                 ids,
                 &producer,
             )?);
-            any = true;
         }
         bound.push(current);
     }
-    Ok((bound, any))
+    Ok((bound, dropped))
+}
+
+/// The note that an inferred link was left unbound: `problem` is why its producer named no id.
+fn unbound(consumer: &Operation, parameter: &Parameter, producer: &str, problem: &str) -> Warning {
+    Warning {
+        check: Check::ResourceUnavailable,
+        cause: format!(
+            "inferred link {producer} → {}.{} named no id",
+            consumer.name, parameter.name
+        ),
+        message: format!(
+            "the link inferred from `{producer}` to `{}` of `{}` gave no id ({problem}); \
+             its ids are invented, and their documented not-found answers conform. Declare \
+             the link (or `[links] infer = false`) to say where ids come from",
+            parameter.name, consumer.name
+        ),
+        count: 1,
+    }
 }
 
 /// Whether `value` satisfies `parameter`'s own schema (formats checked).

@@ -13,6 +13,7 @@ use crate::check::{check_exchange, Exchange, Finding, Outcome, TransportFailure}
 use crate::contract::Operation;
 use crate::drift::Observer;
 use crate::generate::{self, CoverageTracker, Generator, PlanEntry, PlannedRequest};
+use crate::results::Warning;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -47,6 +48,8 @@ pub(super) struct Shared {
     pub(super) lifecycle: Lifecycle,
     /// The run's OAuth2 clients, whose tokens valid requests carry.
     pub(super) tokens: Vec<Arc<super::oauth::TokenSource>>,
+    /// Inferred links whose producer named no id (see `links::bind`).
+    pub(super) unbound_links: Vec<Warning>,
 }
 
 /// One worker thread's accumulators, shared by its workers and merged at the end.
@@ -120,7 +123,7 @@ pub(super) async fn prepare(
     for source in &tokens {
         source.header().await?;
     }
-    let (operations, generators) =
+    let (operations, generators, unbound_links) =
         bind_links(operations, generators, &client, &config, &tokens).await?;
     let endpoints = operations
         .iter()
@@ -157,6 +160,7 @@ pub(super) async fn prepare(
         config,
         lifecycle,
         tokens,
+        unbound_links,
     })
 }
 
@@ -168,9 +172,9 @@ async fn bind_links(
     client: &HttpClient,
     config: &RunConfig,
     tokens: &[Arc<super::oauth::TokenSource>],
-) -> Result<(Vec<Arc<Operation>>, Vec<Arc<Generator>>), RunError> {
+) -> Result<(Vec<Arc<Operation>>, Vec<Arc<Generator>>, Vec<Warning>), RunError> {
     if operations.iter().all(|o| o.links().is_empty()) {
-        return Ok((operations, generators));
+        return Ok((operations, generators, Vec::new()));
     }
     let target = super::links::Target {
         client,
@@ -180,7 +184,7 @@ async fn bind_links(
         permit: &|| true,
         tokens,
     };
-    let (bound, _) = super::links::bind(operations, &generators, &target).await?;
+    let (bound, unbound) = super::links::bind(operations, &generators, &target).await?;
     let generators = bound
         .iter()
         .zip(generators)
@@ -192,7 +196,7 @@ async fn bind_links(
             }
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok((bound, generators))
+    Ok((bound, generators, unbound))
 }
 
 /// Fail early, with exit code 3, when nothing listens at the target, or at the proxy the
@@ -445,6 +449,6 @@ pub(super) fn summarise(
         incomplete: shared.guard.reason(),
         drift: Vec::new(),
         drift_fail_on: None,
-        warnings: shared.client.log.warnings(),
+        warnings: [shared.client.log.warnings(), shared.unbound_links.clone()].concat(),
     }
 }

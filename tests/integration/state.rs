@@ -587,6 +587,10 @@ fn an_inferred_link_whose_producer_names_no_id_leaves_the_ids_invented_and_the_r
     }
     let (code, console, passed) = run_against(&cases, document, "TICKETS_TOKEN");
     assert_eq!(code, Some(0), "not stopped (exit 3), 0 findings: {console}");
+    for link in ["get-ticket.ticketId", "close-ticket.ticketId"] {
+        let noted = format!("inferred link open-ticket → {link} named no id");
+        assert!(console.contains(&noted), "noted once: {noted}\n{console}");
+    }
     let created: Vec<&Passed> = passed
         .iter()
         .filter(|p| p.method == "POST" && p.status == 201)
