@@ -212,6 +212,7 @@ fn job(config: &SuiteEnv, operation: Arc<Operation>, kind: &TrialKind) -> Result
             families,
             deadline: None,
             observe: mode != DriftMode::Off,
+            other_routes: Vec::new(),
         },
         drift: DriftSettings {
             mode,

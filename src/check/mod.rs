@@ -5,6 +5,7 @@
 
 mod headers;
 mod media;
+pub mod methods;
 mod resources;
 mod status;
 

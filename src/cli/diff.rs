@@ -149,6 +149,7 @@ fn config(args: &Args, target: &Target) -> RunConfig {
             deadline: None,
             // The observed contract is the point of a diff.
             observe: true,
+            other_routes: Vec::new(),
         },
     }
 }

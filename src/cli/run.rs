@@ -300,7 +300,10 @@ fn job(args: &Args, loaded: &super::source::Loaded) -> Result<Job, Ending> {
     let operations = choose_security(args, operations)?;
     Ok(Job {
         target: target(args, &operations)?,
-        settings: settings(args)?,
+        settings: RunSettings {
+            other_routes: loaded.routes.clone(),
+            ..settings(args)?
+        },
         drift: DriftSettings {
             mode: match args.drift {
                 DriftArg::Fail => DriftMode::Fail(args.drift_fail_on.into()),
@@ -415,6 +418,7 @@ fn settings(args: &Args) -> Result<RunSettings, Ending> {
         families: None,
         deadline: args.deadline,
         observe: args.drift != DriftArg::Off,
+        other_routes: Vec::new(),
     })
 }
 

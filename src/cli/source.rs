@@ -41,6 +41,9 @@ pub(super) struct Loaded {
     pub(super) untested: Vec<Finding>,
     /// Where each untested operation is in the document, for reports that point at code.
     pub(super) untested_sources: Vec<crate::report::CaseSource>,
+    /// Every route (method, path template) of the document or case folder, selected and
+    /// expressible or not: what probes of undocumented methods must leave alone.
+    pub(super) routes: Vec<(http::Method, String)>,
     /// The imported cases live here while the command runs.
     imported: Option<(tempfile::TempDir, crate::openapi::Imported)>,
 }
@@ -100,7 +103,13 @@ impl CaseSource {
             eprintln!("specgate: warning: {warning}");
         }
         let home = document.parent().map_or_else(PathBuf::new, PathBuf::from);
+        let routes = read
+            .listed
+            .iter()
+            .filter_map(|l| Some((l.route.0.parse().ok()?, l.route.1.clone())))
+            .collect();
         Ok(Loaded {
+            routes,
             operations: imported.operations.iter().cloned().map(Arc::new).collect(),
             home,
             untested,
@@ -125,12 +134,17 @@ impl CaseSource {
             selection.check(&candidates, &self.cases.display().to_string())?;
         }
         let taken: Vec<bool> = candidates.iter().map(|c| selection.takes(c)).collect();
+        let routes = operations
+            .iter()
+            .map(|o| (o.method.clone(), o.path.clone()))
+            .collect();
         let operations = operations
             .into_iter()
             .zip(taken)
             .filter_map(|(operation, taken)| taken.then(|| Arc::new(operation)))
             .collect();
         Ok(Loaded {
+            routes,
             operations,
             home: self.cases.clone(),
             untested: Vec::new(),

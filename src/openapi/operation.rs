@@ -142,6 +142,9 @@ pub struct Listed {
     pub case: String,
     /// Its `tags`.
     pub tags: Vec<String>,
+    /// Its method, upper-case, and its path (without a fixed query or fragment): what a
+    /// run's probes of undocumented methods must not send, selected or not.
+    pub route: (String, String),
 }
 
 /// Every operation of the document, listed; those `wanted` picks are read too, with a draft
@@ -208,6 +211,7 @@ fn listed(method: &str, path: &str, operation: &Value) -> Listed {
         case: case_name(&operation_id),
         operation_id,
         tags,
+        route: (method.to_ascii_uppercase(), PathKey::split(path).path),
     }
 }
 

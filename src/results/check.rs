@@ -27,6 +27,9 @@ pub enum Check {
     /// A deleted resource is still served: after a DELETE, a GET or a second DELETE of
     /// its id does not answer 404 or 410.
     UseAfterFree,
+    /// A method the path does not document was not refused as 405 with an `Allow` header
+    /// listing the documented methods (or as 404 or 501).
+    MethodNotAllowed,
     /// Timeouts, resets, unreadable or oversized bodies.
     Transport,
     /// The observed contract differs from the stored snapshot.
@@ -37,7 +40,7 @@ pub enum Check {
 
 impl Check {
     /// Every check, in report order.
-    pub const ALL: [Check; 12] = [
+    pub const ALL: [Check; 13] = [
         Check::ServerError,
         Check::RejectsValid,
         Check::AcceptsInvalid,
@@ -47,6 +50,7 @@ impl Check {
         Check::ResponseSchema,
         Check::ResourceUnavailable,
         Check::UseAfterFree,
+        Check::MethodNotAllowed,
         Check::Transport,
         Check::Drift,
         Check::Untested,
@@ -64,6 +68,7 @@ impl Check {
             Check::ResponseSchema => "response-schema",
             Check::ResourceUnavailable => "resource-unavailable",
             Check::UseAfterFree => "use-after-free",
+            Check::MethodNotAllowed => "method-not-allowed",
             Check::Transport => "transport",
             Check::Drift => "drift",
             Check::Untested => "untested",
@@ -91,6 +96,9 @@ impl Check {
             }
             Check::UseAfterFree => {
                 "after a DELETE, a GET or a second DELETE of the id did not answer 404 or 410"
+            }
+            Check::MethodNotAllowed => {
+                "a method the path does not document got no 405 with the documented methods in Allow (or 404/501)"
             }
             Check::Transport => "timeout, reset, unreadable or oversized body",
             Check::Drift => "the observed contract differs from the stored snapshot",

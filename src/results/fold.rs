@@ -7,8 +7,8 @@
 //! - for a status verdict (`server-error`, `rejects-valid`, `accepts-invalid`,
 //!   `auth-not-enforced`, `status-undocumented`): the same status and the same error
 //!   message (the first line of the response body, as kept);
-//! - for `content-type`, `response-schema` and `transport`: the same cause, e.g. the same
-//!   pointer of a shared schema.
+//! - for `content-type`, `response-schema`, `method-not-allowed` and `transport`: the same
+//!   cause, e.g. the same pointer of a shared schema.
 //!
 //! A cause only one operation has is left as it is, with its own fingerprint
 //! (`check:case:cause`); a folded one's fingerprint is `check:*:cause`, whatever the number
@@ -88,7 +88,7 @@ fn shared_cause(finding: &Finding) -> Option<String> {
                 format!("{} {message}", response.status)
             })
         }
-        Check::ContentType | Check::ResponseSchema | Check::Transport => {
+        Check::ContentType | Check::ResponseSchema | Check::Transport | Check::MethodNotAllowed => {
             Some(finding.cause.clone())
         }
         // Judged per case (drift) or per resource sequence: each about its own operation.

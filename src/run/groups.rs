@@ -13,7 +13,7 @@ use crate::results::curl_command;
 use std::collections::HashMap;
 
 /// Plan ids kept per group, besides the count.
-const EXAMPLES_PER_GROUP: usize = 5;
+pub(super) const EXAMPLES_PER_GROUP: usize = 5;
 
 /// Distinct groups a worker thread keeps. Causes can quote the server (a media type, a
 /// pointer), so a hostile one could make every response a group of its own; beyond this,

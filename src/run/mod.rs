@@ -15,7 +15,9 @@ mod groups;
 mod halt;
 mod lifecycle;
 mod links;
+mod methods;
 mod oauth;
+mod probe;
 pub mod secret;
 mod sequence;
 mod shard;
@@ -74,6 +76,9 @@ pub struct RunSettings {
     pub deadline: Option<std::time::Duration>,
     /// Record what came back for the drift snapshot; `false` (`--drift off`) keeps nothing.
     pub observe: bool,
+    /// Routes (method, path template) the document or case folder serves besides the
+    /// run's operations (not selected, or not expressible): never probed as undocumented.
+    pub other_routes: Vec<(http::Method, String)>,
 }
 
 /// Why a run could not be carried out at all.
@@ -129,18 +134,20 @@ pub struct RunResult {
     pub observed: Observer,
 }
 
-/// Whether this run includes the lifecycle sequences: one shard runs them (the one holding
-/// the plan's first entry), and a `--families` filter must name them.
-fn runs_sequences(settings: &RunSettings) -> bool {
+/// Whether this run includes the requests of `family` sent after the plan (lifecycle
+/// sequences, probes): one shard runs them (the one holding the plan's first entry), and a
+/// `--families` filter must name them.
+fn runs_after_plan(settings: &RunSettings, family: &str) -> bool {
     settings.shard.is_none_or(|s| s.includes(0))
         && settings
             .families
             .as_ref()
-            .is_none_or(|f| f.contains(sequence::FAMILY))
+            .is_none_or(|f| f.contains(family))
 }
 
-/// Sequence findings join the plan's: one with the same check, case and cause counts
-/// once more in the plan's finding; the others take their place in report order.
+/// Sequence and probe findings join the plan's: one with the same check, case and cause
+/// counts once more in the finding already there; the others take their place in report
+/// order.
 fn add_sequence_findings(findings: &mut Vec<Finding>, found: Vec<Finding>) {
     for finding in found {
         match findings
@@ -191,8 +198,13 @@ pub async fn run(
         shrink::shrink_findings(&shared, &mut findings).await;
     }
     let mut findings: Vec<Finding> = findings.into_iter().map(|(finding, _)| finding).collect();
-    if !shared.guard.is_halted() && runs_sequences(&shared.config.settings) {
+    let settings = &shared.config.settings;
+    if !shared.guard.is_halted() && runs_after_plan(settings, sequence::FAMILY) {
         let found = sequence::lifecycle_findings(&shared).await;
+        add_sequence_findings(&mut findings, found);
+    }
+    if !shared.guard.is_halted() && runs_after_plan(settings, methods::FAMILY) {
+        let found = methods::method_findings(&shared).await;
         add_sequence_findings(&mut findings, found);
     }
     let elapsed = started.elapsed();

@@ -108,6 +108,10 @@ pub enum Fault {
     /// A producer answers a create with its new resource but never stores it: the id it
     /// returned names nothing.
     CreatedNotStored,
+    /// A method a path does not serve gets 500 instead of 405.
+    UndocumentedMethod500,
+    /// A 405's `Allow` lists the methods of the first operation's path, whatever the path.
+    AllowOneRoute,
 }
 
 /// The request-body value `reject-enum-value=POINTER:VALUE` refuses.
@@ -367,6 +371,18 @@ const CATALOGUE: &[FaultInfo] = &[
         category: "resource-unavailable",
         description: "a create answers with its new resource's id but never stores it",
     },
+    FaultInfo {
+        name: "undocumented-method-500",
+        parameter: "",
+        category: "method-not-allowed",
+        description: "a method a path does not serve gets 500 instead of 405",
+    },
+    FaultInfo {
+        name: "allow-one-route",
+        parameter: "",
+        category: "method-not-allowed",
+        description: "a 405's Allow header lists the methods of the first operation's path, whatever the path",
+    },
 ];
 
 impl Fault {
@@ -436,6 +452,8 @@ impl Fault {
             Fault::CloseAfter5xx => "close-after-5xx",
             Fault::DeletedStillServed => "deleted-still-served",
             Fault::CreatedNotStored => "created-not-stored",
+            Fault::UndocumentedMethod500 => "undocumented-method-500",
+            Fault::AllowOneRoute => "allow-one-route",
         }
     }
 
@@ -480,6 +498,8 @@ impl Fault {
             "close-after-5xx" => Fault::CloseAfter5xx,
             "deleted-still-served" => Fault::DeletedStillServed,
             "created-not-stored" => Fault::CreatedNotStored,
+            "undocumented-method-500" => Fault::UndocumentedMethod500,
+            "allow-one-route" => Fault::AllowOneRoute,
             _ => return None,
         };
         Some(fault)

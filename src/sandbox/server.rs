@@ -137,6 +137,20 @@ struct Behaviour {
     redirect: Option<HeaderValue>,
     success_content_type: HeaderValue,
     truncate_success: bool,
+    /// `undocumented-method-500`, `allow-one-route`: how a method a path does not serve is
+    /// answered.
+    wrong_method: WrongMethod,
+}
+
+/// How a path answers a method it does not serve.
+enum WrongMethod {
+    /// 405 with every method the fitting templates serve in `Allow`.
+    Faithful,
+    /// `undocumented-method-500`: 500, as a handler that reaches a `match` it never expected.
+    ServerError,
+    /// `allow-one-route`: 405 whose `Allow` lists the methods of the first operation's path,
+    /// whatever the path.
+    OneRoute(Vec<Method>),
 }
 
 /// Every served operation, routed by path and method, plus the faults in force.
@@ -187,6 +201,12 @@ impl Routes {
                 .collect();
             secured.sort_unstable();
             behaviour.auth_skipped_on = secured.first().map(|name| (*name).to_owned());
+        }
+        if let (WrongMethod::OneRoute(methods), Some(first)) =
+            (&mut behaviour.wrong_method, operations.first())
+        {
+            let same_path = operations.iter().filter(|o| o.path == first.path);
+            *methods = same_path.map(|o| o.method.clone()).collect();
         }
         Ok(Routes {
             table,
@@ -243,6 +263,20 @@ impl Routes {
     fn route(&self, path: &str, method: &Method) -> Route<'_, Endpoint> {
         let relative = path.strip_prefix(BASE_PATH);
         self.table.find(path, relative, method, |e| &e.method)
+    }
+
+    /// The answer to a method the path does not serve, the faults in force.
+    fn wrong_method(&self, allowed: &[&Method]) -> Response {
+        match &self.behaviour.wrong_method {
+            WrongMethod::Faithful => method_not_allowed(allowed),
+            WrongMethod::ServerError => json_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &json!({"error": "unexpected method"}),
+            ),
+            WrongMethod::OneRoute(methods) => {
+                method_not_allowed(&methods.iter().collect::<Vec<_>>())
+            }
+        }
     }
 
     fn rate_limited(&self) -> bool {
@@ -800,6 +834,13 @@ impl Behaviour {
                 JSON
             },
             truncate_success: has(&Fault::InvalidJsonBody),
+            wrong_method: if has(&Fault::UndocumentedMethod500) {
+                WrongMethod::ServerError
+            } else if has(&Fault::AllowOneRoute) {
+                WrongMethod::OneRoute(Vec::new())
+            } else {
+                WrongMethod::Faithful
+            },
         })
     }
 
@@ -1032,7 +1073,7 @@ pub(super) async fn answer(State(routes): State<Arc<Routes>>, request: Request) 
     }
     let endpoint = match routes.route(request.uri().path(), request.method()) {
         Route::Found(endpoint) => endpoint,
-        Route::WrongMethod(allowed) => return method_not_allowed(&allowed),
+        Route::WrongMethod(allowed) => return routes.wrong_method(&allowed),
         Route::NotFound => return not_found(request.uri().path()),
     };
     if routes.rate_limited() {

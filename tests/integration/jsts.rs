@@ -380,6 +380,7 @@ fn the_sandbox_serving_every_suite_schema_gives_a_conformant_run() {
             families: None,
             deadline: None,
             observe: true,
+            other_routes: Vec::new(),
         },
     };
     let progress = Arc::new(specgate::run::Progress::default());

@@ -32,3 +32,4 @@ mod state;
 mod suite;
 mod swagger2;
 mod tls;
+mod undocumented_methods;
