@@ -1089,10 +1089,15 @@ fn fixed_server(content_type: &'static str, body: &'static str) -> String {
             let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(2)));
             let mut request = [0u8; 8192];
             let _ = stream.read(&mut request);
-            let answer = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\nx-pages: 3\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
+            // Every operation it serves is a GET: other methods are refused, as a router does.
+            let answer = if request.starts_with(b"GET ") {
+                format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\nx-pages: 3\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+            } else {
+                "HTTP/1.1 405 Method Not Allowed\r\nallow: GET\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_owned()
+            };
             let _ = stream.write_all(answer.as_bytes());
         }
     });
