@@ -1,8 +1,8 @@
 //! The HTML report: one self-contained page (inline style, no script, nothing fetched) a QA
 //! engineer opens to see an API at a glance: the verdict and what decides it, every operation
-//! with its requests by kind, coverage and findings by check, the operations left untested,
-//! then each finding (failing, flaky, known) as a collapsible `<details>` with its minimal
-//! request, a response excerpt and the curl line.
+//! with its requests by kind, coverage and findings by check, the run's warnings, the
+//! operations left untested, then each finding (failing, flaky, known) as a collapsible
+//! `<details>` with its minimal request, a response excerpt and the curl line.
 //!
 //! Every piece of text goes through [`escape`]: a server's bytes (bodies, header names,
 //! causes) reach this page, and none of them may become markup. Keys are already scrubbed in
@@ -74,6 +74,31 @@ fn header(out: &mut String, report: &RunReport, verdict: &str) {
     if s.capped {
         out.push_str("<p>Stopped by --max-requests before the plan was done.</p>\n");
     }
+    warnings(out, report);
+}
+
+/// The run's warnings (e.g. connections closed without notice): noted, failing nothing.
+fn warnings(out: &mut String, report: &RunReport) {
+    let warnings = &report.summary.warnings;
+    if warnings.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<h2 id=\"warnings\">Warnings ({})</h2>\n<p class=\"muted\">Noted about the target; they fail nothing.</p>\n<ul>",
+        warnings.len()
+    );
+    for warning in warnings {
+        let _ = writeln!(
+            out,
+            "<li class=\"warning\" data-check=\"{}\"><code>{}</code> ×{}: {}</li>",
+            escape(warning.check.name()),
+            escape(warning.check.name()),
+            warning.count,
+            escape(&warning.message)
+        );
+    }
+    out.push_str("</ul>\n");
 }
 
 /// Every operation the run knows of, in report order: its cases, its coverage, its findings.

@@ -150,3 +150,20 @@ fn the_faithful_sandbox_gives_an_html_report_with_no_findings_and_nothing_untest
     assert!(html.contains("Untested operations (0)"), "{html}");
     assert_eq!(attributes(&html, "tr.ok", "data-case").len(), 4);
 }
+
+/// A run's warnings (here: connections closed after a 500 without notice) are on the page,
+/// apart from the findings, as in the JSON report.
+#[test]
+fn the_html_report_shows_the_runs_warnings() {
+    let (code, html, json) = run_with_reports(&["close-after-5xx", "server-error-path-param"], &[]);
+    assert_eq!(code, 1);
+    let warnings = json["summary"]["warnings"].as_array().expect("warnings");
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(attributes(&html, "li.warning", "data-check"), ["transport"]);
+    assert!(html.contains("Warnings (1)"), "{html}");
+    let message = warnings[0]["message"].as_str().unwrap();
+    assert!(unescape(&html).contains(message), "{message}\n{html}");
+    // A run without warnings has no such section.
+    let (_, faithful, _) = run_with_reports(&[], &[]);
+    assert!(!faithful.contains("id=\"warnings\""));
+}
