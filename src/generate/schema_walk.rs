@@ -7,7 +7,7 @@
 //! checked against the compiled validator by the caller, so a keyword this walk does not
 //! understand can only drop a planned request, never mislabel one.
 
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 /// The JSON types a node admits, as a small bit set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -380,14 +380,7 @@ fn type_of(value: &Value) -> Types {
     }
 }
 
-/// A JSON number from an `f64`; whole numbers are written as integers.
-pub(crate) fn number_value(x: f64) -> Value {
-    if x.fract() == 0.0 && x.abs() < 9.0e15 {
-        Value::Number(Number::from(x as i64))
-    } else {
-        Number::from_f64(x).map_or(Value::Null, Value::Number)
-    }
-}
+pub(crate) use super::solve::number_value;
 
 /// The base string for a format, or a short plain word fitted to the length limits.
 pub(crate) fn base_string(rules: &StringRules) -> String {

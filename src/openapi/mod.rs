@@ -13,6 +13,7 @@
 //! overwrites a person's edits. Depends on [`crate::contract`] only, to check that what it
 //! writes loads.
 
+mod links;
 mod manifest;
 mod operation;
 mod parameter;
@@ -199,7 +200,7 @@ pub fn read_picked(
         untested_when_unconverted(&mut drafts, &mut problems, c.problems);
         c.origins
     });
-    parameter::apply_links(&mut drafts);
+    links::apply_links(&mut drafts);
     Ok(Document {
         converted_from_2_0: origins,
         base_path: base_path(&document),

@@ -61,9 +61,7 @@ async fn fails_again(shared: &Shared, r: &Representative) -> bool {
         return true;
     };
     // A request that consumed a resource of its own gets another: its first one is gone.
-    let own = shared
-        .lifecycle
-        .own_resource(shared, &shared.client, index, &r.planned);
+    let own = shared.own_resource(&shared.client, index, &r.planned);
     let outgoing = own.await.unwrap_or_else(|| r.outgoing.clone());
     let permit = || shared.permit();
     // On a fresh connection: a re-send must not meet a connection the server has dropped.

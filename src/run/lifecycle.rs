@@ -5,12 +5,8 @@
 //! just before: nothing labelled valid goes to an id the run has already deleted. The
 //! plan is unchanged (it names the bound id); only the request on the wire differs.
 
-use super::client::Outgoing;
-use super::links::{produce, Target};
-use super::shared::Shared;
-use crate::contract::wire::IdSource;
-use crate::contract::{Expect, Operation};
-use crate::generate::{Body, KeyUse, PlannedRequest};
+use crate::contract::Operation;
+use crate::generate::Body;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -61,74 +57,17 @@ impl Lifecycle {
         Lifecycle { links }
     }
 
-    /// For a valid request that consumes the bound resource: the request on the wire for a
-    /// resource made for it alone. `None`: send it as planned (it consumes nothing, names an
-    /// unknown id on purpose, or no resource could be made).
-    pub(super) async fn own_resource(
-        &self,
-        shared: &Shared,
-        client: &super::connection::HttpClient,
-        index: usize,
-        planned: &PlannedRequest,
-    ) -> Option<Outgoing> {
-        // Collected: an iterator with closures held across an await is not `Send`.
-        let consumed: Vec<&LinkedParameter> = self
-            .links
+    /// The linked parameters the valid requests of operation `index` consume (a DELETE's).
+    pub(super) fn consumed(&self, index: usize) -> Vec<&LinkedParameter> {
+        self.links
             .iter()
             .filter(|l| l.consumes && l.operation == index)
-            .collect();
-        if consumed.is_empty() || planned.expect != Expect::Accept || planned.key != KeyUse::Valid {
-            return None;
-        }
-        let shape = shared.operations[index].shape.clone()?;
-        let mut envelope = envelope(&planned.body)?;
-        let permit = || shared.permit();
-        let target = Target {
-            client,
-            options: &shared.config.settings.client,
-            base_url: &shared.config.base_url,
-            key: shared.config.key.as_ref(),
-            permit: &permit,
-            tokens: &shared.tokens,
-        };
-        let mut changed = false;
-        for link in consumed {
-            let Some(parameter) = shape.parameters().find(|p| p.pointer() == link.pointer) else {
-                continue;
-            };
-            let bound = parameter.ids.as_ref().and_then(IdSource::ids);
-            let named = envelope.pointer(&link.pointer);
-            let names_bound = bound
-                .zip(named)
-                .is_some_and(|(ids, named)| ids.iter().any(|id| parameter.same_id(id, named)));
-            if !names_bound {
-                continue;
-            }
-            let consumer = (shared.operations[index].path.as_str(), link.name.as_str());
-            let made = produce(
-                &shared.operations,
-                &shared.generators,
-                &target,
-                &link.producer,
-                &link.producer_pointer,
-                consumer,
-            )
-            .await
-            .ok()?;
-            *envelope.pointer_mut(&link.pointer)? = parameter.as_sent(made.first()?);
-            changed = true;
-        }
-        if !changed {
-            return None;
-        }
-        let mut fresh = planned.clone();
-        fresh.body = Body::Json(envelope);
-        Some(shared.endpoints[index].outgoing(&fresh))
+            .collect()
     }
 }
 
 /// The envelope of a planned request, as JSON.
-fn envelope(body: &Body) -> Option<Value> {
+pub(super) fn envelope(body: &Body) -> Option<Value> {
     match body {
         Body::Json(value) => Some(value.clone()),
         Body::Serialized(bytes) => serde_json::from_slice(bytes).ok(),

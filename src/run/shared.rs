@@ -1,24 +1,38 @@
 //! The state a run's workers share ([`Shared`]: compiled generators, endpoints, the lazy
-//! plan, the request cap, pacing, run-wide coverage) and each worker thread's accumulators
-//! ([`Tally`]); how one exchange is counted and checked; and the summary built at the end.
+//! plan, the request cap, pacing, run-wide coverage; a resource of its own for a valid
+//! consuming request, made along [`Lifecycle`]'s links) and each worker thread's
+//! accumulators ([`Tally`]); how one exchange is counted and checked; and the summary built
+//! at the end.
 
+use super::client::Outgoing;
 use super::client::{self, Endpoint};
 use super::connection::HttpClient;
 use super::groups::{self, Groups};
 use super::halt::Guard;
-use super::lifecycle::Lifecycle;
-use super::worker::Built;
+use super::lifecycle::{envelope, Lifecycle, LinkedParameter};
+use super::links::{produce, Target};
 use super::{endpoint, ApiKey, Progress, RunConfig, RunError, Summary};
 use crate::check::{check_exchange, Exchange, Finding, Outcome, TransportFailure};
+use crate::contract::wire::IdSource;
+use crate::contract::Expect;
 use crate::contract::Operation;
 use crate::drift::Observer;
 use crate::generate::{self, CoverageTracker, Generator, PlanEntry, PlannedRequest};
+use crate::generate::{Body, KeyUse};
 use crate::results::Warning;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use url::Url;
+
+/// A plan entry built and serialised, ready to send.
+pub(super) struct Built {
+    pub(super) position: u64,
+    pub(super) operation: usize,
+    pub(super) planned: PlannedRequest,
+    pub(super) outgoing: Outgoing,
+}
 
 /// State shared by the workers.
 pub(super) struct Shared {
@@ -450,5 +464,67 @@ pub(super) fn summarise(
         drift: Vec::new(),
         drift_fail_on: None,
         warnings: [shared.client.log.warnings(), shared.unbound_links.clone()].concat(),
+    }
+}
+
+impl Shared {
+    /// For a valid request that consumes the bound resource: the request on the wire for a
+    /// resource made for it alone. `None`: send it as planned (it consumes nothing, names an
+    /// unknown id on purpose, or no resource could be made).
+    pub(super) async fn own_resource(
+        &self,
+        client: &HttpClient,
+        index: usize,
+        planned: &PlannedRequest,
+    ) -> Option<Outgoing> {
+        // Collected: an iterator with closures held across an await is not `Send`.
+        let consumed: Vec<&LinkedParameter> = self.lifecycle.consumed(index);
+        if consumed.is_empty() || planned.expect != Expect::Accept || planned.key != KeyUse::Valid {
+            return None;
+        }
+        let shape = self.operations[index].shape.clone()?;
+        let mut envelope = envelope(&planned.body)?;
+        let permit = || self.permit();
+        let target = Target {
+            client,
+            options: &self.config.settings.client,
+            base_url: &self.config.base_url,
+            key: self.config.key.as_ref(),
+            permit: &permit,
+            tokens: &self.tokens,
+        };
+        let mut changed = false;
+        for link in consumed {
+            let Some(parameter) = shape.parameters().find(|p| p.pointer() == link.pointer) else {
+                continue;
+            };
+            let bound = parameter.ids.as_ref().and_then(IdSource::ids);
+            let named = envelope.pointer(&link.pointer);
+            let names_bound = bound
+                .zip(named)
+                .is_some_and(|(ids, named)| ids.iter().any(|id| parameter.same_id(id, named)));
+            if !names_bound {
+                continue;
+            }
+            let consumer = (self.operations[index].path.as_str(), link.name.as_str());
+            let made = produce(
+                &self.operations,
+                &self.generators,
+                &target,
+                &link.producer,
+                &link.producer_pointer,
+                consumer,
+            )
+            .await
+            .ok()?;
+            *envelope.pointer_mut(&link.pointer)? = parameter.as_sent(made.first()?);
+            changed = true;
+        }
+        if !changed {
+            return None;
+        }
+        let mut fresh = planned.clone();
+        fresh.body = Body::Json(envelope);
+        Some(self.endpoints[index].outgoing(&fresh))
     }
 }

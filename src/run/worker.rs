@@ -2,12 +2,11 @@
 //! on each thread a few workers that send one request at a time and do their CPU work while
 //! it is on the wire.
 
-use super::client::{self, Outgoing};
+use super::client;
 use super::connection::HttpClient;
-use super::shared::{Shared, Tally};
+use super::shared::{Built, Shared, Tally};
 use super::RunError;
 use crate::check::Outcome;
-use crate::generate::PlannedRequest;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
@@ -89,14 +88,6 @@ async fn workers_on(shared: Arc<Shared>, client: HttpClient, workers: usize) -> 
     Rc::try_unwrap(tally).map_or_else(|_| shared.blank.clone(), RefCell::into_inner)
 }
 
-/// A plan entry built and serialised, ready to send.
-pub(super) struct Built {
-    pub(super) position: u64,
-    pub(super) operation: usize,
-    pub(super) planned: PlannedRequest,
-    pub(super) outgoing: Outgoing,
-}
-
 /// One worker: sends its requests one at a time, and does its CPU work (checking the last
 /// exchange, building the next request) while a request is on the wire.
 ///
@@ -121,10 +112,7 @@ async fn worker(shared: Arc<Shared>, client: HttpClient, tally: Rc<RefCell<Tally
                 break;
             }
         }
-        let own =
-            shared
-                .lifecycle
-                .own_resource(&shared, &client, current.operation, &current.planned);
+        let own = shared.own_resource(&client, current.operation, &current.planned);
         if let Some(outgoing) = own.await {
             current.outgoing = outgoing;
         }

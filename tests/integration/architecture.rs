@@ -258,3 +258,230 @@ fn the_checker_finds_cycles_forbidden_edges_and_grouped_imports() {
         "{broken:?}"
     );
 }
+
+/// A file's module path: `generate/solve/mod.rs` → `generate::solve`, `generate/judge.rs` →
+/// `generate::judge` (empty for lib.rs).
+fn module_path(relative: &Path) -> Vec<String> {
+    let mut segments: Vec<String> = relative
+        .iter()
+        .map(|s| s.to_string_lossy().into_owned())
+        .collect();
+    let last = segments.pop().unwrap_or_default();
+    let stem = last.strip_suffix(".rs").unwrap_or(&last);
+    if !matches!(stem, "mod" | "lib" | "main") {
+        segments.push(stem.to_owned());
+    }
+    segments
+}
+
+/// The code a file's tests do not see: everything before its first `#[cfg(test)]` (a test
+/// module's `use super::*` names the file itself, and tests may reach anywhere).
+fn without_tests(code: &str) -> &str {
+    code.find("#[cfg(test)]").map_or(code, |at| &code[..at])
+}
+
+/// Every path the code names from `crate::`, `super::` or `self::`, as segments from the
+/// crate root (a group `{a, b::c}` gives one path per member). A root's `mod child;` and its
+/// re-exports are not edges: a root names its children; an edge is one file reaching into
+/// another by path.
+fn named_paths(own: &[String], code: &str) -> Vec<Vec<String>> {
+    let mut paths = Vec::new();
+    let bytes = code.as_bytes();
+    let starts = ["crate::", "super::", "self::"];
+    let mut at = 0;
+    while at < code.len() {
+        let boundary = at == 0
+            || !(bytes[at - 1].is_ascii_alphanumeric()
+                || bytes[at - 1] == b'_'
+                || bytes[at - 1] == b':');
+        let start = starts.iter().find(|s| code[at..].starts_with(*s));
+        let (true, Some(_)) = (boundary, start) else {
+            at += code[at..].chars().next().map_or(1, char::len_utf8);
+            continue;
+        };
+        let end = path_end(&code[at..]);
+        for path in expand(&code[at..at + end]) {
+            paths.push(resolve(own, &path));
+        }
+        at += end.max(1);
+    }
+    paths
+}
+
+/// Where a path starting at the text's beginning ends: at the first character that is not
+/// part of a path, or after its `{…}` group.
+fn path_end(text: &str) -> usize {
+    let mut depth = 0;
+    for (i, c) in text.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            c if depth > 0 || c.is_alphanumeric() || c == '_' || c == ':' => {}
+            _ => return i,
+        }
+    }
+    text.len()
+}
+
+/// `a::{b, c::d}` → `a::b`, `a::c::d` (one level of grouping, nested groups flattened).
+fn expand(path: &str) -> Vec<String> {
+    let Some(open) = path.find('{') else {
+        return vec![path.to_owned()];
+    };
+    let prefix = &path[..open];
+    let inner = path[open + 1..].trim_end_matches('}');
+    let mut members = Vec::new();
+    let mut depth = 0;
+    let mut current = String::new();
+    for c in inner.chars() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            ',' if depth == 0 => members.push(std::mem::take(&mut current)),
+            _ => current.push(c),
+        }
+    }
+    members.push(current);
+    members
+        .iter()
+        .map(|m| m.trim())
+        .filter(|m| !m.is_empty())
+        .flat_map(|m| expand(&format!("{prefix}{m}")))
+        .collect()
+}
+
+/// A path's segments from the crate root, `super` and `self` taken relative to `own`.
+fn resolve(own: &[String], path: &str) -> Vec<String> {
+    let mut segments: Vec<String> = Vec::new();
+    for (i, segment) in path.split("::").map(str::trim).enumerate() {
+        match (i, segment) {
+            (0, "crate") => {}
+            (0, "self") => segments = own.to_vec(),
+            (0, "super") => {
+                segments = own.to_vec();
+                segments.pop();
+            }
+            (_, "super") => {
+                segments.pop();
+            }
+            (_, "") => {}
+            (_, name) => segments.push(name.to_owned()),
+        }
+    }
+    segments
+}
+
+/// For each top-level module, the graph between its files: file → the files it names.
+fn file_graphs(files: &[(std::path::PathBuf, String)]) -> BTreeMap<String, Graph> {
+    let by_module: BTreeMap<Vec<String>, String> = files
+        .iter()
+        .map(|(path, _)| (module_path(path), path.display().to_string()))
+        .collect();
+    let mut graphs: BTreeMap<String, Graph> = BTreeMap::new();
+    for (path, text) in files {
+        let Some(top) = module_of(path) else {
+            continue;
+        };
+        let own = module_path(path);
+        let from = path.display().to_string();
+        let graph = graphs.entry(top.clone()).or_default();
+        let targets = graph.entry(from.clone()).or_default();
+        for named in named_paths(&own, without_tests(&without_comments(text))) {
+            // The deepest file the path reaches: `generate::solve::Variant` is solve/mod.rs.
+            let target = (1..=named.len())
+                .rev()
+                .find_map(|n| by_module.get(&named[..n]));
+            if let Some(target) = target.filter(|t| **t != from && named[0] == top) {
+                targets.insert(target.clone());
+            }
+        }
+    }
+    graphs
+}
+
+/// Every import circle between the files of one module, one line each.
+fn file_cycles(files: &[(std::path::PathBuf, String)]) -> Vec<String> {
+    let mut found = BTreeSet::new();
+    for graph in file_graphs(files).values() {
+        for cycle in cycles(graph) {
+            // One line per circle, however many files lie on it.
+            let mut members = cycle[..cycle.len() - 1].to_vec();
+            let first = members
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, m)| *m)
+                .map_or(0, |(i, _)| i);
+            members.rotate_left(first);
+            members.push(members[0].clone());
+            found.insert(members.join(" -> "));
+        }
+    }
+    found.into_iter().collect()
+}
+
+#[test]
+fn no_module_has_an_import_circle_between_its_files() {
+    let files = source_files(&crate::common::workdir().join("src"));
+    let graphs = file_graphs(&files);
+    assert!(
+        graphs["generate"]["generate/solve/string.rs"].contains("generate/solve/pattern.rs"),
+        "the scan must see real edges: {:?}",
+        graphs["generate"]
+    );
+    let circles = file_cycles(&files);
+    assert!(
+        circles.is_empty(),
+        "import circles (a root names its children; what children share lives in a sibling file, \
+         not in the root):\n{}",
+        circles.join("\n")
+    );
+}
+
+#[test]
+fn the_checker_finds_circles_between_files_of_a_module() {
+    let file = |path: &str, text: &str| (std::path::PathBuf::from(path), text.to_owned());
+    let files = vec![
+        file(
+            "gen/mod.rs",
+            "mod a;\nmod b;\npub struct Shared;\nfn f() { self::a::go(); }",
+        ),
+        file("gen/a.rs", "use super::{b::thing, c};"),
+        file("gen/b.rs", "fn f() { crate::gen::Shared; }"),
+        file(
+            "gen/c.rs",
+            "use crate::other::gen::x;\n#[cfg(test)]\nmod tests { use super::super::a; }",
+        ),
+        file(
+            "gen/d/mod.rs",
+            "use super::super::gen::c::y; mod e; use self::e::z;",
+        ),
+        file("gen/d/e.rs", "use self::z; // super::a in a comment"),
+        file("other/mod.rs", "use crate::gen::a;"),
+    ];
+    let graphs = file_graphs(&files);
+    let gen = &graphs["gen"];
+    assert_eq!(
+        gen["gen/a.rs"],
+        BTreeSet::from(["gen/b.rs".to_owned(), "gen/c.rs".to_owned()])
+    );
+    assert_eq!(gen["gen/b.rs"], BTreeSet::from(["gen/mod.rs".to_owned()]));
+    assert!(
+        gen["gen/c.rs"].is_empty(),
+        "other modules and tests are not edges: {gen:?}"
+    );
+    assert_eq!(
+        gen["gen/d/mod.rs"],
+        BTreeSet::from(["gen/c.rs".to_owned(), "gen/d/e.rs".to_owned()])
+    );
+    assert!(gen["gen/d/e.rs"].is_empty(), "{gen:?}");
+    assert!(graphs["other"]["other/mod.rs"].is_empty(), "{graphs:?}");
+    assert_eq!(
+        file_cycles(&files),
+        vec!["gen/a.rs -> gen/b.rs -> gen/mod.rs -> gen/a.rs".to_owned()]
+    );
+}

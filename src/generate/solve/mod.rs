@@ -347,7 +347,11 @@ pub(crate) fn treatment(keyword: Keyword) -> Treatment {
 
 /// A JSON number from an `f64`; whole numbers are written as integers.
 pub(crate) fn number_value(x: f64) -> Value {
-    super::schema_walk::number_value(x)
+    if x.fract() == 0.0 && x.abs() < 9.0e15 {
+        Value::Number(serde_json::Number::from(x as i64))
+    } else {
+        serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
+    }
 }
 
 /// `items` with `item` at `index` (replacing it, or appended when `index` is the length).
