@@ -416,6 +416,19 @@ impl Shape {
         }
     }
 
+    /// A body of a media type other than JSON or a form, as [`encode_body`] sends it: its
+    /// text when the schema admits a string; otherwise the value the text is JSON of, since
+    /// a value that is not a string goes as its JSON text (a document that gives
+    /// `text/plain` an object schema, or no type); text when it is not JSON, so the schema
+    /// reports the mismatch.
+    fn read_other_body(&self, text: &str) -> Value {
+        let as_text = matches!(self, Shape::Primitive(types) if types.has("string"));
+        if as_text {
+            return Value::String(text.to_owned());
+        }
+        serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
+    }
+
     fn read_object_value(&self, key: &str, text: &str) -> Value {
         match self {
             Shape::Object(properties, rest) => properties
@@ -1266,7 +1279,7 @@ pub fn decode_body(shape: &BodyShape, bytes: &[u8]) -> Result<Value, String> {
             Ok(read_form(&shape.shape, &pairs))
         }
         Media::Multipart => read_multipart(&shape.shape, text),
-        Media::Other => Ok(Value::String(text.to_owned())),
+        Media::Other => Ok(shape.shape.read_other_body(text)),
     }
 }
 

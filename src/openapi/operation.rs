@@ -462,6 +462,7 @@ impl Reader<'_> {
         requirement: &Map<String, Value>,
     ) -> Result<Result<Vec<DraftAuth>, String>, OpenApiError> {
         let mut schemes = Vec::new();
+        let mut tokens = Vec::new();
         for (name, scopes) in requirement {
             let scheme_at = Location {
                 file: self.at.file.clone(),
@@ -482,13 +483,14 @@ impl Reader<'_> {
                 )));
             };
             let drafted = draft_auth(&scheme, &env)
-                .or_else(|| client_credentials_auth(&scheme, scopes, &env))
-                .or_else(|| token_auth(&scheme, name, scopes, &env));
-            match drafted {
-                Some(auth) => schemes.push(auth),
-                None => return Ok(Err(format!("`{name}` ({})", why_not(&scheme)))),
+                .or_else(|| client_credentials_auth(&scheme, scopes, &env));
+            match (drafted, Token::of(&scheme, name, scopes, &env)) {
+                (Some(auth), _) => schemes.push(auth),
+                (None, Some(token)) => tokens.push(token),
+                (None, None) => return Ok(Err(format!("`{name}` ({})", why_not(&scheme)))),
             }
         }
+        schemes.extend(token_auth(tokens));
         if let Some(clash) = shared_place(&schemes) {
             let names: Vec<String> = requirement.keys().map(|n| format!("`{n}`")).collect();
             return Ok(Err(format!(
@@ -797,30 +799,76 @@ fn draft_auth(scheme: &Value, env: &str) -> Option<DraftAuth> {
     }
 }
 
-/// `[auth]` for OAuth2 and OpenID Connect: specgate does not run their flows, but the access
-/// token they give is sent as a bearer token (RFC 6750), so a person who has one can test
-/// with it. `scopes` are the requirement's; which operations a scope opens is not checked.
-fn token_auth(scheme: &Value, name: &str, scopes: &Value, env: &str) -> Option<DraftAuth> {
-    let kind = match scheme.get("type").and_then(Value::as_str)? {
-        "oauth2" => "OAuth2",
-        "openIdConnect" => "OpenID Connect",
-        _ => return None,
-    };
-    let scopes: Vec<&str> = scopes
-        .as_array()
-        .map(|list| list.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+/// An OAuth2 or OpenID Connect scheme of a requirement whose flow specgate does not run.
+struct Token {
+    name: String,
+    kind: &'static str,
+    scopes: Vec<String>,
+    env: String,
+}
+
+impl Token {
+    fn of(scheme: &Value, name: &str, scopes: &Value, env: &str) -> Option<Token> {
+        let kind = match scheme.get("type").and_then(Value::as_str)? {
+            "oauth2" => "OAuth2",
+            "openIdConnect" => "OpenID Connect",
+            _ => return None,
+        };
+        let scopes = scopes
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some(Token {
+            name: name.to_owned(),
+            kind,
+            scopes,
+            env: env.to_owned(),
+        })
+    }
+}
+
+/// `[auth]` for the OAuth2 and OpenID Connect schemes of one requirement: specgate does not
+/// run their flows, but the access token they give is sent as a bearer token (RFC 6750), so
+/// a person who has one can test with it. Several such schemes required together (Google's
+/// `Oauth2` + `Oauth2c`) all travel in the one `Authorization` header, so one token must
+/// satisfy them all: it is read from the first one's variable and must hold every scope.
+/// Which operations a scope opens is not checked.
+fn token_auth(tokens: Vec<Token>) -> Option<DraftAuth> {
+    let first = tokens.first()?;
+    let schemes: Vec<String> = tokens
+        .iter()
+        .map(|t| format!("`{}` is {}", t.name, t.kind))
+        .collect();
+    let mut scopes: Vec<&str> = Vec::new();
+    for scope in tokens.iter().flat_map(|t| &t.scopes) {
+        if !scopes.contains(&scope.as_str()) {
+            scopes.push(scope);
+        }
+    }
     let scopes = match scopes.is_empty() {
         true => String::new(),
         false => format!(" with the scopes {}", scopes.join(", ")),
+    };
+    let (flow, one) = match tokens.len() {
+        1 => ("its flow", ""),
+        _ => (
+            "their flows",
+            " (one token for them all: they share the `Authorization` header)",
+        ),
     };
     Some(DraftAuth {
         scheme: "bearer",
         name: None,
         note: Some(format!(
-            "`{name}` is {kind}: specgate does not run its flow. Put an access token{scopes}\n# in the variable below; it is sent as `Authorization: Bearer` (RFC 6750)."
+            "{}: specgate does not run {flow}. Put an access token{scopes}{one}\n# in the variable below; it is sent as `Authorization: Bearer` (RFC 6750).",
+            schemes.join(", ")
         )),
-        env: env.to_owned(),
+        env: first.env.clone(),
         client: None,
     })
 }

@@ -196,6 +196,52 @@ fn a_scheme_pair_is_imported_sent_together_each_from_its_own_variable_and_never_
 }
 
 #[test]
+fn two_oauth2_schemes_required_together_share_one_bearer_token() {
+    // Google's documents require `Oauth2` (implicit) and `Oauth2c` (authorization code)
+    // together: both travel in `Authorization`, so one token with both scopes serves them.
+    let folder = tempfile::tempdir().unwrap();
+    let flow = |kind: &str| {
+        format!("{{type: oauth2, flows: {{{kind}: {{authorizationUrl: https://accounts.example/o, tokenUrl: https://accounts.example/t, scopes: {{read: r, write: w}}}}}}}}")
+    };
+    let schemes = format!(
+        "Oauth2: {}\n    Oauth2c: {}",
+        flow("implicit").replace(", tokenUrl: https://accounts.example/t", ""),
+        flow("authorizationCode")
+    );
+    let document = api(
+        folder.path(),
+        &schemes,
+        "[{Oauth2: [read], Oauth2c: [write]}]",
+    );
+    let read = specgate::openapi::read(&document).unwrap();
+    assert!(read.problems.is_empty(), "{:?}", read.problems);
+    let imported = specgate::openapi::write_cases(&read, &folder.path().join("out"), None).unwrap();
+    let case = std::fs::read_to_string(imported.cases_dir.join("create-order.toml")).unwrap();
+    assert!(
+        case.contains("[auth]\nscheme = \"bearer\"\nenv = \"SPECGATE_OAUTH2\"\n")
+            && !case.contains("[[auth]]"),
+        "one bearer token: {case}"
+    );
+    assert!(
+        case.contains("`Oauth2` is OAuth2, `Oauth2c` is OAuth2: specgate does not run their flows. Put an access token with the scopes read, write (one token for them all"),
+        "{case}"
+    );
+
+    let sandbox = TestSandbox::serving(&imported.cases_dir, &[], KEY);
+    let bearer = format!("Bearer {KEY}");
+    assert_eq!(
+        post_status(&sandbox.base_url, &[("authorization", &bearer)]),
+        201
+    );
+    assert_eq!(post_status(&sandbox.base_url, &[]), 401);
+    let token = [("SPECGATE_OAUTH2", KEY)];
+    let (code, written) = run_writing_all(&imported.cases_dir, &sandbox.base_url, &[], &token);
+    assert_eq!(code, 0, "{written}");
+    assert!(written.contains("CONFORMANT"), "{written}");
+    assert!(!written.contains(KEY), "a secret was written");
+}
+
+#[test]
 fn of_alternatives_the_first_whose_secrets_are_set_is_sent_and_named() {
     let (cases, sandbox, _folder) = serve_secured("[{appKey: [], appToken: []}, {bearer: []}]");
     let case = std::fs::read_to_string(cases.join("create-order.toml")).unwrap();
