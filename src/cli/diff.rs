@@ -65,8 +65,14 @@ pub(super) fn execute(args: Args) -> Ending {
         Ok(loaded) => loaded,
         Err(ending) => return ending,
     };
-    let operations = loaded.operations.clone();
     loaded.announce_untested();
+    // Both targets are sent what `run` sends: each operation's first complete security
+    // alternative, every scheme of it with its own secret.
+    let one_key = args.api_key_env.is_some() || args.against_api_key_env.is_some();
+    let operations = match super::run::choose_security(one_key, true, loaded.operations.clone()) {
+        Ok(operations) => operations,
+        Err(ending) => return ending,
+    };
     if let Some(rate) = args.rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
         return Ending::usage(format!(
             "--rate {rate}: give a positive number of requests per second"
@@ -82,16 +88,14 @@ pub(super) fn execute(args: Args) -> Ending {
         .against_api_key_env
         .clone()
         .unwrap_or_else(|| candidate_env.clone());
-    let targets = target(
-        &args,
-        "--base-url",
-        &args.base_url,
-        &candidate_env,
-        needs_key,
-    )
-    .and_then(|c| {
-        target(&args, "--against", &args.against, &reference_env, needs_key).map(|r| (c, r))
-    });
+    let needs = Needs {
+        key: needs_key,
+        others: (!one_key).then_some(operations.as_slice()),
+    };
+    let targets =
+        target(&args, "--base-url", &args.base_url, &candidate_env, &needs).and_then(|c| {
+            target(&args, "--against", &args.against, &reference_env, &needs).map(|r| (c, r))
+        });
     let (candidate, reference) = match targets {
         Ok(pair) => pair,
         Err(ending) => return ending,
@@ -106,17 +110,30 @@ pub(super) fn execute(args: Args) -> Ending {
     }
 }
 
+/// What a target's key must hold.
+struct Needs<'a> {
+    /// A key at all (some operation is not public).
+    key: bool,
+    /// The operations whose other variables must be set too; none when a flag names the one
+    /// variable sent everywhere.
+    others: Option<&'a [Arc<Operation>]>,
+}
+
 fn target(
     args: &Args,
     flag: &str,
     given: &str,
     env: &str,
-    needs_key: bool,
+    needs: &Needs,
 ) -> Result<Target, Ending> {
     let url = run::parse_base_url(given, args.allow_insecure)
         .map_err(|e| Ending::usage(format!("{flag}: {e}")))?;
-    let key = ApiKey::from_env(env);
-    if needs_key && key.is_none() {
+    let mut key = ApiKey::from_env(env);
+    if let Some(operations) = needs.others {
+        let others = super::run::other_keys(operations, env)?;
+        key = key.map(|k| k.with_others(others));
+    }
+    if needs.key && key.is_none() {
         return Err(Ending::usage(format!(
             "the API key for {flag} is not set: export {env}=... (or name another variable with --api-key-env / --against-api-key-env)"
         )));

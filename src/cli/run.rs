@@ -210,11 +210,12 @@ fn users_of<'a>(operations: &'a [Arc<Operation>], env: &str) -> Vec<&'a str> {
 /// and say which on stderr when it had a choice. Against a base URL, an operation none of
 /// whose alternatives is complete stops the run before anything is sent; the built-in
 /// sandbox accepts its default key, so there the first alternative serves.
-fn choose_security(
-    args: &Args,
+/// `diff` chooses the same way, for both its targets.
+pub(super) fn choose_security(
+    one_key: bool,
+    against_base_url: bool,
     operations: Vec<Arc<Operation>>,
 ) -> Result<Vec<Arc<Operation>>, Ending> {
-    let one_key = args.api_key_env.is_some();
     let is_set = |env: &str| one_key || ApiKey::from_env(env).is_some();
     let mut chosen = Vec::with_capacity(operations.len());
     for operation in operations {
@@ -225,7 +226,7 @@ fn choose_security(
         }
         let mut operation = Arc::unwrap_or_clone(operation);
         let complete = operation.auth.choose(is_set);
-        if complete.is_none() && args.base_url.is_some() {
+        if complete.is_none() && against_base_url {
             return Err(Ending::usage(format!(
                 "no security alternative of {} has all its secrets set: export {}",
                 operation.name,
@@ -265,8 +266,12 @@ fn alternatives_text(security: &crate::contract::Security, and: &str, or: &str) 
     alternatives.join(or)
 }
 
-/// The keys of operations that name another variable than `first`'s: each must be set.
-fn other_keys(operations: &[Arc<Operation>], first: &str) -> Result<Vec<ApiKey>, Ending> {
+/// The keys of operations that name another variable than `first`'s: each must be set
+/// (`diff` reads them too).
+pub(super) fn other_keys(
+    operations: &[Arc<Operation>],
+    first: &str,
+) -> Result<Vec<ApiKey>, Ending> {
     let mut envs: Vec<&str> = operations
         .iter()
         .flat_map(|o| o.auth.sent().iter().flat_map(|a| a.envs()))
@@ -297,7 +302,11 @@ fn job(args: &Args, loaded: &super::source::Loaded) -> Result<Job, Ending> {
         )));
     }
     let writes = crate::environment::snapshot_writes().map_err(Ending::usage)?;
-    let operations = choose_security(args, operations)?;
+    let operations = choose_security(
+        args.api_key_env.is_some(),
+        args.base_url.is_some(),
+        operations,
+    )?;
     Ok(Job {
         target: target(args, &operations)?,
         settings: RunSettings {

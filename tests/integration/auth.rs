@@ -470,3 +470,45 @@ fn against_the_builtin_sandbox_an_absolute_token_url_is_served_by_the_sandbox() 
     assert_eq!(output.status.code(), Some(0), "{console}");
     assert!(console.contains("CONFORMANT"), "{console}");
 }
+
+#[test]
+fn diff_sends_a_scheme_pair_to_both_targets_as_run_does() {
+    let (cases, candidate, _folder) = serve_secured("[{appKey: [], appToken: []}]");
+    let reference = TestSandbox::serving(&cases, &[], KEY);
+    // Its success bodies gain a field: seen only by requests both keys let in.
+    let changed = TestSandbox::serving(&cases, &["drift-new-field"], KEY);
+    let cases = cases.display().to_string();
+    let diff = |candidate: &TestSandbox, envs: &[(&str, &str)]| {
+        let args = [
+            "diff",
+            "--cases",
+            &cases,
+            "--base-url",
+            candidate.base_url.as_str(),
+            "--against",
+            &reference.base_url,
+        ];
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_specgate"));
+        command.args(args).env_remove("SPECGATE_API_KEY");
+        for (name, value) in envs {
+            command.env(name, value);
+        }
+        let output = command.output().unwrap();
+        let console = format!("{}{}", text(&output.stdout), text(&output.stderr));
+        (output.status.code(), console)
+    };
+    let (code, console) = diff(&candidate, &[("SPECGATE_APPKEY", KEY)]);
+    assert_eq!(code, Some(2), "{console}");
+    assert!(console.contains("export SPECGATE_APPTOKEN="), "{console}");
+    let both = [("SPECGATE_APPKEY", KEY), ("SPECGATE_APPTOKEN", KEY)];
+    let (code, console) = diff(&candidate, &both);
+    assert_eq!(code, Some(0), "{console}");
+    assert!(console.contains("SAME BEHAVIOUR"), "{console}");
+    assert!(!console.contains(KEY), "a key was written: {console}");
+    let (_, console) = diff(&changed, &both);
+    assert!(
+        console.contains("valid 201 /riskScore: new field"),
+        "{console}"
+    );
+    assert!(!console.contains(KEY), "a key was written: {console}");
+}
