@@ -10,6 +10,7 @@
 use crate::check::Outcome;
 use crate::contract::{Expect, Operation};
 use crate::generate::{family, Origin, PlannedRequest};
+use crate::schema::{escape, unescape, Keyword};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -374,15 +375,11 @@ fn track(field: &mut FieldTally, text: &str, limit: usize) {
     field.values.insert(text.to_owned());
 }
 
-fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
-
 /// `pointer` with `scrub` applied to each field name as the server sent it (a secret with
 /// a `/` or `~` in it is escaped in the pointer, where it would not be recognised).
 fn scrub_pointer(pointer: &str, scrub: &dyn Fn(&str) -> String) -> String {
     let scrubbed = pointer.split('/').map(|segment| {
-        let name = segment.replace("~1", "/").replace("~0", "~");
+        let name = unescape(segment);
         escape(&scrub(&name))
     });
     scrubbed.collect::<Vec<_>>().join("/")
@@ -390,14 +387,17 @@ fn scrub_pointer(pointer: &str, scrub: &dyn Fn(&str) -> String) -> String {
 
 /// The pointers (in instance terms) of `enum` properties in a response schema.
 fn collect_enum_pointers(schema: &Value, pointer: &mut String, out: &mut BTreeSet<String>) {
-    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+    let Some(properties) = schema
+        .get(Keyword::Properties.name())
+        .and_then(Value::as_object)
+    else {
         return;
     };
     for (name, property) in properties {
         let length = pointer.len();
         pointer.push('/');
         pointer.push_str(&escape(name));
-        if property.get("enum").is_some() {
+        if property.get(Keyword::Enum.name()).is_some() {
             out.insert(pointer.clone());
         }
         collect_enum_pointers(property, pointer, out);
