@@ -8,7 +8,9 @@
 //! [`Operation`].
 
 mod case_file;
+mod compiled;
 mod error;
+mod external;
 mod infer;
 pub mod produced;
 mod schema;

@@ -1,7 +1,8 @@
 //! Loading, checking and compiling one JSON Schema file.
 //!
-//! A schema is compiled once per run (format validation on) and shared; everything that
-//! validates a payload or a response goes through [`Schema::validator`]. Problems are reported
+//! A schema is compiled once per process (format validation on) and shared by every
+//! operation that has the same schema ([`super::compiled`]); everything that validates a
+//! payload or a response goes through [`Schema::validator`]. Problems are reported
 //! with the schema file and a JSON pointer into it.
 
 use super::error::{ContractError, Place};
@@ -27,41 +28,67 @@ impl std::fmt::Debug for Schema {
 }
 
 impl Schema {
-    /// Read, parse, check and compile the schema at `path`.
+    /// Read, parse, check and compile the schema at `path`, with the definitions it takes
+    /// from files beside it ([`super::external`]).
     pub fn load(path: &Path) -> Result<Schema, ContractError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ContractError::new(
-                path,
-                Place::File,
-                format!("cannot read the schema: {e}"),
-                "check the `schema` path in the case file; it is relative to the case file",
-            )
-        })?;
-        let document: Value = serde_json::from_str(&text).map_err(|e| {
-            ContractError::new(
-                path,
-                Place::Line {
-                    line: e.line(),
-                    column: e.column(),
-                },
-                format!("not valid JSON: {e}"),
-                "fix the JSON syntax at that place",
-            )
-        })?;
-        Self::from_document(path, document)
+        let document = read_checked(path)?;
+        let document = super::external::inline(path, document)?;
+        // Its own part and every file it took from are checked: what is left is compiling.
+        Self::compiled(path, document, Checked::Already)
     }
 
     /// Check and compile an already parsed schema document that came from `path`.
     pub fn from_document(path: &Path, document: Value) -> Result<Schema, ContractError> {
-        check_meta(path, &document)?;
-        check_enums(path, &document)?;
-        let validator = compile(path, &document)?;
+        Self::compiled(path, document, Checked::Not)
+    }
+
+    fn compiled(path: &Path, document: Value, checked: Checked) -> Result<Schema, ContractError> {
+        let (document, validator) = super::compiled::compiled(document, |document| {
+            if checked == Checked::Not {
+                check_meta(path, document)?;
+                check_enums(path, document)?;
+            }
+            compile(path, document)
+        })?;
         Ok(Schema {
             path: path.to_path_buf(),
-            document: Arc::new(document),
-            validator: Arc::new(validator),
+            document,
+            validator,
         })
     }
+}
+
+/// Whether a document was checked against the meta-schema before it was compiled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Checked {
+    Already,
+    Not,
+}
+
+/// The schema file at `path`, read, parsed and checked against the meta-schema.
+pub(super) fn read_checked(path: &Path) -> Result<Value, ContractError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ContractError::new(
+            path,
+            Place::File,
+            format!("cannot read the schema: {e}"),
+            "check the `schema` path in the case file; it is relative to the case file",
+        )
+    })?;
+    let document: Value = serde_json::from_str(&text).map_err(|e| {
+        ContractError::new(
+            path,
+            Place::Line {
+                line: e.line(),
+                column: e.column(),
+            },
+            format!("not valid JSON: {e}"),
+            "fix the JSON syntax at that place",
+        )
+    })?;
+    check_meta(path, &document)?;
+    check_enums(path, &document)?;
+    Ok(document)
 }
 
 fn check_meta(path: &Path, document: &Value) -> Result<(), ContractError> {

@@ -29,6 +29,7 @@ pub use source::Location;
 pub use swagger2::Origins;
 pub use write::{write_cases, Imported};
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The OpenAPI version of a document, which decides its schema dialect.
@@ -131,6 +132,9 @@ pub struct Document {
     /// For a Swagger 2.0 document, read converted to 3.0: where each converted place came
     /// from in the 2.0 file.
     pub converted_from_2_0: Option<Origins>,
+    /// The schemas the operations' schemas share (each holds the ones it reaches in its
+    /// `$defs`), by name: an import writes them once.
+    pub shared: BTreeMap<String, serde_json::Value>,
 }
 
 impl Document {
@@ -209,6 +213,7 @@ pub fn read_picked(
         drafts,
         problems,
         listed,
+        shared: sources.shared.into_defs(),
     })
 }
 

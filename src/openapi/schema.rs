@@ -15,17 +15,45 @@ use super::source::{Location, Sources};
 use super::{OpenApiError, Version};
 use crate::schema::Holds;
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// OpenAPI annotations with no effect on validity.
 const OPENAPI_ONLY: &[&str] = &["discriminator", "xml", "externalDocs"];
 
-/// Translates the schemas of one document, collecting referenced schemas as `$defs`.
+/// The schemas a document's operations share: every schema a `$ref` names, translated once
+/// under a name unique in the document, so each operation's schema refers to the same
+/// translation and an import writes it once ([`super::write`]).
+#[derive(Debug, Default)]
+pub(super) struct Shared {
+    names: BTreeMap<Location, String>,
+    taken: BTreeSet<String>,
+    defs: BTreeMap<String, Value>,
+}
+
+impl Shared {
+    /// The translated schemas, by name.
+    pub(super) fn into_defs(self) -> BTreeMap<String, Value> {
+        self.defs
+    }
+
+    /// Forget the schemas named in `given` (by a bundle that failed half way).
+    fn forget(&mut self, given: &[Location]) {
+        for location in given {
+            if let Some(name) = self.names.remove(location) {
+                self.taken.remove(&name);
+                self.defs.remove(&name);
+            }
+        }
+    }
+}
+
+/// Translates one schema of a document, its referenced schemas translated once into the
+/// document's [`Shared`] schemas and copied into its `$defs`.
 pub(super) struct Bundler<'a> {
     sources: &'a mut Sources,
     version: Version,
-    names: BTreeMap<Location, String>,
-    defs: BTreeMap<String, Value>,
+    /// Names this bundle gave, forgotten if it fails.
+    given: Vec<Location>,
     pending: Vec<(Location, String)>,
 }
 
@@ -35,34 +63,45 @@ impl<'a> Bundler<'a> {
         Bundler {
             sources,
             version,
-            names: BTreeMap::new(),
-            defs: BTreeMap::new(),
+            given: Vec::new(),
             pending: Vec::new(),
         }
     }
 
     /// The self-contained 2020-12 schema for the schema at `at` (its value given).
     pub(super) fn bundle(mut self, schema: &Value, at: &Location) -> Result<Value, OpenApiError> {
+        let bundled = self.bundle_once(schema, at);
+        if bundled.is_err() {
+            self.sources.shared.forget(&self.given);
+        }
+        bundled
+    }
+
+    fn bundle_once(&mut self, schema: &Value, at: &Location) -> Result<Value, OpenApiError> {
         // A body schema that is only a `$ref` (`schema: {$ref: pet.yaml}`) becomes the root
-        // itself, and references back to it point at the root.
+        // itself.
         let (schema, at) = self.root_target(schema, at)?;
         let mut root = self.translate(&schema, &at)?;
         while let Some((location, name)) = self.pending.pop() {
             let value = self.sources.get(&location)?.clone();
             let translated = self.translate(&value, &location)?;
-            self.defs.insert(name, translated);
+            self.sources.shared.defs.insert(name, translated);
         }
         let root_object = match &mut root {
             Value::Object(object) => object,
             Value::Bool(true) => return Ok(Value::Object(Map::new())),
             other => return Ok(other.clone()),
         };
-        if !self.defs.is_empty() {
+        let reached = reached_defs(
+            &Value::Object(root_object.clone()),
+            &self.sources.shared.defs,
+        );
+        if !reached.is_empty() {
             let defs = root_object
                 .entry("$defs")
                 .or_insert_with(|| Value::Object(Map::new()));
             if let Value::Object(defs) = defs {
-                defs.extend(self.defs);
+                defs.extend(reached);
             }
         }
         root_object.insert(
@@ -72,7 +111,7 @@ impl<'a> Bundler<'a> {
         Ok(root)
     }
 
-    /// Follow a root that is only a `$ref` to what it names, remembering it as the root.
+    /// Follow a root that is only a `$ref` to what it names.
     fn root_target(
         &mut self,
         schema: &Value,
@@ -84,9 +123,7 @@ impl<'a> Bundler<'a> {
         if !only_ref {
             return Ok((schema.clone(), at.clone()));
         }
-        let (target, target_at) = self.sources.resolve(at)?;
-        self.names.insert(target_at.clone(), String::new());
-        Ok((target, target_at))
+        self.sources.resolve(at)
     }
 
     fn translate(&mut self, schema: &Value, at: &Location) -> Result<Value, OpenApiError> {
@@ -222,54 +259,84 @@ impl<'a> Bundler<'a> {
         Ok(Value::Object(out))
     }
 
-    /// `#/$defs/NAME` for the schema `reference` names, queued for translation once.
+    /// `#/$defs/NAME` for the schema `reference` names, queued for translation once in the
+    /// whole document.
     fn def_pointer(&mut self, at: &Location, reference: &str) -> Result<String, OpenApiError> {
         let target = Sources::target(at, reference)?;
-        match self.names.get(&target) {
-            Some(root) if root.is_empty() => return Ok("#".to_owned()),
-            Some(name) => return Ok(format!("#/$defs/{name}")),
-            None => {}
+        if let Some(name) = self.sources.shared.names.get(&target) {
+            return Ok(format!("#/$defs/{name}"));
         }
         self.sources.get(&target)?;
-        let name = self.unique_name(&target);
-        self.names.insert(target.clone(), name.clone());
+        let name = unique_name(&self.sources.shared.taken, &target);
+        let shared = &mut self.sources.shared;
+        shared.names.insert(target.clone(), name.clone());
+        shared.taken.insert(name.clone());
+        self.given.push(target.clone());
         self.pending.push((target, name.clone()));
         Ok(format!("#/$defs/{name}"))
     }
+}
 
-    fn unique_name(&self, target: &Location) -> String {
-        let last = target.pointer.rsplit('/').next().unwrap_or_default();
-        let stem = target
-            .file
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let base = if last.is_empty() {
-            stem
-        } else {
-            last.to_owned()
-        };
-        let base: String = base
-            .replace("~1", "_")
-            .replace("~0", "_")
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || "_.-".contains(c) {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let taken = |name: &str| self.names.values().any(|n| n == name);
-        let mut name = base.clone();
-        let mut suffix = 2;
-        while taken(&name) {
-            name = format!("{base}_{suffix}");
-            suffix += 1;
-        }
-        name
+fn unique_name(taken: &BTreeSet<String>, target: &Location) -> String {
+    let last = target.pointer.rsplit('/').next().unwrap_or_default();
+    let stem = target
+        .file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let base = if last.is_empty() {
+        stem
+    } else {
+        last.to_owned()
+    };
+    let base: String = base
+        .replace("~1", "_")
+        .replace("~0", "_")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_.-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut name = base.clone();
+    let mut suffix = 2;
+    while taken.contains(&name) {
+        name = format!("{base}_{suffix}");
+        suffix += 1;
     }
+    name
+}
+
+/// The shared schemas `schema` reaches through `#/$defs/NAME` references, directly or
+/// through each other, by name.
+fn reached_defs(schema: &Value, shared: &BTreeMap<String, Value>) -> Map<String, Value> {
+    let mut reached = BTreeMap::new();
+    let mut queue = def_references(schema);
+    while let Some(name) = queue.pop() {
+        if reached.contains_key(&name) {
+            continue;
+        }
+        if let Some(def) = shared.get(&name) {
+            queue.extend(def_references(def));
+            reached.insert(name, def.clone());
+        }
+    }
+    reached.into_iter().collect()
+}
+
+/// The names of the `#/$defs/NAME` references anywhere in `schema`.
+pub(super) fn def_references(schema: &Value) -> Vec<String> {
+    let mut names = Vec::new();
+    crate::schema::visit(schema, "", &mut |_, map| {
+        let reference = map.get("$ref").and_then(Value::as_str);
+        if let Some(name) = reference.and_then(|r| r.strip_prefix("#/$defs/")) {
+            names.push(name.to_owned());
+        }
+    });
+    names
 }
 
 /// `{"properties": {P: {"enum": [values]}}}` for the discriminator values that select the

@@ -26,6 +26,8 @@ impl std::fmt::Display for Location {
 #[derive(Debug, Default)]
 pub(super) struct Sources {
     files: BTreeMap<PathBuf, Value>,
+    /// The schemas that `$ref`s name, translated once for every operation.
+    pub(super) shared: super::schema::Shared,
 }
 
 impl Sources {

@@ -1,6 +1,8 @@
 //! Writing drafts as case files (`DIR/cases/<name>.toml`) and schemas
 //! (`DIR/schemas/<name>.request.json`, `.response-<status>.json`, `.param-<in>-<name>.json`),
-//! each atomically but unsynced (they are made again from the document, and a sync per file
+//! the schemas they share written once (`DIR/schemas/<document>.components.json`, each
+//! operation's schema referring to it by `$ref` instead of holding a copy), each file
+//! atomically but unsynced (they are made again from the document, and a sync per file
 //! cost most of a large import's time), then loading them back with
 //! [`crate::contract::load_cases`] so a written case always loads.
 
@@ -9,7 +11,8 @@ use super::parameter::DraftParameter;
 use super::{Document, Problem};
 use crate::atomic_file;
 use crate::contract::{load_cases, ContractError, Operation};
-use serde_json::Value;
+use serde_json::{Map, Value};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -76,15 +79,18 @@ pub fn write_cases(
         .iter()
         .map(|(d, name)| (d.operation_id.as_str(), name.as_str()))
         .collect();
+    let shared = SharedFile::of(document);
     for (draft, name) in &chosen {
         let case = Case {
             draft,
             name,
             case_names: &case_names,
             out,
+            shared: &shared,
         };
         origins.extend(case.write(&mut problems)?);
     }
+    origins.extend(shared.write(out)?);
     if let Some(converted) = &document.converted_from_2_0 {
         for (_, origin) in &mut origins {
             converted.locate(&document.file, origin);
@@ -113,12 +119,102 @@ fn unique(names: &mut BTreeSet<String>, wanted: &str) -> String {
     name
 }
 
+/// The document's shared schemas ([`Document::shared`]) as one file beside the operations'
+/// schemas, holding those they use.
+struct SharedFile<'a> {
+    /// Its name in the schemas folder.
+    name: String,
+    defs: &'a BTreeMap<String, Value>,
+    document: &'a Document,
+    used: RefCell<BTreeSet<String>>,
+}
+
+impl<'a> SharedFile<'a> {
+    fn of(document: &'a Document) -> SharedFile<'a> {
+        let stem = document.file.file_stem().unwrap_or_default();
+        SharedFile {
+            name: format!("{}.components.json", sanitize(&stem.to_string_lossy())),
+            defs: &document.shared,
+            document,
+            used: RefCell::new(BTreeSet::new()),
+        }
+    }
+
+    /// `schema` without the shared schemas in its `$defs`, its references to them pointing
+    /// into this file instead.
+    fn refer(&self, schema: &Value) -> Value {
+        let Value::Object(object) = schema else {
+            return schema.clone();
+        };
+        let Some(Value::Object(defs)) = object.get("$defs") else {
+            return schema.clone();
+        };
+        let (moved, own): (Vec<_>, Vec<_>) = defs
+            .iter()
+            .partition(|(name, _)| self.defs.contains_key(*name));
+        if moved.is_empty() {
+            return schema.clone();
+        }
+        let moved: BTreeSet<&String> = moved.into_iter().map(|(name, _)| name).collect();
+        let mut root = Map::new();
+        for (key, value) in object {
+            if key != "$defs" {
+                root.insert(key.clone(), value.clone());
+            } else if !own.is_empty() {
+                let own = own.iter().map(|(n, v)| ((*n).clone(), (*v).clone()));
+                root.insert(key.clone(), Value::Object(own.collect()));
+            }
+        }
+        let mut root = Value::Object(root);
+        let mut pointers = Vec::new();
+        crate::schema::visit(&root, "", &mut |pointer, map| {
+            let reference = map.get("$ref").and_then(Value::as_str);
+            let name = reference.and_then(|r| r.strip_prefix("#/$defs/"));
+            if name.is_some_and(|n| moved.contains(&n.to_owned())) {
+                pointers.push(pointer.to_owned());
+            }
+        });
+        for pointer in pointers {
+            if let Some(Value::Object(map)) = root.pointer_mut(&pointer) {
+                if let Some(Value::String(reference)) = map.get_mut("$ref") {
+                    *reference = format!("{}{reference}", self.name);
+                }
+            }
+        }
+        self.used.borrow_mut().extend(moved.into_iter().cloned());
+        root
+    }
+
+    /// Write the shared schemas some written schema uses, if any.
+    fn write(&self, out: &Path) -> Result<Origins, WriteError> {
+        let used = self.used.borrow();
+        if used.is_empty() {
+            return Ok(Vec::new());
+        }
+        let defs: Map<String, Value> = used
+            .iter()
+            .filter_map(|name| Some((name.clone(), self.defs.get(name)?.clone())))
+            .collect();
+        let file = serde_json::json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$defs": defs,
+        });
+        write_json(&out.join("schemas").join(&self.name), &file)?;
+        let origin = super::Location {
+            file: self.document.file.clone(),
+            pointer: "/components".to_owned(),
+        };
+        Ok(vec![(format!("../schemas/{}", self.name), origin)])
+    }
+}
+
 /// One draft being written as the case `name`.
 struct Case<'a> {
     draft: &'a CaseDraft,
     name: &'a str,
     case_names: &'a BTreeMap<&'a str, &'a str>,
     out: &'a Path,
+    shared: &'a SharedFile<'a>,
 }
 
 /// Schema files written (as a case file names them) and where each came from.
@@ -237,7 +333,10 @@ impl Case<'_> {
                     self.name,
                     sanitize(&parameter.name)
                 );
-                write_json(&self.out.join("schemas").join(&file), &parameter.schema)?;
+                write_json(
+                    &self.out.join("schemas").join(&file),
+                    &self.shared.refer(&parameter.schema),
+                )?;
                 let written = format!("../schemas/{file}");
                 let _ = writeln!(text, "schema = {}", quote(&written));
                 origins.push((written, parameter.at.clone()));
@@ -276,7 +375,10 @@ impl Case<'_> {
             return Ok(());
         };
         let file = format!("{}.request.json", self.name);
-        write_json(&self.out.join("schemas").join(&file), &request.schema)?;
+        write_json(
+            &self.out.join("schemas").join(&file),
+            &self.shared.refer(&request.schema),
+        )?;
         let written = format!("../schemas/{file}");
         origins.push((written.clone(), self.origin("requestBody")));
         let _ = writeln!(
@@ -309,7 +411,7 @@ impl Case<'_> {
                     self.name,
                     status.to_ascii_lowercase()
                 );
-                write_json(&schemas.join(&file), schema)?;
+                write_json(&schemas.join(&file), &self.shared.refer(schema))?;
                 origins.push((
                     format!("../schemas/{file}"),
                     self.origin(&format!("responses/{status}")),
@@ -329,7 +431,7 @@ impl Case<'_> {
                                 status.to_ascii_lowercase(),
                                 sanitize(&header.name)
                             );
-                            write_json(&schemas.join(&file), schema)?;
+                            write_json(&schemas.join(&file), &self.shared.refer(schema))?;
                             format!(", schema = {}", quote(&format!("../schemas/{file}")))
                         }
                     },

@@ -1,0 +1,205 @@
+//! Schemas that refer to definitions in a JSON Schema file beside them
+//! (`"$ref": "shop.components.json#/$defs/Pet"`), as `specgate import` writes a document's
+//! shared schemas once. The definitions a schema reaches are copied into its own `$defs` and
+//! its references point there, so every reader of the schema (the generator, the checks,
+//! drift, the sandbox) sees one self-contained document. Each such file is read and checked
+//! once per process, however many schemas refer to it.
+
+use super::error::{ContractError, Place};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock, Mutex};
+
+/// A reference to a definition in another file, where it is written.
+struct External {
+    /// The pointer of the schema object holding the `$ref`.
+    at: String,
+    /// The file as written (relative to the referring schema).
+    file: String,
+    /// The definition's name under the file's `$defs`.
+    name: String,
+}
+
+/// `document` (read from `path`) with the definitions its references to other files reach
+/// copied into its `$defs`, those references pointing there. A document without such
+/// references is returned as it is.
+pub(super) fn inline(path: &Path, mut document: Value) -> Result<Value, ContractError> {
+    let externals = externals(&document);
+    if externals.is_empty() {
+        return Ok(document);
+    }
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut copied: BTreeMap<String, (Value, String)> = BTreeMap::new();
+    for external in &externals {
+        let shared = read(&base.join(&external.file), path, external)?;
+        copy_reached(&shared, external, path, &mut copied)?;
+    }
+    for external in &externals {
+        let pointer = format!("{}/$ref", external.at);
+        if let Some(reference) = document.pointer_mut(&pointer) {
+            *reference =
+                Value::String(format!("#/$defs/{}", crate::schema::escape(&external.name)));
+        }
+    }
+    let Value::Object(root) = &mut document else {
+        return Ok(document);
+    };
+    let defs = root
+        .entry("$defs")
+        .or_insert_with(|| Value::Object(Map::new()));
+    let Value::Object(defs) = defs else {
+        return Err(ContractError::new(
+            path,
+            Place::Pointer("/$defs".to_owned()),
+            "`$defs` is not an object",
+            "make `$defs` an object of named schemas",
+        ));
+    };
+    for (name, (value, file)) in copied {
+        match defs.get(&name) {
+            Some(own) if *own != value => {
+                return Err(ContractError::new(
+                    path,
+                    Place::Pointer(format!("/$defs/{}", crate::schema::escape(&name))),
+                    format!("`$defs/{name}` is defined here and, differently, in {file}"),
+                    "rename one of the two definitions",
+                ))
+            }
+            Some(_) => {}
+            None => {
+                defs.insert(name, value);
+            }
+        }
+    }
+    Ok(document)
+}
+
+/// Every `$ref` of `document` to `FILE#/$defs/NAME`, a file on disk beside it.
+fn externals(document: &Value) -> Vec<External> {
+    let mut found = Vec::new();
+    crate::schema::visit(document, "", &mut |pointer, map| {
+        let Some(reference) = map.get("$ref").and_then(Value::as_str) else {
+            return;
+        };
+        let Some((file, fragment)) = reference.split_once('#') else {
+            return;
+        };
+        let name = fragment
+            .strip_prefix("/$defs/")
+            .filter(|n| !n.contains('/'));
+        if let Some(name) = name.filter(|_| !file.is_empty() && !file.contains("://")) {
+            found.push(External {
+                at: pointer.to_owned(),
+                file: file.to_owned(),
+                name: crate::schema::unescape(name),
+            });
+        }
+    });
+    found
+}
+
+/// Copy into `copied` the definition `external` names and every definition of the same file
+/// it reaches through `#/$defs/NAME`.
+fn copy_reached(
+    shared: &Value,
+    external: &External,
+    path: &Path,
+    copied: &mut BTreeMap<String, (Value, String)>,
+) -> Result<(), ContractError> {
+    let mut queue = vec![external.name.clone()];
+    while let Some(name) = queue.pop() {
+        let Some(def) = shared.get("$defs").and_then(|d| d.get(&name)) else {
+            return Err(ContractError::new(
+                path,
+                Place::Pointer(format!("{}/$ref", external.at)),
+                format!("`{}` has no `$defs/{name}`", external.file),
+                "correct the reference, or add the definition to that file",
+            ));
+        };
+        match copied.get(&name) {
+            Some((value, _)) if value == def => continue,
+            Some((_, file)) => {
+                return Err(ContractError::new(
+                    path,
+                    Place::Pointer(format!("{}/$ref", external.at)),
+                    format!(
+                        "`$defs/{name}` differs between {file} and {}",
+                        external.file
+                    ),
+                    "refer to one definition of that name",
+                ))
+            }
+            None => {}
+        }
+        crate::schema::visit(def, "", &mut |_, map| {
+            let reference = map.get("$ref").and_then(Value::as_str);
+            if let Some(next) = reference.and_then(|r| r.strip_prefix("#/$defs/")) {
+                queue.push(crate::schema::unescape(next));
+            }
+        });
+        copied.insert(name, (def.clone(), external.file.clone()));
+    }
+    Ok(())
+}
+
+/// Files already read, by canonical path and the size and time of the version read.
+type Read = HashMap<(PathBuf, u64, Option<std::time::SystemTime>), Arc<Value>>;
+
+/// Every shared file this process has read and checked: an import's schemas all refer to
+/// the same one, and reading it once per schema was most of loading a large document.
+static READ: LazyLock<Mutex<Read>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The shared file `file` a reference in `from` names, read and checked once.
+fn read(file: &Path, from: &Path, external: &External) -> Result<Arc<Value>, ContractError> {
+    let missing = |e: std::io::Error| {
+        ContractError::new(
+            from,
+            Place::Pointer(format!("{}/$ref", external.at)),
+            format!("cannot read `{}`: {e}", external.file),
+            "a file a `$ref` names is relative to the schema that names it; fix the path",
+        )
+    };
+    let canonical = file.canonicalize().map_err(missing)?;
+    let metadata = std::fs::metadata(&canonical).map_err(missing)?;
+    let key = (canonical, metadata.len(), metadata.modified().ok());
+    if let Some(found) = READ.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Ok(found.clone());
+    }
+    let value = Arc::new(super::schema::read_checked(&key.0)?);
+    let mut read = READ.lock().unwrap_or_else(|e| e.into_inner());
+    Ok(read.entry(key).or_insert(value).clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn definitions_of_a_file_beside_are_copied_with_what_they_reach() {
+        let folder = tempfile::tempdir().unwrap();
+        let shared = json!({"$defs": {
+            "Pet": {"type": "object", "properties": {"tag": {"$ref": "#/$defs/Tag"}}},
+            "Tag": {"type": "string", "minLength": 1},
+            "Unused": {"type": "integer"}
+        }});
+        std::fs::write(folder.path().join("s.json"), shared.to_string()).unwrap();
+        let path = folder.path().join("op.json");
+        let document = json!({"items": {"$ref": "s.json#/$defs/Pet"}});
+        let inlined = inline(&path, document).unwrap();
+        assert_eq!(
+            inlined,
+            json!({"items": {"$ref": "#/$defs/Pet"}, "$defs": {
+                "Pet": shared["$defs"]["Pet"], "Tag": shared["$defs"]["Tag"]
+            }})
+        );
+        let dangling = inline(&path, json!({"$ref": "s.json#/$defs/Nope"})).unwrap_err();
+        assert_eq!(dangling.place, Place::Pointer("/$ref".to_owned()));
+        assert!(
+            dangling.problem.contains("$defs/Nope"),
+            "{}",
+            dangling.problem
+        );
+    }
+}
