@@ -6,10 +6,14 @@
 //! once per process, however many schemas refer to it.
 
 use super::error::{ContractError, Place};
+use crate::schema::Keyword;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex};
+
+/// Reads a schema file and checks it against the meta-schema.
+pub(super) type ReadChecked = fn(&Path) -> Result<Value, ContractError>;
 
 /// A reference to a definition in another file, where it is written.
 struct External {
@@ -24,7 +28,11 @@ struct External {
 /// `document` (read from `path`) with the definitions its references to other files reach
 /// copied into its `$defs`, those references pointing there. A document without such
 /// references is returned as it is.
-pub(super) fn inline(path: &Path, mut document: Value) -> Result<Value, ContractError> {
+pub(super) fn inline(
+    path: &Path,
+    mut document: Value,
+    read_checked: ReadChecked,
+) -> Result<Value, ContractError> {
     let externals = externals(&document);
     if externals.is_empty() {
         return Ok(document);
@@ -32,7 +40,7 @@ pub(super) fn inline(path: &Path, mut document: Value) -> Result<Value, Contract
     let base = path.parent().unwrap_or(Path::new("."));
     let mut copied: BTreeMap<String, (Value, String)> = BTreeMap::new();
     for external in &externals {
-        let shared = read(&base.join(&external.file), path, external)?;
+        let shared = read(&base.join(&external.file), path, external, read_checked)?;
         copy_reached(&shared, external, path, &mut copied)?;
     }
     for external in &externals {
@@ -46,7 +54,7 @@ pub(super) fn inline(path: &Path, mut document: Value) -> Result<Value, Contract
         return Ok(document);
     };
     let defs = root
-        .entry("$defs")
+        .entry(Keyword::Defs.name())
         .or_insert_with(|| Value::Object(Map::new()));
     let Value::Object(defs) = defs else {
         return Err(ContractError::new(
@@ -79,7 +87,7 @@ pub(super) fn inline(path: &Path, mut document: Value) -> Result<Value, Contract
 fn externals(document: &Value) -> Vec<External> {
     let mut found = Vec::new();
     crate::schema::visit(document, "", &mut |pointer, map| {
-        let Some(reference) = map.get("$ref").and_then(Value::as_str) else {
+        let Some(reference) = map.get(Keyword::Ref.name()).and_then(Value::as_str) else {
             return;
         };
         let Some((file, fragment)) = reference.split_once('#') else {
@@ -109,7 +117,7 @@ fn copy_reached(
 ) -> Result<(), ContractError> {
     let mut queue = vec![external.name.clone()];
     while let Some(name) = queue.pop() {
-        let Some(def) = shared.get("$defs").and_then(|d| d.get(&name)) else {
+        let Some(def) = shared.get(Keyword::Defs.name()).and_then(|d| d.get(&name)) else {
             return Err(ContractError::new(
                 path,
                 Place::Pointer(format!("{}/$ref", external.at)),
@@ -133,7 +141,7 @@ fn copy_reached(
             None => {}
         }
         crate::schema::visit(def, "", &mut |_, map| {
-            let reference = map.get("$ref").and_then(Value::as_str);
+            let reference = map.get(Keyword::Ref.name()).and_then(Value::as_str);
             if let Some(next) = reference.and_then(|r| r.strip_prefix("#/$defs/")) {
                 queue.push(crate::schema::unescape(next));
             }
@@ -151,7 +159,12 @@ type Read = HashMap<(PathBuf, u64, Option<std::time::SystemTime>), Arc<Value>>;
 static READ: LazyLock<Mutex<Read>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// The shared file `file` a reference in `from` names, read and checked once.
-fn read(file: &Path, from: &Path, external: &External) -> Result<Arc<Value>, ContractError> {
+fn read(
+    file: &Path,
+    from: &Path,
+    external: &External,
+    read_checked: ReadChecked,
+) -> Result<Arc<Value>, ContractError> {
     let missing = |e: std::io::Error| {
         ContractError::new(
             from,
@@ -166,7 +179,7 @@ fn read(file: &Path, from: &Path, external: &External) -> Result<Arc<Value>, Con
     if let Some(found) = READ.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return Ok(found.clone());
     }
-    let value = Arc::new(super::schema::read_checked(&key.0)?);
+    let value = Arc::new(read_checked(&key.0)?);
     let mut read = READ.lock().unwrap_or_else(|e| e.into_inner());
     Ok(read.entry(key).or_insert(value).clone())
 }
@@ -175,6 +188,10 @@ fn read(file: &Path, from: &Path, external: &External) -> Result<Arc<Value>, Con
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn read_json(path: &Path) -> Result<Value, ContractError> {
+        Ok(serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap())
+    }
 
     #[test]
     fn definitions_of_a_file_beside_are_copied_with_what_they_reach() {
@@ -187,14 +204,14 @@ mod tests {
         std::fs::write(folder.path().join("s.json"), shared.to_string()).unwrap();
         let path = folder.path().join("op.json");
         let document = json!({"items": {"$ref": "s.json#/$defs/Pet"}});
-        let inlined = inline(&path, document).unwrap();
+        let inlined = inline(&path, document, read_json).unwrap();
         assert_eq!(
             inlined,
             json!({"items": {"$ref": "#/$defs/Pet"}, "$defs": {
                 "Pet": shared["$defs"]["Pet"], "Tag": shared["$defs"]["Tag"]
             }})
         );
-        let dangling = inline(&path, json!({"$ref": "s.json#/$defs/Nope"})).unwrap_err();
+        let dangling = inline(&path, json!({"$ref": "s.json#/$defs/Nope"}), read_json).unwrap_err();
         assert_eq!(dangling.place, Place::Pointer("/$ref".to_owned()));
         assert!(
             dangling.problem.contains("$defs/Nope"),

@@ -32,7 +32,7 @@ impl Schema {
     /// from files beside it ([`super::external`]).
     pub fn load(path: &Path) -> Result<Schema, ContractError> {
         let document = read_checked(path)?;
-        let document = super::external::inline(path, document)?;
+        let document = super::external::inline(path, document, read_checked)?;
         // Its own part and every file it took from are checked: what is left is compiling.
         Self::compiled(path, document, Checked::Already)
     }
@@ -66,7 +66,7 @@ enum Checked {
 }
 
 /// The schema file at `path`, read, parsed and checked against the meta-schema.
-pub(super) fn read_checked(path: &Path) -> Result<Value, ContractError> {
+fn read_checked(path: &Path) -> Result<Value, ContractError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         ContractError::new(
             path,

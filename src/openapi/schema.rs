@@ -1,7 +1,8 @@
 //! OpenAPI Schema Objects → self-contained JSON Schema 2020-12 documents.
 //!
-//! Every `$ref` (to `#/components/schemas/...` or to another file) is copied into the
-//! document's `$defs` under a readable name and pointed at there, so circular references stay
+//! Every `$ref` (to `#/components/schemas/...` or to another file) is translated once per
+//! document ([`Sources::shared`]) under a readable name, copied into the referring schema's `$defs`
+//! and pointed at there, so circular references stay
 //! circular and the result needs no other file. For OpenAPI 3.0, the dialect differences are
 //! translated: `nullable: true` adds `null` to `type`, boolean
 //! `exclusiveMinimum`/`exclusiveMaximum` become numbers, `example` becomes `examples`, and
@@ -19,33 +20,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// OpenAPI annotations with no effect on validity.
 const OPENAPI_ONLY: &[&str] = &["discriminator", "xml", "externalDocs"];
-
-/// The schemas a document's operations share: every schema a `$ref` names, translated once
-/// under a name unique in the document, so each operation's schema refers to the same
-/// translation and an import writes it once ([`super::write`]).
-#[derive(Debug, Default)]
-pub(super) struct Shared {
-    names: BTreeMap<Location, String>,
-    taken: BTreeSet<String>,
-    defs: BTreeMap<String, Value>,
-}
-
-impl Shared {
-    /// The translated schemas, by name.
-    pub(super) fn into_defs(self) -> BTreeMap<String, Value> {
-        self.defs
-    }
-
-    /// Forget the schemas named in `given` (by a bundle that failed half way).
-    fn forget(&mut self, given: &[Location]) {
-        for location in given {
-            if let Some(name) = self.names.remove(location) {
-                self.taken.remove(&name);
-                self.defs.remove(&name);
-            }
-        }
-    }
-}
 
 /// Translates one schema of a document, its referenced schemas translated once into the
 /// document's [`Shared`] schemas and copied into its `$defs`.

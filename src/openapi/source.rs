@@ -4,7 +4,7 @@
 
 use super::OpenApiError;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// A place in one of the document's files.
@@ -22,12 +22,39 @@ impl std::fmt::Display for Location {
     }
 }
 
+/// The schemas a document's operations share: every schema a `$ref` names, translated once
+/// under a name unique in the document, so each operation's schema refers to the same
+/// translation and an import writes it once (`openapi/write.rs`).
+#[derive(Debug, Default)]
+pub(super) struct Shared {
+    pub(super) names: BTreeMap<Location, String>,
+    pub(super) taken: BTreeSet<String>,
+    pub(super) defs: BTreeMap<String, Value>,
+}
+
+impl Shared {
+    /// The translated schemas, by name.
+    pub(super) fn into_defs(self) -> BTreeMap<String, Value> {
+        self.defs
+    }
+
+    /// Forget the schemas named in `given` (by a bundle that failed half way).
+    pub(super) fn forget(&mut self, given: &[Location]) {
+        for location in given {
+            if let Some(name) = self.names.remove(location) {
+                self.taken.remove(&name);
+                self.defs.remove(&name);
+            }
+        }
+    }
+}
+
 /// The document's files, parsed once each.
 #[derive(Debug, Default)]
 pub(super) struct Sources {
     files: BTreeMap<PathBuf, Value>,
     /// The schemas that `$ref`s name, translated once for every operation.
-    pub(super) shared: super::schema::Shared,
+    pub(super) shared: Shared,
 }
 
 impl Sources {
