@@ -8,6 +8,7 @@ mod media;
 pub mod methods;
 mod resources;
 mod status;
+pub mod undeclared_type;
 
 pub use crate::results::{
     excerpt, Check, Finding, ResponseRecord, SentRequest, Shrunk, RESPONSE_EXCERPT_BYTES,

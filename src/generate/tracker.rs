@@ -276,6 +276,8 @@ impl CoverageTracker {
                 .collect(),
             // The tracker sees requests, not draws: the run fills this in from the generator.
             redraws: 0,
+            // Probes are sent after the plan: the run counts them.
+            probes: Default::default(),
         }
     }
 }

@@ -169,9 +169,11 @@ fn operations(out: &mut String, report: &RunReport) {
             format!("{}:{}{pointer}", s.file, s.line)
         });
         let kinds = coverage.map_or_else(String::new, |c| {
+            // Probes are requests too, though they cover nothing.
             let parts: Vec<String> = c
                 .by_family
                 .iter()
+                .chain(&c.probes)
                 .map(|(k, n)| format!("{k} {n}"))
                 .collect();
             parts.join(" · ")

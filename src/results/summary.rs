@@ -107,6 +107,10 @@ pub struct Coverage {
     pub required_subsets_total: u64,
     /// Requests per reason family.
     pub by_family: BTreeMap<String, u64>,
+    /// Probes sent after the plan, per family (`method-not-allowed`,
+    /// `undeclared-content-type`): requests outside the plan that cover nothing.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub probes: BTreeMap<String, u64>,
     /// `field=value` of every enum value no accepted payload carried.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub uncovered_enum_values: Vec<String>,
@@ -125,6 +129,9 @@ impl Coverage {
     pub fn merge(&mut self, other: &Coverage) {
         for (family, count) in &other.by_family {
             *self.by_family.entry(family.clone()).or_default() += count;
+        }
+        for (family, count) in &other.probes {
+            *self.probes.entry(family.clone()).or_default() += count;
         }
         self.redraws += other.redraws;
         self.uncovered_enum_values

@@ -156,6 +156,22 @@ impl Outgoing {
     pub(super) fn bare(body: Bytes) -> Outgoing {
         Outgoing { body, wire: None }
     }
+
+    /// The same request with an envelope's body declared as `content_type` (a bare body
+    /// takes its endpoint's, [`Endpoint::declaring`]).
+    pub(super) fn declared_as(&self, content_type: &str) -> Outgoing {
+        let wire = self.wire.as_deref().map(|(url, wire)| {
+            let mut wire = wire.clone();
+            if let Some((_, declared)) = &mut wire.body {
+                content_type.clone_into(declared);
+            }
+            Arc::new((url.clone(), wire))
+        });
+        Outgoing {
+            body: self.body.clone(),
+            wire,
+        }
+    }
 }
 
 /// Sends planned requests for one operation at one endpoint.
@@ -344,6 +360,23 @@ impl Endpoint {
                 wire: Some(Arc::new((url, wire))),
             },
             None => Outgoing::default(),
+        }
+    }
+
+    /// The endpoint with a bare body declared as `content_type`.
+    pub(super) fn declaring(mut self, content_type: HeaderValue) -> Endpoint {
+        self.content_type = content_type;
+        self
+    }
+
+    /// The `Content-Type` `outgoing`'s body goes with; `None` when it has no body.
+    pub(super) fn body_content_type(&self, outgoing: &Outgoing) -> Option<String> {
+        if outgoing.body.is_empty() {
+            return None;
+        }
+        match outgoing.wire.as_deref() {
+            None => self.content_type.to_str().ok().map(str::to_owned),
+            Some((_, wire)) => wire.body.as_ref().map(|(_, declared)| declared.clone()),
         }
     }
 

@@ -4,10 +4,10 @@
 //! `check::methods` judges the answer (405 with the documented methods in `Allow`, or
 //! 404/501). HEAD and OPTIONS are never sent: frameworks serve them on their own.
 
-use super::probe::{self, Probe};
+use super::probe::{self, Probe, Probed};
 use super::shared::Shared;
 use crate::check::methods::{undocumented_method, Documented, PROBED};
-use crate::check::{Check, Finding, Outcome, Violation};
+use crate::check::{Check, Outcome, Violation};
 use http::Method;
 
 /// The reason family of these probes (`--families method-not-allowed` runs only these).
@@ -17,8 +17,9 @@ pub(super) const FAMILY: &str = "method-not-allowed";
 const PROBE_POSITION: u64 = u64::MAX / 4 * 3;
 
 /// The findings of every probe of an undocumented method.
-pub(super) async fn method_findings(shared: &Shared) -> Vec<Finding> {
+pub(super) async fn method_findings(shared: &Shared) -> Probed {
     let mut findings = Vec::new();
+    let mut sent = Vec::new();
     let mut position = PROBE_POSITION;
     for (path, index) in paths(shared) {
         let own: Vec<Method> = shared
@@ -48,8 +49,12 @@ pub(super) async fn method_findings(shared: &Shared) -> Vec<Finding> {
                 fitting,
             };
             let Some(outcome) = probe::send(shared, &probe).await else {
-                return probe::grouped(findings);
+                return Probed {
+                    findings: probe::grouped(findings),
+                    sent,
+                };
             };
+            sent.push(probe.planned.case.to_string());
             position += 1;
             if let Some(violation) = judge(method, &documented, &outcome) {
                 findings.push(probe::finding(
@@ -58,7 +63,10 @@ pub(super) async fn method_findings(shared: &Shared) -> Vec<Finding> {
             }
         }
     }
-    probe::grouped(findings)
+    Probed {
+        findings: probe::grouped(findings),
+        sent,
+    }
 }
 
 /// The run's paths in operation order, each with the operation whose valid request

@@ -24,6 +24,7 @@ mod shard;
 mod shared;
 mod shrink;
 pub mod target;
+mod undeclared_type;
 mod worker;
 
 pub use crate::results::{Halt, HaltReason, Progress, Summary};
@@ -37,6 +38,7 @@ use crate::check::Finding;
 use crate::contract::{ContractError, Operation};
 use crate::drift::Observer;
 use crate::generate::PlanOptions;
+use crate::results::Coverage;
 use shared::{prepare, summarise};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -163,6 +165,17 @@ fn add_sequence_findings(findings: &mut Vec<Finding>, found: Vec<Finding>) {
     });
 }
 
+/// Each case's probes, by family, in its coverage: requests by kind, apart from the plan's.
+fn count_probes(coverage: &mut [Coverage], probes: &[(&str, probe::Probed)]) {
+    for (family, probed) in probes {
+        for case in &probed.sent {
+            if let Some(entry) = coverage.iter_mut().find(|c| &c.case == case) {
+                *entry.probes.entry((*family).to_owned()).or_default() += 1;
+            }
+        }
+    }
+}
+
 /// Run the plan for `operations` against `config.base_url`.
 pub async fn run(
     operations: Vec<Arc<Operation>>,
@@ -203,12 +216,19 @@ pub async fn run(
         let found = sequence::lifecycle_findings(&shared).await;
         add_sequence_findings(&mut findings, found);
     }
+    let mut probes: Vec<(&str, probe::Probed)> = Vec::new();
     if !shared.guard.is_halted() && runs_after_plan(settings, methods::FAMILY) {
-        let found = methods::method_findings(&shared).await;
-        add_sequence_findings(&mut findings, found);
+        probes.push((methods::FAMILY, methods::method_findings(&shared).await));
+    }
+    if !shared.guard.is_halted() && runs_after_plan(settings, undeclared_type::FAMILY) {
+        let probed = undeclared_type::undeclared_type_findings(&shared).await;
+        probes.push((undeclared_type::FAMILY, probed));
+    }
+    for (_, probed) in &mut probes {
+        add_sequence_findings(&mut findings, std::mem::take(&mut probed.findings));
     }
     let elapsed = started.elapsed();
-    let summary = summarise(
+    let mut summary = summarise(
         &shared,
         &tally.coverage,
         &tally.statuses,
@@ -216,6 +236,7 @@ pub async fn run(
         planned,
         elapsed,
     );
+    count_probes(&mut summary.coverage, &probes);
     Ok(RunResult {
         summary,
         findings,

@@ -16,6 +16,27 @@ pub(super) struct Probe {
     pub outgoing: Outgoing,
 }
 
+impl Probe {
+    /// The same probe with its body declared as `content_type`.
+    pub(super) fn declared_as(self, content_type: &'static str) -> Probe {
+        Probe {
+            endpoint: self
+                .endpoint
+                .declaring(http::HeaderValue::from_static(content_type)),
+            outgoing: self.outgoing.declared_as(content_type),
+            planned: self.planned,
+        }
+    }
+}
+
+/// What the probes of one family did: their findings, grouped, and the case each probe sent
+/// belongs to (for the requests-by-kind counts of reports).
+#[derive(Debug, Default)]
+pub(super) struct Probed {
+    pub findings: Vec<Finding>,
+    pub sent: Vec<String>,
+}
+
 /// The first valid request (right key) of the run's operation `index`, if it has one.
 pub(super) fn first_valid(shared: &Shared, index: usize) -> Option<PlannedRequest> {
     shared.generators[index]

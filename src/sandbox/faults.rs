@@ -112,6 +112,10 @@ pub enum Fault {
     UndocumentedMethod500,
     /// A 405's `Allow` lists the methods of the first operation's path, whatever the path.
     AllowOneRoute,
+    /// A body of a media type the operation does not declare is read as if it were declared.
+    AcceptUndeclaredContentType,
+    /// A body of a media type the operation does not declare gets 500.
+    ServerErrorUndeclaredContentType,
 }
 
 /// The request-body value `reject-enum-value=POINTER:VALUE` refuses.
@@ -383,6 +387,18 @@ const CATALOGUE: &[FaultInfo] = &[
         category: "method-not-allowed",
         description: "a 405's Allow header lists the methods of the first operation's path, whatever the path",
     },
+    FaultInfo {
+        name: "accept-undeclared-content-type",
+        parameter: "",
+        category: "accepts-invalid",
+        description: "a body declared with a media type the operation does not accept (text/plain for JSON) is read anyway, not refused with 415",
+    },
+    FaultInfo {
+        name: "server-error-undeclared-content-type",
+        parameter: "",
+        category: "server-error",
+        description: "500 for a body declared with a media type the operation does not accept",
+    },
 ];
 
 impl Fault {
@@ -454,6 +470,8 @@ impl Fault {
             Fault::CreatedNotStored => "created-not-stored",
             Fault::UndocumentedMethod500 => "undocumented-method-500",
             Fault::AllowOneRoute => "allow-one-route",
+            Fault::AcceptUndeclaredContentType => "accept-undeclared-content-type",
+            Fault::ServerErrorUndeclaredContentType => "server-error-undeclared-content-type",
         }
     }
 
@@ -500,6 +518,8 @@ impl Fault {
             "created-not-stored" => Fault::CreatedNotStored,
             "undocumented-method-500" => Fault::UndocumentedMethod500,
             "allow-one-route" => Fault::AllowOneRoute,
+            "accept-undeclared-content-type" => Fault::AcceptUndeclaredContentType,
+            "server-error-undeclared-content-type" => Fault::ServerErrorUndeclaredContentType,
             _ => return None,
         };
         Some(fault)

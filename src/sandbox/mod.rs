@@ -6,13 +6,15 @@
 //! success schema, `sandbox_fields`) comes from the loaded [`Operation`]. [`faults`] names the
 //! regressions, [`respond`] builds success bodies, `server` answers requests (`in_flight`
 //! counts them, so tests wait for events instead of sleeping), `connection` closes
-//! connections after a 5xx for `close-after-5xx`, and [`tls`] serves it over HTTPS with a
+//! connections after a 5xx for `close-after-5xx`, `media_type` refuses a body of a type the
+//! operation does not declare (415), and [`tls`] serves it over HTTPS with a
 //! private CA, optionally demanding client certificates.
 
 mod connection;
 mod documented;
 pub mod faults;
 mod in_flight;
+mod media_type;
 pub mod respond;
 mod route;
 mod server;

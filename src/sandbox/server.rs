@@ -10,6 +10,7 @@ use super::documented::{self, ErrorAnswer};
 use super::faults::{
     EnumValueTarget, Fault, LONG_STRING_CHARS, OVERSIZED_BODY_BYTES, RATE_LIMIT_EVERY,
 };
+use super::media_type::{self, UndeclaredMedia};
 use super::respond::{body_hash, BodyTemplate, TemplateError};
 use super::route::{Route, Table};
 use super::state::{IdParameter, Made, Producing, Resources};
@@ -94,6 +95,8 @@ struct Endpoint {
     success_headers: Vec<(HeaderName, HeaderValue)>,
     /// `reject-enum-value`: the pointer and the refused value.
     refused_value: Option<(String, Value)>,
+    /// The request body's declared media type; `None` when it takes no body.
+    body_media: Option<String>,
 }
 
 /// How a missing or wrong key is answered.
@@ -140,6 +143,8 @@ struct Behaviour {
     /// `undocumented-method-500`, `allow-one-route`: how a method a path does not serve is
     /// answered.
     wrong_method: WrongMethod,
+    /// How a body of a media type the operation does not declare is answered.
+    undeclared_media: UndeclaredMedia,
 }
 
 /// How a path answers a method it does not serve.
@@ -347,6 +352,7 @@ impl Endpoint {
             success_status,
             success,
             refused_value: refused_value(operation, &config.faults),
+            body_media: media_type::body_media(operation),
         })
     }
 
@@ -841,6 +847,7 @@ impl Behaviour {
             } else {
                 WrongMethod::Faithful
             },
+            undeclared_media: UndeclaredMedia::from_faults(faults),
         })
     }
 
@@ -1018,6 +1025,17 @@ fn method_not_allowed(allowed: &[&Method]) -> Response {
     response
 }
 
+/// 415, naming the media type the operation reads.
+fn unsupported_media(endpoint: &Endpoint) -> Response {
+    json_error(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        &json!({
+            "error": "unsupported media type",
+            "message": format!("send the body as {}", endpoint.body_media.as_deref().unwrap_or_default()),
+        }),
+    )
+}
+
 fn redirect(location: &HeaderValue) -> Response {
     let mut response = with_body(StatusCode::TEMPORARY_REDIRECT, TEXT, Bytes::new());
     response.headers_mut().insert(LOCATION, location.clone());
@@ -1094,6 +1112,13 @@ pub(super) async fn answer(State(routes): State<Arc<Routes>>, request: Request) 
             )
         }
     };
+    let undeclared =
+        || media_type::undeclared(endpoint.body_media.as_deref(), &parts.headers, body.len());
+    match routes.behaviour.undeclared_media {
+        UndeclaredMedia::Refused if undeclared() => return unsupported_media(endpoint),
+        UndeclaredMedia::ServerError if undeclared() => return server_error(),
+        _ => {}
+    }
     match &endpoint.shape {
         Some(shape) => {
             endpoint

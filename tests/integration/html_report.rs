@@ -167,3 +167,71 @@ fn the_html_report_shows_the_runs_warnings() {
     let (_, faithful, _) = run_with_reports(&[], &[]);
     assert!(!faithful.contains("id=\"warnings\""));
 }
+
+/// The cells of the operations table's "requests by kind" column, by case.
+fn requests_by_kind(html: &str) -> Vec<(String, String)> {
+    let dom = tl::parse(html, tl::ParserOptions::default()).expect("the report parses");
+    let parser = dom.parser();
+    dom.query_selector("tr")
+        .expect("a selector")
+        .filter_map(|handle| handle.get(parser)?.as_tag().cloned())
+        .filter_map(|row| {
+            let case = row
+                .attributes()
+                .get("data-case")??
+                .as_utf8_str()
+                .into_owned();
+            let cells: Vec<String> = row
+                .children()
+                .top()
+                .iter()
+                .filter_map(|cell| cell.get(parser))
+                .map(|cell| unescape(&cell.inner_text(parser)))
+                .collect();
+            Some((case, cells.get(2)?.clone()))
+        })
+        .collect()
+}
+
+/// Probes sent after the plan (undocumented methods, an undeclared request media type) are
+/// requests by kind like the plan's, counted per operation as the JSON report counts them.
+#[test]
+fn the_html_report_counts_probes_among_the_requests_by_kind() {
+    let (code, html, json) = run_with_reports(&[], &[]);
+    assert_eq!(code, 0, "{json:#}");
+    let kinds = requests_by_kind(&html);
+    let cell = |case: &str| {
+        kinds
+            .iter()
+            .find(|(c, _)| c == case)
+            .map(|(_, k)| k.clone())
+            .unwrap_or_else(|| panic!("no row for {case}: {kinds:?}"))
+    };
+    // GET and POST /orders: three methods probed through the list; GET and DELETE
+    // /orders/{id}: three through the get; only the create has a JSON body.
+    assert!(
+        cell("orders-list").contains("method-not-allowed 3"),
+        "{kinds:?}"
+    );
+    assert!(
+        cell("orders-get").contains("method-not-allowed 3"),
+        "{kinds:?}"
+    );
+    assert!(
+        cell("orders-create").contains("undeclared-content-type 1"),
+        "{kinds:?}"
+    );
+    assert!(
+        !cell("orders-delete").contains("undeclared-content-type"),
+        "{kinds:?}"
+    );
+    for coverage in json["summary"]["coverage"].as_array().unwrap() {
+        let case = coverage["case"].as_str().unwrap();
+        for (family, n) in coverage["probes"].as_object().into_iter().flatten() {
+            assert!(
+                cell(case).contains(&format!("{family} {n}")),
+                "{case}: {kinds:?}"
+            );
+        }
+    }
+}

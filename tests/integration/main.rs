@@ -24,6 +24,7 @@ mod media;
 mod oauth;
 mod openapi;
 mod operations;
+mod peer_checks;
 mod plan;
 mod readable_gate;
 mod reports;

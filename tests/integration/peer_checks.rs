@@ -1,0 +1,125 @@
+//! The checks peers run that specgate gained with issue #21, each over real HTTP against the
+//! built-in sandbox: found against the fault that commits it, silent against the faithful
+//! sandbox, on `tests/data/orders` and on the release cases (`cases/`).
+//!
+//! - undeclared request media types: each JSON operation's first valid request is sent once
+//!   more declared `Content-Type: text/plain`; 415 (or the documented invalid status)
+//!   conforms, 2xx is `accepts-invalid`, 5xx `server-error`.
+
+use crate::common::*;
+use serde_json::Value;
+use std::path::Path;
+
+const ORDERS: &str = "tests/data/orders";
+
+/// The findings of `report`, each folded finding replaced by its members.
+fn members(report: &Value) -> Vec<Value> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| match f["operations"].as_array() {
+            Some(members) => members.clone(),
+            None => vec![f.clone()],
+        })
+        .collect()
+}
+
+/// The findings whose plan ids name the probe `family` (`case:family:detail`).
+fn of_family(report: &Value, family: &str) -> Vec<Value> {
+    let tag = format!(":{family}:");
+    members(report)
+        .into_iter()
+        .filter(|f| f["plan_id"].as_str().is_some_and(|id| id.contains(&tag)))
+        .collect()
+}
+
+/// The probes of `family` the report counts, per case.
+fn probes(report: &Value, family: &str) -> Vec<(String, u64)> {
+    report["summary"]["coverage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| {
+            let n = c["probes"][family].as_u64()?;
+            Some((c["case"].as_str().unwrap().to_owned(), n))
+        })
+        .collect()
+}
+
+fn orders_run(faults: &[&str]) -> (i32, Value, String) {
+    let sandbox = TestSandbox::serving(Path::new(ORDERS), faults, KEY);
+    run_orders_cases(&sandbox, "2", &[])
+}
+
+fn release_cases_run(faults: &[&str]) -> (i32, Value, String) {
+    let sandbox = TestSandbox::start(faults);
+    run_against(&sandbox, &["--drift", "off"])
+}
+
+const UNDECLARED: &str = "undeclared-content-type";
+
+#[test]
+fn the_faithful_sandbox_refuses_an_undeclared_content_type_on_orders() {
+    let (code, report, console) = orders_run(&[]);
+    assert_eq!(code, 0, "{console}");
+    assert!(of_family(&report, UNDECLARED).is_empty(), "{report:#}");
+    // Only the create takes a JSON body; the probe is counted, apart from the plan.
+    assert_eq!(
+        probes(&report, UNDECLARED),
+        [("orders-create".to_owned(), 1)]
+    );
+}
+
+#[test]
+fn the_faithful_sandbox_refuses_an_undeclared_content_type_on_the_release_cases() {
+    let (code, report, console) = release_cases_run(&[]);
+    assert_eq!(code, 0, "{console}");
+    assert!(of_family(&report, UNDECLARED).is_empty(), "{report:#}");
+    let probed = probes(&report, UNDECLARED);
+    assert!(
+        !probed.is_empty() && probed.iter().all(|(_, n)| *n == 1),
+        "{probed:?}"
+    );
+}
+
+#[test]
+fn a_server_that_reads_an_undeclared_content_type_accepts_invalid() {
+    let (code, report, console) = orders_run(&["accept-undeclared-content-type"]);
+    assert_eq!(code, 1, "{console}");
+    let found = of_family(&report, UNDECLARED);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let finding = &found[0];
+    assert_eq!(finding["check"], "accepts-invalid");
+    assert_eq!(finding["case"], "orders-create");
+    assert_eq!(finding["cause"], "201 to an undeclared Content-Type");
+    assert_eq!(finding["response"]["status"], 201);
+    // The same JSON bytes, declared as text: the curl line says so, with the key scrubbed.
+    let curl = finding["curl"].as_str().unwrap();
+    assert!(curl.contains("content-type: text/plain"), "{curl}");
+    assert!(!curl.contains(KEY), "{curl}");
+    let body: Value = serde_json::from_str(finding["request"]["body"].as_str().unwrap())
+        .expect("the probe's body is the valid request's JSON");
+    assert!(body.is_object(), "{body}");
+
+    let (code, report, console) = release_cases_run(&["accept-undeclared-content-type"]);
+    assert_eq!(code, 1, "{console}");
+    let found = of_family(&report, UNDECLARED);
+    assert!(!found.is_empty(), "{report:#}");
+    assert!(
+        found.iter().all(|f| f["check"] == "accepts-invalid"),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn a_server_that_fails_on_an_undeclared_content_type_is_a_server_error() {
+    let (code, report, console) = orders_run(&["server-error-undeclared-content-type"]);
+    assert_eq!(code, 1, "{console}");
+    let found = of_family(&report, UNDECLARED);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0]["check"], "server-error");
+    assert_eq!(found[0]["cause"], "500 to an undeclared Content-Type");
+    // Nothing else of the run fails: the fault touches only the probe.
+    assert_eq!(members(&report).len(), 1, "{report:#}");
+}
