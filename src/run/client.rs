@@ -15,7 +15,7 @@ use crate::generate::{KeyUse, PlannedRequest, WRONG_KEY};
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 use url::Url;
 
 /// Longest `Retry-After` a run waits out; longer ones are reported instead.
@@ -661,9 +661,19 @@ fn throttled_wait(response: &ObservedResponse) -> Option<Duration> {
     if response.status != 429 && response.status != 503 {
         return None;
     }
-    let seconds: u64 = response.header("retry-after")?.trim().parse().ok()?;
-    let wait = Duration::from_secs(seconds);
+    let wait = retry_after_wait(response.header("retry-after")?, SystemTime::now())?;
     (wait <= MAX_RETRY_AFTER).then_some(wait)
+}
+
+/// A `Retry-After` value (RFC 9110 §10.2.3) as a wait from `now`: delay-seconds or an
+/// HTTP-date (a date already past means retry at once).
+fn retry_after_wait(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// The clients of a run: one pooled client (each worker thread builds its own with
@@ -720,4 +730,30 @@ fn builder(base: &Url, options: &ClientOptions) -> reqwest::ClientBuilder {
         .connect_timeout(options.timeout)
         .tcp_nodelay(true)
         .user_agent(concat!("specgate/", env!("CARGO_PKG_VERSION")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> SystemTime {
+        httpdate::parse_http_date(text).unwrap()
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let now = at("Sat, 05 Dec 2026 07:00:00 GMT");
+        assert_eq!(retry_after_wait(" 7 ", now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            retry_after_wait("Sat, 05 Dec 2026 07:00:12 GMT", now),
+            Some(Duration::from_secs(12))
+        );
+        assert_eq!(
+            retry_after_wait("Sun, 06 Nov 1994 08:49:37 GMT", now),
+            Some(Duration::ZERO),
+            "a date already past means retry at once"
+        );
+        assert_eq!(retry_after_wait("soon", now), None);
+        assert_eq!(retry_after_wait("-1", now), None);
+    }
 }

@@ -235,20 +235,23 @@ impl Forms {
     }
 }
 
+/// Every byte outside RFC 3986's unreserved set.
+const UNRESERVED_KEPT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Every byte outside RFC 3986's unreserved set as `%XX`; `plus` writes spaces as `+`
 /// (HTML forms). Hex case does not matter: matching ignores ASCII case.
 fn percent_encoded(value: &str, plus: bool) -> String {
-    let mut out = String::with_capacity(value.len() * 3);
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(byte as char)
-            }
-            b' ' if plus => out.push('+'),
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
+    let encoded = percent_encoding::utf8_percent_encode(value, UNRESERVED_KEPT).to_string();
+    // Every `%` of the input is itself escaped (`%25`), so `%20` is only ever a space.
+    if plus {
+        encoded.replace("%20", "+")
+    } else {
+        encoded
     }
-    out
 }
 
 /// The key in base64, standard and URL-safe: on its own, and the characters that encode
