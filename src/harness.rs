@@ -8,7 +8,9 @@
 //! `SPECGATE_CASES` (default `cases`), `SPECGATE_SEED`, `SPECGATE_EXAMPLES` (default 50),
 //! `SPECGATE_SNAPSHOTS`, `SPECGATE_UPDATE_SNAPSHOTS=1` and `SPECGATE_KNOWN` (a known-failures
 //! file: its unexpired entries' findings do not fail a trial). Each trial is one
-//! [`pipeline::execute`], as `specgate run` is.
+//! [`pipeline::execute`], as `specgate run` is, and sends what `run` sends: each operation's
+//! first security alternative whose secrets are all set, each scheme's secret from the
+//! variable its case names ([`run::choose_security`]).
 
 use crate::contract::{Expect, Operation};
 use crate::drift::Nonconformant;
@@ -69,8 +71,16 @@ pub fn trials_with_known(
     known: Option<KnownFile>,
 ) -> Result<Vec<Trial>, String> {
     let operations = crate::contract::load_cases(&config.cases).map_err(|e| e.to_string())?;
+    // Each operation sends what `specgate run` sends: its first security alternative whose
+    // secrets are all set, every scheme of it with its own secret.
+    let (operations, _) = run::choose_security(
+        false,
+        config.base_url.is_some(),
+        operations.into_iter().map(Arc::new).collect(),
+    )
+    .map_err(|e| e.to_string())?;
     let mut trials = Vec::new();
-    for operation in operations.into_iter().map(Arc::new) {
+    for operation in operations {
         let generator = Generator::new(operation.clone()).map_err(|e| e.to_string())?;
         let ident = operation.name.replace('-', "_");
         for (name, kind) in trial_kinds(&generator, config.examples) {
@@ -192,7 +202,7 @@ fn job(config: &SuiteEnv, operation: Arc<Operation>, kind: &TrialKind) -> Result
         ),
     };
     Ok(Job {
-        target: target(config, &env)?,
+        target: target(config, &operation, &env)?,
         settings: RunSettings {
             plan: PlanOptions {
                 seed: config.seed,
@@ -237,21 +247,26 @@ fn job(config: &SuiteEnv, operation: Arc<Operation>, kind: &TrialKind) -> Result
     })
 }
 
-/// `SPECGATE_BASE_URL` with the key from `env`, or the built-in sandbox.
-fn target(config: &SuiteEnv, env: &str) -> Result<Target, Failed> {
+/// `SPECGATE_BASE_URL` with the operation's keys (the one from `env` first, each other
+/// scheme's from its own variable), or the built-in sandbox.
+fn target(config: &SuiteEnv, operation: &Arc<Operation>, env: &str) -> Result<Target, Failed> {
     let Some(given) = &config.base_url else {
         return Ok(Target::BuiltInSandbox {
             key_env: env.to_owned(),
         });
     };
     let url = run::parse_base_url(given, false).map_err(|e| Failed::from(e.to_string()))?;
-    let key = ApiKey::from_env(env).ok_or_else(|| {
-        Failed::from(format!(
+    let key = ApiKey::from_env(env);
+    if key.is_none() && !operation.auth.is_public() {
+        return Err(Failed::from(format!(
             "SPECGATE_BASE_URL is set but {env} is not: export the API key"
-        ))
-    })?;
-    Ok(Target::BaseUrl {
-        url,
-        key: Some(key),
-    })
+        )));
+    }
+    let others = run::other_keys(std::slice::from_ref(operation), env)
+        .map_err(|e| Failed::from(e.to_string()))?;
+    let key = key.map(|k| k.with_others(others));
+    if let Some(problem) = key.as_ref().and_then(ApiKey::header_problem) {
+        return Err(Failed::from(problem));
+    }
+    Ok(Target::BaseUrl { url, key })
 }

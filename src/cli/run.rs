@@ -197,73 +197,20 @@ fn key_env(args: &Args, operations: &[Arc<Operation>]) -> String {
     })
 }
 
-/// The operations that send a key read from `env`.
-fn users_of<'a>(operations: &'a [Arc<Operation>], env: &str) -> Vec<&'a str> {
-    operations
-        .iter()
-        .filter(|o| o.auth.sent().iter().any(|a| a.envs().contains(&env)))
-        .map(|o| o.name.as_str())
-        .collect()
-}
-
-/// Put each operation's first security alternative whose variables are all set in force,
-/// and say which on stderr when it had a choice. Against a base URL, an operation none of
-/// whose alternatives is complete stops the run before anything is sent; the built-in
-/// sandbox accepts its default key, so there the first alternative serves.
-/// `diff` chooses the same way, for both its targets.
+/// Put each operation's first security alternative whose variables are all set in force
+/// (`run::choose_security`), and say which on stderr when it had a choice. `diff` chooses
+/// the same way, for both its targets.
 pub(super) fn choose_security(
     one_key: bool,
     against_base_url: bool,
     operations: Vec<Arc<Operation>>,
 ) -> Result<Vec<Arc<Operation>>, Ending> {
-    let is_set = |env: &str| one_key || ApiKey::from_env(env).is_some();
-    let mut chosen = Vec::with_capacity(operations.len());
-    for operation in operations {
-        let alternatives = operation.auth.alternatives().len();
-        if alternatives < 2 {
-            chosen.push(operation);
-            continue;
-        }
-        let mut operation = Arc::unwrap_or_clone(operation);
-        let complete = operation.auth.choose(is_set);
-        if complete.is_none() && against_base_url {
-            return Err(Ending::usage(format!(
-                "no security alternative of {} has all its secrets set: export {}",
-                operation.name,
-                alternatives_text(&operation.auth, " and ", ", or ")
-            )));
-        }
-        eprintln!(
-            "specgate: {} sends security alternative {} of {alternatives}: {}",
-            operation.name,
-            operation.auth.chosen() + 1,
-            sent_text(operation.auth.sent())
-        );
-        chosen.push(Arc::new(operation));
+    let (operations, choices) = run::choose_security(one_key, against_base_url, operations)
+        .map_err(|e| Ending::usage(e.to_string()))?;
+    for choice in &choices {
+        eprintln!("specgate: {choice}");
     }
-    Ok(chosen)
-}
-
-/// `` `appKey` header ($APP_KEY) + `appToken` header ($APP_TOKEN) ``.
-fn sent_text(schemes: &[crate::contract::AuthSpec]) -> String {
-    let sent: Vec<String> = schemes
-        .iter()
-        .map(|a| format!("{} (${})", a.place(), a.env))
-        .collect();
-    sent.join(" + ")
-}
-
-/// Every alternative's variables: `A=... and B=..., or C=...`.
-fn alternatives_text(security: &crate::contract::Security, and: &str, or: &str) -> String {
-    let alternatives: Vec<String> = security
-        .alternatives()
-        .iter()
-        .map(|schemes| {
-            let envs: Vec<String> = schemes.iter().map(|a| format!("{}=...", a.env)).collect();
-            envs.join(and)
-        })
-        .collect();
-    alternatives.join(or)
+    Ok(operations)
 }
 
 /// The keys of operations that name another variable than `first`'s: each must be set
@@ -272,24 +219,11 @@ pub(super) fn other_keys(
     operations: &[Arc<Operation>],
     first: &str,
 ) -> Result<Vec<ApiKey>, Ending> {
-    let mut envs: Vec<&str> = operations
-        .iter()
-        .flat_map(|o| o.auth.sent().iter().flat_map(|a| a.envs()))
-        .filter(|env| *env != first)
-        .collect();
-    envs.sort_unstable();
-    envs.dedup();
-    envs.into_iter()
-        .map(|env| {
-            ApiKey::from_env(env).ok_or_else(|| {
-                let users = users_of(operations, env);
-                Ending::usage(format!(
-                    "the key of {} is not set: export {env}=... (or send one key to every operation with --api-key-env)",
-                    users.join(", ")
-                ))
-            })
-        })
-        .collect()
+    run::other_keys(operations, first).map_err(|e| {
+        Ending::usage(format!(
+            "{e} (or send one key to every operation with --api-key-env)"
+        ))
+    })
 }
 
 /// Check the flags and the environment, and build the job; nothing is sent yet.
@@ -381,7 +315,7 @@ fn target(args: &Args, operations: &[Arc<Operation>]) -> Result<Target, Ending> 
     let url = run::parse_base_url(given, args.allow_insecure).map_err(Ending::usage)?;
     let mut key = ApiKey::from_env(&env);
     if operations.iter().any(|o| !o.auth.is_public()) && key.is_none() {
-        let users = users_of(operations, &env);
+        let users = run::users_of(operations, &env);
         let whose = if args.api_key_env.is_some() || users.is_empty() {
             "the API key".to_owned()
         } else {

@@ -19,6 +19,7 @@ mod methods;
 mod oauth;
 mod probe;
 pub mod secret;
+mod security;
 mod sequence;
 mod shard;
 mod shared;
@@ -31,6 +32,7 @@ pub use crate::results::{Halt, HaltReason, Progress, Summary};
 pub use client::{ClientOptions, TlsError, TlsOptions};
 pub use oauth::TokenError;
 pub use secret::ApiKey;
+pub use security::{choose_security, other_keys, users_of, Choice, SecurityError};
 pub use shard::Shard;
 pub use target::{endpoint, is_loopback, parse_base_url, BaseUrlError};
 

@@ -512,3 +512,49 @@ fn diff_sends_a_scheme_pair_to_both_targets_as_run_does() {
     );
     assert!(!console.contains(KEY), "a key was written: {console}");
 }
+
+#[test]
+fn the_suite_sends_what_run_sends_the_first_complete_alternative_each_secret_its_own() {
+    let (cases, sandbox, folder) = serve_secured("[{appKey: [], appToken: []}, {bearer: []}]");
+    let snapshots = folder.path().join("snapshots");
+    let suite_with = |envs: &[(&str, &str)]| {
+        let mut command = suite(&["--skip", "drift"]);
+        command
+            .env("SPECGATE_CASES", &cases)
+            .env("SPECGATE_BASE_URL", &sandbox.base_url)
+            .env("SPECGATE_SNAPSHOTS", &snapshots)
+            .env("SPECGATE_EXAMPLES", "5");
+        for env in [
+            "SPECGATE_API_KEY",
+            "SPECGATE_APPKEY",
+            "SPECGATE_APPTOKEN",
+            "SPECGATE_BEARER",
+        ] {
+            command.env_remove(env);
+        }
+        command.envs(envs.iter().copied());
+        let output = command.output().unwrap();
+        let log = format!("{}{}", text(&output.stdout), text(&output.stderr));
+        assert!(!log.contains(KEY), "a secret was written: {log}");
+        (output.status.success(), log)
+    };
+
+    // The second alternative, the only one set, is the one sent.
+    let (passed, log) = suite_with(&[("SPECGATE_BEARER", KEY)]);
+    assert!(passed && log.contains(" 0 failed"), "{log}");
+
+    // Both schemes of the first, each from its own variable.
+    let (passed, log) = suite_with(&[("SPECGATE_APPKEY", KEY), ("SPECGATE_APPTOKEN", KEY)]);
+    assert!(passed && log.contains(" 0 failed"), "{log}");
+
+    // Half an alternative is none: refused before anything is sent, naming what to export
+    // (one key is never sent in another scheme's place).
+    let (passed, log) = suite_with(&[("SPECGATE_APPKEY", KEY)]);
+    assert!(!passed, "{log}");
+    assert!(
+        log.contains(
+            "no security alternative of create-order has all its secrets set: export SPECGATE_APPKEY=... and SPECGATE_APPTOKEN=..., or SPECGATE_BEARER=..."
+        ),
+        "{log}"
+    );
+}
