@@ -355,11 +355,20 @@ fn response_schema(
         } else {
             pointer
         };
+        // A `false` schema: in a response, a `writeOnly` property (`schema::View::Response`),
+        // whose value the server must never send back.
+        let (cause, hint) = match error.kind() {
+            jsonschema::error::ValidationErrorKind::FalseSchema => (
+                format!("{at} forbidden"),
+                "; a writeOnly property (a secret the client sent) must never be returned",
+            ),
+            _ => (format!("{at} {keyword}"), ""),
+        };
         violations.push(Violation {
             check: Check::ResponseSchema,
-            cause: format!("{at} {keyword}"),
+            cause,
             message: format!(
-                "{status} body at `{at}` violates `{}`: {error}",
+                "{status} body at `{at}` violates `{}`: {error}{hint}",
                 error.schema_path()
             ),
         });

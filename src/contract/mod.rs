@@ -22,6 +22,7 @@ pub use produced::Produced;
 pub use schema::Schema;
 pub use status::{any_matches, StatusPattern};
 
+use crate::schema::View;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -508,12 +509,24 @@ impl Operation {
 /// shape when the request is an envelope.
 type PlannedSchemas = (Schema, Option<Arc<Value>>, Option<Arc<wire::RequestShape>>);
 
-/// The planner's envelope, when some parameter has known ids (else the contract's is used).
+/// The planner's envelope, when some parameter has known ids or the body marks `readOnly`
+/// properties, which valid requests leave out (else the contract's is used).
 fn plan_document(shape: &wire::RequestShape, body: Option<&Value>) -> Option<Arc<Value>> {
     let narrowed = shape
         .parameters()
         .any(|p| p.ids.as_ref().is_some_and(|ids| ids.ids().is_some()));
-    narrowed.then(|| Arc::new(shape.envelope_schema(body, wire::Ids::Narrowed)))
+    let planned_body = body.and_then(|b| crate::schema::view(b, View::Plan));
+    if !narrowed && planned_body.is_none() {
+        return None;
+    }
+    let ids = if narrowed {
+        wire::Ids::Narrowed
+    } else {
+        wire::Ids::AsDocumented
+    };
+    Some(Arc::new(
+        shape.envelope_schema(planned_body.as_ref().or(body), ids),
+    ))
 }
 
 /// Load every `*.toml` case in `dir`, sorted by file name.
@@ -692,7 +705,7 @@ impl CaseBuilder<'_> {
         let body_schema = file
             .request
             .as_ref()
-            .map(|r| self.schema(&r.schema))
+            .map(|r| self.schema(&r.schema)?.viewed(View::Request))
             .transpose()?;
         let parameters = file
             .parameters
@@ -929,7 +942,7 @@ impl CaseBuilder<'_> {
                 let schema = section
                     .schema
                     .as_deref()
-                    .map(|s| self.schema(s))
+                    .map(|s| self.schema(s)?.viewed(View::Response))
                     .transpose()?;
                 let headers = section
                     .headers
@@ -1245,7 +1258,8 @@ impl CaseBuilder<'_> {
             let json =
                 request.is_some_and(|r| wire::Media::of(&r.content_type) == wire::Media::Json);
             if request.is_some_and(|r| r.required) && json {
-                return Ok((schema.clone(), None, None));
+                let planned = crate::schema::view(&schema.document, View::Plan).map(Arc::new);
+                return Ok((schema.clone(), planned, None));
             }
         }
         let body = request

@@ -42,6 +42,15 @@ impl Schema {
         Self::compiled(path, document, Checked::Not)
     }
 
+    /// This schema as `view` reads it (`readOnly`/`writeOnly` properties changed); itself
+    /// when it marks none.
+    pub fn viewed(&self, view: crate::schema::View) -> Result<Schema, ContractError> {
+        match crate::schema::view(&self.document, view) {
+            None => Ok(self.clone()),
+            Some(document) => Self::compiled(&self.path, document, Checked::Already),
+        }
+    }
+
     fn compiled(path: &Path, document: Value, checked: Checked) -> Result<Schema, ContractError> {
         let (document, validator) = super::compiled::compiled(document, |document| {
             if checked == Checked::Not {

@@ -116,6 +116,8 @@ pub enum Fault {
     AcceptUndeclaredContentType,
     /// A body of a media type the operation does not declare gets 500.
     ServerErrorUndeclaredContentType,
+    /// Success bodies return a `writeOnly` property (a secret the client wrote).
+    WriteOnlyReturned,
 }
 
 /// The request-body value `reject-enum-value=POINTER:VALUE` refuses.
@@ -399,6 +401,12 @@ const CATALOGUE: &[FaultInfo] = &[
         category: "server-error",
         description: "500 for a body declared with a media type the operation does not accept",
     },
+    FaultInfo {
+        name: "write-only-returned",
+        parameter: "",
+        category: "response-schema",
+        description: "success bodies return a writeOnly property (a password or secret the client sent)",
+    },
 ];
 
 impl Fault {
@@ -472,6 +480,7 @@ impl Fault {
             Fault::AllowOneRoute => "allow-one-route",
             Fault::AcceptUndeclaredContentType => "accept-undeclared-content-type",
             Fault::ServerErrorUndeclaredContentType => "server-error-undeclared-content-type",
+            Fault::WriteOnlyReturned => "write-only-returned",
         }
     }
 
@@ -520,6 +529,7 @@ impl Fault {
             "allow-one-route" => Fault::AllowOneRoute,
             "accept-undeclared-content-type" => Fault::AcceptUndeclaredContentType,
             "server-error-undeclared-content-type" => Fault::ServerErrorUndeclaredContentType,
+            "write-only-returned" => Fault::WriteOnlyReturned,
             _ => return None,
         };
         Some(fault)

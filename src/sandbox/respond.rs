@@ -100,6 +100,9 @@ impl Property {
 #[derive(Debug, Clone)]
 pub struct BodyTemplate {
     root: Source,
+    /// The top-level properties the schema forbids (`false`: a `writeOnly` one in the
+    /// response view), left out; `write-only-returned` returns the first.
+    forbidden: Vec<String>,
     /// A little more than a rendered body's size, so rendering allocates once.
     capacity: usize,
 }
@@ -140,12 +143,17 @@ impl BodyTemplate {
             fields: fields.iter().cloned().collect(),
             redactions,
             salt: 0,
+            forbidden: Vec::new(),
         };
         let root = builder.source(document, "", 0);
         if let Some(pointer) = builder.fields.into_keys().next() {
             return Err(TemplateError::UnknownField { pointer });
         }
-        let mut template = BodyTemplate { root, capacity: 0 };
+        let mut template = BodyTemplate {
+            root,
+            forbidden: builder.forbidden,
+            capacity: 0,
+        };
         template.capacity = template.render(body_hash(b"{}")).len() + 64;
         Ok(template)
     }
@@ -173,6 +181,18 @@ impl BodyTemplate {
 
     /// Rewrite the template to commit the response faults among `faults`; others are ignored.
     pub fn apply_faults(&mut self, faults: &[Fault]) {
+        if let Source::Json(text) = &self.root {
+            // A body the solver made (the walk's did not validate) is one constant object.
+            let object = object_properties(text).filter(|_| !self.forbidden.is_empty());
+            if let (true, Some(mut properties)) =
+                (faults.contains(&Fault::WriteOnlyReturned), object)
+            {
+                return_a_forbidden_property(&mut properties, &self.forbidden);
+                self.root = Source::Object(properties);
+                self.capacity = self.render(0).len() + 64;
+            }
+            return;
+        }
         let Source::Object(properties) = &mut self.root else {
             return;
         };
@@ -185,6 +205,9 @@ impl BodyTemplate {
                 Fault::DriftNewField => add_an_undocumented_field(properties),
                 Fault::DriftStatusValue => upper_case_fixed_values(properties),
                 Fault::DriftDroppedField => drop_a_property(properties),
+                Fault::WriteOnlyReturned => {
+                    return_a_forbidden_property(properties, &self.forbidden)
+                }
                 _ => {}
             }
         }
@@ -247,6 +270,8 @@ struct Builder<'a> {
     redactions: &'a [String],
     /// Counts properties, so each enum property draws from its own offset.
     salt: u64,
+    /// The top-level properties the schema forbids.
+    forbidden: Vec<String>,
 }
 
 /// `$ref` chains longer than this are treated as unresolvable (they would be a cycle).
@@ -303,6 +328,13 @@ impl<'a> Builder<'a> {
         };
         let mut built = Vec::with_capacity(properties.len());
         for (name, child) in properties {
+            // A property no value may take (a `writeOnly` one, in a response) is left out.
+            if self.resolve(child) == &Value::Bool(false) {
+                if pointer.is_empty() {
+                    self.forbidden.push(name.clone());
+                }
+                continue;
+            }
             let child_pointer = format!("{pointer}/{}", crate::schema::escape(name));
             let facts = self.facts(child, &child_pointer);
             self.salt += 1;
@@ -502,6 +534,26 @@ fn drop_a_property(properties: &mut Vec<Property>) {
     let last = documented(properties).last().map(|p| p.name.clone());
     if let Some(name) = last {
         properties.retain(|p| p.name != name);
+    }
+}
+
+/// The members of the JSON object `text` as constant properties; `None` if it is not one.
+fn object_properties(text: &str) -> Option<Vec<Property>> {
+    let Ok(Value::Object(members)) = serde_json::from_str::<Value>(text) else {
+        return None;
+    };
+    let constant = |(name, value): (String, Value)| {
+        Property::new(name, Source::Json(value.to_string()), Facts::default())
+    };
+    Some(members.into_iter().map(constant).collect())
+}
+
+/// `write-only-returned`: the first top-level property the schema forbids (a `writeOnly`
+/// one) comes back, with the kind of value a secret has.
+fn return_a_forbidden_property(properties: &mut Vec<Property>, forbidden: &[String]) {
+    if let Some(name) = forbidden.first() {
+        let value = Source::Json("\"written-only-s3cret\"".to_owned());
+        properties.push(Property::new(name.clone(), value, Facts::default()));
     }
 }
 

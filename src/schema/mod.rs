@@ -4,13 +4,16 @@
 //! Every part of specgate that walks a JSON Schema document asks this module where the
 //! subschemas of a keyword are ([`children`]), how a property name is written in a pointer
 //! ([`escape`]) and where a `$ref` lands ([`Index::resolve`]), so a keyword learnt here is
-//! learnt everywhere. It depends on nothing else in the crate.
+//! learnt everywhere. The views `readOnly` and `writeOnly` make of a document (what a
+//! request, a plan or a response reads) are [`view`]'s. It depends on nothing else in the crate.
 
 mod numeric;
 mod query;
+mod view;
 
 pub use numeric::{options as validator_options, NumericFormat};
 pub use query::{types_at, types_of};
+pub use view::{view, View};
 
 use jsonschema::{Draft, Registry, Resource, Validator};
 use serde_json::{Map, Value};

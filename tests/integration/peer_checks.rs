@@ -4,7 +4,10 @@
 //!
 //! - undeclared request media types: each JSON operation's first valid request is sent once
 //!   more declared `Content-Type: text/plain`; 415 (or the documented invalid status)
-//!   conforms, 2xx is `accepts-invalid`, 5xx `server-error`.
+//!   conforms, 2xx is `accepts-invalid`, 5xx `server-error`;
+//! - `readOnly`/`writeOnly` (`tests/data/accounts.openapi.yaml`): valid requests leave the
+//!   readOnly properties out, sending them does not make a request invalid, and a response
+//!   that returns a writeOnly property is `response-schema`.
 
 use crate::common::*;
 use serde_json::Value;
@@ -122,4 +125,124 @@ fn a_server_that_fails_on_an_undeclared_content_type_is_a_server_error() {
     assert_eq!(found[0]["cause"], "500 to an undeclared Content-Type");
     // Nothing else of the run fails: the fault touches only the probe.
     assert_eq!(members(&report).len(), 1, "{report:#}");
+}
+
+const ACCOUNTS: &str = "tests/data/accounts.openapi.yaml";
+
+/// The accounts document imported into a folder of its own: (folder, cases folder).
+fn accounts_cases() -> (tempfile::TempDir, std::path::PathBuf) {
+    let folder = tempfile::tempdir().unwrap();
+    let document = specgate::openapi::read(Path::new(ACCOUNTS)).unwrap();
+    let imported = specgate::openapi::write_cases(&document, folder.path(), None).unwrap();
+    assert!(imported.problems.is_empty(), "{:?}", imported.problems);
+    let cases = imported.cases_dir.clone();
+    (folder, cases)
+}
+
+fn accounts_run(faults: &[&str]) -> (i32, Value, String) {
+    let (_folder, cases) = accounts_cases();
+    let sandbox = TestSandbox::serving(&cases, faults, KEY);
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let report_arg = format!("json={}", report.display());
+    let cases_arg = cases.display().to_string();
+    let args = [
+        "run",
+        "--cases",
+        &cases_arg,
+        "--base-url",
+        &sandbox.base_url,
+        "--examples",
+        "20",
+        "--drift",
+        "off",
+        "--report",
+        &report_arg,
+    ];
+    let output = specgate(&args, &[]);
+    let console = format!("{}{}", text(&output.stdout), text(&output.stderr));
+    let report = std::fs::read_to_string(&report).unwrap_or_else(|_| panic!("{console}"));
+    (
+        output.status.code().unwrap_or(-1),
+        serde_json::from_str(&report).unwrap(),
+        console,
+    )
+}
+
+#[test]
+fn valid_requests_leave_read_only_properties_out_and_keep_write_only_ones() {
+    let output = specgate(&["plan", "--openapi", ACCOUNTS, "--examples", "30"], &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let plan: Vec<Value> = text(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let valid: Vec<&Value> = plan.iter().filter(|r| r["expect"] == "accept").collect();
+    assert!(valid.len() > 10, "{plan:#?}");
+    for request in &valid {
+        let body = &request["body"];
+        assert!(
+            body.get("id").is_none() && body.get("createdAt").is_none(),
+            "{request}"
+        );
+        assert!(
+            body["password"].is_string(),
+            "required in requests: {request}"
+        );
+    }
+}
+
+#[test]
+fn read_only_properties_sent_do_not_make_a_valid_request_invalid() {
+    let (_folder, cases) = accounts_cases();
+    let operations = specgate::contract::load_cases(&cases).unwrap();
+    let create = &operations[0];
+    let without = serde_json::json!({"login": "ada", "password": "correct horse"});
+    let mut with = without.clone();
+    with["id"] = "acc_0123abcd".into();
+    with["createdAt"] = "2026-12-05T06:00:00Z".into();
+    for body in [&without, &with] {
+        assert!(create.request_schema.validator.is_valid(body), "{body}");
+    }
+    // The faithful sandbox, which validates with its own calls, takes both.
+    let sandbox = TestSandbox::serving(&cases, &[], KEY);
+    let url = format!("{}/accounts", sandbox.base_url);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for body in [&without, &with] {
+        let (status, returned) = runtime.block_on(async {
+            let answer = reqwest::Client::new().post(&url).json(body).send().await;
+            let answer = answer.unwrap();
+            (
+                answer.status().as_u16(),
+                answer.json::<Value>().await.unwrap(),
+            )
+        });
+        assert_eq!(status, 201, "{body}: {returned}");
+        assert!(returned.get("password").is_none(), "{returned}");
+        assert!(
+            returned["id"].is_string() && returned["createdAt"].is_string(),
+            "{returned}"
+        );
+    }
+}
+
+#[test]
+fn the_faithful_sandbox_returns_no_write_only_property() {
+    let (code, report, console) = accounts_run(&[]);
+    assert_eq!(code, 0, "{console}");
+    assert!(members(&report).is_empty(), "{report:#}");
+}
+
+#[test]
+fn a_write_only_property_returned_is_a_response_schema_finding() {
+    let (code, report, console) = accounts_run(&["write-only-returned"]);
+    assert_eq!(code, 1, "{console}");
+    let found = members(&report);
+    assert!(!found.is_empty(), "{report:#}");
+    for finding in &found {
+        assert_eq!(finding["check"], "response-schema", "{finding:#}");
+        assert_eq!(finding["cause"], "/password forbidden", "{finding:#}");
+        let message = finding["message"].as_str().unwrap();
+        assert!(message.contains("writeOnly"), "{message}");
+    }
 }
