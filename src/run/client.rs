@@ -490,7 +490,9 @@ impl Endpoint {
             .await;
         let started = Instant::now();
         let work = async {
-            let response = match connection::sending(request.send()).await {
+            // Boxed so that the layers around it (the task-local scope, this block, the
+            // timeout) move a pointer rather than reqwest's kilobytes-large future.
+            let response = match connection::sending(Box::pin(request.send())).await {
                 (Ok(response), _) => response,
                 (Err(error), made) => {
                     let landing = connection::failed(&error, &made);
