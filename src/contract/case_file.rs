@@ -2,27 +2,29 @@
 //!
 //! This module only describes and parses the file; [`super::load_case`] turns it into an
 //! [`super::Operation`] with its schemas loaded and checked. Unknown keys are errors, so a
-//! typo never silently switches a check off.
+//! typo never silently switches a check off. Values a problem can be found in keep their
+//! place in the file (`Spanned`), so the error names the line that holds them.
 
 use super::status::StatusPattern;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use toml::Spanned;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct CaseFile {
-    pub name: String,
+    pub name: Spanned<String>,
     #[serde(default)]
     pub description: String,
-    pub method: String,
-    pub path: String,
+    pub method: Spanned<String>,
+    pub path: Spanned<String>,
     pub auth: Option<AuthSections>,
     /// `None`: the operation sends no body (a GET, a DELETE).
     pub request: Option<RequestSection>,
     #[serde(default)]
     pub parameters: Vec<ParameterSection>,
     #[serde(default)]
-    pub responses: BTreeMap<String, ResponseSection>,
+    pub responses: BTreeMap<Spanned<String>, ResponseSection>,
     pub expect: ExpectSection,
     #[serde(default)]
     pub redactions: RedactionSection,
@@ -37,14 +39,14 @@ pub(super) struct CaseFile {
 /// `[auth]` (one scheme) or `[[auth]]` (several: each entry's `alternative` groups them).
 #[derive(Debug)]
 pub(super) enum AuthSections {
-    One(AuthSection),
+    One(Box<AuthSection>),
     Several(Vec<AuthSection>),
 }
 
 impl AuthSections {
     pub(super) fn into_vec(self) -> Vec<AuthSection> {
         match self {
-            AuthSections::One(one) => vec![one],
+            AuthSections::One(one) => vec![*one],
             AuthSections::Several(several) => several,
         }
     }
@@ -65,7 +67,7 @@ impl<'de> Deserialize<'de> for AuthSections {
                 map: A,
             ) -> Result<AuthSections, A::Error> {
                 let de = serde::de::value::MapAccessDeserializer::new(map);
-                AuthSection::deserialize(de).map(AuthSections::One)
+                AuthSection::deserialize(de).map(|one| AuthSections::One(Box::new(one)))
             }
             fn visit_seq<A: serde::de::SeqAccess<'de>>(
                 self,
@@ -87,26 +89,48 @@ pub(super) struct AuthSection {
     pub alternative: Option<u32>,
     /// `api-key` (the default), `bearer`, `basic`, `cookie` or `query`.
     #[serde(default)]
-    pub scheme: Option<String>,
+    pub scheme: Option<Spanned<String>>,
     /// The header of an `api-key`; bearer and basic use `authorization`.
-    pub header: Option<String>,
+    pub header: Option<Spanned<String>>,
     /// The cookie's name, for `scheme = "cookie"`.
-    pub cookie: Option<String>,
+    pub cookie: Option<Spanned<String>>,
     /// The query parameter's name, for `scheme = "query"`.
-    pub query: Option<String>,
+    pub query: Option<Spanned<String>>,
     /// For `scheme = "oauth2-client-credentials"`: where tokens are obtained (absolute, or
     /// relative to the base URL), the variable of the client id, and the scopes asked for.
     /// `env` holds the client secret.
-    pub token_url: Option<String>,
-    pub client_id_env: Option<String>,
+    pub token_url: Option<Spanned<String>>,
+    pub client_id_env: Option<Spanned<String>>,
     #[serde(default)]
     pub scopes: Vec<String>,
-    #[serde(default = "default_key_env")]
-    pub env: String,
+    /// The variable holding the secret; `SPECGATE_API_KEY` when absent.
+    pub env: Option<Spanned<String>>,
 }
 
-fn default_key_env() -> String {
-    "SPECGATE_API_KEY".to_owned()
+impl AuthSection {
+    /// The variable holding the secret.
+    pub(super) fn env(&self) -> &str {
+        self.env
+            .as_ref()
+            .map_or("SPECGATE_API_KEY", |env| env.get_ref().as_str())
+    }
+
+    /// Where the entry is written: its first key that names where the secret travels or
+    /// how, for a problem of the entry as a whole; `None` for an empty `[auth]`.
+    pub(super) fn span(&self) -> Option<std::ops::Range<usize>> {
+        [
+            &self.header,
+            &self.cookie,
+            &self.query,
+            &self.scheme,
+            &self.token_url,
+            &self.env,
+        ]
+        .into_iter()
+        .flatten()
+        .map(Spanned::span)
+        .min_by_key(|span| span.start)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,7 +138,7 @@ fn default_key_env() -> String {
 pub(super) struct RequestSection {
     #[serde(default = "default_content_type")]
     pub content_type: String,
-    pub schema: String,
+    pub schema: Spanned<String>,
     /// Whether every request must carry a body (OpenAPI's `requestBody.required`).
     #[serde(default = "yes")]
     pub required: bool,
@@ -128,14 +152,14 @@ fn yes() -> bool {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ParameterSection {
-    pub name: String,
+    pub name: Spanned<String>,
     #[serde(rename = "in")]
-    pub location: String,
+    pub location: Spanned<String>,
     /// Path parameters are always required; others default to optional.
     pub required: Option<bool>,
-    pub schema: SchemaSource,
+    pub schema: Spanned<SchemaSource>,
     /// OpenAPI's serialisation style; the location's default when absent.
-    pub style: Option<String>,
+    pub style: Option<Spanned<String>>,
     /// OpenAPI's `explode`; true for `form`, false otherwise, when absent.
     pub explode: Option<bool>,
     /// The values the server knows (ids of existing resources).
@@ -150,7 +174,7 @@ pub(super) struct LinkSection {
     /// The producing operation's case name.
     pub operation: String,
     /// A JSON pointer into its success body.
-    pub pointer: String,
+    pub pointer: Spanned<String>,
 }
 
 fn default_content_type() -> String {
@@ -160,14 +184,14 @@ fn default_content_type() -> String {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ResponseSection {
-    pub schema: Option<String>,
+    pub schema: Option<Spanned<String>>,
     /// The media types the body may be served as (`text/plain`, `application/xml`, `*/*`);
     /// absent: JSON.
     #[serde(default)]
     pub media: Vec<String>,
     /// Declared headers by name.
     #[serde(default)]
-    pub headers: BTreeMap<String, HeaderSection>,
+    pub headers: BTreeMap<Spanned<String>, HeaderSection>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -175,7 +199,7 @@ pub(super) struct ResponseSection {
 pub(super) struct HeaderSection {
     #[serde(default)]
     pub required: bool,
-    pub schema: Option<SchemaSource>,
+    pub schema: Option<Spanned<SchemaSource>>,
 }
 
 /// A schema given as a file (relative to the case file) or written inline as a TOML table,
@@ -190,23 +214,23 @@ pub(super) enum SchemaSource {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ExpectSection {
-    pub valid: Vec<StatusPattern>,
-    pub invalid: Vec<StatusPattern>,
+    pub valid: Spanned<Vec<Spanned<StatusPattern>>>,
+    pub invalid: Spanned<Vec<Spanned<StatusPattern>>>,
     #[serde(default)]
-    pub unauthorized: Vec<StatusPattern>,
+    pub unauthorized: Vec<Spanned<StatusPattern>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RedactionSection {
     #[serde(default)]
-    pub response: Vec<String>,
+    pub response: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ExampleSection {
-    pub name: String,
+    pub name: Spanned<String>,
     pub expect: crate::contract::Expect,
     /// The body; absent for an operation without one.
     pub body: Option<serde_json::Value>,
@@ -243,5 +267,5 @@ pub(super) struct SandboxSection {
     /// JSON pointer into the success body -> template; `{hash}` is replaced by a hash of the
     /// request body, so values are unique-looking but reproducible.
     #[serde(default)]
-    pub fields: BTreeMap<String, String>,
+    pub fields: BTreeMap<Spanned<String>, String>,
 }

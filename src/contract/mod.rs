@@ -25,8 +25,10 @@ pub use status::{any_matches, StatusPattern};
 use crate::schema::View;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use toml::Spanned;
 
 /// The outcome the contract promises for a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -643,35 +645,6 @@ fn load_case_and_inference(path: &Path) -> Result<(Operation, bool), ContractErr
     Ok((operation, infer))
 }
 
-/// The offset where `needle` first appears outside comment lines. A bare key (`name`) counts
-/// only where it is assigned (`name = ...`), so a comment or another value that mentions the
-/// word never takes the blame.
-fn locate(text: &str, needle: &str) -> Option<usize> {
-    let bare_key = needle
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let code = line.trim_start();
-        let indent = line.len() - code.len();
-        let found = if code.starts_with('#') {
-            None
-        } else if bare_key {
-            let assigned = code
-                .strip_prefix(needle)
-                .is_some_and(|rest| rest.trim_start().starts_with('='));
-            assigned.then_some(indent)
-        } else {
-            line.find(needle)
-        };
-        if let Some(at) = found {
-            return Some(offset + at);
-        }
-        offset += line.len();
-    }
-    None
-}
-
 /// Turns a parsed case file into an [`Operation`], reporting problems at their line.
 struct CaseBuilder<'a> {
     path: &'a Path,
@@ -679,14 +652,16 @@ struct CaseBuilder<'a> {
 }
 
 impl CaseBuilder<'_> {
+    /// An error at the line holding `span` (as the TOML parser read it); the whole file
+    /// when there is none (an empty `[auth]`).
     fn error_at(
         &self,
-        needle: &str,
+        span: impl Into<Option<Range<usize>>>,
         problem: impl Into<String>,
         fix: impl Into<String>,
     ) -> ContractError {
-        let place = locate(self.text, needle).map_or(Place::File, |offset| {
-            ContractError::line_of(self.text, offset)
+        let place = span.into().map_or(Place::File, |span| {
+            ContractError::line_of(self.text, span.start)
         });
         ContractError::new(self.path, place, problem, fix)
     }
@@ -694,9 +669,9 @@ impl CaseBuilder<'_> {
     fn build(&self, file: case_file::CaseFile) -> Result<Operation, ContractError> {
         self.check_name(&file.name)?;
         let method = self.method(&file.method)?;
-        if !file.path.starts_with('/') {
+        if !file.path.get_ref().starts_with('/') {
             return Err(self.error_at(
-                "path",
+                file.path.span(),
                 format!("`path = \"{}\"` must start with `/`", file.path),
                 "write the path relative to the base URL, e.g. \"/auth/sessionlink-v2\"",
             ));
@@ -724,11 +699,11 @@ impl CaseBuilder<'_> {
             .zip(file.sandbox.fields.into_values())
             .collect();
         Ok(Operation {
-            name: file.name,
+            name: file.name.into_inner(),
             description: file.description,
             source: self.path.to_path_buf(),
             method,
-            path: file.path,
+            path: file.path.into_inner(),
             auth,
             content_type: file.request.map(|r| r.content_type).unwrap_or_default(),
             request_schema,
@@ -743,7 +718,8 @@ impl CaseBuilder<'_> {
         })
     }
 
-    fn check_name(&self, name: &str) -> Result<(), ContractError> {
+    fn check_name(&self, spanned: &Spanned<String>) -> Result<(), ContractError> {
+        let name = spanned.get_ref();
         let ok = !name.is_empty()
             && name
                 .chars()
@@ -752,13 +728,14 @@ impl CaseBuilder<'_> {
             return Ok(());
         }
         Err(self.error_at(
-            "name",
+            spanned.span(),
             format!("the case name `{name}` is not a plain identifier"),
             "use lower-case letters, digits, `-` and `_` only, e.g. \"sessionlink-v2\"",
         ))
     }
 
-    fn method(&self, method: &str) -> Result<http::Method, ContractError> {
+    fn method(&self, spanned: &Spanned<String>) -> Result<http::Method, ContractError> {
+        let method = spanned.get_ref().as_str();
         const KNOWN: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
         if KNOWN.contains(&method) {
             if let Ok(parsed) = method.parse() {
@@ -766,7 +743,7 @@ impl CaseBuilder<'_> {
             }
         }
         Err(self.error_at(
-            "method",
+            spanned.span(),
             format!("`method = \"{method}\"` is not an HTTP method"),
             format!("use one of {}", KNOWN.join(", ")),
         ))
@@ -778,30 +755,42 @@ impl CaseBuilder<'_> {
         &self,
         sections: Option<Vec<case_file::AuthSection>>,
     ) -> Result<Security, ContractError> {
-        let mut grouped: std::collections::BTreeMap<u32, Vec<AuthSpec>> = Default::default();
+        type Written = (AuthSpec, Option<Range<usize>>);
+        let mut grouped: std::collections::BTreeMap<u32, Vec<Written>> = Default::default();
         for section in sections.unwrap_or_default() {
             let alternative = section.alternative.unwrap_or(1);
+            let span = section.span();
             grouped
                 .entry(alternative)
                 .or_default()
-                .push(self.auth(section)?);
+                .push((self.auth(section)?, span));
         }
         for (alternative, schemes) in &grouped {
             self.check_places(*alternative, schemes)?;
         }
-        Ok(Security::new(grouped.into_values().collect()))
+        let alternatives = grouped.into_values();
+        Ok(Security::new(
+            alternatives
+                .map(|schemes| schemes.into_iter().map(|(spec, _)| spec).collect())
+                .collect(),
+        ))
     }
 
     /// Schemes sent together must travel in different places: two in one header (bearer and
     /// basic both in `Authorization`) would be one value, not two secrets.
-    fn check_places(&self, alternative: u32, schemes: &[AuthSpec]) -> Result<(), ContractError> {
-        for (index, spec) in schemes.iter().enumerate() {
+    fn check_places(
+        &self,
+        alternative: u32,
+        schemes: &[(AuthSpec, Option<Range<usize>>)],
+    ) -> Result<(), ContractError> {
+        for (index, (spec, span)) in schemes.iter().enumerate() {
             let clash = schemes[..index]
                 .iter()
+                .map(|(earlier, _)| earlier)
                 .find(|earlier| earlier.place() == spec.place());
             if let Some(earlier) = clash {
                 return Err(self.error_at(
-                    "[[auth]]",
+                    span.clone(),
                     format!(
                         "the secrets of ${} and ${} (alternative {alternative}) both travel in the {}",
                         earlier.env,
@@ -819,24 +808,24 @@ impl CaseBuilder<'_> {
         let (scheme, header) = self.auth_scheme(&auth)?;
         let header = header.parse::<http::HeaderName>().map_err(|_| {
             self.error_at(
-                "header",
+                auth.header.as_ref().map(Spanned::span),
                 format!("`header = \"{header}\"` is not a valid HTTP header name"),
                 "use a header name such as \"api_key\" or \"authorization\"",
             )
         })?;
-        if !is_env_name(&auth.env) {
+        if !is_env_name(auth.env()) {
             return Err(self.error_at(
-                "env",
+                auth.env.as_ref().map(Spanned::span),
                 format!(
                     "`env = \"{}\"` is not an environment variable name",
-                    auth.env
+                    auth.env()
                 ),
                 "use letters, digits and `_`, e.g. \"SPECGATE_API_KEY\"",
             ));
         }
         Ok(AuthSpec {
             header,
-            env: auth.env,
+            env: auth.env().to_owned(),
             scheme,
         })
     }
@@ -848,41 +837,33 @@ impl CaseBuilder<'_> {
     ) -> Result<(AuthScheme, String), ContractError> {
         let missing = |key: &str, scheme: &str| {
             self.error_at(
-                "[auth]",
+                auth.span(),
                 format!("`scheme = \"{scheme}\"` needs `{key}`"),
                 format!("add `{key} = \"...\"` under [auth]"),
             )
         };
-        match auth.scheme.as_deref().unwrap_or("api-key") {
+        let text = |value: &Option<Spanned<String>>| value.as_ref().map(|v| v.get_ref().clone());
+        let scheme = auth.scheme.as_ref().map(Spanned::get_ref);
+        match scheme.map_or("api-key", String::as_str) {
             "api-key" => {
-                let header = auth
-                    .header
-                    .clone()
-                    .ok_or_else(|| missing("header", "api-key"))?;
+                let header = text(&auth.header).ok_or_else(|| missing("header", "api-key"))?;
                 Ok((AuthScheme::ApiKey, header))
             }
             "bearer" => Ok((AuthScheme::Bearer, self.auth_header(auth, "authorization"))),
             "basic" => Ok((AuthScheme::Basic, self.auth_header(auth, "authorization"))),
             "cookie" => {
-                let name = auth
-                    .cookie
-                    .clone()
-                    .ok_or_else(|| missing("cookie", "cookie"))?;
+                let name = text(&auth.cookie).ok_or_else(|| missing("cookie", "cookie"))?;
                 Ok((AuthScheme::Cookie(name), "cookie".to_owned()))
             }
             "oauth2-client-credentials" => {
-                let token_url = auth
-                    .token_url
-                    .clone()
+                let token_url = text(&auth.token_url)
                     .filter(|u| !u.is_empty())
                     .ok_or_else(|| missing("token_url", "oauth2-client-credentials"))?;
-                let client_id_env = auth
-                    .client_id_env
-                    .clone()
+                let client_id_env = text(&auth.client_id_env)
                     .ok_or_else(|| missing("client_id_env", "oauth2-client-credentials"))?;
                 if !is_env_name(&client_id_env) {
                     return Err(self.error_at(
-                        "client_id_env",
+                        auth.client_id_env.as_ref().map(Spanned::span),
                         format!("`client_id_env = \"{client_id_env}\"` is not an environment variable name"),
                         "use letters, digits and `_`, e.g. \"ORDERS_CLIENT_ID\"",
                     ));
@@ -896,15 +877,13 @@ impl CaseBuilder<'_> {
                 Ok((AuthScheme::OAuth2(Arc::new(client)), header))
             }
             "query" => {
-                let name = auth
-                    .query
-                    .clone()
+                let name = text(&auth.query)
                     .filter(|n| !n.is_empty())
                     .ok_or_else(|| missing("query", "query"))?;
                 Ok((AuthScheme::Query(name), "x-specgate-unused".to_owned()))
             }
             other => Err(self.error_at(
-                "scheme",
+                auth.scheme.as_ref().map(Spanned::span),
                 format!("`scheme = \"{other}\"` is not an auth scheme"),
                 "use \"api-key\" (with header), \"bearer\", \"basic\", \"cookie\" (with cookie), \"query\" (with query) or \"oauth2-client-credentials\" (with token_url and client_id_env)",
             )),
@@ -912,15 +891,19 @@ impl CaseBuilder<'_> {
     }
 
     fn auth_header(&self, auth: &case_file::AuthSection, default: &str) -> String {
-        auth.header.clone().unwrap_or_else(|| default.to_owned())
+        auth.header
+            .as_ref()
+            .map_or_else(|| default.to_owned(), |header| header.get_ref().clone())
     }
 
-    fn schema(&self, relative: &str) -> Result<Schema, ContractError> {
+    fn schema(&self, relative: &Spanned<String>) -> Result<Schema, ContractError> {
         let base = self.path.parent().unwrap_or(Path::new("."));
-        let full = base.join(relative);
+        let full = base.join(relative.get_ref());
         if !full.is_file() {
+            let relative_span = relative.span();
+            let relative = relative.get_ref();
             return Err(self.error_at(
-                relative,
+                relative_span,
                 format!(
                     "the schema file `{relative}` does not exist (looked for {})",
                     full.display()
@@ -931,9 +914,23 @@ impl CaseBuilder<'_> {
         Schema::load(&full)
     }
 
+    /// A schema given as a file or inline; a missing file is blamed on the line naming it.
+    fn schema_source(
+        &self,
+        source: Spanned<case_file::SchemaSource>,
+    ) -> Result<Schema, ContractError> {
+        let span = source.span();
+        match source.into_inner() {
+            case_file::SchemaSource::File(relative) => self.schema(&Spanned::new(span, relative)),
+            case_file::SchemaSource::Inline(inline) => {
+                Schema::from_document(self.path, Value::Object(inline))
+            }
+        }
+    }
+
     fn responses(
         &self,
-        responses: std::collections::BTreeMap<String, case_file::ResponseSection>,
+        responses: std::collections::BTreeMap<Spanned<String>, case_file::ResponseSection>,
     ) -> Result<Vec<ResponseSpec>, ContractError> {
         responses
             .into_iter()
@@ -941,17 +938,17 @@ impl CaseBuilder<'_> {
                 let status = self.response_status(&key)?;
                 let schema = section
                     .schema
-                    .as_deref()
+                    .as_ref()
                     .map(|s| self.schema(s)?.viewed(View::Response))
                     .transpose()?;
                 let headers = section
                     .headers
                     .into_iter()
-                    .map(|(name, header)| self.header(&key, &name, header))
+                    .map(|(name, header)| self.header(key.get_ref(), &name, header))
                     .collect::<Result<_, _>>()?;
                 if schema.is_some() && !section.media.is_empty() {
                     return Err(self.error_at(
-                        &format!("responses.{key}.media"),
+                        key.span(),
                         "a schema is checked against a JSON body, and `media` says the body is not JSON".to_owned(),
                         "leave out `schema` or `media`",
                     ));
@@ -966,7 +963,8 @@ impl CaseBuilder<'_> {
             .collect()
     }
 
-    fn response_status(&self, key: &str) -> Result<ResponseStatus, ContractError> {
+    fn response_status(&self, spanned: &Spanned<String>) -> Result<ResponseStatus, ContractError> {
+        let key = spanned.get_ref();
         if key == "default" {
             return Ok(ResponseStatus::Default);
         }
@@ -974,7 +972,7 @@ impl CaseBuilder<'_> {
             .map(ResponseStatus::Pattern)
             .map_err(|problem| {
                 self.error_at(
-                    &format!("responses.{key}"),
+                    spanned.span(),
                     problem,
                     "name the section [responses.200], [responses.2xx] or [responses.default]",
                 )
@@ -984,23 +982,20 @@ impl CaseBuilder<'_> {
     fn header(
         &self,
         status: &str,
-        name: &str,
+        spanned: &Spanned<String>,
         header: case_file::HeaderSection,
     ) -> Result<HeaderSpec, ContractError> {
+        let name = spanned.get_ref();
         let parsed = name.parse::<http::HeaderName>().map_err(|_| {
             self.error_at(
-                name,
+                spanned.span(),
                 format!("`{name}` under [responses.{status}.headers] is not an HTTP header name"),
                 "use a header name such as \"X-Rate-Limit\"",
             )
         })?;
         let schema = match header.schema {
             None => None,
-            Some(case_file::SchemaSource::File(relative)) => Some(self.schema(&relative)?),
-            Some(case_file::SchemaSource::Inline(inline)) => Some(Schema::from_document(
-                self.path,
-                serde_json::Value::Object(inline),
-            )?),
+            Some(source) => Some(self.schema_source(source)?),
         };
         Ok(HeaderSpec {
             name: parsed,
@@ -1014,9 +1009,9 @@ impl CaseBuilder<'_> {
         expect: case_file::ExpectSection,
     ) -> Result<Expectations, ContractError> {
         for (key, patterns) in [("valid", &expect.valid), ("invalid", &expect.invalid)] {
-            if patterns.is_empty() {
+            if patterns.get_ref().is_empty() {
                 return Err(self.error_at(
-                    &format!("{key} ="),
+                    patterns.span(),
                     format!("`expect.{key}` lists no status"),
                     "list at least one status, e.g. [\"2xx\"]",
                 ));
@@ -1024,12 +1019,14 @@ impl CaseBuilder<'_> {
         }
         let all = expect
             .valid
+            .get_ref()
             .iter()
-            .chain(&expect.invalid)
+            .chain(expect.invalid.get_ref())
             .chain(&expect.unauthorized);
-        if let Some(bad) = all.into_iter().find(|p| p.is_server_error()) {
+        if let Some(spanned) = all.into_iter().find(|p| p.get_ref().is_server_error()) {
+            let bad = spanned.get_ref();
             return Err(self.error_at(
-                &format!("\"{bad}\""),
+                spanned.span(),
                 format!("`{bad}` is a server error; a 5xx is never an acceptable outcome"),
                 "expect 2xx for valid requests, 4xx for invalid ones and 401/403 for bad keys",
             ));
@@ -1037,24 +1034,25 @@ impl CaseBuilder<'_> {
         let unauthorized = if expect.unauthorized.is_empty() {
             vec![StatusPattern::Exact(401), StatusPattern::Exact(403)]
         } else {
-            expect.unauthorized
+            unspanned(expect.unauthorized)
         };
         Ok(Expectations {
-            valid: expect.valid,
-            invalid: expect.invalid,
+            valid: unspanned(expect.valid.into_inner()),
+            invalid: unspanned(expect.invalid.into_inner()),
             unauthorized,
         })
     }
 
-    fn redactions(&self, pointers: Vec<String>) -> Result<Vec<String>, ContractError> {
-        if let Some(bad) = pointers.iter().find(|p| !p.starts_with('/')) {
+    fn redactions(&self, pointers: Vec<Spanned<String>>) -> Result<Vec<String>, ContractError> {
+        if let Some(spanned) = pointers.iter().find(|p| !p.get_ref().starts_with('/')) {
+            let bad = spanned.get_ref();
             return Err(self.error_at(
-                &format!("\"{bad}\""),
+                spanned.span(),
                 format!("the redaction `{bad}` is not a JSON pointer"),
                 "write it as a pointer into the response body, e.g. \"/userId\"",
             ));
         }
-        Ok(pointers)
+        Ok(unspanned(pointers))
     }
 
     fn examples(
@@ -1066,32 +1064,33 @@ impl CaseBuilder<'_> {
         examples
             .into_iter()
             .map(|example| {
-                let at = format!("\"{}\"", example.name);
+                let at = example.name.span();
+                let name = example.name.into_inner();
                 if !enveloped {
                     if !example.parameters.is_empty() {
                         return Err(self.error_at(
-                            &at,
-                            format!("the example `{}` gives parameters, but the operation declares none", example.name),
+                            at.clone(),
+                            format!("the example `{}` gives parameters, but the operation declares none", name),
                             "declare them under [[parameters]] or remove `parameters` from the example",
                         ));
                     }
                     let body = example.body.ok_or_else(|| {
                         self.error_at(
-                            &at,
-                            format!("the example `{}` has no body", example.name),
+                            at.clone(),
+                            format!("the example `{}` has no body", name),
                             "add `body = { ... }` to the example",
                         )
                     })?;
                     let schema = body_schema.expect("a bare operation has a body");
-                    self.check_example_label(&example.name, example.expect, schema.validator.is_valid(&body))?;
-                    return Ok(Example { name: example.name, expect: example.expect, body });
+                    self.check_example_label(at.clone(), &name, example.expect, schema.validator.is_valid(&body))?;
+                    return Ok(Example { name, expect: example.expect, body });
                 }
                 let mut parts = serde_json::Map::new();
                 for (location, values) in example.parameters {
                     if wire::Location::parse(&location).is_none() || !values.is_object() {
                         return Err(self.error_at(
-                            &at,
-                            format!("the example `{}` gives parameters under `{location}`", example.name),
+                            at.clone(),
+                            format!("the example `{}` gives parameters under `{location}`", name),
                             "write them as tables under path, query, header or cookie, e.g. parameters = { path = { id = \"a1\" } }",
                         ));
                     }
@@ -1100,13 +1099,14 @@ impl CaseBuilder<'_> {
                 if let Some(body) = example.body {
                     parts.insert("body".to_owned(), body);
                 }
-                Ok(Example { name: example.name, expect: example.expect, body: Value::Object(parts) })
+                Ok(Example { name, expect: example.expect, body: Value::Object(parts) })
             })
             .collect()
     }
 
     fn check_example_label(
         &self,
+        at: Range<usize>,
         name: &str,
         expect: Expect,
         valid: bool,
@@ -1118,7 +1118,7 @@ impl CaseBuilder<'_> {
         };
         match contradiction {
             Some(problem) => Err(self.error_at(
-                &format!("\"{name}\""),
+                at,
                 format!("the example `{name}` {problem}"),
                 "fix the example's body or its `expect`",
             )),
@@ -1130,10 +1130,11 @@ impl CaseBuilder<'_> {
         &self,
         section: case_file::ParameterSection,
     ) -> Result<wire::Parameter, ContractError> {
-        let at = format!("\"{}\"", section.name);
-        let location = wire::Location::parse(&section.location).ok_or_else(|| {
+        let at = section.name.span();
+        let name = section.name.into_inner();
+        let location = wire::Location::parse(section.location.get_ref()).ok_or_else(|| {
             self.error_at(
-                &format!("\"{}\"", section.location),
+                section.location.span(),
                 format!(
                     "`in = \"{}\"` is not a parameter location",
                     section.location
@@ -1141,12 +1142,12 @@ impl CaseBuilder<'_> {
                 "use \"path\", \"query\", \"header\" or \"cookie\"",
             )
         })?;
-        if location == wire::Location::Header && wire::is_transport_header(&section.name) {
+        if location == wire::Location::Header && wire::is_transport_header(&name) {
             return Err(self.error_at(
-                &at,
+                at.clone(),
                 format!(
                     "the header parameter `{}` is one HTTP itself sets from the request",
-                    section.name
+                    name
                 ),
                 "remove this parameter: specgate cannot send a free value in it",
             ));
@@ -1154,11 +1155,8 @@ impl CaseBuilder<'_> {
         let required = match (location, section.required) {
             (wire::Location::Path, Some(false)) => {
                 return Err(self.error_at(
-                    &at,
-                    format!(
-                        "the path parameter `{}` is marked `required = false`",
-                        section.name
-                    ),
+                    at.clone(),
+                    format!("the path parameter `{}` is marked `required = false`", name),
                     "a path parameter is always required: remove `required = false`",
                 ))
             }
@@ -1167,57 +1165,46 @@ impl CaseBuilder<'_> {
         };
         let style = match &section.style {
             None => wire::Style::default_for(location),
-            Some(name) => wire::Style::parse(name)
+            Some(style) => wire::Style::parse(style.get_ref())
                 .filter(|s| s.allowed_in(location))
                 .ok_or_else(|| {
                     self.error_at(
-                        &format!("\"{name}\""),
-                        format!("`style = \"{name}\"` is not a style for a {} parameter", location.as_str()),
+                        style.span(),
+                        format!("`style = \"{style}\"` is not a style for a {} parameter", location.as_str()),
                         "path: simple, label, matrix; query: form, spaceDelimited, pipeDelimited, deepObject; header: simple; cookie: form",
                     )
                 })?,
         };
-        let schema = match section.schema {
-            case_file::SchemaSource::File(relative) => self.schema(&relative)?,
-            case_file::SchemaSource::Inline(inline) => {
-                Schema::from_document(self.path, Value::Object(inline))?
-            }
-        };
+        let schema = self.schema_source(section.schema)?;
         let ids = match (section.known, section.link) {
             (Some(_), Some(_)) => {
                 return Err(self.error_at(
-                    &at,
-                    format!(
-                        "the parameter `{}` has both `known` and `link`",
-                        section.name
-                    ),
+                    at.clone(),
+                    format!("the parameter `{}` has both `known` and `link`", name),
                     "keep one: fixed values (`known`) or values from an earlier operation (`link`)",
                 ))
             }
             (Some(known), None) => {
                 if let Some(bad) = known.iter().find(|v| !schema.validator.is_valid(v)) {
                     return Err(self.error_at(
-                        &at,
-                        format!(
-                            "the known value {bad} of `{}` fails its schema",
-                            section.name
-                        ),
+                        at.clone(),
+                        format!("the known value {bad} of `{}` fails its schema", name),
                         "list only values the parameter's schema allows",
                     ));
                 }
                 if known.is_empty() {
                     return Err(self.error_at(
-                        &at,
-                        format!("`known` of `{}` is empty", section.name),
+                        at.clone(),
+                        format!("`known` of `{}` is empty", name),
                         "list at least one value",
                     ));
                 }
                 Some(wire::IdSource::Known(known))
             }
             (None, Some(link)) => {
-                if Produced::parse(&link.pointer).is_none() {
+                if Produced::parse(link.pointer.get_ref()).is_none() {
                     return Err(self.error_at(
-                        &format!("\"{}\"", link.pointer),
+                        link.pointer.span(),
                         format!("the link pointer `{}` is not a JSON pointer", link.pointer),
                         format!(
                             "write a pointer into the producing operation's success body (\"/id\"), \
@@ -1228,14 +1215,14 @@ impl CaseBuilder<'_> {
                 }
                 Some(wire::IdSource::Link {
                     operation: link.operation,
-                    pointer: link.pointer,
+                    pointer: link.pointer.into_inner(),
                 })
             }
             (None, None) => None,
         };
         Ok(wire::Parameter {
             explode: section.explode.unwrap_or(style == wire::Style::Form),
-            name: section.name,
+            name,
             location,
             required,
             schema: (*schema.document).clone(),
@@ -1247,11 +1234,13 @@ impl CaseBuilder<'_> {
     /// The schema the generator reads, and the wire shape when that is an envelope.
     fn request_schema(
         &self,
-        path: &str,
+        path: &Spanned<String>,
         parameters: Vec<wire::Parameter>,
         request: Option<&case_file::RequestSection>,
         body_schema: &Option<Schema>,
     ) -> Result<PlannedSchemas, ContractError> {
+        let path_span = path.span();
+        let path = path.get_ref();
         if let (true, Some(schema)) = (parameters.is_empty() && !path.contains('{'), body_schema) {
             // A required JSON body and nothing else is the bare layout: the body is the whole
             // payload. Any other media type goes through the wire's encoder.
@@ -1267,7 +1256,7 @@ impl CaseBuilder<'_> {
             .map(|(r, schema)| wire::BodyShape::new(&r.content_type, r.required, &schema.document));
         let shape = wire::RequestShape::new(path, parameters, body).map_err(|problem| {
             self.error_at(
-                "path",
+                path_span,
                 problem,
                 "declare each `{name}` of the path under [[parameters]] with `in = \"path\"`",
             )
@@ -1280,17 +1269,45 @@ impl CaseBuilder<'_> {
     }
 }
 
+/// The values without their places, once they are checked.
+fn unspanned<T>(values: Vec<Spanned<T>>) -> Vec<T> {
+    values.into_iter().map(Spanned::into_inner).collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::locate;
+    use super::{load_case, Place};
+
+    /// The line of the first problem in `text`, written as a case file.
+    fn blamed_line(text: &str) -> Place {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("case.toml");
+        std::fs::write(&path, text).unwrap();
+        load_case(&path).unwrap_err().place
+    }
+
+    const CASE: &str = "# name, method and path come first; the name is checked first\n\
+        name = \"case\"\n\
+        method = \"GET\"\n\
+        path = \"/things\"\n\
+        [expect]\n\
+        # valid = [\"2xx\"] is what most cases say\n\
+        valid = [\"2xx\"]\n\
+        invalid = [\"4xx\"]\n";
 
     #[test]
-    fn a_key_is_located_where_it_is_assigned_not_where_a_comment_mentions_it() {
-        let text = "# the case name comes first\nmethod = \"POST\"\nname = \"Bad Name\"\n";
-        let offset = locate(text, "name").unwrap();
-        assert!(text[offset..].starts_with("name = "), "{}", &text[offset..]);
-        let value = locate(text, "\"POST\"").unwrap();
-        assert!(text[value..].starts_with("\"POST\""));
-        assert_eq!(locate(text, "path"), None);
+    fn a_problem_is_blamed_on_the_line_the_parser_read_it_from() {
+        let bad_name = CASE.replace("name = \"case\"", "name = \"Bad Name\"");
+        assert_eq!(blamed_line(&bad_name), Place::Line { line: 2, column: 8 });
+        let server_error = CASE.replace("invalid = [\"4xx\"]", "invalid = [\"4xx\", \"5xx\"]");
+        assert_eq!(
+            blamed_line(&server_error),
+            Place::Line {
+                line: 8,
+                column: 19
+            }
+        );
+        let empty = CASE.replace("valid = [\"2xx\"]\n", "valid = []\n");
+        assert_eq!(blamed_line(&empty), Place::Line { line: 7, column: 9 });
     }
 }
