@@ -11,7 +11,7 @@
 
 use super::produced::LOCATION;
 use super::{wire, ContractError, Operation, ResponseSpec, ResponseStatus, StatusPattern};
-use crate::schema::Index;
+use crate::schema::{Index, Keyword};
 use serde_json::Value;
 
 /// `operations` with a link inferred for each path parameter that has none and whose
@@ -103,13 +103,13 @@ fn listed_field(list: &Operation, parameter: &wire::Parameter) -> Option<String>
     let index = Index::new(document);
     let root = resolved(document, &index, document);
     let item_field = |array: &Value| {
-        let items = resolved(document, &index, array.get("items")?);
+        let items = resolved(document, &index, Keyword::Items.value_in(array)?);
         field_in(document, &index, items, parameter)
     };
     if let Some(field) = item_field(root) {
         return Some(format!("/*/{}", crate::schema::escape(&field)));
     }
-    let properties = root.get("properties")?.as_object()?;
+    let properties = Keyword::Properties.value_in(root)?.as_object()?;
     properties.iter().find_map(|(name, property)| {
         let field = item_field(resolved(document, &index, property))?;
         let escape = crate::schema::escape;
@@ -121,8 +121,8 @@ fn listed_field(list: &Operation, parameter: &wire::Parameter) -> Option<String>
 fn resolved<'a>(document: &'a Value, index: &Index, node: &'a Value) -> &'a Value {
     let mut node = node;
     for _ in 0..8 {
-        let target = node
-            .get("$ref")
+        let target = Keyword::Ref
+            .value_in(node)
             .and_then(Value::as_str)
             .and_then(|r| index.resolve("", r))
             .and_then(|pointer| document.pointer(&pointer));
@@ -141,8 +141,8 @@ fn field_in(
     node: &Value,
     parameter: &wire::Parameter,
 ) -> Option<String> {
-    let properties = resolved(document, index, node)
-        .get("properties")?
+    let properties = Keyword::Properties
+        .value_in(resolved(document, index, node))?
         .as_object()?;
     let name = parameter.name.as_str();
     let ends_in_id = name.len() > 2 && name[name.len() - 2..].eq_ignore_ascii_case("id");
@@ -163,8 +163,8 @@ fn field_in(
 /// written here is taken on its name.
 fn fits(property: &Value, parameter: &Value) -> bool {
     let kind = |schema: &Value| {
-        schema
-            .get("type")
+        Keyword::Type
+            .value_in(schema)
             .and_then(Value::as_str)
             .map(str::to_owned)
     };

@@ -6,6 +6,7 @@
 //! with the schema file and a JSON pointer into it.
 
 use super::error::{ContractError, Place};
+use crate::schema::Keyword;
 use serde_json::Value;
 use std::path::Path;
 use std::sync::Arc;
@@ -114,11 +115,11 @@ fn check_meta(path: &Path, document: &Value) -> Result<(), ContractError> {
 /// An empty `enum` admits nothing: no payload could ever be valid. The 2020-12 meta-schema
 /// allows it, so it is checked here.
 fn check_enums(path: &Path, document: &Value) -> Result<(), ContractError> {
-    let empty_enum = |map: &serde_json::Map<String, Value>| matches!(map.get("enum"), Some(Value::Array(values)) if values.is_empty());
+    let empty_enum = |map: &serde_json::Map<String, Value>| matches!(map.get(Keyword::Enum.name()), Some(Value::Array(values)) if values.is_empty());
     match first_object_where(document, &empty_enum) {
         Some(pointer) => Err(ContractError::new(
             path,
-            Place::Pointer(format!("{pointer}/enum")),
+            Place::Pointer(format!("{pointer}/{}", Keyword::Enum.name())),
             "`enum` lists no values, so no value can ever match",
             "list the allowed values, or remove `enum`",
         )),
@@ -126,39 +127,19 @@ fn check_enums(path: &Path, document: &Value) -> Result<(), ContractError> {
     }
 }
 
-/// The JSON pointer of the first object node (depth first, document order) that `wanted` picks.
+/// The JSON pointer of the first schema object (depth first) that `wanted` picks; the data
+/// of `enum`, `const` and `examples` is not schema and is never looked into.
 pub(crate) fn first_object_where(
     document: &Value,
     wanted: &dyn Fn(&serde_json::Map<String, Value>) -> bool,
 ) -> Option<String> {
-    fn walk(
-        node: &Value,
-        pointer: &mut String,
-        wanted: &dyn Fn(&serde_json::Map<String, Value>) -> bool,
-    ) -> Option<String> {
-        let children: Vec<(String, &Value)> = match node {
-            Value::Object(map) if wanted(map) => return Some(pointer.clone()),
-            Value::Object(map) => map
-                .iter()
-                .map(|(k, v)| (crate::schema::escape(k), v))
-                .collect(),
-            Value::Array(items) => items
-                .iter()
-                .enumerate()
-                .map(|(i, v)| (i.to_string(), v))
-                .collect(),
-            _ => return None,
-        };
-        children.into_iter().find_map(|(segment, child)| {
-            let len = pointer.len();
-            pointer.push('/');
-            pointer.push_str(&segment);
-            let found = walk(child, pointer, wanted);
-            pointer.truncate(len);
-            found
-        })
-    }
-    walk(document, &mut String::new(), wanted)
+    let mut found = None;
+    crate::schema::visit(document, "", &mut |pointer, map| {
+        if found.is_none() && wanted(map) {
+            found = Some(pointer.to_owned());
+        }
+    });
+    found
 }
 
 fn compile(path: &Path, document: &Value) -> Result<jsonschema::Validator, ContractError> {
@@ -180,6 +161,7 @@ fn compile(path: &Path, document: &Value) -> Result<jsonschema::Validator, Contr
 
 /// Find the pointer of the `$ref` a compile error names, so the user sees where it is.
 fn dangling_ref_place(document: &Value, message: &str) -> Option<Place> {
-    let named = |map: &serde_json::Map<String, Value>| matches!(map.get("$ref"), Some(Value::String(target)) if message.contains(target.trim_start_matches('#')));
-    first_object_where(document, &named).map(|pointer| Place::Pointer(format!("{pointer}/$ref")))
+    let named = |map: &serde_json::Map<String, Value>| matches!(map.get(Keyword::Ref.name()), Some(Value::String(target)) if message.contains(target.trim_start_matches('#')));
+    first_object_where(document, &named)
+        .map(|pointer| Place::Pointer(format!("{pointer}/{}", Keyword::Ref.name())))
 }

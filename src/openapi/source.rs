@@ -3,6 +3,7 @@
 //! file and JSON pointer they name.
 
 use super::OpenApiError;
+use crate::schema::Keyword;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -123,7 +124,7 @@ impl Sources {
         let mut at = location.clone();
         for _ in 0..64 {
             let value = self.get(&at)?.clone();
-            match value.get("$ref").and_then(Value::as_str) {
+            match Keyword::Ref.value_in(&value).and_then(Value::as_str) {
                 Some(reference) => at = Self::target(&at, reference)?,
                 None => return Ok((value, at)),
             }

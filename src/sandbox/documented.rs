@@ -6,6 +6,7 @@
 
 use super::respond::{BodyTemplate, TemplateError};
 use crate::contract::{Expect, HeaderSpec, Operation, StatusPattern};
+use crate::schema::Keyword;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use serde_json::{json, Value};
 
@@ -84,16 +85,19 @@ fn header_value(header: &HeaderSpec) -> Result<HeaderValue, TemplateError> {
         return Ok(HeaderValue::from_static("specgate"));
     };
     let document = &*schema.document;
-    let given = ["const", "default"]
-        .iter()
-        .filter_map(|k| document.get(*k).cloned())
-        .chain(["enum", "examples"].iter().flat_map(|k| {
-            document
-                .get(*k)
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default()
-        }));
+    let given = [Keyword::Const, Keyword::Default]
+        .into_iter()
+        .filter_map(|k| k.value_in(document).cloned())
+        .chain(
+            [Keyword::Enum, Keyword::Examples]
+                .into_iter()
+                .flat_map(|k| {
+                    k.value_in(document)
+                        .and_then(Value::as_array)
+                        .cloned()
+                        .unwrap_or_default()
+                }),
+        );
     let plain = [
         json!(0),
         json!(1),

@@ -282,6 +282,11 @@ impl Keyword {
         }
     }
 
+    /// The keyword's value in `schema`, when `schema` is an object that has it.
+    pub fn value_in(self, schema: &Value) -> Option<&Value> {
+        schema.get(self.name())
+    }
+
     /// The keyword spelt `name`, if it is one.
     pub fn parse(name: &str) -> Option<Keyword> {
         Keyword::ALL.iter().copied().find(|k| k.name() == name)

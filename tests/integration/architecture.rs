@@ -543,8 +543,6 @@ const KEYWORDS: &[&str] = &[
 /// `openapi/` translates OpenAPI's dialect to 2020-12 and names keywords of both on purpose
 /// until `schema` can spell the OpenAPI ones.
 const STILL_NAMING_KEYWORDS: &[&str] = &[
-    "contract/infer.rs",
-    "contract/schema.rs",
     "contract/wire.rs",
     "generate/coverage.rs",
     "generate/explore/mod.rs",
@@ -558,15 +556,28 @@ const STILL_NAMING_KEYWORDS: &[&str] = &[
     "openapi/operation.rs",
     "openapi/parameter.rs",
     "openapi/schema.rs",
-    "openapi/source.rs",
     "openapi/swagger2.rs",
     "openapi/write.rs",
-    // SARIF's own `properties` bag, not a schema keyword.
-    "report/sarif.rs",
-    "sandbox/documented.rs",
     "sandbox/respond.rs",
     "sandbox/server.rs",
 ];
+
+/// Words of other formats that are spelt like keywords: SARIF's log has its own `$schema`
+/// (the SARIF schema's address) and `properties` (a result's property bag).
+const NOT_SCHEMA_KEYWORDS: &[(&str, &[&str])] = &[("report/sarif.rs", &["$schema", "properties"])];
+
+/// The keywords a file's code names, less the words its own format spells the same way.
+fn keywords_named_in(name: &str, text: &str) -> BTreeSet<&'static str> {
+    let own = NOT_SCHEMA_KEYWORDS
+        .iter()
+        .filter(|(file, _)| *file == name)
+        .flat_map(|(_, words)| words.iter());
+    let mut named = keywords_named(text);
+    for word in own {
+        named.remove(word);
+    }
+    named
+}
 
 /// The keywords a file's code (comments and tests left out) names as string literals.
 fn keywords_named(text: &str) -> BTreeSet<&'static str> {
@@ -589,7 +600,7 @@ fn no_file_outside_schema_names_a_schema_keyword() {
         if name.starts_with("schema/") || path.ends_with("tests.rs") {
             continue;
         }
-        let named = keywords_named(text);
+        let named = keywords_named_in(&name, text);
         let listed = STILL_NAMING_KEYWORDS.contains(&name.as_str());
         if !named.is_empty() {
             naming.push(name.clone());
