@@ -16,7 +16,7 @@ use crate::contract::{Expect, Operation};
 use crate::drift::Nonconformant;
 use crate::drift::{Severity, SnapshotPolicy};
 use crate::environment::SuiteEnv;
-use crate::generate::{family, Generator, PlanOptions};
+use crate::generate::{Family, Generator, PlanOptions};
 use crate::known::KnownFile;
 use crate::pipeline::{self, DriftMode, DriftSettings, Job, Judged, Target, Verdict};
 use crate::run::{self, ApiKey, ClientOptions, Progress, RunSettings};
@@ -100,8 +100,8 @@ fn trial_kinds(generator: &Generator, examples: u64) -> Vec<(String, TrialKind)>
     let mut groups: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
     let coverage = generator.coverage();
     let random = [
-        (family::RANDOM_VALID, Expect::Accept),
-        (family::RANDOM_INVALID, Expect::Reject),
+        (Family::RandomValid, Expect::Accept),
+        (Family::RandomInvalid, Expect::Reject),
     ];
     let planned = coverage.iter().map(|r| (r.reason.family, r.expect));
     let random = random
@@ -111,7 +111,7 @@ fn trial_kinds(generator: &Generator, examples: u64) -> Vec<(String, TrialKind)>
         groups
             .entry(trial_name(family, expect))
             .or_default()
-            .insert(family.to_owned());
+            .insert(family.as_str().to_owned());
     }
     let mut kinds: Vec<(String, TrialKind)> = groups
         .into_iter()
@@ -122,17 +122,17 @@ fn trial_kinds(generator: &Generator, examples: u64) -> Vec<(String, TrialKind)>
 }
 
 /// `valid::enum_values`, `invalid::missing_required`, `auth`, `examples::valid`, …
-fn trial_name(family: &str, expect: Expect) -> String {
+fn trial_name(family: Family, expect: Expect) -> String {
     let group = match family {
-        family::ENUM_VALUE => "enum_values".to_owned(),
-        family::OPTIONAL_FIELD => "optional_fields".to_owned(),
-        family::BOUNDARY => "boundaries".to_owned(),
-        family::RANDOM_VALID | family::RANDOM_INVALID => "random".to_owned(),
-        other => other.replace('-', "_"),
+        Family::EnumValue => "enum_values".to_owned(),
+        Family::OptionalField => "optional_fields".to_owned(),
+        Family::Boundary => "boundaries".to_owned(),
+        Family::RandomValid | Family::RandomInvalid => "random".to_owned(),
+        other => other.as_str().replace('-', "_"),
     };
     match expect {
         Expect::Unauthorized => "auth".to_owned(),
-        _ if family == family::EXAMPLE => format!("examples::{}", class_name(expect)),
+        _ if family == Family::Example => format!("examples::{}", class_name(expect)),
         _ => format!("{}::{group}", class_name(expect)),
     }
 }

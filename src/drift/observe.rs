@@ -9,7 +9,7 @@
 
 use crate::check::Outcome;
 use crate::contract::{Expect, Operation};
-use crate::generate::{family, Origin, PlannedRequest};
+use crate::generate::{Family, Origin, PlannedRequest};
 use crate::schema::{escape, unescape, Keyword};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -119,7 +119,7 @@ pub(super) fn request_class(planned: &PlannedRequest) -> String {
     match planned.expect {
         Expect::Accept => "valid".to_owned(),
         Expect::Unauthorized => "auth".to_owned(),
-        Expect::Reject if planned.reason.family == family::EXAMPLE => "invalid/example".to_owned(),
+        Expect::Reject if planned.reason.family == Family::Example => "invalid/example".to_owned(),
         Expect::Reject => format!("invalid/{}", planned.reason.family),
     }
 }

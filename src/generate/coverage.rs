@@ -12,7 +12,7 @@ use super::invalid::{mutations, Mutation};
 use super::judge::Judge;
 use super::schema_walk::{number_value, Node, Shape};
 use super::solve::{Side, Solver, Variant};
-use super::{family, Body, KeyUse, Origin, PlannedRequest, Reason};
+use super::{Body, Family, KeyUse, Origin, PlannedRequest, Reason};
 use crate::contract::wire::{IdSource, Location, Media};
 use crate::contract::{Expect, Operation};
 use serde_json::Value;
@@ -103,24 +103,24 @@ impl<'a> Builder<'a> {
     }
 
     fn valid_payloads(&mut self) {
-        self.accept(family::REQUIRED_ONLY, String::new(), self.base.clone());
-        self.accept(family::ALL_FIELDS, String::new(), self.root.full());
+        self.accept(Family::RequiredOnly, String::new(), self.base.clone());
+        self.accept(Family::AllFields, String::new(), self.root.full());
         for field in self.fields.iter().filter(|f| !f.required) {
             let payload = self.with(field, field.node.minimal());
-            self.accept(family::OPTIONAL_FIELD, field.label(), payload);
+            self.accept(Family::OptionalField, field.label(), payload);
         }
         for field in self.fields {
             for value in field.node.enum_values.iter().flatten() {
                 let detail = format!("{}={}", field.label(), show(value));
                 let payload = self.with(field, value.clone());
-                self.accept(family::ENUM_VALUE, detail, payload);
+                self.accept(Family::EnumValue, detail, payload);
             }
         }
         for field in self.fields {
             for (name, value) in boundaries(&field.node) {
                 let detail = format!("{}={name}", field.label());
                 let payload = self.with(field, value);
-                self.accept(family::BOUNDARY, detail, payload);
+                self.accept(Family::Boundary, detail, payload);
             }
         }
     }
@@ -128,7 +128,7 @@ impl<'a> Builder<'a> {
     fn examples(&mut self) {
         for example in std::mem::take(&mut self.examples) {
             let reason = Reason {
-                family: family::EXAMPLE,
+                family: Family::Example,
                 detail: example.name.clone(),
             };
             let body = Body::Json(example.body);
@@ -140,7 +140,7 @@ impl<'a> Builder<'a> {
         for subset in required_subsets(self.required.len()) {
             let names: Vec<&str> = subset.iter().map(|&i| self.required[i].as_str()).collect();
             let payload = without(&self.base, &names);
-            self.reject(family::MISSING_REQUIRED, names.join(","), payload);
+            self.reject(Family::MissingRequired, names.join(","), payload);
         }
         // Below the root, each required property of a nested object is left out on its own,
         // named by its JSON pointer (the subsets of the root are what the tracker counts).
@@ -159,7 +159,7 @@ impl<'a> Builder<'a> {
             let name = field.path.last().map_or("", String::as_str);
             let object = without(&parent.node.minimal(), &[name]);
             let payload = self.with(parent, object);
-            self.reject(family::MISSING_REQUIRED, field.label(), payload);
+            self.reject(Family::MissingRequired, field.label(), payload);
         }
     }
 
@@ -180,7 +180,7 @@ impl<'a> Builder<'a> {
     fn constraints(&mut self) {
         let alternatives = self.solver.valid("", 0);
         for value in alternatives.into_iter().skip(1) {
-            self.accept_new(family::ALTERNATIVE, String::new(), value);
+            self.accept_new(Family::Alternative, String::new(), value);
         }
         let variants = self.solver.variants("", &self.base, "", 0);
         for variant in rank_by_precision(self, variants) {
@@ -197,7 +197,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Plan a valid payload that no entry holds yet, if the schema agrees it is valid.
-    fn accept_new(&mut self, family: &'static str, detail: String, payload: Value) {
+    fn accept_new(&mut self, family: Family, detail: String, payload: Value) {
         if self.bodies.contains(&payload.to_string()) || self.judge.verdict(&payload) != Some(true)
         {
             return;
@@ -227,7 +227,7 @@ impl<'a> Builder<'a> {
                 whole
             }
         };
-        self.reject(family::BAD_BODY, "array".into(), array);
+        self.reject(Family::BadBody, "array".into(), array);
         let mut raw = vec![("empty", "")];
         if media == Media::Json {
             raw.insert(0, ("not-json", "this is not JSON {"));
@@ -244,7 +244,7 @@ impl<'a> Builder<'a> {
         }
         for (detail, text) in raw {
             let reason = Reason {
-                family: family::BAD_BODY,
+                family: Family::BadBody,
                 detail: detail.to_owned(),
             };
             let body = match &self.operation.shape {
@@ -287,7 +287,7 @@ impl<'a> Builder<'a> {
                 if let Some(id) = unknown {
                     let mut payload = self.base.clone();
                     set_pointer(&mut payload, &pointer, id);
-                    self.accept(family::UNKNOWN_ID, pointer.clone(), payload);
+                    self.accept(Family::UnknownId, pointer.clone(), payload);
                 }
                 // Malformed ids: each constraint of the id's own schema broken once.
                 let mut kinds = HashSet::new();
@@ -310,9 +310,9 @@ impl<'a> Builder<'a> {
                 set_pointer(&mut payload, &pointer, Value::String((*text).to_owned()));
                 let detail = format!("{pointer}={name}");
                 match self.judge.verdict(&payload) {
-                    Some(true) => self.accept(family::URL_EDGE, detail, payload),
+                    Some(true) => self.accept(Family::UrlEdge, detail, payload),
                     Some(false) => {
-                        self.reject(family::URL_EDGE, detail, payload);
+                        self.reject(Family::UrlEdge, detail, payload);
                     }
                     None => {}
                 }
@@ -325,8 +325,8 @@ impl<'a> Builder<'a> {
             return;
         }
         let cases = [
-            (family::AUTH_MISSING, KeyUse::Missing),
-            (family::AUTH_WRONG, KeyUse::Wrong),
+            (Family::AuthMissing, KeyUse::Missing),
+            (Family::AuthWrong, KeyUse::Wrong),
         ];
         for (name, key) in cases {
             let reason = Reason {
@@ -345,7 +345,7 @@ impl<'a> Builder<'a> {
         payload
     }
 
-    fn accept(&mut self, family: &'static str, detail: String, payload: Value) {
+    fn accept(&mut self, family: Family, detail: String, payload: Value) {
         match self.judge.verdict(&payload) {
             Some(true) => {}
             // A value the wire cannot carry (a header with a line break) is no contradiction.
@@ -368,7 +368,7 @@ impl<'a> Builder<'a> {
     }
 
     /// Plan a reject unless the schema accepts the payload after all; whether it was planned.
-    fn reject(&mut self, family: &'static str, detail: String, payload: Value) -> bool {
+    fn reject(&mut self, family: Family, detail: String, payload: Value) -> bool {
         if self.judge.verdict(&payload) != Some(false) {
             return false;
         }
@@ -477,7 +477,7 @@ fn rank_by_precision(builder: &Builder<'_>, variants: Vec<Variant>) -> Vec<Varia
             rough.push(variant);
         }
     }
-    let covered: HashSet<(&'static str, String)> =
+    let covered: HashSet<(Family, String)> =
         precise.iter().map(|v| (v.kind, v.at.clone())).collect();
     rough.retain(|r| !covered.contains(&(r.kind, r.at.clone())));
     precise.extend(rough);

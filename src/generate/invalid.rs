@@ -4,9 +4,9 @@
 //! outside an `enum`, malformed formats); the coverage plan keeps only those the compiled
 //! validator really refuses, and random exploration draws from what the plan kept.
 
-use super::family;
 use super::fields::{show, Field};
 use super::schema_walk::Types;
+use super::Family;
 use serde_json::{json, Value};
 
 /// A field set to a value its schema refuses.
@@ -15,7 +15,7 @@ pub(crate) struct Mutation {
     /// Index into the generator's field list.
     pub field: usize,
     pub value: Value,
-    pub family: &'static str,
+    pub family: Family,
     pub detail: String,
 }
 
@@ -55,7 +55,7 @@ pub(crate) fn wrong_types(field: &Field) -> Vec<(&'static str, Value)> {
 /// Mutations of one field: wrong types, null, values outside its enum, malformed formats.
 pub(crate) fn mutations(index: usize, field: &Field) -> Vec<Mutation> {
     let label = field.label();
-    let at = |family: &'static str, value: Value, detail: String| Mutation {
+    let at = |family: Family, value: Value, detail: String| Mutation {
         field: index,
         value,
         family,
@@ -63,18 +63,18 @@ pub(crate) fn mutations(index: usize, field: &Field) -> Vec<Mutation> {
     };
     let mut out: Vec<Mutation> = wrong_types(field)
         .into_iter()
-        .map(|(name, value)| at(family::WRONG_TYPE, value, format!("{label}={name}")))
+        .map(|(name, value)| at(Family::WrongType, value, format!("{label}={name}")))
         .collect();
     if !field.node.types.contains(Types::NULL) {
-        out.push(at(family::NULL_VALUE, Value::Null, label.clone()));
+        out.push(at(Family::NullValue, Value::Null, label.clone()));
     }
     for value in outside_enum(field) {
         let detail = format!("{label}={}", show(&value));
-        out.push(at(family::ENUM_OUTSIDE, value, detail));
+        out.push(at(Family::EnumOutside, value, detail));
     }
     for text in bad_formats(field) {
         let detail = format!("{label}={text}");
-        out.push(at(family::BAD_FORMAT, Value::String(text), detail));
+        out.push(at(Family::BadFormat, Value::String(text), detail));
     }
     out
 }

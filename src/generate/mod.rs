@@ -83,8 +83,8 @@ impl Body {
 /// Rendered as `family: detail`, e.g. `missing-required: city,state`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Reason {
-    /// The stable family, one of [`family`].
-    pub family: &'static str,
+    /// The stable family.
+    pub family: Family,
     /// What exactly it exercises, e.g. `city,state`.
     pub detail: String,
 }
@@ -92,7 +92,7 @@ pub struct Reason {
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.detail.is_empty() {
-            f.write_str(self.family)
+            f.write_str(self.family.as_str())
         } else {
             write!(f, "{}: {}", self.family, self.detail)
         }
@@ -100,109 +100,250 @@ impl fmt::Display for Reason {
 }
 
 /// The stable reason families. Reports, drift request classes and test names are built from
-/// these, so they never change meaning.
-pub mod family {
+/// their names ([`Family::as_str`]), so a name never changes meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Family {
     // Valid payloads (expect accept).
     /// A valid payload with the required fields only.
-    pub const REQUIRED_ONLY: &str = "required-only";
+    RequiredOnly,
     /// A valid payload with every field.
-    pub const ALL_FIELDS: &str = "all-fields";
+    AllFields,
     /// A valid payload with one optional field on top of the required ones.
-    pub const OPTIONAL_FIELD: &str = "optional-field";
+    OptionalField,
     /// A valid payload carrying one value of one enum.
-    pub const ENUM_VALUE: &str = "enum-value";
+    EnumValue,
     /// A valid payload at a boundary (a limit just inside, an edge string or number).
-    pub const BOUNDARY: &str = "boundary";
+    Boundary,
     /// A random valid payload.
-    pub const RANDOM_VALID: &str = "random-valid";
+    RandomValid,
     // Invalid payloads (expect reject).
     /// A set of required fields left out.
-    pub const MISSING_REQUIRED: &str = "missing-required";
+    MissingRequired,
     /// A field with a JSON type its schema does not allow.
-    pub const WRONG_TYPE: &str = "wrong-type";
+    WrongType,
     /// A field set to `null` where the schema does not allow it.
-    pub const NULL_VALUE: &str = "null";
+    NullValue,
     /// A value near an enum but outside it (wrong case, padded, empty).
-    pub const ENUM_OUTSIDE: &str = "enum-outside";
+    EnumOutside,
     /// A string that misses its `format` (a near miss of its grammar).
-    pub const BAD_FORMAT: &str = "bad-format";
+    BadFormat,
     /// A body that is not the documented JSON (an array, not JSON, empty).
-    pub const BAD_BODY: &str = "bad-body";
+    BadBody,
     /// A random valid payload with one mutation.
-    pub const RANDOM_INVALID: &str = "random-invalid";
+    RandomInvalid,
     /// A well-formed id the server does not know: valid, and its documented 404 conforms.
-    pub const UNKNOWN_ID: &str = "unknown-id";
+    UnknownId,
     /// A parameter value that tests its encoding in the URL: a space, `/`, `?`, `#`, `%`,
     /// non-ASCII text, an empty value (expect what the schema says of it).
-    pub const URL_EDGE: &str = "url-edge";
+    UrlEdge,
     // One constraint broken just past its boundary, at any depth (expect reject).
     /// A value next to a `const`.
-    pub const CONST_NEIGHBOUR: &str = "const-neighbour";
+    ConstNeighbour,
     /// A string one code point shorter than `minLength`.
-    pub const MIN_LENGTH_MINUS: &str = "min-length-1";
+    MinLengthMinus,
     /// A string one code point longer than `maxLength`.
-    pub const MAX_LENGTH_PLUS: &str = "max-length+1";
+    MaxLengthPlus,
     /// A string that misses its `pattern`.
-    pub const PATTERN_MISS: &str = "pattern-miss";
+    PatternMiss,
     /// A number just below `minimum`.
-    pub const BELOW_MINIMUM: &str = "below-minimum";
+    BelowMinimum,
     /// A number just above `maximum`.
-    pub const ABOVE_MAXIMUM: &str = "above-maximum";
+    AboveMaximum,
     /// A number at (or just below) `exclusiveMinimum`.
-    pub const AT_EXCLUSIVE_MINIMUM: &str = "at-exclusive-minimum";
+    AtExclusiveMinimum,
     /// A number at (or just above) `exclusiveMaximum`.
-    pub const AT_EXCLUSIVE_MAXIMUM: &str = "at-exclusive-maximum";
+    AtExclusiveMaximum,
     /// A number that is not a multiple of `multipleOf`.
-    pub const NOT_MULTIPLE: &str = "not-multiple";
+    NotMultiple,
     /// An array one item shorter than `minItems`.
-    pub const MIN_ITEMS_MINUS: &str = "min-items-1";
+    MinItemsMinus,
     /// An array one item longer than `maxItems`.
-    pub const MAX_ITEMS_PLUS: &str = "max-items+1";
+    MaxItemsPlus,
     /// An array with a duplicate item under `uniqueItems`.
-    pub const DUPLICATE_ITEM: &str = "duplicate-item";
+    DuplicateItem,
     /// An array with fewer matches of `contains` than `minContains`.
-    pub const CONTAINS_TOO_FEW: &str = "contains-too-few";
+    ContainsTooFew,
     /// An array with more matches of `contains` than `maxContains`.
-    pub const CONTAINS_TOO_MANY: &str = "max-contains+1";
+    ContainsTooMany,
     /// An array item past what `items: false` or `unevaluatedItems` allow.
-    pub const EXTRA_ITEM: &str = "extra-item";
+    ExtraItem,
     /// A property that `additionalProperties` or `unevaluatedProperties` forbid.
-    pub const EXTRA_PROPERTY: &str = "extra-property";
+    ExtraProperty,
     /// A property name that breaks `propertyNames`.
-    pub const PROPERTY_NAME: &str = "bad-property-name";
+    PropertyName,
     /// An object one property short of `minProperties`.
-    pub const MIN_PROPERTIES_MINUS: &str = "min-properties-1";
+    MinPropertiesMinus,
     /// An object one property past `maxProperties`.
-    pub const MAX_PROPERTIES_PLUS: &str = "max-properties+1";
+    MaxPropertiesPlus,
     /// A `dependentRequired` trigger without its dependants.
-    pub const DEPENDENT_REQUIRED: &str = "dependent-required";
+    DependentRequired,
     /// A `dependentSchemas` trigger whose dependent schema fails.
-    pub const DEPENDENT_SCHEMA: &str = "dependent-schema";
+    DependentSchema,
     /// A value that matches no `anyOf` branch.
-    pub const ANY_OF_NONE: &str = "any-of-none";
+    AnyOfNone,
     /// A value that matches no `oneOf` branch.
-    pub const ONE_OF_NONE: &str = "one-of-none";
+    OneOfNone,
     /// A value that matches two `oneOf` branches.
-    pub const ONE_OF_TWO: &str = "one-of-two";
+    OneOfTwo,
     /// A value that matches the schema under `not`.
-    pub const NOT_MATCHED: &str = "not-matched";
+    NotMatched,
     /// A value that meets `if` and breaks `then`.
-    pub const IF_THEN: &str = "if-then";
+    IfThen,
     /// A value that misses `if` and breaks `else`.
-    pub const IF_ELSE: &str = "if-else";
+    IfElse,
     /// A value where the schema is `false`.
-    pub const FALSE_SCHEMA: &str = "false-schema";
+    FalseSchema,
     // Further valid values of the whole body, found by the solver (expect accept).
     /// A further valid value of the whole body, found by the solver.
-    pub const ALTERNATIVE: &str = "alternative";
+    Alternative,
     // Hand-written examples from the case file (either outcome).
     /// A hand-written example from the case file.
-    pub const EXAMPLE: &str = "example";
+    Example,
     // Key missing or wrong (expect unauthorized).
     /// The key left out.
-    pub const AUTH_MISSING: &str = "auth-missing";
+    AuthMissing,
     /// A wrong key.
-    pub const AUTH_WRONG: &str = "auth-wrong";
+    AuthWrong,
+    // Probes sent after the plan (expect reject).
+    /// A method no route documents at a path.
+    MethodNotAllowed,
+    /// A body of a content type the operation does not declare.
+    UndeclaredContentType,
+}
+
+impl Family {
+    /// Every family.
+    pub const ALL: &'static [Family] = &[
+        Family::RequiredOnly,
+        Family::AllFields,
+        Family::OptionalField,
+        Family::EnumValue,
+        Family::Boundary,
+        Family::RandomValid,
+        Family::MissingRequired,
+        Family::WrongType,
+        Family::NullValue,
+        Family::EnumOutside,
+        Family::BadFormat,
+        Family::BadBody,
+        Family::RandomInvalid,
+        Family::UnknownId,
+        Family::UrlEdge,
+        Family::ConstNeighbour,
+        Family::MinLengthMinus,
+        Family::MaxLengthPlus,
+        Family::PatternMiss,
+        Family::BelowMinimum,
+        Family::AboveMaximum,
+        Family::AtExclusiveMinimum,
+        Family::AtExclusiveMaximum,
+        Family::NotMultiple,
+        Family::MinItemsMinus,
+        Family::MaxItemsPlus,
+        Family::DuplicateItem,
+        Family::ContainsTooFew,
+        Family::ContainsTooMany,
+        Family::ExtraItem,
+        Family::ExtraProperty,
+        Family::PropertyName,
+        Family::MinPropertiesMinus,
+        Family::MaxPropertiesPlus,
+        Family::DependentRequired,
+        Family::DependentSchema,
+        Family::AnyOfNone,
+        Family::OneOfNone,
+        Family::OneOfTwo,
+        Family::NotMatched,
+        Family::IfThen,
+        Family::IfElse,
+        Family::FalseSchema,
+        Family::Alternative,
+        Family::Example,
+        Family::AuthMissing,
+        Family::AuthWrong,
+        Family::MethodNotAllowed,
+        Family::UndeclaredContentType,
+    ];
+
+    /// The family named `name`, if it is one.
+    pub fn parse(name: &str) -> Option<Family> {
+        Family::ALL.iter().copied().find(|f| f.as_str() == name)
+    }
+
+    /// The stable name, as reports, fingerprints and test names print it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Family::RequiredOnly => "required-only",
+            Family::AllFields => "all-fields",
+            Family::OptionalField => "optional-field",
+            Family::EnumValue => "enum-value",
+            Family::Boundary => "boundary",
+            Family::RandomValid => "random-valid",
+            Family::MissingRequired => "missing-required",
+            Family::WrongType => "wrong-type",
+            Family::NullValue => "null",
+            Family::EnumOutside => "enum-outside",
+            Family::BadFormat => "bad-format",
+            Family::BadBody => "bad-body",
+            Family::RandomInvalid => "random-invalid",
+            Family::UnknownId => "unknown-id",
+            Family::UrlEdge => "url-edge",
+            Family::ConstNeighbour => "const-neighbour",
+            Family::MinLengthMinus => "min-length-1",
+            Family::MaxLengthPlus => "max-length+1",
+            Family::PatternMiss => "pattern-miss",
+            Family::BelowMinimum => "below-minimum",
+            Family::AboveMaximum => "above-maximum",
+            Family::AtExclusiveMinimum => "at-exclusive-minimum",
+            Family::AtExclusiveMaximum => "at-exclusive-maximum",
+            Family::NotMultiple => "not-multiple",
+            Family::MinItemsMinus => "min-items-1",
+            Family::MaxItemsPlus => "max-items+1",
+            Family::DuplicateItem => "duplicate-item",
+            Family::ContainsTooFew => "contains-too-few",
+            Family::ContainsTooMany => "max-contains+1",
+            Family::ExtraItem => "extra-item",
+            Family::ExtraProperty => "extra-property",
+            Family::PropertyName => "bad-property-name",
+            Family::MinPropertiesMinus => "min-properties-1",
+            Family::MaxPropertiesPlus => "max-properties+1",
+            Family::DependentRequired => "dependent-required",
+            Family::DependentSchema => "dependent-schema",
+            Family::AnyOfNone => "any-of-none",
+            Family::OneOfNone => "one-of-none",
+            Family::OneOfTwo => "one-of-two",
+            Family::NotMatched => "not-matched",
+            Family::IfThen => "if-then",
+            Family::IfElse => "if-else",
+            Family::FalseSchema => "false-schema",
+            Family::Alternative => "alternative",
+            Family::Example => "example",
+            Family::AuthMissing => "auth-missing",
+            Family::AuthWrong => "auth-wrong",
+            Family::MethodNotAllowed => "method-not-allowed",
+            Family::UndeclaredContentType => "undeclared-content-type",
+        }
+    }
+}
+
+impl fmt::Display for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Ordered by name, as the families were ordered while they were strings (plans and reports
+/// sort by reason, and must not change order).
+impl Ord for Family {
+    fn cmp(&self, other: &Family) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for Family {
+    fn partial_cmp(&self, other: &Family) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// Where a planned request came from; random ones can be regenerated and shrunk.
@@ -611,8 +752,8 @@ impl Generator {
     fn request(&self, class: RandomClass, index: u64, candidate: Candidate) -> PlannedRequest {
         let candidate = self.enveloped(candidate, index);
         let (family, expect) = match class {
-            RandomClass::Valid => (family::RANDOM_VALID, Expect::Accept),
-            RandomClass::Invalid => (family::RANDOM_INVALID, Expect::Reject),
+            RandomClass::Valid => (Family::RandomValid, Expect::Accept),
+            RandomClass::Invalid => (Family::RandomInvalid, Expect::Reject),
         };
         PlannedRequest {
             case: Arc::clone(&self.case),
@@ -654,7 +795,7 @@ impl Generator {
             Some(reject) => Candidate {
                 body: Body::Json(reject.clone()),
                 reason: Reason {
-                    family: family::RANDOM_INVALID,
+                    family: Family::RandomInvalid,
                     detail: "a planned reject".to_owned(),
                 },
             },
@@ -756,7 +897,7 @@ pub fn valid_value(document: &Arc<Value>) -> Option<Value> {
 
 /// One-constraint breaks of the schema `document` around the valid value `around`: (kind,
 /// value), each checked to fail the schema.
-pub(crate) fn reject_variants(document: &Arc<Value>, around: &Value) -> Vec<(&'static str, Value)> {
+pub(crate) fn reject_variants(document: &Arc<Value>, around: &Value) -> Vec<(Family, Value)> {
     let subschemas = Arc::new(crate::schema::Subschemas::new(Arc::clone(document)));
     let solver = solve::Solver::new(Arc::clone(&subschemas));
     solver
@@ -877,17 +1018,17 @@ pub enum PlanEntry {
 
 impl PlanEntry {
     /// The reason family, known without building the request.
-    pub fn family(&self) -> &'static str {
+    pub fn family(&self) -> Family {
         match self {
             PlanEntry::Ready(request) => request.reason.family,
             PlanEntry::Random {
                 class: RandomClass::Valid,
                 ..
-            } => family::RANDOM_VALID,
+            } => Family::RandomValid,
             PlanEntry::Random {
                 class: RandomClass::Invalid,
                 ..
-            } => family::RANDOM_INVALID,
+            } => Family::RandomInvalid,
         }
     }
 

@@ -9,6 +9,7 @@
 use super::coverage::{required_subsets_total, MAX_EXHAUSTIVE_REQUIRED};
 use super::fields::{fields, required_names, Field};
 use super::schema_walk::walk;
+use super::Family;
 use super::{Body, Coverage, PlannedRequest};
 use crate::contract::{Expect, Operation};
 use foldhash::HashMap;
@@ -56,7 +57,7 @@ pub struct CoverageTracker {
     complete: bool,
     /// Requests per family, in first-seen order; a handful of families, so a scan beats a
     /// tree of string comparisons.
-    by_family: Vec<(&'static str, u64)>,
+    by_family: Vec<(Family, u64)>,
 }
 
 impl CoverageTracker {
@@ -146,7 +147,7 @@ impl CoverageTracker {
         self.enums.iter().map(|s| s.values.len() as u64).sum()
     }
 
-    fn count_family(&mut self, family: &'static str, n: u64) {
+    fn count_family(&mut self, family: Family, n: u64) {
         match self.by_family.iter_mut().find(|(f, _)| *f == family) {
             Some((_, count)) => *count += n,
             None => self.by_family.push((family, n)),
@@ -272,7 +273,7 @@ impl CoverageTracker {
             by_family: self
                 .by_family
                 .iter()
-                .map(|(family, n)| ((*family).to_owned(), *n))
+                .map(|(family, n)| (family.as_str().to_owned(), *n))
                 .collect(),
             // The tracker sees requests, not draws: the run fills this in from the generator.
             redraws: 0,

@@ -311,7 +311,7 @@ mod tests {
         let coverage = generator.coverage();
         let planned: Vec<PlannedRequest> = coverage
             .into_iter()
-            .filter(|planned| planned.reason.family == crate::generate::family::ENUM_VALUE)
+            .filter(|planned| planned.reason.family == crate::generate::Family::EnumValue)
             .take(8)
             .collect();
         assert_eq!(

@@ -8,10 +8,11 @@ use super::probe::{self, Probe, Probed};
 use super::shared::Shared;
 use crate::check::methods::{undocumented_method, Documented, PROBED};
 use crate::check::{Check, Outcome, Violation};
+use crate::generate::Family;
 use http::Method;
 
 /// The reason family of these probes (`--families method-not-allowed` runs only these).
-pub(super) const FAMILY: &str = "method-not-allowed";
+pub(super) const FAMILY: Family = Family::MethodNotAllowed;
 
 /// Where these findings sort: after the plan and the lifecycle sequences.
 const PROBE_POSITION: u64 = u64::MAX / 4 * 3;

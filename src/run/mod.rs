@@ -219,12 +219,15 @@ pub async fn run(
         add_sequence_findings(&mut findings, found);
     }
     let mut probes: Vec<(&str, probe::Probed)> = Vec::new();
-    if !shared.guard.is_halted() && runs_after_plan(settings, methods::FAMILY) {
-        probes.push((methods::FAMILY, methods::method_findings(&shared).await));
+    if !shared.guard.is_halted() && runs_after_plan(settings, methods::FAMILY.as_str()) {
+        probes.push((
+            methods::FAMILY.as_str(),
+            methods::method_findings(&shared).await,
+        ));
     }
-    if !shared.guard.is_halted() && runs_after_plan(settings, undeclared_type::FAMILY) {
+    if !shared.guard.is_halted() && runs_after_plan(settings, undeclared_type::FAMILY.as_str()) {
         let probed = undeclared_type::undeclared_type_findings(&shared).await;
-        probes.push((undeclared_type::FAMILY, probed));
+        probes.push((undeclared_type::FAMILY.as_str(), probed));
     }
     for (_, probed) in &mut probes {
         add_sequence_findings(&mut findings, std::mem::take(&mut probed.findings));

@@ -7,7 +7,7 @@ use super::groups::{render, Context};
 use super::shared::Shared;
 use crate::check::{Finding, Outcome, Violation};
 use crate::contract::{Expect, Operation};
-use crate::generate::{Body, KeyUse, PlannedRequest, Reason};
+use crate::generate::{Body, Family, KeyUse, PlannedRequest, Reason};
 
 /// A probe ready to send: the changed operation's endpoint, the request and its bytes.
 pub(super) struct Probe {
@@ -64,7 +64,7 @@ pub(super) fn without_body(operation: &Operation, mut planned: PlannedRequest) -
 /// `planned` as a probe of `family`: its plan id and reason say what was changed.
 pub(super) fn labelled(
     mut planned: PlannedRequest,
-    family: &'static str,
+    family: Family,
     detail: String,
 ) -> PlannedRequest {
     planned.id = format!("{}:{family}:{detail}", planned.case);

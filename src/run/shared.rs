@@ -154,7 +154,11 @@ pub(super) async fn prepare(
         .enumerate()
         .map(|(i, entry)| (i as u64, entry))
         .filter(move |(i, _)| shard.is_none_or(|s| s.includes(*i)))
-        .filter(move |(_, entry)| families.as_ref().is_none_or(|f| f.contains(entry.family())));
+        .filter(move |(_, entry)| {
+            families
+                .as_ref()
+                .is_none_or(|f| f.contains(entry.family().as_str()))
+        });
     let blank = Tally::new(&operations);
     Ok(Shared {
         coverage_complete: AtomicBool::new(blank.coverage.iter().all(CoverageTracker::is_complete)),

@@ -9,9 +9,10 @@ use crate::check::undeclared_type::{undeclared_content_type, UNDECLARED};
 use crate::check::{Check, Outcome, Violation};
 use crate::contract::wire::Media;
 use crate::contract::Operation;
+use crate::generate::Family;
 
 /// The reason family of these probes (`--families undeclared-content-type` runs only these).
-pub(super) const FAMILY: &str = "undeclared-content-type";
+pub(super) const FAMILY: Family = Family::UndeclaredContentType;
 
 /// Where these findings sort: after the undocumented methods' probes.
 const PROBE_POSITION: u64 = u64::MAX / 8 * 7;

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use serde_json::Value;
 use specgate::contract::{load_case, Expect, Operation};
 use specgate::generate::{
-    family, plan, Body, CoverageTracker, Generator, KeyUse, Origin, PlanOptions, PlannedRequest,
+    plan, Body, CoverageTracker, Family, Generator, KeyUse, Origin, PlanOptions, PlannedRequest,
     RandomClass, Reason,
 };
 use std::collections::{BTreeSet, HashSet};
@@ -74,15 +74,15 @@ fn assert_rejected_by(validator: &Validator, body: &Value, reason: &Reason) {
     let errors: Vec<_> = validator.iter_errors(body).collect();
     assert!(!errors.is_empty(), "{reason} passes the schema: {body}");
     let (family, detail) = match reason.family {
-        family::RANDOM_INVALID => {
+        Family::RandomInvalid => {
             let (f, d) = reason.detail.split_once(": ").expect("inner reason");
-            (f, d.to_owned())
+            (Family::parse(f).expect("a family"), d.to_owned())
         }
         f => (f, reason.detail.clone()),
     };
     let field = detail.split('=').next().unwrap_or_default();
     match family {
-        family::MISSING_REQUIRED if detail.starts_with('/') => {
+        Family::MissingRequired if detail.starts_with('/') => {
             // Nested required properties, each named by its pointer.
             let missing: Vec<&str> = detail.split(',').collect();
             assert_eq!(errors.len(), missing.len(), "{reason}: {errors:?}");
@@ -95,7 +95,7 @@ fn assert_rejected_by(validator: &Validator, body: &Value, reason: &Reason) {
                 );
             }
         }
-        family::MISSING_REQUIRED => {
+        Family::MissingRequired => {
             let stated: BTreeSet<&str> = detail.split(',').collect();
             let reported: BTreeSet<String> = errors
                 .iter()
@@ -109,9 +109,9 @@ fn assert_rejected_by(validator: &Validator, body: &Value, reason: &Reason) {
             let reported: BTreeSet<&str> = reported.iter().map(String::as_str).collect();
             assert_eq!(stated, reported, "{reason}");
         }
-        family::WRONG_TYPE | family::NULL_VALUE | family::ENUM_OUTSIDE | family::BAD_FORMAT => {
+        Family::WrongType | Family::NullValue | Family::EnumOutside | Family::BadFormat => {
             // No pointer before the `=`, or no detail at all: the body itself.
-            let pointer = if family == family::NULL_VALUE || detail.contains('=') {
+            let pointer = if family == Family::NullValue || detail.contains('=') {
                 pointer_of(field)
             } else {
                 String::new()
@@ -123,15 +123,15 @@ fn assert_rejected_by(validator: &Validator, body: &Value, reason: &Reason) {
                 matches!(
                     (family, e.kind()),
                     (
-                        family::WRONG_TYPE | family::NULL_VALUE,
+                        Family::WrongType | Family::NullValue,
                         ValidationErrorKind::Type { .. }
-                    ) | (family::ENUM_OUTSIDE, ValidationErrorKind::Enum { .. })
-                        | (family::BAD_FORMAT, ValidationErrorKind::Format { .. })
+                    ) | (Family::EnumOutside, ValidationErrorKind::Enum { .. })
+                        | (Family::BadFormat, ValidationErrorKind::Format { .. })
                 )
             });
             assert!(wanted, "{reason}: errors {errors:?}");
         }
-        family::BAD_BODY => {
+        Family::BadBody => {
             assert_eq!(detail, "array");
             assert!(errors
                 .iter()
@@ -172,12 +172,12 @@ fn every_reject_payload_fails_the_request_schema_for_its_stated_reason() {
     for request in generator()
         .coverage()
         .iter()
-        .filter(|r| r.expect == Expect::Reject && r.reason.family != family::EXAMPLE)
+        .filter(|r| r.expect == Expect::Reject && r.reason.family != Family::Example)
     {
         match &request.body {
             Body::Json(body) => assert_rejected_for(body, &request.reason),
             Body::Raw(text) | Body::RawWith { text, .. } => {
-                assert_eq!(request.reason.family, family::BAD_BODY);
+                assert_eq!(request.reason.family, Family::BadBody);
                 assert!(serde_json::from_str::<Value>(text).is_err(), "{text:?}");
             }
             Body::Serialized(_) => panic!("the coverage plan holds values"),
@@ -229,7 +229,7 @@ fn every_non_empty_subset_of_required_fields_is_missing_from_some_reject_payload
     let subsets: HashSet<BTreeSet<&str>> = generator()
         .coverage()
         .iter()
-        .filter(|r| r.expect == Expect::Reject && r.reason.family == family::MISSING_REQUIRED)
+        .filter(|r| r.expect == Expect::Reject && r.reason.family == Family::MissingRequired)
         .filter_map(json)
         .map(|body| {
             required
@@ -311,7 +311,7 @@ fn optional_field_payloads_hold_the_required_fields_plus_that_field() {
     let coverage = generator().coverage();
     let optional: Vec<_> = coverage
         .iter()
-        .filter(|r| r.reason.family == family::OPTIONAL_FIELD)
+        .filter(|r| r.reason.family == Family::OptionalField)
         .collect();
     assert_eq!(optional.len(), 26 - required);
     for request in optional {
@@ -335,11 +335,11 @@ fn auth_requests_send_the_required_only_payload_with_a_missing_or_wrong_key() {
     let coverage = generator().coverage();
     let required_only = coverage
         .iter()
-        .find(|r| r.reason.family == family::REQUIRED_ONLY)
+        .find(|r| r.reason.family == Family::RequiredOnly)
         .expect("required-only");
     for (name, key) in [
-        (family::AUTH_MISSING, KeyUse::Missing),
-        (family::AUTH_WRONG, KeyUse::Wrong),
+        (Family::AuthMissing, KeyUse::Missing),
+        (Family::AuthWrong, KeyUse::Wrong),
     ] {
         let request = coverage
             .iter()
@@ -426,7 +426,7 @@ proptest! {
     #[test]
     fn random_valid_payloads_pass_the_schema(seed in any::<u64>(), index in 0u64..1_000_000) {
         let (body, reason) = random_body(RandomClass::Valid, seed, index);
-        prop_assert_eq!(reason.family, family::RANDOM_VALID);
+        prop_assert_eq!(reason.family, Family::RandomValid);
         prop_assert!(validator().is_valid(&body), "{}", body);
     }
 
@@ -436,7 +436,7 @@ proptest! {
         index in 0u64..1_000_000,
     ) {
         let (body, reason) = random_body(RandomClass::Invalid, seed, index);
-        prop_assert_eq!(reason.family, family::RANDOM_INVALID);
+        prop_assert_eq!(reason.family, Family::RandomInvalid);
         assert_rejected_for(&body, &reason);
     }
 }

@@ -16,7 +16,7 @@ mod draw;
 use super::fields::{remove_properties, Field};
 use super::invalid::Mutation;
 use super::schema_walk::Node;
-use super::{family, Body, RandomClass, Reason};
+use super::{Body, Family, RandomClass, Reason};
 use crate::generate::judge::Judge;
 use draw::{Draw, Edit, Tree};
 use proptest::prelude::Rng;
@@ -178,7 +178,7 @@ impl Candidate {
         Candidate {
             body,
             reason: Reason {
-                family: family::RANDOM_VALID,
+                family: Family::RandomValid,
                 detail: String::new(),
             },
         }
@@ -440,7 +440,7 @@ fn not_json() -> Candidate {
     Candidate {
         body: Body::Raw("this is not JSON {".to_owned()),
         reason: Reason {
-            family: family::RANDOM_INVALID,
+            family: Family::RandomInvalid,
             detail: "bad-body: not-json".to_owned(),
         },
     }
@@ -470,12 +470,12 @@ impl Damage {
 
     fn reason(&self) -> Reason {
         let detail = match self {
-            Damage::Missing(names) => format!("{}: {}", family::MISSING_REQUIRED, names.join(",")),
+            Damage::Missing(names) => format!("{}: {}", Family::MissingRequired, names.join(",")),
             Damage::Set(mutation) => format!("{}: {}", mutation.family, mutation.detail),
             Damage::NotJson => return not_json().reason,
         };
         Reason {
-            family: family::RANDOM_INVALID,
+            family: Family::RandomInvalid,
             detail,
         }
     }

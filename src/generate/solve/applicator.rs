@@ -4,7 +4,7 @@
 //! an `if` without its `then`).
 
 use super::{Solver, Variant};
-use crate::generate::family;
+use crate::generate::Family;
 use serde_json::{Map, Value};
 
 /// Candidates kept from one product of candidate lists.
@@ -165,10 +165,7 @@ pub(crate) fn variants(
     for branch in branches(pointer, map, "allOf") {
         out.extend(solver.variants(&branch, value, at, depth + 1));
     }
-    for (key, kind) in [
-        ("anyOf", family::ANY_OF_NONE),
-        ("oneOf", family::ONE_OF_NONE),
-    ] {
+    for (key, kind) in [("anyOf", Family::AnyOfNone), ("oneOf", Family::OneOfNone)] {
         let list = branches(pointer, map, key);
         if list.is_empty() {
             continue;
@@ -204,7 +201,7 @@ pub(crate) fn variants(
             .into_iter()
             .find(|t| one_of.iter().filter(|b| solver.admits(b, t)).count() > 1)
         {
-            out.push(Variant::reject(family::ONE_OF_TWO, at, two));
+            out.push(Variant::reject(Family::OneOfTwo, at, two));
         }
     }
     if map.contains_key("not") {
@@ -216,7 +213,7 @@ pub(crate) fn variants(
             .chain(matches.iter().cloned())
             .collect();
         if let Some(hit) = merged.into_iter().find(|m| solver.admits(&negated, m)) {
-            out.push(Variant::reject(family::NOT_MATCHED, at, hit));
+            out.push(Variant::reject(Family::NotMatched, at, hit));
         }
     }
     if map.contains_key("if") {
@@ -233,13 +230,13 @@ pub(crate) fn variants(
             }
             let triggered = Value::Object(triggered);
             out.push(
-                Variant::reject(family::DEPENDENT_SCHEMA, at, triggered.clone())
+                Variant::reject(Family::DependentSchema, at, triggered.clone())
                     .with_note(name.clone()),
             );
             for variant in solver.variants(&schema, &triggered, at, depth + 1) {
                 if variant.side == super::Side::Reject {
                     out.push(Variant {
-                        kind: family::DEPENDENT_SCHEMA,
+                        kind: Family::DependentSchema,
                         note: format!("{name}:{}", variant.kind),
                         ..variant
                     });
@@ -267,8 +264,8 @@ fn conditional(
     tries.extend(super::value::anything());
     let mut out = Vec::new();
     for (branch, kind, holds) in [
-        ("then", family::IF_THEN, true),
-        ("else", family::IF_ELSE, false),
+        ("then", Family::IfThen, true),
+        ("else", Family::IfElse, false),
     ] {
         let target = format!("{pointer}/{branch}");
         if solver.schema(&target).is_none() {
@@ -278,7 +275,7 @@ fn conditional(
             continue;
         };
         for mut variant in solver.variants(&target, base, at, depth + 1) {
-            if variant.side == super::Side::Reject && variant.kind != family::MISSING_REQUIRED {
+            if variant.side == super::Side::Reject && variant.kind != Family::MissingRequired {
                 let note = if variant.note.is_empty() {
                     String::new()
                 } else {

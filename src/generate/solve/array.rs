@@ -3,7 +3,7 @@
 //! valid values, their length boundaries, and one break of each constraint.
 
 use super::{lift, with_item, Solver, Variant};
-use crate::generate::family;
+use crate::generate::Family;
 use serde_json::{Map, Value};
 
 /// The longest array proposed for an exact `maxItems` boundary.
@@ -164,7 +164,7 @@ pub(crate) fn variants(
     let mut out = Vec::new();
     if rules.min > 0 {
         let short = Value::Array(items.iter().take(rules.min - 1).cloned().collect());
-        out.push(Variant::reject(family::MIN_ITEMS_MINUS, at, short));
+        out.push(Variant::reject(Family::MinItemsMinus, at, short));
         if let Some(exact) = build(solver, &rules, rules.min, 0, depth) {
             out.push(Variant::boundary("min-items", at, exact));
         }
@@ -172,7 +172,7 @@ pub(crate) fn variants(
     if let Some(max) = rules.max.filter(|max| *max <= MAX_BOUNDARY) {
         let long = build(solver, &rules, max + 1, 0, depth)
             .or_else(|| longer(solver, &rules, items, max + 1, depth));
-        out.extend(long.map(|v| Variant::reject(family::MAX_ITEMS_PLUS, at, v)));
+        out.extend(long.map(|v| Variant::reject(Family::MaxItemsPlus, at, v)));
         if let Some(exact) = build(solver, &rules, max, 0, depth) {
             out.push(Variant::boundary("max-items", at, exact));
         }
@@ -192,7 +192,7 @@ pub(crate) fn variants(
                 duplicated.push(first);
             }
             out.push(Variant::reject(
-                family::DUPLICATE_ITEM,
+                Family::DuplicateItem,
                 at,
                 Value::Array(duplicated),
             ));
@@ -205,7 +205,7 @@ pub(crate) fn variants(
             .cloned()
             .collect();
         out.push(Variant::reject(
-            family::CONTAINS_TOO_FEW,
+            Family::ContainsTooFew,
             at,
             Value::Array(without),
         ));
@@ -217,7 +217,7 @@ pub(crate) fn variants(
                     many.push(found.clone());
                 }
                 out.push(Variant::reject(
-                    family::CONTAINS_TOO_MANY,
+                    Family::ContainsTooMany,
                     at,
                     Value::Array(many),
                 ));
@@ -234,12 +234,12 @@ pub(crate) fn variants(
     }
     let extra = match map.get("unevaluatedItems") {
         Some(Value::Object(_)) => solver.refused(&format!("{pointer}/unevaluatedItems")),
-        _ => Some(Value::String("specgate-extra".into())),
+        _ => unevaluated_item(solver, &rules),
     };
     if map.get("items") == Some(&Value::Bool(false)) || map.contains_key("unevaluatedItems") {
         if let Some(extra) = extra {
             out.push(Variant::reject(
-                family::EXTRA_ITEM,
+                Family::ExtraItem,
                 at,
                 with_item(&padded, padded.len(), extra),
             ));
@@ -261,6 +261,25 @@ pub(crate) fn variants(
         }
     }
     out
+}
+
+/// An item past the prefix that nothing evaluates: `contains` evaluates every item it
+/// matches (even with `minContains: 0`), so the item must be one it does not match.
+fn unevaluated_item(solver: &Solver, rules: &Rules) -> Option<Value> {
+    let candidates = [
+        Value::String("specgate-extra".into()),
+        Value::from(0),
+        Value::Null,
+        Value::Bool(false),
+        Value::Object(Map::new()),
+        Value::Array(Vec::new()),
+    ];
+    match &rules.contains {
+        None => candidates.into_iter().next(),
+        Some(contains) => candidates
+            .into_iter()
+            .find(|item| !solver.admits(contains, item)),
+    }
 }
 
 /// `items` padded to `len` by repeating its last item (or `null`).

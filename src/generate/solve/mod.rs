@@ -21,6 +21,7 @@ pub(crate) mod pattern;
 pub(crate) mod string;
 pub(crate) mod value;
 
+use crate::generate::Family;
 use crate::schema::{Index, Keyword, Subschemas};
 use serde_json::{Map, Value};
 use std::cell::RefCell;
@@ -46,7 +47,7 @@ pub(crate) enum Side {
 pub(crate) struct Variant {
     pub side: Side,
     /// The stable kind, e.g. `max-length+1`: a reason family of the plan.
-    pub kind: &'static str,
+    pub kind: Family,
     /// More about it (a type name, a boundary's name), or empty.
     pub note: String,
     /// The instance pointer of the constraint's location.
@@ -56,7 +57,7 @@ pub(crate) struct Variant {
 }
 
 impl Variant {
-    pub(super) fn reject(kind: &'static str, at: &str, value: Value) -> Variant {
+    pub(super) fn reject(kind: Family, at: &str, value: Value) -> Variant {
         Variant {
             side: Side::Reject,
             kind,
@@ -69,7 +70,7 @@ impl Variant {
     pub(super) fn boundary(name: &str, at: &str, value: Value) -> Variant {
         Variant {
             side: Side::Accept,
-            kind: super::family::BOUNDARY,
+            kind: Family::Boundary,
             note: name.to_owned(),
             at: at.to_owned(),
             value,
@@ -212,7 +213,7 @@ impl Solver {
                 } else {
                     value.clone()
                 };
-                return vec![Variant::reject(super::family::FALSE_SCHEMA, at, any)];
+                return vec![Variant::reject(Family::FalseSchema, at, any)];
             }
             _ => return Vec::new(),
         };
@@ -263,7 +264,7 @@ fn same_type(a: &Value, b: &Value) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Treatment {
     /// Valid values honour it, and a reject of this reason family breaks it.
-    Breaks(&'static str),
+    Breaks(Family),
     /// Valid values honour it; it is broken through the subschemas it holds (or, for
     /// `required`, by the missing-required subsets).
     Shapes,
@@ -277,39 +278,39 @@ pub(crate) enum Treatment {
 /// How generation treats `keyword`. An exhaustive match: a keyword added to
 /// [`Keyword`] does not compile until it is decided here (and in its family's module).
 pub(crate) fn treatment(keyword: Keyword) -> Treatment {
-    use super::family as f;
+    use super::Family;
     use Treatment::{Annotation, Breaks, NotFollowed, Shapes};
     match keyword {
-        Keyword::Type => Breaks(f::WRONG_TYPE),
-        Keyword::Const => Breaks(f::CONST_NEIGHBOUR),
-        Keyword::Enum => Breaks(f::ENUM_OUTSIDE),
-        Keyword::MinLength => Breaks(f::MIN_LENGTH_MINUS),
-        Keyword::MaxLength => Breaks(f::MAX_LENGTH_PLUS),
-        Keyword::Pattern => Breaks(f::PATTERN_MISS),
-        Keyword::Format => Breaks(f::BAD_FORMAT),
-        Keyword::Minimum => Breaks(f::BELOW_MINIMUM),
-        Keyword::Maximum => Breaks(f::ABOVE_MAXIMUM),
-        Keyword::ExclusiveMinimum => Breaks(f::AT_EXCLUSIVE_MINIMUM),
-        Keyword::ExclusiveMaximum => Breaks(f::AT_EXCLUSIVE_MAXIMUM),
-        Keyword::MultipleOf => Breaks(f::NOT_MULTIPLE),
-        Keyword::MinItems => Breaks(f::MIN_ITEMS_MINUS),
-        Keyword::MaxItems => Breaks(f::MAX_ITEMS_PLUS),
-        Keyword::UniqueItems => Breaks(f::DUPLICATE_ITEM),
-        Keyword::Contains | Keyword::MinContains => Breaks(f::CONTAINS_TOO_FEW),
-        Keyword::MaxContains => Breaks(f::CONTAINS_TOO_MANY),
-        Keyword::UnevaluatedItems => Breaks(f::EXTRA_ITEM),
-        Keyword::AdditionalProperties | Keyword::UnevaluatedProperties => Breaks(f::EXTRA_PROPERTY),
-        Keyword::PropertyNames => Breaks(f::PROPERTY_NAME),
-        Keyword::MinProperties => Breaks(f::MIN_PROPERTIES_MINUS),
-        Keyword::MaxProperties => Breaks(f::MAX_PROPERTIES_PLUS),
-        Keyword::Required => Breaks(f::MISSING_REQUIRED),
-        Keyword::DependentRequired => Breaks(f::DEPENDENT_REQUIRED),
-        Keyword::DependentSchemas => Breaks(f::DEPENDENT_SCHEMA),
-        Keyword::AnyOf => Breaks(f::ANY_OF_NONE),
-        Keyword::OneOf => Breaks(f::ONE_OF_NONE),
-        Keyword::Not => Breaks(f::NOT_MATCHED),
-        Keyword::If | Keyword::Then => Breaks(f::IF_THEN),
-        Keyword::Else => Breaks(f::IF_ELSE),
+        Keyword::Type => Breaks(Family::WrongType),
+        Keyword::Const => Breaks(Family::ConstNeighbour),
+        Keyword::Enum => Breaks(Family::EnumOutside),
+        Keyword::MinLength => Breaks(Family::MinLengthMinus),
+        Keyword::MaxLength => Breaks(Family::MaxLengthPlus),
+        Keyword::Pattern => Breaks(Family::PatternMiss),
+        Keyword::Format => Breaks(Family::BadFormat),
+        Keyword::Minimum => Breaks(Family::BelowMinimum),
+        Keyword::Maximum => Breaks(Family::AboveMaximum),
+        Keyword::ExclusiveMinimum => Breaks(Family::AtExclusiveMinimum),
+        Keyword::ExclusiveMaximum => Breaks(Family::AtExclusiveMaximum),
+        Keyword::MultipleOf => Breaks(Family::NotMultiple),
+        Keyword::MinItems => Breaks(Family::MinItemsMinus),
+        Keyword::MaxItems => Breaks(Family::MaxItemsPlus),
+        Keyword::UniqueItems => Breaks(Family::DuplicateItem),
+        Keyword::Contains | Keyword::MinContains => Breaks(Family::ContainsTooFew),
+        Keyword::MaxContains => Breaks(Family::ContainsTooMany),
+        Keyword::UnevaluatedItems => Breaks(Family::ExtraItem),
+        Keyword::AdditionalProperties | Keyword::UnevaluatedProperties => Breaks(Family::ExtraProperty),
+        Keyword::PropertyNames => Breaks(Family::PropertyName),
+        Keyword::MinProperties => Breaks(Family::MinPropertiesMinus),
+        Keyword::MaxProperties => Breaks(Family::MaxPropertiesPlus),
+        Keyword::Required => Breaks(Family::MissingRequired),
+        Keyword::DependentRequired => Breaks(Family::DependentRequired),
+        Keyword::DependentSchemas => Breaks(Family::DependentSchema),
+        Keyword::AnyOf => Breaks(Family::AnyOfNone),
+        Keyword::OneOf => Breaks(Family::OneOfNone),
+        Keyword::Not => Breaks(Family::NotMatched),
+        Keyword::If | Keyword::Then => Breaks(Family::IfThen),
+        Keyword::Else => Breaks(Family::IfElse),
         Keyword::Properties
         | Keyword::PatternProperties
         | Keyword::Items

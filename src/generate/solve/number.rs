@@ -4,7 +4,7 @@
 //! integer written as a float (`14037.0`, an integer to JSON Schema).
 
 use super::{number_value, Variant};
-use crate::generate::family;
+use crate::generate::Family;
 use crate::schema::NumericFormat;
 use serde_json::{Map, Value};
 
@@ -142,7 +142,7 @@ pub(crate) fn variants(map: &Map<String, Value>, value: &Value, at: &str) -> Vec
         // One step below: the next multiple down, the next integer, or a hair under.
         let below = rules.snap(min - rules.step(min, integer), false);
         push(Variant::reject(
-            family::BELOW_MINIMUM,
+            Family::BelowMinimum,
             at,
             number_value(below),
         ));
@@ -155,7 +155,7 @@ pub(crate) fn variants(map: &Map<String, Value>, value: &Value, at: &str) -> Vec
             number_value(inside),
         ));
         push(Variant::reject(
-            family::AT_EXCLUSIVE_MINIMUM,
+            Family::AtExclusiveMinimum,
             at,
             number_value(min),
         ));
@@ -168,7 +168,7 @@ pub(crate) fn variants(map: &Map<String, Value>, value: &Value, at: &str) -> Vec
         ));
         let above = rules.snap(max + rules.step(max, integer), true);
         push(Variant::reject(
-            family::ABOVE_MAXIMUM,
+            Family::AboveMaximum,
             at,
             number_value(above),
         ));
@@ -181,14 +181,14 @@ pub(crate) fn variants(map: &Map<String, Value>, value: &Value, at: &str) -> Vec
             number_value(inside),
         ));
         push(Variant::reject(
-            family::AT_EXCLUSIVE_MAXIMUM,
+            Family::AtExclusiveMaximum,
             at,
             number_value(max),
         ));
     }
     if let Some(m) = rules.multiple_of {
         for off in [x + m / 2.0, x + m * 1.5, m / 2.0, m * 1.5] {
-            push(Variant::reject(family::NOT_MULTIPLE, at, number_value(off)));
+            push(Variant::reject(Family::NotMultiple, at, number_value(off)));
         }
     }
     if let Some(format) = rules.format {
@@ -214,7 +214,7 @@ fn format_variants(format: NumericFormat, at: &str) -> Vec<Variant> {
     }
     for outside in format.just_outside() {
         let note = format!("{name}:{outside}");
-        out.push(Variant::reject(family::BAD_FORMAT, at, outside).with_note(note));
+        out.push(Variant::reject(Family::BadFormat, at, outside).with_note(note));
     }
     out
 }

@@ -5,7 +5,7 @@
 
 use super::{lift, Solver, Variant};
 use crate::generate::coverage::required_subsets;
-use crate::generate::family;
+use crate::generate::Family;
 use crate::schema::escape;
 use serde_json::{Map, Value};
 
@@ -232,7 +232,7 @@ fn missing_required(
             .map(|n| format!("{at}/{}", escape(n)))
             .collect::<Vec<_>>()
             .join(",");
-        let mut variant = Variant::reject(family::MISSING_REQUIRED, at, Value::Object(copy));
+        let mut variant = Variant::reject(Family::MissingRequired, at, Value::Object(copy));
         variant.at = note;
         out.push(variant);
     }
@@ -264,7 +264,7 @@ fn extra_properties(
         let pointer = format!("{}/unevaluatedProperties", rules.pointer);
         if let Some(bad) = solver.refused(&pointer) {
             out.push(Variant::reject(
-                family::EXTRA_PROPERTY,
+                Family::ExtraProperty,
                 at,
                 with(object, name, bad),
             ));
@@ -272,7 +272,7 @@ fn extra_properties(
     }
     if closed {
         out.push(Variant::reject(
-            family::EXTRA_PROPERTY,
+            Family::ExtraProperty,
             at,
             with(object, name, Value::String("specgate".into())),
         ));
@@ -294,8 +294,7 @@ fn extra_properties(
         {
             let value = value_for(solver, rules, bad, 0, depth).unwrap_or(Value::Null);
             out.push(
-                Variant::reject(family::PROPERTY_NAME, at, with(object, bad, value))
-                    .with_note(*bad),
+                Variant::reject(Family::PropertyName, at, with(object, bad, value)).with_note(*bad),
             );
         }
     }
@@ -347,7 +346,7 @@ fn counts(
             fewer.remove(name);
         }
         out.push(Variant::reject(
-            family::MIN_PROPERTIES_MINUS,
+            Family::MinPropertiesMinus,
             at,
             Value::Object(fewer),
         ));
@@ -370,7 +369,7 @@ fn counts(
             }
         }
         out.push(Variant::reject(
-            family::MAX_PROPERTIES_PLUS,
+            Family::MaxPropertiesPlus,
             at,
             Value::Object(more),
         ));
@@ -402,7 +401,7 @@ fn dependencies(
             copy.insert(trigger.clone(), value.clone());
             copy.remove(name);
             out.push(
-                Variant::reject(family::DEPENDENT_REQUIRED, at, Value::Object(copy))
+                Variant::reject(Family::DependentRequired, at, Value::Object(copy))
                     .with_note(format!("{trigger}->{name}")),
             );
         }

@@ -6,7 +6,7 @@
 
 use super::pattern::Pattern;
 use super::{format, Solver, Variant};
-use crate::generate::family;
+use crate::generate::Family;
 use serde_json::{Map, Value};
 
 /// The longest boundary string proposed; longer limits get no exact-length boundary.
@@ -95,7 +95,7 @@ pub(crate) fn variants(
         ));
         if rules.min > 0 {
             let short = resized(solver, pointer, text, rules.min - 1);
-            out.push(Variant::reject(family::MIN_LENGTH_MINUS, at, short));
+            out.push(Variant::reject(Family::MinLengthMinus, at, short));
         }
     }
     if let Some(max) = rules.max.filter(|max| *max <= MAX_BOUNDARY) {
@@ -105,7 +105,7 @@ pub(crate) fn variants(
             resized(solver, pointer, text, max),
         ));
         out.push(Variant::reject(
-            family::MAX_LENGTH_PLUS,
+            Family::MaxLengthPlus,
             at,
             resized(solver, pointer, text, max + 1),
         ));
@@ -113,7 +113,7 @@ pub(crate) fn variants(
     if let Some(pattern) = &rules.pattern {
         for miss in misses(pattern, text, &rules) {
             out.push(Variant::reject(
-                family::PATTERN_MISS,
+                Family::PatternMiss,
                 at,
                 Value::String(miss),
             ));
@@ -123,8 +123,7 @@ pub(crate) fn variants(
         for near in format::near_misses(name) {
             let note = (*near).to_owned();
             out.push(
-                Variant::reject(family::BAD_FORMAT, at, Value::String(note.clone()))
-                    .with_note(note),
+                Variant::reject(Family::BadFormat, at, Value::String(note.clone())).with_note(note),
             );
         }
         for form in format::valid(name).iter().skip(1) {

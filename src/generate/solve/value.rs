@@ -2,7 +2,7 @@
 //! values of other types, outside the enum and next to the const that it must refuse.
 
 use super::Variant;
-use crate::generate::family;
+use crate::generate::Family;
 use serde_json::{json, Map, Value};
 
 /// A JSON type, as `type` names it.
@@ -176,8 +176,8 @@ pub(crate) fn variants(map: &Map<String, Value>, value: &Value, at: &str) -> Vec
         let allowed = admitted(map);
         for kind in Kind::ALL.into_iter().filter(|k| !allowed.contains(k)) {
             let (family, note) = match kind {
-                Kind::Null => (family::NULL_VALUE, String::new()),
-                other => (family::WRONG_TYPE, other.name().to_owned()),
+                Kind::Null => (Family::NullValue, String::new()),
+                other => (Family::WrongType, other.name().to_owned()),
             };
             out.push(Variant::reject(family, at, kind.sample()).with_note(note));
         }
@@ -187,17 +187,17 @@ pub(crate) fn variants(map: &Map<String, Value>, value: &Value, at: &str) -> Vec
         for value in values {
             let note = super::super::fields::show(value);
             let mut variant = Variant::boundary(&note, at, value.clone());
-            variant.kind = family::ENUM_VALUE;
+            variant.kind = Family::EnumValue;
             out.push(variant);
         }
         for outside in outside(values) {
             let note = super::super::fields::show(&outside);
-            out.push(Variant::reject(family::ENUM_OUTSIDE, at, outside).with_note(note));
+            out.push(Variant::reject(Family::EnumOutside, at, outside).with_note(note));
         }
     }
     if let Some(constant) = map.get("const") {
         for near in neighbours(constant) {
-            out.push(Variant::reject(family::CONST_NEIGHBOUR, at, near));
+            out.push(Variant::reject(Family::ConstNeighbour, at, near));
         }
     }
     let _ = value;
