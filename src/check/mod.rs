@@ -9,6 +9,7 @@ pub mod methods;
 mod resources;
 mod status;
 pub mod undeclared_type;
+pub mod unwanted_body;
 
 pub use crate::results::{
     excerpt, Check, Finding, ResponseRecord, SentRequest, Shrunk, RESPONSE_EXCERPT_BYTES,
@@ -227,7 +228,7 @@ pub fn check_exchange(exchange: &Exchange<'_>) -> Vec<Violation> {
 /// A 204, 205 or 304, or any answer to HEAD, has no body (RFC 9110 sections 9.3.2, 15.3.5,
 /// 15.3.6, 15.4.5).
 fn no_body_allowed(operation: &Operation, response: &ObservedResponse) -> bool {
-    operation.method == http::Method::HEAD || matches!(response.status, 204 | 205 | 304)
+    unwanted_body::no_body_allowed(&operation.method, response.status)
 }
 
 fn transport(failure: &TransportFailure) -> Violation {

@@ -363,6 +363,17 @@ impl Endpoint {
         }
     }
 
+    /// `planned` as the request `client` would send (static keys; an OAuth2 token is
+    /// fetched only when sending); `None` when it cannot be built.
+    pub(super) fn built(
+        &self,
+        client: &reqwest::Client,
+        planned: &PlannedRequest,
+        outgoing: &Outgoing,
+    ) -> Option<reqwest::Request> {
+        self.request(client, planned, outgoing).build().ok()
+    }
+
     /// The endpoint with a bare body declared as `content_type`.
     pub(super) fn declaring(mut self, content_type: HeaderValue) -> Endpoint {
         self.content_type = content_type;

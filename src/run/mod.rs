@@ -26,6 +26,7 @@ mod shared;
 mod shrink;
 pub mod target;
 mod undeclared_type;
+mod unwanted_body;
 mod worker;
 
 pub use crate::results::{Halt, HaltReason, Progress, Summary};
@@ -228,6 +229,10 @@ pub async fn run(
     if !shared.guard.is_halted() && runs_after_plan(settings, undeclared_type::FAMILY.as_str()) {
         let probed = undeclared_type::undeclared_type_findings(&shared).await;
         probes.push((undeclared_type::FAMILY.as_str(), probed));
+    }
+    if !shared.guard.is_halted() && runs_after_plan(settings, unwanted_body::FAMILY) {
+        let probed = unwanted_body::unwanted_body_findings(&shared).await;
+        probes.push((unwanted_body::FAMILY, probed));
     }
     for (_, probed) in &mut probes {
         add_sequence_findings(&mut findings, std::mem::take(&mut probed.findings));

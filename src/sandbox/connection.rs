@@ -7,6 +7,10 @@
 //! [`ClosingListener`] wraps any listener (plain or TLS); each connection it accepts carries
 //! a flag ([`Doomed`]) that [`mark_server_errors`] raises when the router answers 5xx.
 //! Nothing here judges a request: it only watches statuses go by.
+//!
+//! The `body-on-no-content` fault lives here too, since a server framework will not send
+//! it: after the head of each 204 it writes, the connection sends [`BODY_ON_NO_CONTENT`],
+//! bytes HTTP forbids there, which a kept-alive client reads as its next response.
 
 use axum::extract::connect_info::{ConnectInfo, Connected};
 use axum::extract::Request;
@@ -24,14 +28,22 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 #[derive(Debug, Clone, Default)]
 pub(super) struct Doomed(Arc<AtomicBool>);
 
-/// Accepts connections from `L`, each wrapped so that it can be closed after a 5xx.
+/// What `body-on-no-content` sends after the head of a 204.
+pub(super) const BODY_ON_NO_CONTENT: &[u8] = b"{\"deleted\":true}";
+
+/// Accepts connections from `L`, each wrapped so that it can be closed after a 5xx (and,
+/// with `body_after_204`, send a body after each 204's head).
 pub(super) struct ClosingListener<L> {
     inner: L,
+    body_after_204: bool,
 }
 
 impl<L> ClosingListener<L> {
-    pub(super) fn new(inner: L) -> ClosingListener<L> {
-        ClosingListener { inner }
+    pub(super) fn new(inner: L, body_after_204: bool) -> ClosingListener<L> {
+        ClosingListener {
+            inner,
+            body_after_204,
+        }
     }
 }
 
@@ -44,6 +56,8 @@ impl<L: Listener> Listener for ClosingListener<L> {
         let io = ClosingIo {
             inner,
             doomed: Doomed::default(),
+            body_after_204: self.body_after_204,
+            pending: Vec::new(),
         };
         (io, addr)
     }
@@ -78,6 +92,24 @@ pub(super) async fn mark_server_errors(request: Request, next: Next) -> Response
 pub(super) struct ClosingIo<I> {
     inner: I,
     doomed: Doomed,
+    /// `body-on-no-content`: send [`BODY_ON_NO_CONTENT`] after each 204's head.
+    body_after_204: bool,
+    /// Bytes to send before anything else (the body after a 204's head).
+    pending: Vec<u8>,
+}
+
+impl<I: AsyncWrite + Unpin> ClosingIo<I> {
+    /// Send the pending bytes first, so they follow the head they belong after.
+    fn drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while !self.pending.is_empty() {
+            let n = ready!(Pin::new(&mut self.inner).poll_write(cx, &self.pending))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.pending.drain(..n);
+        }
+        Poll::Ready(Ok(()))
+    }
 }
 
 impl<I: AsyncRead + Unpin> AsyncRead for ClosingIo<I> {
@@ -104,14 +136,24 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for ClosingIo<I> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        ready!(self.drain(cx))?;
+        let n = ready!(Pin::new(&mut self.inner).poll_write(cx, buf))?;
+        // Unvectored, hyper writes a bodiless answer's head in one buffer.
+        let whole_204_head =
+            n == buf.len() && buf.starts_with(b"HTTP/1.1 204 ") && buf.ends_with(b"\r\n\r\n");
+        if self.body_after_204 && whole_204_head {
+            self.pending.extend_from_slice(BODY_ON_NO_CONTENT);
+        }
+        Poll::Ready(Ok(n))
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.drain(cx))?;
         Pin::new(&mut self.inner).poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.drain(cx))?;
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 
@@ -120,10 +162,17 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for ClosingIo<I> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        if self.body_after_204 {
+            let first = bufs
+                .iter()
+                .find(|b| !b.is_empty())
+                .map_or(&[][..], |b| &**b);
+            return self.poll_write(cx, first);
+        }
         Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
+        !self.body_after_204 && self.inner.is_write_vectored()
     }
 }

@@ -118,6 +118,8 @@ pub enum Fault {
     ServerErrorUndeclaredContentType,
     /// Success bodies return a `writeOnly` property (a secret the client wrote).
     WriteOnlyReturned,
+    /// Each 204 is followed on the wire by a body, which HTTP forbids.
+    BodyOnNoContent,
 }
 
 /// The request-body value `reject-enum-value=POINTER:VALUE` refuses.
@@ -407,6 +409,12 @@ const CATALOGUE: &[FaultInfo] = &[
         category: "response-schema",
         description: "success bodies return a writeOnly property (a password or secret the client sent)",
     },
+    FaultInfo {
+        name: "body-on-no-content",
+        parameter: "",
+        category: "response-schema",
+        description: "each 204 is followed on the wire by a JSON body, which HTTP forbids (it poisons a kept-alive connection)",
+    },
 ];
 
 impl Fault {
@@ -481,6 +489,7 @@ impl Fault {
             Fault::AcceptUndeclaredContentType => "accept-undeclared-content-type",
             Fault::ServerErrorUndeclaredContentType => "server-error-undeclared-content-type",
             Fault::WriteOnlyReturned => "write-only-returned",
+            Fault::BodyOnNoContent => "body-on-no-content",
         }
     }
 
@@ -530,6 +539,7 @@ impl Fault {
             "accept-undeclared-content-type" => Fault::AcceptUndeclaredContentType,
             "server-error-undeclared-content-type" => Fault::ServerErrorUndeclaredContentType,
             "write-only-returned" => Fault::WriteOnlyReturned,
+            "body-on-no-content" => Fault::BodyOnNoContent,
             _ => return None,
         };
         Some(fault)

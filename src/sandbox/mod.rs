@@ -152,7 +152,10 @@ impl Sandbox {
             let _ = stopped.await;
         };
         let scheme = if tls.is_some() { "https" } else { "http" };
-        let closing = config.faults.contains(&Fault::CloseAfter5xx);
+        let closing = Wrapping {
+            close_after_5xx: config.faults.contains(&Fault::CloseAfter5xx),
+            body_after_204: config.faults.contains(&Fault::BodyOnNoContent),
+        };
         let server = match tls {
             Some(tls) => {
                 let listener = tls::TlsListener::new(listener, tls).map_err(bind_error)?;
@@ -238,24 +241,40 @@ impl Drop for Sandbox {
 
 /// Serve `app` on `listener` until `stopped`; under `close-after-5xx`, each connection is
 /// closed after it answers a 5xx (see [`connection`]).
+/// What the connections of a sandbox do besides carrying HTTP (see [`connection`]).
+#[derive(Debug, Clone, Copy)]
+struct Wrapping {
+    /// `close-after-5xx`.
+    close_after_5xx: bool,
+    /// `body-on-no-content`.
+    body_after_204: bool,
+}
+
 fn spawn_server<L>(
     listener: L,
     app: axum::Router,
-    closing: bool,
+    closing: Wrapping,
     stopped: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> JoinHandle<()>
 where
     L: axum::serve::Listener,
     L::Addr: std::fmt::Debug,
 {
-    if !closing {
+    if !closing.close_after_5xx && !closing.body_after_204 {
         return tokio::spawn(async move {
             let _ = axum::serve(listener, app)
                 .with_graceful_shutdown(stopped)
                 .await;
         });
     }
-    let listener = connection::ClosingListener::new(listener);
+    let listener = connection::ClosingListener::new(listener, closing.body_after_204);
+    if !closing.close_after_5xx {
+        return tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(stopped)
+                .await;
+        });
+    }
     let app = app
         .layer(axum::middleware::from_fn(connection::mark_server_errors))
         .into_make_service_with_connect_info::<connection::Doomed>();

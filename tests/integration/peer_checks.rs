@@ -7,7 +7,10 @@
 //!   conforms, 2xx is `accepts-invalid`, 5xx `server-error`;
 //! - `readOnly`/`writeOnly` (`tests/data/accounts.openapi.yaml`): valid requests leave the
 //!   readOnly properties out, sending them does not make a request invalid, and a response
-//!   that returns a writeOnly property is `response-schema`.
+//!   that returns a writeOnly property is `response-schema`;
+//! - a body on 204/205/304 or HEAD, read off the wire (an HTTP client drops those bytes):
+//!   each operation documenting such an answer is sent once on a raw connection, and bytes
+//!   after the headers are `response-schema` (`body on 204`).
 
 use crate::common::*;
 use serde_json::Value;
@@ -245,4 +248,42 @@ fn a_write_only_property_returned_is_a_response_schema_finding() {
         let message = finding["message"].as_str().unwrap();
         assert!(message.contains("writeOnly"), "{message}");
     }
+}
+
+const NO_CONTENT: &str = "body-on-no-content";
+
+#[test]
+fn the_faithful_sandbox_ends_each_204_at_its_headers() {
+    let (code, report, console) = orders_run(&[]);
+    assert_eq!(code, 0, "{console}");
+    assert!(of_family(&report, NO_CONTENT).is_empty(), "{report:#}");
+    // Only the DELETE documents a 204: it is read raw once, on an order made for it.
+    assert_eq!(
+        probes(&report, NO_CONTENT),
+        [("orders-delete".to_owned(), 1)]
+    );
+    // The release cases document no answer without a body: nothing is probed.
+    let (code, report, console) = release_cases_run(&[]);
+    assert_eq!(code, 0, "{console}");
+    assert!(probes(&report, NO_CONTENT).is_empty(), "{report:#}");
+}
+
+#[test]
+fn a_body_sent_after_a_204_is_read_off_the_wire_and_found() {
+    let (code, report, console) = orders_run(&["body-on-no-content"]);
+    assert_eq!(code, 1, "{console}");
+    let found = of_family(&report, NO_CONTENT);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let finding = &found[0];
+    assert_eq!(finding["check"], "response-schema");
+    assert_eq!(finding["case"], "orders-delete");
+    assert_eq!(finding["cause"], "body on 204");
+    assert_eq!(finding["response"]["status"], 204);
+    assert_eq!(finding["response"]["body"], r#"{"deleted":true}"#);
+    let message = finding["message"].as_str().unwrap();
+    assert!(message.contains("16 bytes after them"), "{message}");
+    assert!(
+        !finding["curl"].as_str().unwrap().contains(KEY),
+        "{finding:#}"
+    );
 }
