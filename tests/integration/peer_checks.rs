@@ -287,3 +287,29 @@ fn a_body_sent_after_a_204_is_read_off_the_wire_and_found() {
         "{finding:#}"
     );
 }
+
+/// Issue #21's last "done when": the README's first screen (its first 40 lines) leads a
+/// team with a document to the OpenAPI path, and the two set-up commands stay as they were.
+#[test]
+fn the_readmes_first_screen_shows_the_openapi_path_and_the_two_set_up_commands() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let first_screen: Vec<&str> = readme.lines().take(40).collect();
+    let first_screen = first_screen.join("\n");
+    assert!(
+        first_screen.contains("(#start-from-your-openapi-document)"),
+        "{first_screen}"
+    );
+    assert!(readme.contains("\n## Start from your OpenAPI document\n"));
+    for command in [
+        "cargo run --release -- run     # the main job",
+        "cargo test                     # the test suite",
+    ] {
+        assert!(first_screen.contains(command), "{command}\n{first_screen}");
+    }
+    let openapi = readme.find("## Start from your OpenAPI document").unwrap();
+    // Hand-written case files come after it.
+    let case_files = readme
+        .find("## Adding an operation")
+        .expect("the case-file section");
+    assert!(openapi < case_files, "the OpenAPI path comes first");
+}
