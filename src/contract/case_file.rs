@@ -34,6 +34,9 @@ pub(super) struct CaseFile {
     pub sandbox: SandboxSection,
     #[serde(default)]
     pub links: LinksSection,
+    /// Headers and query parameters sent unchanged with every request.
+    #[serde(default)]
+    pub constants: Vec<ConstantSection>,
 }
 
 /// `[auth]` (one scheme) or `[[auth]]` (several: each entry's `alternative` groups them).
@@ -166,6 +169,16 @@ pub(super) struct ParameterSection {
     pub known: Option<Vec<serde_json::Value>>,
     /// Where valid values come from at run time: an earlier operation's success body.
     pub link: Option<LinkSection>,
+}
+
+/// One `[[constants]]` entry: a header or query parameter every request carries as it is.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ConstantSection {
+    pub name: Spanned<String>,
+    #[serde(rename = "in")]
+    pub location: Spanned<String>,
+    pub value: String,
 }
 
 #[derive(Debug, Deserialize)]

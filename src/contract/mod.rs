@@ -9,6 +9,7 @@
 
 mod case_file;
 mod compiled;
+mod constant;
 mod error;
 mod external;
 mod infer;
@@ -17,6 +18,7 @@ mod schema;
 mod status;
 pub mod wire;
 
+pub use constant::{all_carried, Constant};
 pub use error::{ContractError, Place};
 pub use produced::Produced;
 pub use schema::Schema;
@@ -408,6 +410,9 @@ pub struct Operation {
     pub examples: Vec<Example>,
     /// Success-body values the built-in sandbox uses: (JSON pointer, template with `{hash}`).
     pub sandbox_fields: Vec<(String, String)>,
+    /// Headers and query parameters every request carries unchanged (`[[constants]]`), which
+    /// tell this operation apart from others of the same method and path.
+    pub constants: Vec<Constant>,
 }
 
 impl Operation {
@@ -698,6 +703,11 @@ impl CaseBuilder<'_> {
             .into_iter()
             .zip(file.sandbox.fields.into_values())
             .collect();
+        let constants = file
+            .constants
+            .into_iter()
+            .map(|c| self.constant(c))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Operation {
             name: file.name.into_inner(),
             description: file.description,
@@ -715,7 +725,36 @@ impl CaseBuilder<'_> {
             redactions,
             examples,
             sandbox_fields,
+            constants,
         })
+    }
+
+    /// One `[[constants]]` entry.
+    fn constant(&self, section: case_file::ConstantSection) -> Result<Constant, ContractError> {
+        let Some(location) = wire::Location::parse(section.location.get_ref()) else {
+            return Err(self.error_at(
+                section.location.span(),
+                format!(
+                    "`in = \"{}\"` is not a place a constant travels",
+                    section.location.get_ref()
+                ),
+                "write `in = \"header\"` or `in = \"query\"`",
+            ));
+        };
+        let name_span = section.name.span();
+        let constant = Constant {
+            location,
+            name: section.name.into_inner(),
+            value: section.value,
+        };
+        match constant.unsendable() {
+            None => Ok(constant),
+            Some(why) => Err(self.error_at(
+                name_span,
+                format!("the constant `{}` cannot be sent: {why}", constant.name),
+                "write `in = \"header\"` or `in = \"query\"`, a header name of letters, digits and `-`, and a visible ASCII value",
+            )),
+        }
     }
 
     fn check_name(&self, spanned: &Spanned<String>) -> Result<(), ContractError> {

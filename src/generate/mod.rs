@@ -435,6 +435,20 @@ impl PlannedRequest {
                 (Some(wire.target.clone()), body, raw)
             }
         };
+        // The constants, as the client adds them: after the generated query and headers.
+        for constant in &operation.constants {
+            if constant.location == contract::wire::Location::Header {
+                let name = constant.name.to_ascii_lowercase();
+                headers.insert(name, Value::String(constant.value.clone()));
+                continue;
+            }
+            let path = target.clone().unwrap_or_else(|| operation.path.clone());
+            let glue = if path.contains('?') { '&' } else { '?' };
+            let pair = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair(&constant.name, &constant.value)
+                .finish();
+            target = Some(format!("{path}{glue}{pair}"));
+        }
         for auth in operation.auth.sent() {
             let key = match self.key {
                 KeyUse::Valid => Some(auth.scheme.shown_value(&key_placeholder(&auth.env))),

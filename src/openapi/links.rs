@@ -89,6 +89,7 @@ mod tests {
             }],
             request: None,
             responses: Vec::new(),
+            constants: Vec::new(),
             links: links
                 .iter()
                 .map(|(target, parameter)| OutgoingLink {

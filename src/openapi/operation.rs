@@ -42,6 +42,9 @@ pub struct CaseDraft {
     pub expect: [Vec<String>; 3],
     /// Request examples.
     pub examples: Vec<DraftExample>,
+    /// The headers and query values its path key fixes, sent unchanged with every request
+    /// (`[[constants]]`).
+    pub constants: Vec<crate::contract::Constant>,
     /// What the import changed to express it (e.g. a path's fragment dropped), said as a
     /// warning.
     pub warnings: Vec<Problem>,
@@ -171,16 +174,17 @@ pub(super) fn operations(
                 continue;
             };
             let listed = listed(method, path, operation);
+            let key = PathKey::split(path);
+            let route = (method, key.path.clone(), key.constants());
             if !wanted(&listed) {
                 out.push((listed, None));
                 continue;
             }
-            let key = PathKey::split(path);
             let reader = Reader {
                 document: &document,
                 version,
                 path,
-                sharing: routes[&(method, key.path.clone())],
+                sharing: routes[&route],
                 key,
                 method,
                 at: child(&item_at, &[method]),
@@ -215,32 +219,76 @@ fn listed(method: &str, path: &str, operation: &Value) -> Listed {
     }
 }
 
-/// How many operations each (method, path) has once fixed queries and fragments are taken
-/// out of the path keys: a run and the sandbox tell operations apart by method and path only.
+/// A method, a path and the constants of a path key: what tells an operation apart.
+type RouteKey = (&'static str, String, Vec<(String, String, String)>);
+
+/// How many operations each (method, path, constants) has once fixed queries and fragments
+/// are taken out of the path keys: a run and the sandbox tell operations apart by method,
+/// path and the constants a request carries.
 fn routes(
     sources: &mut Sources,
     root: &Location,
     paths: &Map<String, Value>,
-) -> Result<std::collections::BTreeMap<(&'static str, String), usize>, OpenApiError> {
+) -> Result<std::collections::BTreeMap<RouteKey, usize>, OpenApiError> {
     let mut routes = std::collections::BTreeMap::new();
     for path in paths.keys() {
         let (item, _) = sources.resolve(&child(root, &["paths", path]))?;
         for method in METHODS.iter().filter(|m| item.get(**m).is_some()) {
-            *routes
-                .entry((*method, PathKey::split(path).path))
-                .or_default() += 1;
+            let key = PathKey::split(path);
+            let constants = key.constants();
+            *routes.entry((*method, key.path, constants)).or_default() += 1;
         }
     }
     Ok(routes)
 }
 
 /// A path key taken apart: the path a server sees, the query values it fixes
-/// (`/pets?kind=cat`) and the fragment a server never sees (`/#X-Amz-Target=…`).
+/// (`/pets?kind=cat`) and the fragment a server never sees (`/#X-Amz-Target=…`), whose
+/// `name=value` pairs are sent as headers (AWS's convention: the header tells operations on
+/// one path apart).
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct PathKey {
     path: String,
     fixed_query: Vec<(String, String)>,
     fragment: Option<String>,
+}
+
+impl PathKey {
+    /// The `name=value` pairs of the fragment; a bare name (`#x-amz-chime-bearer`) says
+    /// nothing a request can carry.
+    fn fragment_pairs(&self) -> Vec<(String, String)> {
+        let Some(fragment) = &self.fragment else {
+            return Vec::new();
+        };
+        fragment
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .filter(|(name, value)| !name.is_empty() && !value.is_empty())
+            .map(|(name, value)| {
+                (
+                    super::source::percent_decode(name),
+                    super::source::percent_decode(value),
+                )
+            })
+            .collect()
+    }
+
+    /// The constants the key fixes, as (place, name, value), sorted: the fixed query's
+    /// values, then the fragment's pairs as headers.
+    fn constants(&self) -> Vec<(String, String, String)> {
+        let query = self
+            .fixed_query
+            .iter()
+            .map(|(n, v)| ("query".to_owned(), n.clone(), v.clone()));
+        let header = self
+            .fragment_pairs()
+            .into_iter()
+            .map(|(n, v)| ("header".to_owned(), n.to_ascii_lowercase(), v));
+        let mut constants: Vec<_> = query.chain(header).collect();
+        constants.sort();
+        constants.dedup();
+        constants
+    }
 }
 
 impl PathKey {
@@ -319,6 +367,7 @@ impl Reader<'_> {
             responses,
             links,
             examples,
+            constants: self.constants(),
             at: self.at.clone(),
             notes,
         }))
@@ -345,13 +394,13 @@ impl Reader<'_> {
         ];
         let plain = self.key.fragment.is_none() && self.key.fixed_query.is_empty();
         if self.sharing > 1 && !plain {
-            // Documents use `/#X-Amz-Target=Op` to tell operations on one path apart, but a
-            // fragment is never sent: the server sees the same method and path for all. The
-            // operation whose key is the plain path keeps it.
+            // Operations on one method and path are told apart by the constants their path
+            // keys fix; these fix the same ones (or none a request can carry). The operation
+            // whose key is the plain path keeps it.
             problems.push(self.problem(
                 &[],
                 format!(
-                    "{} operations are `{} {}` once the fixed query or fragment of the path `{}` is taken out: a run and the sandbox tell operations apart by method and path",
+                    "{} operations are `{} {}` with the same constants once the fixed query or fragment of the path `{}` is taken out: a run and the sandbox tell operations apart by method, path and constant headers and query values",
                     self.sharing,
                     self.method.to_ascii_uppercase(),
                     self.key.path,
@@ -366,48 +415,67 @@ impl Reader<'_> {
                 problems.push(self.problem(&["parameters"], mismatch));
             }
         }
-        parameters.extend(self.fixed_query(&parameters));
+        // What the key fixes is sent as a constant, never generated or broken: a declared
+        // parameter of the same place and name gives way to it.
+        let constants = self.constants();
+        parameters.retain(|p| {
+            !constants
+                .iter()
+                .any(|c| c.location == p.location && c.name.eq_ignore_ascii_case(&p.name))
+        });
         Ok(parameters)
     }
 
-    /// A fixed query in the path key (`/pets?kind=cat`): a required query parameter that
-    /// takes that one value, unless the document declares the parameter itself.
-    fn fixed_query(&self, declared: &[DraftParameter]) -> Vec<DraftParameter> {
-        let query = crate::contract::wire::Location::Query;
-        self.key
+    /// The constants the path key fixes: its fixed query (`/pets?kind=cat`) and its
+    /// fragment's pairs, as headers (`/#X-Amz-Target=Service.Operation`).
+    fn constants(&self) -> Vec<crate::contract::Constant> {
+        use crate::contract::wire::Location as Place;
+        let query = self
+            .key
             .fixed_query
             .iter()
-            .filter(|(name, _)| {
-                !declared
-                    .iter()
-                    .any(|p| p.location == query && p.name == *name)
-            })
-            .map(|(name, value)| DraftParameter {
+            .map(|(n, v)| (Place::Query, n, v));
+        let pairs = self.key.fragment_pairs();
+        let header = pairs.iter().map(|(n, v)| (Place::Header, n, v));
+        query
+            .chain(header)
+            .map(|(location, name, value)| crate::contract::Constant {
+                location,
                 name: name.clone(),
-                location: query,
-                required: true,
-                schema: serde_json::json!({"type": "string", "enum": [value]}),
-                style: None,
-                explode: None,
-                example: Some(Value::String(value.clone())),
-                link: None,
-                at: self.at.clone(),
+                value: value.clone(),
             })
+            .filter(|c| c.unsendable().is_none())
             .collect()
     }
 
-    /// What the import changed to express the operation: a fragment dropped.
+    /// What the import changed to express the operation: a fragment dropped, or sent as
+    /// constant headers.
     fn warnings(&self, operation_id: &str) -> Vec<Problem> {
         let Some(fragment) = &self.key.fragment else {
             return Vec::new();
         };
+        let headers: Vec<String> = self
+            .key
+            .fragment_pairs()
+            .iter()
+            .map(|(name, value)| format!("`{name}: {value}`"))
+            .collect();
+        let what = if headers.is_empty() {
+            format!(
+                "the fragment `#{fragment}` of the path `{}` is dropped: a server never sees it",
+                self.path
+            )
+        } else {
+            format!(
+                "the fragment `#{fragment}` of the path `{}` is sent as the constant header(s) {}: a server never sees a fragment",
+                self.path,
+                headers.join(", ")
+            )
+        };
         vec![Problem {
             operation: operation_id.to_owned(),
             at: self.at.clone(),
-            what: format!(
-                "the fragment `#{fragment}` of the path `{}` is dropped: a server never sees it",
-                self.path
-            ),
+            what,
         }]
     }
 

@@ -238,6 +238,15 @@ impl Case<'_> {
         for parameter in &draft.parameters {
             self.write_parameter(parameter, &mut text, &mut origins)?;
         }
+        for constant in &draft.constants {
+            let _ = writeln!(
+                text,
+                "\n[[constants]]\nname = {}\nin = {}\nvalue = {}",
+                quote(&constant.name),
+                quote(constant.location.as_str()),
+                quote(&constant.value)
+            );
+        }
         self.write_request(&mut text, &mut origins)?;
         self.write_responses(&mut text, &mut origins)?;
         let [valid, invalid, unauthorized] = &draft.expect;

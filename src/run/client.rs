@@ -9,8 +9,8 @@ use super::connection::{self, HttpClient, Landing};
 use super::oauth::TokenSource;
 use super::secret::ApiKey;
 use crate::check::{ObservedResponse, Outcome, SentRequest, TransportFailure};
-use crate::contract::wire::{RequestShape, WireRequest};
-use crate::contract::{AuthSpec, Operation};
+use crate::contract::wire::{Location, RequestShape, WireRequest};
+use crate::contract::{AuthSpec, Constant, Operation};
 use crate::generate::{KeyUse, PlannedRequest, WRONG_KEY};
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue};
@@ -184,6 +184,8 @@ pub(super) struct Endpoint {
     content_type: HeaderValue,
     /// The secrets of the requirement in force, each where it travels.
     credentials: Vec<Credential>,
+    /// The operation's constant headers and query parameters, sent with every request.
+    constants: Vec<Constant>,
 }
 
 /// One secret of the requirement in force, ready to send.
@@ -272,7 +274,16 @@ impl Endpoint {
                 .iter()
                 .map(|auth| Credential::new(auth, key))
                 .collect(),
+            constants: operation.constants.clone(),
         }
+    }
+
+    /// The operation's constant headers, as every request carries them.
+    fn constant_headers(&self) -> impl Iterator<Item = (String, String)> + '_ {
+        self.constants
+            .iter()
+            .filter(|c| c.location == Location::Header)
+            .map(|c| (c.name.to_ascii_lowercase(), c.value.clone()))
     }
 
     /// This endpoint with its OAuth2 clients' tokens taken from `sources`.
@@ -316,6 +327,14 @@ impl Endpoint {
     /// `url` with the keys that travel in its query string: the real keys, or their
     /// placeholders for records.
     fn with_query_key(&self, mut url: Url, planned: &PlannedRequest, redacted: bool) -> Url {
+        for constant in self
+            .constants
+            .iter()
+            .filter(|c| c.location == Location::Query)
+        {
+            url.query_pairs_mut()
+                .append_pair(&constant.name, &constant.value);
+        }
         let mut shown = Vec::new();
         for credential in &self.credentials {
             let Some(name) = &credential.query else {
@@ -409,6 +428,7 @@ impl Endpoint {
                 headers
             }
         };
+        headers.extend(self.constant_headers());
         for (name, value) in self.keys_for(planned, true) {
             headers.push((
                 name.to_string(),
@@ -588,6 +608,9 @@ impl Endpoint {
                 request
             }
         };
+        for (name, value) in self.constant_headers() {
+            request = request.header(name, value);
+        }
         for (name, value) in self.keys_for(planned, false) {
             request = request.header(name, value);
         }

@@ -4,7 +4,10 @@
 //! exact path and a template): the most specific one that has the request's method wins, so
 //! a sibling template with other methods never hides the one that serves it. A path that
 //! fits some template but none with the method is a 405 whose `Allow` names every method
-//! the fitting templates serve. It knows nothing of what an endpoint does.
+//! the fitting templates serve. Operations that share a template and a method (AWS's
+//! `POST /` for every operation) are told apart by their constant parameters
+//! (`contract::Constant`): the one whose constants the request carries, the most of them
+//! first; a request that carries none's is a 404. It knows nothing of what an endpoint does.
 
 use crate::contract::wire::RequestShape;
 use http::Method;
@@ -62,13 +65,15 @@ impl<E> Table<E> {
     }
 
     /// The endpoint for `path` (relative to the server's root, `relative` without the base
-    /// path) and `method`, `method_of` telling each endpoint's method.
+    /// path) and `method`, `method_of` telling each endpoint's method and `carried` how many
+    /// constants of an endpoint the request carries (`None`: not all of them).
     pub(super) fn find<'a>(
         &'a self,
         path: &str,
         relative: Option<&str>,
         method: &Method,
         method_of: impl Fn(&E) -> &Method,
+        carried: impl Fn(&E) -> Option<usize>,
     ) -> Route<'a, E> {
         let fitting = self.fitting(path, relative);
         if fitting.is_empty() {
@@ -76,8 +81,17 @@ impl<E> Table<E> {
         }
         let mut allowed: Vec<&Method> = Vec::new();
         for endpoints in fitting {
-            if let Some(found) = endpoints.iter().find(|e| method_of(e) == method) {
-                return Route::Found(found);
+            let mut with_method = endpoints
+                .iter()
+                .filter(|e| method_of(e) == method)
+                .peekable();
+            if with_method.peek().is_some() {
+                // Among equals, the first declared wins (`max_by_key` keeps the last).
+                let best = with_method
+                    .filter_map(|e| carried(e).map(|n| (n, e)))
+                    .rev()
+                    .max_by_key(|(n, _)| *n);
+                return best.map_or(Route::NotFound, |(_, e)| Route::Found(e));
             }
             for endpoint in endpoints {
                 if !allowed.contains(&method_of(endpoint)) {

@@ -52,6 +52,8 @@ struct Endpoint {
     /// The case name, for faults aimed at one operation.
     name: String,
     method: Method,
+    /// The headers and query parameters that tell it from others of its path and method.
+    constants: Vec<crate::contract::Constant>,
     /// For an operation with parameters (or without a body): how its requests read.
     shape: Option<Arc<RequestShape>>,
     /// The parameters that name a resource (known ids, or a producer's): a well-formed id
@@ -264,10 +266,24 @@ impl Routes {
         Ok(chosen)
     }
 
-    /// The endpoint for `path` and `method` (see [`Table::find`]).
-    fn route(&self, path: &str, method: &Method) -> Route<'_, Endpoint> {
+    /// The endpoint for `request`'s path and method, among those of one path and method the
+    /// one whose constants it carries (see [`Table::find`]).
+    fn route(&self, request: &Request) -> Route<'_, Endpoint> {
+        let path = request.uri().path();
         let relative = path.strip_prefix(BASE_PATH);
-        self.table.find(path, relative, method, |e| &e.method)
+        let query = request.uri().query();
+        let header = |name: &str| {
+            request
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let carried = |e: &Endpoint| {
+            crate::contract::all_carried(&e.constants, query, &header).then_some(e.constants.len())
+        };
+        self.table
+            .find(path, relative, request.method(), |e| &e.method, carried)
     }
 
     /// The answer to a method the path does not serve, the faults in force.
@@ -326,6 +342,7 @@ impl Endpoint {
             operation.method == Method::HEAD || matches!(success_status.as_u16(), 204 | 205 | 304);
         Ok(Endpoint {
             name: operation.name.clone(),
+            constants: operation.constants.clone(),
             shape: operation.shape.clone(),
             ids: Vec::new(),
             not_found: not_found_answer(operation)?,
@@ -1089,7 +1106,7 @@ pub(super) async fn answer(State(routes): State<Arc<Routes>>, request: Request) 
             .unwrap_or_default();
         return routes.tokens.answer(&parts.headers, &body);
     }
-    let endpoint = match routes.route(request.uri().path(), request.method()) {
+    let endpoint = match routes.route(&request) {
         Route::Found(endpoint) => endpoint,
         Route::WrongMethod(allowed) => return routes.wrong_method(&allowed),
         Route::NotFound => return not_found(request.uri().path()),

@@ -127,6 +127,31 @@ fn an_unknown_key_names_the_case_file_line_and_the_key() {
 }
 
 #[test]
+fn a_constant_that_cannot_travel_names_the_line_the_constant_and_the_fix() {
+    let bad_name =
+        format!("{CASE}\n[[constants]]\nname = \"X Target\"\nin = \"header\"\nvalue = \"a\"\n");
+    let outcome = plan_with(&bad_name, SCHEMA);
+    assert_refused(
+        &outcome,
+        &[
+            "[DIR]/widget.toml:16:",
+            "`X Target` is not a header name",
+            "fix:",
+        ],
+    );
+    let in_path = format!("{CASE}\n[[constants]]\nname = \"kind\"\nin = \"path\"\nvalue = \"a\"\n");
+    let outcome = plan_with(&in_path, SCHEMA);
+    assert_refused(
+        &outcome,
+        &[
+            "[DIR]/widget.toml:",
+            "travels in a header or the query",
+            "in = \"query\"",
+        ],
+    );
+}
+
+#[test]
 fn an_enum_with_no_values_names_the_schema_file_and_the_pointer_of_the_enum() {
     let schema = SCHEMA.replace(r#""enum": ["a", "b"]"#, r#""enum": []"#);
     let outcome = plan_with(CASE, &schema);

@@ -87,6 +87,7 @@ fn operation(file: &str, index: usize, schema: Schema) -> Operation {
         redactions: Vec::new(),
         examples: Vec::new(),
         sandbox_fields: Vec::new(),
+        constants: Vec::new(),
     }
 }
 

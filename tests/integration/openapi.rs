@@ -1012,33 +1012,51 @@ fn picking_an_operation_reads_only_that_operation() {
 const PATH_KEYS: &str = "tests/data/openapi/path-keys.yaml";
 
 #[test]
-fn a_fixed_query_is_sent_a_fragment_dropped_with_a_warning_and_a_collision_untested() {
+fn a_fixed_query_and_a_fragments_pairs_are_constants_that_tell_operations_on_one_path_apart() {
     let output = specgate(&["plan", "--openapi", PATH_KEYS, "--examples", "0"], &[]);
     let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
     assert!(output.status.success(), "{stderr}");
-    let targets: Vec<String> = stdout
+    let lines: Vec<serde_json::Value> = stdout
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .filter(|l| l["case"] == "export-reports" && l["expect"] == "accept")
-        .map(|l| l["target"].as_str().unwrap().to_owned())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let targets: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["case"] == "export-reports")
+        .map(|l| l["target"].as_str().unwrap())
         .collect();
     assert!(
         !targets.is_empty()
             && targets
                 .iter()
                 .all(|t| t.starts_with("/reports?") && t.ends_with("format=csv&scope=all")),
-        "every valid request carries the fixed query: {targets:?}"
+        "every request, valid or not, carries the fixed query unbroken: {targets:?}"
+    );
+    let start: Vec<&serde_json::Value> = lines.iter().filter(|l| l["case"] == "start").collect();
+    assert!(
+        start.iter().any(|l| l["expect"] == "reject")
+            && start
+                .iter()
+                .all(|l| l["headers"]["x-amz-target"] == "Service.Start"),
+        "every request of `start` carries its constant header once, never broken: {start:?}"
     );
     assert!(
         stderr.contains("warning:")
             && stderr.contains("(untagResource): the fragment `#tagKeys` of the path `/tags/{arn}#tagKeys` is dropped"),
-        "the dropped fragment names the operation: {stderr}"
+        "a fragment of a bare name is dropped, naming the operation: {stderr}"
     );
     assert!(
-        stderr.contains("untested: start") && stderr.contains("2 operations are `POST /`"),
-        "{stderr}"
+        stderr.contains("(stop): the fragment `#X-Amz-Target=Service.Stop` of the path `/#X-Amz-Target=Service.Stop` is sent as the constant header(s) `X-Amz-Target: Service.Stop`"),
+        "a fragment's pairs become constant headers, naming the operation: {stderr}"
     );
-    // Run against its own sandbox: everything that ran is conformant, the pair is untested.
+    assert!(
+        stderr.contains("untested: list-things-again")
+            && stderr.contains("2 operations are `GET /things` with the same constants"),
+        "operations with the same method, path and constants still collide: {stderr}"
+    );
+    assert!(!stderr.contains("untested: start"), "{stderr}");
+    // Run against its own sandbox: start's and stop's requests each reach their own
+    // operation (one routed to the other's schema would be refused: rejects-valid).
     let output = specgate(
         &[
             "run",
@@ -1068,11 +1086,50 @@ fn a_fixed_query_is_sent_a_fragment_dropped_with_a_warning_and_a_collision_untes
             "--drift",
             "off",
             "--exclude-operation",
-            "st*",
+            "list*",
         ],
         &[],
     );
     assert_eq!(ran.status.code(), Some(0), "{}", text(&ran.stdout));
+}
+
+/// A request whose constants name no operation of its path and method is no operation's:
+/// the sandbox answers 404, not another operation's answer.
+#[test]
+fn the_sandbox_routes_among_one_path_and_method_by_the_constant_header() {
+    let folder = tempfile::tempdir().unwrap();
+    let read = openapi::read(&workdir().join(PATH_KEYS)).unwrap();
+    let imported = openapi::write_cases(&read, folder.path(), None).unwrap();
+    let start = std::fs::read_to_string(imported.cases_dir.join("start.toml")).unwrap();
+    assert_eq!(
+        start.matches("name = \"X-Amz-Target\"").count(),
+        1,
+        "the declared header gives way to the constant: {start}"
+    );
+    let sandbox = TestSandbox::serving(&imported.cases_dir, &[], KEY);
+    let post = |target: &str, body: &str| {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            reqwest::Client::new()
+                .post(format!("{}/", sandbox.base_url))
+                .header("x-amz-target", target)
+                .header("content-type", "application/json")
+                .body(body.to_owned())
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    };
+    assert_eq!(post("Service.Start", r#"{"name":"a"}"#), 200);
+    assert_eq!(post("Service.Stop", r#"{"reason":"done"}"#), 200);
+    assert_eq!(
+        post("Service.Stop", r#"{"name":"a"}"#),
+        400,
+        "stop's schema judges it"
+    );
+    assert_eq!(post("Service.Other", r#"{"name":"a"}"#), 404);
 }
 
 const MEDIA: &str = "tests/data/openapi/media.yaml";
