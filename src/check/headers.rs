@@ -33,9 +33,9 @@ pub(super) fn response_headers(
         for value in values {
             let text = String::from_utf8_lossy(value.as_bytes());
             let typed = header.read_value(&text);
-            if !schema.validator.is_valid(&typed) {
+            if !schema.validator().is_valid(&typed) {
                 let reason = schema
-                    .validator
+                    .validator()
                     .iter_errors(&typed)
                     .next()
                     .map_or_else(String::new, |e| e.to_string());

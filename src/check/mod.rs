@@ -335,11 +335,11 @@ fn response_schema(
     body: &serde_json::Value,
     violations: &mut Vec<Violation>,
 ) {
-    if schema.validator.is_valid(body) {
+    if schema.validator().is_valid(body) {
         return;
     }
     for error in schema
-        .validator
+        .validator()
         .iter_errors(body)
         .take(SCHEMA_ERRORS_PER_BODY)
     {

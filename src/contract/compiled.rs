@@ -1,4 +1,4 @@
-//! Compiled validators, one per distinct schema in the process: operations of a large
+//! Schemas and their validators, one per distinct schema in the process: operations of a large
 //! document share schemas (every error response, a resource read, updated and listed), an
 //! import checks a schema before writing it and loads it again after, and the sandbox and the
 //! run load the same cases. Each distinct schema is checked against the meta-schema and
@@ -7,46 +7,78 @@
 use serde_json::Value;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
-/// A checked schema document and its validator.
-pub(super) type Compiled = (Arc<Value>, Arc<jsonschema::Validator>);
+/// A checked schema document, kept once, and its validator, compiled the first time a
+/// payload is judged against it: a plan judges only request schemas, so the response
+/// schemas of a large document (each reaching most of its shared definitions) are never
+/// compiled by it.
+#[derive(Clone)]
+pub(super) struct Compiled {
+    /// The schema document, shared by every schema equal to it.
+    pub(super) document: Arc<Value>,
+    /// Its validator, shared as the document is; empty until first asked for.
+    pub(super) validator: Arc<OnceLock<Arc<jsonschema::Validator>>>,
+}
 
-/// Schemas compiled so far, by [`fingerprint`]; several when two fingerprints collide.
+/// Schemas kept so far, by [`fingerprint`]; several when two fingerprints collide.
 static COMPILED: LazyLock<Mutex<HashMap<u64, Vec<Compiled>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
-/// The compiled form of `document`, made by `compile` the first time this document (equal
-/// as JSON, whatever the order of its keys) is asked for. Failures are not kept: their error
-/// names the file that asked.
+/// The kept form of `document` (equal as JSON, whatever the order of its keys), with its
+/// validator compiled now by `compile` when `now` is true and this document has none yet.
+/// Failures are not kept: their error names the file that asked.
 pub(super) fn compiled<E>(
     document: Value,
+    now: bool,
     compile: impl FnOnce(&Value) -> Result<jsonschema::Validator, E>,
 ) -> Result<Compiled, E> {
-    let key = fingerprint(&document);
-    if let Some(found) = lookup(key, &document) {
-        return Ok(found);
+    let kept = kept(document);
+    if now && kept.validator.get().is_none() {
+        // Compiling takes long: other threads keep their access meanwhile; a schema
+        // compiled twice at once is kept once.
+        let validator = Arc::new(compile(&kept.document)?);
+        let _ = kept.validator.set(validator);
     }
-    // Compiling takes long: other threads keep their access meanwhile; a schema compiled
-    // twice at once is kept once.
-    let validator = compile(&document)?;
-    let mut compiled = COMPILED.lock().unwrap_or_else(|e| e.into_inner());
-    let entries = compiled.entry(key).or_default();
-    if let Some(found) = entries.iter().find(|(kept, _)| **kept == document) {
-        return Ok(found.clone());
-    }
-    let entry = (Arc::new(document), Arc::new(validator));
-    entries.push(entry.clone());
-    Ok(entry)
+    Ok(kept)
 }
 
-fn lookup(key: u64, document: &Value) -> Option<Compiled> {
-    let compiled = COMPILED.lock().unwrap_or_else(|e| e.into_inner());
-    let entries = compiled.get(&key)?;
-    entries
-        .iter()
-        .find(|(kept, _)| **kept == *document)
-        .cloned()
+/// The one kept copy of `document`.
+fn kept(document: Value) -> Compiled {
+    let key = fingerprint(&document);
+    let mut compiled = COMPILED.lock().unwrap_or_else(|e| e.into_inner());
+    let entries = compiled.entry(key).or_default();
+    if let Some(found) = entries.iter().find(|kept| *kept.document == document) {
+        return found.clone();
+    }
+    let entry = Compiled {
+        document: Arc::new(document),
+        validator: Arc::new(OnceLock::new()),
+    };
+    entries.push(entry.clone());
+    entry
+}
+
+/// Parts of documents checked so far (see [`once`]), by [`fingerprint`].
+static CHECKED: LazyLock<Mutex<HashMap<u64, Vec<Value>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// `check` of `part`, run only the first time this part (equal as JSON) is asked for, and
+/// kept only when it passed: a failure is said again, naming the file that asked.
+pub(super) fn once<E>(part: &Value, check: impl FnOnce() -> Result<(), E>) -> Result<(), E> {
+    let key = fingerprint(part);
+    let seen = |checked: &HashMap<u64, Vec<Value>>| {
+        checked.get(&key).is_some_and(|parts| parts.contains(part))
+    };
+    if seen(&CHECKED.lock().unwrap_or_else(|e| e.into_inner())) {
+        return Ok(());
+    }
+    check()?;
+    let mut checked = CHECKED.lock().unwrap_or_else(|e| e.into_inner());
+    if !seen(&checked) {
+        checked.entry(key).or_default().push(part.clone());
+    }
+    Ok(())
 }
 
 /// A hash of `value` as JSON: objects hash their members whatever their order, as JSON
@@ -91,12 +123,28 @@ mod tests {
     #[test]
     fn equal_schemas_share_one_validator_and_others_do_not() {
         let compile = |v: &Value| jsonschema::validator_for(v);
-        let a = compiled(json!({"type": "string", "minLength": 3, "x": 1}), compile).unwrap();
+        let a = compiled(
+            json!({"type": "string", "minLength": 3, "x": 1}),
+            false,
+            compile,
+        )
+        .unwrap();
+        assert!(a.validator.get().is_none(), "not compiled until asked");
         let reordered = json!({"x": 1, "minLength": 3, "type": "string"});
-        let b = compiled(reordered, compile).unwrap();
-        assert!(Arc::ptr_eq(&a.1, &b.1), "the same schema is compiled once");
-        let other = compiled(json!({"type": "string", "minLength": 4, "x": 1}), compile).unwrap();
-        assert!(!Arc::ptr_eq(&a.1, &other.1));
-        assert!(other.1.is_valid(&json!("four")) && !other.1.is_valid(&json!("abc")));
+        let b = compiled(reordered, true, compile).unwrap();
+        assert!(
+            Arc::ptr_eq(&a.document, &b.document),
+            "the same schema is kept once"
+        );
+        assert!(a.validator.get().is_some(), "and compiled once for both");
+        let other = compiled(
+            json!({"type": "string", "minLength": 4, "x": 1}),
+            true,
+            compile,
+        )
+        .unwrap();
+        assert!(!Arc::ptr_eq(&a.document, &other.document));
+        let validator = other.validator.get().unwrap();
+        assert!(validator.is_valid(&json!("four")) && !validator.is_valid(&json!("abc")));
     }
 }

@@ -83,6 +83,37 @@ pub(super) fn inline(
     Ok(document)
 }
 
+/// Whether `document` refers to definitions in a file beside it.
+pub(super) fn takes_definitions(document: &Value) -> bool {
+    !externals(document).is_empty()
+}
+
+/// `document` without its references to other files, and also its local ones when
+/// `local_too` (a shared file's definition compiled on its own): what is left is what it says
+/// itself, to compile; the copying checks what the references reach.
+pub(super) fn without_references(document: &Value, local_too: bool) -> Value {
+    let mut copy = document.clone();
+    strip(&mut copy, local_too);
+    copy
+}
+
+fn strip(value: &mut Value, local_too: bool) {
+    match value {
+        Value::Object(map) => {
+            let stripped = map
+                .get(Keyword::Ref.name())
+                .and_then(Value::as_str)
+                .is_some_and(|r| local_too || !r.starts_with('#'));
+            if stripped {
+                map.remove(Keyword::Ref.name());
+            }
+            map.values_mut().for_each(|v| strip(v, local_too));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| strip(v, local_too)),
+        _ => {}
+    }
+}
+
 /// Every `$ref` of `document` to `FILE#/$defs/NAME`, a file on disk beside it.
 fn externals(document: &Value) -> Vec<External> {
     let mut found = Vec::new();

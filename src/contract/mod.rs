@@ -1121,7 +1121,7 @@ impl CaseBuilder<'_> {
                         )
                     })?;
                     let schema = body_schema.expect("a bare operation has a body");
-                    self.check_example_label(at.clone(), &name, example.expect, schema.validator.is_valid(&body))?;
+                    self.check_example_label(at.clone(), &name, example.expect, schema.validator().is_valid(&body))?;
                     return Ok(Example { name, expect: example.expect, body });
                 }
                 let mut parts = serde_json::Map::new();
@@ -1224,7 +1224,7 @@ impl CaseBuilder<'_> {
                 ))
             }
             (Some(known), None) => {
-                if let Some(bad) = known.iter().find(|v| !schema.validator.is_valid(v)) {
+                if let Some(bad) = known.iter().find(|v| !schema.validator().is_valid(v)) {
                     return Err(self.error_at(
                         at.clone(),
                         format!("the known value {bad} of `{}` fails its schema", name),

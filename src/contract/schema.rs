@@ -9,17 +9,18 @@ use super::error::{ContractError, Place};
 use crate::schema::Keyword;
 use serde_json::Value;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-/// A loaded, checked and compiled JSON Schema.
+/// A loaded and checked JSON Schema, and its validator.
 #[derive(Clone)]
 pub struct Schema {
     /// The schema file.
     pub path: std::path::PathBuf,
     /// The schema as JSON, `$ref`s resolved where the loader resolves them.
     pub document: Arc<Value>,
-    /// The compiled validator (formats checked).
-    pub validator: Arc<jsonschema::Validator>,
+    /// The compiled validator (formats checked), made on first use when the schema takes
+    /// definitions from a file beside it (see [`Schema::load`]).
+    validator: Arc<OnceLock<Arc<jsonschema::Validator>>>,
 }
 
 impl std::fmt::Debug for Schema {
@@ -30,30 +31,99 @@ impl std::fmt::Debug for Schema {
 
 impl Schema {
     /// Read, parse, check and compile the schema at `path`, with the definitions it takes
-    /// from files beside it ([`super::external`]).
+    /// from files beside it ([`super::external`]). Such a schema (an import's, reaching a
+    /// large document's shared definitions) is compiled on first use, so a plan or an
+    /// import never compiles the response schemas it does not judge: what compiling would
+    /// refuse is found now by compiling its own part and each shared definition on their
+    /// own, with their references checked by the copying.
     pub fn load(path: &Path) -> Result<Schema, ContractError> {
-        let document = read_checked(path)?;
-        let document = super::external::inline(path, document, read_checked)?;
+        let own = read_checked(path)?;
+        let takes_definitions = super::external::takes_definitions(&own);
+        if takes_definitions {
+            compile(path, &super::external::without_references(&own, false))?;
+        }
+        let document = super::external::inline(path, own, read_shared)?;
         // Its own part and every file it took from are checked: what is left is compiling.
-        Self::compiled(path, document, Checked::Already)
+        Self::compiled(path, document, Checked::Already, !takes_definitions)
     }
 
     /// Check and compile an already parsed schema document that came from `path`.
     pub fn from_document(path: &Path, document: Value) -> Result<Schema, ContractError> {
-        Self::compiled(path, document, Checked::Not)
+        Self::compiled(path, document, Checked::Not, true)
     }
 
     /// This schema as `view` reads it (`readOnly`/`writeOnly` properties changed); itself
-    /// when it marks none.
+    /// when it marks none. The view is compiled when this schema is: now, or on first use.
     pub fn viewed(&self, view: crate::schema::View) -> Result<Schema, ContractError> {
         match crate::schema::view(&self.document, view) {
             None => Ok(self.clone()),
-            Some(document) => Self::compiled(&self.path, document, Checked::Already),
+            Some(document) => {
+                let now = self.validator.get().is_some();
+                Self::compiled(&self.path, document, Checked::Already, now)
+            }
         }
     }
 
-    fn compiled(path: &Path, document: Value, checked: Checked) -> Result<Schema, ContractError> {
-        let (document, validator) = super::compiled::compiled(document, |document| {
+    /// What [`Schema::from_document`] would refuse of `document`, found part by part as
+    /// [`Schema::load`] checks a schema that takes shared definitions: its own part, then
+    /// each of its `$defs` once per process, however many documents carry the same one (an
+    /// import bundles a large document's shared definitions into each schema it checks).
+    pub fn check(path: &Path, document: &Value) -> Result<(), ContractError> {
+        let defs_name = crate::schema::Keyword::Defs.name();
+        let mut own = document.clone();
+        let defs = match &mut own {
+            Value::Object(map) => map.remove(defs_name),
+            _ => None,
+        };
+        check_meta(path, &own)?;
+        check_enums(path, &own)?;
+        compile(path, &super::external::without_references(&own, true))?;
+        let Some(defs) = defs else {
+            return Ok(());
+        };
+        let Value::Object(defs) = defs else {
+            // The meta-schema says what is wrong with it.
+            return check_meta(path, document);
+        };
+        for (name, definition) in &defs {
+            let at = format!("/{defs_name}/{}", crate::schema::escape(name));
+            super::compiled::once(definition, || {
+                check_meta(path, definition)
+                    .and_then(|()| check_enums(path, definition))
+                    .and_then(|()| {
+                        compile(path, &super::external::without_references(definition, true))
+                            .map(drop)
+                    })
+                    .map_err(|e| within(e, &at))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The compiled validator (formats checked).
+    pub fn validator(&self) -> &Arc<jsonschema::Validator> {
+        self.validator.get_or_init(|| {
+            // Its parts compiled at load, so the whole compiles: were it ever refused, no
+            // payload is judged valid against it, and the refusal is said once.
+            compile(&self.path, &self.document).map_or_else(
+                |e| {
+                    eprintln!("specgate: warning: {e}");
+                    Arc::new(
+                        jsonschema::validator_for(&Value::Bool(false)).expect("`false` compiles"),
+                    )
+                },
+                Arc::new,
+            )
+        })
+    }
+
+    fn compiled(
+        path: &Path,
+        document: Value,
+        checked: Checked,
+        now: bool,
+    ) -> Result<Schema, ContractError> {
+        let kept = super::compiled::compiled(document, now, |document| {
             if checked == Checked::Not {
                 check_meta(path, document)?;
                 check_enums(path, document)?;
@@ -62,8 +132,8 @@ impl Schema {
         })?;
         Ok(Schema {
             path: path.to_path_buf(),
-            document,
-            validator,
+            document: kept.document,
+            validator: kept.validator,
         })
     }
 }
@@ -99,6 +169,36 @@ fn read_checked(path: &Path) -> Result<Value, ContractError> {
     check_meta(path, &document)?;
     check_enums(path, &document)?;
     Ok(document)
+}
+
+/// A file of shared definitions, read and checked as [`read_checked`] does, and each of its
+/// definitions compiled on its own, its references left out (the copying checks those):
+/// compiling a definition with all it reaches, for each of thousands, was most of loading
+/// a large document.
+fn read_shared(path: &Path) -> Result<Value, ContractError> {
+    let document = read_checked(path)?;
+    let defs = document
+        .get(crate::schema::Keyword::Defs.name())
+        .and_then(Value::as_object);
+    for (name, definition) in defs.into_iter().flatten() {
+        let stripped = super::external::without_references(definition, true);
+        let at = format!(
+            "/{}/{}",
+            crate::schema::Keyword::Defs.name(),
+            crate::schema::escape(name)
+        );
+        compile(path, &stripped).map_err(|e| within(e, &at))?;
+    }
+    Ok(document)
+}
+
+/// `error`, found in the part of a document at `at`, placed in the whole document.
+fn within(mut error: ContractError, at: &str) -> ContractError {
+    error.place = match error.place {
+        Place::Pointer(inner) => Place::Pointer(format!("{at}{inner}")),
+        _ => Place::Pointer(at.to_owned()),
+    };
+    error
 }
 
 fn check_meta(path: &Path, document: &Value) -> Result<(), ContractError> {

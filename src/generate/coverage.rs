@@ -451,7 +451,7 @@ fn set_pointer(payload: &mut Value, pointer: &str, value: Value) {
 /// Reject variants that break only the constraint they name come first; of the others, only
 /// the first of each kind and place is kept (it still breaks the schema, but not only there).
 fn rank_by_precision(builder: &Builder<'_>, variants: Vec<Variant>) -> Vec<Variant> {
-    let validator = &builder.operation.request_schema.validator;
+    let validator = &builder.operation.request_schema.validator();
     let mut precise = Vec::new();
     let mut rough: Vec<Variant> = Vec::new();
     for variant in variants {

@@ -600,7 +600,7 @@ impl Generator {
         let subschemas = Arc::new(crate::schema::Subschemas::new(Arc::clone(planned)));
         let solver = solve::Solver::new(Arc::clone(&subschemas));
         let judge = Arc::new(judge::Judge {
-            validator: Arc::clone(&schema.validator),
+            validator: Arc::clone(schema.validator()),
             shape: operation.shape.clone(),
         });
         let base = base_payload(&operation, &root, &solver, &judge)?;
@@ -961,7 +961,7 @@ fn base_payload(
     if let Some(found) = found {
         return Ok(found);
     }
-    let error = schema.validator.iter_errors(&minimal).next();
+    let error = schema.validator().iter_errors(&minimal).next();
     let (pointer, message) = match &error {
         Some(error) => (error.schema_path().to_string(), error.to_string()),
         None => (String::new(), "no candidate passes".to_owned()),

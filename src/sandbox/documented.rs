@@ -116,7 +116,7 @@ fn header_value(header: &HeaderSpec) -> Result<HeaderValue, TemplateError> {
                 Value::Number(_) | Value::Bool(_) => candidate.to_string(),
                 _ => return None,
             };
-            let fits = schema.validator.is_valid(&header.read_value(&text));
+            let fits = schema.validator().is_valid(&header.read_value(&text));
             fits.then(|| HeaderValue::from_str(&text).ok()).flatten()
         })
         .ok_or_else(|| TemplateError::InvalidBody {

@@ -185,7 +185,7 @@ impl Routes {
                 .and_then(|r| r.schema.as_ref());
             let valid = |body: &[u8]| {
                 serde_json::from_slice::<Value>(body)
-                    .is_ok_and(|b| schema.is_none_or(|s| s.validator.is_valid(&b)))
+                    .is_ok_and(|b| schema.is_none_or(|s| s.validator().is_valid(&b)))
             };
             let rendered = endpoint.success.render(0);
             endpoint.producing = Producing::new(operation, made, stores, item, &valid, &rendered);
@@ -354,7 +354,7 @@ impl Endpoint {
             consumes: operation.method == Method::DELETE
                 && !config.faults.contains(&Fault::DeletedStillServed),
             method: operation.method.clone(),
-            validator: operation.request_schema.validator.clone(),
+            validator: operation.request_schema.validator().clone(),
             alternatives,
             key: config.api_key.clone(),
             tokens: Arc::new(Tokens::new(Vec::new(), &config.api_key)),

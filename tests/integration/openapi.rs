@@ -536,11 +536,11 @@ paths:
         ("x-rate-limit", true)
     );
     let schema = limit.schema.as_ref().unwrap();
-    assert!(schema.validator.is_valid(&serde_json::json!(3)));
-    assert!(!schema.validator.is_valid(&serde_json::json!(-1)));
+    assert!(schema.validator().is_valid(&serde_json::json!(3)));
+    assert!(!schema.validator().is_valid(&serde_json::json!(-1)));
     let note = header("x-note").schema.as_ref().unwrap();
     assert!(
-        note.validator.is_valid(&serde_json::Value::Null),
+        note.validator().is_valid(&serde_json::Value::Null),
         "nullable survives"
     );
     let error = case.response_for(418).unwrap();
@@ -549,7 +549,7 @@ paths:
         .schema
         .as_ref()
         .unwrap()
-        .validator
+        .validator()
         .is_valid(&serde_json::json!({})));
 }
 

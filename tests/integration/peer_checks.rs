@@ -205,7 +205,7 @@ fn read_only_properties_sent_do_not_make_a_valid_request_invalid() {
     with["id"] = "acc_0123abcd".into();
     with["createdAt"] = "2026-12-05T06:00:00Z".into();
     for body in [&without, &with] {
-        assert!(create.request_schema.validator.is_valid(body), "{body}");
+        assert!(create.request_schema.validator().is_valid(body), "{body}");
     }
     // The faithful sandbox, which validates with its own calls, takes both.
     let sandbox = TestSandbox::serving(&cases, &[], KEY);
