@@ -209,6 +209,9 @@ pub enum Family {
     MethodNotAllowed,
     /// A body of a content type the operation does not declare.
     UndeclaredContentType,
+    /// A request whose documented answer (204/205/304) or method (HEAD) forbids a body,
+    /// read off the wire to see whether one comes anyway.
+    BodyOnNoContent,
 }
 
 impl Family {
@@ -263,6 +266,7 @@ impl Family {
         Family::AuthWrong,
         Family::MethodNotAllowed,
         Family::UndeclaredContentType,
+        Family::BodyOnNoContent,
     ];
 
     /// The family named `name`, if it is one.
@@ -322,6 +326,7 @@ impl Family {
             Family::AuthWrong => "auth-wrong",
             Family::MethodNotAllowed => "method-not-allowed",
             Family::UndeclaredContentType => "undeclared-content-type",
+            Family::BodyOnNoContent => "body-on-no-content",
         }
     }
 }

@@ -230,9 +230,9 @@ pub async fn run(
         let probed = undeclared_type::undeclared_type_findings(&shared).await;
         probes.push((undeclared_type::FAMILY.as_str(), probed));
     }
-    if !shared.guard.is_halted() && runs_after_plan(settings, unwanted_body::FAMILY) {
+    if !shared.guard.is_halted() && runs_after_plan(settings, unwanted_body::FAMILY.as_str()) {
         let probed = unwanted_body::unwanted_body_findings(&shared).await;
-        probes.push((unwanted_body::FAMILY, probed));
+        probes.push((unwanted_body::FAMILY.as_str(), probed));
     }
     for (_, probed) in &mut probes {
         add_sequence_findings(&mut findings, std::mem::take(&mut probed.findings));

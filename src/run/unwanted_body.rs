@@ -12,12 +12,12 @@ use super::shared::Shared;
 use crate::check::unwanted_body::{body_after_headers, no_body_allowed};
 use crate::check::{ObservedResponse, Outcome, TransportFailure};
 use crate::contract::Operation;
-use crate::generate::Reason;
+use crate::generate::{Family, Reason};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The reason family of these probes (`--families body-on-no-content` runs only these).
-pub(super) const FAMILY: &str = "body-on-no-content";
+pub(super) const FAMILY: Family = Family::BodyOnNoContent;
 
 /// Where these findings sort: after the other probes.
 const PROBE_POSITION: u64 = u64::MAX / 16 * 15;
