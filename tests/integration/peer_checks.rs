@@ -18,23 +18,10 @@ use std::path::Path;
 
 const ORDERS: &str = "tests/data/orders";
 
-/// The findings of `report`, each folded finding replaced by its members.
-fn members(report: &Value) -> Vec<Value> {
-    report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|f| match f["operations"].as_array() {
-            Some(members) => members.clone(),
-            None => vec![f.clone()],
-        })
-        .collect()
-}
-
 /// The findings whose plan ids name the probe `family` (`case:family:detail`).
 fn of_family(report: &Value, family: &str) -> Vec<Value> {
     let tag = format!(":{family}:");
-    members(report)
+    finding_members(report)
         .into_iter()
         .filter(|f| f["plan_id"].as_str().is_some_and(|id| id.contains(&tag)))
         .collect()
@@ -127,7 +114,7 @@ fn a_server_that_fails_on_an_undeclared_content_type_is_a_server_error() {
     assert_eq!(found[0]["check"], "server-error");
     assert_eq!(found[0]["cause"], "500 to an undeclared Content-Type");
     // Nothing else of the run fails: the fault touches only the probe.
-    assert_eq!(members(&report).len(), 1, "{report:#}");
+    assert_eq!(finding_members(&report).len(), 1, "{report:#}");
 }
 
 const ACCOUNTS: &str = "tests/data/accounts.openapi.yaml";
@@ -233,14 +220,14 @@ fn read_only_properties_sent_do_not_make_a_valid_request_invalid() {
 fn the_faithful_sandbox_returns_no_write_only_property() {
     let (code, report, console) = accounts_run(&[]);
     assert_eq!(code, 0, "{console}");
-    assert!(members(&report).is_empty(), "{report:#}");
+    assert!(finding_members(&report).is_empty(), "{report:#}");
 }
 
 #[test]
 fn a_write_only_property_returned_is_a_response_schema_finding() {
     let (code, report, console) = accounts_run(&["write-only-returned"]);
     assert_eq!(code, 1, "{console}");
-    let found = members(&report);
+    let found = finding_members(&report);
     assert!(!found.is_empty(), "{report:#}");
     for finding in &found {
         assert_eq!(finding["check"], "response-schema", "{finding:#}");

@@ -14,15 +14,9 @@ const ORDERS: &str = "tests/data/orders";
 fn method_findings(faults: &[&str], extra: &[&str]) -> (i32, Vec<Value>, String) {
     let sandbox = TestSandbox::serving(Path::new(ORDERS), faults, KEY);
     let (code, report, console) = run_orders_cases(&sandbox, "2", extra);
-    let findings = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
+    let findings = finding_members(&report)
+        .into_iter()
         .filter(|f| f["check"] == "method-not-allowed")
-        .flat_map(|f| match f["operations"].as_array() {
-            Some(members) => members.clone(),
-            None => vec![f.clone()],
-        })
         .collect();
     (code, findings, console)
 }
