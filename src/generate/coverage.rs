@@ -7,14 +7,15 @@
 //! validator while it is built: a mutation the schema happens to accept is dropped, and a
 //! "valid" payload that fails is counted as a contradiction (a generator bug) and dropped.
 
-use super::fields::{show, without, Field};
-use super::invalid::{mutations, Mutation};
+use super::fields::{without, Field};
 use super::judge::Judge;
-use super::schema_walk::{number_value, Node, Shape};
-use super::solve::{Side, Solver, Variant};
+use super::schema_walk::{Node, Shape, Types};
+use super::solve::value::{near_outside, show, Kind};
+use super::solve::{format, number, string, Side, Solver, Variant};
 use super::{Body, Family, KeyUse, Origin, PlannedRequest, Reason};
 use crate::contract::wire::{IdSource, Location, Media};
 use crate::contract::{Expect, Operation};
+use crate::schema::Keyword;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -301,7 +302,9 @@ impl<'a> Builder<'a> {
                 continue;
             }
             let in_url = matches!(parameter.location, Location::Path | Location::Query);
-            let stringy = parameter.schema.get("type").is_none_or(|t| t == "string");
+            let stringy = Keyword::Type
+                .value_in(&parameter.schema)
+                .is_none_or(|t| t == "string");
             if !in_url || !stringy {
                 continue;
             }
@@ -519,67 +522,68 @@ fn boundaries(node: &Node) -> Vec<(&'static str, Value)> {
     }
     match node.shape {
         Shape::String if node.string.format.is_none() && !node.string.has_pattern => {
-            string_boundaries(node)
+            let rules = &node.string;
+            string::edges(rules.min_len, rules.max_len)
         }
-        Shape::Number | Shape::Integer => number_boundaries(node),
+        Shape::Number | Shape::Integer => {
+            number::edges(node.shape == Shape::Integer, |x| node.number.admits(x))
+        }
         _ => Vec::new(),
     }
 }
 
-fn string_boundaries(node: &Node) -> Vec<(&'static str, Value)> {
-    let candidates = [
-        ("empty", String::new()),
-        ("one-char", "a".to_owned()),
-        ("long-256", "a".repeat(256)),
-        ("long-4096", "a".repeat(4096)),
-        ("accents", "Zoë Ñandú Çelik".to_owned()),
-        ("cjk", "東京都渋谷区".to_owned()),
-        ("emoji", "😀🎉👍🏽".to_owned()),
-        ("whitespace", " \t ".to_owned()),
-    ];
-    let rules = &node.string;
-    candidates
-        .into_iter()
-        .filter(|(_, s)| {
-            let len = s.chars().count();
-            len >= rules.min_len && rules.max_len.is_none_or(|max| len <= max)
-        })
-        .map(|(name, s)| (name, Value::String(s)))
-        .collect()
+/// A field set to a value its schema refuses.
+#[derive(Debug, Clone)]
+pub(crate) struct Mutation {
+    /// Index into the generator's field list.
+    pub field: usize,
+    pub value: Value,
+    pub family: Family,
+    pub detail: String,
 }
 
-fn number_boundaries(node: &Node) -> Vec<(&'static str, Value)> {
-    let integer = node.shape == Shape::Integer;
-    let candidates: &[(&str, f64)] = if integer {
-        &[
-            ("zero", 0.0),
-            ("negative", -1.0),
-            ("large", 9_007_199_254_740_991.0),
-            ("large-negative", -9_007_199_254_740_991.0),
-        ]
-    } else {
-        &[
-            ("zero", 0.0),
-            ("negative", -1.0),
-            ("fractional", 0.5),
-            ("large", 1.0e300),
-            ("large-negative", -1.0e300),
-            ("small", 1.0e-300),
-        ]
+/// Mutations of one field: a sample of each type it does not allow, null, values outside
+/// its enum, near misses of its format. The values are the solver's: its families own them.
+fn mutations(index: usize, field: &Field) -> Vec<Mutation> {
+    let label = field.label();
+    let at = |family: Family, value: Value, detail: String| Mutation {
+        field: index,
+        value,
+        family,
+        detail,
     };
-    candidates
-        .iter()
-        .filter(|(_, x)| node.number.admits(*x))
-        .map(|(name, x)| (*name, boundary_number(*x, integer)))
-        .collect()
-}
-
-fn boundary_number(x: f64, integer: bool) -> Value {
-    if integer {
-        Value::from(x as i64)
-    } else {
-        number_value(x)
+    let allowed = field.node.types;
+    let mut out: Vec<Mutation> = Kind::SAMPLED
+        .into_iter()
+        .filter(|kind| !allowed.admits(Types::of(*kind)))
+        .map(|kind| {
+            let detail = format!("{label}={}", kind.name());
+            at(Family::WrongType, kind.sample(), detail)
+        })
+        .collect();
+    if !allowed.contains(Types::NULL) {
+        out.push(at(Family::NullValue, Value::Null, label.clone()));
     }
+    for value in field
+        .node
+        .enum_values
+        .as_deref()
+        .map_or_else(Vec::new, near_outside)
+    {
+        let detail = format!("{label}={}", show(&value));
+        out.push(at(Family::EnumOutside, value, detail));
+    }
+    let free_format = field
+        .node
+        .string
+        .format
+        .as_deref()
+        .filter(|_| !field.node.is_fixed());
+    for text in free_format.map_or_else(Vec::new, format::plainest_misses) {
+        let detail = format!("{label}={text}");
+        out.push(at(Family::BadFormat, Value::String(text), detail));
+    }
+    out
 }
 
 #[cfg(test)]

@@ -99,11 +99,3 @@ pub(crate) fn remove_properties(payload: &mut Value, names: &[&str]) {
         map.retain(|name, _| !names.contains(&name.as_str()));
     }
 }
-
-/// How a value is shown in a reason: strings bare, everything else as JSON.
-pub(crate) fn show(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
-    }
-}

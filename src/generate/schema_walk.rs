@@ -7,6 +7,7 @@
 //! checked against the compiled validator by the caller, so a keyword this walk does not
 //! understand can only drop a planned request, never mislabel one.
 
+use crate::schema::Keyword;
 use serde_json::{Map, Value};
 
 /// The JSON types a node admits, as a small bit set.
@@ -33,6 +34,20 @@ impl Types {
             "array" => Types::ARRAY,
             "null" => Types::NULL,
             _ => Types(0),
+        }
+    }
+
+    /// The type a solver's kind names.
+    pub(super) fn of(kind: super::solve::value::Kind) -> Types {
+        use super::solve::value::Kind;
+        match kind {
+            Kind::String => Types::STRING,
+            Kind::Number => Types::NUMBER,
+            Kind::Integer => Types::INTEGER,
+            Kind::Boolean => Types::BOOLEAN,
+            Kind::Object => Types::OBJECT,
+            Kind::Array => Types::ARRAY,
+            Kind::Null => Types::NULL,
         }
     }
 
@@ -153,11 +168,13 @@ impl<'a> Walker<'a> {
             // `true`, `false` or garbage: admit anything (the validator has the last word).
             return Ok(Node::any(pointer));
         };
-        if let Some(Value::String(target)) = map.get("$ref") {
+        if let Some(Value::String(target)) = map.get(Keyword::Ref.name()) {
             return self.reference(target, &pointer);
         }
-        for branching in ["anyOf", "oneOf"] {
-            if let (Some(Value::Array(branches)), None) = (map.get(branching), map.get("type")) {
+        for branching in [Keyword::AnyOf.name(), Keyword::OneOf.name()] {
+            if let (Some(Value::Array(branches)), None) =
+                (map.get(branching), map.get(Keyword::Type.name()))
+            {
                 if let Some(first) = branches.first() {
                     return self.node(first, format!("{pointer}/{branching}/0"));
                 }
@@ -198,18 +215,18 @@ impl<'a> Walker<'a> {
 
     fn plain(&mut self, map: &'a Map<String, Value>, pointer: String) -> Result<Node, WalkError> {
         let mut node = Node::any(pointer);
-        node.enum_values = match map.get("enum") {
+        node.enum_values = match map.get(Keyword::Enum.name()) {
             Some(Value::Array(values)) => Some(values.clone()),
             _ => None,
         };
-        node.const_value = map.get("const").cloned();
+        node.const_value = map.get(Keyword::Const.name()).cloned();
         node.hint = hint(map);
         node.string = string_rules(map);
         node.number = number_rules(map);
-        node.min_items = usize_of(map.get("minItems")).unwrap_or(0);
+        node.min_items = usize_of(map.get(Keyword::MinItems.name())).unwrap_or(0);
         self.properties(map, &mut node)?;
         self.merge_all_of(map, &mut node)?;
-        if let Some(items) = map.get("items") {
+        if let Some(items) = map.get(Keyword::Items.name()) {
             let items_pointer = format!("{}/items", node.pointer);
             node.items = Some(Box::new(self.node(items, items_pointer)?));
         }
@@ -224,11 +241,11 @@ impl<'a> Walker<'a> {
         map: &'a Map<String, Value>,
         node: &mut Node,
     ) -> Result<(), WalkError> {
-        let required: Vec<&str> = match map.get("required") {
+        let required: Vec<&str> = match map.get(Keyword::Required.name()) {
             Some(Value::Array(names)) => names.iter().filter_map(Value::as_str).collect(),
             _ => Vec::new(),
         };
-        if let Some(Value::Object(properties)) = map.get("properties") {
+        if let Some(Value::Object(properties)) = map.get(Keyword::Properties.name()) {
             for (name, schema) in properties {
                 let pointer = format!("{}/properties/{}", node.pointer, escape(name));
                 node.properties.push(Property {
@@ -258,7 +275,7 @@ impl<'a> Walker<'a> {
         map: &'a Map<String, Value>,
         node: &mut Node,
     ) -> Result<(), WalkError> {
-        let Some(Value::Array(branches)) = map.get("allOf") else {
+        let Some(Value::Array(branches)) = map.get(Keyword::AllOf.name()) else {
             return Ok(());
         };
         for (i, branch) in branches.iter().enumerate() {
@@ -397,21 +414,9 @@ pub(crate) fn base_string(rules: &StringRules) -> String {
     word
 }
 
-/// A valid example of a well-known `format`.
-pub(crate) fn format_example(format: &str) -> Option<&'static str> {
-    Some(match format {
-        "date-time" => "2023-11-07T05:31:56Z",
-        "date" => "2023-11-07",
-        "time" => "05:31:56Z",
-        "email" | "idn-email" => "user@example.com",
-        "uri" | "iri" | "uri-reference" | "iri-reference" => "https://example.com/",
-        "uuid" => "00000000-0000-4000-8000-000000000000",
-        "ipv4" => "192.0.2.1",
-        "ipv6" => "2001:db8::1",
-        "hostname" | "idn-hostname" => "example.com",
-        "duration" => "P1D",
-        _ => return None,
-    })
+/// The plainest valid value of a `format` the solver knows.
+fn format_example(format: &str) -> Option<&'static str> {
+    super::solve::format::valid(format).first().copied()
 }
 
 fn base_number(rules: &NumberRules, preferred: f64) -> f64 {
@@ -426,31 +431,34 @@ fn base_number(rules: &NumberRules, preferred: f64) -> f64 {
 }
 
 fn hint(map: &Map<String, Value>) -> Option<Value> {
-    let example = match map.get("examples") {
+    let example = match map.get(Keyword::Examples.name()) {
         Some(Value::Array(examples)) => examples.first().cloned(),
         _ => None,
     };
-    example.or_else(|| map.get("default").cloned())
+    example.or_else(|| map.get(Keyword::Default.name()).cloned())
 }
 
 fn string_rules(map: &Map<String, Value>) -> StringRules {
     StringRules {
-        min_len: usize_of(map.get("minLength")).unwrap_or(0),
-        max_len: usize_of(map.get("maxLength")),
-        has_pattern: map.contains_key("pattern"),
-        format: map.get("format").and_then(Value::as_str).map(str::to_owned),
+        min_len: usize_of(map.get(Keyword::MinLength.name())).unwrap_or(0),
+        max_len: usize_of(map.get(Keyword::MaxLength.name())),
+        has_pattern: map.contains_key(Keyword::Pattern.name()),
+        format: map
+            .get(Keyword::Format.name())
+            .and_then(Value::as_str)
+            .map(str::to_owned),
     }
 }
 
 fn number_rules(map: &Map<String, Value>) -> NumberRules {
     let get = |key: &str| map.get(key).and_then(Value::as_f64);
-    let (min, exclusive_min) = match get("exclusiveMinimum") {
+    let (min, exclusive_min) = match get(Keyword::ExclusiveMinimum.name()) {
         Some(x) => (Some(x), true),
-        None => (get("minimum"), false),
+        None => (get(Keyword::Minimum.name()), false),
     };
-    let (max, exclusive_max) = match get("exclusiveMaximum") {
+    let (max, exclusive_max) = match get(Keyword::ExclusiveMaximum.name()) {
         Some(x) => (Some(x), true),
-        None => (get("maximum"), false),
+        None => (get(Keyword::Maximum.name()), false),
     };
     // An OpenAPI numeric format (`int32`) bounds the values as `minimum`/`maximum` would.
     let format = crate::schema::NumericFormat::of(map).and_then(|f| f.range());
@@ -469,7 +477,7 @@ fn number_rules(map: &Map<String, Value>) -> NumberRules {
         max,
         exclusive_min,
         exclusive_max,
-        multiple_of: get("multipleOf"),
+        multiple_of: get(Keyword::MultipleOf.name()),
     }
 }
 
@@ -479,7 +487,7 @@ fn usize_of(value: Option<&Value>) -> Option<usize> {
 
 /// The admitted types and the listed ones in the schema's order (empty when untyped).
 fn types_of(map: &Map<String, Value>) -> (Types, Vec<Types>) {
-    let listed: Vec<Types> = match map.get("type") {
+    let listed: Vec<Types> = match map.get(Keyword::Type.name()) {
         Some(Value::String(name)) => vec![Types::named(name)],
         Some(Value::Array(names)) => names
             .iter()

@@ -544,15 +544,6 @@ const KEYWORDS: &[&str] = &[
 /// until `schema` can spell the OpenAPI ones.
 const STILL_NAMING_KEYWORDS: &[&str] = &[
     "contract/wire.rs",
-    "generate/coverage.rs",
-    "generate/explore/mod.rs",
-    "generate/schema_walk.rs",
-    "generate/solve/applicator.rs",
-    "generate/solve/array.rs",
-    "generate/solve/number.rs",
-    "generate/solve/object.rs",
-    "generate/solve/string.rs",
-    "generate/solve/value.rs",
     "openapi/operation.rs",
     "openapi/parameter.rs",
     "openapi/schema.rs",

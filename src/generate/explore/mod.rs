@@ -13,11 +13,12 @@
 
 mod draw;
 
+use super::coverage::Mutation;
 use super::fields::{remove_properties, Field};
-use super::invalid::Mutation;
 use super::schema_walk::Node;
 use super::{Body, Family, RandomClass, Reason};
 use crate::generate::judge::Judge;
+use crate::schema::Keyword;
 use draw::{Draw, Edit, Tree};
 use proptest::prelude::Rng;
 use proptest::strategy::{NewTree, Strategy, ValueTree};
@@ -52,29 +53,29 @@ impl std::fmt::Debug for Checks {
 }
 
 /// Keywords whose every draw [`Draw`] makes valid by construction.
-const EXACT: &[&str] = &[
-    "$schema",
-    "$id",
-    "$comment",
-    "$defs",
-    "title",
-    "description",
-    "examples",
-    "default",
-    "deprecated",
-    "readOnly",
-    "writeOnly",
-    "type",
-    "properties",
-    "required",
-    "enum",
-    "const",
-    "format",
-    "minLength",
-    "maxLength",
-    "items",
-    "minItems",
-    "additionalProperties",
+const EXACT: &[Keyword] = &[
+    Keyword::Schema,
+    Keyword::Id,
+    Keyword::Comment,
+    Keyword::Defs,
+    Keyword::Title,
+    Keyword::Description,
+    Keyword::Examples,
+    Keyword::Default,
+    Keyword::Deprecated,
+    Keyword::ReadOnly,
+    Keyword::WriteOnly,
+    Keyword::Type,
+    Keyword::Properties,
+    Keyword::Required,
+    Keyword::Enum,
+    Keyword::Const,
+    Keyword::Format,
+    Keyword::MinLength,
+    Keyword::MaxLength,
+    Keyword::Items,
+    Keyword::MinItems,
+    Keyword::AdditionalProperties,
 ];
 
 /// Whether every random draw of `document` is valid by construction, so a run may send the
@@ -91,17 +92,19 @@ pub(crate) fn drawn_exactly(document: &Value) -> bool {
 }
 
 fn map_is_exact(map: &serde_json::Map<String, Value>) -> bool {
-    if map.keys().any(|k| !EXACT.contains(&k.as_str())) {
+    let known = |key: &String| Keyword::parse(key).is_some_and(|k| EXACT.contains(&k));
+    if !map.keys().all(known) {
         return false;
     }
-    let format_ok = match map.get("format").and_then(Value::as_str) {
+    let get = |keyword: Keyword| map.get(keyword.name());
+    let has = |keyword: Keyword| map.contains_key(keyword.name());
+    let lengths = has(Keyword::MinLength) || has(Keyword::MaxLength);
+    let format_ok = match get(Keyword::Format).and_then(Value::as_str) {
         None => true,
-        Some("date-time" | "date") => {
-            !map.contains_key("minLength") && !map.contains_key("maxLength")
-        }
+        Some("date-time" | "date") => !lengths,
         Some(_) => false,
     };
-    let listed = |value: &Value| match map.get("type") {
+    let listed = |value: &Value| match get(Keyword::Type) {
         None => true,
         Some(Value::String(name)) => type_matches(name, value),
         Some(Value::Array(names)) => names
@@ -110,43 +113,35 @@ fn map_is_exact(map: &serde_json::Map<String, Value>) -> bool {
             .any(|n| type_matches(n, value)),
         Some(_) => false,
     };
-    let fixed_ok = match (map.get("enum"), map.get("const")) {
+    let plain = get(Keyword::Format).is_none() && !lengths;
+    let fixed_ok = match (get(Keyword::Enum), get(Keyword::Const)) {
         (Some(Value::Array(values)), None) => {
-            !values.is_empty()
-                && values.iter().all(listed)
-                && map.get("format").is_none()
-                && !map.contains_key("minLength")
-                && !map.contains_key("maxLength")
+            !values.is_empty() && values.iter().all(listed) && plain
         }
-        (None, Some(value)) => {
-            listed(value)
-                && map.get("format").is_none()
-                && !map.contains_key("minLength")
-                && !map.contains_key("maxLength")
-        }
+        (None, Some(value)) => listed(value) && plain,
         (None, None) => true,
         _ => false,
     };
-    let properties_ok = match map.get("properties") {
+    let properties_ok = match get(Keyword::Properties) {
         None => true,
         Some(Value::Object(properties)) => properties
             .values()
             .all(|p| p.is_object() || p == &Value::Bool(true)),
         Some(_) => false,
     };
-    let required_listed = match map.get("required") {
+    let required_listed = match get(Keyword::Required) {
         None => true,
         Some(Value::Array(names)) => names.iter().all(|n| {
             n.as_str()
-                .is_some_and(|n| map.get("properties").and_then(|p| p.get(n)).is_some())
+                .is_some_and(|n| get(Keyword::Properties).and_then(|p| p.get(n)).is_some())
         }),
         Some(_) => false,
     };
-    let items_ok = map.get("items").is_none_or(Value::is_object);
-    let counts_ok = ["minLength", "maxLength", "minItems"]
-        .iter()
-        .all(|k| map.get(*k).is_none_or(|v| v.is_u64()));
-    let additional_ok = !map.contains_key("additionalProperties") || required_listed;
+    let items_ok = get(Keyword::Items).is_none_or(Value::is_object);
+    let counts_ok = [Keyword::MinLength, Keyword::MaxLength, Keyword::MinItems]
+        .into_iter()
+        .all(|k| get(k).is_none_or(|v| v.is_u64()));
+    let additional_ok = !has(Keyword::AdditionalProperties) || required_listed;
     format_ok && fixed_ok && properties_ok && items_ok && additional_ok && counts_ok
 }
 

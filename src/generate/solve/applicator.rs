@@ -5,6 +5,7 @@
 
 use super::{Solver, Variant};
 use crate::generate::Family;
+use crate::schema::Keyword;
 use serde_json::{Map, Value};
 
 /// Candidates kept from one product of candidate lists.
@@ -80,17 +81,17 @@ pub(crate) fn combine(
 ) -> Vec<Value> {
     let mut pool = own;
     // Conjunctions: every branch must hold.
-    if let Some(Value::String(target)) = map.get("$ref") {
+    if let Some(Value::String(target)) = map.get(Keyword::Ref.name()) {
         if let Some(resolved) = solver.resolve(pointer, target) {
             pool = product(&pool, &solver.valid(&resolved, depth + 1));
         }
     }
-    for branch in branches(pointer, map, "allOf") {
+    for branch in branches(pointer, map, Keyword::AllOf.name()) {
         pool = product(&pool, &solver.valid(&branch, depth + 1));
     }
     // Disjunctions: one branch at a time, each branch's values early in the list.
     let mut options: Vec<Vec<Value>> = Vec::new();
-    for key in ["anyOf", "oneOf"] {
+    for key in [Keyword::AnyOf.name(), Keyword::OneOf.name()] {
         let lists: Vec<Vec<Value>> = branches(pointer, map, key)
             .iter()
             .map(|b| product(&pool, &solver.valid(b, depth + 1)))
@@ -99,7 +100,7 @@ pub(crate) fn combine(
             options.push(interleave(lists));
         }
     }
-    if map.contains_key("if") {
+    if map.contains_key(Keyword::If.name()) {
         let condition = solver.valid(&format!("{pointer}/if"), depth + 1);
         let then = solver.valid(&format!("{pointer}/then"), depth + 1);
         let otherwise = solver.valid(&format!("{pointer}/else"), depth + 1);
@@ -114,7 +115,7 @@ pub(crate) fn combine(
             interleave(vec![option, pool])
         };
     }
-    if let Some(Value::Object(dependent)) = map.get("dependentSchemas") {
+    if let Some(Value::Object(dependent)) = map.get(Keyword::DependentSchemas.name()) {
         let mut extra = Vec::new();
         for name in dependent.keys() {
             let schema = format!("{pointer}/dependentSchemas/{}", crate::schema::escape(name));
@@ -157,15 +158,18 @@ pub(crate) fn variants(
     depth: usize,
 ) -> Vec<Variant> {
     let mut out = Vec::new();
-    if let Some(Value::String(target)) = map.get("$ref") {
+    if let Some(Value::String(target)) = map.get(Keyword::Ref.name()) {
         if let Some(resolved) = solver.resolve(pointer, target) {
             out.extend(solver.variants(&resolved, value, at, depth + 1));
         }
     }
-    for branch in branches(pointer, map, "allOf") {
+    for branch in branches(pointer, map, Keyword::AllOf.name()) {
         out.extend(solver.variants(&branch, value, at, depth + 1));
     }
-    for (key, kind) in [("anyOf", Family::AnyOfNone), ("oneOf", Family::OneOfNone)] {
+    for (key, kind) in [
+        (Keyword::AnyOf.name(), Family::AnyOfNone),
+        (Keyword::OneOf.name(), Family::OneOfNone),
+    ] {
         let list = branches(pointer, map, key);
         if list.is_empty() {
             continue;
@@ -186,7 +190,7 @@ pub(crate) fn variants(
             out.push(Variant::reject(kind, at, none));
         }
     }
-    let one_of = branches(pointer, map, "oneOf");
+    let one_of = branches(pointer, map, Keyword::OneOf.name());
     if one_of.len() > 1 {
         let pool: Vec<Value> = one_of
             .iter()
@@ -204,7 +208,7 @@ pub(crate) fn variants(
             out.push(Variant::reject(Family::OneOfTwo, at, two));
         }
     }
-    if map.contains_key("not") {
+    if map.contains_key(Keyword::Not.name()) {
         let negated = format!("{pointer}/not");
         let matches = solver.valid(&negated, depth + 1);
         let merged: Vec<Value> = matches
@@ -216,11 +220,11 @@ pub(crate) fn variants(
             out.push(Variant::reject(Family::NotMatched, at, hit));
         }
     }
-    if map.contains_key("if") {
+    if map.contains_key(Keyword::If.name()) {
         out.extend(conditional(solver, pointer, value, at, depth));
     }
     if let (Some(Value::Object(dependent)), Value::Object(object)) =
-        (map.get("dependentSchemas"), value)
+        (map.get(Keyword::DependentSchemas.name()), value)
     {
         for name in dependent.keys() {
             let schema = format!("{pointer}/dependentSchemas/{}", crate::schema::escape(name));
@@ -264,8 +268,8 @@ fn conditional(
     tries.extend(super::value::anything());
     let mut out = Vec::new();
     for (branch, kind, holds) in [
-        ("then", Family::IfThen, true),
-        ("else", Family::IfElse, false),
+        (Keyword::Then.name(), Family::IfThen, true),
+        (Keyword::Else.name(), Family::IfElse, false),
     ] {
         let target = format!("{pointer}/{branch}");
         if solver.schema(&target).is_none() {

@@ -4,6 +4,7 @@
 
 use super::{lift, with_item, Solver, Variant};
 use crate::generate::Family;
+use crate::schema::Keyword;
 use serde_json::{Map, Value};
 
 /// The longest array proposed for an exact `maxItems` boundary.
@@ -25,27 +26,27 @@ struct Rules {
 
 impl Rules {
     fn read(pointer: &str, map: &Map<String, Value>) -> Rules {
-        let prefix = match map.get("prefixItems") {
+        let prefix = match map.get(Keyword::PrefixItems.name()) {
             Some(Value::Array(items)) => (0..items.len())
                 .map(|i| format!("{pointer}/prefixItems/{i}"))
                 .collect(),
             _ => Vec::new(),
         };
         let contains = map
-            .contains_key("contains")
+            .contains_key(Keyword::Contains.name())
             .then(|| format!("{pointer}/contains"));
         Rules {
             prefix,
             items: map
-                .contains_key("items")
+                .contains_key(Keyword::Items.name())
                 .then(|| format!("{pointer}/items")),
-            min_contains: super::count(map, "minContains")
+            min_contains: super::count(map, Keyword::MinContains.name())
                 .unwrap_or(usize::from(contains.is_some())),
-            max_contains: super::count(map, "maxContains"),
+            max_contains: super::count(map, Keyword::MaxContains.name()),
             contains,
-            min: super::count(map, "minItems").unwrap_or(0),
-            max: super::count(map, "maxItems"),
-            unique: map.get("uniqueItems") == Some(&Value::Bool(true)),
+            min: super::count(map, Keyword::MinItems.name()).unwrap_or(0),
+            max: super::count(map, Keyword::MaxItems.name()),
+            unique: map.get(Keyword::UniqueItems.name()) == Some(&Value::Bool(true)),
         }
     }
 
@@ -232,11 +233,13 @@ pub(crate) fn variants(
             .unwrap_or(Value::Null);
         padded.push(fill);
     }
-    let extra = match map.get("unevaluatedItems") {
+    let extra = match map.get(Keyword::UnevaluatedItems.name()) {
         Some(Value::Object(_)) => solver.refused(&format!("{pointer}/unevaluatedItems")),
         _ => unevaluated_item(solver, &rules),
     };
-    if map.get("items") == Some(&Value::Bool(false)) || map.contains_key("unevaluatedItems") {
+    if map.get(Keyword::Items.name()) == Some(&Value::Bool(false))
+        || map.contains_key(Keyword::UnevaluatedItems.name())
+    {
         if let Some(extra) = extra {
             out.push(Variant::reject(
                 Family::ExtraItem,

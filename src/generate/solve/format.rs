@@ -120,3 +120,20 @@ pub(crate) fn near_misses(format: &str) -> &'static [&'static str] {
         _ => &[],
     }
 }
+
+/// The near misses the field mutations plan for `format` (its plainest few), then a plain
+/// phrase that is no value of it at all.
+pub(crate) fn plainest_misses(format: &str) -> Vec<String> {
+    let plainest = match format {
+        "date-time" => 3,
+        "date" | "time" => 2,
+        "email" | "idn-email" | "uuid" | "ipv4" => 1,
+        _ => 0,
+    };
+    near_misses(format)
+        .iter()
+        .take(plainest)
+        .map(|s| (*s).to_owned())
+        .chain([format!("not a {format}")])
+        .collect()
+}

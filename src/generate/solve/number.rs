@@ -5,6 +5,7 @@
 
 use super::{number_value, Variant};
 use crate::generate::Family;
+use crate::schema::Keyword;
 use crate::schema::NumericFormat;
 use serde_json::{Map, Value};
 
@@ -23,11 +24,11 @@ impl Rules {
     pub(crate) fn read(map: &Map<String, Value>) -> Rules {
         let get = |key: &str| map.get(key).and_then(Value::as_f64);
         Rules {
-            minimum: get("minimum"),
-            maximum: get("maximum"),
-            exclusive_minimum: get("exclusiveMinimum"),
-            exclusive_maximum: get("exclusiveMaximum"),
-            multiple_of: get("multipleOf").filter(|m| *m > 0.0),
+            minimum: get(Keyword::Minimum.name()),
+            maximum: get(Keyword::Maximum.name()),
+            exclusive_minimum: get(Keyword::ExclusiveMinimum.name()),
+            exclusive_maximum: get(Keyword::ExclusiveMaximum.name()),
+            multiple_of: get(Keyword::MultipleOf.name()).filter(|m| *m > 0.0),
             format: NumericFormat::of(map),
         }
     }
@@ -126,16 +127,51 @@ pub(crate) fn candidates(map: &Map<String, Value>, integer: bool) -> Vec<Value> 
         .collect()
 }
 
+/// Edge numbers a free-form number field is tried with (zero, negative, a fraction, the
+/// largest and smallest magnitudes; for integers the largest a double holds exactly), named,
+/// those `admits` lets through.
+pub(crate) fn edges(integer: bool, admits: impl Fn(f64) -> bool) -> Vec<(&'static str, Value)> {
+    let candidates: &[(&str, f64)] = if integer {
+        &[
+            ("zero", 0.0),
+            ("negative", -1.0),
+            ("large", 9_007_199_254_740_991.0),
+            ("large-negative", -9_007_199_254_740_991.0),
+        ]
+    } else {
+        &[
+            ("zero", 0.0),
+            ("negative", -1.0),
+            ("fractional", 0.5),
+            ("large", 1.0e300),
+            ("large-negative", -1.0e300),
+            ("small", 1.0e-300),
+        ]
+    };
+    candidates
+        .iter()
+        .filter(|(_, x)| admits(*x))
+        .map(|(name, x)| {
+            let value = if integer {
+                Value::from(*x as i64)
+            } else {
+                number_value(*x)
+            };
+            (*name, value)
+        })
+        .collect()
+}
+
 /// Exactly at each bound (accept), one step past it (reject), and a non-multiple.
 pub(crate) fn variants(map: &Map<String, Value>, value: &Value, at: &str) -> Vec<Variant> {
     let rules = Rules::read(map);
-    let integer = map.get("type").and_then(Value::as_str) == Some("integer");
+    let integer = map.get(Keyword::Type.name()).and_then(Value::as_str) == Some("integer");
     let x = value.as_f64().unwrap_or(0.0);
     let mut out = Vec::new();
     let mut push = |variant: Variant| out.push(variant);
     if let Some(min) = rules.minimum {
         push(Variant::boundary(
-            "minimum",
+            Keyword::Minimum.name(),
             at,
             number_value(rules.snap(min, true)),
         ));
@@ -162,7 +198,7 @@ pub(crate) fn variants(map: &Map<String, Value>, value: &Value, at: &str) -> Vec
     }
     if let Some(max) = rules.maximum {
         push(Variant::boundary(
-            "maximum",
+            Keyword::Maximum.name(),
             at,
             number_value(rules.snap(max, false)),
         ));

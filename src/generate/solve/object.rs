@@ -7,6 +7,7 @@ use super::{lift, Solver, Variant};
 use crate::generate::coverage::required_subsets;
 use crate::generate::Family;
 use crate::schema::escape;
+use crate::schema::Keyword;
 use serde_json::{Map, Value};
 
 /// Names tried for properties the schema does not list.
@@ -23,7 +24,7 @@ struct Rules<'a> {
 
 impl<'a> Rules<'a> {
     fn read(pointer: &'a str, map: &'a Map<String, Value>) -> Rules<'a> {
-        let required = match map.get("required") {
+        let required = match map.get(Keyword::Required.name()) {
             Some(Value::Array(names)) => names
                 .iter()
                 .filter_map(Value::as_str)
@@ -35,13 +36,13 @@ impl<'a> Rules<'a> {
             pointer,
             map,
             required,
-            min: super::count(map, "minProperties").unwrap_or(0),
-            max: super::count(map, "maxProperties"),
+            min: super::count(map, Keyword::MinProperties.name()).unwrap_or(0),
+            max: super::count(map, Keyword::MaxProperties.name()),
         }
     }
 
     fn listed(&self) -> Vec<&'a str> {
-        match self.map.get("properties") {
+        match self.map.get(Keyword::Properties.name()) {
             Some(Value::Object(properties)) => properties.keys().map(String::as_str).collect(),
             _ => Vec::new(),
         }
@@ -49,12 +50,12 @@ impl<'a> Rules<'a> {
 
     /// The pointer of the schema a property called `name` must pass, `None` for any value.
     fn schema_of(&self, name: &str) -> Option<String> {
-        if let Some(Value::Object(properties)) = self.map.get("properties") {
+        if let Some(Value::Object(properties)) = self.map.get(Keyword::Properties.name()) {
             if properties.contains_key(name) {
                 return Some(format!("{}/properties/{}", self.pointer, escape(name)));
             }
         }
-        if let Some(Value::Object(patterns)) = self.map.get("patternProperties") {
+        if let Some(Value::Object(patterns)) = self.map.get(Keyword::PatternProperties.name()) {
             for pattern in patterns.keys() {
                 if regex::Regex::new(pattern).is_ok_and(|r| r.is_match(name)) {
                     return Some(format!(
@@ -66,13 +67,17 @@ impl<'a> Rules<'a> {
             }
         }
         self.map
-            .contains_key("additionalProperties")
+            .contains_key(Keyword::AdditionalProperties.name())
             .then(|| format!("{}/additionalProperties", self.pointer))
     }
 
     /// The properties `name` makes required through `dependentRequired`.
     fn dependants(&self, name: &str) -> Vec<String> {
-        match self.map.get("dependentRequired").and_then(|d| d.get(name)) {
+        match self
+            .map
+            .get(Keyword::DependentRequired.name())
+            .and_then(|d| d.get(name))
+        {
             Some(Value::Array(names)) => names
                 .iter()
                 .filter_map(Value::as_str)
@@ -128,7 +133,7 @@ fn build(
 /// Names for properties the schema does not list: from `propertyNames`, patterns, or plain.
 fn extra_names(solver: &Solver, rules: &Rules<'_>, depth: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    if rules.map.contains_key("propertyNames") {
+    if rules.map.contains_key(Keyword::PropertyNames.name()) {
         let pointer = format!("{}/propertyNames", rules.pointer);
         out.extend(
             solver
@@ -137,7 +142,7 @@ fn extra_names(solver: &Solver, rules: &Rules<'_>, depth: usize) -> Vec<String> 
                 .filter_map(|v| v.as_str().map(str::to_owned)),
         );
     }
-    if let Some(Value::Object(patterns)) = rules.map.get("patternProperties") {
+    if let Some(Value::Object(patterns)) = rules.map.get(Keyword::PatternProperties.name()) {
         for pattern in patterns.keys() {
             out.extend(super::string::matching(pattern, 3));
         }
@@ -253,14 +258,14 @@ fn extra_properties(
     out: &mut Vec<Variant>,
 ) {
     let closed = [
-        rules.map.get("additionalProperties"),
-        rules.map.get("unevaluatedProperties"),
+        rules.map.get(Keyword::AdditionalProperties.name()),
+        rules.map.get(Keyword::UnevaluatedProperties.name()),
     ]
     .into_iter()
     .flatten()
     .any(|v| v == &Value::Bool(false));
     let name = "specgate-extra";
-    if let Some(Value::Object(_)) = rules.map.get("unevaluatedProperties") {
+    if let Some(Value::Object(_)) = rules.map.get(Keyword::UnevaluatedProperties.name()) {
         let pointer = format!("{}/unevaluatedProperties", rules.pointer);
         if let Some(bad) = solver.refused(&pointer) {
             out.push(Variant::reject(
@@ -276,7 +281,7 @@ fn extra_properties(
             at,
             with(object, name, Value::String("specgate".into())),
         ));
-    } else if rules.map.contains_key("additionalProperties") {
+    } else if rules.map.contains_key(Keyword::AdditionalProperties.name()) {
         let pointer = format!("{}/additionalProperties", rules.pointer);
         if let Some(first) = solver.first(&pointer, depth + 1) {
             let child = solver.variants(&pointer, &first, &format!("{at}/{name}"), depth + 1);
@@ -285,7 +290,7 @@ fn extra_properties(
             );
         }
     }
-    if rules.map.contains_key("propertyNames") {
+    if rules.map.contains_key(Keyword::PropertyNames.name()) {
         let pointer = format!("{}/propertyNames", rules.pointer);
         let tries = ["", "~", "specgate-extra-long-name", "0", "A"];
         if let Some(bad) = tries
@@ -298,7 +303,7 @@ fn extra_properties(
             );
         }
     }
-    if let Some(Value::Object(patterns)) = rules.map.get("patternProperties") {
+    if let Some(Value::Object(patterns)) = rules.map.get(Keyword::PatternProperties.name()) {
         for pattern in patterns.keys() {
             let Some(name) = super::string::matching(pattern, 1).into_iter().next() else {
                 continue;
@@ -384,7 +389,7 @@ fn dependencies(
     depth: usize,
     out: &mut Vec<Variant>,
 ) {
-    let Some(Value::Object(dependent)) = rules.map.get("dependentRequired") else {
+    let Some(Value::Object(dependent)) = rules.map.get(Keyword::DependentRequired.name()) else {
         return;
     };
     for (trigger, names) in dependent {

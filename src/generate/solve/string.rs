@@ -7,6 +7,7 @@
 use super::pattern::Pattern;
 use super::{format, Solver, Variant};
 use crate::generate::Family;
+use crate::schema::Keyword;
 use serde_json::{Map, Value};
 
 /// The longest boundary string proposed; longer limits get no exact-length boundary.
@@ -24,13 +25,16 @@ pub(crate) struct Rules {
 impl Rules {
     pub(crate) fn read(map: &Map<String, Value>) -> Rules {
         Rules {
-            min: super::count(map, "minLength").unwrap_or(0),
-            max: super::count(map, "maxLength"),
+            min: super::count(map, Keyword::MinLength.name()).unwrap_or(0),
+            max: super::count(map, Keyword::MaxLength.name()),
             pattern: map
-                .get("pattern")
+                .get(Keyword::Pattern.name())
                 .and_then(Value::as_str)
                 .map(str::to_owned),
-            format: map.get("format").and_then(Value::as_str).map(str::to_owned),
+            format: map
+                .get(Keyword::Format.name())
+                .and_then(Value::as_str)
+                .map(str::to_owned),
         }
     }
 
@@ -60,6 +64,29 @@ pub(crate) fn candidates(solver: &Solver, pointer: &str, map: &Map<String, Value
     out.into_iter().map(Value::String).collect()
 }
 
+/// Edge strings a free-form string field is tried with (empty, one character, long, accents,
+/// CJK, emoji, whitespace), named, those within the lengths `min..=max` (in code points).
+pub(crate) fn edges(min: usize, max: Option<usize>) -> Vec<(&'static str, Value)> {
+    let candidates = [
+        ("empty", String::new()),
+        ("one-char", "a".to_owned()),
+        ("long-256", "a".repeat(256)),
+        ("long-4096", "a".repeat(4096)),
+        ("accents", "Zoë Ñandú Çelik".to_owned()),
+        ("cjk", "東京都渋谷区".to_owned()),
+        ("emoji", "😀🎉👍🏽".to_owned()),
+        ("whitespace", " \t ".to_owned()),
+    ];
+    candidates
+        .into_iter()
+        .filter(|(_, s)| {
+            let len = s.chars().count();
+            len >= min && max.is_none_or(|max| len <= max)
+        })
+        .map(|(name, s)| (name, Value::String(s)))
+        .collect()
+}
+
 /// `word` cut to the maximum length and padded to the minimum.
 fn fitted(word: &str, rules: &Rules) -> String {
     let mut text: String = word.chars().take(rules.max.unwrap_or(usize::MAX)).collect();
@@ -87,7 +114,7 @@ pub(crate) fn variants(
     let rules = Rules::read(map);
     let mut out = Vec::new();
     let len = text.chars().count();
-    if map.contains_key("minLength") {
+    if map.contains_key(Keyword::MinLength.name()) {
         out.push(Variant::boundary(
             "min-length",
             at,
@@ -152,7 +179,7 @@ fn resized(solver: &Solver, pointer: &str, text: &str, len: usize) -> Value {
     }
     let pattern = solver
         .schema(pointer)
-        .and_then(|s| s.get("pattern"))
+        .and_then(|s| s.get(Keyword::Pattern.name()))
         .and_then(Value::as_str);
     pattern
         .and_then(Pattern::parse)

@@ -3,6 +3,7 @@
 
 use super::Variant;
 use crate::generate::Family;
+use crate::schema::Keyword;
 use serde_json::{json, Map, Value};
 
 /// A JSON type, as `type` names it.
@@ -41,7 +42,7 @@ impl Kind {
         })
     }
 
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Kind::String => "string",
             Kind::Integer => "integer",
@@ -53,8 +54,20 @@ impl Kind {
         }
     }
 
-    /// One sample value of this type, the same the field mutations use.
-    fn sample(self) -> Value {
+    /// The types a value of another type is tried as, in the order the field mutations try
+    /// them (`null` is a family of its own there).
+    pub(crate) const SAMPLED: [Kind; 6] = [
+        Kind::String,
+        Kind::Number,
+        Kind::Integer,
+        Kind::Boolean,
+        Kind::Object,
+        Kind::Array,
+    ];
+
+    /// One sample value of this type: what a break of `type` sends, here and in the field
+    /// mutations.
+    pub(crate) fn sample(self) -> Value {
         match self {
             Kind::String => json!("specgate"),
             Kind::Integer => json!(7),
@@ -68,37 +81,42 @@ impl Kind {
 
     /// The keywords that only constrain values of this type (they hint at it when `type` is
     /// absent).
-    fn keywords(self) -> &'static [&'static str] {
+    fn keywords(self) -> &'static [Keyword] {
         match self {
-            Kind::String => &["minLength", "maxLength", "pattern", "format"],
+            Kind::String => &[
+                Keyword::MinLength,
+                Keyword::MaxLength,
+                Keyword::Pattern,
+                Keyword::Format,
+            ],
             Kind::Integer => &[],
             Kind::Number => &[
-                "minimum",
-                "maximum",
-                "exclusiveMinimum",
-                "exclusiveMaximum",
-                "multipleOf",
+                Keyword::Minimum,
+                Keyword::Maximum,
+                Keyword::ExclusiveMinimum,
+                Keyword::ExclusiveMaximum,
+                Keyword::MultipleOf,
             ],
             Kind::Object => &[
-                "properties",
-                "required",
-                "additionalProperties",
-                "patternProperties",
-                "propertyNames",
-                "minProperties",
-                "maxProperties",
-                "dependentRequired",
-                "dependentSchemas",
-                "unevaluatedProperties",
+                Keyword::Properties,
+                Keyword::Required,
+                Keyword::AdditionalProperties,
+                Keyword::PatternProperties,
+                Keyword::PropertyNames,
+                Keyword::MinProperties,
+                Keyword::MaxProperties,
+                Keyword::DependentRequired,
+                Keyword::DependentSchemas,
+                Keyword::UnevaluatedProperties,
             ],
             Kind::Array => &[
-                "items",
-                "prefixItems",
-                "contains",
-                "minItems",
-                "maxItems",
-                "uniqueItems",
-                "unevaluatedItems",
+                Keyword::Items,
+                Keyword::PrefixItems,
+                Keyword::Contains,
+                Keyword::MinItems,
+                Keyword::MaxItems,
+                Keyword::UniqueItems,
+                Keyword::UnevaluatedItems,
             ],
             Kind::Boolean | Kind::Null => &[],
         }
@@ -108,7 +126,7 @@ impl Kind {
 /// The types listed by `type`, or, without it, those its other keywords hint at; none when
 /// nothing hints at a type (any value will do, the applicators and the fallback decide).
 pub(crate) fn types(map: &Map<String, Value>) -> Vec<Kind> {
-    match map.get("type") {
+    match map.get(Keyword::Type.name()) {
         Some(Value::String(name)) => Kind::named(name).into_iter().collect(),
         Some(Value::Array(names)) => names
             .iter()
@@ -117,14 +135,14 @@ pub(crate) fn types(map: &Map<String, Value>) -> Vec<Kind> {
             .collect(),
         _ => Kind::ALL
             .into_iter()
-            .filter(|k| k.keywords().iter().any(|key| map.contains_key(*key)))
+            .filter(|k| k.keywords().iter().any(|key| map.contains_key(key.name())))
             .collect(),
     }
 }
 
 /// What `type` admits: every type when it is absent.
 fn admitted(map: &Map<String, Value>) -> Vec<Kind> {
-    match map.get("type") {
+    match map.get(Keyword::Type.name()) {
         None => Kind::ALL.to_vec(),
         Some(_) => {
             let listed = types(map);
@@ -139,10 +157,10 @@ fn admitted(map: &Map<String, Value>) -> Vec<Kind> {
 
 /// The values of `const` or `enum`, when the schema fixes them.
 pub(crate) fn fixed(map: &Map<String, Value>) -> Option<Vec<Value>> {
-    if let Some(value) = map.get("const") {
+    if let Some(value) = map.get(Keyword::Const.name()) {
         return Some(vec![value.clone()]);
     }
-    match map.get("enum") {
+    match map.get(Keyword::Enum.name()) {
         Some(Value::Array(values)) => Some(values.clone()),
         _ => None,
     }
@@ -172,7 +190,7 @@ pub(crate) fn anything() -> Vec<Value> {
 /// Values of other types, `null`, values outside the enum and next to the const.
 pub(crate) fn variants(map: &Map<String, Value>, value: &Value, at: &str) -> Vec<Variant> {
     let mut out = Vec::new();
-    if map.contains_key("type") {
+    if map.contains_key(Keyword::Type.name()) {
         let allowed = admitted(map);
         for kind in Kind::ALL.into_iter().filter(|k| !allowed.contains(k)) {
             let (family, note) = match kind {
@@ -182,20 +200,20 @@ pub(crate) fn variants(map: &Map<String, Value>, value: &Value, at: &str) -> Vec
             out.push(Variant::reject(family, at, kind.sample()).with_note(note));
         }
     }
-    if let Some(Value::Array(values)) = map.get("enum") {
+    if let Some(Value::Array(values)) = map.get(Keyword::Enum.name()) {
         // Every value of an enum at any depth, each a coverage obligation of its own.
         for value in values {
-            let note = super::super::fields::show(value);
+            let note = show(value);
             let mut variant = Variant::boundary(&note, at, value.clone());
             variant.kind = Family::EnumValue;
             out.push(variant);
         }
         for outside in outside(values) {
-            let note = super::super::fields::show(&outside);
+            let note = show(&outside);
             out.push(Variant::reject(Family::EnumOutside, at, outside).with_note(note));
         }
     }
-    if let Some(constant) = map.get("const") {
+    if let Some(constant) = map.get(Keyword::Const.name()) {
         for near in neighbours(constant) {
             out.push(Variant::reject(Family::ConstNeighbour, at, near));
         }
@@ -236,6 +254,18 @@ fn neighbours(constant: &Value) -> Vec<Value> {
 /// Values outside an enum: case changes and padding of its strings, a number past them all,
 /// and a neighbour of each non-string value.
 fn outside(values: &[Value]) -> Vec<Value> {
+    outside_of(values, true)
+}
+
+/// Values outside an enum without the neighbours of its non-string values: what the field
+/// mutations plan for a property's enum.
+pub(crate) fn near_outside(values: &[Value]) -> Vec<Value> {
+    outside_of(values, false)
+}
+
+/// Case changes and padding of the enum's strings, or a number past its numbers and (when
+/// `with_neighbours`) a neighbour of each of its first three values; none of them in the enum.
+fn outside_of(values: &[Value], with_neighbours: bool) -> Vec<Value> {
     let strings: Vec<&str> = values.iter().filter_map(Value::as_str).collect();
     let mut candidates: Vec<Value> = strings
         .iter()
@@ -250,7 +280,7 @@ fn outside(values: &[Value]) -> Vec<Value> {
     if strings.is_empty() {
         let top = values.iter().filter_map(Value::as_f64).fold(0.0, f64::max);
         candidates.push(json!(top.floor() + 1.0));
-        for value in values.iter().take(3) {
+        for value in values.iter().take(if with_neighbours { 3 } else { 0 }) {
             candidates.extend(neighbours(value));
         }
     }
@@ -261,4 +291,12 @@ fn outside(values: &[Value]) -> Vec<Value> {
         }
     }
     out
+}
+
+/// How a value is shown in a reason: strings bare, everything else as JSON.
+pub(crate) fn show(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
 }
