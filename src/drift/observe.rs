@@ -10,9 +10,10 @@
 use crate::check::Outcome;
 use crate::contract::{Expect, Operation};
 use crate::generate::{Family, Origin, PlannedRequest};
-use crate::schema::{escape, unescape, Keyword};
+use crate::schema::{escape, unescape, Index, Keyword};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -200,7 +201,7 @@ impl CaseObserver {
         let mut enum_pointers = BTreeSet::new();
         for response in &operation.responses {
             if let Some(schema) = &response.schema {
-                collect_enum_pointers(&schema.document, &mut String::new(), &mut enum_pointers);
+                enum_pointers.extend(enum_pointers_of(&schema.document));
             }
         }
         CaseObserver {
@@ -385,23 +386,72 @@ fn scrub_pointer(pointer: &str, scrub: &dyn Fn(&str) -> String) -> String {
     scrubbed.collect::<Vec<_>>().join("/")
 }
 
-/// The pointers (in instance terms) of `enum` properties in a response schema.
-fn collect_enum_pointers(schema: &Value, pointer: &mut String, out: &mut BTreeSet<String>) {
-    let Some(properties) = schema
-        .get(Keyword::Properties.name())
-        .and_then(Value::as_object)
-    else {
-        return;
+/// The pointers (in instance terms) of `enum` properties in a response schema, `$ref`s
+/// followed through `schema` (a schema met again below itself is walked once).
+fn enum_pointers_of(document: &Value) -> BTreeSet<String> {
+    let mut walk = EnumWalk {
+        document,
+        index: OnceCell::new(),
+        path: Vec::new(),
+        out: BTreeSet::new(),
     };
-    for (name, property) in properties {
-        let length = pointer.len();
-        pointer.push('/');
-        pointer.push_str(&escape(name));
-        if property.get(Keyword::Enum.name()).is_some() {
-            out.insert(pointer.clone());
+    walk.schema("", &mut String::new());
+    walk.out
+}
+
+/// A walk of a response schema's `properties` for [`enum_pointers_of`].
+struct EnumWalk<'a> {
+    document: &'a Value,
+    /// Built only when a `$ref` is met: most response schemas have none.
+    index: OnceCell<Index>,
+    /// The schema pointers being walked, to stop at recursive schemas.
+    path: Vec<String>,
+    out: BTreeSet<String>,
+}
+
+impl<'a> EnumWalk<'a> {
+    /// The subschema at `at` with its `$ref` chain followed.
+    fn resolved(&self, at: &str) -> Option<(String, &'a Value)> {
+        let document: &'a Value = self.document;
+        let node = document.pointer(at)?;
+        if Keyword::Ref.value_in(node).is_none() {
+            return Some((at.to_owned(), node));
         }
-        collect_enum_pointers(property, pointer, out);
-        pointer.truncate(length);
+        let index = self.index.get_or_init(|| Index::new(self.document));
+        let end = index.follow(self.document, at)?;
+        let node = document.pointer(&end)?;
+        Some((end, node))
+    }
+
+    fn schema(&mut self, at: &str, instance: &mut String) {
+        let Some((at, node)) = self.resolved(at) else {
+            return;
+        };
+        let Some(properties) = Keyword::Properties
+            .value_in(node)
+            .and_then(Value::as_object)
+        else {
+            return;
+        };
+        if self.path.contains(&at) {
+            return;
+        }
+        self.path.push(at.clone());
+        for name in properties.keys() {
+            let length = instance.len();
+            instance.push('/');
+            instance.push_str(&escape(name));
+            let child = format!("{at}/{}/{}", Keyword::Properties.name(), escape(name));
+            let has_enum = self
+                .resolved(&child)
+                .is_some_and(|(_, property)| Keyword::Enum.value_in(property).is_some());
+            if has_enum {
+                self.out.insert(instance.clone());
+            }
+            self.schema(&child, instance);
+            instance.truncate(length);
+        }
+        self.path.pop();
     }
 }
 
@@ -435,5 +485,26 @@ mod tests {
         }
         assert_eq!(fields.len(), MAX_POINTERS);
         assert!(fields.values().all(|f| f.overflow && f.values.is_empty()));
+    }
+
+    #[test]
+    fn enum_properties_behind_refs_are_found_and_recursion_stops() {
+        let schema = serde_json::json!({
+            "type": "object",
+            "properties": {
+                "status": {"$ref": "#/$defs/Status"},
+                "owner": {"$ref": "#/$defs/Person"},
+                "plain": {"enum": ["x"]}
+            },
+            "$defs": {
+                "Status": {"enum": ["open", "closed"]},
+                "Person": {"type": "object", "properties": {
+                    "role": {"$ref": "#/$defs/Status"},
+                    "manager": {"$ref": "#/$defs/Person"}
+                }}
+            }
+        });
+        let found: Vec<String> = enum_pointers_of(&schema).into_iter().collect();
+        assert_eq!(found, ["/owner/role", "/plain", "/status"]);
     }
 }

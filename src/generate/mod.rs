@@ -8,7 +8,6 @@
 mod coverage;
 mod explore;
 mod fields;
-mod invalid;
 mod judge;
 mod schema_walk;
 mod solve;
@@ -212,6 +211,10 @@ pub enum Family {
     /// A request whose documented answer (204/205/304) or method (HEAD) forbids a body,
     /// read off the wire to see whether one comes anyway.
     BodyOnNoContent,
+    // Sequences run after the plan.
+    /// A resource's lifecycle: create, get, delete, get, delete (`resource-unavailable`,
+    /// `use-after-free`).
+    Lifecycle,
 }
 
 impl Family {
@@ -267,6 +270,7 @@ impl Family {
         Family::MethodNotAllowed,
         Family::UndeclaredContentType,
         Family::BodyOnNoContent,
+        Family::Lifecycle,
     ];
 
     /// The family named `name`, if it is one.
@@ -327,6 +331,7 @@ impl Family {
             Family::MethodNotAllowed => "method-not-allowed",
             Family::UndeclaredContentType => "undeclared-content-type",
             Family::BodyOnNoContent => "body-on-no-content",
+            Family::Lifecycle => "lifecycle",
         }
     }
 }

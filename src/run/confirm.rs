@@ -4,7 +4,7 @@
 //! request for it, a finding stays confirmed: nothing says it is flaky. The re-sends keep
 //! the run's concurrency and rate.
 
-use super::groups::{group_cause, Representative, OTHER_CAUSES};
+use super::groups::{GroupCause, Representative};
 use super::shared::Shared;
 use crate::check::{check_exchange, Exchange};
 use crate::generate::Origin;
@@ -82,8 +82,7 @@ async fn fails_again(shared: &Shared, r: &Representative) -> bool {
         outcome: &outcome,
     };
     check_exchange(&exchange).into_iter().any(|v| {
-        let cause = group_cause(&v, &r.planned, shared.config.key.as_ref());
-        let other = r.finding.cause == OTHER_CAUSES;
-        v.check == r.finding.check && (cause == r.finding.cause || other)
+        let cause = GroupCause::of(&v, &r.planned, shared.config.key.as_ref());
+        v.check == r.finding.check && cause.is_shown_as(&r.finding.cause)
     })
 }

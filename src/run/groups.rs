@@ -8,9 +8,10 @@ use super::secret::ApiKey;
 use crate::check::{
     Check, Finding, ObservedResponse, Outcome, ResponseRecord, Violation, RESPONSE_EXCERPT_BYTES,
 };
-use crate::generate::{Origin, PlannedRequest};
+use crate::generate::{Family, Origin, PlannedRequest};
 use crate::results::curl_command;
 use std::collections::HashMap;
+use std::fmt;
 
 /// Plan ids kept per group, besides the count.
 pub(super) const EXAMPLES_PER_GROUP: usize = 5;
@@ -21,7 +22,7 @@ pub(super) const EXAMPLES_PER_GROUP: usize = 5;
 const MAX_GROUPS: usize = 1_000;
 
 /// The cause of the group that counts what came after [`MAX_GROUPS`].
-pub(super) const OTHER_CAUSES: &str = "(other causes, beyond the distinct findings kept)";
+const OTHER_CAUSES: &str = "(other causes, beyond the distinct findings kept)";
 
 /// Response headers a finding keeps, and how many bytes of each name and value.
 const HEADERS_KEPT: usize = 32;
@@ -59,44 +60,73 @@ pub(super) struct Representative {
 
 #[derive(Default, Clone)]
 pub(super) struct Groups {
-    groups: HashMap<(Check, String, String), Group>,
+    groups: HashMap<(Check, String, GroupCause), Group>,
 }
 
-/// Status verdicts depend on the kind of request, so the reason family is part of the cause
-/// (`400 for enum-value`); the other checks are about the response alone. A cause can quote
-/// the server (a media type, a pointer), so it is scrubbed of the key like every text.
-pub(super) fn group_cause(
-    violation: &Violation,
-    planned: &PlannedRequest,
-    key: Option<&ApiKey>,
-) -> String {
-    let cause = match violation.check {
-        Check::ServerError
-        | Check::RejectsValid
-        | Check::AcceptsInvalid
-        | Check::AuthNotEnforced
-        | Check::StatusUndocumented
-        | Check::Transport => format!("{} for {}", violation.cause, planned.reason.family),
-        _ => violation.cause.clone(),
-    };
-    match key {
-        Some(key) => key.scrub(&cause),
-        None => cause,
+/// What a group's members share beyond check and case. Its text is the finding's cause,
+/// which every fingerprint holds, so the text a variant prints never changes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(super) enum GroupCause {
+    /// The response alone decides the violation: its own cause (`/statusDetail enum`).
+    Response(String),
+    /// Status verdicts depend on the kind of request, so the reason family is part of the
+    /// cause: `400 for enum-value`.
+    Status { cause: String, family: Family },
+    /// Every cause that came after [`MAX_GROUPS`] distinct groups.
+    Other,
+}
+
+impl GroupCause {
+    /// The cause `violation` of `planned` is grouped by. A cause can quote the server (a
+    /// media type, a pointer), so it is scrubbed of the key like every text.
+    pub(super) fn of(
+        violation: &Violation,
+        planned: &PlannedRequest,
+        key: Option<&ApiKey>,
+    ) -> GroupCause {
+        let cause = key.map_or_else(|| violation.cause.clone(), |k| k.scrub(&violation.cause));
+        match violation.check {
+            Check::ServerError
+            | Check::RejectsValid
+            | Check::AcceptsInvalid
+            | Check::AuthNotEnforced
+            | Check::StatusUndocumented
+            | Check::Transport => GroupCause::Status {
+                cause,
+                family: planned.reason.family,
+            },
+            _ => GroupCause::Response(cause),
+        }
+    }
+
+    /// Whether a finding whose cause reads `shown` is of this cause: the overflow group takes
+    /// every cause.
+    pub(super) fn is_shown_as(&self, shown: &str) -> bool {
+        shown == OTHER_CAUSES || self.to_string() == shown
+    }
+}
+
+impl fmt::Display for GroupCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GroupCause::Response(cause) => f.write_str(cause),
+            GroupCause::Status { cause, family } => write!(f, "{cause} for {family}"),
+            GroupCause::Other => f.write_str(OTHER_CAUSES),
+        }
     }
 }
 
 impl Groups {
     pub(super) fn add(&mut self, context: &Context<'_>, violation: Violation) {
-        let mut cause = group_cause(&violation, context.planned, context.key);
         let mut key = (
             violation.check,
             context.planned.case.to_string(),
-            cause.clone(),
+            GroupCause::of(&violation, context.planned, context.key),
         );
         if self.groups.len() >= MAX_GROUPS && !self.groups.contains_key(&key) {
-            cause = OTHER_CAUSES.to_owned();
-            key.2 = cause.clone();
+            key.2 = GroupCause::Other;
         }
+        let cause = key.2.to_string();
         let id = || context.planned.id.clone();
         match self.groups.get_mut(&key) {
             // Exchanges finish out of plan order: an earlier member takes over as the

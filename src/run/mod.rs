@@ -215,7 +215,7 @@ pub async fn run(
     }
     let mut findings: Vec<Finding> = findings.into_iter().map(|(finding, _)| finding).collect();
     let settings = &shared.config.settings;
-    if !shared.guard.is_halted() && runs_after_plan(settings, sequence::FAMILY) {
+    if !shared.guard.is_halted() && runs_after_plan(settings, sequence::FAMILY.as_str()) {
         let found = sequence::lifecycle_findings(&shared).await;
         add_sequence_findings(&mut findings, found);
     }

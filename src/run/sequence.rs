@@ -12,6 +12,7 @@ use super::lifecycle::LinkedParameter;
 use super::links::{made_id, send_valid, Sent, Target};
 use super::shared::Shared;
 use crate::check::{Check, Finding, Outcome, Violation};
+use crate::generate::Family;
 use crate::results::curl_command;
 use serde_json::Value;
 
@@ -19,7 +20,7 @@ use serde_json::Value;
 const SEQUENCE_POSITION: u64 = u64::MAX / 2;
 
 /// The reason family of a sequence finding (`--families lifecycle` runs only these).
-pub(super) const FAMILY: &str = "lifecycle";
+pub(super) const FAMILY: Family = Family::Lifecycle;
 
 /// One step of a sequence: which operation, and what was sent and came back.
 struct Step {

@@ -109,9 +109,8 @@ async fn still_fails(
         outcome: &outcome,
     };
     let same = check_exchange(&exchange).into_iter().any(|v| {
-        let cause = groups::group_cause(&v, &planned, shared.config.key.as_ref());
-        let other = original.cause == groups::OTHER_CAUSES;
-        v.check == original.check && (cause == original.cause || other)
+        let cause = groups::GroupCause::of(&v, &planned, shared.config.key.as_ref());
+        v.check == original.check && cause.is_shown_as(&original.cause)
     });
     same.then_some(Failing {
         planned,
