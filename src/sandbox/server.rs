@@ -18,6 +18,7 @@ use super::token::Tokens;
 use super::{SandboxConfig, SandboxError, BASE_PATH};
 use crate::contract::wire::RequestShape;
 use crate::contract::{AuthScheme, Expect, Operation, ResponseStatus};
+use crate::schema::Keyword;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::response::Response;
@@ -757,7 +758,9 @@ fn refused_value(operation: &Operation, faults: &[Fault]) -> Option<(String, Val
 /// The value as the schema would hold it: a string, unless the property's enum holds a
 /// non-string with this JSON text (e.g. `3`).
 fn refused_literal(value: &str, schema: Option<&Value>) -> Value {
-    let enum_values = schema.and_then(|s| s.get("enum")).and_then(Value::as_array);
+    let enum_values = schema
+        .and_then(|s| Keyword::Enum.value_in(s))
+        .and_then(Value::as_array);
     let literal = serde_json::from_str::<Value>(value)
         .ok()
         .filter(|literal| !literal.is_string());
@@ -769,25 +772,22 @@ fn refused_literal(value: &str, schema: Option<&Value>) -> Value {
 
 /// The schema of the top-level property a one-segment pointer names.
 fn property_schema<'a>(document: &'a Value, pointer: &str) -> Option<&'a Value> {
-    let name = pointer
-        .strip_prefix('/')?
-        .replace("~1", "/")
-        .replace("~0", "~");
-    document.get("properties")?.get(name)
+    let name = crate::schema::unescape(pointer.strip_prefix('/')?);
+    Keyword::Properties.value_in(document)?.get(name)
 }
 
 fn default_refused_value(document: &Value) -> Option<(String, Value)> {
-    let required: Vec<&str> = document
-        .get("required")
+    let required: Vec<&str> = Keyword::Required
+        .value_in(document)
         .and_then(Value::as_array)
         .map(|names| names.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    let properties = document.get("properties")?.as_object()?;
+    let properties = Keyword::Properties.value_in(document)?.as_object()?;
     properties
         .iter()
         .filter(|(name, _)| !required.contains(&name.as_str()))
         .find_map(|(name, schema)| {
-            let last = schema.get("enum")?.as_array()?.last()?;
+            let last = Keyword::Enum.value_in(schema)?.as_array()?.last()?;
             let pointer = format!("/{}", crate::schema::escape(name));
             Some((pointer, last.clone()))
         })
@@ -875,7 +875,7 @@ impl Behaviour {
             ValidationErrorKind::Type { .. } => self.ignore_wrong_type,
             ValidationErrorKind::Format { .. } => self.ignore_bad_format,
             // A numeric format (`int32` out of range) is `schema`'s own `format` check.
-            ValidationErrorKind::Custom { keyword, .. } if keyword == "format" => {
+            ValidationErrorKind::Custom { keyword, .. } if keyword == Keyword::Format.name() => {
                 self.ignore_bad_format
             }
             // The classic `>` for `>=`: one past the limit slips through.

@@ -550,7 +550,6 @@ const STILL_NAMING_KEYWORDS: &[&str] = &[
     "openapi/swagger2.rs",
     "openapi/write.rs",
     "sandbox/respond.rs",
-    "sandbox/server.rs",
 ];
 
 /// Words of other formats that are spelt like keywords: SARIF's log has its own `$schema`
