@@ -101,27 +101,22 @@ fn stage(
         Ok::<_, Ending>((staging, imported))
     };
     let (staging, imported) = write(None)?;
-    let mut refused = BTreeSet::new();
-    let mut lines = Vec::new();
-    for operation in &imported.operations {
-        if let Err(e) = crate::generate::Generator::new(std::sync::Arc::new(operation.clone())) {
-            refused.insert(operation.name.to_string());
-            let reason = imported.explain(&e.to_string());
-            lines.push(format!(
-                "  {}\n    {}",
-                operation.name,
-                reason.replace('\n', "\n    ")
-            ));
-        }
-    }
+    let refused = super::plannable::refused(document, &imported);
+    let lines: Vec<String> = refused
+        .iter()
+        .map(|r| {
+            let reason = imported.explain(&r.error.to_string());
+            format!("  {}\n    {}", r.case, reason.replace('\n', "\n    "))
+        })
+        .collect();
     if refused.is_empty() {
         return Ok((staging, imported, lines));
     }
     let plannable: BTreeSet<String> = document
         .drafts
         .iter()
-        .filter(|d| !refused.contains(&d.name))
         .map(|d| d.operation_id.clone())
+        .filter(|id| !refused.iter().any(|r| r.operation_id == *id))
         .collect();
     let (staging, imported) = write(Some(&plannable))?;
     Ok((staging, imported, lines))

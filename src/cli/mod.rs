@@ -6,6 +6,7 @@ mod diff;
 mod import;
 mod known;
 mod plan;
+mod plannable;
 mod report;
 mod run;
 mod sandbox;

@@ -1,9 +1,11 @@
 //! Where the cases come from, for every subcommand that reads them: a folder of case files
 //! (`--cases DIR`), or an OpenAPI document (`--openapi FILE`), imported into a temporary
-//! folder first, its operations the case format cannot express kept as `untested` findings;
+//! folder first, its operations the case format cannot express kept as `untested` findings,
+//! and so are those no plan can be made for (`super::plannable`), as `import` leaves them out;
 //! either narrowed by the selecting flags ([`super::select`]), and a document's operations
 //! left out are never translated.
 
+use super::plannable::Refused;
 use super::select::{Candidate, Selection};
 use super::Ending;
 use crate::contract::Operation;
@@ -94,10 +96,15 @@ impl CaseSource {
             .filter(|c| selection.takes(c))
             .map(|c| c.id.to_owned())
             .collect();
-        let (untested, untested_sources) = untested(&read, &taken, document);
-        let folder = tempfile::tempdir().map_err(Ending::usage)?;
-        let imported = crate::openapi::write_cases(&read, folder.path(), Some(&taken))
-            .map_err(Ending::usage)?;
+        let (mut untested, mut untested_sources) = untested(&read, &taken, document);
+        let (folder, imported) = write_plannable(&read, taken.clone(), |refused, imported| {
+            untested.push(refused_finding(refused, imported));
+            untested_sources.push(crate::pipeline::document_case_source(
+                &refused.case,
+                &refused.operation_id,
+                document,
+            ));
+        })?;
         let changed = read.warnings().filter(|w| taken.contains(&w.operation));
         for warning in changed.chain(&imported.problems[read.problems.len()..]) {
             eprintln!("specgate: warning: {warning}");
@@ -151,6 +158,55 @@ impl CaseSource {
             untested_sources: Vec::new(),
             imported: None,
         })
+    }
+}
+
+/// The taken operations of `read` written to a temporary folder, without those the generator
+/// refuses, each of which is handed to `refused` with the import that named it.
+fn write_plannable(
+    read: &crate::openapi::Document,
+    mut taken: BTreeSet<String>,
+    mut refused: impl FnMut(&Refused, &crate::openapi::Imported),
+) -> Result<(tempfile::TempDir, crate::openapi::Imported), Ending> {
+    let write = |taken: &BTreeSet<String>| {
+        let folder = tempfile::tempdir().map_err(Ending::usage)?;
+        let imported =
+            crate::openapi::write_cases(read, folder.path(), Some(taken)).map_err(Ending::usage)?;
+        Ok::<_, Ending>((folder, imported))
+    };
+    let (folder, imported) = write(&taken)?;
+    let refusals = super::plannable::refused(read, &imported);
+    if refusals.is_empty() {
+        return Ok((folder, imported));
+    }
+    for refusal in &refusals {
+        refused(refusal, &imported);
+        taken.remove(&refusal.operation_id);
+    }
+    // Written again without them, so no link or case of the run names them.
+    write(&taken)
+}
+
+/// The `untested` finding of an operation the generator refuses, placed at the document's
+/// schema it was imported from.
+fn refused_finding(refused: &Refused, imported: &crate::openapi::Imported) -> Finding {
+    let within = match &refused.error.place {
+        crate::contract::Place::Pointer(pointer) => format!(" at {pointer}"),
+        _ => String::new(),
+    };
+    match imported.origin_of(&refused.error.file) {
+        Some(origin) => Finding::untested(
+            &refused.case,
+            &format!("{origin}{within}"),
+            &origin.pointer,
+            &refused.error.problem,
+        ),
+        None => Finding::untested(
+            &refused.case,
+            &imported.explain(&refused.error.file.display().to_string()),
+            "",
+            &refused.error.problem,
+        ),
     }
 }
 

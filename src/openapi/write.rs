@@ -44,6 +44,15 @@ impl Imported {
         }
         explained
     }
+
+    /// The place in the document a written file (a case or a schema, by its path) was
+    /// translated from.
+    pub fn origin_of(&self, written: &Path) -> Option<&super::Location> {
+        self.origins
+            .iter()
+            .find(|(file, _)| self.cases_dir.join(file) == written)
+            .map(|(_, origin)| origin)
+    }
 }
 
 /// Why the import could not write or load its output.

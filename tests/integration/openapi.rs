@@ -1222,3 +1222,44 @@ fn responses_of_any_media_type_are_checked_for_their_type_and_xml_for_well_forme
     );
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
 }
+
+const UNSATISFIABLE: &str = "tests/data/openapi/unsatisfiable.yaml";
+
+#[test]
+fn an_operation_no_request_satisfies_is_left_out_by_import_and_untested_under_openapi_alike() {
+    let pointer = "#/paths/~1notes/post/requestBody";
+    let out = tempfile::tempdir().unwrap();
+    let folder = out.path().display().to_string();
+    let imported = specgate(&["import", UNSATISFIABLE, "--out", &folder], &[]);
+    let said = text(&imported.stderr);
+    assert_eq!(imported.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("create-note") && said.contains(&format!("unsatisfiable.yaml{pointer}")),
+        "the import names the operation and its place: {said}"
+    );
+    assert!(!out.path().join("cases/create-note.toml").exists());
+    assert!(out.path().join("cases/list-items.toml").exists());
+
+    let run = specgate(
+        &[
+            "run",
+            "--openapi",
+            UNSATISFIABLE,
+            "--drift",
+            "off",
+            "--examples",
+            "1",
+        ],
+        &[],
+    );
+    let stdout = text(&run.stdout);
+    // Untested fails the gate like any finding, and is the only one: the rest ran.
+    assert_eq!(run.status.code(), Some(1), "{stdout}{}", text(&run.stderr));
+    assert!(
+        stdout.contains(&format!("fingerprint: untested:create-note:{pointer}")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("untested             1"), "{stdout}");
+    assert!(stdout.contains("coverage list-items"), "{stdout}");
+    assert!(!stdout.contains("coverage create-note"), "{stdout}");
+}
