@@ -1,15 +1,15 @@
 //! The deterministic coverage plan of one operation.
 //!
-//! Built once, from the schema's node tree and fields: the required-only and all-fields
+//! Built once, from the schema's outline and fields (`solve::outline`): the required-only and all-fields
 //! payloads, each optional field alone, every enum value, boundary strings and numbers, the
 //! case's own examples, every subset of missing required fields, every mutation of every
 //! field, bad bodies and the auth requests. Every entry is checked against the compiled
 //! validator while it is built: a mutation the schema happens to accept is dropped, and a
 //! "valid" payload that fails is counted as a contradiction (a generator bug) and dropped.
 
-use super::fields::{without, Field};
 use super::judge::Judge;
-use super::schema_walk::{Node, Shape, Types};
+use super::solve::object::required_subsets;
+use super::solve::outline::{without, Field, Outline};
 use super::solve::value::{near_outside, show, Kind};
 use super::solve::{format, number, string, Side, Solver, Variant};
 use super::{Body, Family, KeyUse, Origin, PlannedRequest, Reason};
@@ -19,9 +19,6 @@ use crate::schema::Keyword;
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::Arc;
-
-/// Above this many required properties, only singletons, pairs and the full set are planned.
-pub(crate) const MAX_EXHAUSTIVE_REQUIRED: usize = 12;
 
 /// What building the coverage plan produced.
 pub(crate) struct CoveragePlan {
@@ -39,7 +36,7 @@ pub(crate) struct CoveragePlan {
 
 pub(crate) struct Builder<'a> {
     operation: &'a Operation,
-    root: &'a Node,
+    root: &'a Outline,
     fields: &'a [Field],
     required: &'a [String],
     base: Value,
@@ -56,7 +53,7 @@ pub(crate) struct Builder<'a> {
 impl<'a> Builder<'a> {
     pub(super) fn new(
         operation: &'a Operation,
-        root: &'a Node,
+        root: &'a Outline,
         fields: &'a [Field],
         required: &'a [String],
         base: Value,
@@ -107,18 +104,18 @@ impl<'a> Builder<'a> {
         self.accept(Family::RequiredOnly, String::new(), self.base.clone());
         self.accept(Family::AllFields, String::new(), self.root.full());
         for field in self.fields.iter().filter(|f| !f.required) {
-            let payload = self.with(field, field.node.minimal());
+            let payload = self.with(field, field.outline.minimal());
             self.accept(Family::OptionalField, field.label(), payload);
         }
         for field in self.fields {
-            for value in field.node.enum_values.iter().flatten() {
+            for value in field.outline.enum_values.iter().flatten() {
                 let detail = format!("{}={}", field.label(), show(value));
                 let payload = self.with(field, value.clone());
                 self.accept(Family::EnumValue, detail, payload);
             }
         }
         for field in self.fields {
-            for (name, value) in boundaries(&field.node) {
+            for (name, value) in boundaries(&field.outline) {
                 let detail = format!("{}={name}", field.label());
                 let payload = self.with(field, value);
                 self.accept(Family::Boundary, detail, payload);
@@ -158,7 +155,7 @@ impl<'a> Builder<'a> {
                 continue;
             };
             let name = field.path.last().map_or("", String::as_str);
-            let object = without(&parent.node.minimal(), &[name]);
+            let object = without(&parent.outline.minimal(), &[name]);
             let payload = self.with(parent, object);
             self.reject(Family::MissingRequired, field.label(), payload);
         }
@@ -487,46 +484,17 @@ fn rank_by_precision(builder: &Builder<'_>, variants: Vec<Variant>) -> Vec<Varia
     precise
 }
 
-/// The subsets of `k` required properties to leave out, smallest first: all `2^k - 1` of them
-/// up to [`MAX_EXHAUSTIVE_REQUIRED`], beyond that every singleton, every pair and the full set.
-pub(crate) fn required_subsets(k: usize) -> Vec<Vec<usize>> {
-    if k == 0 {
-        return Vec::new();
-    }
-    if k > MAX_EXHAUSTIVE_REQUIRED {
-        let singles = (0..k).map(|i| vec![i]);
-        let pairs = (0..k).flat_map(|i| (i + 1..k).map(move |j| vec![i, j]));
-        return singles.chain(pairs).chain([(0..k).collect()]).collect();
-    }
-    let mut masks: Vec<u32> = (1..(1u32 << k)).collect();
-    masks.sort_by_key(|m| (m.count_ones(), *m));
-    masks
-        .into_iter()
-        .map(|m| (0..k).filter(|i| m & (1 << i) != 0).collect())
-        .collect()
-}
-
-/// How many subsets [`required_subsets`] plans for `k` required properties.
-pub(crate) fn required_subsets_total(k: usize) -> u64 {
-    match k {
-        0 => 0,
-        k if k > MAX_EXHAUSTIVE_REQUIRED => (k + k * (k - 1) / 2 + 1) as u64,
-        k => (1u64 << k) - 1,
-    }
-}
-
 /// Boundary values for a free-form string or number field, named, within its own limits.
-fn boundaries(node: &Node) -> Vec<(&'static str, Value)> {
-    if node.is_fixed() {
+fn boundaries(outline: &Outline) -> Vec<(&'static str, Value)> {
+    if outline.is_fixed() {
         return Vec::new();
     }
-    match node.shape {
-        Shape::String if node.string.format.is_none() && !node.string.has_pattern => {
-            let rules = &node.string;
-            string::edges(rules.min_len, rules.max_len)
+    match outline.shape {
+        Kind::String if outline.string.format.is_none() && outline.string.pattern.is_none() => {
+            string::edges(outline.string.min, outline.string.max)
         }
-        Shape::Number | Shape::Integer => {
-            number::edges(node.shape == Shape::Integer, |x| node.number.admits(x))
+        Kind::Number | Kind::Integer => {
+            number::edges(outline.shape == Kind::Integer, |x| outline.number.admits(x))
         }
         _ => Vec::new(),
     }
@@ -552,20 +520,20 @@ fn mutations(index: usize, field: &Field) -> Vec<Mutation> {
         family,
         detail,
     };
-    let allowed = field.node.types;
+    let allowed = &field.outline.kinds;
     let mut out: Vec<Mutation> = Kind::SAMPLED
         .into_iter()
-        .filter(|kind| !allowed.admits(Types::of(*kind)))
+        .filter(|kind| !allowed.contains(kind))
         .map(|kind| {
             let detail = format!("{label}={}", kind.name());
             at(Family::WrongType, kind.sample(), detail)
         })
         .collect();
-    if !allowed.contains(Types::NULL) {
+    if !allowed.contains(&Kind::Null) {
         out.push(at(Family::NullValue, Value::Null, label.clone()));
     }
     for value in field
-        .node
+        .outline
         .enum_values
         .as_deref()
         .map_or_else(Vec::new, near_outside)
@@ -574,36 +542,14 @@ fn mutations(index: usize, field: &Field) -> Vec<Mutation> {
         out.push(at(Family::EnumOutside, value, detail));
     }
     let free_format = field
-        .node
+        .outline
         .string
         .format
         .as_deref()
-        .filter(|_| !field.node.is_fixed());
+        .filter(|_| !field.outline.is_fixed());
     for text in free_format.map_or_else(Vec::new, format::plainest_misses) {
         let detail = format!("{label}={text}");
         out.push(at(Family::BadFormat, Value::String(text), detail));
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn subsets_of_three_are_all_seven_smallest_first() {
-        let subsets = required_subsets(3);
-        assert_eq!(subsets.len(), 7);
-        assert_eq!(subsets[0], vec![0]);
-        assert_eq!(subsets[6], vec![0, 1, 2]);
-    }
-
-    #[test]
-    fn many_required_fields_plan_singletons_pairs_and_all() {
-        assert_eq!(
-            required_subsets(13).len() as u64,
-            required_subsets_total(13)
-        );
-        assert_eq!(required_subsets_total(13), 13 + 78 + 1);
-    }
 }

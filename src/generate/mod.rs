@@ -7,9 +7,7 @@
 
 mod coverage;
 mod explore;
-mod fields;
 mod judge;
-mod schema_walk;
 mod solve;
 mod tracker;
 
@@ -599,7 +597,7 @@ impl Generator {
         let schema = &operation.request_schema;
         // Planned from the narrower document (known ids only), judged by the contract.
         let planned = operation.plan_schema();
-        let root = schema_walk::walk(planned).map_err(|e| {
+        let root = solve::outline::Outline::of(planned).map_err(|e| {
             ContractError::new(
                 &schema.path,
                 Place::Pointer(e.pointer),
@@ -615,8 +613,8 @@ impl Generator {
         });
         let base = base_payload(&operation, &root, &solver, &judge)?;
         let examples = envelope_examples(&operation, &base, &judge)?;
-        let fields: Arc<[fields::Field]> = fields::fields(&root).into();
-        let mut required = fields::required_names(&root);
+        let fields: Arc<[solve::outline::Field]> = root.fields().into();
+        let mut required = root.required_names();
         if operation.shape.is_some() {
             // A part of the envelope left out cannot be sent; the body can be.
             required.retain(|name| name == "body");
@@ -949,7 +947,7 @@ pub(crate) fn valid_values(document: &Arc<Value>) -> Vec<Value> {
 /// simplest candidate.
 fn base_payload(
     operation: &Operation,
-    root: &schema_walk::Node,
+    root: &solve::outline::Outline,
     solver: &solve::Solver,
     judge: &judge::Judge,
 ) -> Result<Value, ContractError> {

@@ -6,9 +6,8 @@
 //! `observe` is cheap (a few map lookups per enum), as it runs once per request sent, and
 //! once everything has been seen it only counts the request's family.
 
-use super::coverage::{required_subsets_total, MAX_EXHAUSTIVE_REQUIRED};
-use super::fields::{fields, required_names, Field};
-use super::schema_walk::walk;
+use super::solve::object::{required_subsets_total, MAX_EXHAUSTIVE_REQUIRED};
+use super::solve::outline::{Field, Outline};
 use super::Family;
 use super::{Body, Coverage, PlannedRequest};
 use crate::contract::{Expect, Operation};
@@ -63,9 +62,12 @@ pub struct CoverageTracker {
 impl CoverageTracker {
     /// A tracker that has seen nothing of `operation` yet.
     pub fn new(operation: &Operation) -> CoverageTracker {
-        let root = walk(&operation.request_schema.document).ok();
+        let root = Outline::of(&operation.request_schema.document).ok();
         let enums = root.as_ref().map(enum_slots).unwrap_or_default();
-        let mut required: Vec<String> = root.as_ref().map(required_names).unwrap_or_default();
+        let mut required: Vec<String> = root
+            .as_ref()
+            .map(Outline::required_names)
+            .unwrap_or_default();
         if operation.shape.is_some() {
             // Of an envelope's parts only the body can be left out and still be sent.
             required.retain(|name| name == "body");
@@ -284,12 +286,12 @@ impl CoverageTracker {
 }
 
 /// One slot per enum'd property, with its distinct values.
-fn enum_slots(root: &super::schema_walk::Node) -> Vec<EnumSlot> {
-    fields(root)
+fn enum_slots(root: &Outline) -> Vec<EnumSlot> {
+    root.fields()
         .into_iter()
         .filter_map(|field| {
             let mut values: Vec<Value> = Vec::new();
-            for v in field.node.enum_values.iter().flatten() {
+            for v in field.outline.enum_values.iter().flatten() {
                 if !values.contains(v) {
                     values.push(v.clone());
                 }

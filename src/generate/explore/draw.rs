@@ -9,7 +9,9 @@
 //! are the value's serialisation and the tree of a request starts from the very payload that
 //! was sent (pinned by a test over every shape).
 
-use super::super::schema_walk::{number_value, Node, Shape};
+use super::super::solve::number_value;
+use super::super::solve::outline::Outline;
+use super::super::solve::value::Kind;
 use proptest::num::{u64::BinarySearch as Shrink64, usize::BinarySearch as ShrinkIndex};
 use proptest::prelude::Rng;
 use proptest::strategy::ValueTree;
@@ -80,7 +82,7 @@ pub(crate) struct Property {
 impl Draw {
     /// How to draw `node`'s values; `known` gives checked valid values of a subschema (by
     /// its pointer), drawn from when the node is not one this module draws itself.
-    pub(super) fn new(node: &Node, known: &dyn Fn(&str) -> Vec<Value>) -> Draw {
+    pub(super) fn new(node: &Outline, known: &dyn Fn(&str) -> Vec<Value>) -> Draw {
         if let Some(fixed) = &node.const_value {
             return Draw::Fixed(fixed.clone());
         }
@@ -91,12 +93,12 @@ impl Draw {
             };
         }
         let drawn = match node.shape {
-            Shape::String => string(node),
-            Shape::Number => NumberRange::new(node).map(Draw::Number),
-            Shape::Integer => integer(node),
-            Shape::Boolean => Some(Draw::Bool),
-            Shape::Object if !node.cyclic => Some(object(node, known)),
-            Shape::Array if !node.cyclic => array(node, known),
+            Kind::String => string(node),
+            Kind::Number => NumberRange::new(node).map(Draw::Number),
+            Kind::Integer => integer(node),
+            Kind::Boolean => Some(Draw::Bool),
+            Kind::Object if !node.cyclic => Some(object(node, known)),
+            Kind::Array if !node.cyclic => array(node, known),
             _ => None,
         };
         drawn.unwrap_or_else(|| match known(&node.pointer) {
@@ -182,7 +184,7 @@ impl Draw {
     }
 
     /// The same random value as [`Draw::write`], with `edit` applied to it as
-    /// [`Field::set`](super::super::fields::Field::set) and `remove_properties` apply it to
+    /// [`Field::set`](super::super::solve::outline::Field::set) and `remove_properties` apply it to
     /// the value: a replaced property keeps its place, an added one comes last. The RNG is
     /// read as for the unedited value: a removed or replaced property is still drawn.
     ///
@@ -294,25 +296,25 @@ fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
     let _ = serde_json::to_writer(out, value);
 }
 
-fn string(node: &Node) -> Option<Draw> {
+fn string(node: &Outline) -> Option<Draw> {
     let rules = &node.string;
     match rules.format.as_deref() {
         Some("date-time") => return Some(Draw::Date { time: true }),
         Some("date") => return Some(Draw::Date { time: false }),
         Some(_) => return None,
-        None if rules.has_pattern => return None,
+        None if rules.pattern.is_some() => return None,
         None => {}
     }
-    let min = rules.min_len;
+    let min = rules.min;
     let max = rules
-        .max_len
+        .max
         .unwrap_or(usize::MAX)
         .min(min.max(MAX_RANDOM_STRING))
         .max(min);
     Some(Draw::Text { min, max })
 }
 
-fn integer(node: &Node) -> Option<Draw> {
+fn integer(node: &Outline) -> Option<Draw> {
     if node.number.multiple_of.is_some() {
         return None;
     }
@@ -321,21 +323,21 @@ fn integer(node: &Node) -> Option<Draw> {
     (lo <= hi).then_some(Draw::Integer { lo, hi })
 }
 
-fn object(node: &Node, known: &dyn Fn(&str) -> Vec<Value>) -> Draw {
+fn object(node: &Outline, known: &dyn Fn(&str) -> Vec<Value>) -> Draw {
     let properties = node
         .properties
         .iter()
-        .filter(|p| p.required || !p.node.cyclic)
+        .filter(|p| p.required || !p.outline.cyclic)
         .map(|p| Property {
             name: p.name.clone(),
             key: [json(&p.name), Box::new(*b":")].concat().into(),
             required: p.required,
-            draw: Draw::new(&p.node, known),
+            draw: Draw::new(&p.outline, known),
         });
     Draw::Object(properties.collect())
 }
 
-fn array(node: &Node, known: &dyn Fn(&str) -> Vec<Value>) -> Option<Draw> {
+fn array(node: &Outline, known: &dyn Fn(&str) -> Vec<Value>) -> Option<Draw> {
     let items = node.items.as_ref()?;
     let min = node.min_items;
     Some(Draw::Array {
@@ -513,7 +515,7 @@ pub(crate) struct NumberRange {
 }
 
 impl NumberRange {
-    fn new(node: &Node) -> Option<NumberRange> {
+    fn new(node: &Outline) -> Option<NumberRange> {
         if node.number.multiple_of.is_some() {
             return None;
         }
@@ -540,7 +542,7 @@ impl NumberRange {
 }
 
 /// The node's numeric range, capped at `±cap`, with exclusive bounds nudged inwards.
-fn bounds(node: &Node, cap: f64) -> (f64, f64) {
+fn bounds(node: &Outline, cap: f64) -> (f64, f64) {
     let rules = &node.number;
     let nudge = |x: f64, exclusive: bool, up: bool| match (exclusive, up) {
         (false, _) => x,

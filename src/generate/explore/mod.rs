@@ -14,8 +14,7 @@
 mod draw;
 
 use super::coverage::Mutation;
-use super::fields::{remove_properties, Field};
-use super::schema_walk::Node;
+use super::solve::outline::{remove_properties, Field, Outline};
 use super::{Body, Family, RandomClass, Reason};
 use crate::generate::judge::Judge;
 use crate::schema::Keyword;
@@ -213,7 +212,7 @@ impl RandomPayloads {
     /// Compile `root`; invalid payloads draw from the missing-required subsets and from the
     /// field mutations the coverage plan kept.
     pub(super) fn new(
-        root: &Node,
+        root: &Outline,
         fields: Arc<[Field]>,
         required: &[String],
         mutations: Vec<Mutation>,
@@ -581,14 +580,14 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::generate::schema_walk::walk;
+    use crate::generate::solve::outline::Outline;
 
     /// With no required property and no mutation, a random-invalid body cannot be a damaged
     /// payload: it is a body that is not JSON, and its tree says the same.
     #[test]
     fn nothing_to_damage_gives_a_body_that_is_not_json() {
         let schema = serde_json::json!({"type": "object", "properties": {"a": {"type": "string"}}});
-        let root = walk(&schema).expect("walks");
+        let root = Outline::of(&schema).expect("reads");
         let validator = Arc::new(crate::generate::judge::Judge {
             validator: Arc::new(jsonschema::validator_for(&schema).expect("compiles")),
             shape: None,

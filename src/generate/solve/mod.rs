@@ -17,6 +17,7 @@ pub(crate) mod array;
 pub(crate) mod format;
 pub(crate) mod number;
 pub(crate) mod object;
+pub(crate) mod outline;
 pub(crate) mod pattern;
 pub(crate) mod string;
 pub(crate) mod value;

@@ -83,6 +83,76 @@ impl Rules {
     }
 }
 
+impl Rules {
+    /// The interval plain values are taken from: an exclusive bound stands for its inclusive
+    /// one when both are written, and a numeric format's range narrows a wider bound.
+    pub(crate) fn limits(&self) -> Limits {
+        let format = self.format.and_then(NumericFormat::range);
+        let (min, exclusive_min) = match (self.exclusive_minimum, self.minimum) {
+            (Some(x), _) => (Some(x), true),
+            (None, min) => (min, false),
+        };
+        let (max, exclusive_max) = match (self.exclusive_maximum, self.maximum) {
+            (Some(x), _) => (Some(x), true),
+            (None, max) => (max, false),
+        };
+        let (min, exclusive_min) = match (min, format) {
+            (Some(m), Some((lo, _))) if m < lo => (Some(lo), false),
+            (None, Some((lo, _))) => (Some(lo), false),
+            (min, _) => (min, exclusive_min),
+        };
+        let (max, exclusive_max) = match (max, format) {
+            (Some(m), Some((_, hi))) if m > hi => (Some(hi), false),
+            (None, Some((_, hi))) => (Some(hi), false),
+            (max, _) => (max, exclusive_max),
+        };
+        Limits {
+            min,
+            max,
+            exclusive_min,
+            exclusive_max,
+            multiple_of: self.multiple_of,
+        }
+    }
+}
+
+/// The interval of a number schema with each bound inclusive or not, and its step: what
+/// plain values, edge numbers and random draws keep to.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Limits {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub exclusive_min: bool,
+    pub exclusive_max: bool,
+    pub multiple_of: Option<f64>,
+}
+
+impl Limits {
+    /// Whether `x` is inside.
+    pub(crate) fn admits(&self, x: f64) -> bool {
+        let above = self
+            .min
+            .is_none_or(|m| if self.exclusive_min { x > m } else { x >= m });
+        let below = self
+            .max
+            .is_none_or(|m| if self.exclusive_max { x < m } else { x <= m });
+        let multiple = self.multiple_of.is_none_or(|m| (x / m).fract() == 0.0);
+        above && below && multiple
+    }
+
+    /// The plainest number inside: `preferred`, zero, one or minus one when admitted, else
+    /// the lowest bound (one past an exclusive one) moved onto a multiple.
+    pub(crate) fn plainest(&self, preferred: f64) -> f64 {
+        let candidates = [preferred, 0.0, 1.0, -1.0];
+        if let Some(x) = candidates.into_iter().find(|x| self.admits(*x)) {
+            return x;
+        }
+        let start = self.min.unwrap_or(0.0) + if self.exclusive_min { 1.0 } else { 0.0 };
+        let start = self.max.map_or(start, |max| start.min(max));
+        self.multiple_of.map_or(start, |m| (start / m).ceil() * m)
+    }
+}
+
 fn next_above(x: f64, step: f64, integer: bool) -> f64 {
     if integer {
         (x + 1.0).floor()

@@ -4,11 +4,13 @@
 //! missing required properties at any depth, and one break of each constraint.
 
 use super::{lift, Solver, Variant};
-use crate::generate::coverage::required_subsets;
 use crate::generate::Family;
 use crate::schema::escape;
 use crate::schema::Keyword;
 use serde_json::{Map, Value};
+
+/// Above this many required properties, only singletons, pairs and the full set are planned.
+pub(crate) const MAX_EXHAUSTIVE_REQUIRED: usize = 12;
 
 /// Names tried for properties the schema does not list.
 const EXTRA_NAMES: [&str; 6] = ["specgate", "a", "b", "c", "extra", "zz"];
@@ -436,5 +438,55 @@ fn properties(
             depth + 1,
         );
         out.extend(lift(child, |v| with(object, name, v)));
+    }
+}
+
+/// The subsets of `k` required properties to leave out, smallest first: all `2^k - 1` of them
+/// up to [`MAX_EXHAUSTIVE_REQUIRED`], beyond that every singleton, every pair and the full set.
+pub(crate) fn required_subsets(k: usize) -> Vec<Vec<usize>> {
+    if k == 0 {
+        return Vec::new();
+    }
+    if k > MAX_EXHAUSTIVE_REQUIRED {
+        let singles = (0..k).map(|i| vec![i]);
+        let pairs = (0..k).flat_map(|i| (i + 1..k).map(move |j| vec![i, j]));
+        return singles.chain(pairs).chain([(0..k).collect()]).collect();
+    }
+    let mut masks: Vec<u32> = (1..(1u32 << k)).collect();
+    masks.sort_by_key(|m| (m.count_ones(), *m));
+    masks
+        .into_iter()
+        .map(|m| (0..k).filter(|i| m & (1 << i) != 0).collect())
+        .collect()
+}
+
+/// How many subsets [`required_subsets`] plans for `k` required properties.
+pub(crate) fn required_subsets_total(k: usize) -> u64 {
+    match k {
+        0 => 0,
+        k if k > MAX_EXHAUSTIVE_REQUIRED => (k + k * (k - 1) / 2 + 1) as u64,
+        k => (1u64 << k) - 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subsets_of_three_are_all_seven_smallest_first() {
+        let subsets = required_subsets(3);
+        assert_eq!(subsets.len(), 7);
+        assert_eq!(subsets[0], vec![0]);
+        assert_eq!(subsets[6], vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn many_required_fields_plan_singletons_pairs_and_all() {
+        assert_eq!(
+            required_subsets(13).len() as u64,
+            required_subsets_total(13)
+        );
+        assert_eq!(required_subsets_total(13), 13 + 78 + 1);
     }
 }

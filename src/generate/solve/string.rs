@@ -38,7 +38,8 @@ impl Rules {
         }
     }
 
-    fn fits(&self, text: &str) -> bool {
+    /// Whether `text` is within the length limits.
+    pub(crate) fn fits(&self, text: &str) -> bool {
         let len = text.chars().count();
         len >= self.min && self.max.is_none_or(|max| len <= max)
     }
@@ -85,6 +86,19 @@ pub(crate) fn edges(min: usize, max: Option<usize>) -> Vec<(&'static str, Value)
         })
         .map(|(name, s)| (name, Value::String(s)))
         .collect()
+}
+
+/// The plainest string of `rules`: the format's plainest form, else a short plain word
+/// fitted to the lengths (the pattern is left to the caller's check).
+pub(crate) fn plainest(rules: &Rules) -> String {
+    match rules
+        .format
+        .as_deref()
+        .and_then(|f| format::valid(f).first())
+    {
+        Some(example) => (*example).to_owned(),
+        None => fitted("specgate", rules),
+    }
 }
 
 /// `word` cut to the maximum length and padded to the minimum.

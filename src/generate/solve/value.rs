@@ -19,7 +19,8 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
-    const ALL: [Kind; 7] = [
+    /// Every type.
+    pub(crate) const ALL: [Kind; 7] = [
         Kind::String,
         Kind::Integer,
         Kind::Number,
@@ -127,12 +128,7 @@ impl Kind {
 /// nothing hints at a type (any value will do, the applicators and the fallback decide).
 pub(crate) fn types(map: &Map<String, Value>) -> Vec<Kind> {
     match map.get(Keyword::Type.name()) {
-        Some(Value::String(name)) => Kind::named(name).into_iter().collect(),
-        Some(Value::Array(names)) => names
-            .iter()
-            .filter_map(Value::as_str)
-            .filter_map(Kind::named)
-            .collect(),
+        Some(Value::String(_) | Value::Array(_)) => listed(map),
         _ => Kind::ALL
             .into_iter()
             .filter(|k| k.keywords().iter().any(|key| map.contains_key(key.name())))
@@ -140,8 +136,43 @@ pub(crate) fn types(map: &Map<String, Value>) -> Vec<Kind> {
     }
 }
 
-/// What `type` admits: every type when it is absent.
-fn admitted(map: &Map<String, Value>) -> Vec<Kind> {
+/// The types `type` lists, in its order; none when it is absent.
+pub(crate) fn listed(map: &Map<String, Value>) -> Vec<Kind> {
+    match map.get(Keyword::Type.name()) {
+        Some(Value::String(name)) => Kind::named(name).into_iter().collect(),
+        Some(Value::Array(names)) => names
+            .iter()
+            .filter_map(Value::as_str)
+            .filter_map(Kind::named)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The type of `value`; a whole number counts as an integer, as JSON Schema reads it.
+pub(crate) fn kind_of(value: &Value) -> Kind {
+    match value {
+        Value::String(_) => Kind::String,
+        Value::Number(n) if n.as_f64().is_some_and(|x| x.fract() == 0.0) => Kind::Integer,
+        Value::Number(_) => Kind::Number,
+        Value::Bool(_) => Kind::Boolean,
+        Value::Object(_) => Kind::Object,
+        Value::Array(_) => Kind::Array,
+        Value::Null => Kind::Null,
+    }
+}
+
+/// `examples[0]`, else `default`: the schema's own suggestion of a value, which may be wrong.
+pub(crate) fn hint(map: &Map<String, Value>) -> Option<Value> {
+    let example = match map.get(Keyword::Examples.name()) {
+        Some(Value::Array(examples)) => examples.first().cloned(),
+        _ => None,
+    };
+    example.or_else(|| map.get(Keyword::Default.name()).cloned())
+}
+
+/// What `type` admits (an `integer` is a `number`): every type when it is absent.
+pub(crate) fn admitted(map: &Map<String, Value>) -> Vec<Kind> {
     match map.get(Keyword::Type.name()) {
         None => Kind::ALL.to_vec(),
         Some(_) => {
