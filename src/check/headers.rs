@@ -2,7 +2,7 @@
 //! missing, and a value that does not match its schema. A header's text is read as the
 //! schema's type says (`integer`, `number`, `boolean`), as OpenAPI's `simple` style sends it.
 
-use super::{Check, ObservedResponse, Violation};
+use super::{Cause, Check, HeaderProblem, ObservedResponse, Violation};
 use crate::contract::{HeaderSpec, ResponseSpec};
 
 /// Check every header `spec` declares against `response`.
@@ -18,7 +18,7 @@ pub(super) fn response_headers(
             if header.required {
                 violations.push(violation(
                     header,
-                    "missing",
+                    HeaderProblem::Missing,
                     format!(
                         "{} response lacks the required header `{}`",
                         response.status, header.name
@@ -41,7 +41,7 @@ pub(super) fn response_headers(
                     .map_or_else(String::new, |e| e.to_string());
                 violations.push(violation(
                     header,
-                    "value",
+                    HeaderProblem::Value,
                     format!(
                         "{} response header `{}: {text}` does not match its schema: {reason}",
                         response.status, header.name
@@ -52,10 +52,13 @@ pub(super) fn response_headers(
     }
 }
 
-fn violation(header: &HeaderSpec, what: &str, message: String) -> Violation {
+fn violation(header: &HeaderSpec, problem: HeaderProblem, message: String) -> Violation {
     Violation {
         check: Check::ResponseSchema,
-        cause: format!("header {} {what}", header.name),
+        cause: Cause::Header {
+            name: header.name.to_string(),
+            problem,
+        },
         message,
     }
 }

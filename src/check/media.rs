@@ -3,7 +3,7 @@
 //! `*/*`), and a body served as XML where XML is documented must be well-formed. Other bodies
 //! are bytes: nothing in them is a contract.
 
-use super::{Check, ObservedResponse, Violation};
+use super::{Cause, Check, ObservedResponse, Violation};
 use crate::contract::ResponseSpec;
 
 /// Check `response` against the media types `spec` documents.
@@ -20,7 +20,7 @@ pub(super) fn documented_media(
             let shown = received.clone().unwrap_or_else(|| "(none)".to_owned());
             violations.push(Violation {
                 check: Check::ContentType,
-                cause: format!("success served as {shown}"),
+                cause: Cause::SuccessServedAs(shown.clone()),
                 message: format!(
                     "the {} success body is declared `{shown}`, not one of the documented {}",
                     response.status,
@@ -35,7 +35,7 @@ pub(super) fn documented_media(
         if let Err(problem) = well_formed(&response.body) {
             violations.push(Violation {
                 check: Check::ContentType,
-                cause: "declared XML does not parse".to_owned(),
+                cause: Cause::UnparsableXml,
                 message: format!(
                     "the {} body is declared `{}` but is not well-formed XML: {problem}",
                     response.status,

@@ -6,7 +6,7 @@
 //! answer `HEAD` for every `GET` and `OPTIONS` for every path on their own, so a document
 //! that leaves them out does not make a server that serves them wrong.
 
-use super::{Check, ObservedResponse, Violation};
+use super::{Cause, Check, ObservedResponse, Violation};
 use http::Method;
 
 /// The methods probed at a path that does not document them.
@@ -40,7 +40,7 @@ pub fn undocumented_method(
         404 | 501 => None,
         _ => Some(Violation {
             check: Check::MethodNotAllowed,
-            cause: format!("{status} to an undocumented method"),
+            cause: Cause::UndocumentedMethod(status),
             message: format!(
                 "{method} is not documented for this path (it documents {}), but the server \
                  answered {status}, not 405 (or 404/501)",
@@ -60,7 +60,7 @@ fn wrong_allow(
     let Some(allow) = response.header("allow") else {
         return Some(Violation {
             check: Check::MethodNotAllowed,
-            cause: "405 without Allow".to_owned(),
+            cause: Cause::AllowMissing,
             message: format!(
                 "{method} was answered 405 without an `Allow` header, which RFC 9110 requires; \
                  the path documents {}",
@@ -87,8 +87,8 @@ fn wrong_allow(
         .collect();
     let cause = match (missing.is_empty(), extra.is_empty()) {
         (true, true) => return None,
-        (false, _) => "405 whose Allow leaves out documented methods",
-        (true, false) => "405 whose Allow lists undocumented methods",
+        (false, _) => Cause::AllowLeavesOut,
+        (true, false) => Cause::AllowListsUndocumented,
     };
     let mut problems = Vec::new();
     if !missing.is_empty() {
@@ -99,7 +99,7 @@ fn wrong_allow(
     }
     Some(Violation {
         check: Check::MethodNotAllowed,
-        cause: cause.to_owned(),
+        cause,
         message: format!(
             "{method} was answered 405 with `Allow: {allow}`, which {}; the path documents {}",
             problems.join(" and "),
@@ -158,7 +158,7 @@ mod tests {
             let found = undocumented_method(&Method::PATCH, &orders_item(), &answer(status, None))
                 .expect("a violation");
             assert_eq!(found.check, Check::MethodNotAllowed);
-            assert_eq!(found.cause, format!("{status} to an undocumented method"));
+            assert_eq!(found.cause, Cause::UndocumentedMethod(status));
             assert!(found.message.contains("PATCH"), "{}", found.message);
         }
     }
@@ -166,16 +166,16 @@ mod tests {
     #[test]
     fn a_405_whose_allow_is_missing_short_or_too_long_is_a_finding() {
         let judge = |allow| undocumented_method(&Method::PUT, &orders_item(), &answer(405, allow));
-        assert_eq!(judge(None).expect("missing").cause, "405 without Allow");
+        assert_eq!(judge(None).expect("missing").cause, Cause::AllowMissing);
         let short = judge(Some("GET")).expect("short");
-        assert_eq!(short.cause, "405 whose Allow leaves out documented methods");
+        assert_eq!(short.cause, Cause::AllowLeavesOut);
         assert!(
             short.message.contains("leaves out DELETE"),
             "{}",
             short.message
         );
         let long = judge(Some("GET, DELETE, POST")).expect("long");
-        assert_eq!(long.cause, "405 whose Allow lists undocumented methods");
+        assert_eq!(long.cause, Cause::AllowListsUndocumented);
         assert!(long.message.contains("lists POST"), "{}", long.message);
     }
 

@@ -3,6 +3,7 @@
 //! [`crate::results`]).
 //! It sends nothing and renders nothing.
 
+mod cause;
 mod headers;
 mod media;
 pub mod methods;
@@ -14,6 +15,7 @@ pub mod unwanted_body;
 pub use crate::results::{
     excerpt, Check, Finding, ResponseRecord, SentRequest, Shrunk, RESPONSE_EXCERPT_BYTES,
 };
+pub use cause::{Cause, HeaderProblem};
 pub use status::status_findings;
 
 use crate::contract::{Expect, Operation};
@@ -168,8 +170,9 @@ pub struct Exchange<'a> {
 pub struct Violation {
     /// The check that found it.
     pub check: Check,
-    /// What grouping treats as "the same cause", e.g. `400 for enum-value` or `/statusDetail enum`.
-    pub cause: String,
+    /// What grouping treats as "the same cause" (with the reason family for a status
+    /// verdict): `400` (`400 for enum-value`) or `/statusDetail enum`.
+    pub cause: Cause,
     /// A sentence for a person.
     pub message: String,
 }
@@ -199,7 +202,7 @@ pub fn check_exchange(exchange: &Exchange<'_>) -> Vec<Violation> {
         if !response.body.is_empty() {
             violations.push(Violation {
                 check: Check::ResponseSchema,
-                cause: format!("body on {}", response.status),
+                cause: Cause::BodyOnNoContent(response.status),
                 message: format!(
                     "a {} answer to {} must have no body, but it has {} bytes",
                     response.status,
@@ -234,7 +237,7 @@ fn no_body_allowed(operation: &Operation, response: &ObservedResponse) -> bool {
 fn transport(failure: &TransportFailure) -> Violation {
     Violation {
         check: Check::Transport,
-        cause: failure.kind().to_owned(),
+        cause: Cause::Transport(failure.kind()),
         message: failure.to_string(),
     }
 }
@@ -244,7 +247,7 @@ fn transport(failure: &TransportFailure) -> Violation {
 fn status_out_of_range(status: u16) -> Violation {
     Violation {
         check: Check::Transport,
-        cause: format!("status {status} out of range"),
+        cause: Cause::StatusOutOfRange(status),
         message: format!(
             "the server answered with status {status}, outside 100-599: a protocol violation, \
              not an HTTP status"
@@ -265,7 +268,7 @@ fn content_type(
             Ok(value) => return value,
             Err(e) if success || !response.body.is_empty() => violations.push(Violation {
                 check: Check::ContentType,
-                cause: "declared JSON does not parse".to_owned(),
+                cause: Cause::UnparsableJson,
                 message: format!(
                     "the {} body is declared `{}` but does not parse: {e}",
                     response.status,
@@ -280,10 +283,7 @@ fn content_type(
         let declared = response.header("content-type").unwrap_or("(none)");
         violations.push(Violation {
             check: Check::ContentType,
-            cause: format!(
-                "success served as {}",
-                response.media_type().unwrap_or_default()
-            ),
+            cause: Cause::SuccessServedAs(response.media_type().unwrap_or_default()),
             message: format!(
                 "the {} success body is declared `{declared}`, not application/json",
                 response.status
@@ -302,11 +302,10 @@ fn documented_error_misdeclared(response: &ObservedResponse) -> Violation {
     let declared = response.header("content-type").unwrap_or("(none)");
     Violation {
         check: Check::ContentType,
-        cause: format!(
-            "{} served as {}",
-            response.status,
-            response.media_type().unwrap_or_default()
-        ),
+        cause: Cause::ServedAs {
+            status: response.status,
+            media: response.media_type().unwrap_or_default(),
+        },
         message: format!(
             "the {} body is declared `{declared}`, but the case documents a JSON body for {}",
             response.status, response.status
@@ -360,10 +359,16 @@ fn response_schema(
         // whose value the server must never send back.
         let (cause, hint) = match error.kind() {
             jsonschema::error::ValidationErrorKind::FalseSchema => (
-                format!("{at} forbidden"),
+                Cause::Forbidden { at: at.clone() },
                 "; a writeOnly property (a secret the client sent) must never be returned",
             ),
-            _ => (format!("{at} {keyword}"), ""),
+            _ => (
+                Cause::Schema {
+                    at: at.clone(),
+                    keyword,
+                },
+                "",
+            ),
         };
         violations.push(Violation {
             check: Check::ResponseSchema,
@@ -421,12 +426,14 @@ mod tests {
         assert!(
             with_body
                 .iter()
-                .any(|v| v.check == Check::ResponseSchema && v.cause == "body on 204"),
+                .any(|v| v.check == Check::ResponseSchema && v.cause == Cause::BodyOnNoContent(204)),
             "{with_body:?}"
         );
         let empty = judge(json_response(204, ""));
         assert!(
-            empty.iter().all(|v| !v.cause.starts_with("body on")),
+            empty
+                .iter()
+                .all(|v| !matches!(v.cause, Cause::BodyOnNoContent(_))),
             "{empty:?}"
         );
     }
@@ -460,7 +467,7 @@ mod tests {
         assert!(content_type(&html, true, &mut violations).is_none());
         assert_eq!(violations.len(), 1, "{violations:?}");
         assert_eq!(violations[0].check, Check::ContentType);
-        assert_eq!(violations[0].cause, "400 served as text/html");
+        assert_eq!(violations[0].cause.to_string(), "400 served as text/html");
         // Undocumented (no schema for the status) or empty: nothing to judge.
         let mut none = Vec::new();
         content_type(&html, false, &mut none);

@@ -6,7 +6,7 @@
 //! `resource-unavailable`. Asked only when a valid request got a status its case does not
 //! allow, so it costs nothing on a conformant exchange.
 
-use super::{Check, Violation};
+use super::{Cause, Check, Violation};
 use crate::contract::wire::IdSource;
 use crate::contract::{any_matches, Operation, ResponseStatus};
 use crate::generate::{Body, PlannedRequest};
@@ -43,7 +43,10 @@ pub(super) fn correct(
         Named::Obtained { from, id } if matches!(status, 404 | 410) => {
             *violations = vec![Violation {
                 check: Check::ResourceUnavailable,
-                cause: format!("{status} for a resource of {from}"),
+                cause: Cause::ResourceUnavailable {
+                    status,
+                    from: from.to_owned(),
+                },
                 message: format!(
                     "`{id}` names a resource `{from}` returned, but the server answered {status}: \
                      it made the resource and cannot find it"

@@ -1,7 +1,7 @@
 //! The status checks: server-error, rejects-valid, accepts-invalid, auth-not-enforced and
 //! status-undocumented. Each response earns at most one of them, the most specific.
 
-use super::{expectation_words, Check, ObservedResponse, Violation};
+use super::{expectation_words, Cause, Check, ObservedResponse, Violation};
 use crate::contract::{any_matches, Expect, Operation};
 
 /// The status verdict for one response to a request with expectation `expect`.
@@ -26,7 +26,7 @@ pub fn status_findings(
     let listed: Vec<String> = allowed.iter().map(ToString::to_string).collect();
     vec![Violation {
         check,
-        cause: format!("{status}"),
+        cause: Cause::Status(status),
         message: format!(
             "{} got {status}; the case expects {}",
             expectation_words(expect),

@@ -4,7 +4,7 @@
 //! documented status for an invalid request. A 2xx means it parsed bytes it was told were
 //! something else (`accepts-invalid`); a 5xx that it choked on them (`server-error`).
 
-use super::{Check, ObservedResponse, Violation};
+use super::{Cause, Check, ObservedResponse, Violation};
 use crate::contract::{any_matches, Expect, Operation};
 
 /// The media type the probe declares: one a JSON operation does not list, whose bytes are
@@ -29,7 +29,7 @@ pub fn undeclared_content_type(
     let listed: Vec<String> = documented.iter().map(ToString::to_string).collect();
     Some(Violation {
         check,
-        cause: format!("{status} to an undeclared Content-Type"),
+        cause: Cause::UndeclaredType(status),
         message: format!(
             "the valid body declared `Content-Type: {UNDECLARED}`, a type {} does not accept, \
              got {status}; expected 415 or {}",
@@ -74,10 +74,7 @@ mod tests {
         ] {
             let found = undeclared_content_type(&operation, &answer(status)).expect("a finding");
             assert_eq!(found.check, check);
-            assert_eq!(
-                found.cause,
-                format!("{status} to an undeclared Content-Type")
-            );
+            assert_eq!(found.cause, Cause::UndeclaredType(status));
             assert!(found.message.contains("text/plain"), "{}", found.message);
         }
     }

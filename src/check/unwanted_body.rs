@@ -4,7 +4,7 @@
 //! poisoned. HTTP clients drop those bytes, so `run` reads them off the wire; this judges
 //! what it read.
 
-use super::{Check, Violation};
+use super::{Cause, Check, Violation};
 use http::Method;
 
 /// Whether an answer with `status` to `method` must end at its headers.
@@ -19,7 +19,7 @@ pub fn body_after_headers(method: &Method, status: u16, extra: usize) -> Option<
     }
     Some(Violation {
         check: Check::ResponseSchema,
-        cause: format!("body on {status}"),
+        cause: Cause::BodyOnNoContent(status),
         message: format!(
             "a {status} answer to {method} must end at its headers, but the server sent \
              {extra} bytes after them, which a kept-alive client reads as its next response"
@@ -35,7 +35,7 @@ mod tests {
     fn bytes_after_a_no_content_head_are_a_finding_and_none_are_not() {
         let found = body_after_headers(&Method::DELETE, 204, 16).expect("a finding");
         assert_eq!(found.check, Check::ResponseSchema);
-        assert_eq!(found.cause, "body on 204");
+        assert_eq!(found.cause, Cause::BodyOnNoContent(204));
         assert!(found.message.contains("16 bytes"), "{}", found.message);
         assert!(body_after_headers(&Method::HEAD, 200, 3).is_some());
         assert_eq!(body_after_headers(&Method::DELETE, 204, 0), None);

@@ -84,7 +84,8 @@ impl GroupCause {
         planned: &PlannedRequest,
         key: Option<&ApiKey>,
     ) -> GroupCause {
-        let cause = key.map_or_else(|| violation.cause.clone(), |k| k.scrub(&violation.cause));
+        let cause = violation.cause.to_string();
+        let cause = key.map_or_else(|| cause.clone(), |k| k.scrub(&cause));
         match violation.check {
             Check::ServerError
             | Check::RejectsValid
@@ -132,7 +133,7 @@ impl Groups {
             // Exchanges finish out of plan order: an earlier member takes over as the
             // representative, keeping the count and the examples.
             Some(group) if context.position < group.position => {
-                let finding = render(context, violation, cause);
+                let finding = render(context, violation.check, &violation.message, cause);
                 let count = group.finding.count + 1;
                 group.finding = Finding { count, ..finding };
                 group.position = context.position;
@@ -145,7 +146,7 @@ impl Groups {
                 push_example(&mut group.examples, context.position, id());
             }
             None => {
-                let finding = render(context, violation, cause);
+                let finding = render(context, violation.check, &violation.message, cause);
                 let group = Group {
                     position: context.position,
                     origin: context.planned.origin,
@@ -233,8 +234,9 @@ pub(super) fn push_example(examples: &mut Vec<(u64, String)>, position: u64, id:
     examples.truncate(EXAMPLES_PER_GROUP);
 }
 
-/// A finding for one exchange, every text scrubbed of the key.
-pub(super) fn render(context: &Context<'_>, violation: Violation, cause: String) -> Finding {
+/// A finding of `check` for one exchange, every text scrubbed of the key; `cause` is the
+/// group's (scrubbed already), as its fingerprint shows it.
+pub(super) fn render(context: &Context<'_>, check: Check, message: &str, cause: String) -> Finding {
     let scrub = |text: &str| {
         context
             .key
@@ -247,14 +249,14 @@ pub(super) fn render(context: &Context<'_>, violation: Violation, cause: String)
         Outcome::Transport(_) => None,
     };
     Finding {
-        check: violation.check,
+        check,
         case: context.planned.case.to_string(),
         plan_id: context.planned.id.clone(),
         plan_position: context.position,
         reason: context.planned.reason.to_string(),
         expect: context.planned.expect,
         cause,
-        message: scrub(&violation.message),
+        message: scrub(message),
         curl: curl_command(&request),
         request,
         response,
@@ -373,7 +375,7 @@ mod tests {
                     };
                     let violation = Violation {
                         check: Check::ServerError,
-                        cause: "500".to_owned(),
+                        cause: crate::check::Cause::Status(500),
                         message: "a 500".to_owned(),
                     };
                     groups.add(&context, violation);

@@ -7,7 +7,7 @@
 use super::probe::{self, Probe, Probed};
 use super::shared::Shared;
 use crate::check::methods::{undocumented_method, Documented, PROBED};
-use crate::check::{Check, Outcome, Violation};
+use crate::check::{Cause, Check, Outcome, Violation};
 use crate::generate::Family;
 use http::Method;
 
@@ -134,7 +134,7 @@ fn judge(method: &Method, documented: &Documented, outcome: &Outcome) -> Option<
         Outcome::Response(response) => undocumented_method(method, documented, response),
         Outcome::Transport(failure) => Some(Violation {
             check: Check::MethodNotAllowed,
-            cause: format!("{} on an undocumented method", failure.kind()),
+            cause: Cause::TransportOnUndocumentedMethod(failure.kind()),
             message: format!("{method} is not documented for this path, and {failure}"),
         }),
     }

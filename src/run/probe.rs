@@ -111,7 +111,8 @@ pub(super) fn finding(
     position: u64,
 ) -> Finding {
     let key = shared.config.key.as_ref();
-    let cause = key.map_or_else(|| violation.cause.clone(), |k| k.scrub(&violation.cause));
+    let cause = violation.cause.to_string();
+    let cause = key.map_or_else(|| cause.clone(), |k| k.scrub(&cause));
     let context = Context {
         endpoint: &probe.endpoint,
         key,
@@ -120,7 +121,7 @@ pub(super) fn finding(
         outgoing: &probe.outgoing,
         outcome,
     };
-    let mut finding = render(&context, violation, cause);
+    let mut finding = render(&context, violation.check, &violation.message, cause);
     finding.examples = vec![finding.plan_id.clone()];
     finding.example_positions = vec![position];
     finding

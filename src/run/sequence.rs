@@ -11,7 +11,7 @@ use super::groups::{render, Context};
 use super::lifecycle::LinkedParameter;
 use super::links::{made_id, send_valid, Sent, Target};
 use super::shared::Shared;
-use crate::check::{Check, Finding, Outcome, Violation};
+use crate::check::{Cause, Check, Finding, Outcome, Violation};
 use crate::generate::Family;
 use crate::results::curl_command;
 use serde_json::Value;
@@ -149,7 +149,10 @@ fn unavailable(producer: &str, status: u16) -> Violation {
     Violation {
         check: Check::ResourceUnavailable,
         // The same cause as a plan request's (check::resources), so both are one finding.
-        cause: format!("{status} for a resource of {producer}"),
+        cause: Cause::ResourceUnavailable {
+            status,
+            from: producer.to_owned(),
+        },
         message: format!(
             "the resource `{producer}` just made is not retrievable by its id: {status}"
         ),
@@ -159,7 +162,10 @@ fn unavailable(producer: &str, status: u16) -> Violation {
 fn still_served(method: &str, status: u16) -> Violation {
     Violation {
         check: Check::UseAfterFree,
-        cause: format!("{status} after {method}"),
+        cause: Cause::StillServed {
+            status,
+            method: method.to_owned(),
+        },
         message: format!(
             "after a successful {method} of the resource, its id got {status}, not 404 or 410: \
              the deleted resource is still served"
@@ -194,13 +200,13 @@ fn report(shared: &Shared, steps: &[Step], mut violation: Violation, position: u
         outgoing: &last.sent.outgoing,
         outcome: &last.sent.outcome,
     };
-    let cause = violation.cause.clone();
+    let cause = violation.cause.to_string();
     let cause = shared
         .config
         .key
         .as_ref()
         .map_or(cause.clone(), |k| k.scrub(&cause));
-    let mut finding = render(&context, violation, cause);
+    let mut finding = render(&context, violation.check, &violation.message, cause);
     let walk: Vec<&str> = steps
         .iter()
         .map(|s| shared.operations[s.operation].method.as_str())

@@ -133,14 +133,11 @@ fn minimal_finding(
         planned: &best.planned,
         outcome: &best.outcome,
     };
-    let violation = check_exchange(&exchange)
+    // The minimal request's own message; the original's if it no longer shows the check.
+    let message = check_exchange(&exchange)
         .into_iter()
         .find(|v| v.check == original.check)
-        .unwrap_or(crate::check::Violation {
-            check: original.check,
-            cause: original.cause.clone(),
-            message: original.message.clone(),
-        });
+        .map_or_else(|| original.message.clone(), |v| v.message);
     let context = Context {
         endpoint: &shared.endpoints[operation_index],
         key: shared.config.key.as_ref(),
@@ -149,7 +146,7 @@ fn minimal_finding(
         outgoing: &best.outgoing,
         outcome: &best.outcome,
     };
-    let mut finding = groups::render(&context, violation, original.cause.clone());
+    let mut finding = groups::render(&context, original.check, &message, original.cause.clone());
     finding.plan_id = original.plan_id.clone();
     finding.count = original.count;
     finding.plan_position = original.plan_position;

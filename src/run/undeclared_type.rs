@@ -6,7 +6,7 @@
 use super::probe::{self, Probed};
 use super::shared::Shared;
 use crate::check::undeclared_type::{undeclared_content_type, UNDECLARED};
-use crate::check::{Check, Outcome, Violation};
+use crate::check::{Cause, Check, Outcome, Violation};
 use crate::contract::wire::Media;
 use crate::contract::Operation;
 use crate::generate::Family;
@@ -51,7 +51,7 @@ fn judge(operation: &Operation, outcome: &Outcome) -> Option<Violation> {
         Outcome::Response(response) => undeclared_content_type(operation, response),
         Outcome::Transport(failure) => Some(Violation {
             check: Check::Transport,
-            cause: format!("{} on an undeclared Content-Type", failure.kind()),
+            cause: Cause::TransportOnUndeclaredType(failure.kind()),
             message: format!("the valid body declared `Content-Type: {UNDECLARED}`, and {failure}"),
         }),
     }
