@@ -13,6 +13,7 @@
 //! overwrites a person's edits. Depends on [`crate::contract`] only, to check that what it
 //! writes loads.
 
+mod field;
 mod links;
 mod manifest;
 mod operation;

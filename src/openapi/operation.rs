@@ -602,7 +602,7 @@ impl Reader<'_> {
         Ok(Some(DraftRequest {
             media,
             schema,
-            required: body.get("required").and_then(Value::as_bool) == Some(true),
+            required: body.get(super::field::REQUIRED).and_then(Value::as_bool) == Some(true),
         }))
     }
 
@@ -662,7 +662,7 @@ impl Reader<'_> {
             };
             out.push(DraftHeader {
                 name: name.clone(),
-                required: header.get("required").and_then(Value::as_bool) == Some(true),
+                required: header.get(super::field::REQUIRED).and_then(Value::as_bool) == Some(true),
                 schema,
             });
         }
@@ -849,7 +849,7 @@ fn draft_auth(scheme: &Value, env: &str) -> Option<DraftAuth> {
     };
     let name = |place: &'static str| Some((place, text("name")?.to_owned()));
     match (
-        text("type")?,
+        text(super::field::SCHEME_TYPE)?,
         text("in"),
         text("scheme").map(str::to_ascii_lowercase),
     ) {
@@ -877,7 +877,10 @@ struct Token {
 
 impl Token {
     fn of(scheme: &Value, name: &str, scopes: &Value, env: &str) -> Option<Token> {
-        let kind = match scheme.get("type").and_then(Value::as_str)? {
+        let kind = match scheme
+            .get(super::field::SCHEME_TYPE)
+            .and_then(Value::as_str)?
+        {
             "oauth2" => "OAuth2",
             "openIdConnect" => "OpenID Connect",
             _ => return None,
@@ -944,7 +947,11 @@ fn token_auth(tokens: Vec<Token>) -> Option<DraftAuth> {
 /// `[auth]` for OAuth2's client credentials flow, which the run carries out itself: the
 /// secret's variable is `env`, the client id's `env` + `_CLIENT_ID`.
 fn client_credentials_auth(scheme: &Value, scopes: &Value, env: &str) -> Option<DraftAuth> {
-    if scheme.get("type").and_then(Value::as_str) != Some("oauth2") {
+    if scheme
+        .get(super::field::SCHEME_TYPE)
+        .and_then(Value::as_str)
+        != Some("oauth2")
+    {
         return None;
     }
     let token_url = scheme
@@ -971,7 +978,7 @@ fn client_credentials_auth(scheme: &Value, scopes: &Value, env: &str) -> Option<
 /// Why a security scheme that [`draft_auth`] refuses cannot be expressed.
 fn why_not(scheme: &Value) -> String {
     let text = |key: &str| scheme.get(key).and_then(Value::as_str).unwrap_or_default();
-    match text("type") {
+    match text(super::field::SCHEME_TYPE) {
         "apiKey" => format!(
             "an API key `in: {}` named `{}`: [auth] sends a key in a header, a cookie or the query string, under a name HTTP allows",
             text("in"),
@@ -979,7 +986,7 @@ fn why_not(scheme: &Value) -> String {
         ),
         "http" => format!("HTTP `{}`: [auth] knows bearer and basic only", text("scheme")),
         "oauth2" | "openIdConnect" | "mutualTLS" => {
-            format!("`{}`: [auth] cannot obtain tokens or client certificates", text("type"))
+            format!("`{}`: [auth] cannot obtain tokens or client certificates", text(super::field::SCHEME_TYPE))
         }
         other => format!("type `{other}`: not a scheme [auth] knows"),
     }

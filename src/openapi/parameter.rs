@@ -150,7 +150,7 @@ fn one(
         location,
         // A path parameter is always required, whatever the document says.
         required: location == wire::Location::Path
-            || object.get("required").and_then(Value::as_bool) == Some(true),
+            || object.get(super::field::REQUIRED).and_then(Value::as_bool) == Some(true),
         schema,
         style: text("style").map(str::to_owned),
         explode: object.get("explode").and_then(Value::as_bool),

@@ -544,8 +544,6 @@ const KEYWORDS: &[&str] = &[
 /// until `schema` can spell the OpenAPI ones.
 const STILL_NAMING_KEYWORDS: &[&str] = &[
     "contract/wire.rs",
-    "openapi/operation.rs",
-    "openapi/parameter.rs",
     "openapi/schema.rs",
     "openapi/swagger2.rs",
     "openapi/write.rs",
@@ -553,8 +551,15 @@ const STILL_NAMING_KEYWORDS: &[&str] = &[
 ];
 
 /// Words of other formats that are spelt like keywords: SARIF's log has its own `$schema`
-/// (the SARIF schema's address) and `properties` (a result's property bag).
-const NOT_SCHEMA_KEYWORDS: &[(&str, &[&str])] = &[("report/sarif.rs", &["$schema", "properties"])];
+/// (the SARIF schema's address) and `properties` (a result's property bag); OpenAPI's
+/// objects have their own `required` flag and a Security Scheme its `type`, named once in
+/// `openapi/field.rs`.
+const NOT_SCHEMA_KEYWORDS: &[(&str, &[&str])] = &[
+    ("report/sarif.rs", &["$schema", "properties"]),
+    // OpenAPI's own objects: a Parameter's, Request Body's or Header's `required` flag and a
+    // Security Scheme's `type`.
+    ("openapi/field.rs", &["required", "type"]),
+];
 
 /// The keywords a file's code names, less the words its own format spells the same way.
 fn keywords_named_in(name: &str, text: &str) -> BTreeSet<&'static str> {
