@@ -14,12 +14,16 @@
 
 use super::source::{Location, Sources};
 use super::{OpenApiError, Version};
-use crate::schema::Holds;
+use crate::schema::{Holds, Keyword, OpenApiKeyword};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// OpenAPI annotations with no effect on validity.
-const OPENAPI_ONLY: &[&str] = &["discriminator", "xml", "externalDocs"];
+const OPENAPI_ONLY: [OpenApiKeyword; 3] = [
+    OpenApiKeyword::Discriminator,
+    OpenApiKeyword::Xml,
+    OpenApiKeyword::ExternalDocs,
+];
 
 /// Translates one schema of a document, its referenced schemas translated once into the
 /// document's [`Shared`] schemas and copied into its `$defs`.
@@ -72,14 +76,14 @@ impl<'a> Bundler<'a> {
         );
         if !reached.is_empty() {
             let defs = root_object
-                .entry("$defs")
+                .entry(Keyword::Defs.name())
                 .or_insert_with(|| Value::Object(Map::new()));
             if let Value::Object(defs) = defs {
                 defs.extend(reached);
             }
         }
         root_object.insert(
-            "$schema".to_owned(),
+            Keyword::Schema.name().to_owned(),
             Value::String("https://json-schema.org/draft/2020-12/schema".to_owned()),
         );
         Ok(root)
@@ -92,7 +96,7 @@ impl<'a> Bundler<'a> {
         at: &Location,
     ) -> Result<(Value, Location), OpenApiError> {
         let only_ref = schema.as_object().is_some_and(|o| {
-            o.contains_key("$ref") && (self.version == Version::V3_0 || o.len() == 1)
+            o.contains_key(Keyword::Ref.name()) && (self.version == Version::V3_0 || o.len() == 1)
         });
         if !only_ref {
             return Ok((schema.clone(), at.clone()));
@@ -104,16 +108,16 @@ impl<'a> Bundler<'a> {
         let Value::Object(object) = schema else {
             return Ok(schema.clone());
         };
-        if let Some(reference) = object.get("$ref").and_then(Value::as_str) {
+        if let Some(reference) = object.get(Keyword::Ref.name()).and_then(Value::as_str) {
             let pointer = self.def_pointer(at, reference)?;
             if self.version == Version::V3_0 {
                 // 3.0: "This object cannot be extended with additional properties".
-                return Ok(serde_json::json!({ "$ref": pointer }));
+                return Ok(one(Keyword::Ref, Value::String(pointer)));
             }
             let mut rest = object.clone();
-            rest.remove("$ref");
+            rest.remove(Keyword::Ref.name());
             let mut translated = self.translate_object(&rest, at)?;
-            translated.insert("$ref".to_owned(), Value::String(pointer));
+            translated.insert(Keyword::Ref.name().to_owned(), Value::String(pointer));
             return Ok(Value::Object(translated));
         }
         Ok(Value::Object(self.translate_object(object, at)?))
@@ -131,7 +135,9 @@ impl<'a> Bundler<'a> {
                 Some(Holds::One) => self.translate(value, &here)?,
                 Some(Holds::List) => self.translate_array(value, &here)?,
                 Some(Holds::Map) => self.translate_map(value, &here)?,
-                None if OPENAPI_ONLY.contains(&key.as_str()) || key.starts_with("x-") => continue,
+                None if OPENAPI_ONLY.iter().any(|k| k.name() == key) || key.starts_with("x-") => {
+                    continue
+                }
                 None => value.clone(),
             };
             out.insert(key.clone(), translated);
@@ -154,17 +160,17 @@ impl<'a> Bundler<'a> {
         at: &Location,
         out: &mut Map<String, Value>,
     ) -> Result<(), OpenApiError> {
-        let Some(discriminator) = object.get("discriminator") else {
+        let Some(discriminator) = object.get(OpenApiKeyword::Discriminator.name()) else {
             return Ok(());
         };
-        for keyword in ["oneOf", "anyOf"] {
+        for keyword in [Keyword::OneOf.name(), Keyword::AnyOf.name()] {
             let Some(Value::Array(branches)) = object.get(keyword) else {
                 continue;
             };
             let mut wrapped = Vec::with_capacity(branches.len());
             for (index, branch) in branches.iter().enumerate() {
                 let translated = out[keyword][index].clone();
-                let target = match branch.get("$ref").and_then(Value::as_str) {
+                let target = match branch.get(Keyword::Ref.name()).and_then(Value::as_str) {
                     Some(reference) => Sources::target(at, reference)?,
                     None => {
                         wrapped.push(translated);
@@ -173,7 +179,10 @@ impl<'a> Bundler<'a> {
                 };
                 match selecting(discriminator, at, &target)? {
                     Some(constraint) => {
-                        wrapped.push(serde_json::json!({ "allOf": [translated, constraint] }));
+                        wrapped.push(one(
+                            Keyword::AllOf,
+                            Value::Array(vec![translated, constraint]),
+                        ));
                     }
                     None => wrapped.push(translated),
                 }
@@ -191,21 +200,21 @@ impl<'a> Bundler<'a> {
         at: &Location,
         out: &mut Map<String, Value>,
     ) -> Result<(), OpenApiError> {
-        let Some(Value::Array(parents)) = object.get("allOf") else {
+        let Some(Value::Array(parents)) = object.get(Keyword::AllOf.name()) else {
             return Ok(());
         };
         let mut constraints = Vec::new();
         for parent in parents {
-            let Some(reference) = parent.get("$ref").and_then(Value::as_str) else {
+            let Some(reference) = parent.get(Keyword::Ref.name()).and_then(Value::as_str) else {
                 continue;
             };
             let parent_at = Sources::target(at, reference)?;
             let (parent, _) = self.sources.resolve(&parent_at)?;
-            if let Some(discriminator) = parent.get("discriminator") {
+            if let Some(discriminator) = parent.get(OpenApiKeyword::Discriminator.name()) {
                 constraints.extend(selecting(discriminator, &parent_at, at)?);
             }
         }
-        if let Some(Value::Array(all_of)) = out.get_mut("allOf") {
+        if let Some(Value::Array(all_of)) = out.get_mut(Keyword::AllOf.name()) {
             all_of.extend(constraints);
         }
         Ok(())
@@ -305,7 +314,7 @@ fn reached_defs(schema: &Value, shared: &BTreeMap<String, Value>) -> Map<String,
 pub(super) fn def_references(schema: &Value) -> Vec<String> {
     let mut names = Vec::new();
     crate::schema::visit(schema, "", &mut |_, map| {
-        let reference = map.get("$ref").and_then(Value::as_str);
+        let reference = map.get(Keyword::Ref.name()).and_then(Value::as_str);
         if let Some(name) = reference.and_then(|r| r.strip_prefix("#/$defs/")) {
             names.push(name.to_owned());
         }
@@ -353,9 +362,12 @@ fn selecting(
         }
         values.push(Value::String(crate::schema::unescape(name)));
     }
-    Ok(Some(
-        serde_json::json!({ "properties": { property: { "enum": values } } }),
-    ))
+    let mut properties = Map::new();
+    properties.insert(
+        property.to_owned(),
+        one(Keyword::Enum, Value::Array(values)),
+    );
+    Ok(Some(one(Keyword::Properties, Value::Object(properties))))
 }
 
 fn child(at: &Location, key: &str) -> Location {
@@ -367,17 +379,17 @@ fn child(at: &Location, key: &str) -> Location {
 
 /// OpenAPI 3.0's dialect differences, on one translated schema object.
 fn from_openapi_3_0(schema: &mut Map<String, Value>) {
-    if let Some(example) = schema.remove("example") {
+    if let Some(example) = schema.remove(OpenApiKeyword::Example.name()) {
         schema
-            .entry("examples")
+            .entry(Keyword::Examples.name())
             .or_insert_with(|| Value::Array(Vec::new()));
-        if let Some(Value::Array(examples)) = schema.get_mut("examples") {
+        if let Some(Value::Array(examples)) = schema.get_mut(Keyword::Examples.name()) {
             examples.push(example);
         }
     }
     for (flag, bound) in [
-        ("exclusiveMinimum", "minimum"),
-        ("exclusiveMaximum", "maximum"),
+        (Keyword::ExclusiveMinimum.name(), Keyword::Minimum.name()),
+        (Keyword::ExclusiveMaximum.name(), Keyword::Maximum.name()),
     ] {
         if let Some(Value::Bool(exclusive)) = schema.get(flag).cloned() {
             schema.remove(flag);
@@ -388,7 +400,7 @@ fn from_openapi_3_0(schema: &mut Map<String, Value>) {
             }
         }
     }
-    if schema.remove("nullable") == Some(Value::Bool(true)) {
+    if schema.remove(OpenApiKeyword::Nullable.name()) == Some(Value::Bool(true)) {
         allow_null(schema);
     }
 }
@@ -396,10 +408,13 @@ fn from_openapi_3_0(schema: &mut Map<String, Value>) {
 /// Make `null` valid for a schema that was `nullable: true` (3.0.3: only where `type` is
 /// given).
 fn allow_null(schema: &mut Map<String, Value>) {
-    match schema.get_mut("type") {
+    match schema.get_mut(Keyword::Type.name()) {
         Some(Value::String(single)) => {
             let single = std::mem::take(single);
-            schema.insert("type".to_owned(), serde_json::json!([single, "null"]));
+            schema.insert(
+                Keyword::Type.name().to_owned(),
+                serde_json::json!([single, "null"]),
+            );
         }
         Some(Value::Array(types)) if !types.contains(&Value::from("null")) => {
             types.push(Value::from("null"));
@@ -407,6 +422,13 @@ fn allow_null(schema: &mut Map<String, Value>) {
         _ => {}
     }
     // 3.0.3: `nullable` does not widen an `enum`; a nullable enum lists `null` itself.
+}
+
+/// A schema object of one keyword.
+fn one(keyword: Keyword, value: Value) -> Value {
+    let mut object = Map::new();
+    object.insert(keyword.name().to_owned(), value);
+    Value::Object(object)
 }
 
 #[cfg(test)]

@@ -7,10 +7,12 @@
 //! learnt everywhere. The views `readOnly` and `writeOnly` make of a document (what a
 //! request, a plan or a response reads) are [`view`]'s. It depends on nothing else in the crate.
 
+mod dialect;
 mod numeric;
 mod query;
 mod view;
 
+pub use dialect::OpenApiKeyword;
 pub use numeric::{options as validator_options, NumericFormat};
 pub use query::{types_at, types_of};
 pub use view::{view, View};

@@ -544,7 +544,6 @@ const KEYWORDS: &[&str] = &[
 /// until `schema` can spell the OpenAPI ones.
 const STILL_NAMING_KEYWORDS: &[&str] = &[
     "contract/wire.rs",
-    "openapi/schema.rs",
     "openapi/swagger2.rs",
     "openapi/write.rs",
     "sandbox/respond.rs",
