@@ -12,30 +12,35 @@
 //! the person has. What cannot be converted (a `tsv` collection, a file outside a form) is a
 //! [`Problem`] at its 2.0 place, and its operation is left untested, never silently dropped.
 
+use super::field::{REQUIRED, SCHEME_TYPE};
 use super::{Location, Problem};
+use crate::schema::{Keyword, OpenApiKeyword};
 use serde_json::{json, Map, Value};
+
+/// Swagger 2.0's spelling of 3.0's `nullable`, an extension.
+const X_NULLABLE: &str = "x-nullable";
 
 /// The HTTP methods a 2.0 path item may hold.
 const METHODS: [&str; 7] = ["get", "put", "post", "delete", "options", "head", "patch"];
 
 /// The keywords of a 2.0 non-body parameter, header or items object that make its schema.
-const SCHEMA_KEYWORDS: [&str; 16] = [
-    "type",
-    "format",
-    "items",
-    "enum",
-    "default",
-    "maximum",
-    "exclusiveMaximum",
-    "minimum",
-    "exclusiveMinimum",
-    "maxLength",
-    "minLength",
-    "pattern",
-    "maxItems",
-    "minItems",
-    "uniqueItems",
-    "multipleOf",
+const SCHEMA_KEYWORDS: [Keyword; 16] = [
+    Keyword::Type,
+    Keyword::Format,
+    Keyword::Items,
+    Keyword::Enum,
+    Keyword::Default,
+    Keyword::Maximum,
+    Keyword::ExclusiveMaximum,
+    Keyword::Minimum,
+    Keyword::ExclusiveMinimum,
+    Keyword::MaxLength,
+    Keyword::MinLength,
+    Keyword::Pattern,
+    Keyword::MaxItems,
+    Keyword::MinItems,
+    Keyword::UniqueItems,
+    Keyword::MultipleOf,
 ];
 
 /// A converted document: the 3.0 value, where each of its places came from, and what could
@@ -201,7 +206,7 @@ impl<'a> Converter<'a> {
             let item_at = format!("/paths/{}", escape(path));
             let mut converted = Map::new();
             for (key, value) in object(Some(item)) {
-                if key.starts_with("x-") || matches!(key.as_str(), "$ref" | "summary") {
+                if key.starts_with("x-") || key == Keyword::Ref.name() || key == "summary" {
                     converted.insert(key.clone(), value.clone());
                 }
             }
@@ -303,7 +308,7 @@ impl<'a> Converter<'a> {
 
     /// A local `#/...` reference followed (once: 2.0 parameters and responses do not chain).
     fn resolve(&self, value: &'a Value, at: String) -> (&'a Value, String) {
-        let reference = value.get("$ref").and_then(Value::as_str);
+        let reference = value.get(Keyword::Ref.name()).and_then(Value::as_str);
         match reference.and_then(|r| r.strip_prefix('#')) {
             Some(pointer) => match self.source.pointer(&super::source::percent_decode(pointer)) {
                 Some(target) => (target, super::source::percent_decode(pointer)),
@@ -336,7 +341,7 @@ impl<'a> Converter<'a> {
             self.origins.add(at.clone(), source_at.clone());
             self.origins.add(format!("{at}/schema"), source_at.clone());
             let mut converted = Map::new();
-            for key in ["name", "in", "description", "required", "allowEmptyValue"] {
+            for key in ["name", "in", "description", REQUIRED, "allowEmptyValue"] {
                 if let Some(value) = parameter.get(key) {
                     converted.insert(key.to_owned(), value.clone());
                 }
@@ -349,7 +354,7 @@ impl<'a> Converter<'a> {
                 Ok(style) => converted.extend(style),
                 Err(what) => self.problem(operation, source_at, what),
             }
-            if parameter.get("type").and_then(Value::as_str) == Some("file") {
+            if parameter.get(Keyword::Type.name()).and_then(Value::as_str) == Some("file") {
                 let what = format!("a `type: file` parameter {place} a form cannot be sent");
                 self.problem(operation, source_at, what);
             }
@@ -361,7 +366,7 @@ impl<'a> Converter<'a> {
 
     /// Arrays of arrays with a `collectionFormat` of their own have no OpenAPI 3 style.
     fn nested_collections(&mut self, operation: &Operation, parameter: &Value, at: &str) {
-        if let Some(items) = parameter.get("items") {
+        if let Some(items) = parameter.get(Keyword::Items.name()) {
             if items.get("collectionFormat").is_some() {
                 let what = "a `collectionFormat` inside `items` (an array of arrays in one \
                             value) has no OpenAPI 3 style"
@@ -405,7 +410,7 @@ impl<'a> Converter<'a> {
             content.insert(media_type.clone(), json!({ "schema": schema }));
         }
         let mut out = json!({ "content": content });
-        copy(parameter, &mut out, &["description", "required"]);
+        copy(parameter, &mut out, &["description", REQUIRED]);
         out
     }
 
@@ -414,7 +419,7 @@ impl<'a> Converter<'a> {
     fn form(&mut self, operation: &Operation, form: &[(&Value, String)]) -> Value {
         let has_file = form
             .iter()
-            .any(|(p, _)| p.get("type").and_then(Value::as_str) == Some("file"));
+            .any(|(p, _)| p.get(Keyword::Type.name()).and_then(Value::as_str) == Some("file"));
         let mut media_types: Vec<String> = operation
             .consumes
             .iter()
@@ -442,7 +447,7 @@ impl<'a> Converter<'a> {
             let mut schema = schema_of(parameter);
             copy(parameter, &mut schema, &["description"]);
             properties.insert(name.to_owned(), schema);
-            if parameter.get("required") == Some(&Value::Bool(true)) {
+            if parameter.get(REQUIRED) == Some(&Value::Bool(true)) {
                 required.push(json!(name));
             }
             match collection(parameter, "query") {
@@ -465,9 +470,12 @@ impl<'a> Converter<'a> {
         if let Some((_, first_at)) = form.first() {
             self.origins.add(at.clone(), first_at.clone());
         }
-        let mut schema = json!({ "type": "object", "properties": properties });
+        let mut schema = json!({
+            (Keyword::Type.name()): "object",
+            (Keyword::Properties.name()): properties,
+        });
         if !required.is_empty() {
-            schema["required"] = Value::Array(required.clone());
+            schema[Keyword::Required.name()] = Value::Array(required.clone());
         }
         let mut content = Map::new();
         for media_type in media_types {
@@ -477,7 +485,7 @@ impl<'a> Converter<'a> {
             }
             content.insert(media_type, entry);
         }
-        json!({ "content": content, "required": !required.is_empty() })
+        json!({ "content": content, (REQUIRED): !required.is_empty() })
     }
 
     fn responses(&mut self, operation: &Operation, source: &'a Value) -> Value {
@@ -545,12 +553,15 @@ impl<'a> Converter<'a> {
 
 /// A 2.0 security definition as a 3.0 security scheme.
 fn security_scheme(scheme: &Value) -> Value {
-    let kind = scheme.get("type").and_then(Value::as_str).unwrap_or("");
+    let kind = scheme
+        .get(SCHEME_TYPE)
+        .and_then(Value::as_str)
+        .unwrap_or("");
     let mut out = match kind {
-        "basic" => json!({ "type": "http", "scheme": "basic" }),
-        "oauth2" => json!({ "type": "oauth2", "flows": oauth2_flows(scheme) }),
+        "basic" => json!({ (SCHEME_TYPE): "http", "scheme": "basic" }),
+        "oauth2" => json!({ (SCHEME_TYPE): "oauth2", "flows": oauth2_flows(scheme) }),
         _ => {
-            let mut out = json!({ "type": kind });
+            let mut out = json!({ (SCHEME_TYPE): kind });
             copy(scheme, &mut out, &["name", "in"]);
             out
         }
@@ -577,7 +588,7 @@ fn oauth2_flows(scheme: &Value) -> Value {
 /// The `style` and `explode` a `collectionFormat` means for a parameter in `place`; `{}` when
 /// the 3.0 default already means it.
 fn collection(parameter: &Value, place: &str) -> Result<Map<String, Value>, String> {
-    let is_array = parameter.get("type").and_then(Value::as_str) == Some("array");
+    let is_array = parameter.get(Keyword::Type.name()).and_then(Value::as_str) == Some("array");
     let format = parameter
         .get("collectionFormat")
         .and_then(Value::as_str)
@@ -607,18 +618,21 @@ fn collection(parameter: &Value, place: &str) -> Result<Map<String, Value>, Stri
 /// The schema of a 2.0 non-body parameter, header or items object: its schema keywords.
 fn schema_of(parameter: &Value) -> Value {
     let mut schema = Map::new();
-    for key in SCHEMA_KEYWORDS {
-        if let Some(value) = parameter.get(key) {
-            let value = if key == "items" {
+    for keyword in SCHEMA_KEYWORDS {
+        if let Some(value) = parameter.get(keyword.name()) {
+            let value = if keyword == Keyword::Items {
                 schema_of(value)
             } else {
                 value.clone()
             };
-            schema.insert(key.to_owned(), value);
+            schema.insert(keyword.name().to_owned(), value);
         }
     }
-    if parameter.get("x-nullable") == Some(&Value::Bool(true)) {
-        schema.insert("nullable".to_owned(), Value::Bool(true));
+    if parameter.get(X_NULLABLE) == Some(&Value::Bool(true)) {
+        schema.insert(
+            OpenApiKeyword::Nullable.name().to_owned(),
+            Value::Bool(true),
+        );
     }
     convert_schema(&Value::Object(schema))
 }
@@ -632,33 +646,33 @@ fn convert_schema(schema: &Value) -> Value {
     };
     let mut out = Map::new();
     for (key, value) in map {
-        let converted = match key.as_str() {
-            "x-nullable" => {
-                out.insert("nullable".to_owned(), value.clone());
-                continue;
-            }
-            "$ref" => value
+        if key == X_NULLABLE {
+            out.insert(OpenApiKeyword::Nullable.name().to_owned(), value.clone());
+            continue;
+        }
+        let converted = match (Keyword::parse(key), value) {
+            (Some(Keyword::Ref), _) => value
                 .as_str()
                 .map_or_else(|| value.clone(), |r| json!(rewrite_ref(r))),
-            "type" if value == "file" => {
-                out.insert("format".to_owned(), json!("binary"));
+            (Some(Keyword::Type), _) if value == "file" => {
+                out.insert(Keyword::Format.name().to_owned(), json!("binary"));
                 json!("string")
             }
-            "discriminator" if value.is_string() => json!({ "propertyName": value }),
-            "items" | "additionalProperties" | "not" => convert_schema(value),
-            "allOf" | "anyOf" | "oneOf" => match value {
-                Value::Array(list) => Value::Array(list.iter().map(convert_schema).collect()),
-                other => other.clone(),
-            },
-            "properties" => match value {
-                Value::Object(properties) => Value::Object(
-                    properties
-                        .iter()
-                        .map(|(name, s)| (name.clone(), convert_schema(s)))
-                        .collect(),
-                ),
-                other => other.clone(),
-            },
+            (Some(Keyword::Items | Keyword::AdditionalProperties | Keyword::Not), _) => {
+                convert_schema(value)
+            }
+            (Some(Keyword::AllOf | Keyword::AnyOf | Keyword::OneOf), Value::Array(list)) => {
+                Value::Array(list.iter().map(convert_schema).collect())
+            }
+            (Some(Keyword::Properties), Value::Object(properties)) => Value::Object(
+                properties
+                    .iter()
+                    .map(|(name, s)| (name.clone(), convert_schema(s)))
+                    .collect(),
+            ),
+            (None, Value::String(_)) if key == OpenApiKeyword::Discriminator.name() => {
+                json!({ "propertyName": value })
+            }
             _ => value.clone(),
         };
         out.insert(key.clone(), converted);
