@@ -3,8 +3,10 @@
 //! is an *unknown id*: the server's documented "not found", "gone", "conflict" or
 //! "forbidden" answer to it is conformant, never `rejects-valid`. An id a producer returned
 //! (a bound link) names a resource the server made: "not found" or "gone" for it is
-//! `resource-unavailable`. Asked only when a valid request got a status its case does not
-//! allow, so it costs nothing on a conformant exchange.
+//! `resource-unavailable`. Where an operation documents no 404, any client error it
+//! documents answering an unknown id conforms: a server whose document lists only 400 and
+//! 403 for an id has no other way to say it holds none. Asked only when a valid request got
+//! a status its case does not allow, so it costs nothing on a conformant exchange.
 
 use super::{Cause, Check, Violation};
 use crate::contract::wire::IdSource;
@@ -35,11 +37,11 @@ pub(super) fn correct(
     status: u16,
     violations: &mut Vec<Violation>,
 ) {
-    if !NOT_THERE.contains(&status) {
+    if !(400..500).contains(&status) {
         return;
     }
     match named(operation, planned) {
-        Named::Unknown if documents(operation, status) => violations.clear(),
+        Named::Unknown if answers_unknown(operation, status) => violations.clear(),
         Named::Obtained { from, id } if matches!(status, 404 | 410) => {
             *violations = vec![Violation {
                 check: Check::ResourceUnavailable,
@@ -55,6 +57,24 @@ pub(super) fn correct(
         }
         _ => {}
     }
+}
+
+/// Whether `status` is a documented answer of `operation` to an id it does not hold: one
+/// of [`NOT_THERE`], or, where it documents no 404, any client error it lists.
+fn answers_unknown(operation: &Operation, status: u16) -> bool {
+    documents(operation, status) && (NOT_THERE.contains(&status) || !documents(operation, 404))
+}
+
+/// Whether `status` says that the resource an id names is not there (deleted, or never
+/// made): 404 or 410, or, where `operation` documents neither, any client error it lists.
+/// So a deleted resource answered with the only client errors a document lists is gone,
+/// not still served.
+pub fn says_not_there(operation: &Operation, status: u16) -> bool {
+    matches!(status, 404 | 410)
+        || ((400..500).contains(&status)
+            && documents(operation, status)
+            && !documents(operation, 404)
+            && !documents(operation, 410))
 }
 
 /// Whether the operation lists `status` itself (exactly or by class, not as `default`).

@@ -216,9 +216,36 @@ pub(super) fn made_ids(
     }
     let produced =
         Produced::parse(pointer).ok_or_else(|| format!("`{pointer}` is not a pointer"))?;
-    produced
+    let ids = produced
         .ids(response.header("location"), &response.body, consumer)
-        .map_err(|problem| format!("{}: {problem}", response.status))
+        .map_err(|problem| format!("{}: {problem}", response.status))?;
+    let echoed = path_values(&sent.planned.body);
+    Ok(ids
+        .into_iter()
+        .filter(|id| !echoed.contains(&as_segment(id)))
+        .collect())
+}
+
+/// The path parameters a request sent, as URL segments. An answer's field that equals one
+/// of them echoes the request (`GET /users/{name}` answering its `name`): it names no new
+/// resource, and an invented id taken for one would be blamed on the server.
+fn path_values(body: &Body) -> Vec<String> {
+    let Body::Json(envelope) = body else {
+        return Vec::new();
+    };
+    envelope
+        .get(crate::contract::wire::Location::Path.as_str())
+        .and_then(serde_json::Value::as_object)
+        .map(|path| path.values().map(as_segment).collect())
+        .unwrap_or_default()
+}
+
+/// An id as a URL carries it: a string's text, any other value's JSON.
+fn as_segment(id: &serde_json::Value) -> String {
+    match id {
+        serde_json::Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// The one id a create's answer names at `pointer`.

@@ -3,7 +3,8 @@
 //! resource just made: create → get → delete → get → delete (the gets where a GET is
 //! served at the DELETE's path). A made resource must be retrievable
 //! (`resource-unavailable`), and a deleted one gone: the second get and delete must answer
-//! 404 or 410 (`use-after-free`). The steps depend on nothing random, so a sequence is the
+//! 404 or 410, or where an operation documents neither, a client error it lists
+//! (`use-after-free`, see [`says_not_there`]). The steps depend on nothing random, so a sequence is the
 //! same on every run; the ids are the server's own. A finding lists every step with its
 //! curl line, the key scrubbed.
 
@@ -11,7 +12,7 @@ use super::groups::{render, Context};
 use super::lifecycle::LinkedParameter;
 use super::links::{made_id, send_valid, Sent, Target};
 use super::shared::Shared;
-use crate::check::{Cause, Check, Finding, Outcome, Violation};
+use crate::check::{says_not_there, Cause, Check, Finding, Outcome, Violation};
 use crate::generate::Family;
 use crate::results::curl_command;
 use serde_json::Value;
@@ -122,7 +123,8 @@ async fn sequence(shared: &Shared, link: &LinkedParameter, position: u64) -> Vec
         };
         let status = step.status();
         steps.push(step);
-        if let Some(status) = status.filter(|s| !matches!(s, 404 | 410)) {
+        let gone = |s: &u16| says_not_there(&operations[index], *s);
+        if let Some(status) = status.filter(|s| !gone(s)) {
             let method = operations[consumer].method.as_str();
             findings.push(report(
                 shared,
@@ -167,8 +169,8 @@ fn still_served(method: &str, status: u16) -> Violation {
             method: method.to_owned(),
         },
         message: format!(
-            "after a successful {method} of the resource, its id got {status}, not 404 or 410: \
-             the deleted resource is still served"
+            "after a successful {method} of the resource, its id got {status}, which does \
+             not say it is gone (404 or 410): the deleted resource is still served"
         ),
     }
 }

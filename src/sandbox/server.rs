@@ -703,14 +703,31 @@ fn rendered_at(success: &BodyTemplate, pointer: &str) -> Option<String> {
     body.pointer(pointer)?.as_str().map(str::to_owned)
 }
 
-/// How an unknown id is answered: 404 where the contract allows it for an invalid request,
-/// else the documented answer to an invalid request (a document that lists only `400`
-/// gets `400`, not a status it never mentions).
+/// How an unknown id is answered: the operation's documented 404, else 410, else 400, else
+/// the first client error it documents (one other than 401 when there is one: the key is
+/// good), else its documented answer to an invalid request. A document that lists only
+/// `400` and `403` gets `400`, never a status it does not mention.
 fn not_found_answer(operation: &Operation) -> Result<ErrorAnswer, SandboxError> {
-    if crate::contract::any_matches(&operation.expect.invalid, 404) {
-        return ErrorAnswer::for_status(operation, 404).map_err(documented_error(operation, 404));
+    let documented = |code: u16| {
+        crate::contract::any_matches(&operation.expect.invalid, code)
+            || operation.documented_statuses().any(|c| c == code)
+    };
+    let client_errors: Vec<u16> = operation
+        .documented_statuses()
+        .filter(|code| (400..500).contains(code))
+        .collect();
+    let code = [404, 410, 400]
+        .into_iter()
+        .find(|code| documented(*code))
+        .or_else(|| client_errors.iter().copied().find(|code| *code != 401))
+        .or_else(|| client_errors.first().copied());
+    match code {
+        Some(code) => {
+            ErrorAnswer::for_status(operation, code).map_err(documented_error(operation, code))
+        }
+        None => ErrorAnswer::build(operation, Expect::Reject, 400)
+            .map_err(documented_error(operation, 400)),
     }
-    ErrorAnswer::build(operation, Expect::Reject, 400).map_err(documented_error(operation, 400))
 }
 
 /// The error of a documented answer of `operation` for `status` that cannot be built.

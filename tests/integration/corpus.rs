@@ -276,10 +276,6 @@ const NOT_CONFORMANT_YET: &[(&str, &str)] = &[
         "inferred links to resources the sandbox does not keep",
     ),
     (
-        "spotify.com.json.gz",
-        "rejects-valid on ids the sandbox seeds from list answers (since that change to state)",
-    ),
-    (
         "microsoft.com/cognitiveservices-ImageSearch.json.gz",
         "a success body with a discriminator the sandbox builds wrong",
     ),

@@ -608,3 +608,105 @@ fn an_inferred_link_whose_producer_names_no_id_leaves_the_ids_invented_and_the_r
         .count();
     assert!(gets >= 10, "the tickets were still tested: {gets} GETs");
 }
+
+#[test]
+fn an_api_that_documents_no_404_runs_conformant_and_most_uses_of_its_made_ids_succeed() {
+    // Its get and delete list 400 and 403 for an id, no 404: the sandbox answers an id it
+    // does not hold (made up, or deleted) with 400, which the run must not blame on it.
+    let (code, console, passed) =
+        run_through_proxy("tests/data/widgets-no-404.openapi.yaml", "WIDGETS_TOKEN");
+    assert_eq!(code, Some(0), "0 findings: {console}");
+    assert!(console.contains("CONFORMANT"), "{console}");
+    let made: BTreeSet<String> = passed
+        .iter()
+        .filter(|p| p.method == "POST" && p.path == "/v1/widgets" && p.status == 201)
+        .filter_map(|p| serde_json::from_slice::<Value>(&p.body).ok())
+        .filter_map(|widget| widget["id"].as_str().map(str::to_owned))
+        .collect();
+    assert!(made.len() >= 2, "widgets were made: {made:?}");
+    let uses = uses_of(&passed, &["GET", "DELETE"], "/v1/widgets", &made);
+    assert!(uses.len() >= 10, "requests naming made widgets: {uses:?}");
+    eprintln!(
+        "widgets-no-404: {} valid requests naming made widgets, {}% 2xx",
+        uses.len(),
+        succeeded_percent(&uses)
+    );
+    assert!(
+        succeeded_percent(&uses) >= 80,
+        "valid requests naming a widget the server made get a 2xx: {}% of {}: {uses:?}",
+        succeeded_percent(&uses),
+        uses.len()
+    );
+}
+
+/// Every keyed request that named a well-formed widget id the server never made, with the
+/// status it got.
+fn made_up_widget_ids(passed: &[Passed]) -> Vec<(String, u16)> {
+    let made: BTreeSet<String> = passed
+        .iter()
+        .filter(|p| p.method == "POST" && p.status == 201)
+        .filter_map(|p| serde_json::from_slice::<Value>(&p.body).ok())
+        .filter_map(|widget| widget["id"].as_str().map(str::to_owned))
+        .collect();
+    let well_formed = |id: &str| {
+        id.len() > 1
+            && id.len() <= 40
+            && id.starts_with('w')
+            && id[1..]
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    };
+    passed
+        .iter()
+        .filter(|p| p.keyed && ["GET", "DELETE"].contains(&p.method.as_str()))
+        .filter_map(|p| {
+            let id = p.path.strip_prefix("/v1/widgets/")?;
+            (well_formed(id) && !made.contains(id)).then(|| (id.to_owned(), p.status))
+        })
+        .collect()
+}
+
+#[test]
+fn a_made_up_id_answered_with_a_documented_client_error_is_not_a_finding() {
+    let document = "tests/data/widgets-no-404.openapi.yaml";
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("imported");
+    let imported = specgate(
+        &["import", document, "--out", &out.display().to_string()],
+        &[],
+    );
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    let cases = out.join("cases");
+
+    // The document lists no 404: the server says "no such widget" with its documented 400.
+    let (code, console, passed) = run_against(&cases, document, "WIDGETS_TOKEN");
+    assert_eq!(code, Some(0), "0 findings: {console}");
+    let made_up = made_up_widget_ids(&passed);
+    assert!(
+        made_up.iter().any(|(_, status)| *status == 400),
+        "made-up ids were sent and answered 400: {made_up:?}"
+    );
+    assert!(
+        made_up.iter().all(|(_, status)| *status == 400),
+        "every made-up id got the documented 400: {made_up:?}"
+    );
+
+    // The same server judged by the document with a 404 for those operations: then 400 is
+    // not how the server says an id names nothing, and the valid requests it refused are
+    // findings.
+    let listed = std::fs::read_to_string(document).unwrap().replace(
+        "        \"403\": {$ref: \"#/components/responses/Problem\"}\n",
+        "        \"403\": {$ref: \"#/components/responses/Problem\"}\n        \"404\": {$ref: \"#/components/responses/Problem\"}\n",
+    );
+    assert_eq!(
+        listed.matches("\"404\"").count(),
+        2,
+        "404 listed for get and delete"
+    );
+    let with_404 = folder.path().join("widgets-404.openapi.yaml");
+    std::fs::write(&with_404, listed).unwrap();
+    let (code, console, _) = run_against(&cases, &with_404.display().to_string(), "WIDGETS_TOKEN");
+    assert_eq!(code, Some(1), "{console}");
+    assert!(console.contains("[rejects-valid]"), "{console}");
+    assert!(console.contains("unknown-id: /path/widgetId"), "{console}");
+}
