@@ -184,12 +184,10 @@ impl Routes {
             let schema = operation
                 .response_for(endpoint.success_status.as_u16())
                 .and_then(|r| r.schema.as_ref());
-            let valid = |body: &[u8]| {
-                serde_json::from_slice::<Value>(body)
-                    .is_ok_and(|b| schema.is_none_or(|s| s.validator().is_valid(&b)))
-            };
+            let validator = schema.map(|s| Arc::clone(s.validator()));
             let rendered = endpoint.success.render(0);
-            endpoint.producing = Producing::new(operation, made, stores, item, &valid, &rendered);
+            endpoint.producing =
+                Producing::new(operation, made, stores, item, validator, &rendered);
             endpoint.ids = resources.ids_of(operation);
             endpoint.tokens = Arc::clone(&tokens);
             let path = format!("{BASE_PATH}{}", operation.path);

@@ -188,6 +188,13 @@ impl Made {
         format!("{BASE_PATH}{}", self.template.replace(&slot, &segment))
     }
 
+    /// Whether the store holds `id` now.
+    fn holds(&self, id: &Value) -> bool {
+        self.store
+            .lock()
+            .is_ok_and(|set| set.contains(&raw_key(id)))
+    }
+
     /// The ids held now, at most `limit`, in a stable order, as the parameter reads them.
     pub(super) fn held(&self, limit: usize) -> Vec<Value> {
         let Ok(set) = self.store.lock() else {
@@ -278,6 +285,9 @@ pub(super) struct Producing {
     /// `false` under `created-not-stored`: the ids are named but never kept.
     stores: bool,
     listing: Option<Listing>,
+    /// The success schema's validator: a fresh id replaces a rendered one only in a body
+    /// it still takes.
+    validator: Option<Arc<jsonschema::Validator>>,
 }
 
 impl Producing {
@@ -290,12 +300,16 @@ impl Producing {
         made: Vec<Arc<Made>>,
         stores: bool,
         item: Option<BodyTemplate>,
-        valid: &dyn Fn(&[u8]) -> bool,
+        validator: Option<Arc<jsonschema::Validator>>,
         rendered: &[u8],
     ) -> Option<Producing> {
         if made.is_empty() {
             return None;
         }
+        let valid = |body: &[u8]| {
+            serde_json::from_slice::<Value>(body)
+                .is_ok_and(|b| validator.as_ref().is_none_or(|v| v.is_valid(&b)))
+        };
         let listing = made
             .iter()
             .find(|m| m.produced().is_some_and(Produced::lists))
@@ -310,6 +324,7 @@ impl Producing {
             template: operation.path.clone(),
             stores,
             listing,
+            validator,
         })
     }
 
@@ -326,13 +341,16 @@ impl Producing {
         if let Some(listing) = &self.listing {
             *rendered = listing.fill(rendered);
         }
-        let body = serde_json::from_slice::<Value>(rendered).ok();
+        let mut body = serde_json::from_slice::<Value>(rendered).ok();
         let mut location = None;
+        let mut renamed = false;
         for made in &self.made {
             let id = match made.produced() {
-                Some(Produced::Body(pointer)) => {
-                    body.as_ref().and_then(|b| b.pointer(pointer)).cloned()
-                }
+                Some(Produced::Body(pointer)) => body.as_mut().and_then(|body| {
+                    let (id, fresh) = self.unheld(made, body, pointer, hash, serial)?;
+                    renamed |= fresh;
+                    Some(id)
+                }),
                 Some(Produced::Location) => {
                     let id = made.mint(hash, serial);
                     location = id
@@ -346,7 +364,45 @@ impl Producing {
                 remember(&made.store, &id);
             }
         }
+        if let Some(body) = body.filter(|_| renamed) {
+            if let Ok(bytes) = serde_json::to_vec(&body) {
+                *rendered = bytes;
+            }
+        }
         location
+    }
+
+    /// The id at `pointer` of `body`, and whether it was made fresh: a rendered id the
+    /// store already holds (a template renders an integer id the same every time) is
+    /// replaced by a new one, where the body still validates, so two creates never name
+    /// one resource and deleting one leaves the other.
+    fn unheld(
+        &self,
+        made: &Made,
+        body: &mut Value,
+        pointer: &str,
+        hash: u64,
+        serial: u64,
+    ) -> Option<(Value, bool)> {
+        let rendered = body.pointer(pointer)?.clone();
+        if !made.holds(&rendered) {
+            return Some((rendered, false));
+        }
+        let Some(minted) = made.mint(hash, serial) else {
+            return Some((rendered, false));
+        };
+        // The body may carry as a number what the parameter reads as text, or the reverse.
+        let as_body = match (&rendered, &minted) {
+            (Value::Number(_), Value::String(text)) => text.parse().unwrap_or(minted.clone()),
+            (Value::String(_), Value::Number(number)) => Value::String(number.to_string()),
+            _ => minted.clone(),
+        };
+        *body.pointer_mut(pointer)? = as_body.clone();
+        if self.validator.as_ref().is_none_or(|v| v.is_valid(body)) {
+            return Some((as_body, true));
+        }
+        *body.pointer_mut(pointer)? = rendered.clone();
+        Some((rendered, false))
     }
 }
 

@@ -272,10 +272,6 @@ const NOT_CONFORMANT_YET: &[(&str, &str)] = &[
         "a 400 schema whose `oneOf` the sandbox builds no body for",
     ),
     (
-        "gitea.io.json.gz",
-        "inferred links to resources the sandbox does not keep",
-    ),
-    (
         "microsoft.com/cognitiveservices-ImageSearch.json.gz",
         "a success body with a discriminator the sandbox builds wrong",
     ),

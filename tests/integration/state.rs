@@ -710,3 +710,36 @@ fn a_made_up_id_answered_with_a_documented_client_error_is_not_a_finding() {
     assert!(console.contains("[rejects-valid]"), "{console}");
     assert!(console.contains("unknown-id: /path/widgetId"), "{console}");
 }
+
+#[test]
+fn each_create_of_an_integer_id_names_a_resource_of_its_own() {
+    let (code, console, passed) =
+        run_through_proxy("tests/data/hooks-integer-ids.openapi.yaml", "HOOKS_TOKEN");
+    assert_eq!(code, Some(0), "0 findings: {console}");
+    assert!(
+        !console.contains("[resource-unavailable]"),
+        "not even a flaky one: {console}"
+    );
+    let made: Vec<i64> = passed
+        .iter()
+        .filter(|p| p.method == "POST" && p.path == "/v1/user/hooks" && p.status == 201)
+        .filter_map(|p| serde_json::from_slice::<Value>(&p.body).ok())
+        .filter_map(|hook| hook["id"].as_i64())
+        .collect();
+    let distinct: BTreeSet<i64> = made.iter().copied().collect();
+    assert!(made.len() >= 2, "hooks were made: {made:?}");
+    assert_eq!(
+        distinct.len(),
+        made.len(),
+        "each create its own id: {made:?}"
+    );
+    let ids: BTreeSet<String> = distinct.iter().map(i64::to_string).collect();
+    let uses = uses_of(&passed, &["GET", "DELETE"], "/v1/user/hooks", &ids);
+    assert!(uses.len() >= 10, "requests naming made hooks: {uses:?}");
+    assert!(
+        succeeded_percent(&uses) >= 80,
+        "valid requests naming a hook the server made get a 2xx: {}% of {}: {uses:?}",
+        succeeded_percent(&uses),
+        uses.len()
+    );
+}
