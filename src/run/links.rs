@@ -123,7 +123,7 @@ fn unbound(consumer: &Operation, parameter: &Parameter, producer: &str, problem:
 }
 
 /// Whether `value` satisfies `parameter`'s own schema (formats checked).
-fn fits(parameter: &Parameter, value: &serde_json::Value) -> bool {
+pub(super) fn fits(parameter: &Parameter, value: &serde_json::Value) -> bool {
     jsonschema::options()
         .should_validate_formats(true)
         .build(&parameter.schema)
