@@ -8,6 +8,7 @@
 
 use super::faults::Fault;
 use crate::contract::Operation;
+use crate::schema::Keyword;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -144,8 +145,9 @@ impl BodyTemplate {
             redactions,
             salt: 0,
             forbidden: Vec::new(),
+            visiting: Vec::new(),
         };
-        let root = builder.source(document, "", 0);
+        let root = builder.source(&[document], "", 0);
         if let Some(pointer) = builder.fields.into_keys().next() {
             return Err(TemplateError::UnknownField { pointer });
         }
@@ -272,10 +274,16 @@ struct Builder<'a> {
     salt: u64,
     /// The top-level properties the schema forbids.
     forbidden: Vec<String>,
+    /// The schemas being built, outermost first: an optional property that leads back into
+    /// one of them is left out, so a recursive schema gives a finite body.
+    visiting: Vec<*const Value>,
 }
 
 /// `$ref` chains longer than this are treated as unresolvable (they would be a cycle).
 const MAX_REF_DEPTH: usize = 16;
+
+/// At most this many schemas are gathered through `allOf` for one value.
+const MAX_PARTS: usize = 64;
 
 impl<'a> Builder<'a> {
     fn resolve(&self, node: &'a Value) -> &'a Value {
@@ -294,61 +302,117 @@ impl<'a> Builder<'a> {
         node
     }
 
-    fn source(&mut self, node: &'a Value, pointer: &str, depth: usize) -> Source {
-        let node = self.resolve(node);
-        if let Some(template) = self.fields.remove(pointer) {
-            return template_source(&template, node);
+    /// The schemas a value must satisfy at once: `nodes` and, through `allOf`, the schemas
+    /// each inherits from, resolved, each once. An inherited property (a discriminator's
+    /// value set by a subtype) is built from them all.
+    fn parts(&self, nodes: &[&'a Value]) -> Vec<&'a Value> {
+        let mut parts: Vec<&'a Value> = Vec::new();
+        let mut queue: Vec<&'a Value> = nodes.iter().rev().copied().collect();
+        while let Some(node) = queue.pop() {
+            let node = self.resolve(node);
+            if parts.iter().any(|p| std::ptr::eq(*p, node)) || parts.len() >= MAX_PARTS {
+                continue;
+            }
+            parts.push(node);
+            if let Some(Value::Array(members)) = Keyword::AllOf.value_in(node) {
+                queue.extend(members.iter().rev());
+            }
         }
-        if let Some(constant) = node.get("const") {
+        parts
+    }
+
+    fn source(&mut self, nodes: &[&'a Value], pointer: &str, depth: usize) -> Source {
+        let parts = self.parts(nodes);
+        let typed = parts
+            .iter()
+            .copied()
+            .find(|p| primary_type(p).is_some())
+            .or_else(|| parts.first().copied())
+            .unwrap_or(&Value::Bool(true));
+        if let Some(template) = self.fields.remove(pointer) {
+            return template_source(&template, typed);
+        }
+        if let Some(constant) = parts.iter().find_map(|p| p.get("const")) {
             return Source::Json(constant.to_string());
         }
-        if let Some(Value::Array(values)) = node.get("enum") {
+        if let Some(Value::Array(values)) = parts.iter().find_map(|p| p.get("enum")) {
             let choices = values.iter().map(Value::to_string).collect();
             return Source::OneOf {
                 choices,
                 salt: self.salt,
             };
         }
-        match primary_type(node) {
-            Some("object") | None if node.get("properties").is_some() && depth < MAX_REF_DEPTH => {
-                Source::Object(self.properties(node, pointer, depth))
+        let has_properties = parts.iter().any(|p| p.get("properties").is_some());
+        match primary_type(typed) {
+            Some("object") | None if has_properties && depth < MAX_REF_DEPTH => {
+                let before = self.visiting.len();
+                self.visiting
+                    .extend(parts.iter().map(|p| *p as *const Value));
+                let properties = self.properties(&parts, pointer, depth);
+                self.visiting.truncate(before);
+                Source::Object(properties)
             }
             Some("object") => Source::Json("{}".into()),
-            Some("string") => Source::Json(Value::String(default_string(node)).to_string()),
-            Some("integer" | "number") => Source::Json(default_number(node)),
+            Some("string") => Source::Json(Value::String(default_string(typed)).to_string()),
+            Some("integer" | "number") => Source::Json(default_number(typed)),
             Some("boolean") => Source::Json("false".into()),
             Some("array") => Source::Json("[]".into()),
             _ => Source::Json("null".into()),
         }
     }
 
-    fn properties(&mut self, node: &'a Value, pointer: &str, depth: usize) -> Vec<Property> {
-        let Some(Value::Object(properties)) = node.get("properties") else {
-            return Vec::new();
-        };
-        let mut built = Vec::with_capacity(properties.len());
-        for (name, child) in properties {
+    /// The properties of an object that satisfies every one of `parts`, each built from
+    /// every part that declares it; an optional one that leads back into a schema being
+    /// built is left out.
+    fn properties(&mut self, parts: &[&'a Value], pointer: &str, depth: usize) -> Vec<Property> {
+        let mut declared: Vec<(&'a String, Vec<&'a Value>)> = Vec::new();
+        for part in parts {
+            let Some(Value::Object(properties)) = part.get("properties") else {
+                continue;
+            };
+            for (name, child) in properties {
+                match declared.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, children)) => children.push(child),
+                    None => declared.push((name, vec![child])),
+                }
+            }
+        }
+        let required: Vec<&str> = parts
+            .iter()
+            .filter_map(|p| p.get("required").and_then(Value::as_array))
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let mut built = Vec::with_capacity(declared.len());
+        for (name, children) in declared {
+            let resolved: Vec<&'a Value> = children.iter().map(|c| self.resolve(c)).collect();
             // A property no value may take (a `writeOnly` one, in a response) is left out.
-            if self.resolve(child) == &Value::Bool(false) {
+            if resolved.iter().any(|c| *c == &Value::Bool(false)) {
                 if pointer.is_empty() {
                     self.forbidden.push(name.clone());
                 }
                 continue;
             }
+            let recursive = resolved
+                .iter()
+                .any(|c| self.visiting.contains(&(*c as *const Value)));
+            if recursive && !required.contains(&name.as_str()) {
+                continue;
+            }
             let child_pointer = format!("{pointer}/{}", crate::schema::escape(name));
-            let facts = self.facts(child, &child_pointer);
+            let facts = self.facts(&resolved, &child_pointer);
             self.salt += 1;
-            let source = self.source(child, &child_pointer, depth + 1);
+            let source = self.source(&children, &child_pointer, depth + 1);
             built.push(Property::new(name.clone(), source, facts));
         }
         built
     }
 
-    fn facts(&self, node: &'a Value, pointer: &str) -> Facts {
-        let node = self.resolve(node);
+    fn facts(&self, nodes: &[&'a Value], pointer: &str) -> Facts {
+        let parts = self.parts(nodes);
         Facts {
-            is_string: primary_type(node) == Some("string"),
-            is_enum: node.get("enum").is_some(),
+            is_string: parts.iter().find_map(|p| primary_type(p)) == Some("string"),
+            is_enum: parts.iter().any(|p| p.get("enum").is_some()),
             fixed_template: self
                 .fields
                 .get(pointer)
@@ -592,6 +656,39 @@ mod tests {
             "kind": "fixed", "inner": {"deep": 0}
         });
         assert_eq!(body, expected);
+    }
+
+    #[test]
+    fn an_object_gathers_the_properties_of_what_it_inherits_through_all_of() {
+        let schema = json!({
+            "$defs": {
+                "Base": {"type": "object", "required": ["kind"],
+                         "properties": {"kind": {"type": "string"}}},
+                "Named": {"allOf": [
+                    {"$ref": "#/$defs/Base"},
+                    {"properties": {"kind": {"enum": ["Named"]}}}
+                ], "properties": {"name": {"type": "string", "minLength": 1}}}
+            },
+            "allOf": [{"$ref": "#/$defs/Named"}],
+            "type": "object",
+            "properties": {"size": {"type": "integer", "minimum": 2}}
+        });
+        let body = rendered(&schema, &[], 0);
+        assert_eq!(body, json!({"size": 2, "name": "x", "kind": "Named"}));
+    }
+
+    #[test]
+    fn an_optional_property_that_leads_back_is_left_out() {
+        let schema = json!({
+            "$defs": {"Node": {"type": "object", "required": ["id"], "properties": {
+                "id": {"type": "string"},
+                "next": {"$ref": "#/$defs/Node"},
+                "child": {"$ref": "#/$defs/Leaf"}
+            }}, "Leaf": {"type": "object", "properties": {"up": {"$ref": "#/$defs/Node"}}}},
+            "$ref": "#/$defs/Node"
+        });
+        let body = rendered(&schema, &[], 0);
+        assert_eq!(body, json!({"id": "", "child": {}}));
     }
 
     #[test]
