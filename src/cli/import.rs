@@ -22,11 +22,11 @@ pub(super) struct Args {
 /// Write every operation the case format can express; name the operations written without
 /// one of their examples, and list (and exit 2 for) the operations not written.
 pub(super) fn execute(args: Args) -> Ending {
-    let document = match crate::openapi::read(&args.document) {
+    let mut document = match crate::openapi::read(&args.document) {
         Ok(document) => document,
         Err(e) => return Ending::usage(e),
     };
-    let (staging, imported, unplannable) = match stage(&document) {
+    let (staging, imported, unplannable) = match stage(&mut document) {
         Ok(staged) => staged,
         Err(ending) => return ending,
     };
@@ -91,16 +91,18 @@ pub(super) fn execute(args: Args) -> Ending {
 /// can be made from (a schema no value satisfies), each said as a skipped operation with its
 /// reason at its place in the document: if the import exits 0, what it wrote plans.
 fn stage(
-    document: &crate::openapi::Document,
+    document: &mut crate::openapi::Document,
 ) -> Result<(tempfile::TempDir, crate::openapi::Imported, Vec<String>), Ending> {
-    let write = |pick: Option<&BTreeSet<String>>| {
+    let write = |document: &crate::openapi::Document, pick: Option<&BTreeSet<String>>| {
         let staging = tempfile::tempdir()
             .map_err(|e| Ending::usage(format!("cannot make a temporary folder: {e}")))?;
         let imported =
             crate::openapi::write_cases(document, staging.path(), pick).map_err(Ending::usage)?;
         Ok::<_, Ending>((staging, imported))
     };
-    let (staging, imported) = write(None)?;
+    let (staging, imported) = write(document, None)?;
+    // A response schema no body satisfies is dropped, with a warning, not the operation.
+    let dropped = super::plannable::drop_unbuildable_responses(document, &imported);
     let refused = super::plannable::refused(document, &imported);
     let lines: Vec<String> = refused
         .iter()
@@ -109,7 +111,7 @@ fn stage(
             format!("  {}\n    {}", r.case, reason.replace('\n', "\n    "))
         })
         .collect();
-    if refused.is_empty() {
+    if refused.is_empty() && !dropped {
         return Ok((staging, imported, lines));
     }
     let plannable: BTreeSet<String> = document
@@ -118,7 +120,7 @@ fn stage(
         .map(|d| d.operation_id.clone())
         .filter(|id| !refused.iter().any(|r| r.operation_id == *id))
         .collect();
-    let (staging, imported) = write(Some(&plannable))?;
+    let (staging, imported) = write(document, Some(&plannable))?;
     Ok((staging, imported, lines))
 }
 

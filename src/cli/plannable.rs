@@ -1,9 +1,15 @@
 //! Imported operations no plan can be made for (a request schema no value satisfies, such as
 //! an `allOf` of two types): `import` leaves them out and says why, and `--openapi` reports
 //! them as `untested`, so a document's operations are judged the same way on both paths.
+//!
+//! A response schema no body satisfies (an `oneOf` whose branches admit the same values, a
+//! required property down a circular `$ref`) does not stop its operation: the schema is
+//! dropped with a warning at its place, so the operation is run and that response's status
+//! and content type are still checked, its body not.
 
 use crate::contract::ContractError;
-use crate::openapi::{Document, Imported};
+use crate::openapi::{Document, Imported, Location, Problem};
+use crate::sandbox::respond::TemplateError;
 
 /// An operation the generator refuses, and why.
 pub(super) struct Refused {
@@ -35,4 +41,63 @@ pub(super) fn refused(document: &Document, imported: &Imported) -> Vec<Refused> 
             })
         })
         .collect()
+}
+
+/// Drop from `document` the response schemas of `imported` (written from it) that admit no
+/// body the sandbox's walk or the solver can build, each said as a warning of its operation
+/// and a note in its case. Whether any was dropped: the document must then be written again.
+///
+/// Neither proves that no value exists; but a schema the solver finds no value for cannot
+/// be served by the sandbox, and such a schema in real documents is one that admits none.
+pub(super) fn drop_unbuildable_responses(document: &mut Document, imported: &Imported) -> bool {
+    let mut dropped = false;
+    for operation in &imported.operations {
+        let Some(draft) = document
+            .drafts
+            .iter_mut()
+            .find(|d| d.name == operation.name.as_str())
+        else {
+            continue;
+        };
+        for spec in &operation.responses {
+            let Some(schema) = &spec.schema else {
+                continue;
+            };
+            let built = crate::sandbox::respond::BodyTemplate::for_schema(Some(schema), operation);
+            let Err(TemplateError::InvalidBody { pointer, message }) = built else {
+                continue;
+            };
+            let status = spec.status.to_string();
+            let Some(response) = draft
+                .responses
+                .iter_mut()
+                .find(|r| r.status.eq_ignore_ascii_case(&status) && r.schema.is_some())
+            else {
+                continue;
+            };
+            response.schema = None;
+            let at = Location {
+                file: draft.at.file.clone(),
+                pointer: format!(
+                    "{}/responses/{}",
+                    draft.at.pointer,
+                    crate::schema::escape(&response.status)
+                ),
+            };
+            let what = format!(
+                "specgate builds no body the schema of response {} admits (the closest fails \
+                 at `{pointer}` with: {message}); it is imported without that schema: the \
+                 status and content type of such an answer are checked, its body is not",
+                response.status
+            );
+            draft.notes.push(what.clone());
+            draft.warnings.push(Problem {
+                operation: draft.operation_id.clone(),
+                at,
+                what,
+            });
+            dropped = true;
+        }
+    }
+    dropped
 }

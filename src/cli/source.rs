@@ -87,7 +87,7 @@ impl CaseSource {
         let selection = self.selection();
         // Only the operations taken are translated: the work is theirs, not the document's.
         let taken_only = |l: &crate::openapi::Listed| selection.takes(&candidate(l));
-        let read = crate::openapi::read_picked(document, &taken_only).map_err(Ending::usage)?;
+        let mut read = crate::openapi::read_picked(document, &taken_only).map_err(Ending::usage)?;
         let candidates: Vec<Candidate<'_>> = read.listed.iter().map(candidate).collect();
         let source = document.display().to_string();
         selection.check(&candidates, &source)?;
@@ -97,7 +97,7 @@ impl CaseSource {
             .map(|c| c.id.to_owned())
             .collect();
         let (mut untested, mut untested_sources) = untested(&read, &taken, document);
-        let (folder, imported) = write_plannable(&read, taken.clone(), |refused, imported| {
+        let (folder, imported) = write_plannable(&mut read, taken.clone(), |refused, imported| {
             untested.push(refused_finding(refused, imported));
             untested_sources.push(crate::pipeline::document_case_source(
                 &refused.case,
@@ -164,19 +164,21 @@ impl CaseSource {
 /// The taken operations of `read` written to a temporary folder, without those the generator
 /// refuses, each of which is handed to `refused` with the import that named it.
 fn write_plannable(
-    read: &crate::openapi::Document,
+    read: &mut crate::openapi::Document,
     mut taken: BTreeSet<String>,
     mut refused: impl FnMut(&Refused, &crate::openapi::Imported),
 ) -> Result<(tempfile::TempDir, crate::openapi::Imported), Ending> {
-    let write = |taken: &BTreeSet<String>| {
+    let write = |read: &crate::openapi::Document, taken: &BTreeSet<String>| {
         let folder = tempfile::tempdir().map_err(Ending::usage)?;
         let imported =
             crate::openapi::write_cases(read, folder.path(), Some(taken)).map_err(Ending::usage)?;
         Ok::<_, Ending>((folder, imported))
     };
-    let (folder, imported) = write(&taken)?;
+    let (folder, imported) = write(read, &taken)?;
+    // A response schema no body satisfies is dropped, with a warning, not the operation.
+    let dropped = super::plannable::drop_unbuildable_responses(read, &imported);
     let refusals = super::plannable::refused(read, &imported);
-    if refusals.is_empty() {
+    if refusals.is_empty() && !dropped {
         return Ok((folder, imported));
     }
     for refusal in &refusals {
@@ -184,7 +186,7 @@ fn write_plannable(
         taken.remove(&refusal.operation_id);
     }
     // Written again without them, so no link or case of the run names them.
-    write(&taken)
+    write(read, &taken)
 }
 
 /// The `untested` finding of an operation the generator refuses, placed at the document's

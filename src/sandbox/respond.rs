@@ -115,6 +115,16 @@ impl BodyTemplate {
         let schema = operation
             .response_for(status)
             .and_then(|r| r.schema.as_ref());
+        Self::for_schema(schema, operation)
+    }
+
+    /// Build the template for the response schema `schema` of `operation` (`None`: `{}`) and
+    /// check that what it renders validates against it: an error says that neither this
+    /// walk nor the solver finds a body the schema admits.
+    pub fn for_schema(
+        schema: Option<&crate::contract::Schema>,
+        operation: &Operation,
+    ) -> Result<BodyTemplate, TemplateError> {
         let any_object = serde_json::json!({"type": "object"});
         let document = schema.map_or(&any_object, |s| &*s.document);
         let mut template =
