@@ -144,6 +144,8 @@ impl<'a> Bundler<'a> {
         }
         if self.version == Version::V3_0 {
             from_openapi_3_0(&mut out);
+        } else {
+            boolean_exclusive_bounds(&mut out);
         }
         self.discriminate_branches(object, at, &mut out)?;
         self.discriminate_inheritor(object, at, &mut out)?;
@@ -387,6 +389,16 @@ fn from_openapi_3_0(schema: &mut Map<String, Value>) {
             examples.push(example);
         }
     }
+    boolean_exclusive_bounds(schema);
+    if schema.remove(OpenApiKeyword::Nullable.name()) == Some(Value::Bool(true)) {
+        allow_null(schema);
+    }
+}
+
+/// OpenAPI 3.0's boolean `exclusiveMinimum`/`exclusiveMaximum` (a flag on `minimum`/`maximum`)
+/// as JSON Schema's numbers. 3.1 documents written in 3.0's style (`@readme/oas-examples`'
+/// `schema-validation-local`) get the same reading: a boolean there is no valid 2020-12 schema.
+fn boolean_exclusive_bounds(schema: &mut Map<String, Value>) {
     for (flag, bound) in [
         (Keyword::ExclusiveMinimum.name(), Keyword::Minimum.name()),
         (Keyword::ExclusiveMaximum.name(), Keyword::Maximum.name()),
@@ -399,9 +411,6 @@ fn from_openapi_3_0(schema: &mut Map<String, Value>) {
                 }
             }
         }
-    }
-    if schema.remove(OpenApiKeyword::Nullable.name()) == Some(Value::Bool(true)) {
-        allow_null(schema);
     }
 }
 
@@ -448,6 +457,17 @@ mod tests {
             json!({"type": ["integer", "null"], "exclusiveMinimum": 1, "maximum": 9,
                    "examples": [5], "enum": [2, 5]})
         );
+    }
+
+    #[test]
+    fn boolean_exclusive_bounds_become_numbers_and_numbers_stay() {
+        let mut flags = json!({"minimum": 1, "exclusiveMinimum": true, "maximum": 9,
+                               "exclusiveMaximum": false});
+        boolean_exclusive_bounds(flags.as_object_mut().unwrap());
+        assert_eq!(flags, json!({"exclusiveMinimum": 1, "maximum": 9}));
+        let mut numbers = json!({"exclusiveMinimum": 2, "minimum": 0});
+        boolean_exclusive_bounds(numbers.as_object_mut().unwrap());
+        assert_eq!(numbers, json!({"exclusiveMinimum": 2, "minimum": 0}));
     }
 
     #[test]
