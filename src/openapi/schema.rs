@@ -138,6 +138,10 @@ impl<'a> Bundler<'a> {
                 None if OPENAPI_ONLY.iter().any(|k| k.name() == key) || key.starts_with("x-") => {
                     continue
                 }
+                None if key == Keyword::Pattern.name() => match value {
+                    Value::String(pattern) => Value::String(literal_braces(pattern)),
+                    _ => value.clone(),
+                },
                 None => value.clone(),
             };
             out.insert(key.clone(), translated);
@@ -414,6 +418,52 @@ fn boolean_exclusive_bounds(schema: &mut Map<String, Value>) {
     }
 }
 
+/// `pattern` with each brace that starts no quantifier escaped: ECMA-262 (Annex B), which
+/// OpenAPI's patterns follow, reads such a `{` or `}` as itself (`^{[0-9a-f]{8}}$`, a GUID in
+/// braces), where the validator's regex syntax refuses the whole pattern.
+fn literal_braces(pattern: &str) -> String {
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len() + 4);
+    let (mut i, mut in_class) = (0, false);
+    while i < chars.len() {
+        let c = chars[i];
+        match c {
+            '\\' => {
+                out.push(c);
+                if let Some(next) = chars.get(i + 1) {
+                    out.push(*next);
+                }
+                i += 2;
+                continue;
+            }
+            '[' => in_class = true,
+            ']' => in_class = false,
+            '{' if !in_class => {
+                if let Some(length) = quantifier_length(&chars[i..]) {
+                    out.extend(&chars[i..i + length]);
+                    i += length;
+                    continue;
+                }
+                out.push('\\');
+            }
+            '}' if !in_class => out.push('\\'),
+            _ => {}
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+/// The length of the quantifier `{n}`, `{n,}` or `{n,m}` that `chars` starts with.
+fn quantifier_length(chars: &[char]) -> Option<usize> {
+    let close = chars.iter().position(|c| *c == '}')?;
+    let inside: String = chars[1..close].iter().collect();
+    let (low, high) = inside.split_once(',').unwrap_or((&inside, "0"));
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    (!low.is_empty() && digits(low) && digits(high)).then_some(close + 1)
+}
+
 /// Make `null` valid for a schema that was `nullable: true` (3.0.3: only where `type` is
 /// given).
 fn allow_null(schema: &mut Map<String, Value>) {
@@ -468,6 +518,15 @@ mod tests {
         let mut numbers = json!({"exclusiveMinimum": 2, "minimum": 0});
         boolean_exclusive_bounds(numbers.as_object_mut().unwrap());
         assert_eq!(numbers, json!({"exclusiveMinimum": 2, "minimum": 0}));
+    }
+
+    #[test]
+    fn braces_that_start_no_quantifier_are_literal() {
+        assert_eq!(
+            literal_braces("^(?:{[0-9a-f]{4}(?:-?[0-9a-f]{4}){7}}|x{2,}y{1,3})$"),
+            r"^(?:\{[0-9a-f]{4}(?:-?[0-9a-f]{4}){7}\}|x{2,}y{1,3})$"
+        );
+        assert_eq!(literal_braces(r"[{}]\{a{,2}"), r"[{}]\{a\{,2\}");
     }
 
     #[test]
