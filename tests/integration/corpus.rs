@@ -352,8 +352,11 @@ fn every_document_of_oas_examples_imports_and_runs_conformant() {
     tally.print("@readme/oas-examples");
     // First measured at 666 of 678 operations and 62 of 70 documents whole; then operations
     // no plan can be made for (schema-types' `allOf` of two types) counted as `specgate
-    // import` counts them, not imported (662, 60), and their documents run.
-    tally.hold(662, 60, &surprises);
+    // import` counts them, not imported (662, 60), and their documents run. Then 3.0-style
+    // boolean exclusive bounds read in 3.1 documents and literal braces in patterns (665, 63:
+    // 98.1% of operations, 90.0% of documents whole); every run conformant since response
+    // schemas no body satisfies are dropped with a warning.
+    tally.hold(665, 63, &surprises);
 }
 
 /// `specgate run --openapi DOCUMENT` against the document's own sandbox: its stdout, after
