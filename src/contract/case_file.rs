@@ -145,6 +145,19 @@ pub(super) struct RequestSection {
     /// Whether every request must carry a body (OpenAPI's `requestBody.required`).
     #[serde(default = "yes")]
     pub required: bool,
+    /// How each field of a form body is serialised (OpenAPI's `encoding`), by field name.
+    #[serde(default)]
+    pub encoding: std::collections::BTreeMap<String, EncodingSection>,
+}
+
+/// One field's entry of `[request.encoding]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct EncodingSection {
+    /// `form` (the default), `spaceDelimited`, `pipeDelimited` or `deepObject`.
+    pub style: Option<Spanned<String>>,
+    /// OpenAPI's `explode`; true for `form`, false otherwise, when absent.
+    pub explode: Option<bool>,
 }
 
 fn yes() -> bool {

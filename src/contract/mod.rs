@@ -27,6 +27,7 @@ pub use status::{any_matches, StatusPattern};
 use crate::schema::View;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -1270,6 +1271,33 @@ impl CaseBuilder<'_> {
         })
     }
 
+    /// `[request.encoding]`: each form field's style, one of the styles a query allows.
+    fn encoding(
+        &self,
+        request: &case_file::RequestSection,
+    ) -> Result<BTreeMap<String, wire::FieldEncoding>, ContractError> {
+        let mut out = BTreeMap::new();
+        for (field, section) in &request.encoding {
+            let style = match &section.style {
+                None => wire::Style::Form,
+                Some(style) => wire::Style::parse(style.get_ref())
+                    .filter(|s| wire::FieldEncoding::allowed(*s))
+                    .ok_or_else(|| {
+                        self.error_at(
+                            style.span(),
+                            format!(
+                                "`style = \"{style}\"` is not a style for the form field `{field}`"
+                            ),
+                            "form, spaceDelimited, pipeDelimited or deepObject",
+                        )
+                    })?,
+            };
+            let explode = section.explode.unwrap_or(style == wire::Style::Form);
+            out.insert(field.clone(), wire::FieldEncoding { style, explode });
+        }
+        Ok(out)
+    }
+
     /// The schema the generator reads, and the wire shape when that is an envelope.
     fn request_schema(
         &self,
@@ -1290,9 +1318,11 @@ impl CaseBuilder<'_> {
                 return Ok((schema.clone(), planned, None));
             }
         }
-        let body = request
-            .zip(body_schema.as_ref())
-            .map(|(r, schema)| wire::BodyShape::new(&r.content_type, r.required, &schema.document));
+        let encoding = request.map(|r| self.encoding(r)).transpose()?;
+        let body = request.zip(body_schema.as_ref()).map(|(r, schema)| {
+            let encoding = encoding.clone().unwrap_or_default();
+            wire::BodyShape::encoded(&r.content_type, r.required, &schema.document, encoding)
+        });
         let shape = wire::RequestShape::new(path, parameters, body).map_err(|problem| {
             self.error_at(
                 path_span,

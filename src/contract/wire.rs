@@ -12,9 +12,18 @@
 //! drops it; a value that cannot be sent at all (a `/`-free path segment that is `..`, a
 //! header value with a line break) is [`Unsendable`].
 
+mod form;
+mod types;
+
+pub use form::FieldEncoding;
+pub use types::{Style, Unsendable};
+
 use crate::schema::Index;
+use form::Form;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use types::{primitive_text, Types};
 
 /// Everything but RFC 3986's unreserved characters is percent-encoded in a path segment,
 /// a query component and a cookie value.
@@ -75,40 +84,7 @@ pub fn is_transport_header(name: &str) -> bool {
         .any(|h| h.eq_ignore_ascii_case(name))
 }
 
-/// OpenAPI's serialisation styles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Style {
-    /// `a,b,c` (path and header default).
-    Simple,
-    /// `.a.b.c` (path).
-    Label,
-    /// `;name=a,b` (path).
-    Matrix,
-    /// `name=a&name=b` (query and cookie default).
-    Form,
-    /// `name=a%20b` (query arrays).
-    SpaceDelimited,
-    /// `name=a|b` (query arrays).
-    PipeDelimited,
-    /// `name[key]=value` (query objects).
-    DeepObject,
-}
-
 impl Style {
-    /// The style named `name` as OpenAPI spells it.
-    pub fn parse(name: &str) -> Option<Style> {
-        Some(match name {
-            "simple" => Style::Simple,
-            "label" => Style::Label,
-            "matrix" => Style::Matrix,
-            "form" => Style::Form,
-            "spaceDelimited" => Style::SpaceDelimited,
-            "pipeDelimited" => Style::PipeDelimited,
-            "deepObject" => Style::DeepObject,
-            _ => return None,
-        })
-    }
-
     /// The styles OpenAPI allows in `location`.
     pub fn allowed_in(self, location: Location) -> bool {
         use Style::*;
@@ -287,11 +263,6 @@ impl Media {
 /// The boundary of multipart bodies specgate sends: fixed, so plans are reproducible.
 pub const MULTIPART_BOUNDARY: &str = "specgate-boundary-7MA4YWxkTrZu0gW";
 
-/// Why an envelope cannot be sent as a request.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot be sent: {0}")]
-pub struct Unsendable(pub String);
-
 /// A request ready for the wire, relative to the base URL.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct WireRequest {
@@ -307,57 +278,6 @@ pub struct WireRequest {
 enum Piece {
     Literal(String),
     Param(String),
-}
-
-/// The JSON types a parameter's schema admits, for reading text back as values.
-#[derive(Debug, Clone, Default)]
-struct Types(Vec<String>);
-
-impl Types {
-    /// The types of a schema read alone: its `$ref`s followed inside it.
-    fn of(schema: &Value) -> Types {
-        // Most schemas read here (a header's, a parameter's) are no `$ref`: no index needed.
-        if schema.get("$ref").is_none() {
-            return Types(crate::schema::types_of(schema));
-        }
-        Types::at(schema, &Index::new(schema), "")
-    }
-
-    /// The types of the subschema at `pointer` of `document`, its `$ref`s followed.
-    fn at(document: &Value, index: &Index, pointer: &str) -> Types {
-        Types(crate::schema::types_at(document, index, pointer))
-    }
-
-    fn has(&self, name: &str) -> bool {
-        self.0.iter().any(|t| t == name)
-    }
-
-    /// `text` read as the first of these types it parses as; text otherwise.
-    fn read(&self, text: &str) -> Value {
-        for kind in &self.0 {
-            let parsed = match kind.as_str() {
-                "integer" => text
-                    .parse::<i64>()
-                    .ok()
-                    .map(Value::from)
-                    .or_else(|| text.parse::<u64>().ok().map(Value::from)),
-                "number" => serde_json::from_str::<serde_json::Number>(text)
-                    .ok()
-                    .map(Value::Number),
-                "boolean" => match text {
-                    "true" => Some(Value::Bool(true)),
-                    "false" => Some(Value::Bool(false)),
-                    _ => None,
-                },
-                "null" if text.is_empty() && !self.has("string") => Some(Value::Null),
-                _ => None,
-            };
-            if let Some(value) = parsed {
-                return value;
-            }
-        }
-        Value::String(text.to_owned())
-    }
 }
 
 /// `text` (a parameter's or a header's, as `simple` style sends it) as the JSON value the
@@ -450,16 +370,31 @@ pub struct BodyShape {
     pub required: bool,
     media: Media,
     shape: Shape,
+    /// A form's codec, for a form body.
+    form: Option<Form>,
 }
 
 impl BodyShape {
-    /// A body of `content_type` with `schema`.
+    /// A body of `content_type` with `schema`; a form's fields in the default encoding.
     pub fn new(content_type: &str, required: bool, schema: &Value) -> BodyShape {
+        BodyShape::encoded(content_type, required, schema, BTreeMap::new())
+    }
+
+    /// A body of `content_type` with `schema`, a form's fields serialised as `encoding` says
+    /// (OpenAPI's `encoding` object: a field not named is `form`, exploded).
+    pub fn encoded(
+        content_type: &str,
+        required: bool,
+        schema: &Value,
+        encoding: BTreeMap<String, FieldEncoding>,
+    ) -> BodyShape {
+        let media = Media::of(content_type);
         BodyShape {
             content_type: content_type.to_owned(),
             required,
-            media: Media::of(content_type),
+            media,
             shape: Shape::of(schema),
+            form: (media == Media::Form).then(|| Form::new(schema, encoding)),
         }
     }
 }
@@ -893,17 +828,6 @@ fn unescape(text: &str) -> String {
     percent_decode_str(text).decode_utf8_lossy().into_owned()
 }
 
-/// A primitive as text; `None` for arrays and objects.
-fn primitive_text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(text) => Some(text.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Null => Some(String::new()),
-        _ => None,
-    }
-}
-
 fn primitives(values: &[Value], name: &str) -> Result<Vec<String>, Unsendable> {
     values
         .iter()
@@ -1210,27 +1134,10 @@ fn read_query(parameter: &Parameter, shape: &Shape, pairs: &[(String, String)]) 
 fn encode_body(shape: &BodyShape, body: &Value) -> Result<Vec<u8>, Unsendable> {
     match shape.media {
         Media::Json => serde_json::to_vec(body).map_err(|e| Unsendable(e.to_string())),
-        Media::Form => {
-            let map = body
-                .as_object()
-                .ok_or_else(|| Unsendable("a form body must be an object".to_owned()))?;
-            let mut pairs = Vec::new();
-            for (key, value) in map {
-                let values = match value {
-                    Value::Array(items) => primitives(items, key)?,
-                    other => vec![primitive_text(other)
-                        .ok_or_else(|| Unsendable(format!("the form field `{key}` is nested")))?],
-                };
-                for text in values {
-                    pairs.push(format!(
-                        "{}={}",
-                        escape(key, Separator::Query),
-                        escape(&text, Separator::Query)
-                    ));
-                }
-            }
-            Ok(pairs.join("&").into_bytes())
-        }
+        Media::Form => match &shape.form {
+            Some(form) => form.encode(body),
+            None => Err(Unsendable("a form body without its codec".to_owned())),
+        },
         Media::Multipart => {
             let map = body
                 .as_object()
@@ -1266,46 +1173,13 @@ pub fn decode_body(shape: &BodyShape, bytes: &[u8]) -> Result<Value, String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "the body is not UTF-8".to_owned())?;
     match shape.media {
         Media::Json => serde_json::from_str(text).map_err(|e| format!("the body is not JSON: {e}")),
-        Media::Form => {
-            let pairs: Vec<(String, String)> = query_pairs(text)
-                .into_iter()
-                .map(|(k, v)| {
-                    (
-                        unescape(&k.replace('+', " ")),
-                        unescape(&v.replace('+', " ")),
-                    )
-                })
-                .collect();
-            Ok(read_form(&shape.shape, &pairs))
-        }
+        Media::Form => match &shape.form {
+            Some(form) => form.decode(bytes),
+            None => Err("a form body without its codec".to_owned()),
+        },
         Media::Multipart => read_multipart(&shape.shape, text),
         Media::Other => Ok(shape.shape.read_other_body(text)),
     }
-}
-
-fn read_form(shape: &Shape, pairs: &[(String, String)]) -> Value {
-    let Shape::Object(properties, rest) = shape else {
-        return read_pairs_object(shape, pairs);
-    };
-    let mut map = Map::new();
-    for (key, value) in pairs {
-        let types = properties
-            .iter()
-            .find(|(name, _)| name == key)
-            .map_or(rest, |(_, t)| t);
-        let read = if types.has("array") {
-            Value::Array(vec![Value::String(value.clone())])
-        } else {
-            types.read(value)
-        };
-        match (map.get_mut(key), read) {
-            (Some(Value::Array(items)), Value::Array(more)) => items.extend(more),
-            (_, read) => {
-                map.insert(key.clone(), read);
-            }
-        }
-    }
-    Value::Object(map)
 }
 
 fn read_multipart(shape: &Shape, text: &str) -> Result<Value, String> {

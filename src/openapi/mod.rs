@@ -24,7 +24,7 @@ mod swagger2;
 mod write;
 
 pub use manifest::{publish, Overwrite, PublishError, Published, MANIFEST};
-pub use operation::{CaseDraft, DraftExample, DraftRequest, Listed};
+pub use operation::{CaseDraft, DraftEncoding, DraftExample, DraftRequest, Listed};
 pub use parameter::{DraftLink, DraftParameter};
 pub use source::Location;
 pub use swagger2::Origins;

@@ -9,6 +9,7 @@ use super::source::{Location, Sources};
 use super::{child, unloadable, OpenApiError, Problem, Version};
 use crate::contract::wire::Media;
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
@@ -63,6 +64,18 @@ pub struct DraftRequest {
     pub schema: Value,
     /// OpenAPI's `requestBody.required` (false when absent, as OpenAPI says).
     pub required: bool,
+    /// A form's field encodings (OpenAPI's `encoding`): each field's style and `explode`,
+    /// as written in the document (absent when it says nothing).
+    pub encoding: BTreeMap<String, DraftEncoding>,
+}
+
+/// One field's `encoding` entry of a form body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftEncoding {
+    /// Its `style`, when given.
+    pub style: Option<String>,
+    /// Its `explode`, when given.
+    pub explode: Option<bool>,
 }
 
 /// One request example of the document.
@@ -599,10 +612,28 @@ impl Reader<'_> {
         };
         let schema = Bundler::new(sources, self.version).bundle(&schema, &schema_at)?;
         problems.extend(unloadable(&schema, &schema_at));
+        let entry_at = ["requestBody", "content", media.as_str()];
+        let encoding = match Media::of(&media) {
+            Media::Form => form_encoding(body.pointer(&format!(
+                "/content/{}/encoding",
+                crate::schema::escape(&media)
+            )))
+            .map_err(|(field, style)| {
+                let mut at = entry_at.to_vec();
+                at.extend(["encoding", field.as_str(), "style"]);
+                problems.push(self.problem(
+                    &at,
+                    format!("the style `{style}` of the form field `{field}` is not one a form can send (form, spaceDelimited, pipeDelimited, deepObject)"),
+                ));
+            })
+            .unwrap_or_default(),
+            _ => BTreeMap::new(),
+        };
         Ok(Some(DraftRequest {
             media,
             schema,
             required: body.get(super::field::REQUIRED).and_then(Value::as_bool) == Some(true),
+            encoding,
         }))
     }
 
@@ -753,6 +784,32 @@ fn body_example(name: &str, body: Value) -> DraftExample {
         body: Some(body),
         parameters: Map::new(),
     }
+}
+
+/// A form's `encoding` object: each field's style and `explode`; `Err` with the field and
+/// its style when a style is not one a form field can have.
+fn form_encoding(
+    encoding: Option<&Value>,
+) -> Result<BTreeMap<String, DraftEncoding>, (String, String)> {
+    let mut out = BTreeMap::new();
+    let Some(Value::Object(fields)) = encoding else {
+        return Ok(out);
+    };
+    for (field, entry) in fields {
+        let style = entry.get("style").and_then(Value::as_str);
+        let explode = entry.get("explode").and_then(Value::as_bool);
+        if let Some(style) = style {
+            let known = crate::contract::wire::Style::parse(style);
+            if !known.is_some_and(crate::contract::wire::FieldEncoding::allowed) {
+                return Err((field.clone(), style.to_owned()));
+            }
+        }
+        if style.is_some() || explode.is_some() {
+            let style = style.map(str::to_owned);
+            out.insert(field.clone(), DraftEncoding { style, explode });
+        }
+    }
+    Ok(out)
 }
 
 /// JSON (`application/json`, `+json`) first, then a URL-encoded form, then multipart, else

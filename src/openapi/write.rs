@@ -411,6 +411,7 @@ impl Case<'_> {
                 "# `requestBody.required` is absent or false (OpenAPI's default): the body is optional\nrequired = false"
             );
         }
+        write_encoding(text, &request.encoding);
         Ok(())
     }
 
@@ -568,6 +569,25 @@ fn sanitize(name: &str) -> String {
 fn write_json(path: &Path, value: &Value) -> Result<(), WriteError> {
     let text = serde_json::to_string_pretty(value).unwrap_or_default() + "\n";
     Ok(atomic_file::write_regenerable(path, text.as_bytes())?)
+}
+
+/// A form's `[request.encoding]`: each field's style and `explode` as the document gives
+/// them (`metadata[key]=v` for `deepObject`).
+fn write_encoding(text: &mut String, encoding: &BTreeMap<String, super::DraftEncoding>) {
+    if encoding.is_empty() {
+        return;
+    }
+    let _ = writeln!(text, "\n[request.encoding]");
+    for (field, entry) in encoding {
+        let mut parts = Vec::new();
+        if let Some(style) = &entry.style {
+            parts.push(format!("style = {}", quote(style)));
+        }
+        if let Some(explode) = entry.explode {
+            parts.push(format!("explode = {explode}"));
+        }
+        let _ = writeln!(text, "{} = {{ {} }}", toml_key(field), parts.join(", "));
+    }
 }
 
 /// A TOML basic string: JSON's escapes are a subset of TOML's.

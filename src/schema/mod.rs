@@ -14,7 +14,7 @@ mod view;
 
 pub use dialect::OpenApiKeyword;
 pub use numeric::{options as validator_options, NumericFormat};
-pub use query::{types_at, types_of};
+pub use query::{alternatives, member_pointers, types_among, types_at, types_of};
 pub use view::{view, View};
 
 use jsonschema::{Draft, Registry, Resource, Validator};

@@ -63,6 +63,103 @@ pub fn types_of(schema: &Value) -> Vec<String> {
     types
 }
 
+/// How deep [`alternatives`] goes through nested `allOf`/`anyOf`/`oneOf` before stopping: a
+/// recursive schema would otherwise never end.
+const MAX_BRANCH_DEPTH: usize = 8;
+
+/// The subschemas that together say what the value at `pointer` may be: the subschema
+/// itself and every branch of its `allOf`, `anyOf` and `oneOf`, recursively, each with its
+/// `$ref`s followed (the pointers where they really are). A form reading `address[line1]`
+/// asks all of them, since `address` may be `anyOf` an object and an empty string.
+pub fn alternatives(document: &Value, index: &Index, pointer: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    collect_alternatives(document, index, pointer, 0, &mut out);
+    out
+}
+
+fn collect_alternatives(
+    document: &Value,
+    index: &Index,
+    pointer: &str,
+    depth: usize,
+    out: &mut Vec<String>,
+) {
+    let Some(at) = index.follow(document, pointer) else {
+        return;
+    };
+    if depth > MAX_BRANCH_DEPTH || out.contains(&at) {
+        return;
+    }
+    out.push(at.clone());
+    let Some(node) = document.pointer(&at) else {
+        return;
+    };
+    for applicator in ["allOf", "anyOf", "oneOf"] {
+        if let Some(Value::Array(branches)) = node.get(applicator) {
+            for i in 0..branches.len() {
+                let branch = format!("{at}/{applicator}/{i}");
+                collect_alternatives(document, index, &branch, depth + 1, out);
+            }
+        }
+    }
+}
+
+/// The subschemas that say what member `member` of a value at `pointer` may be: a property
+/// of that name (else `additionalProperties`), and, when `member` is an index, the array's
+/// `prefixItems` at it (else `items`); through every alternative of `pointer`. Empty when no
+/// subschema says anything about it.
+pub fn member_pointers(
+    document: &Value,
+    index: &Index,
+    pointer: &str,
+    member: &str,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let position: Option<usize> = member.parse().ok();
+    for at in alternatives(document, index, pointer) {
+        let Some(node) = document.pointer(&at) else {
+            continue;
+        };
+        let named = node
+            .get("properties")
+            .and_then(|p| p.get(member))
+            .map(|_| format!("{at}/properties/{}", super::escape(member)));
+        let rest = node
+            .get("additionalProperties")
+            .filter(|a| a.is_object())
+            .map(|_| format!("{at}/additionalProperties"));
+        out.extend(named.or(rest));
+        if let Some(i) = position {
+            let prefixed = node
+                .get("prefixItems")
+                .and_then(|p| p.get(i))
+                .map(|_| format!("{at}/prefixItems/{i}"));
+            let items = node
+                .get("items")
+                .filter(|a| a.is_object())
+                .map(|_| format!("{at}/items"));
+            out.extend(prefixed.or(items));
+        }
+    }
+    out
+}
+
+/// The JSON types any of the subschemas at `pointers` admits (each through its
+/// [`alternatives`]), in order of first mention.
+pub fn types_among(document: &Value, index: &Index, pointers: &[String]) -> Vec<String> {
+    let mut types: Vec<String> = Vec::new();
+    for pointer in pointers {
+        for at in alternatives(document, index, pointer) {
+            for name in document.pointer(&at).map(types_of).unwrap_or_default() {
+                if !types.contains(&name) {
+                    types.push(name);
+                }
+            }
+        }
+    }
+    types
+}
+
 /// The JSON Schema type name of a value as a parameter reads it (`integer` for whole
 /// numbers written without a fraction; anything not a number or boolean as `string`).
 fn type_of(value: &Value) -> &'static str {
@@ -97,6 +194,35 @@ mod tests {
             ["string", "integer"]
         );
         assert_eq!(types_at(&document, &index, ""), ["object"]);
+    }
+
+    #[test]
+    fn a_member_is_found_through_references_and_branches() {
+        let document = json!({
+            "type": "object",
+            "properties": {
+                "address": {"anyOf": [{"$ref": "#/$defs/Address"}, {"enum": [""]}]},
+                "items": {"type": "array", "items": {"$ref": "#/$defs/Item"}},
+                "metadata": {"type": "object", "additionalProperties": {"type": "string"}}
+            },
+            "$defs": {
+                "Address": {"type": "object", "properties": {"line1": {"type": "string"}}},
+                "Item": {"type": "object", "properties": {"quantity": {"type": "integer"}}}
+            }
+        });
+        let index = Index::new(&document);
+        let line1 = member_pointers(&document, &index, "/properties/address", "line1");
+        assert_eq!(line1, ["/$defs/Address/properties/line1"]);
+        assert_eq!(
+            types_among(&document, &index, &["/properties/address".to_owned()]),
+            ["object", "string"]
+        );
+        let item = member_pointers(&document, &index, "/properties/items", "0");
+        let quantity = member_pointers(&document, &index, &item[0], "quantity");
+        assert_eq!(types_among(&document, &index, &quantity), ["integer"]);
+        let key = member_pointers(&document, &index, "/properties/metadata", "any");
+        assert_eq!(key, ["/properties/metadata/additionalProperties"]);
+        assert!(member_pointers(&document, &index, "/properties/items", "x").is_empty());
     }
 
     #[test]

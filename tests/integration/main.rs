@@ -13,6 +13,7 @@ mod connections;
 mod corpus;
 mod drift;
 mod fingerprints;
+mod forms;
 mod gaps;
 mod gate;
 mod hostile;
