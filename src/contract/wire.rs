@@ -13,6 +13,7 @@
 //! header value with a line break) is [`Unsendable`].
 
 mod form;
+mod multipart;
 mod types;
 
 pub use form::FieldEncoding;
@@ -347,6 +348,20 @@ impl Shape {
             return Value::String(text.to_owned());
         }
         serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
+    }
+
+    /// The types of field `name` of an object shape; `None` for any other shape.
+    fn field_types(&self, name: &str) -> Option<Types> {
+        match self {
+            Shape::Object(properties, rest) => Some(
+                properties
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map_or(rest, |(_, t)| t)
+                    .clone(),
+            ),
+            _ => None,
+        }
     }
 
     fn read_object_value(&self, key: &str, text: &str) -> Value {
@@ -694,7 +709,7 @@ impl RequestShape {
         }
         if !body.is_empty() {
             let decoded = match &self.body {
-                Some(shape) => decode_body(shape, body),
+                Some(shape) => decode_body(shape, body, header("content-type").as_deref()),
                 None => Err("the operation takes no body, but the request has one".to_owned()),
             };
             match decoded {
@@ -716,10 +731,10 @@ impl RequestShape {
             None => (wire.target.as_str(), None),
         };
         let header = |name: &str| {
-            wire.headers
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
+            let sent = wire.headers.iter().find(|(n, _)| n == name);
+            let body_type = wire.body.as_ref().filter(|_| name == "content-type");
+            sent.map(|(_, v)| v.clone())
+                .or_else(|| body_type.map(|(_, t)| t.clone()))
         };
         let body = wire.body.as_ref().map_or(&[][..], |(bytes, _)| bytes);
         // An empty body reads back as none: only an envelope without one round-trips.
@@ -1138,29 +1153,7 @@ fn encode_body(shape: &BodyShape, body: &Value) -> Result<Vec<u8>, Unsendable> {
             Some(form) => form.encode(body),
             None => Err(Unsendable("a form body without its codec".to_owned())),
         },
-        Media::Multipart => {
-            let map = body
-                .as_object()
-                .ok_or_else(|| Unsendable("a multipart body must be an object".to_owned()))?;
-            let mut out = String::new();
-            for (key, value) in map {
-                if key.contains(['"', '\r', '\n']) {
-                    return Err(Unsendable(format!("the part name `{key}` cannot be sent")));
-                }
-                let text = match value {
-                    Value::String(text) => text.clone(),
-                    other => other.to_string(),
-                };
-                if text.contains(MULTIPART_BOUNDARY) {
-                    return Err(Unsendable("a part holds the boundary".to_owned()));
-                }
-                out.push_str(&format!(
-                    "--{MULTIPART_BOUNDARY}\r\ncontent-disposition: form-data; name=\"{key}\"\r\n\r\n{text}\r\n"
-                ));
-            }
-            out.push_str(&format!("--{MULTIPART_BOUNDARY}--\r\n"));
-            Ok(out.into_bytes())
-        }
+        Media::Multipart => multipart::encode(body, MULTIPART_BOUNDARY),
         Media::Other => Ok(match body {
             Value::String(text) => text.clone().into_bytes(),
             other => other.to_string().into_bytes(),
@@ -1168,8 +1161,13 @@ fn encode_body(shape: &BodyShape, body: &Value) -> Result<Vec<u8>, Unsendable> {
     }
 }
 
-/// A received body as the JSON value the body schema describes.
-pub fn decode_body(shape: &BodyShape, bytes: &[u8]) -> Result<Value, String> {
+/// A received body as the JSON value the body schema describes; `content_type` is the
+/// request's, which names a multipart body's boundary.
+pub fn decode_body(
+    shape: &BodyShape,
+    bytes: &[u8],
+    content_type: Option<&str>,
+) -> Result<Value, String> {
     let text = std::str::from_utf8(bytes).map_err(|_| "the body is not UTF-8".to_owned())?;
     match shape.media {
         Media::Json => serde_json::from_str(text).map_err(|e| format!("the body is not JSON: {e}")),
@@ -1177,45 +1175,12 @@ pub fn decode_body(shape: &BodyShape, bytes: &[u8]) -> Result<Value, String> {
             Some(form) => form.decode(bytes),
             None => Err("a form body without its codec".to_owned()),
         },
-        Media::Multipart => read_multipart(&shape.shape, text),
+        Media::Multipart => {
+            let boundary = multipart::boundary(content_type)?;
+            multipart::decode(text, &boundary, &|name| shape.shape.field_types(name))
+        }
         Media::Other => Ok(shape.shape.read_other_body(text)),
     }
-}
-
-fn read_multipart(shape: &Shape, text: &str) -> Result<Value, String> {
-    let delimiter = format!("--{MULTIPART_BOUNDARY}");
-    let mut map = Map::new();
-    for part in text.split(&delimiter).skip(1) {
-        if part.starts_with("--") {
-            break;
-        }
-        let part = part.strip_prefix("\r\n").unwrap_or(part);
-        let (head, value) = part
-            .split_once("\r\n\r\n")
-            .ok_or_else(|| "a multipart part has no blank line after its headers".to_owned())?;
-        let value = value.strip_suffix("\r\n").unwrap_or(value);
-        let name = head
-            .split("name=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .ok_or_else(|| "a multipart part has no name".to_owned())?;
-        let read = match shape {
-            Shape::Object(properties, rest) => {
-                let types = properties
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map_or(rest, |(_, t)| t);
-                if types.has("string") || types.0.is_empty() {
-                    types.read(value)
-                } else {
-                    serde_json::from_str(value).unwrap_or_else(|_| types.read(value))
-                }
-            }
-            _ => Value::String(value.to_owned()),
-        };
-        map.insert(name.to_owned(), read);
-    }
-    Ok(Value::Object(map))
 }
 
 /// A path segment cannot be empty: a path parameter's string, array or object has at least
