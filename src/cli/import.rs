@@ -1,6 +1,7 @@
 //! `specgate import`: write the case files and schemas of an OpenAPI 3.0/3.1 or Swagger 2.0
 //! document.
 
+use super::select::{Candidate, Selection};
 use super::Ending;
 use crate::openapi::Overwrite;
 use std::collections::BTreeSet;
@@ -17,16 +18,61 @@ pub(super) struct Args {
     /// Replace files in DIR that this import did not write, or that were changed since.
     #[arg(long)]
     force: bool,
+    /// Only this operation: its operationId or case name; `*` and `?` match any text and
+    /// any one character. Repeatable.
+    #[arg(long = "operation", value_name = "ID")]
+    operations: Vec<String>,
+    /// Leave out this operation (a name or glob, as --operation). Repeatable.
+    #[arg(long = "exclude-operation", value_name = "ID")]
+    excluded: Vec<String>,
+    /// Only operations with this tag (a glob). Repeatable.
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
+}
+
+impl Args {
+    fn selection(&self) -> Selection<'_> {
+        Selection {
+            operations: &self.operations,
+            excluded: &self.excluded,
+            tags: &self.tags,
+        }
+    }
+}
+
+/// An operation of the document as the selection sees it.
+fn candidate(listed: &crate::openapi::Listed) -> Candidate<'_> {
+    Candidate {
+        id: &listed.operation_id,
+        case: &listed.case,
+        tags: &listed.tags,
+    }
 }
 
 /// Write every operation the case format can express; name the operations written without
 /// one of their examples, and list (and exit 2 for) the operations not written.
 pub(super) fn execute(args: Args) -> Ending {
-    let mut document = match crate::openapi::read(&args.document) {
+    let selection = args.selection();
+    let taken_only = |l: &crate::openapi::Listed| selection.takes(&candidate(l));
+    let mut document = match crate::openapi::read_picked(&args.document, &taken_only) {
         Ok(document) => document,
         Err(e) => return Ending::usage(e),
     };
-    let (staging, imported, unplannable) = match stage(&mut document) {
+    let candidates: Vec<Candidate<'_>> = document.listed.iter().map(candidate).collect();
+    // A document without operations imports as nothing, unless a flag asked for some.
+    let checked = match selection.is_everything() {
+        true => Ok(()),
+        false => selection.check(&candidates, &args.document.display().to_string()),
+    };
+    if let Err(ending) = checked {
+        return ending;
+    }
+    let taken: BTreeSet<String> = candidates
+        .iter()
+        .filter(|c| selection.takes(c))
+        .map(|c| c.id.to_owned())
+        .collect();
+    let (staging, imported, unplannable) = match stage(&mut document, &taken) {
         Ok(staged) => staged,
         Err(ending) => return ending,
     };
@@ -64,27 +110,47 @@ pub(super) fn execute(args: Args) -> Ending {
     for (case, problem) in &without_example {
         eprintln!("specgate: warning: {case} written without an example: {problem}");
     }
-    let mut skipped = skipped(&document);
-    skipped.extend(unplannable);
+    let (mut skipped, mut ids) = skipped(&document, &taken);
+    skipped.extend(unplannable.iter().map(|(_, line)| line.clone()));
+    ids.extend(unplannable.into_iter().map(|(id, _)| id));
     if skipped.is_empty() {
         return Ending::Conformant;
     }
-    let first = imported
-        .operations
-        .first()
-        .and_then(|o| o.source.strip_prefix(staging.path()).ok())
-        .map(|relative| args.out.join(relative).display().to_string());
-    let copy = first.map_or_else(String::new, |f| format!(" (copy {f} as a start)"));
+    let document_path = args.document.display();
+    let exclusions: Vec<String> = ids
+        .iter()
+        .map(|id| format!("--exclude-operation {}", shell_word(id)))
+        .collect();
     Ending::usage(format!(
-        "{} of the {} operation(s) of {} cannot be expressed in a case file yet and were not written:\n{}\n  fix: write a case for each in {}{copy}, or run the document with `specgate run --openapi {}`, which reports them as `untested`",
+        "{} of the {} operation(s) of {document_path} cannot be expressed in a case file yet and were not written:\n{}\n  fix: import the rest and exit 0 with `specgate import {document_path} --out {} {}`, or run the document as it is with `specgate run --openapi {document_path}`, which reports them as `untested`",
         skipped.len(),
-        document.listed.len(),
-        args.document.display(),
+        taken.len(),
         skipped.join("\n"),
-        cases_dir.display(),
-        args.document.display(),
+        args.out.display(),
+        exclusions.join(" "),
     ))
 }
+
+/// `text` as one word of a POSIX shell command line: quoted when it holds anything but
+/// letters, digits and `-_./:`, since an operation named by method and path has a space.
+fn shell_word(text: &str) -> String {
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:{}".contains(c));
+    match plain {
+        true => text.to_owned(),
+        false => format!("'{}'", text.replace('\'', "'\\''")),
+    }
+}
+
+/// A staged import: its folder, what it wrote, and each operation left out because no plan
+/// can be made for it (its id and the lines saying why).
+type Staged = (
+    tempfile::TempDir,
+    crate::openapi::Imported,
+    Vec<(String, String)>,
+);
 
 /// The document written and loaded back in a folder of its own, so nothing of DIR is
 /// touched unless the whole import can be published there; and without the cases no plan
@@ -92,42 +158,68 @@ pub(super) fn execute(args: Args) -> Ending {
 /// reason at its place in the document: if the import exits 0, what it wrote plans.
 fn stage(
     document: &mut crate::openapi::Document,
-) -> Result<(tempfile::TempDir, crate::openapi::Imported, Vec<String>), Ending> {
-    let write = |document: &crate::openapi::Document, pick: Option<&BTreeSet<String>>| {
+    taken: &BTreeSet<String>,
+) -> Result<Staged, Ending> {
+    let write = |document: &crate::openapi::Document, pick: &BTreeSet<String>| {
         let staging = tempfile::tempdir()
             .map_err(|e| Ending::usage(format!("cannot make a temporary folder: {e}")))?;
-        let imported =
-            crate::openapi::write_cases(document, staging.path(), pick).map_err(Ending::usage)?;
+        let imported = crate::openapi::write_cases(document, staging.path(), Some(pick))
+            .map_err(Ending::usage)?;
         Ok::<_, Ending>((staging, imported))
     };
-    let (staging, imported) = write(document, None)?;
+    let (staging, imported) = write(document, taken)?;
     // A response schema no body satisfies is dropped, with a warning, not the operation.
     let dropped = super::plannable::drop_unbuildable_responses(document, &imported);
     let refused = super::plannable::refused(document, &imported);
-    let lines: Vec<String> = refused
+    // Each named by its operationId, as the document and `--exclude-operation` name it.
+    let lines: Vec<(String, String)> = refused
         .iter()
         .map(|r| {
-            let reason = imported.explain(&r.error.to_string());
-            format!("  {}\n    {}", r.case, reason.replace('\n', "\n    "))
+            let line = format!("  {}\n    {}", r.operation_id, refusal(r, &imported));
+            (r.operation_id.clone(), line)
         })
         .collect();
     if refused.is_empty() && !dropped {
         return Ok((staging, imported, lines));
     }
-    let plannable: BTreeSet<String> = document
-        .drafts
+    let plannable: BTreeSet<String> = taken
         .iter()
-        .map(|d| d.operation_id.clone())
-        .filter(|id| !refused.iter().any(|r| r.operation_id == *id))
+        .filter(|id| !refused.iter().any(|r| r.operation_id == **id))
+        .cloned()
         .collect();
-    let (staging, imported) = write(document, Some(&plannable))?;
+    let (staging, imported) = write(document, &plannable)?;
     Ok((staging, imported, lines))
 }
 
-/// One line per operation not written: its id, then each reason with its document pointer.
-fn skipped(document: &crate::openapi::Document) -> Vec<String> {
-    let mut lines = Vec::new();
-    for listed in &document.listed {
+/// Why no plan can be made for `refused`, at the document's place its schema was imported
+/// from: the staged file it was written to is not written to DIR, so no message names it.
+fn refusal(refused: &super::plannable::Refused, imported: &crate::openapi::Imported) -> String {
+    let error = &refused.error;
+    let Some(origin) = imported.origin_of(&error.file) else {
+        return imported.explain(&error.to_string()).replace('\n', "\n    ");
+    };
+    let within = match &error.place {
+        crate::contract::Place::Pointer(pointer) => format!(" at {pointer}"),
+        _ => String::new(),
+    };
+    format!(
+        "{origin}{within}: {}\n      fix: {}",
+        error.problem, error.fix
+    )
+}
+
+/// One line per taken operation not written: its id, then each reason with its document
+/// pointer; and the ids.
+fn skipped(
+    document: &crate::openapi::Document,
+    taken: &BTreeSet<String>,
+) -> (Vec<String>, Vec<String>) {
+    let (mut lines, mut ids) = (Vec::new(), Vec::new());
+    for listed in document
+        .listed
+        .iter()
+        .filter(|l| taken.contains(&l.operation_id))
+    {
         let reasons: Vec<String> = document
             .problems
             .iter()
@@ -136,9 +228,10 @@ fn skipped(document: &crate::openapi::Document) -> Vec<String> {
             .collect();
         if !reasons.is_empty() {
             lines.push(format!("  {}\n{}", listed.operation_id, reasons.join("\n")));
+            ids.push(listed.operation_id.clone());
         }
     }
-    lines
+    (lines, ids)
 }
 
 /// The problems the writing added (examples a case file cannot hold), with the case each

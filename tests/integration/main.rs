@@ -22,6 +22,7 @@ mod import;
 mod jsts;
 mod keywords;
 mod media;
+mod messages;
 mod oauth;
 mod openapi;
 mod operations;

@@ -1237,8 +1237,8 @@ fn an_operation_no_request_satisfies_is_left_out_by_import_and_untested_under_op
     let said = text(&imported.stderr);
     assert_eq!(imported.status.code(), Some(2), "{said}");
     assert!(
-        said.contains("create-note") && said.contains(&format!("unsatisfiable.yaml{pointer}")),
-        "the import names the operation and its place: {said}"
+        said.contains("createNote") && said.contains(&format!("unsatisfiable.yaml{pointer}")),
+        "the import names the operation by its operationId, and its place: {said}"
     );
     assert!(!out.path().join("cases/create-note.toml").exists());
     assert!(out.path().join("cases/list-items.toml").exists());
