@@ -75,9 +75,7 @@ impl Schema {
             Value::Object(map) => map.remove(defs_name),
             _ => None,
         };
-        check_meta(path, &own)?;
-        check_enums(path, &own)?;
-        compile(path, &super::external::without_references(&own, true))?;
+        Self::check_own(path, &own)?;
         let Some(defs) = defs else {
             return Ok(());
         };
@@ -86,18 +84,37 @@ impl Schema {
             return check_meta(path, document);
         };
         for (name, definition) in &defs {
-            let at = format!("/{defs_name}/{}", crate::schema::escape(name));
             super::compiled::once(definition, || {
-                check_meta(path, definition)
-                    .and_then(|()| check_enums(path, definition))
-                    .and_then(|()| {
-                        compile(path, &super::external::without_references(definition, true))
-                            .map(drop)
-                    })
-                    .map_err(|e| within(e, &at))
+                Self::check_definition(path, name, definition)
             })?;
         }
         Ok(())
+    }
+
+    /// What [`Schema::check`] refuses of a document's own part (`document` without its
+    /// `$defs`), its references left out.
+    pub fn check_own(path: &Path, own: &Value) -> Result<(), ContractError> {
+        check_meta(path, own)?;
+        check_enums(path, own)?;
+        compile(path, &super::external::without_references(own, true)).map(drop)
+    }
+
+    /// What [`Schema::check`] refuses of the definition `$defs/NAME` of a document, compiled
+    /// on its own with its references left out, placed in the whole document: an import
+    /// checks each of a document's shared definitions once by name this way.
+    pub fn check_definition(
+        path: &Path,
+        name: &str,
+        definition: &Value,
+    ) -> Result<(), ContractError> {
+        let defs_name = crate::schema::Keyword::Defs.name();
+        let at = format!("/{defs_name}/{}", crate::schema::escape(name));
+        check_meta(path, definition)
+            .and_then(|()| check_enums(path, definition))
+            .and_then(|()| {
+                compile(path, &super::external::without_references(definition, true)).map(drop)
+            })
+            .map_err(|e| within(e, &at))
     }
 
     /// The compiled validator (formats checked).

@@ -26,11 +26,10 @@ mod write;
 pub use manifest::{publish, Overwrite, PublishError, Published, MANIFEST};
 pub use operation::{CaseDraft, DraftEncoding, DraftExample, DraftRequest, Listed};
 pub use parameter::{DraftLink, DraftParameter};
-pub use source::Location;
+pub use source::{Definitions, Location};
 pub use swagger2::Origins;
 pub use write::{write_cases, Imported};
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The OpenAPI version of a document, which decides its schema dialect.
@@ -133,9 +132,9 @@ pub struct Document {
     /// For a Swagger 2.0 document, read converted to 3.0: where each converted place came
     /// from in the 2.0 file.
     pub converted_from_2_0: Option<Origins>,
-    /// The schemas the operations' schemas share (each holds the ones it reaches in its
-    /// `$defs`), by name: an import writes them once.
-    pub shared: BTreeMap<String, serde_json::Value>,
+    /// The schemas the operations' schemas share, by name: each operation's schema refers to
+    /// those it reaches and holds no copy, and an import writes them once.
+    pub shared: Definitions,
 }
 
 impl Document {
@@ -214,7 +213,7 @@ pub fn read_picked(
         drafts,
         problems,
         listed,
-        shared: sources.shared.into_defs(),
+        shared: sources.shared.into_definitions(),
     })
 }
 
@@ -230,10 +229,15 @@ fn untested_when_unconverted(
 }
 
 /// The problem that would stop the case loader from compiling the bundled `schema`
-/// translated from `at`, if any: a written case must always load. Checked part by part, each
-/// shared definition once, and nothing kept compiled.
-fn unloadable(schema: &serde_json::Value, at: &Location) -> Option<Problem> {
-    let error = crate::contract::Schema::check(&at.file, schema).err()?;
+/// translated from `at` with the shared definitions it reaches, if any: a written case must
+/// always load. Checked part by part, each shared definition once per document, and nothing
+/// kept compiled.
+fn unloadable(
+    shared: &mut source::Shared,
+    schema: &serde_json::Value,
+    at: &Location,
+) -> Option<Problem> {
+    let error = shared.check(&at.file, schema).err()?;
     let place = match &error.place {
         crate::contract::Place::Pointer(pointer) if !pointer.is_empty() => {
             format!(" (at {pointer} once translated)")

@@ -611,7 +611,7 @@ impl Reader<'_> {
             Err(_) => Value::Object(Map::new()),
         };
         let schema = Bundler::new(sources, self.version).bundle(&schema, &schema_at)?;
-        problems.extend(unloadable(&schema, &schema_at));
+        problems.extend(unloadable(&mut sources.shared, &schema, &schema_at));
         let entry_at = ["requestBody", "content", media.as_str()];
         let encoding = match Media::of(&media) {
             Media::Form => form_encoding(body.pointer(&format!(
@@ -686,7 +686,7 @@ impl Reader<'_> {
                 Some(schema) => {
                     let schema_at = child(&header_at, &["schema"]);
                     let schema = Bundler::new(sources, self.version).bundle(schema, &schema_at)?;
-                    problems.extend(unloadable(&schema, &schema_at));
+                    problems.extend(unloadable(&mut sources.shared, &schema, &schema_at));
                     Some(schema)
                 }
                 None => None,
@@ -719,7 +719,7 @@ impl Reader<'_> {
             return Ok(None);
         };
         let schema = Bundler::new(sources, self.version).bundle(&schema, &schema_at)?;
-        problems.extend(unloadable(&schema, &schema_at));
+        problems.extend(unloadable(&mut sources.shared, &schema, &schema_at));
         Ok(Some(schema))
     }
 

@@ -136,7 +136,7 @@ fn one(
         Some(schema) => {
             let schema_at = child(&at, &["schema"]);
             let bundled = Bundler::new(sources, version).bundle(schema, &schema_at)?;
-            if let Some(problem) = unloadable(&bundled, &schema_at) {
+            if let Some(problem) = unloadable(&mut sources.shared, &bundled, &schema_at) {
                 problems.push(problem);
                 return Ok(None);
             }

@@ -1,9 +1,10 @@
 //! OpenAPI Schema Objects → self-contained JSON Schema 2020-12 documents.
 //!
 //! Every `$ref` (to `#/components/schemas/...` or to another file) is translated once per
-//! document ([`Sources::shared`]) under a readable name, copied into the referring schema's `$defs`
-//! and pointed at there, so circular references stay
-//! circular and the result needs no other file. For OpenAPI 3.0, the dialect differences are
+//! document ([`Sources::shared`]) under a readable name and pointed at as `#/$defs/NAME`, so
+//! circular references stay circular; the referring schema holds no copy (a large document's
+//! operations reach most of its definitions), and [`Definitions::self_contained`] makes the
+//! document that needs no other file when one is wanted. For OpenAPI 3.0, the dialect differences are
 //! translated: `nullable: true` adds `null` to `type`, boolean
 //! `exclusiveMinimum`/`exclusiveMaximum` become numbers, `example` becomes `examples`, and
 //! `$ref` siblings are dropped as 3.0 says. A `discriminator` becomes what it means in JSON
@@ -12,11 +13,13 @@
 //! annotations that never change what is valid (`xml`, `externalDocs`, `x-*` extensions) are
 //! left out.
 
+#[cfg(doc)]
+use super::source::{Definitions, Shared};
 use super::source::{Location, Sources};
 use super::{OpenApiError, Version};
 use crate::schema::{Holds, Keyword, OpenApiKeyword};
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// OpenAPI annotations with no effect on validity.
 const OPENAPI_ONLY: [OpenApiKeyword; 3] = [
@@ -26,7 +29,7 @@ const OPENAPI_ONLY: [OpenApiKeyword; 3] = [
 ];
 
 /// Translates one schema of a document, its referenced schemas translated once into the
-/// document's [`Shared`] schemas and copied into its `$defs`.
+/// document's [`Shared`] schemas, which it refers to.
 pub(super) struct Bundler<'a> {
     sources: &'a mut Sources,
     version: Version,
@@ -46,7 +49,9 @@ impl<'a> Bundler<'a> {
         }
     }
 
-    /// The self-contained 2020-12 schema for the schema at `at` (its value given).
+    /// The 2020-12 schema for the schema at `at` (its value given), referring to the shared
+    /// definitions by `#/$defs/NAME`; an empty `$defs` stands where its self-contained form
+    /// holds those it reaches.
     pub(super) fn bundle(mut self, schema: &Value, at: &Location) -> Result<Value, OpenApiError> {
         let bundled = self.bundle_once(schema, at);
         if bundled.is_err() {
@@ -63,24 +68,20 @@ impl<'a> Bundler<'a> {
         while let Some((location, name)) = self.pending.pop() {
             let value = self.sources.get(&location)?.clone();
             let translated = self.translate(&value, &location)?;
-            self.sources.shared.defs.insert(name, translated);
+            self.sources.shared.definitions.insert(name, translated);
         }
+        let reaches_shared = !self.sources.shared.definitions.reached(&root).is_empty();
         let root_object = match &mut root {
             Value::Object(object) => object,
             Value::Bool(true) => return Ok(Value::Object(Map::new())),
             other => return Ok(other.clone()),
         };
-        let reached = reached_defs(
-            &Value::Object(root_object.clone()),
-            &self.sources.shared.defs,
-        );
-        if !reached.is_empty() {
-            let defs = root_object
+        if reaches_shared {
+            // Where its self-contained form holds what it reaches
+            // ([`Definitions::self_contained`]); the definitions themselves stay shared.
+            root_object
                 .entry(Keyword::Defs.name())
                 .or_insert_with(|| Value::Object(Map::new()));
-            if let Value::Object(defs) = defs {
-                defs.extend(reached);
-            }
         }
         root_object.insert(
             Keyword::Schema.name().to_owned(),
@@ -297,35 +298,6 @@ fn unique_name(taken: &BTreeSet<String>, target: &Location) -> String {
         suffix += 1;
     }
     name
-}
-
-/// The shared schemas `schema` reaches through `#/$defs/NAME` references, directly or
-/// through each other, by name.
-fn reached_defs(schema: &Value, shared: &BTreeMap<String, Value>) -> Map<String, Value> {
-    let mut reached = BTreeMap::new();
-    let mut queue = def_references(schema);
-    while let Some(name) = queue.pop() {
-        if reached.contains_key(&name) {
-            continue;
-        }
-        if let Some(def) = shared.get(&name) {
-            queue.extend(def_references(def));
-            reached.insert(name, def.clone());
-        }
-    }
-    reached.into_iter().collect()
-}
-
-/// The names of the `#/$defs/NAME` references anywhere in `schema`.
-pub(super) fn def_references(schema: &Value) -> Vec<String> {
-    let mut names = Vec::new();
-    crate::schema::visit(schema, "", &mut |_, map| {
-        let reference = map.get(Keyword::Ref.name()).and_then(Value::as_str);
-        if let Some(name) = reference.and_then(|r| r.strip_prefix("#/$defs/")) {
-            names.push(name.to_owned());
-        }
-    });
-    names
 }
 
 /// `{"properties": {P: {"enum": [values]}}}` for the discriminator values that select the

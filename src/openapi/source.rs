@@ -3,9 +3,10 @@
 //! file and JSON pointer they name.
 
 use super::OpenApiError;
+use crate::contract::ContractError;
 use crate::schema::Keyword;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 /// A place in one of the document's files.
@@ -25,18 +26,21 @@ impl std::fmt::Display for Location {
 
 /// The schemas a document's operations share: every schema a `$ref` names, translated once
 /// under a name unique in the document, so each operation's schema refers to the same
-/// translation and an import writes it once (`openapi/write.rs`).
+/// translation (`#/$defs/NAME`, holding no copy) and an import writes it once
+/// (`openapi/write.rs`).
 #[derive(Debug, Default)]
 pub(super) struct Shared {
     pub(super) names: BTreeMap<Location, String>,
     pub(super) taken: BTreeSet<String>,
-    pub(super) defs: BTreeMap<String, Value>,
+    pub(super) definitions: Definitions,
+    /// What checking each definition found, by name: each is checked once per document.
+    checked: HashMap<String, Result<(), ContractError>>,
 }
 
 impl Shared {
     /// The translated schemas, by name.
-    pub(super) fn into_defs(self) -> BTreeMap<String, Value> {
-        self.defs
+    pub(super) fn into_definitions(self) -> Definitions {
+        self.definitions
     }
 
     /// Forget the schemas named in `given` (by a bundle that failed half way).
@@ -44,9 +48,100 @@ impl Shared {
         for location in given {
             if let Some(name) = self.names.remove(location) {
                 self.taken.remove(&name);
-                self.defs.remove(&name);
+                self.definitions.defs.remove(&name);
+                self.definitions.references.remove(&name);
+                self.checked.remove(&name);
             }
         }
+    }
+
+    /// What would stop the case loader from compiling `schema` (bundled, from `file`) with
+    /// the shared definitions it reaches: its own part checked now, each shared definition
+    /// once per document, in the order its self-contained form lists them.
+    pub(super) fn check(&mut self, file: &Path, schema: &Value) -> Result<(), ContractError> {
+        crate::contract::Schema::check(file, schema)?;
+        let own = Keyword::Defs.value_in(schema).and_then(Value::as_object);
+        for name in self.definitions.reached(schema) {
+            if own.is_some_and(|own| own.contains_key(&name)) {
+                continue;
+            }
+            let definitions = &self.definitions;
+            self.checked
+                .entry(name.clone())
+                .or_insert_with(|| {
+                    let definition = &definitions.defs[&name];
+                    crate::contract::Schema::check_definition(file, &name, definition)
+                })
+                .clone()?;
+        }
+        Ok(())
+    }
+}
+
+/// The schemas a document's operations share, by name, and the names each refers to: an
+/// operation's bundled schema refers to them by `#/$defs/NAME` and holds no copy, so a large
+/// document's definitions are held once however many operations reach them.
+#[derive(Debug, Default)]
+pub struct Definitions {
+    defs: BTreeMap<String, Value>,
+    /// The `#/$defs/NAME` names each definition refers to itself.
+    references: BTreeMap<String, Vec<String>>,
+}
+
+impl Definitions {
+    /// Keep the translated definition `name`.
+    pub(super) fn insert(&mut self, name: String, definition: Value) {
+        let references = def_references(&definition);
+        self.references.insert(name.clone(), references);
+        self.defs.insert(name, definition);
+    }
+
+    /// The definition `name`.
+    pub(super) fn get(&self, name: &str) -> Option<&Value> {
+        self.defs.get(name)
+    }
+
+    /// Whether `name` is a shared definition.
+    pub(super) fn contains(&self, name: &str) -> bool {
+        self.defs.contains_key(name)
+    }
+
+    /// The names of the definitions `schema` reaches through `#/$defs/NAME`, directly or
+    /// through each other.
+    pub(super) fn reached(&self, schema: &Value) -> BTreeSet<String> {
+        let mut reached = BTreeSet::new();
+        let mut queue = def_references(schema);
+        while let Some(name) = queue.pop() {
+            if reached.contains(&name) {
+                continue;
+            }
+            if let Some(references) = self.references.get(&name) {
+                queue.extend(references.iter().cloned());
+                reached.insert(name);
+            }
+        }
+        reached
+    }
+
+    /// `schema` (bundled) as one self-contained document: the definitions it reaches copied
+    /// into its `$defs` (which bundling left in place for them when it reaches any).
+    pub(super) fn self_contained(&self, schema: &Value) -> Value {
+        let mut whole = schema.clone();
+        let reached = self.reached(schema);
+        if reached.is_empty() {
+            return whole;
+        }
+        let defs = whole
+            .as_object_mut()
+            .and_then(|o| o.get_mut(Keyword::Defs.name()))
+            .and_then(Value::as_object_mut);
+        if let Some(defs) = defs {
+            defs.extend(reached.into_iter().map(|name| {
+                let definition = self.defs[&name].clone();
+                (name, definition)
+            }));
+        }
+        whole
     }
 }
 
@@ -134,6 +229,18 @@ impl Sources {
             what: "`$ref`s that point at each other in a loop".to_owned(),
         })
     }
+}
+
+/// The names of the `#/$defs/NAME` references anywhere in `schema`.
+fn def_references(schema: &Value) -> Vec<String> {
+    let mut names = Vec::new();
+    crate::schema::visit(schema, "", &mut |_, map| {
+        let reference = map.get(Keyword::Ref.name()).and_then(Value::as_str);
+        if let Some(name) = reference.and_then(|r| r.strip_prefix("#/$defs/")) {
+            names.push(name.to_owned());
+        }
+    });
+    names
 }
 
 /// `a/./b/../c` → `a/c`, without touching the file system.

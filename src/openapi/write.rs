@@ -8,7 +8,7 @@
 
 use super::operation::{CaseDraft, DraftExample};
 use super::parameter::DraftParameter;
-use super::{Document, Problem};
+use super::{Definitions, Document, Problem};
 use crate::atomic_file;
 use crate::contract::{load_cases, ContractError, Operation};
 use serde_json::{Map, Value};
@@ -133,7 +133,7 @@ fn unique(names: &mut BTreeSet<String>, wanted: &str) -> String {
 struct SharedFile<'a> {
     /// Its name in the schemas folder.
     name: String,
-    defs: &'a BTreeMap<String, Value>,
+    defs: &'a Definitions,
     document: &'a Document,
     used: RefCell<BTreeSet<String>>,
 }
@@ -149,8 +149,8 @@ impl<'a> SharedFile<'a> {
         }
     }
 
-    /// `schema` without the shared schemas in its `$defs`, its references to them pointing
-    /// into this file instead.
+    /// `schema` (bundled) without `$defs` for the shared schemas, its references to them
+    /// pointing into this file instead.
     fn refer(&self, schema: &Value) -> Value {
         let Value::Object(object) = schema else {
             return schema.clone();
@@ -158,13 +158,13 @@ impl<'a> SharedFile<'a> {
         let Some(Value::Object(defs)) = object.get("$defs") else {
             return schema.clone();
         };
-        let (moved, own): (Vec<_>, Vec<_>) = defs
-            .iter()
-            .partition(|(name, _)| self.defs.contains_key(*name));
+        let (named, own): (Vec<_>, Vec<_>) =
+            defs.iter().partition(|(name, _)| self.defs.contains(name));
+        let mut moved = self.defs.reached(schema);
+        moved.extend(named.into_iter().map(|(name, _)| name.clone()));
         if moved.is_empty() {
             return schema.clone();
         }
-        let moved: BTreeSet<&String> = moved.into_iter().map(|(name, _)| name).collect();
         let mut root = Map::new();
         for (key, value) in object {
             if key != "$defs" {
@@ -179,7 +179,7 @@ impl<'a> SharedFile<'a> {
         crate::schema::visit(&root, "", &mut |pointer, map| {
             let reference = map.get("$ref").and_then(Value::as_str);
             let name = reference.and_then(|r| r.strip_prefix("#/$defs/"));
-            if name.is_some_and(|n| moved.contains(&n.to_owned())) {
+            if name.is_some_and(|n| moved.contains(n)) {
                 pointers.push(pointer.to_owned());
             }
         });
@@ -190,7 +190,7 @@ impl<'a> SharedFile<'a> {
                 }
             }
         }
-        self.used.borrow_mut().extend(moved.into_iter().cloned());
+        self.used.borrow_mut().extend(moved);
         root
     }
 
@@ -273,7 +273,7 @@ impl Case<'_> {
             list(invalid),
             list(unauthorized)
         );
-        write_examples(draft, &mut text, problems);
+        write_examples(draft, self.shared.defs, &mut text, problems);
         atomic_file::write_regenerable(
             &self.out.join("cases").join(format!("{}.toml", self.name)),
             text.as_bytes(),
@@ -440,7 +440,7 @@ impl Case<'_> {
             for header in &response.headers {
                 let schema = match header.schema.as_ref() {
                     None => String::new(),
-                    Some(schema) => match toml_value(schema) {
+                    Some(schema) => match toml_value(&self.shared.defs.self_contained(schema)) {
                         Some(inline) => format!(", schema = {inline}"),
                         // TOML has no null: such a schema goes to a file of its own.
                         None => {
@@ -470,10 +470,21 @@ impl Case<'_> {
 /// The examples. An operation with neither parameters nor an optional body writes bare
 /// bodies; any other writes `body` and `parameters` of the request envelope, the plan filling
 /// in what an example leaves out.
-fn write_examples(draft: &CaseDraft, text: &mut String, problems: &mut Vec<Problem>) {
+fn write_examples(
+    draft: &CaseDraft,
+    shared: &Definitions,
+    text: &mut String,
+    problems: &mut Vec<Problem>,
+) {
+    if draft.examples.is_empty() {
+        return;
+    }
     let enveloped =
         !draft.parameters.is_empty() || draft.request.as_ref().is_none_or(|r| !r.required);
-    let compile = |schema: &Value| crate::schema::validator_options().build(schema).ok();
+    let compile = |schema: &Value| {
+        let whole = shared.self_contained(schema);
+        crate::schema::validator_options().build(&whole).ok()
+    };
     let body_validator = draft.request.as_ref().and_then(|r| compile(&r.schema));
     let mut names = BTreeSet::new();
     for example in &draft.examples {
