@@ -19,7 +19,7 @@ mod types;
 pub use form::FieldEncoding;
 pub use types::{Style, Unsendable};
 
-use crate::schema::Index;
+use crate::schema::{Index, Keyword};
 use form::Form;
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{Map, Value};
@@ -195,7 +195,10 @@ impl Parameter {
 
     /// Whether ids of this parameter's format differ only in case when they are one id.
     pub fn case_insensitive(&self) -> bool {
-        self.schema.get("format").and_then(Value::as_str) == Some("uuid")
+        Keyword::Format
+            .value_in(&self.schema)
+            .and_then(Value::as_str)
+            == Some("uuid")
     }
 
     /// `value` as this parameter reads it back once sent: a producer's integer id linked to
@@ -307,27 +310,27 @@ impl Shape {
         let types = Types::at(schema, &index, &at);
         let node = schema.pointer(&at).unwrap_or(&Value::Null);
         if types.has("array") {
-            let items = node
-                .get("items")
-                .map(|_| Types::at(schema, &index, &format!("{at}/items")))
+            let items = Keyword::Items
+                .value_in(node)
+                .map(|_| Types::at(schema, &index, &Keyword::Items.pointer(&at)))
                 .unwrap_or_default();
             Shape::Array(items)
         } else if types.has("object") {
-            let properties = node
-                .get("properties")
+            let properties = Keyword::Properties
+                .value_in(node)
                 .and_then(Value::as_object)
                 .map(|p| {
                     p.keys()
                         .map(|k| {
-                            let pointer = format!("{at}/properties/{}", crate::schema::escape(k));
+                            let pointer = Keyword::Properties.member_pointer(&at, k);
                             (k.clone(), Types::at(schema, &index, &pointer))
                         })
                         .collect()
                 })
                 .unwrap_or_default();
-            let rest = match node.get("additionalProperties") {
+            let rest = match Keyword::AdditionalProperties.value_in(node) {
                 Some(Value::Object(_)) => {
-                    Types::at(schema, &index, &format!("{at}/additionalProperties"))
+                    Types::at(schema, &index, &Keyword::AdditionalProperties.pointer(&at))
                 }
                 _ => Types::default(),
             };
@@ -508,21 +511,18 @@ impl RequestShape {
             }
             let mut part = Map::new();
             let mut part_required = Vec::new();
+            let at = Keyword::Properties.member_pointer("", location.as_str());
             for parameter in declared {
-                let pointer = format!(
-                    "/properties/{}/properties/{}",
-                    location.as_str(),
-                    crate::schema::escape(&parameter.name)
-                );
+                let pointer = Keyword::Properties.member_pointer(&at, &parameter.name);
                 let mut schema = match (&parameter.ids, ids) {
                     // The planner names only the ids the server has (each checked against the
                     // schema when the case loads); to the contract, any well-formed id is
                     // valid, and one the server does not have is an unknown id, not an
                     // invalid request.
                     (Some(source), Ids::Narrowed) if source.ids().is_some() => {
-                        serde_json::json!({ "enum": source.ids() })
+                        serde_json::json!({ (Keyword::Enum.name()): source.ids() })
                     }
-                    _ => embed(&parameter.schema, &pointer),
+                    _ => crate::schema::embed(&parameter.schema, &pointer),
                 };
                 if location == Location::Path {
                     non_empty(&mut schema);
@@ -532,25 +532,30 @@ impl RequestShape {
                     part_required.push(Value::String(parameter.name.clone()));
                 }
             }
-            let mut object = serde_json::json!({"type": "object", "properties": part, "additionalProperties": false});
+            let mut object = serde_json::json!({
+                (Keyword::Type.name()): "object",
+                (Keyword::Properties.name()): part,
+                (Keyword::AdditionalProperties.name()): false,
+            });
             if !part_required.is_empty() {
-                object["required"] = Value::Array(part_required);
+                object[Keyword::Required.name()] = Value::Array(part_required);
             }
             properties.insert(location.as_str().to_owned(), object);
             required.push(Value::String(location.as_str().to_owned()));
         }
         if let (Some(shape), Some(schema)) = (&self.body, body) {
-            properties.insert("body".to_owned(), embed(schema, "/properties/body"));
+            let at = Keyword::Properties.member_pointer("", "body");
+            properties.insert("body".to_owned(), crate::schema::embed(schema, &at));
             if shape.required {
                 required.push(Value::String("body".to_owned()));
             }
         }
         serde_json::json!({
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "type": "object",
-            "properties": properties,
-            "required": required,
-            "additionalProperties": false,
+            (Keyword::Schema.name()): crate::schema::DRAFT_2020_12,
+            (Keyword::Type.name()): "object",
+            (Keyword::Properties.name()): properties,
+            (Keyword::Required.name()): required,
+            (Keyword::AdditionalProperties.name()): false,
         })
     }
 
@@ -1189,49 +1194,19 @@ fn non_empty(schema: &mut Value) {
     let Some(map) = schema.as_object_mut() else {
         return;
     };
-    for keyword in ["minLength", "minItems", "minProperties"] {
+    for keyword in [
+        Keyword::MinLength,
+        Keyword::MinItems,
+        Keyword::MinProperties,
+    ] {
         let at_least_one = map
-            .get(keyword)
+            .get(keyword.name())
             .and_then(Value::as_u64)
             .is_some_and(|n| n >= 1);
         if !at_least_one {
-            map.insert(keyword.to_owned(), Value::from(1));
+            map.insert(keyword.name().to_owned(), Value::from(1));
         }
     }
-}
-
-/// `schema` moved to `at` (a pointer into a bigger document): its own-document `$ref`s
-/// (`#/...`, `#`) are rewritten to point at their new place, and `$schema`/`$id` at its
-/// root are dropped.
-pub fn embed(schema: &Value, at: &str) -> Value {
-    fn rewrite(value: &mut Value, at: &str) {
-        match value {
-            Value::Object(map) => {
-                for (key, child) in map.iter_mut() {
-                    if key == "$ref" || key == "$dynamicRef" {
-                        if let Value::String(target) = child {
-                            if target == "#" {
-                                *target = format!("#{at}");
-                            } else if let Some(pointer) = target.strip_prefix("#/") {
-                                *target = format!("#{at}/{pointer}");
-                            }
-                        }
-                    } else if key != "enum" && key != "const" && key != "examples" {
-                        rewrite(child, at);
-                    }
-                }
-            }
-            Value::Array(items) => items.iter_mut().for_each(|i| rewrite(i, at)),
-            _ => {}
-        }
-    }
-    let mut copy = schema.clone();
-    if let Value::Object(map) = &mut copy {
-        map.remove("$schema");
-        map.remove("$id");
-    }
-    rewrite(&mut copy, at);
-    copy
 }
 
 #[cfg(test)]

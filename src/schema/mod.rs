@@ -5,14 +5,20 @@
 //! subschemas of a keyword are ([`children`]), how a property name is written in a pointer
 //! ([`escape`]) and where a `$ref` lands ([`Index::resolve`]), so a keyword learnt here is
 //! learnt everywhere. The views `readOnly` and `writeOnly` make of a document (what a
-//! request, a plan or a response reads) are [`view`]'s. It depends on nothing else in the crate.
+//! request, a plan or a response reads) are [`view`]'s. Stages that write schemas (the wire's
+//! envelope, an import's shared definitions) spell them here too: a keyword by
+//! [`Keyword::name`] and [`Keyword::pointer`], a schema placed in a bigger document by
+//! [`embed`], the dialect by [`DRAFT_2020_12`]; so no module outside names a keyword as a
+//! string. It depends on nothing else in the crate.
 
 mod dialect;
+mod embed;
 mod numeric;
 mod query;
 mod view;
 
 pub use dialect::OpenApiKeyword;
+pub use embed::embed;
 pub use numeric::{options as validator_options, NumericFormat};
 pub use query::{alternatives, member_pointers, types_among, types_at, types_of};
 pub use view::{view, View};
@@ -27,6 +33,10 @@ use url::Url;
 const DEFAULT_BASE: &str = "https://specgate.invalid/root.json";
 /// Where a document is registered for compiling its subschemas.
 const REGISTERED: &str = "urn:specgate:root";
+
+/// The `$schema` of the documents specgate writes (a request's envelope, an import's shared
+/// definitions): the dialect every stage reads.
+pub const DRAFT_2020_12: &str = "https://json-schema.org/draft/2020-12/schema";
 
 /// Escape a property name for use in a JSON pointer (RFC 6901).
 pub fn escape(name: &str) -> String {
@@ -287,6 +297,18 @@ impl Keyword {
     /// The keyword's value in `schema`, when `schema` is an object that has it.
     pub fn value_in(self, schema: &Value) -> Option<&Value> {
         schema.get(self.name())
+    }
+
+    /// The pointer of this keyword's value in the schema at `at` (`{at}/items`), where a
+    /// single-subschema keyword keeps its subschema.
+    pub fn pointer(self, at: &str) -> String {
+        format!("{at}/{}", self.name())
+    }
+
+    /// The pointer of the member `name` of this keyword's value in the schema at `at`
+    /// (`{at}/properties/{name}`, the name escaped): where a map keyword keeps a subschema.
+    pub fn member_pointer(self, at: &str, name: &str) -> String {
+        format!("{at}/{}/{}", self.name(), escape(name))
     }
 
     /// The keyword spelt `name`, if it is one.
@@ -656,6 +678,18 @@ mod tests {
         assert!(subschemas.admits("/properties/a b", &json!(4)));
         assert!(!subschemas.admits("/properties/a b", &json!(2)));
         assert!(!subschemas.admits("/properties/a b", &json!("x")));
+    }
+
+    #[test]
+    fn a_keyword_names_where_its_value_and_members_sit() {
+        assert_eq!(
+            Keyword::Items.pointer("/properties/a"),
+            "/properties/a/items"
+        );
+        assert_eq!(
+            Keyword::Properties.member_pointer("", "a/b~c"),
+            "/properties/a~1b~0c"
+        );
     }
 
     #[test]
