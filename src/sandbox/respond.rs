@@ -125,7 +125,7 @@ impl BodyTemplate {
         schema: Option<&crate::contract::Schema>,
         operation: &Operation,
     ) -> Result<BodyTemplate, TemplateError> {
-        let any_object = serde_json::json!({"type": "object"});
+        let any_object = serde_json::json!({ (Keyword::Type.name()): "object" });
         let document = schema.map_or(&any_object, |s| &*s.document);
         let mut template =
             Self::from_schema(document, &operation.sandbox_fields, &operation.redactions)?;
@@ -299,8 +299,8 @@ impl<'a> Builder<'a> {
     fn resolve(&self, node: &'a Value) -> &'a Value {
         let mut node = node;
         for _ in 0..MAX_REF_DEPTH {
-            let target = node
-                .get("$ref")
+            let target = Keyword::Ref
+                .value_in(node)
                 .and_then(Value::as_str)
                 .and_then(|r| self.index.resolve("", r))
                 .and_then(|pointer| self.document.pointer(&pointer));
@@ -342,17 +342,19 @@ impl<'a> Builder<'a> {
         if let Some(template) = self.fields.remove(pointer) {
             return template_source(&template, typed);
         }
-        if let Some(constant) = parts.iter().find_map(|p| p.get("const")) {
+        if let Some(constant) = parts.iter().find_map(|p| Keyword::Const.value_in(p)) {
             return Source::Json(constant.to_string());
         }
-        if let Some(Value::Array(values)) = parts.iter().find_map(|p| p.get("enum")) {
+        if let Some(Value::Array(values)) = parts.iter().find_map(|p| Keyword::Enum.value_in(p)) {
             let choices = values.iter().map(Value::to_string).collect();
             return Source::OneOf {
                 choices,
                 salt: self.salt,
             };
         }
-        let has_properties = parts.iter().any(|p| p.get("properties").is_some());
+        let has_properties = parts
+            .iter()
+            .any(|p| Keyword::Properties.value_in(p).is_some());
         match primary_type(typed) {
             Some("object") | None if has_properties && depth < MAX_REF_DEPTH => {
                 let before = self.visiting.len();
@@ -377,7 +379,7 @@ impl<'a> Builder<'a> {
     fn properties(&mut self, parts: &[&'a Value], pointer: &str, depth: usize) -> Vec<Property> {
         let mut declared: Vec<(&'a String, Vec<&'a Value>)> = Vec::new();
         for part in parts {
-            let Some(Value::Object(properties)) = part.get("properties") else {
+            let Some(Value::Object(properties)) = Keyword::Properties.value_in(part) else {
                 continue;
             };
             for (name, child) in properties {
@@ -389,7 +391,7 @@ impl<'a> Builder<'a> {
         }
         let required: Vec<&str> = parts
             .iter()
-            .filter_map(|p| p.get("required").and_then(Value::as_array))
+            .filter_map(|p| Keyword::Required.value_in(p).and_then(Value::as_array))
             .flatten()
             .filter_map(Value::as_str)
             .collect();
@@ -422,7 +424,7 @@ impl<'a> Builder<'a> {
         let parts = self.parts(nodes);
         Facts {
             is_string: parts.iter().find_map(|p| primary_type(p)) == Some("string"),
-            is_enum: parts.iter().any(|p| p.get("enum").is_some()),
+            is_enum: parts.iter().any(|p| Keyword::Enum.value_in(p).is_some()),
             fixed_template: self
                 .fields
                 .get(pointer)
@@ -453,15 +455,11 @@ fn template_source(template: &str, node: &Value) -> Source {
 
 /// The node's `type`, or the first of its types.
 fn primary_type(node: &Value) -> Option<&str> {
-    match node.get("type") {
-        Some(Value::String(name)) => Some(name),
-        Some(Value::Array(names)) => names.iter().find_map(Value::as_str),
-        _ => None,
-    }
+    crate::schema::declared_types(node).next()
 }
 
 fn default_string(node: &Value) -> String {
-    match node.get("format").and_then(Value::as_str) {
+    match Keyword::Format.value_in(node).and_then(Value::as_str) {
         Some("date-time") => "1970-01-01T00:00:00Z".into(),
         Some("date") => "1970-01-01".into(),
         Some("time") => "00:00:00Z".into(),
@@ -469,14 +467,18 @@ fn default_string(node: &Value) -> String {
         Some("uri" | "url") => "https://sandbox.specgate.invalid/".into(),
         Some("uuid") => "00000000-0000-4000-8000-000000000000".into(),
         _ => {
-            let min = node.get("minLength").and_then(Value::as_u64).unwrap_or(0);
+            let min = Keyword::MinLength
+                .value_in(node)
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
             "x".repeat(usize::try_from(min).unwrap_or(0))
         }
     }
 }
 
 fn default_number(node: &Value) -> String {
-    node.get("minimum")
+    Keyword::Minimum
+        .value_in(node)
         .filter(|m| m.is_number())
         .map_or_else(|| "0".to_owned(), Value::to_string)
 }

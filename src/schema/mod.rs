@@ -20,7 +20,7 @@ mod view;
 pub use dialect::OpenApiKeyword;
 pub use embed::embed;
 pub use numeric::{options as validator_options, NumericFormat};
-pub use query::{alternatives, member_pointers, types_among, types_at, types_of};
+pub use query::{alternatives, declared_types, member_pointers, types_among, types_at, types_of};
 pub use view::{view, View};
 
 use jsonschema::{Draft, Registry, Resource, Validator};

@@ -34,17 +34,21 @@ pub fn types_at(document: &Value, index: &Index, pointer: &str) -> Vec<String> {
         .map_or_else(Vec::new, types_of)
 }
 
+/// The type names the `type` keyword of `schema` lists, in its order: one for a string, each
+/// string of an array, none when it has no `type`. Unlike [`types_of`], `enum` and `const`
+/// are not consulted and no list is allocated (the sandbox asks this per property).
+pub fn declared_types(schema: &Value) -> impl Iterator<Item = &str> {
+    let (one, many) = match schema.get("type") {
+        Some(Value::String(one)) => (Some(one.as_str()), None),
+        Some(Value::Array(many)) => (None, Some(many.iter().filter_map(Value::as_str))),
+        _ => (None, None),
+    };
+    one.into_iter().chain(many.into_iter().flatten())
+}
+
 /// [`types_at`] for a schema that is not a `$ref` itself (nothing to follow).
 pub fn types_of(schema: &Value) -> Vec<String> {
-    let declared: Vec<String> = match schema.get("type") {
-        Some(Value::String(one)) => vec![one.clone()],
-        Some(Value::Array(many)) => many
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_owned)
-            .collect(),
-        _ => Vec::new(),
-    };
+    let declared: Vec<String> = declared_types(schema).map(str::to_owned).collect();
     if !declared.is_empty() {
         return declared;
     }
@@ -194,6 +198,21 @@ mod tests {
             ["string", "integer"]
         );
         assert_eq!(types_at(&document, &index, ""), ["object"]);
+    }
+
+    #[test]
+    fn declared_types_are_the_type_keyword_alone() {
+        let listed = json!({"type": ["integer", 7, "null"], "enum": [true]});
+        assert_eq!(
+            declared_types(&listed).collect::<Vec<_>>(),
+            ["integer", "null"]
+        );
+        assert_eq!(
+            declared_types(&json!({"type": "string"})).next(),
+            Some("string")
+        );
+        assert_eq!(declared_types(&json!({"enum": ["a"]})).next(), None);
+        assert_eq!(types_of(&json!({"enum": ["a"]})), ["string"]);
     }
 
     #[test]
