@@ -11,6 +11,7 @@ use super::parameter::DraftParameter;
 use super::{Definitions, Document, Problem};
 use crate::atomic_file;
 use crate::contract::{load_cases, ContractError, Operation};
+use crate::schema::Keyword;
 use serde_json::{Map, Value};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -155,7 +156,7 @@ impl<'a> SharedFile<'a> {
         let Value::Object(object) = schema else {
             return schema.clone();
         };
-        let Some(Value::Object(defs)) = object.get("$defs") else {
+        let Some(Value::Object(defs)) = object.get(Keyword::Defs.name()) else {
             return schema.clone();
         };
         let (named, own): (Vec<_>, Vec<_>) =
@@ -167,7 +168,7 @@ impl<'a> SharedFile<'a> {
         }
         let mut root = Map::new();
         for (key, value) in object {
-            if key != "$defs" {
+            if key != Keyword::Defs.name() {
                 root.insert(key.clone(), value.clone());
             } else if !own.is_empty() {
                 let own = own.iter().map(|(n, v)| ((*n).clone(), (*v).clone()));
@@ -177,15 +178,15 @@ impl<'a> SharedFile<'a> {
         let mut root = Value::Object(root);
         let mut pointers = Vec::new();
         crate::schema::visit(&root, "", &mut |pointer, map| {
-            let reference = map.get("$ref").and_then(Value::as_str);
-            let name = reference.and_then(|r| r.strip_prefix("#/$defs/"));
+            let reference = map.get(Keyword::Ref.name()).and_then(Value::as_str);
+            let name = reference.and_then(crate::schema::local_definition);
             if name.is_some_and(|n| moved.contains(n)) {
                 pointers.push(pointer.to_owned());
             }
         });
         for pointer in pointers {
             if let Some(Value::Object(map)) = root.pointer_mut(&pointer) {
-                if let Some(Value::String(reference)) = map.get_mut("$ref") {
+                if let Some(Value::String(reference)) = map.get_mut(Keyword::Ref.name()) {
                     *reference = format!("{}{reference}", self.name);
                 }
             }
@@ -205,8 +206,8 @@ impl<'a> SharedFile<'a> {
             .filter_map(|name| Some((name.clone(), self.defs.get(name)?.clone())))
             .collect();
         let file = serde_json::json!({
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$defs": defs,
+            (Keyword::Schema.name()): crate::schema::DRAFT_2020_12,
+            (Keyword::Defs.name()): defs,
         });
         write_json(&out.join("schemas").join(&self.name), &file)?;
         let origin = super::Location {
@@ -338,9 +339,10 @@ impl Case<'_> {
         }
         let mut inline = parameter.schema.clone();
         if let Value::Object(object) = &mut inline {
-            object.remove("$schema");
+            object.remove(Keyword::Schema.name());
         }
-        let small = toml_value(&inline).filter(|t| t.len() <= 120 && inline.get("$defs").is_none());
+        let small = toml_value(&inline)
+            .filter(|t| t.len() <= 120 && Keyword::Defs.value_in(&inline).is_none());
         match small {
             Some(inline) => {
                 let _ = writeln!(text, "schema = {inline}");

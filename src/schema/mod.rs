@@ -38,6 +38,15 @@ const REGISTERED: &str = "urn:specgate:root";
 /// definitions): the dialect every stage reads.
 pub const DRAFT_2020_12: &str = "https://json-schema.org/draft/2020-12/schema";
 
+/// Where a reference to one of its own document's `$defs` points: `#/$defs/` and the name.
+const LOCAL_DEFINITION: &str = "#/$defs/";
+
+/// The name `NAME` of a reference `#/$defs/NAME` to its own document's definitions, as
+/// written (a name holding `/` or `~` stays escaped); `None` for any other reference.
+pub fn local_definition(reference: &str) -> Option<&str> {
+    reference.strip_prefix(LOCAL_DEFINITION)
+}
+
 /// Escape a property name for use in a JSON pointer (RFC 6901).
 pub fn escape(name: &str) -> String {
     name.replace('~', "~0").replace('/', "~1")
@@ -690,6 +699,8 @@ mod tests {
             Keyword::Properties.member_pointer("", "a/b~c"),
             "/properties/a~1b~0c"
         );
+        assert_eq!(local_definition("#/$defs/Pet"), Some("Pet"));
+        assert_eq!(local_definition("other.json#/$defs/Pet"), None);
     }
 
     #[test]

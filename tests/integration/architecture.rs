@@ -537,13 +537,6 @@ const KEYWORDS: &[&str] = &[
     "writeOnly",
 ];
 
-/// Files outside src/schema/ that still name keywords, each to be folded behind
-/// `schema::Keyword` and its helpers (issue #19). A ratchet, not a licence: a file not listed
-/// that names a keyword fails, and so does a listed file that no longer does (take it off).
-/// `openapi/` translates OpenAPI's dialect to 2020-12 and names keywords of both on purpose
-/// until `schema` can spell the OpenAPI ones.
-const STILL_NAMING_KEYWORDS: &[&str] = &["openapi/write.rs"];
-
 /// Words of other formats that are spelt like keywords: SARIF's log has its own `$schema`
 /// (the SARIF schema's address) and `properties` (a result's property bag); OpenAPI's
 /// objects have their own `required` flag and a Security Scheme its `type`, named once in
@@ -583,25 +576,17 @@ fn keywords_named(text: &str) -> BTreeSet<&'static str> {
 fn no_file_outside_schema_names_a_schema_keyword() {
     let files = source_files(&crate::common::workdir().join("src"));
     let mut broken = Vec::new();
-    let mut naming = Vec::new();
     for (path, text) in &files {
         let name = path.display().to_string();
         if name.starts_with("schema/") || path.ends_with("tests.rs") {
             continue;
         }
         let named = keywords_named_in(&name, text);
-        let listed = STILL_NAMING_KEYWORDS.contains(&name.as_str());
         if !named.is_empty() {
-            naming.push(name.clone());
-        }
-        match (named.is_empty(), listed) {
-            (false, false) => broken.push(format!(
-                "{name} names {named:?}: ask `schema` (`Keyword`, `holds`, `types_at`) instead"
-            )),
-            (true, true) => broken.push(format!(
-                "{name} names no keyword now: take it off STILL_NAMING_KEYWORDS"
-            )),
-            _ => {}
+            broken.push(format!(
+                "{name} names {named:?}: ask `schema` (`Keyword`, `holds`, `types_at`, \
+                 `declared_types`, `embed`) instead"
+            ));
         }
     }
     assert!(
@@ -612,11 +597,7 @@ fn no_file_outside_schema_names_a_schema_keyword() {
             > 5,
         "the scan must see real keywords"
     );
-    assert!(
-        broken.is_empty(),
-        "{}\n(all: {naming:?})",
-        broken.join("\n")
-    );
+    assert!(broken.is_empty(), "{}", broken.join("\n"));
 }
 
 #[test]
