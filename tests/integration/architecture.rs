@@ -1,7 +1,9 @@
 //! Data flows one way: reads every file under src/, builds the graph of which top-level module
 //! names which (`crate::module` in code, comments ignored), and fails on any cycle and on the
 //! edges ARCHITECTURE.md forbids. The analysis is itself tested on a small made-up tree, so
-//! a checker that saw nothing could not pass.
+//! a checker that saw nothing could not pass. The same reading of the code holds three more
+//! rules: no import circle between the files of a module, no schema keyword spelt outside
+//! `schema`, and no test that starts a nested cargo build.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -604,4 +606,38 @@ fn no_file_outside_schema_names_a_schema_keyword() {
 fn the_keyword_scan_reads_code_not_comments_or_tests() {
     let text = "// \"minLength\" in a comment\nfn f() { m.get(\"maxItems\"); let t = \"types\"; }\n#[cfg(test)]\nmod tests { json!({\"enum\": []}); }";
     assert_eq!(keywords_named(text), BTreeSet::from(["maxItems"]));
+}
+
+/// What a test names to start cargo itself: its program name, the variable cargo sets to its
+/// own path, and the target folder a nested build is pointed at. A nested `cargo test` once
+/// rebuilt the whole crate from inside the suite (444 s with a custom target dir, #19); tests
+/// run the binaries cargo already built (`env!("CARGO_BIN_EXE_…")`) instead.
+const NESTED_CARGO: &[&str] = &["\"cargo\"", "\"CARGO\"", "CARGO_TARGET_DIR"];
+
+#[test]
+fn no_test_runs_a_nested_cargo_build() {
+    let files = source_files(&crate::common::workdir().join("tests"));
+    assert!(
+        files
+            .iter()
+            .any(|(path, text)| path.ends_with("integration/common.rs")
+                && text.contains("CARGO_BIN_EXE_specgate-suite")),
+        "the scan must see the tests"
+    );
+    let mut found = Vec::new();
+    for (path, text) in &files {
+        // This file names the words it looks for.
+        if path.ends_with("integration/architecture.rs") {
+            continue;
+        }
+        let code = without_comments(text);
+        for word in NESTED_CARGO.iter().filter(|w| code.contains(**w)) {
+            found.push(format!("{} names {word}", path.display()));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "a test starts cargo; run an already-built binary instead:\n{}",
+        found.join("\n")
+    );
 }
