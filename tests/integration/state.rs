@@ -877,3 +877,38 @@ fn a_page_token_the_server_never_issued_answered_with_a_documented_403_is_not_a_
         "{console}"
     );
 }
+
+#[test]
+fn an_id_a_list_only_echoes_from_its_request_is_not_taken_for_one_it_names() {
+    // tests/data/teams-echo: the list's items name their team by `id`, the list's own path
+    // id; the get of a member infers its ids from that list.
+    let teams = "tests/data/teams-echo";
+    let (code, console, passed) =
+        run_recorded(Path::new(teams), &[], &["--cases", teams], "TEAMS_TOKEN");
+    assert_eq!(code, Some(0), "0 findings: {console}");
+    let echoes = passed
+        .iter()
+        .filter(|p| p.keyed && p.path == "/v1/teams/team_1/members" && p.status == 200)
+        .filter_map(|p| serde_json::from_slice::<Value>(&p.body).ok())
+        .filter(|records| records[0]["id"] == "team_1")
+        .count();
+    assert!(echoes >= 1, "the list echoed its path id: {console}");
+    let named_echo = passed
+        .iter()
+        .filter(|p| p.path == "/v1/teams/team_1/members/team_1")
+        .count();
+    assert_eq!(
+        named_echo, 0,
+        "no request named the echoed id as a member's (as an obtained id, every valid get \
+         would name it)"
+    );
+    let gets: Vec<u16> = passed
+        .iter()
+        .filter(|p| p.keyed && p.path.starts_with("/v1/teams/team_1/members/"))
+        .map(|p| p.status)
+        .collect();
+    assert!(
+        gets.len() >= 5 && gets.contains(&404),
+        "members were still asked for, by made-up ids that the server answers 404: {gets:?}"
+    );
+}
