@@ -15,7 +15,10 @@ use crate::generate::{Body, PlannedRequest};
 use serde_json::Value;
 
 /// The statuses a server answers a request for a resource it does not have: 403 (a token
-/// it does not recognise), 404, 409 (a name already taken) and 410.
+/// it does not recognise), 404, 409 (a name already taken) and 410. Documented, each
+/// conforms for an unknown id even where the operation documents 404 as well: a server may
+/// say "not yours" or "taken" rather than "not found". Undocumented, it is the server
+/// deviating from its document, and stays a finding.
 const NOT_THERE: [u16; 4] = [403, 404, 409, 410];
 
 /// What the resources a request names are.
@@ -88,6 +91,18 @@ fn documents(operation: &Operation, status: u16) -> bool {
 /// What the parameters that name resources hold: a path parameter with no known ids holds
 /// an invented one; one with known ids, one of them or not (ids that differ only in case
 /// are one id where the parameter's format says so).
+///
+/// Which parameters name a resource is read from their role, never from a name: a path
+/// parameter does (the path names the resource, and link inference reads the same template,
+/// `/things/{P}`), and so does any parameter, wherever it travels, that a link (declared or
+/// inferred) or `known` ids give its values: a page token in the query declared with
+/// `known` ids is an id, and a token the server never issued, like a made-up path id, is
+/// unknown. A query, header or cookie parameter with neither is a value of its schema, a
+/// filter or a search as likely as a cursor: taking every made-up query value for an
+/// unknown id would clear a server that refuses a valid filter with a documented 403. A
+/// request body names no resource either: a link reads a producer's answer, not the body
+/// it was sent, so nothing says which field of a create's body is the name a 409 ("already
+/// exists") is about.
 fn named<'a>(operation: &'a Operation, planned: &PlannedRequest) -> Named<'a> {
     let Some(shape) = &operation.shape else {
         return Named::Declared;

@@ -24,6 +24,10 @@ pub const RATE_LIMIT_EVERY: u64 = 50;
 /// The size of the body `oversized-body` sends.
 pub const OVERSIZED_BODY_BYTES: usize = 16 * 1024 * 1024;
 
+/// The status `unknown-id-status` answers an unknown id with when none is given: 409, as a
+/// create-or-replace answers a name it takes to be another's.
+pub const DEFAULT_UNKNOWN_ID_STATUS: u16 = 409;
+
 /// A realistic regression the sandbox can be told to commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
@@ -120,6 +124,11 @@ pub enum Fault {
     WriteOnlyReturned,
     /// Each 204 is followed on the wire by a body, which HTTP forbids.
     BodyOnNoContent,
+    /// An id the sandbox does not hold is answered with this client error (409 "already
+    /// exists", 403 "not yours") instead of the operation's documented not-found answer: a
+    /// server's own way of saying it holds no such resource. Conformant where the operation
+    /// documents the status, `rejects-valid` where it does not.
+    UnknownIdStatus(u16),
 }
 
 /// The request-body value `reject-enum-value=POINTER:VALUE` refuses.
@@ -415,6 +424,12 @@ const CATALOGUE: &[FaultInfo] = &[
         category: "response-schema",
         description: "each 204 is followed on the wire by a JSON body, which HTTP forbids (it poisons a kept-alive connection)",
     },
+    FaultInfo {
+        name: "unknown-id-status",
+        parameter: "=STATUS",
+        category: "rejects-valid",
+        description: "an id the sandbox does not hold gets STATUS (default 409, \"already exists\"; 403 for a token it does not recognise) instead of the documented 404: conformant where the operation documents STATUS, a finding where it does not",
+    },
 ];
 
 impl Fault {
@@ -490,6 +505,7 @@ impl Fault {
             Fault::ServerErrorUndeclaredContentType => "server-error-undeclared-content-type",
             Fault::WriteOnlyReturned => "write-only-returned",
             Fault::BodyOnNoContent => "body-on-no-content",
+            Fault::UnknownIdStatus(_) => "unknown-id-status",
         }
     }
 
@@ -540,6 +556,7 @@ impl Fault {
             "server-error-undeclared-content-type" => Fault::ServerErrorUndeclaredContentType,
             "write-only-returned" => Fault::WriteOnlyReturned,
             "body-on-no-content" => Fault::BodyOnNoContent,
+            "unknown-id-status" => Fault::UnknownIdStatus(DEFAULT_UNKNOWN_ID_STATUS),
             _ => return None,
         };
         Some(fault)
@@ -562,6 +579,10 @@ impl Fault {
                     Ok(Fault::UndocumentedStatusOn(parameter.to_owned()))
                 }
                 _ => Err(format!("`undocumented-status-on={parameter}`: give an upper-case HTTP method, e.g. undocumented-status-on=DELETE")),
+            },
+            "unknown-id-status" => match parameter.parse::<u16>() {
+                Ok(status) if (400..500).contains(&status) => Ok(Fault::UnknownIdStatus(status)),
+                _ => Err(format!("`unknown-id-status={parameter}`: give a client error status, e.g. unknown-id-status=403")),
             },
             _ if Self::without_parameter(name).is_some() => {
                 Err(format!("the fault `{name}` takes no parameter (`={parameter}`)"))
@@ -615,6 +636,7 @@ impl fmt::Display for Fault {
             Fault::RedirectCrossOrigin(location) => write!(f, "={location}"),
             Fault::AuthSkippedOn(name) if !name.is_empty() => write!(f, "={name}"),
             Fault::UndocumentedStatusOn(method) => write!(f, "={method}"),
+            Fault::UnknownIdStatus(status) => write!(f, "={status}"),
             _ => Ok(()),
         }
     }
@@ -649,6 +671,11 @@ mod tests {
         assert!("reject-enum-value=kind".parse::<Fault>().is_err());
         assert!("rate-limit=3".parse::<Fault>().is_err());
         assert!("redirect-cross-origin=elsewhere".parse::<Fault>().is_err());
+        assert_eq!(
+            "unknown-id-status=403".parse(),
+            Ok(Fault::UnknownIdStatus(403))
+        );
+        assert!("unknown-id-status=200".parse::<Fault>().is_err());
     }
 
     #[test]

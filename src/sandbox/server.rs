@@ -60,7 +60,8 @@ struct Endpoint {
     /// The parameters that name a resource (known ids, or a producer's): a well-formed id
     /// of no resource the server has is a 404, a malformed one a 400.
     ids: Vec<IdParameter>,
-    /// How an unknown id is answered, as documented (404).
+    /// How an unknown id is answered: as documented (404), or with the status
+    /// `unknown-id-status` names.
     not_found: ErrorAnswer,
     /// The success response has no body (204, 205, 304, or a HEAD).
     empty_success: bool,
@@ -344,7 +345,7 @@ impl Endpoint {
             constants: operation.constants.clone(),
             shape: operation.shape.clone(),
             ids: Vec::new(),
-            not_found: not_found_answer(operation)?,
+            not_found: unknown_id_answer(operation, &config.faults)?,
             empty_success,
             error_body_off: config.faults.contains(&Fault::ErrorBodyOffSchema),
             error_as_html: config.faults.contains(&Fault::ErrorAsHtml),
@@ -699,6 +700,21 @@ const HASH_OF_ONE: &str = "0000000000000001";
 fn rendered_at(success: &BodyTemplate, pointer: &str) -> Option<String> {
     let body: Value = serde_json::from_slice(&success.render(1)).ok()?;
     body.pointer(pointer)?.as_str().map(str::to_owned)
+}
+
+/// How an unknown id is answered: as documented ([`not_found_answer`]), or under
+/// `unknown-id-status` with the status it names (its documented body where it has one).
+fn unknown_id_answer(operation: &Operation, faults: &[Fault]) -> Result<ErrorAnswer, SandboxError> {
+    let status = faults.iter().find_map(|fault| match fault {
+        Fault::UnknownIdStatus(status) => Some(*status),
+        _ => None,
+    });
+    match status {
+        Some(code) => {
+            ErrorAnswer::for_status(operation, code).map_err(documented_error(operation, code))
+        }
+        None => not_found_answer(operation),
+    }
 }
 
 /// How an unknown id is answered: the operation's documented 404, else 410, else 400, else

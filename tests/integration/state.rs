@@ -277,7 +277,19 @@ fn run_through_proxy(document: &str, token: &str) -> (Option<i32>, String, Vec<P
 /// `specgate run --openapi document` against the sandbox serving `cases`, through a
 /// recording proxy.
 fn run_against(cases: &Path, document: &str, token: &str) -> (Option<i32>, String, Vec<Passed>) {
-    let sandbox = TestSandbox::serving(cases, &[], KEY);
+    run_recorded(cases, &[], &["--openapi", document], token)
+}
+
+/// `specgate run` of `contract` (`--openapi DOCUMENT` or `--cases DIR`) against the sandbox
+/// serving `cases` with `faults`, through a recording proxy: the exit code, the console, and
+/// every request the proxy passed on.
+fn run_recorded(
+    cases: &Path,
+    faults: &[&str],
+    contract: &[&str],
+    token: &str,
+) -> (Option<i32>, String, Vec<Passed>) {
+    let sandbox = TestSandbox::serving(cases, faults, KEY);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -286,20 +298,18 @@ fn run_against(cases: &Path, document: &str, token: &str) -> (Option<i32>, Strin
     let seen: Seen = Arc::default();
     let upstream = sandbox.base_url.trim_end_matches("/v1").to_owned();
     let proxy = runtime.block_on(recording_proxy(upstream, seen.clone()));
-    let output = specgate(
-        &[
-            "run",
-            "--openapi",
-            document,
-            "--base-url",
-            &format!("{proxy}/v1"),
-            "--examples",
-            "10",
-            "--drift",
-            "off",
-        ],
-        &[(token, KEY)],
-    );
+    let base_url = format!("{proxy}/v1");
+    let mut arguments = vec!["run"];
+    arguments.extend_from_slice(contract);
+    arguments.extend_from_slice(&[
+        "--base-url",
+        &base_url,
+        "--examples",
+        "10",
+        "--drift",
+        "off",
+    ]);
+    let output = specgate(&arguments, &[(token, KEY)]);
     let console = format!("{}{}", text(&output.stdout), text(&output.stderr));
     let passed = seen.lock().unwrap().clone();
     drop(runtime);
@@ -741,5 +751,164 @@ fn each_create_of_an_integer_id_names_a_resource_of_its_own() {
         "valid requests naming a hook the server made get a 2xx: {}% of {}: {uses:?}",
         succeeded_percent(&uses),
         uses.len()
+    );
+}
+
+/// The finding lines of a console: `1. [check] operation — cause (×n)`.
+fn finding_lines(console: &str) -> Vec<&str> {
+    console
+        .lines()
+        .map(str::trim_start)
+        .filter(|line| {
+            line.split_once(". [").is_some_and(|(number, _)| {
+                !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit())
+            })
+        })
+        .collect()
+}
+
+/// A gadgets API whose get documents 403 and 404, and whose replace 404 and 409.
+const GADGETS: &str = "tests/data/gadgets-unknown-ids.openapi.yaml";
+
+/// The statuses of the keyed `method` requests that named a well-formed gadget id the
+/// server never made.
+fn made_up_gadget_ids(passed: &[Passed], method: &str) -> Vec<u16> {
+    let made: BTreeSet<String> = passed
+        .iter()
+        .filter(|p| p.method == "POST" && p.status == 201)
+        .filter_map(|p| serde_json::from_slice::<Value>(&p.body).ok())
+        .filter_map(|gadget| gadget["id"].as_str().map(str::to_owned))
+        .collect();
+    let well_formed = |id: &str| {
+        id.len() > 1
+            && id.len() <= 40
+            && id.starts_with('g')
+            && id[1..]
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    };
+    passed
+        .iter()
+        .filter(|p| p.keyed && p.method == method)
+        .filter_map(|p| {
+            let id = p.path.strip_prefix("/v1/gadgets/")?;
+            (well_formed(id) && !made.contains(id)).then_some(p.status)
+        })
+        .collect()
+}
+
+#[test]
+fn a_made_up_id_answered_with_a_documented_409_or_403_conforms_and_an_undocumented_one_is_a_finding(
+) {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().display().to_string();
+    let imported = specgate(&["import", GADGETS, "--out", &out], &[]);
+    assert!(imported.status.success(), "{}", text(&imported.stderr));
+    let cases = folder.path().join("cases");
+    let contract = ["--openapi", GADGETS];
+
+    let (code, console, _) = run_recorded(&cases, &[], &contract, "GADGETS_TOKEN");
+    assert_eq!(
+        code,
+        Some(0),
+        "the faithful server's 404s conform: {console}"
+    );
+
+    // (status, the method of the operation that documents it, the operation that does not)
+    for (status, documents, other) in [(409, "PUT", "get-gadget"), (403, "GET", "replace-gadget")] {
+        let fault = format!("unknown-id-status={status}");
+        let (code, console, passed) = run_recorded(&cases, &[&fault], &contract, "GADGETS_TOKEN");
+        let answered = made_up_gadget_ids(&passed, documents);
+        assert!(
+            answered.contains(&status),
+            "{fault}: a made-up id sent with {documents} got the documented {status}: {answered:?}"
+        );
+        assert_eq!(code, Some(1), "{fault}: {console}");
+        let findings = finding_lines(&console);
+        assert_eq!(
+            findings.len(),
+            1,
+            "{fault}: one finding, for the operation that does not document {status}: {console}"
+        );
+        let expected = format!("[rejects-valid] {other} — {status} for unknown-id");
+        assert!(
+            findings[0].contains(&expected),
+            "{fault}: {expected}\n{console}"
+        );
+    }
+}
+
+#[test]
+fn a_page_token_the_server_never_issued_answered_with_a_documented_403_is_not_a_finding() {
+    let pages = "tests/data/pages";
+    let fault = ["unknown-id-status=403"];
+    let (code, console, passed) = run_recorded(
+        Path::new(pages),
+        &fault,
+        &["--cases", pages],
+        "GADGETS_TOKEN",
+    );
+    assert_eq!(code, Some(0), "0 findings: {console}");
+    let refused = passed
+        .iter()
+        .filter(|p| p.keyed && p.path == "/v1/gadgets" && p.status == 403)
+        .count();
+    assert!(refused >= 1, "a made-up token was answered 403: {console}");
+
+    // The same answer where the list does not document 403: the server deviates.
+    let folder = tempfile::tempdir().unwrap();
+    let copy = folder.path();
+    std::fs::create_dir(copy.join("schemas")).unwrap();
+    for schema in ["page.json", "error.json"] {
+        let from = Path::new(pages).join("schemas").join(schema);
+        std::fs::copy(from, copy.join("schemas").join(schema)).unwrap();
+    }
+    let case = std::fs::read_to_string(Path::new(pages).join("list.toml")).unwrap();
+    let undocumented = case.replace("[responses.403]\nschema = \"schemas/error.json\"\n\n", "");
+    assert_ne!(case, undocumented, "403 removed");
+    std::fs::write(copy.join("list.toml"), undocumented).unwrap();
+    let copied = copy.display().to_string();
+    let (code, console, _) = run_recorded(copy, &fault, &["--cases", &copied], "GADGETS_TOKEN");
+    assert_eq!(code, Some(1), "{console}");
+    let findings = finding_lines(&console);
+    assert_eq!(findings.len(), 1, "{console}");
+    assert!(
+        findings[0].contains("[rejects-valid] gadgets-list — 403 for unknown-id"),
+        "{console}"
+    );
+}
+
+#[test]
+fn an_id_a_list_only_echoes_from_its_request_is_not_taken_for_one_it_names() {
+    // tests/data/teams-echo: the list's items name their team by `id`, the list's own path
+    // id; the get of a member infers its ids from that list.
+    let teams = "tests/data/teams-echo";
+    let (code, console, passed) =
+        run_recorded(Path::new(teams), &[], &["--cases", teams], "TEAMS_TOKEN");
+    assert_eq!(code, Some(0), "0 findings: {console}");
+    let echoes = passed
+        .iter()
+        .filter(|p| p.keyed && p.path == "/v1/teams/team_1/members" && p.status == 200)
+        .filter_map(|p| serde_json::from_slice::<Value>(&p.body).ok())
+        .filter(|records| records[0]["id"] == "team_1")
+        .count();
+    assert!(echoes >= 1, "the list echoed its path id: {console}");
+    let named_echo = passed
+        .iter()
+        .filter(|p| p.path == "/v1/teams/team_1/members/team_1")
+        .count();
+    assert_eq!(
+        named_echo, 0,
+        "no request named the echoed id as a member's (as an obtained id, every valid get \
+         would name it)"
+    );
+    let gets: Vec<u16> = passed
+        .iter()
+        .filter(|p| p.keyed && p.path.starts_with("/v1/teams/team_1/members/"))
+        .map(|p| p.status)
+        .collect();
+    assert!(
+        gets.len() >= 5 && gets.contains(&404),
+        "members were still asked for, by made-up ids that the server answers 404: {gets:?}"
     );
 }
