@@ -10,6 +10,7 @@
 use crate::contract::ContractError;
 use crate::openapi::{Document, Imported, Location, Problem};
 use crate::sandbox::respond::TemplateError;
+use std::collections::HashMap;
 
 /// An operation the generator refuses, and why.
 pub(super) struct Refused {
@@ -51,6 +52,7 @@ pub(super) fn refused(document: &Document, imported: &Imported) -> Vec<Refused> 
 /// be served by the sandbox, and such a schema in real documents is one that admits none.
 pub(super) fn drop_unbuildable_responses(document: &mut Document, imported: &Imported) -> bool {
     let mut dropped = false;
+    let mut built = Built::default();
     for operation in &imported.operations {
         let Some(draft) = document
             .drafts
@@ -63,8 +65,7 @@ pub(super) fn drop_unbuildable_responses(document: &mut Document, imported: &Imp
             let Some(schema) = &spec.schema else {
                 continue;
             };
-            let built = crate::sandbox::respond::BodyTemplate::for_schema(Some(schema), operation);
-            let Err(TemplateError::InvalidBody { pointer, message }) = built else {
+            let Some((pointer, message)) = built.invalid_body(schema, operation) else {
                 continue;
             };
             let status = spec.status.to_string();
@@ -100,4 +101,45 @@ pub(super) fn drop_unbuildable_responses(document: &mut Document, imported: &Imp
         }
     }
     dropped
+}
+
+/// Why the sandbox builds no body for a response schema, found once per distinct schema and
+/// operation settings the body depends on: a large document's operations share most of their
+/// response schemas (every error response, a resource read, updated and listed), and building
+/// a body, the solver's fallback above all, was most of Stripe's import.
+#[derive(Default)]
+struct Built {
+    /// By the kept schema document (equal schemas share one, see `contract::compiled`), the
+    /// `[sandbox.fields]` and the redactions: the failing pointer and message, if any.
+    outcomes: HashMap<BuiltKey, Option<(String, String)>>,
+}
+
+type BuiltKey = (usize, Vec<(String, String)>, Vec<String>);
+
+impl Built {
+    /// The pointer and message of the body the sandbox builds for `schema` of `operation`
+    /// failing that schema; `None` when it builds one (or fails for another reason).
+    fn invalid_body(
+        &mut self,
+        schema: &crate::contract::Schema,
+        operation: &crate::contract::Operation,
+    ) -> Option<(String, String)> {
+        // The `Arc` is held by `operation` for as long as `self` lives, so its address names it.
+        let key = (
+            std::sync::Arc::as_ptr(&schema.document) as usize,
+            operation.sandbox_fields.clone(),
+            operation.redactions.clone(),
+        );
+        self.outcomes
+            .entry(key)
+            .or_insert_with(|| {
+                match crate::sandbox::respond::BodyTemplate::for_schema(Some(schema), operation) {
+                    Err(TemplateError::InvalidBody { pointer, message }) => {
+                        Some((pointer, message))
+                    }
+                    _ => None,
+                }
+            })
+            .clone()
+    }
 }
