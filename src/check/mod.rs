@@ -16,7 +16,7 @@ pub use crate::results::{
     excerpt, Check, Finding, ResponseRecord, SentRequest, Shrunk, RESPONSE_EXCERPT_BYTES,
 };
 pub use cause::{Cause, HeaderProblem};
-pub use resources::says_not_there;
+pub use resources::{is_conflict, says_not_there};
 pub use status::status_findings;
 
 use crate::contract::{Expect, Operation};

@@ -10,7 +10,7 @@
 
 use super::{Cause, Check, Violation};
 use crate::contract::wire::IdSource;
-use crate::contract::{any_matches, Operation, ResponseStatus};
+use crate::contract::{any_matches, Expect, Operation, ResponseStatus};
 use crate::generate::{Body, PlannedRequest};
 use serde_json::Value;
 
@@ -66,6 +66,13 @@ pub(super) fn correct(
 /// of [`NOT_THERE`], or, where it documents no 404, any client error it lists.
 fn answers_unknown(operation: &Operation, status: u16) -> bool {
     documents(operation, status) && (NOT_THERE.contains(&status) || !documents(operation, 404))
+}
+
+/// Whether `status` is a documented 409 Conflict to a valid request: one whose verdict
+/// depends on the state the run made (see `run`'s `settle_conflicts`), not on the request
+/// alone. An undocumented 409 is the server deviating from its document, whatever the state.
+pub fn is_conflict(operation: &Operation, planned: &PlannedRequest, status: u16) -> bool {
+    status == 409 && planned.expect == Expect::Accept && documents(operation, status)
 }
 
 /// Whether `status` says that the resource an id names is not there (deleted, or never

@@ -173,6 +173,12 @@ impl Groups {
         }
     }
 
+    /// These groups without those of the cases `drop` names.
+    pub(super) fn without_cases(mut self, drop: impl Fn(&str) -> bool) -> Groups {
+        self.groups.retain(|(_, case, _), _| !drop(case));
+        self
+    }
+
     /// The findings in a stable order, with each group's origin (for shrinking).
     #[cfg(test)]
     pub(super) fn into_findings(self) -> Vec<(Finding, Origin)> {

@@ -13,13 +13,21 @@ use crate::contract::wire::{IdSource, Parameter};
 use crate::contract::Expect;
 use crate::contract::Operation;
 use crate::contract::Produced;
-use crate::generate::{Body, Generator, KeyUse, PlannedRequest};
+use crate::generate::{Body, Generator, KeyUse, PlannedRequest, RandomClass};
 use crate::results::{Check, Warning};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use url::Url;
 
 /// How many of the ids a list answers a consumer's valid requests spread over.
 const MAX_LISTED_IDS: usize = 16;
+
+/// How many other valid requests a producer is sent after a 409 Conflict, each drawn anew.
+const FRESH_TRIES: u64 = 8;
+
+/// The seed of those draws: not the plan's, so no draw repeats one of the plan's own
+/// random requests (whose creates the server may hold already).
+const FRESH_SEED: u64 = 0x0c0f_11c7_5eed;
 
 /// Where the producers are sent.
 pub(super) struct Target<'a> {
@@ -31,6 +39,8 @@ pub(super) struct Target<'a> {
     pub permit: &'a (dyn Fn() -> bool + Sync),
     /// The run's OAuth2 clients, whose tokens a valid request carries.
     pub tokens: &'a [Arc<super::oauth::TokenSource>],
+    /// Draws of fresh valid requests so far (see [`send_valid`]): each is another.
+    pub fresh: &'a AtomicU64,
 }
 
 /// `operations` with every linked parameter bound to a value its producer returned, and a
@@ -157,28 +167,54 @@ pub(super) struct Sent {
 
 /// Send `operation`'s first valid request, with the value at an envelope pointer replaced
 /// when `with` says so (a consumer naming a resource).
+///
+/// A 409 Conflict says the request conflicts with what the server holds: a server with a
+/// unique field refuses a create repeating one it made (the first valid request is sent
+/// once per link, per valid DELETE and per sequence). Then other valid requests, drawn with
+/// a fixed seed, each a draw no earlier one of the run took, are sent until one is not
+/// answered 409, up to [`FRESH_TRIES`]; the last is returned.
 pub(super) async fn send_valid(
     operation: &Operation,
     generator: &Generator,
     target: &Target<'_>,
     with: Option<(&str, &serde_json::Value)>,
 ) -> Result<Sent, String> {
-    let mut planned = generator
+    let first = generator
         .coverage()
         .into_iter()
         .find(|r| r.expect == Expect::Accept && r.key == KeyUse::Valid)
         .ok_or_else(|| format!("`{}` has no valid request to send", operation.name))?;
-    if let (Some((pointer, value)), Body::Json(envelope)) = (with, &mut planned.body) {
-        if let Some(slot) = envelope.pointer_mut(pointer) {
-            *slot = value.clone();
-        }
-    }
     let endpoint = Endpoint::new(
         operation,
         endpoint(target.base_url, &operation.path),
         target.key,
     )
     .with_tokens(target.tokens, operation);
+    let mut sent = send_one(&endpoint, first, target, with).await?;
+    for _ in 0..FRESH_TRIES {
+        if !matches!(&sent.outcome, Outcome::Response(r) if r.status == 409) {
+            break;
+        }
+        let index = target.fresh.fetch_add(1, Ordering::Relaxed);
+        let planned = generator.random(FRESH_SEED, RandomClass::Valid, index);
+        sent = send_one(&endpoint, planned, target, with).await?;
+    }
+    Ok(sent)
+}
+
+/// Send `planned` to `endpoint`, with the value at an envelope pointer replaced when `with`
+/// says so.
+async fn send_one(
+    endpoint: &Endpoint,
+    mut planned: PlannedRequest,
+    target: &Target<'_>,
+    with: Option<(&str, &serde_json::Value)>,
+) -> Result<Sent, String> {
+    if let (Some((pointer, value)), Body::Json(envelope)) = (with, &mut planned.body) {
+        if let Some(slot) = envelope.pointer_mut(pointer) {
+            *slot = value.clone();
+        }
+    }
     let outgoing = endpoint.outgoing(&planned);
     let outcome = endpoint
         .send(

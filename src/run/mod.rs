@@ -202,7 +202,9 @@ pub async fn run(
             ),
         });
     }
-    let representatives = tally.groups.into_representatives();
+    let representatives = shared
+        .settle_conflicts(tally.groups, tally.conflicts)
+        .into_representatives();
     // A halted run sends nothing more: its findings stay as they are (nothing says flaky).
     let (mut findings, flaky) = if shared.guard.is_halted() {
         let kept = representatives.into_iter().map(|r| (r.finding, r.origin));

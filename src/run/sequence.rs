@@ -73,6 +73,7 @@ async fn sequence(shared: &Shared, link: &LinkedParameter, position: u64) -> Vec
         key: shared.config.key.as_ref(),
         permit: &permit,
         tokens: &shared.tokens,
+        fresh: &shared.fresh,
     };
     let mut steps: Vec<Step> = Vec::new();
     let mut findings = Vec::new();

@@ -12,7 +12,7 @@ use super::halt::Guard;
 use super::lifecycle::{envelope, Lifecycle, LinkedParameter};
 use super::links::{produce, Target};
 use super::{endpoint, ApiKey, Progress, RunConfig, RunError, Summary};
-use crate::check::{check_exchange, Exchange, Finding, Outcome, TransportFailure};
+use crate::check::{check_exchange, Check, Exchange, Finding, Outcome, TransportFailure};
 use crate::contract::wire::IdSource;
 use crate::contract::Expect;
 use crate::contract::Operation;
@@ -64,12 +64,20 @@ pub(super) struct Shared {
     pub(super) tokens: Vec<Arc<super::oauth::TokenSource>>,
     /// Inferred links whose producer named no id (see `links::bind`).
     pub(super) unbound_links: Vec<Warning>,
+    /// Fresh valid requests drawn for producers answered 409 (see `links::send_valid`).
+    pub(super) fresh: AtomicU64,
+    /// Per operation: whether a valid request of it was answered 2xx, which says a 409 to
+    /// another is a conflict with the state the run made (see [`Shared::settle_conflicts`]).
+    pub(super) accepted: Vec<AtomicBool>,
 }
 
 /// One worker thread's accumulators, shared by its workers and merged at the end.
 #[derive(Clone)]
 pub(super) struct Tally {
     pub(super) groups: Groups,
+    /// `rejects-valid` for a documented 409, judged once the run is over (see
+    /// [`Shared::settle_conflicts`]).
+    pub(super) conflicts: Groups,
     pub(super) coverage: Vec<CoverageTracker>,
     pub(super) statuses: BTreeMap<u16, u64>,
     pub(super) transport_connect: u64,
@@ -83,6 +91,7 @@ impl Tally {
     pub(super) fn new(operations: &[Arc<Operation>]) -> Tally {
         Tally {
             groups: Groups::default(),
+            conflicts: Groups::default(),
             coverage: operations.iter().map(|o| CoverageTracker::new(o)).collect(),
             statuses: BTreeMap::new(),
             transport_connect: 0,
@@ -94,6 +103,7 @@ impl Tally {
 
     pub(super) fn merge(&mut self, other: Tally) {
         self.groups.merge(other.groups);
+        self.conflicts.merge(other.conflicts);
         for (mine, theirs) in self.coverage.iter_mut().zip(other.coverage) {
             mine.merge(theirs);
         }
@@ -137,8 +147,9 @@ pub(super) async fn prepare(
     for source in &tokens {
         source.header().await?;
     }
+    let fresh = AtomicU64::new(0);
     let (operations, generators, unbound_links) =
-        bind_links(operations, generators, &client, &config, &tokens).await?;
+        bind_links(operations, generators, &client, &config, &tokens, &fresh).await?;
     let endpoints = operations
         .iter()
         .map(|o| {
@@ -164,6 +175,7 @@ pub(super) async fn prepare(
         coverage_complete: AtomicBool::new(blank.coverage.iter().all(CoverageTracker::is_complete)),
         coverage_seen: Mutex::new(blank.coverage.clone()),
         blank,
+        accepted: operations.iter().map(|_| AtomicBool::new(false)).collect(),
         pace: config.settings.rate.map(|_| Mutex::new(Instant::now())),
         guard,
         operations,
@@ -179,6 +191,7 @@ pub(super) async fn prepare(
         lifecycle,
         tokens,
         unbound_links,
+        fresh,
     })
 }
 
@@ -190,6 +203,7 @@ async fn bind_links(
     client: &HttpClient,
     config: &RunConfig,
     tokens: &[Arc<super::oauth::TokenSource>],
+    fresh: &AtomicU64,
 ) -> Result<(Vec<Arc<Operation>>, Vec<Arc<Generator>>, Vec<Warning>), RunError> {
     if operations.iter().all(|o| o.links().is_empty()) {
         return Ok((operations, generators, Vec::new()));
@@ -201,6 +215,7 @@ async fn bind_links(
         key: config.key.as_ref(),
         permit: &|| true,
         tokens,
+        fresh,
     };
     let (bound, unbound) = super::links::bind(operations, &generators, &target).await?;
     let generators = bound
@@ -375,6 +390,12 @@ impl Shared {
         match outcome {
             Outcome::Response(response) => {
                 tally.responses += 1;
+                if (200..300).contains(&response.status)
+                    && planned.expect == Expect::Accept
+                    && !self.accepted[index].load(Ordering::Relaxed)
+                {
+                    self.accepted[index].store(true, Ordering::Relaxed);
+                }
                 // A status outside 100-599 is a protocol violation (a `transport` finding),
                 // not a status of the API.
                 if (100..=599).contains(&response.status) {
@@ -398,9 +419,28 @@ impl Shared {
             planned,
             outcome,
         };
-        let violations = check_exchange(&exchange);
+        let mut violations = check_exchange(&exchange);
         if violations.is_empty() {
             return;
+        }
+        let conflict = match outcome {
+            Outcome::Response(response) => {
+                crate::check::is_conflict(operation, planned, response.status)
+            }
+            Outcome::Transport(_) => false,
+        };
+        if conflict {
+            let context = self.context(index, position, planned, outgoing, outcome);
+            violations.retain(|violation| {
+                let pending = violation.check == Check::RejectsValid;
+                if pending {
+                    tally.conflicts.add(&context, violation.clone());
+                }
+                !pending
+            });
+            if violations.is_empty() {
+                return;
+            }
         }
         self.progress
             .findings
@@ -408,17 +448,48 @@ impl Shared {
         if self.config.settings.fail_fast {
             self.stop.store(true, Ordering::Relaxed);
         }
-        let context = groups::Context {
+        let context = self.context(index, position, planned, outgoing, outcome);
+        for violation in violations {
+            tally.groups.add(&context, violation);
+        }
+    }
+
+    /// What a violation of one exchange is grouped and rendered with.
+    fn context<'a>(
+        &'a self,
+        index: usize,
+        position: u64,
+        planned: &'a PlannedRequest,
+        outgoing: &'a Outgoing,
+        outcome: &'a Outcome,
+    ) -> groups::Context<'a> {
+        groups::Context {
             endpoint: &self.endpoints[index],
             key: self.config.key.as_ref(),
             position,
             planned,
             outgoing,
             outcome,
-        };
-        for violation in violations {
-            tally.groups.add(&context, violation);
         }
+    }
+
+    /// The run's groups with its pending conflicts settled. A 409 Conflict says a request
+    /// conflicts with the current state of the resource, which a client cannot see: a valid
+    /// create whose unique name the run already used is refused by a faithful server. So a
+    /// documented 409 to a valid request conforms where the run changed that state, which it
+    /// knows by the same operation having answered a valid request with 2xx (in any order:
+    /// concurrent requests reach the server in an order the client does not see). An
+    /// operation that answered every valid request 409 (never a 2xx) accepts nothing, and
+    /// its 409s stay `rejects-valid`: a server refusing every create is not hidden.
+    pub(super) fn settle_conflicts(&self, mut groups: Groups, conflicts: Groups) -> Groups {
+        let changed = |case: &str| {
+            self.operations
+                .iter()
+                .zip(&self.accepted)
+                .any(|(o, accepted)| o.name == case && accepted.load(Ordering::Relaxed))
+        };
+        groups.merge(conflicts.without_cases(changed));
+        groups
     }
 }
 
@@ -496,6 +567,7 @@ impl Shared {
             key: self.config.key.as_ref(),
             permit: &permit,
             tokens: &self.tokens,
+            fresh: &self.fresh,
         };
         let mut changed = false;
         for link in consumed {

@@ -28,6 +28,10 @@ pub const OVERSIZED_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// create-or-replace answers a name it takes to be another's.
 pub const DEFAULT_UNKNOWN_ID_STATUS: u16 = 409;
 
+/// The status `unique-create` and `create-conflict` answer with when none is given: 409
+/// Conflict, a create whose unique value is taken.
+pub const DEFAULT_CONFLICT_STATUS: u16 = 409;
+
 /// A realistic regression the sandbox can be told to commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
@@ -129,6 +133,14 @@ pub enum Fault {
     /// server's own way of saying it holds no such resource. Conformant where the operation
     /// documents the status, `rejects-valid` where it does not.
     UnknownIdStatus(u16),
+    /// A POST that repeats a request it already answered with success (the same target and
+    /// body) is answered with this client error, as a server enforcing a unique field
+    /// answers a create whose value is taken: the server is right, and a run that made the
+    /// resource before has no finding.
+    UniqueCreate(u16),
+    /// Every valid POST is answered with this client error: a create that never succeeds,
+    /// a finding even where the operation documents the status.
+    CreateConflict(u16),
 }
 
 /// The request-body value `reject-enum-value=POINTER:VALUE` refuses.
@@ -430,6 +442,18 @@ const CATALOGUE: &[FaultInfo] = &[
         category: "rejects-valid",
         description: "an id the sandbox does not hold gets STATUS (default 409, \"already exists\"; 403 for a token it does not recognise) instead of the documented 404: conformant where the operation documents STATUS, a finding where it does not",
     },
+    FaultInfo {
+        name: "unique-create",
+        parameter: "=STATUS",
+        category: "rejects-valid",
+        description: "a POST repeating a request already answered with success (same target and body) gets STATUS (default 409), as a server enforcing a unique field does: conformant where the create documents STATUS, a finding where it does not",
+    },
+    FaultInfo {
+        name: "create-conflict",
+        parameter: "=STATUS",
+        category: "rejects-valid",
+        description: "every valid POST gets STATUS (default 409): a create that never succeeds, a finding even where the create documents STATUS",
+    },
 ];
 
 impl Fault {
@@ -506,6 +530,8 @@ impl Fault {
             Fault::WriteOnlyReturned => "write-only-returned",
             Fault::BodyOnNoContent => "body-on-no-content",
             Fault::UnknownIdStatus(_) => "unknown-id-status",
+            Fault::UniqueCreate(_) => "unique-create",
+            Fault::CreateConflict(_) => "create-conflict",
         }
     }
 
@@ -557,6 +583,8 @@ impl Fault {
             "write-only-returned" => Fault::WriteOnlyReturned,
             "body-on-no-content" => Fault::BodyOnNoContent,
             "unknown-id-status" => Fault::UnknownIdStatus(DEFAULT_UNKNOWN_ID_STATUS),
+            "unique-create" => Fault::UniqueCreate(DEFAULT_CONFLICT_STATUS),
+            "create-conflict" => Fault::CreateConflict(DEFAULT_CONFLICT_STATUS),
             _ => return None,
         };
         Some(fault)
@@ -583,6 +611,13 @@ impl Fault {
             "unknown-id-status" => match parameter.parse::<u16>() {
                 Ok(status) if (400..500).contains(&status) => Ok(Fault::UnknownIdStatus(status)),
                 _ => Err(format!("`unknown-id-status={parameter}`: give a client error status, e.g. unknown-id-status=403")),
+            },
+            "unique-create" | "create-conflict" => match parameter.parse::<u16>() {
+                Ok(status) if (400..500).contains(&status) && name == "unique-create" => {
+                    Ok(Fault::UniqueCreate(status))
+                }
+                Ok(status) if (400..500).contains(&status) => Ok(Fault::CreateConflict(status)),
+                _ => Err(format!("`{name}={parameter}`: give a client error status, e.g. {name}=409")),
             },
             _ if Self::without_parameter(name).is_some() => {
                 Err(format!("the fault `{name}` takes no parameter (`={parameter}`)"))
@@ -636,7 +671,9 @@ impl fmt::Display for Fault {
             Fault::RedirectCrossOrigin(location) => write!(f, "={location}"),
             Fault::AuthSkippedOn(name) if !name.is_empty() => write!(f, "={name}"),
             Fault::UndocumentedStatusOn(method) => write!(f, "={method}"),
-            Fault::UnknownIdStatus(status) => write!(f, "={status}"),
+            Fault::UnknownIdStatus(status)
+            | Fault::UniqueCreate(status)
+            | Fault::CreateConflict(status) => write!(f, "={status}"),
             _ => Ok(()),
         }
     }
@@ -676,6 +713,9 @@ mod tests {
             Ok(Fault::UnknownIdStatus(403))
         );
         assert!("unknown-id-status=200".parse::<Fault>().is_err());
+        assert_eq!("unique-create=422".parse(), Ok(Fault::UniqueCreate(422)));
+        assert_eq!("create-conflict".parse(), Ok(Fault::CreateConflict(409)));
+        assert!("create-conflict=500".parse::<Fault>().is_err());
     }
 
     #[test]

@@ -101,6 +101,49 @@ struct Endpoint {
     refused_value: Option<(String, Value)>,
     /// The request body's declared media type; `None` when it takes no body.
     body_media: Option<String>,
+    /// `unique-create`, `create-conflict`: how a POST answers a request that conflicts.
+    conflicts: Option<Conflicts>,
+}
+
+/// A POST's conflicts under `unique-create` (a repeated request) or `create-conflict`
+/// (every request).
+struct Conflicts {
+    /// The status the fault names, with the operation's documented body for it.
+    answer: ErrorAnswer,
+    /// The hashes of the requests (target and body) answered with success; `None` under
+    /// `create-conflict`, where every valid request conflicts.
+    taken: Option<std::sync::Mutex<std::collections::HashSet<u64>>>,
+}
+
+impl Conflicts {
+    /// `operation`'s conflicts under `faults`; `None` for anything but a POST, or without
+    /// either fault.
+    fn build(operation: &Operation, faults: &[Fault]) -> Result<Option<Conflicts>, SandboxError> {
+        if operation.method != Method::POST {
+            return Ok(None);
+        }
+        let Some((status, unique)) = faults.iter().find_map(|fault| match fault {
+            Fault::UniqueCreate(status) => Some((*status, true)),
+            Fault::CreateConflict(status) => Some((*status, false)),
+            _ => None,
+        }) else {
+            return Ok(None);
+        };
+        let answer = ErrorAnswer::for_status(operation, status)
+            .map_err(documented_error(operation, status))?;
+        Ok(Some(Conflicts {
+            answer,
+            taken: unique.then(Default::default),
+        }))
+    }
+
+    /// Whether the request hashing to `hash` conflicts; one that does not is taken now.
+    fn conflicts(&self, hash: u64) -> bool {
+        match &self.taken {
+            None => true,
+            Some(taken) => taken.lock().is_ok_and(|mut taken| !taken.insert(hash)),
+        }
+    }
 }
 
 /// How a missing or wrong key is answered.
@@ -370,6 +413,7 @@ impl Endpoint {
             success,
             refused_value: refused_value(operation, &config.faults),
             body_media: media_type::body_media(operation),
+            conflicts: Conflicts::build(operation, &config.faults)?,
         })
     }
 
@@ -574,6 +618,13 @@ impl Endpoint {
             if let Some(oversized) = &behaviour.oversized {
                 return Some(with_body(self.success_status, JSON, oversized.clone()));
             }
+        }
+        if let Some(conflicts) = self.conflicts.as_ref().filter(|c| c.conflicts(hash)) {
+            let body = conflicts.answer.body(
+                hash,
+                || json!({"error": "conflict", "message": "this resource already exists"}),
+            );
+            return Some(self.error_answer(conflicts.answer.status, body));
         }
         behaviour.redirect.as_ref().map(redirect)
     }

@@ -912,3 +912,110 @@ fn an_id_a_list_only_echoes_from_its_request_is_not_taken_for_one_it_names() {
         "members were still asked for, by made-up ids that the server answers 404: {gets:?}"
     );
 }
+
+/// tests/data/gizmos-unique.openapi.yaml: a create documenting 409 for a name taken.
+const GIZMOS: &str = "tests/data/gizmos-unique.openapi.yaml";
+
+/// `document` imported into a fresh folder: the folder, and its cases.
+fn imported(document: &Path) -> (tempfile::TempDir, std::path::PathBuf) {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("imported").display().to_string();
+    let document = document.display().to_string();
+    let output = specgate(&["import", &document, "--out", &out], &[]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let cases = folder.path().join("imported").join("cases");
+    (folder, cases)
+}
+
+/// The statuses the keyed creates of gizmos got.
+fn create_statuses(passed: &[Passed]) -> Vec<u16> {
+    passed
+        .iter()
+        .filter(|p| p.keyed && p.method == "POST" && p.path == "/v1/gizmos")
+        .map(|p| p.status)
+        .collect()
+}
+
+#[test]
+fn a_documented_409_to_a_create_repeating_one_the_run_made_conforms() {
+    let (_folder, cases) = imported(Path::new(GIZMOS));
+    let contract = ["--openapi", GIZMOS];
+    let (code, console, passed) =
+        run_recorded(&cases, &["unique-create"], &contract, "GIZMOS_TOKEN");
+    let creates = create_statuses(&passed);
+    assert!(
+        creates.contains(&409) && creates.contains(&201),
+        "the run repeated creates the server had made, and made others: {creates:?}"
+    );
+    assert_eq!(
+        code,
+        Some(0),
+        "a faithful server with a unique name: {console}"
+    );
+    assert_eq!(finding_lines(&console), Vec::<&str>::new(), "{console}");
+    // The DELETEs got resources of their own though the first create repeats: every valid
+    // DELETE of a made gizmo succeeded, and none was answered 404 (a resource deleted twice).
+    let made: BTreeSet<String> = passed
+        .iter()
+        .filter(|p| p.method == "POST" && p.status == 201)
+        .filter_map(|p| serde_json::from_slice::<Value>(&p.body).ok())
+        .filter_map(|body| body["id"].as_str().map(str::to_owned))
+        .collect();
+    let deletes = uses_of(&passed, &["DELETE"], "/v1/gizmos", &made);
+    assert!(deletes.len() >= 2, "{deletes:?}");
+    assert!(
+        deletes.iter().filter(|s| **s == 204).count() * 100 / deletes.len() >= 80,
+        "the DELETEs of made gizmos mostly succeeded: {deletes:?}"
+    );
+}
+
+#[test]
+fn a_create_answered_409_every_time_is_a_finding_though_409_is_documented() {
+    let (_folder, cases) = imported(Path::new(GIZMOS));
+    let contract = ["--openapi", GIZMOS];
+    let (code, console, passed) =
+        run_recorded(&cases, &["create-conflict"], &contract, "GIZMOS_TOKEN");
+    let creates = create_statuses(&passed);
+    assert!(
+        creates.contains(&409) && !creates.iter().any(|s| (200..300).contains(s)),
+        "valid creates got 409, and no create succeeded: {creates:?}"
+    );
+    assert_eq!(code, Some(1), "a server that makes nothing: {console}");
+    let findings = finding_lines(&console);
+    assert!(!findings.is_empty(), "{console}");
+    for finding in findings {
+        assert!(
+            finding.contains("[rejects-valid] create-gizmo — 409 for"),
+            "only the creates' 409s: {console}"
+        );
+    }
+}
+
+#[test]
+fn an_undocumented_409_to_a_repeated_create_is_a_finding() {
+    let folder = tempfile::tempdir().unwrap();
+    let document = std::fs::read_to_string(GIZMOS).unwrap();
+    let undocumented: String = document
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("\"409\""))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert_ne!(document, undocumented, "409 removed");
+    let copy = folder.path().join("gizmos.openapi.yaml");
+    std::fs::write(&copy, undocumented).unwrap();
+    let (_imported, cases) = imported(&copy);
+    let copied = copy.display().to_string();
+    let contract = ["--openapi", copied.as_str()];
+    let (code, console, passed) =
+        run_recorded(&cases, &["unique-create"], &contract, "GIZMOS_TOKEN");
+    assert!(create_statuses(&passed).contains(&409));
+    assert_eq!(code, Some(1), "{console}");
+    let findings = finding_lines(&console);
+    assert!(!findings.is_empty(), "{console}");
+    for finding in findings {
+        assert!(
+            finding.contains("[rejects-valid] create-gizmo — 409 for"),
+            "only the creates' 409s: {console}"
+        );
+    }
+}
