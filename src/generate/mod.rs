@@ -703,6 +703,15 @@ impl Generator {
         self.coverage.clone()
     }
 
+    /// The coverage plan's first valid request with the valid key (a producer's request),
+    /// without copying the plan: a run asks for it before each valid DELETE.
+    pub fn first_valid(&self) -> Option<PlannedRequest> {
+        self.coverage
+            .iter()
+            .find(|r| r.expect == Expect::Accept && r.key == KeyUse::Valid)
+            .cloned()
+    }
+
     /// How many entries the coverage plan has, without copying it.
     pub fn coverage_len(&self) -> usize {
         self.coverage.len()

@@ -10,10 +10,9 @@ use super::client::{ClientOptions, Endpoint, Outgoing};
 use super::{endpoint, ApiKey, RunError};
 use crate::check::Outcome;
 use crate::contract::wire::{IdSource, Parameter};
-use crate::contract::Expect;
 use crate::contract::Operation;
 use crate::contract::Produced;
-use crate::generate::{Body, Generator, KeyUse, PlannedRequest, RandomClass};
+use crate::generate::{Body, Generator, PlannedRequest, RandomClass};
 use crate::results::{Check, Warning};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -180,9 +179,7 @@ pub(super) async fn send_valid(
     with: Option<(&str, &serde_json::Value)>,
 ) -> Result<Sent, String> {
     let first = generator
-        .coverage()
-        .into_iter()
-        .find(|r| r.expect == Expect::Accept && r.key == KeyUse::Valid)
+        .first_valid()
         .ok_or_else(|| format!("`{}` has no valid request to send", operation.name))?;
     let endpoint = Endpoint::new(
         operation,
