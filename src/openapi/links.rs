@@ -83,6 +83,7 @@ mod tests {
                 schema: Value::Bool(true),
                 style: None,
                 explode: None,
+                content_type: None,
                 example: None,
                 link: None,
                 at: at.clone(),

@@ -1192,6 +1192,7 @@ mod tests {
             schema: Value::Bool(true),
             style: None,
             explode: None,
+            content_type: None,
             example: None,
             link: None,
             at: Location {

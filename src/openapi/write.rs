@@ -368,6 +368,9 @@ impl Case<'_> {
         if let Some(explode) = parameter.explode {
             let _ = writeln!(text, "explode = {explode}");
         }
+        if let Some(content_type) = &parameter.content_type {
+            let _ = writeln!(text, "content_type = {}", quote(content_type));
+        }
         if let Some(link) = &parameter.link {
             match self.case_names.get(link.operation_id.as_str()) {
                 Some(source) => {
