@@ -1239,6 +1239,20 @@ impl CaseBuilder<'_> {
                 Some(given.into_inner())
             }
         };
+        let allow_empty = match &section.allow_empty_value {
+            Some(given) if *given.get_ref() && location != wire::Location::Query => {
+                return Err(self.error_at(
+                    given.span(),
+                    format!(
+                        "`allow_empty_value = true` on the {} parameter `{name}`",
+                        location.as_str()
+                    ),
+                    "OpenAPI allows an empty value in the query only: remove `allow_empty_value`",
+                ))
+            }
+            Some(given) => *given.get_ref(),
+            None => false,
+        };
         let schema = self.schema_source(section.schema)?;
         let ids = match (section.known, section.link) {
             (Some(_), Some(_)) => {
@@ -1293,6 +1307,7 @@ impl CaseBuilder<'_> {
             style,
             ids,
             content_type,
+            allow_empty,
         })
     }
 

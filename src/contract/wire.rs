@@ -245,6 +245,9 @@ pub struct Parameter {
     /// The media type the value is serialised as (OpenAPI's `content`), in place of `style`
     /// and `explode`: JSON (`application/json`, `+json`) or `text/plain`.
     pub content_type: Option<String>,
+    /// OpenAPI's `allowEmptyValue` (query parameters only): an empty value (`name=`) is
+    /// valid whatever the schema says.
+    pub allow_empty: bool,
 }
 
 /// The envelope member that gives a parameter's text as it goes on the wire, in place of a
@@ -562,6 +565,15 @@ impl RequestShape {
                     // invalid request.
                     (Some(source), Ids::Narrowed) if source.ids().is_some() => {
                         serde_json::json!({ (Keyword::Enum.name()): source.ids() })
+                    }
+                    // An empty value, read back as the empty string, is valid besides the
+                    // schema's values.
+                    _ if parameter.allow_empty => {
+                        let first = format!("{}/0", Keyword::AnyOf.pointer(&pointer));
+                        serde_json::json!({ (Keyword::AnyOf.name()): [
+                            crate::schema::embed(&parameter.schema, &first),
+                            { (Keyword::Const.name()): "" },
+                        ] })
                     }
                     _ => crate::schema::embed(&parameter.schema, &pointer),
                 };

@@ -305,7 +305,8 @@ impl<'a> Builder<'a> {
             let stringy = Keyword::Type
                 .value_in(&parameter.schema)
                 .is_none_or(|t| t == "string");
-            if !in_url || !stringy {
+            // A parameter that allows an empty value takes text whatever its type.
+            if !in_url || !(stringy || parameter.allow_empty) {
                 continue;
             }
             for (name, text) in URL_EDGES {

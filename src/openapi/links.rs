@@ -84,6 +84,7 @@ mod tests {
                 style: None,
                 explode: None,
                 content_type: None,
+                allow_empty: false,
                 example: None,
                 link: None,
                 at: at.clone(),

@@ -1193,6 +1193,7 @@ mod tests {
             style: None,
             explode: None,
             content_type: None,
+            allow_empty: false,
             example: None,
             link: None,
             at: Location {

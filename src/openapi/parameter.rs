@@ -30,6 +30,8 @@ pub struct DraftParameter {
     /// The media type the value is serialised as (the one key of `content`), in place of a
     /// style: JSON or `text/plain`.
     pub content_type: Option<String>,
+    /// OpenAPI's `allowEmptyValue` (a query parameter's): an empty value is valid.
+    pub allow_empty: bool,
     /// The document's example value (`example`, else the first of `examples`).
     pub example: Option<Value>,
     /// Where valid values come from, when a link of another operation says so.
@@ -180,15 +182,21 @@ fn one(
             None => None,
         },
         content_type,
+        allow_empty: flag(&object, "allowEmptyValue"),
         link: None,
         at,
     }))
 }
 
+/// Whether the parameter object says `key: true`.
+fn flag(object: &Value, key: &str) -> bool {
+    object.get(key).and_then(Value::as_bool) == Some(true)
+}
+
 /// What a case file cannot say about the parameter `name` in `location`: (the key of the
 /// parameter object it is at, why).
 fn refusals(object: &Value, name: &str, location: wire::Location) -> Vec<(&'static str, String)> {
-    let flag = |key: &str| object.get(key).and_then(Value::as_bool) == Some(true);
+    let flag = |key: &str| flag(object, key);
     let mut out = Vec::new();
     if location == wire::Location::Header && http::HeaderName::from_bytes(name.as_bytes()).is_err()
     {
@@ -211,8 +219,8 @@ fn refusals(object: &Value, name: &str, location: wire::Location) -> Vec<(&'stat
     if flag("allowReserved") {
         out.push(("allowReserved", format!("parameter `{name}` has `allowReserved: true`: a case file cannot let reserved characters through unencoded yet")));
     }
-    if flag("allowEmptyValue") {
-        out.push(("allowEmptyValue", format!("parameter `{name}` has `allowEmptyValue: true`: a case file cannot let an empty value through whatever the schema says yet")));
+    if flag("allowEmptyValue") && location != wire::Location::Query {
+        out.push(("allowEmptyValue", format!("parameter `{name}` in {} has `allowEmptyValue: true`, which OpenAPI allows in the query only", location.as_str())));
     }
     if let Some(style) = object.get("style").and_then(Value::as_str) {
         if !wire::Style::parse(style).is_some_and(|s| s.allowed_in(location)) {
@@ -268,6 +276,7 @@ pub(super) fn template_mismatch(path: &str, parameters: &[DraftParameter]) -> Op
             explode: false,
             ids: None,
             content_type: None,
+            allow_empty: false,
         })
         .collect();
     wire::RequestShape::new(path, wire_parameters, None).err()
@@ -399,6 +408,8 @@ parameters:
   - {name: where, in: query, explode: true, content: {application/json: {schema: {$ref: "#/components/schemas/Where"}, example: {a: 1}}}}
   - {name: X-Note, in: header, content: {text/plain: {schema: {type: string}}}}
   - {name: two, in: cookie, content: {application/json: {}, text/plain: {}}}
+  - {name: year, in: query, allowEmptyValue: true, schema: {type: integer}}
+  - {name: X-Year, in: header, allowEmptyValue: true, schema: {type: integer}}
 components:
   schemas:
     Where: {type: object, required: [a], properties: {a: {type: integer}}}
@@ -413,11 +424,11 @@ components:
             [
                 "/parameters/0/content",
                 "/parameters/1/allowReserved",
-                "/parameters/1/allowEmptyValue",
                 "/parameters/2/style",
                 "/parameters/3/in",
                 "/parameters/4/name",
                 "/parameters/8/content",
+                "/parameters/10/allowEmptyValue",
             ]
         );
         // A media type other than JSON or text is refused, naming it and the place.
@@ -428,11 +439,11 @@ components:
             problems[0].what
         );
         assert!(
-            problems[6].what.contains("2 media types"),
+            problems[5].what.contains("2 media types"),
             "{}",
-            problems[6].what
+            problems[5].what
         );
-        let [ok, json, text] = &found[..] else {
+        let [ok, json, text, year] = &found[..] else {
             panic!("{found:?}")
         };
         assert_eq!(
@@ -449,6 +460,8 @@ components:
             json.schema
         );
         assert_eq!(text.content_type.as_deref(), Some("text/plain"));
+        // An empty value is let through in the query only.
+        assert!(year.allow_empty && !ok.allow_empty);
     }
 
     #[test]

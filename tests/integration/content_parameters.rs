@@ -3,6 +3,7 @@
 //! JSON text and a query parameter as `text/plain`, imported, planned with their encoded
 //! values, served by the sandbox (which parses them back and refuses what is not JSON or
 //! fails the schema), and run conformant; a server that takes what it should refuse is found.
+//! And `allow_empty_value`, the other parameter flag OpenAPI has beside `style`.
 
 use crate::common::*;
 use serde_json::Value;
@@ -316,4 +317,41 @@ fn a_case_file_content_type_a_parameter_cannot_be_sent_as_is_refused_at_its_line
     std::fs::write(&file, case("content_type = \"application/json\"")).unwrap();
     let output = specgate(&["plan", "--cases", &cases], &[]);
     assert!(output.status.success(), "{}", text(&output.stderr));
+}
+
+#[test]
+fn allow_empty_value_lets_an_empty_query_value_through_and_is_refused_elsewhere() {
+    let folder = tempfile::tempdir().unwrap();
+    let case = |location: &str| {
+        format!(
+            "name = \"h\"\nmethod = \"GET\"\npath = \"/h\"\n\n[[parameters]]\nname = \"year\"\nin = \"{location}\"\nschema = {{ type = \"integer\", minimum = 2016 }}\nallow_empty_value = true\n\n[responses.200]\n\n[expect]\nvalid = [\"200\"]\ninvalid = [\"400\"]\n"
+        )
+    };
+    let file = folder.path().join("h.toml");
+    let cases = folder.path().display().to_string();
+    std::fs::write(&file, case("header")).unwrap();
+    let output = specgate(&["plan", "--cases", &cases], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{}:9:21: `allow_empty_value = true` on the header parameter `year`",
+            file.display()
+        )) && stderr.contains("fix: OpenAPI allows an empty value in the query only"),
+        "{stderr}"
+    );
+    std::fs::write(&file, case("query")).unwrap();
+    let output = specgate(&["plan", "--cases", &cases], &[]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let plan = text(&output.stdout);
+    let empty = plan
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|l| l["reason"] == "url-edge: /query/year=empty")
+        .unwrap_or_else(|| panic!("{plan}"));
+    assert_eq!(empty["expect"], "accept");
+    assert_eq!(empty["target"], "/h?year=");
+    let sandbox = TestSandbox::serving(folder.path(), &[], KEY);
+    assert_eq!(get(&sandbox.base_url, "/h?year=", &[]).0, 200);
+    assert_eq!(get(&sandbox.base_url, "/h?year=2015", &[]).0, 400);
 }

@@ -11,6 +11,7 @@ fn param(name: &str, location: Location, schema: Value, style: Style, explode: b
         explode,
         ids: None,
         content_type: None,
+        allow_empty: false,
     }
 }
 
@@ -329,4 +330,29 @@ fn text_that_is_not_json_is_sent_from_the_raw_member_and_read_as_unreadable() {
         shape.decode("/f", None, &|_| None, &[]).unwrap().unwrap(),
         json!({"query": {}, "header": {}})
     );
+}
+
+#[test]
+fn an_empty_value_is_valid_where_the_parameter_allows_one() {
+    let year = |allow_empty| Parameter {
+        allow_empty,
+        ..param(
+            "year",
+            Location::Query,
+            json!({"type": "integer", "minimum": 2000}),
+            Style::Form,
+            true,
+        )
+    };
+    for allow_empty in [false, true] {
+        let shape = shape("/h", vec![year(allow_empty)]);
+        let envelope = json!({"query": {"year": ""}});
+        assert_eq!(shape.encode(&envelope).unwrap().target, "/h?year=");
+        assert_eq!(shape.round_trip(&envelope), Some(envelope.clone()));
+        let schema = shape.envelope_schema(None, Ids::AsDocumented);
+        let validator = jsonschema::validator_for(&schema).expect("compiles");
+        assert_eq!(validator.is_valid(&envelope), allow_empty, "{schema}");
+        assert!(validator.is_valid(&json!({"query": {"year": 2001}})));
+        assert!(!validator.is_valid(&json!({"query": {"year": 1999}})));
+    }
 }
