@@ -178,6 +178,12 @@ pub(super) struct ParameterSection {
     pub style: Option<Spanned<String>>,
     /// OpenAPI's `explode`; true for `form`, false otherwise, when absent.
     pub explode: Option<bool>,
+    /// The media type the value is serialised as (OpenAPI's `content`), in place of `style`
+    /// and `explode`: `application/json` (or a `+json` type) or `text/plain`.
+    pub content_type: Option<Spanned<String>>,
+    /// OpenAPI's `allowEmptyValue`: an empty value (`name=`) is valid whatever the schema
+    /// says; query parameters only.
+    pub allow_empty_value: Option<Spanned<bool>>,
     /// The values the server knows (ids of existing resources).
     pub known: Option<Vec<serde_json::Value>>,
     /// Where valid values come from at run time: an earlier operation's success body.

@@ -1215,6 +1215,44 @@ impl CaseBuilder<'_> {
                     )
                 })?,
         };
+        let content_type = match section.content_type {
+            None => None,
+            Some(given) => {
+                let media = wire::Media::of(given.get_ref());
+                let text = given.get_ref().split(';').next().unwrap_or_default().trim();
+                if media != wire::Media::Json && !text.eq_ignore_ascii_case("text/plain") {
+                    return Err(self.error_at(
+                        given.span(),
+                        format!(
+                            "`content_type = \"{given}\"` of the parameter `{name}` is not a media type a parameter can be sent as"
+                        ),
+                        "write \"application/json\" (or a `+json` type) or \"text/plain\", or remove `content_type` and say `style`/`explode`",
+                    ));
+                }
+                if section.style.is_some() || section.explode.is_some() {
+                    return Err(self.error_at(
+                        given.span(),
+                        format!("the parameter `{name}` has both `content_type` and `style`/`explode`"),
+                        "keep one: a value sent as a media type (`content_type`) or in a style (`style`, `explode`)",
+                    ));
+                }
+                Some(given.into_inner())
+            }
+        };
+        let allow_empty = match &section.allow_empty_value {
+            Some(given) if *given.get_ref() && location != wire::Location::Query => {
+                return Err(self.error_at(
+                    given.span(),
+                    format!(
+                        "`allow_empty_value = true` on the {} parameter `{name}`",
+                        location.as_str()
+                    ),
+                    "OpenAPI allows an empty value in the query only: remove `allow_empty_value`",
+                ))
+            }
+            Some(given) => *given.get_ref(),
+            None => false,
+        };
         let schema = self.schema_source(section.schema)?;
         let ids = match (section.known, section.link) {
             (Some(_), Some(_)) => {
@@ -1268,6 +1306,8 @@ impl CaseBuilder<'_> {
             schema: (*schema.document).clone(),
             style,
             ids,
+            content_type,
+            allow_empty,
         })
     }
 

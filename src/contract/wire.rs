@@ -11,6 +11,12 @@
 //! string is documented reads back as a valid string) is not what it claims, and the generator
 //! drops it; a value that cannot be sent at all (a `/`-free path segment that is `..`, a
 //! header value with a line break) is [`Unsendable`].
+//!
+//! A parameter serialised as a media type (OpenAPI's `content`, [`Parameter::content_type`])
+//! holds its value in the envelope; on the wire it is the value's JSON text (or a string's
+//! own text for `text/plain`), encoded as its location encodes a string. Text that is not of
+//! that media type (`{`) has no value to hold: an envelope gives it under [`RAW`], and a
+//! received one is [`Unreadable`].
 
 mod form;
 mod multipart;
@@ -188,6 +194,11 @@ impl Parameter {
         }
     }
 
+    /// The encoding of its media type, when it is serialised as one.
+    pub fn media(&self) -> Option<Media> {
+        self.content_type.as_deref().map(Media::of)
+    }
+
     /// Whether `a` and `b` name the same resource (see [`Parameter::id_key`]).
     pub fn same_id(&self, a: &Value, b: &Value) -> bool {
         a == b || self.id_key(a) == self.id_key(b)
@@ -204,6 +215,9 @@ impl Parameter {
     /// `value` as this parameter reads it back once sent: a producer's integer id linked to
     /// a string parameter is the string of its digits, as a server would see it.
     pub fn as_sent(&self, value: &Value) -> Value {
+        if self.media() == Some(Media::Json) {
+            return value.clone();
+        }
         match (primitive_text(value), Shape::of(&self.schema)) {
             (Some(text), Shape::Primitive(types)) => types.read(&text),
             _ => value.clone(),
@@ -228,6 +242,36 @@ pub struct Parameter {
     pub explode: bool,
     /// Where valid values come from; `None`: any value of the schema.
     pub ids: Option<IdSource>,
+    /// The media type the value is serialised as (OpenAPI's `content`), in place of `style`
+    /// and `explode`: JSON (`application/json`, `+json`) or `text/plain`.
+    pub content_type: Option<String>,
+    /// OpenAPI's `allowEmptyValue` (query parameters only): an empty value (`name=`) is
+    /// valid whatever the schema says.
+    pub allow_empty: bool,
+}
+
+/// The envelope member that gives a parameter's text as it goes on the wire, in place of a
+/// value: `{"raw": {"query": {"filter": "{"}}}` sends `filter=%7B`, text that is not of the
+/// parameter's media type. No value reads back as it, so only an invalid request holds it.
+pub const RAW: &str = "raw";
+
+/// Why a received request cannot be read as an envelope: where, and what is wrong there.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Unreadable {
+    /// The envelope pointer of what cannot be read (`/body`, `/query/filter`).
+    pub pointer: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+impl Unreadable {
+    fn body(message: String) -> Unreadable {
+        Unreadable {
+            pointer: "/body".to_owned(),
+            message,
+        }
+    }
 }
 
 /// The request body's media type, as far as encoding goes.
@@ -522,9 +566,19 @@ impl RequestShape {
                     (Some(source), Ids::Narrowed) if source.ids().is_some() => {
                         serde_json::json!({ (Keyword::Enum.name()): source.ids() })
                     }
+                    // An empty value, read back as the empty string, is valid besides the
+                    // schema's values.
+                    _ if parameter.allow_empty => {
+                        let first = format!("{}/0", Keyword::AnyOf.pointer(&pointer));
+                        serde_json::json!({ (Keyword::AnyOf.name()): [
+                            crate::schema::embed(&parameter.schema, &first),
+                            { (Keyword::Const.name()): "" },
+                        ] })
+                    }
                     _ => crate::schema::embed(&parameter.schema, &pointer),
                 };
-                if location == Location::Path {
+                // JSON text is never empty, whatever the value.
+                if location == Location::Path && parameter.media() != Some(Media::Json) {
                     non_empty(&mut schema);
                 }
                 part.insert(parameter.name.clone(), schema);
@@ -574,17 +628,30 @@ impl RequestShape {
                 ))),
             }
         };
+        let raw = match envelope.get(RAW) {
+            None => None,
+            Some(Value::Object(map)) => Some(map),
+            Some(_) => return Err(Unsendable(format!("`{RAW}` is not an object"))),
+        };
+        let given = |location: Location| -> Result<Values<'_>, Unsendable> {
+            Ok(Values {
+                values: part(location)?,
+                raw: raw
+                    .and_then(|r| r.get(location.as_str()))
+                    .and_then(Value::as_object),
+            })
+        };
         let mut request = WireRequest {
-            target: self.encode_path(part(Location::Path)?)?,
+            target: self.encode_path(given(Location::Path)?)?,
             ..WireRequest::default()
         };
-        let query = self.encode_query(part(Location::Query)?)?;
+        let query = self.encode_query(given(Location::Query)?)?;
         if !query.is_empty() {
             request.target.push('?');
             request.target.push_str(&query);
         }
-        request.headers = self.encode_headers(part(Location::Header)?)?;
-        let cookies = self.encode_cookies(part(Location::Cookie)?)?;
+        request.headers = self.encode_headers(given(Location::Header)?)?;
+        let cookies = self.encode_cookies(given(Location::Cookie)?)?;
         if !cookies.is_empty() {
             request.headers.push(("cookie".to_owned(), cookies));
         }
@@ -604,20 +671,19 @@ impl RequestShape {
             .filter(move |(p, _)| p.location == location)
     }
 
-    fn encode_path(&self, values: Option<&Map<String, Value>>) -> Result<String, Unsendable> {
+    fn encode_path(&self, given: Values<'_>) -> Result<String, Unsendable> {
         let mut path = String::new();
         for piece in &self.template {
             match piece {
                 Piece::Literal(text) => path.push_str(text),
                 Piece::Param(name) => {
-                    let value = values.and_then(|v| v.get(name)).ok_or_else(|| {
-                        Unsendable(format!("the path parameter `{name}` has no value"))
-                    })?;
                     let (parameter, _) = self
                         .declared(Location::Path)
                         .find(|(p, _)| &p.name == name)
                         .ok_or_else(|| Unsendable(format!("`{name}` is not declared")))?;
-                    let text = serialise(parameter, value, Separator::Path)?;
+                    let text = given.text(parameter, Separator::Path)?.ok_or_else(|| {
+                        Unsendable(format!("the path parameter `{name}` has no value"))
+                    })?;
                     if text.is_empty() || text == "." || text == ".." {
                         return Err(Unsendable(format!(
                             "the path parameter `{name}` would be the segment `{text}`"
@@ -630,29 +696,24 @@ impl RequestShape {
         Ok(path)
     }
 
-    fn encode_query(&self, values: Option<&Map<String, Value>>) -> Result<String, Unsendable> {
+    fn encode_query(&self, given: Values<'_>) -> Result<String, Unsendable> {
         let mut pairs: Vec<String> = Vec::new();
         for (parameter, _) in self.declared(Location::Query) {
-            if let Some(value) = values.and_then(|v| v.get(&parameter.name)) {
-                let text = serialise(parameter, value, Separator::Query)?;
+            if let Some(text) = given.text(parameter, Separator::Query)? {
                 pairs.push(text);
             }
         }
         Ok(pairs.join("&"))
     }
 
-    fn encode_headers(
-        &self,
-        values: Option<&Map<String, Value>>,
-    ) -> Result<Vec<(String, String)>, Unsendable> {
+    fn encode_headers(&self, given: Values<'_>) -> Result<Vec<(String, String)>, Unsendable> {
         let mut headers = Vec::new();
         for (parameter, _) in self.declared(Location::Header) {
-            if let Some(value) = values.and_then(|v| v.get(&parameter.name)) {
-                let text = serialise(parameter, value, Separator::Header)?;
+            if let Some(text) = given.text(parameter, Separator::Header)? {
                 let clean = text.bytes().all(|b| (0x20..0x7f).contains(&b)) && text.trim() == text;
                 if !clean {
                     return Err(Unsendable(format!(
-                        "the header `{}` cannot carry {value} (visible ASCII only, no surrounding spaces)",
+                        "the header `{}` cannot carry {text:?} (visible ASCII only, no surrounding spaces)",
                         parameter.name
                     )));
                 }
@@ -662,11 +723,11 @@ impl RequestShape {
         Ok(headers)
     }
 
-    fn encode_cookies(&self, values: Option<&Map<String, Value>>) -> Result<String, Unsendable> {
+    fn encode_cookies(&self, given: Values<'_>) -> Result<String, Unsendable> {
         let mut pairs = Vec::new();
         for (parameter, _) in self.declared(Location::Cookie) {
-            if let Some(value) = values.and_then(|v| v.get(&parameter.name)) {
-                pairs.push(serialise(parameter, value, Separator::Query)?);
+            if let Some(text) = given.text(parameter, Separator::Query)? {
+                pairs.push(text);
             }
         }
         Ok(pairs.join("; "))
@@ -675,14 +736,15 @@ impl RequestShape {
     /// The envelope of a received request: `path` percent-encoded and relative to the base
     /// URL, `query` without its `?`, `header` looks a header up by its lower-case name, `body`
     /// the body's bytes (empty: no body). Parameters not declared are left out, as a server
-    /// ignores them. `None` when the path does not fit the template.
+    /// ignores them. `None` when the path does not fit the template; [`Unreadable`] when the
+    /// body, or a parameter serialised as a media type, is not of its media type.
     pub fn decode(
         &self,
         path: &str,
         query: Option<&str>,
         header: &dyn Fn(&str) -> Option<String>,
         body: &[u8],
-    ) -> Option<Result<Value, String>> {
+    ) -> Option<Result<Value, Unreadable>> {
         let captured = match_template(&self.template, path)?;
         let mut envelope = Map::new();
         let pairs: Vec<(String, String)> = query.map(query_pairs).unwrap_or_default();
@@ -694,6 +756,35 @@ impl RequestShape {
             let mut any = false;
             for (parameter, shape) in self.declared(location) {
                 any = true;
+                if let Some(media) = parameter.media() {
+                    let text = match location {
+                        Location::Path => captured
+                            .iter()
+                            .find(|(name, _)| name == &parameter.name)
+                            .map(|(_, raw)| unescape(raw)),
+                        Location::Query => own_text(parameter, &pairs),
+                        Location::Header => header(&parameter.name.to_ascii_lowercase()),
+                        Location::Cookie => own_text(parameter, &cookies),
+                    };
+                    if let Some(text) = text {
+                        match read_media(media, shape, &text) {
+                            Ok(value) => {
+                                part.insert(parameter.name.clone(), value);
+                            }
+                            Err(problem) => {
+                                return Some(Err(Unreadable {
+                                    pointer: parameter.pointer(),
+                                    message: format!(
+                                        "the {} parameter `{}` {problem}",
+                                        location.as_str(),
+                                        parameter.name
+                                    ),
+                                }))
+                            }
+                        }
+                    }
+                    continue;
+                }
                 let value = match location {
                     Location::Path => captured
                         .iter()
@@ -721,7 +812,7 @@ impl RequestShape {
                 Ok(value) => {
                     envelope.insert("body".to_owned(), value);
                 }
-                Err(problem) => return Some(Err(problem)),
+                Err(problem) => return Some(Err(Unreadable::body(problem))),
             }
         }
         Some(Ok(Value::Object(envelope)))
@@ -846,6 +937,64 @@ fn escape(text: &str, separator: Separator) -> String {
 
 fn unescape(text: &str) -> String {
     percent_decode_str(text).decode_utf8_lossy().into_owned()
+}
+
+/// One location's part of an envelope: its values, and the raw texts given in place of some.
+#[derive(Clone, Copy)]
+struct Values<'a> {
+    values: Option<&'a Map<String, Value>>,
+    raw: Option<&'a Map<String, Value>>,
+}
+
+impl Values<'_> {
+    /// `parameter` as it goes on the wire: the raw text given for it, else its value
+    /// serialised (as its media type, or in its style); `None` when it has neither.
+    fn text(
+        &self,
+        parameter: &Parameter,
+        separator: Separator,
+    ) -> Result<Option<String>, Unsendable> {
+        if let Some(raw) = self.raw.and_then(|r| r.get(&parameter.name)) {
+            let text = raw.as_str().ok_or_else(|| {
+                Unsendable(format!("the raw text of `{}` is not text", parameter.name))
+            })?;
+            return Ok(Some(placed(parameter, text, separator)));
+        }
+        let Some(value) = self.values.and_then(|v| v.get(&parameter.name)) else {
+            return Ok(None);
+        };
+        match parameter.media() {
+            Some(media) => Ok(Some(placed(
+                parameter,
+                &media_text(media, value)?,
+                separator,
+            ))),
+            None => serialise(parameter, value, separator).map(Some),
+        }
+    }
+}
+
+/// `value` as text of `media`: its JSON text, or a string's own text for another media
+/// type (`text/plain`), any other value's JSON text, as a body of that type is sent.
+fn media_text(media: Media, value: &Value) -> Result<String, Unsendable> {
+    match (media, value) {
+        (Media::Json, value) => serde_json::to_string(value).map_err(|e| Unsendable(e.to_string())),
+        (_, Value::String(text)) => Ok(text.clone()),
+        (_, other) => Ok(other.to_string()),
+    }
+}
+
+/// `text` where `parameter`'s location puts a string: a percent-encoded path segment, a
+/// percent-encoded `name=text` query or cookie pair, a header value as it is.
+fn placed(parameter: &Parameter, text: &str, separator: Separator) -> String {
+    match separator {
+        Separator::Query => format!(
+            "{}={}",
+            escape(&parameter.name, separator),
+            escape(text, separator)
+        ),
+        Separator::Path | Separator::Header => escape(text, separator),
+    }
 }
 
 fn primitives(values: &[Value], name: &str) -> Result<Vec<String>, Unsendable> {
@@ -1091,6 +1240,26 @@ fn cookie_pairs(header: &str) -> Vec<(String, String)> {
         .filter_map(|pair| pair.trim().split_once('='))
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect()
+}
+
+/// The text of a query (or cookie) parameter sent as a media type: its last pair's value,
+/// percent-decoded.
+fn own_text(parameter: &Parameter, pairs: &[(String, String)]) -> Option<String> {
+    let name = escape(&parameter.name, Separator::Query);
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| unescape(v))
+}
+
+/// A parameter's text read as its media type: JSON parsed, or (`text/plain`) as a body of
+/// that type is read; why not, when it is not JSON.
+fn read_media(media: Media, shape: &Shape, text: &str) -> Result<Value, String> {
+    match media {
+        Media::Json => serde_json::from_str(text).map_err(|e| format!("is not JSON: {e}")),
+        _ => Ok(shape.read_other_body(text)),
+    }
 }
 
 /// A query (or cookie) parameter from raw, still-encoded pairs.

@@ -13,7 +13,7 @@ use super::solve::outline::{without, Field, Outline};
 use super::solve::value::{near_outside, show, Kind};
 use super::solve::{format, number, string, Side, Solver, Variant};
 use super::{Body, Family, KeyUse, Origin, PlannedRequest, Reason};
-use crate::contract::wire::{IdSource, Location, Media};
+use crate::contract::wire::{IdSource, Location, Media, RAW};
 use crate::contract::{Expect, Operation};
 use crate::schema::Keyword;
 use serde_json::Value;
@@ -275,6 +275,9 @@ impl<'a> Builder<'a> {
                 parameter.location.as_str(),
                 crate::schema::escape(&parameter.name)
             );
+            if parameter.media() == Some(Media::Json) {
+                self.not_json(&pointer, parameter.location, &parameter.name);
+            }
             if let Some(known) = parameter.ids.as_ref().and_then(IdSource::ids) {
                 let document = Arc::new(parameter.schema.clone());
                 let unknown = super::valid_values(&document)
@@ -302,7 +305,8 @@ impl<'a> Builder<'a> {
             let stringy = Keyword::Type
                 .value_in(&parameter.schema)
                 .is_none_or(|t| t == "string");
-            if !in_url || !stringy {
+            // A parameter that allows an empty value takes text whatever its type.
+            if !in_url || !(stringy || parameter.allow_empty) {
                 continue;
             }
             for (name, text) in URL_EDGES {
@@ -318,6 +322,36 @@ impl<'a> Builder<'a> {
                 }
             }
         }
+    }
+
+    /// The base request with the parameter at `pointer`, serialised as JSON, sent as text
+    /// that is not JSON: its value left out and the text given under the envelope's
+    /// [`RAW`] member, which no value reads back as (so no judge is asked: it is invalid).
+    fn not_json(&mut self, pointer: &str, location: Location, name: &str) {
+        let mut payload = self.base.clone();
+        if let Some(part) = payload
+            .get_mut(location.as_str())
+            .and_then(Value::as_object_mut)
+        {
+            part.remove(name);
+        }
+        set_pointer(
+            &mut payload,
+            &format!("/{RAW}/{}", location.as_str()),
+            serde_json::json!({ name: NOT_JSON }),
+        );
+        let reason = Reason {
+            family: Family::NotJson,
+            detail: pointer.to_owned(),
+        };
+        let body = Body::Json(payload);
+        self.push(
+            reason,
+            Expect::Reject,
+            KeyUse::Valid,
+            body,
+            Origin::Coverage,
+        );
     }
 
     fn auth(&mut self) {
@@ -418,6 +452,9 @@ impl<'a> Builder<'a> {
         id
     }
 }
+
+/// The text a parameter serialised as JSON is sent as to be refused: an object left open.
+const NOT_JSON: &str = "{";
 
 /// The values that test a parameter's encoding in a URL.
 const URL_EDGES: [(&str, &str); 8] = [

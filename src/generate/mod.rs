@@ -133,6 +133,8 @@ pub enum Family {
     /// A parameter value that tests its encoding in the URL: a space, `/`, `?`, `#`, `%`,
     /// non-ASCII text, an empty value (expect what the schema says of it).
     UrlEdge,
+    /// A parameter serialised as JSON (OpenAPI's `content`) sent as text that is not JSON.
+    NotJson,
     // One constraint broken just past its boundary, at any depth (expect reject).
     /// A value next to a `const`.
     ConstNeighbour,
@@ -233,6 +235,7 @@ impl Family {
         Family::RandomInvalid,
         Family::UnknownId,
         Family::UrlEdge,
+        Family::NotJson,
         Family::ConstNeighbour,
         Family::MinLengthMinus,
         Family::MaxLengthPlus,
@@ -294,6 +297,7 @@ impl Family {
             Family::RandomInvalid => "random-invalid",
             Family::UnknownId => "unknown-id",
             Family::UrlEdge => "url-edge",
+            Family::NotJson => "not-json",
             Family::ConstNeighbour => "const-neighbour",
             Family::MinLengthMinus => "min-length-1",
             Family::MaxLengthPlus => "max-length+1",

@@ -1192,6 +1192,8 @@ mod tests {
             schema: Value::Bool(true),
             style: None,
             explode: None,
+            content_type: None,
+            allow_empty: false,
             example: None,
             link: None,
             at: Location {

@@ -1,8 +1,10 @@
 //! An operation's parameters read into what `[[parameters]]` says (path-level ones first,
 //! overridden by operation-level ones of the same name and location, as OpenAPI says), and
 //! OpenAPI `links`, which say where the valid values of a path parameter come from: the body
-//! of an earlier operation's success answer. What a case cannot say about a parameter
-//! (`content` parameters, `allowReserved`, `allowEmptyValue`) is a [`Problem`] with its place.
+//! of an earlier operation's success answer. A parameter serialised as a media type
+//! (`content`) is kept when that type is JSON or `text/plain`, with the media type's schema.
+//! What a case cannot say about a parameter (`content` of another media type,
+//! `allowReserved`, `allowEmptyValue`) is a [`Problem`] with its place.
 
 use super::schema::Bundler;
 use super::source::{Location, Sources};
@@ -25,6 +27,11 @@ pub struct DraftParameter {
     pub style: Option<String>,
     /// OpenAPI's `explode`, when the document gives one.
     pub explode: Option<bool>,
+    /// The media type the value is serialised as (the one key of `content`), in place of a
+    /// style: JSON or `text/plain`.
+    pub content_type: Option<String>,
+    /// OpenAPI's `allowEmptyValue` (a query parameter's): an empty value is valid.
+    pub allow_empty: bool,
     /// The document's example value (`example`, else the first of `examples`).
     pub example: Option<Value>,
     /// Where valid values come from, when a link of another operation says so.
@@ -132,9 +139,18 @@ fn one(
         problems.extend(refused.into_iter().map(|(key, what)| problem(&[key], what)));
         return Ok(None);
     }
-    let schema = match object.get("schema") {
+    // `content` holds one media type (`refusals` made sure), whose object has the schema.
+    let content_type = object
+        .get("content")
+        .and_then(Value::as_object)
+        .and_then(|content| content.keys().next().cloned());
+    let (holder, holder_at) = match &content_type {
+        Some(media) => sources.resolve(&child(&at, &["content", media]))?,
+        None => (object.clone(), at.clone()),
+    };
+    let schema = match holder.get("schema") {
         Some(schema) => {
-            let schema_at = child(&at, &["schema"]);
+            let schema_at = child(&holder_at, &["schema"]);
             let bundled = Bundler::new(sources, version).bundle(schema, &schema_at)?;
             if let Some(problem) = unloadable(&mut sources.shared, &bundled, &schema_at) {
                 problems.push(problem);
@@ -152,18 +168,35 @@ fn one(
         required: location == wire::Location::Path
             || object.get(super::field::REQUIRED).and_then(Value::as_bool) == Some(true),
         schema,
-        style: text("style").map(str::to_owned),
-        explode: object.get("explode").and_then(Value::as_bool),
-        example: example(sources, &object, &at)?,
+        // A value sent as a media type has no style.
+        style: text("style")
+            .filter(|_| content_type.is_none())
+            .map(str::to_owned),
+        explode: object
+            .get("explode")
+            .and_then(Value::as_bool)
+            .filter(|_| content_type.is_none()),
+        example: match example(sources, &object, &at)? {
+            Some(example) => Some(example),
+            None if content_type.is_some() => example(sources, &holder, &holder_at)?,
+            None => None,
+        },
+        content_type,
+        allow_empty: flag(&object, "allowEmptyValue"),
         link: None,
         at,
     }))
 }
 
+/// Whether the parameter object says `key: true`.
+fn flag(object: &Value, key: &str) -> bool {
+    object.get(key).and_then(Value::as_bool) == Some(true)
+}
+
 /// What a case file cannot say about the parameter `name` in `location`: (the key of the
 /// parameter object it is at, why).
 fn refusals(object: &Value, name: &str, location: wire::Location) -> Vec<(&'static str, String)> {
-    let flag = |key: &str| object.get(key).and_then(Value::as_bool) == Some(true);
+    let flag = |key: &str| flag(object, key);
     let mut out = Vec::new();
     if location == wire::Location::Header && http::HeaderName::from_bytes(name.as_bytes()).is_err()
     {
@@ -172,14 +205,22 @@ fn refusals(object: &Value, name: &str, location: wire::Location) -> Vec<(&'stat
             format!("header parameter `{name}`: not a name HTTP allows for a header"),
         ));
     }
-    if object.get("content").is_some() {
-        out.push(("content", format!("parameter `{name}` is serialised as a media type (`content`): a case file can only say `style`/`explode` yet")));
+    if let Some(content) = object.get("content") {
+        let types: Vec<&str> = content
+            .as_object()
+            .map(|c| c.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        match types[..] {
+            [media] if sendable_media(media) => {}
+            [media] => out.push(("content", format!("parameter `{name}` in {} is serialised as `{media}` (`content`): a case file can send a parameter as JSON or `text/plain` only", location.as_str()))),
+            _ => out.push(("content", format!("parameter `{name}` in {} has {} media types under `content`, where OpenAPI allows exactly one", location.as_str(), types.len()))),
+        }
     }
     if flag("allowReserved") {
         out.push(("allowReserved", format!("parameter `{name}` has `allowReserved: true`: a case file cannot let reserved characters through unencoded yet")));
     }
-    if flag("allowEmptyValue") {
-        out.push(("allowEmptyValue", format!("parameter `{name}` has `allowEmptyValue: true`: a case file cannot let an empty value through whatever the schema says yet")));
+    if flag("allowEmptyValue") && location != wire::Location::Query {
+        out.push(("allowEmptyValue", format!("parameter `{name}` in {} has `allowEmptyValue: true`, which OpenAPI allows in the query only", location.as_str())));
     }
     if let Some(style) = object.get("style").and_then(Value::as_str) {
         if !wire::Style::parse(style).is_some_and(|s| s.allowed_in(location)) {
@@ -193,6 +234,13 @@ fn refusals(object: &Value, name: &str, location: wire::Location) -> Vec<(&'stat
         }
     }
     out
+}
+
+/// Whether a parameter can be sent as `media`: JSON (`application/json`, `+json`) or
+/// `text/plain`, as the case loader takes them.
+fn sendable_media(media: &str) -> bool {
+    let essence = media.split(';').next().unwrap_or_default().trim();
+    wire::Media::of(media) == wire::Media::Json || essence.eq_ignore_ascii_case("text/plain")
 }
 
 /// `example`, else the value of the first of `examples`.
@@ -227,6 +275,8 @@ pub(super) fn template_mismatch(path: &str, parameters: &[DraftParameter]) -> Op
             style: wire::Style::default_for(p.location),
             explode: false,
             ids: None,
+            content_type: None,
+            allow_empty: false,
         })
         .collect();
     wire::RequestShape::new(path, wire_parameters, None).err()
@@ -347,15 +397,23 @@ paths:
     #[test]
     fn media_type_parameters_reserved_characters_and_foreign_styles_are_problems() {
         let (_folder, mut sources, root) = open(
-            r#"
+            r##"
 parameters:
-  - {name: filter, in: query, content: {application/json: {schema: {type: object}}}}
+  - {name: filter, in: query, content: {application/xml: {schema: {type: object}}}}
   - {name: next, in: query, allowReserved: true, allowEmptyValue: true, schema: {type: string}}
   - {name: id, in: header, style: matrix, schema: {type: string}}
   - {name: size, in: body, schema: {type: string}}
   - {name: "a b", in: header, schema: {type: string}}
   - {name: ok, in: query, style: pipeDelimited, explode: false, schema: {type: array}}
-"#,
+  - {name: where, in: query, explode: true, content: {application/json: {schema: {$ref: "#/components/schemas/Where"}, example: {a: 1}}}}
+  - {name: X-Note, in: header, content: {text/plain: {schema: {type: string}}}}
+  - {name: two, in: cookie, content: {application/json: {}, text/plain: {}}}
+  - {name: year, in: query, allowEmptyValue: true, schema: {type: integer}}
+  - {name: X-Year, in: header, allowEmptyValue: true, schema: {type: integer}}
+components:
+  schemas:
+    Where: {type: object, required: [a], properties: {a: {type: integer}}}
+"##,
         );
         let lists = [child(&root, &["none"]), child(&root, &["parameters"])];
         let mut problems = Vec::new();
@@ -366,24 +424,44 @@ parameters:
             [
                 "/parameters/0/content",
                 "/parameters/1/allowReserved",
-                "/parameters/1/allowEmptyValue",
                 "/parameters/2/style",
                 "/parameters/3/in",
-                "/parameters/4/name"
+                "/parameters/4/name",
+                "/parameters/8/content",
+                "/parameters/10/allowEmptyValue",
             ]
         );
+        // A media type other than JSON or text is refused, naming it and the place.
         assert!(
-            problems[0].what.contains("`filter`"),
+            problems[0].what.contains("`filter` in query")
+                && problems[0].what.contains("`application/xml`"),
             "{}",
             problems[0].what
         );
-        let [ok] = &found[..] else {
+        assert!(
+            problems[5].what.contains("2 media types"),
+            "{}",
+            problems[5].what
+        );
+        let [ok, json, text, year] = &found[..] else {
             panic!("{found:?}")
         };
         assert_eq!(
-            (ok.style.as_deref(), ok.explode),
-            (Some("pipeDelimited"), Some(false))
+            (ok.style.as_deref(), ok.explode, ok.content_type.as_deref()),
+            (Some("pipeDelimited"), Some(false), None)
         );
+        // A JSON parameter has its media type's schema and example, and no style.
+        assert_eq!(json.content_type.as_deref(), Some("application/json"));
+        assert_eq!(json.explode, None);
+        assert_eq!(json.example, Some(serde_json::json!({"a": 1})));
+        assert!(
+            json.schema.to_string().contains(r#""required":["a"]"#),
+            "{}",
+            json.schema
+        );
+        assert_eq!(text.content_type.as_deref(), Some("text/plain"));
+        // An empty value is let through in the query only.
+        assert!(year.allow_empty && !ok.allow_empty);
     }
 
     #[test]

@@ -368,6 +368,12 @@ impl Case<'_> {
         if let Some(explode) = parameter.explode {
             let _ = writeln!(text, "explode = {explode}");
         }
+        if let Some(content_type) = &parameter.content_type {
+            let _ = writeln!(text, "content_type = {}", quote(content_type));
+        }
+        if parameter.allow_empty {
+            let _ = writeln!(text, "allow_empty_value = true");
+        }
         if let Some(link) = &parameter.link {
             match self.case_names.get(link.operation_id.as_str()) {
                 Some(source) => {

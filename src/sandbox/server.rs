@@ -515,7 +515,9 @@ impl Endpoint {
         let hash = body_hash(target.as_bytes()) ^ body_hash(body);
         let envelope = match read {
             None => return not_found(parts.uri.path()),
-            Some(Err(problem)) => return self.invalid_request(hash, "/body", &problem),
+            Some(Err(unreadable)) => {
+                return self.invalid_request(hash, &unreadable.pointer, &unreadable.message)
+            }
             Some(Ok(envelope)) => envelope,
         };
         if let Some(response) = self.id_answer(&envelope, hash, behaviour) {

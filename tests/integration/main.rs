@@ -10,6 +10,7 @@ mod causes;
 mod cli_help;
 mod common;
 mod connections;
+mod content_parameters;
 mod corpus;
 mod drift;
 mod fingerprints;

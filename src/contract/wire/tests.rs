@@ -10,6 +10,8 @@ fn param(name: &str, location: Location, schema: Value, style: Style, explode: b
         style,
         explode,
         ids: None,
+        content_type: None,
+        allow_empty: false,
     }
 }
 
@@ -224,4 +226,133 @@ fn an_embedded_schema_keeps_its_references() {
     assert!(validator.is_valid(&json!({"body": "s"})));
     assert!(!validator.is_valid(&json!({"body": 1})));
     assert!(!validator.is_valid(&json!({})));
+}
+
+/// A parameter serialised as `content_type` in `location`.
+fn media_param(name: &str, location: Location, schema: Value, content_type: &str) -> Parameter {
+    Parameter {
+        content_type: Some(content_type.to_owned()),
+        ..param(name, location, schema, Style::default_for(location), false)
+    }
+}
+
+#[test]
+fn a_json_parameter_is_its_json_text_encoded_as_its_location_encodes_a_string() {
+    let object = json!({"type": "object", "properties": {"a": {"type": "integer"}, "s": {"type": "string"}}});
+    let shape = shape(
+        "/f/{p}",
+        vec![
+            media_param("p", Location::Path, object.clone(), "application/json"),
+            media_param(
+                "filter",
+                Location::Query,
+                object.clone(),
+                "application/json",
+            ),
+            media_param(
+                "X-Filter",
+                Location::Header,
+                object.clone(),
+                "application/vnd.x+json",
+            ),
+            media_param("c", Location::Cookie, object.clone(), "application/json"),
+            media_param(
+                "note",
+                Location::Query,
+                json!({"type": "string"}),
+                "text/plain",
+            ),
+        ],
+    );
+    let envelope = json!({
+        "path": {"p": {"a": 1}},
+        "query": {"filter": {"a": 1}, "note": "a b"},
+        "header": {"X-Filter": {"a": 2, "s": "x y"}},
+        "cookie": {"c": {"s": "v;w"}},
+    });
+    let sent = shape.encode(&envelope).unwrap();
+    assert_eq!(
+        sent.target,
+        "/f/%7B%22a%22%3A1%7D?filter=%7B%22a%22%3A1%7D&note=a%20b"
+    );
+    assert_eq!(
+        sent.headers,
+        vec![
+            ("x-filter".to_owned(), r#"{"a":2,"s":"x y"}"#.to_owned()),
+            (
+                "cookie".to_owned(),
+                "c=%7B%22s%22%3A%22v%3Bw%22%7D".to_owned()
+            ),
+        ]
+    );
+    assert_eq!(shape.round_trip(&envelope), Some(envelope.clone()));
+    // A JSON value of another type goes as its JSON text, and reads back as that value.
+    let number = json!({"path": {"p": 5}, "query": {"filter": "5"}, "header": {}, "cookie": {}});
+    assert_eq!(shape.round_trip(&number), Some(number.clone()));
+    assert_eq!(shape.encode(&number).unwrap().target, "/f/5?filter=%225%22");
+}
+
+#[test]
+fn text_that_is_not_json_is_sent_from_the_raw_member_and_read_as_unreadable() {
+    let object = json!({"type": "object"});
+    let shape = shape(
+        "/f",
+        vec![
+            media_param(
+                "filter",
+                Location::Query,
+                object.clone(),
+                "application/json",
+            ),
+            media_param("X-Filter", Location::Header, object, "application/json"),
+        ],
+    );
+    let envelope = json!({"query": {}, "raw": {"query": {"filter": "{"}}});
+    let sent = shape.encode(&envelope).unwrap();
+    assert_eq!(sent.target, "/f?filter=%7B");
+    assert_eq!(shape.round_trip(&envelope), None);
+    let read = shape
+        .decode("/f", Some("filter=%7B"), &|_| None, &[])
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(read.pointer, "/query/filter");
+    assert!(
+        read.message
+            .starts_with("the query parameter `filter` is not JSON"),
+        "{}",
+        read.message
+    );
+    let header = |name: &str| (name == "x-filter").then(|| "{\"a\":".to_owned());
+    let read = shape.decode("/f", None, &header, &[]).unwrap().unwrap_err();
+    assert_eq!(read.pointer, "/header/X-Filter");
+    // Absent, it is absent, as any other parameter.
+    assert_eq!(
+        shape.decode("/f", None, &|_| None, &[]).unwrap().unwrap(),
+        json!({"query": {}, "header": {}})
+    );
+}
+
+#[test]
+fn an_empty_value_is_valid_where_the_parameter_allows_one() {
+    let year = |allow_empty| Parameter {
+        allow_empty,
+        ..param(
+            "year",
+            Location::Query,
+            json!({"type": "integer", "minimum": 2000}),
+            Style::Form,
+            true,
+        )
+    };
+    for allow_empty in [false, true] {
+        let shape = shape("/h", vec![year(allow_empty)]);
+        let envelope = json!({"query": {"year": ""}});
+        assert_eq!(shape.encode(&envelope).unwrap().target, "/h?year=");
+        assert_eq!(shape.round_trip(&envelope), Some(envelope.clone()));
+        let schema = shape.envelope_schema(None, Ids::AsDocumented);
+        let validator = jsonschema::validator_for(&schema).expect("compiles");
+        assert_eq!(validator.is_valid(&envelope), allow_empty, "{schema}");
+        assert!(validator.is_valid(&json!({"query": {"year": 2001}})));
+        assert!(!validator.is_valid(&json!({"query": {"year": 1999}})));
+    }
 }
