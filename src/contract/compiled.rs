@@ -98,8 +98,10 @@ pub(super) fn remember_loaded(
 
 /// Views made so far, by the address of the kept document viewed (kept documents live as
 /// long as the process) and the view: `None` when the document marks nothing.
-static VIEWED: LazyLock<Mutex<HashMap<(usize, u8), Option<Compiled>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
+type Views = HashMap<(usize, u8), Option<Compiled>>;
+
+/// Every view made so far (see [`viewed`]).
+static VIEWED: LazyLock<Mutex<Views>> = LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// `of` as `view` reads it, made by `make` the first time it is asked for (`None`: `of`
 /// itself), and compiled by `compile` when `now` is true: a response schema shared by
