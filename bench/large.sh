@@ -82,11 +82,14 @@ key_variables() {
 start_sandbox() {
     "$bin" sandbox --addr 127.0.0.1:0 --api-key "$key" "$@" >"$work/sandbox.out" 2>&1 &
     server=$!
-    for _ in $(seq 600); do
+    # Stripe's sandbox builds an answer for each of its operations first: minutes on a busy
+    # machine. It gets as long as a step does.
+    for _ in $(seq "$((step_timeout * 10))"); do
         grep -q 'listening on' "$work/sandbox.out" && break
         kill -0 "$server" 2>/dev/null || { cat "$work/sandbox.out"; return 1; }
         sleep 0.1
     done
+    grep -q 'listening on' "$work/sandbox.out" || return 1
     awk '/listening on/ {print $NF; exit}' "$work/sandbox.out"
 }
 
