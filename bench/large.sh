@@ -51,14 +51,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# `step NAME OUTPUT COMMAND...`: run COMMAND under /usr/bin/time -v (stdout to OUTPUT) and print
-# one line: wall time, peak RSS, bytes of OUTPUT (a file or a folder), exit code.
+# `step NAME OUTPUT COMMAND...`: run COMMAND under /usr/bin/time -v and print one line: wall
+# time, peak RSS, bytes of OUTPUT (a file or a folder), exit code. OUTPUT is what COMMAND
+# writes (a folder, a `--report json=` file); when it writes none, its stdout becomes OUTPUT.
 step() {
     local name=$1 output=$2 rc=0
     shift 2
+    [[ -d "$output" ]] || rm -f "$output"
     timeout --signal=KILL "$step_timeout" /usr/bin/time -v -o "$work/time" "$@" \
         >"$work/stdout" 2>"$work/stderr" || rc=$?
-    [[ -d "$output" ]] || cp "$work/stdout" "$output" 2>/dev/null || true
+    [[ -e "$output" ]] || cp "$work/stdout" "$output" 2>/dev/null || true
     local wall rss bytes
     wall="$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/time" 2>/dev/null)"
     rss="$(awk -F': ' '/Maximum resident set size/ {printf "%.0f MB", $2 / 1024}' "$work/time" 2>/dev/null)"
@@ -80,11 +82,14 @@ key_variables() {
 start_sandbox() {
     "$bin" sandbox --addr 127.0.0.1:0 --api-key "$key" "$@" >"$work/sandbox.out" 2>&1 &
     server=$!
-    for _ in $(seq 600); do
+    # Stripe's sandbox builds an answer for each of its operations first: minutes on a busy
+    # machine. It gets as long as a step does.
+    for _ in $(seq "$((step_timeout * 10))"); do
         grep -q 'listening on' "$work/sandbox.out" && break
         kill -0 "$server" 2>/dev/null || { cat "$work/sandbox.out"; return 1; }
         sleep 0.1
     done
+    grep -q 'listening on' "$work/sandbox.out" || return 1
     awk '/listening on/ {print $NF; exit}' "$work/sandbox.out"
 }
 

@@ -4,9 +4,12 @@
 //! run load the same cases. Each distinct schema is checked against the meta-schema and
 //! compiled once, and its document is kept once, whichever file or operation asks.
 
+use super::external::Version;
+use crate::schema::View;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 /// A checked schema document, kept once, and its validator, compiled the first time a
@@ -34,13 +37,103 @@ pub(super) fn compiled<E>(
     compile: impl FnOnce(&Value) -> Result<jsonschema::Validator, E>,
 ) -> Result<Compiled, E> {
     let kept = kept(document);
+    compile_now(&kept, now, compile)?;
+    Ok(kept)
+}
+
+/// Compile the validator of `kept` by `compile` when `now` is true and it has none yet.
+fn compile_now<E>(
+    kept: &Compiled,
+    now: bool,
+    compile: impl FnOnce(&Value) -> Result<jsonschema::Validator, E>,
+) -> Result<(), E> {
     if now && kept.validator.get().is_none() {
         // Compiling takes long: other threads keep their access meanwhile; a schema
         // compiled twice at once is kept once.
         let validator = Arc::new(compile(&kept.document)?);
         let _ = kept.validator.set(validator);
     }
-    Ok(kept)
+    Ok(())
+}
+
+/// A loaded schema file's kept form, and the version of each file beside it that it took
+/// definitions from.
+type Loaded = (Compiled, Vec<Version>);
+
+/// Schema files loaded so far, by folder and text: an import writes one file per operation
+/// and response, most of them equal (Stripe's 1,431 hold 404 distinct texts), and copying
+/// in the shared definitions each reaches, then hashing the result to keep it once, was
+/// most of loading them.
+static LOADED: LazyLock<Mutex<HashMap<PathBuf, HashMap<String, Loaded>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The kept form of a schema file of `folder` whose text is `text`, when one was loaded
+/// before and the files it took definitions from are unchanged since.
+pub(super) fn loaded(folder: &Path, text: &str) -> Option<Compiled> {
+    let found = LOADED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(folder)
+        .and_then(|texts| texts.get(text))
+        .cloned()?;
+    let (kept, versions) = found;
+    super::external::unchanged(&versions).then_some(kept)
+}
+
+/// Remember `kept`, loaded from a file of `folder` holding `text`, which took definitions
+/// from the files at `versions`.
+pub(super) fn remember_loaded(
+    folder: &Path,
+    text: String,
+    kept: &Compiled,
+    versions: Vec<Version>,
+) {
+    LOADED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(folder.to_path_buf())
+        .or_default()
+        .insert(text, (kept.clone(), versions));
+}
+
+/// Views made so far, by the address of the kept document viewed (kept documents live as
+/// long as the process) and the view: `None` when the document marks nothing.
+type Views = HashMap<(usize, u8), Option<Compiled>>;
+
+/// Every view made so far (see [`viewed`]).
+static VIEWED: LazyLock<Mutex<Views>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// `of` as `view` reads it, made by `make` the first time it is asked for (`None`: `of`
+/// itself), and compiled by `compile` when `now` is true: a response schema shared by
+/// many operations is walked for its marks once.
+pub(super) fn viewed<E>(
+    of: &Compiled,
+    view: View,
+    now: bool,
+    make: impl FnOnce(&Value) -> Result<Option<Compiled>, E>,
+    compile: impl FnOnce(&Value) -> Result<jsonschema::Validator, E>,
+) -> Result<Option<Compiled>, E> {
+    let key = (Arc::as_ptr(&of.document) as usize, view as u8);
+    let found = VIEWED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&key)
+        .cloned();
+    let viewed = match found {
+        Some(viewed) => viewed,
+        None => {
+            let made = make(&of.document)?;
+            VIEWED
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(key, made.clone());
+            made
+        }
+    };
+    if let Some(viewed) = &viewed {
+        compile_now(viewed, now, compile)?;
+    }
+    Ok(viewed)
 }
 
 /// The one kept copy of `document`.

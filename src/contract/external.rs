@@ -182,8 +182,42 @@ fn copy_reached(
     Ok(())
 }
 
-/// Files already read, by canonical path and the size and time of the version read.
-type Read = HashMap<(PathBuf, u64, Option<std::time::SystemTime>), Arc<Value>>;
+/// A version of a file: its canonical path, size and modification time.
+pub(super) type Version = (PathBuf, u64, Option<std::time::SystemTime>);
+
+/// Files already read, by the version read.
+type Read = HashMap<Version, Arc<Value>>;
+
+/// The version of each file beside `path` that the references of `document` (read from
+/// `path`) name, as on disk now; `None` when one cannot be read (inlining says why).
+pub(super) fn versions(path: &Path, document: &Value) -> Option<Vec<Version>> {
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut files: Vec<&str> = Vec::new();
+    let found = externals(document);
+    for external in &found {
+        if !files.contains(&external.file.as_str()) {
+            files.push(&external.file);
+        }
+    }
+    files
+        .into_iter()
+        .map(|file| version(&base.join(file)).ok())
+        .collect()
+}
+
+/// Whether every file is still at the version given.
+pub(super) fn unchanged(versions: &[Version]) -> bool {
+    versions
+        .iter()
+        .all(|known| version(&known.0).is_ok_and(|now| now == *known))
+}
+
+/// The version of `file` on disk now.
+fn version(file: &Path) -> std::io::Result<Version> {
+    let canonical = file.canonicalize()?;
+    let metadata = std::fs::metadata(&canonical)?;
+    Ok((canonical, metadata.len(), metadata.modified().ok()))
+}
 
 /// Every shared file this process has read and checked: an import's schemas all refer to
 /// the same one, and reading it once per schema was most of loading a large document.
@@ -204,9 +238,7 @@ fn read(
             "a file a `$ref` names is relative to the schema that names it; fix the path",
         )
     };
-    let canonical = file.canonicalize().map_err(missing)?;
-    let metadata = std::fs::metadata(&canonical).map_err(missing)?;
-    let key = (canonical, metadata.len(), metadata.modified().ok());
+    let key = version(file).map_err(missing)?;
     if let Some(found) = READ.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return Ok(found.clone());
     }

@@ -37,14 +37,38 @@ impl Schema {
     /// refuse is found now by compiling its own part and each shared definition on their
     /// own, with their references checked by the copying.
     pub fn load(path: &Path) -> Result<Schema, ContractError> {
-        let own = read_checked(path)?;
+        let text = read_text(path)?;
+        let folder = path.parent().unwrap_or(Path::new("."));
+        if let Some(kept) = super::compiled::loaded(folder, &text) {
+            // The same text beside the same files loads to the same schema: it was checked.
+            return Ok(Schema::of(path, kept));
+        }
+        let own = parse_checked(path, &text)?;
         let takes_definitions = super::external::takes_definitions(&own);
         if takes_definitions {
             compile(path, &super::external::without_references(&own, false))?;
         }
+        let versions = super::external::versions(path, &own);
         let document = super::external::inline(path, own, read_shared)?;
         // Its own part and every file it took from are checked: what is left is compiling.
-        Self::compiled(path, document, Checked::Already, !takes_definitions)
+        let schema = Self::compiled(path, document, Checked::Already, !takes_definitions)?;
+        if let Some(versions) = versions {
+            let kept = super::compiled::Compiled {
+                document: schema.document.clone(),
+                validator: schema.validator.clone(),
+            };
+            super::compiled::remember_loaded(folder, text, &kept, versions);
+        }
+        Ok(schema)
+    }
+
+    /// The schema `kept`, as the file at `path` gives it.
+    fn of(path: &Path, kept: super::compiled::Compiled) -> Schema {
+        Schema {
+            path: path.to_path_buf(),
+            document: kept.document,
+            validator: kept.validator,
+        }
     }
 
     /// Check and compile an already parsed schema document that came from `path`.
@@ -55,13 +79,30 @@ impl Schema {
     /// This schema as `view` reads it (`readOnly`/`writeOnly` properties changed); itself
     /// when it marks none. The view is compiled when this schema is: now, or on first use.
     pub fn viewed(&self, view: crate::schema::View) -> Result<Schema, ContractError> {
-        match crate::schema::view(&self.document, view) {
-            None => Ok(self.clone()),
-            Some(document) => {
-                let now = self.validator.get().is_some();
-                Self::compiled(&self.path, document, Checked::Already, now)
-            }
-        }
+        let of = super::compiled::Compiled {
+            document: self.document.clone(),
+            validator: self.validator.clone(),
+        };
+        let now = self.validator.get().is_some();
+        let viewed = super::compiled::viewed(
+            &of,
+            view,
+            now,
+            |document| {
+                crate::schema::view(document, view)
+                    .map(|viewed| {
+                        Self::compiled(&self.path, viewed, Checked::Already, now).map(|s| {
+                            super::compiled::Compiled {
+                                document: s.document,
+                                validator: s.validator,
+                            }
+                        })
+                    })
+                    .transpose()
+            },
+            |document| compile(&self.path, document),
+        )?;
+        Ok(viewed.map_or_else(|| self.clone(), |kept| Schema::of(&self.path, kept)))
     }
 
     /// What [`Schema::from_document`] would refuse of `document`, found part by part as
@@ -147,11 +188,7 @@ impl Schema {
             }
             compile(path, document)
         })?;
-        Ok(Schema {
-            path: path.to_path_buf(),
-            document: kept.document,
-            validator: kept.validator,
-        })
+        Ok(Schema::of(path, kept))
     }
 }
 
@@ -164,15 +201,24 @@ enum Checked {
 
 /// The schema file at `path`, read, parsed and checked against the meta-schema.
 fn read_checked(path: &Path) -> Result<Value, ContractError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    parse_checked(path, &read_text(path)?)
+}
+
+/// The text of the schema file at `path`.
+fn read_text(path: &Path) -> Result<String, ContractError> {
+    std::fs::read_to_string(path).map_err(|e| {
         ContractError::new(
             path,
             Place::File,
             format!("cannot read the schema: {e}"),
             "check the `schema` path in the case file; it is relative to the case file",
         )
-    })?;
-    let document: Value = serde_json::from_str(&text).map_err(|e| {
+    })
+}
+
+/// `text`, read from `path`, parsed and checked against the meta-schema.
+fn parse_checked(path: &Path, text: &str) -> Result<Value, ContractError> {
+    let document: Value = serde_json::from_str(text).map_err(|e| {
         ContractError::new(
             path,
             Place::Line {
