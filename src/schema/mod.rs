@@ -632,8 +632,11 @@ struct Sharing {
     /// The root's `$schema` (the dialect every subschema is compiled in), hashed.
     dialect: u128,
     /// Per definition already asked for: its content hashed and the definitions it names.
-    definitions: Mutex<HashMap<String, Option<(u128, Vec<String>)>>>,
+    definitions: Mutex<HashMap<String, Definition>>,
 }
+
+/// A definition's content hashed and the definitions it names; `None` when there is none.
+type Definition = Option<(u128, Vec<String>)>;
 
 /// Keywords that make a reference's target depend on more than a `$defs` name.
 const UNSHARED: &[&str] = &[
@@ -713,7 +716,7 @@ impl Sharing {
 
     /// The definition `name` of `document` hashed, with the definitions it names; `Some(None)`
     /// when there is no such definition; `None` when it names anything else.
-    fn definition(document: &Value, name: &str) -> Option<Option<(u128, Vec<String>)>> {
+    fn definition(document: &Value, name: &str) -> Option<Definition> {
         let Some(definition) = document.get(Keyword::Defs.name()).and_then(|d| d.get(name)) else {
             return Some(None);
         };
