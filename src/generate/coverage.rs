@@ -340,18 +340,7 @@ impl<'a> Builder<'a> {
             &format!("/{RAW}/{}", location.as_str()),
             serde_json::json!({ name: NOT_JSON }),
         );
-        let reason = Reason {
-            family: Family::NotJson,
-            detail: pointer.to_owned(),
-        };
-        let body = Body::Json(payload);
-        self.push(
-            reason,
-            Expect::Reject,
-            KeyUse::Valid,
-            body,
-            Origin::Coverage,
-        );
+        self.push_planned(Family::NotJson, pointer.to_owned(), Expect::Reject, payload);
     }
 
     fn auth(&mut self) {
@@ -390,15 +379,7 @@ impl<'a> Builder<'a> {
             }
         }
         self.out.valid_pool.push(payload.clone());
-        let reason = Reason { family, detail };
-        let body = Body::Json(payload);
-        self.push(
-            reason,
-            Expect::Accept,
-            KeyUse::Valid,
-            body,
-            Origin::Coverage,
-        );
+        self.push_planned(family, detail, Expect::Accept, payload);
     }
 
     /// Plan a reject unless the schema accepts the payload after all; whether it was planned.
@@ -409,16 +390,15 @@ impl<'a> Builder<'a> {
         if self.judge.shape.is_some() {
             self.out.reject_pool.push(payload.clone());
         }
+        self.push_planned(family, detail, Expect::Reject, payload);
+        true
+    }
+
+    /// Plan a coverage request with the valid key and `payload` as its JSON body.
+    fn push_planned(&mut self, family: Family, detail: String, expect: Expect, payload: Value) {
         let reason = Reason { family, detail };
         let body = Body::Json(payload);
-        self.push(
-            reason,
-            Expect::Reject,
-            KeyUse::Valid,
-            body,
-            Origin::Coverage,
-        );
-        true
+        self.push(reason, expect, KeyUse::Valid, body, Origin::Coverage);
     }
 
     fn push(&mut self, reason: Reason, expect: Expect, key: KeyUse, body: Body, origin: Origin) {
