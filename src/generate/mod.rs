@@ -930,6 +930,18 @@ pub fn valid_value(document: &Arc<Value>) -> Option<Value> {
     subschemas.admits("", &found).then_some(found)
 }
 
+/// The shortest string matching the ECMA-262 `pattern` with a length (in code points) in
+/// `min..=max`; `None` when the pattern is not one the solver reads or has no such match.
+pub(crate) fn shortest_match(pattern: &str, min: usize, max: Option<usize>) -> Option<String> {
+    solve::pattern::Pattern::parse(pattern)?
+        .within(min, max, MAX_MATCH, 1)
+        .into_iter()
+        .next()
+}
+
+/// The longest match [`shortest_match`] proposes.
+const MAX_MATCH: usize = 4096;
+
 /// One-constraint breaks of the schema `document` around the valid value `around`: (kind,
 /// value), each checked to fail the schema.
 pub(crate) fn reject_variants(document: &Arc<Value>, around: &Value) -> Vec<(Family, Value)> {

@@ -327,6 +327,15 @@ impl<'a> Builder<'a> {
             if let Some(Value::Array(members)) = Keyword::AllOf.value_in(node) {
                 queue.extend(members.iter().rev());
             }
+            // A value of an `anyOf` or `oneOf` is one of its branch's: the first, which the
+            // check after the walk confirms (a `oneOf` whose branches overlap goes to the
+            // solver). Without it such a property, most of a large API's expandable fields,
+            // was `null` and the whole body fell to the solver.
+            for alternatives in [Keyword::AnyOf, Keyword::OneOf] {
+                if let Some(first) = alternatives.value_in(node).and_then(Value::as_array) {
+                    queue.extend(first.first());
+                }
+            }
         }
         parts
     }
@@ -470,8 +479,17 @@ fn default_string(node: &Value) -> String {
             let min = Keyword::MinLength
                 .value_in(node)
                 .and_then(Value::as_u64)
+                .and_then(|min| usize::try_from(min).ok())
                 .unwrap_or(0);
-            "x".repeat(usize::try_from(min).unwrap_or(0))
+            let max = Keyword::MaxLength
+                .value_in(node)
+                .and_then(Value::as_u64)
+                .and_then(|max| usize::try_from(max).ok());
+            Keyword::Pattern
+                .value_in(node)
+                .and_then(Value::as_str)
+                .and_then(|pattern| crate::generate::shortest_match(pattern, min, max))
+                .unwrap_or_else(|| "x".repeat(min))
         }
     }
 }
@@ -701,6 +719,43 @@ mod tests {
         });
         let body = rendered(&schema, &[], 0);
         assert_eq!(body, json!({"id": "", "child": {}}));
+    }
+
+    #[test]
+    fn an_any_of_or_one_of_is_walked_through_its_first_branch() {
+        // Stripe's expandable fields: an id string or the expanded object, maybe null.
+        let schema = json!({
+            "$defs": {"Customer": {"type": "object", "required": ["id"],
+                "properties": {"id": {"type": "string"}}}},
+            "type": "object",
+            "required": ["customer", "source", "shape"],
+            "properties": {
+                "customer": {"anyOf": [{"$ref": "#/$defs/Customer"}, {"type": "string"}]},
+                "source": {"anyOf": [{"type": "string", "maxLength": 5000}], "nullable": true},
+                "shape": {"oneOf": [{"type": "integer", "minimum": 3}, {"type": "string"}]}
+            }
+        });
+        let body = rendered(&schema, &[], 1);
+        assert_eq!(body["customer"], json!({"id": ""}));
+        assert_eq!(body["source"], json!(""));
+        assert_eq!(body["shape"], json!(3));
+    }
+
+    #[test]
+    fn a_string_with_a_pattern_matches_it_within_its_lengths() {
+        let schema = json!({"type": "object", "properties": {
+            "url": {"type": "string", "pattern": "^/v1/charges", "maxLength": 5000},
+            "code": {"type": "string", "pattern": "^[A-Z]{3}$"},
+            "padded": {"type": "string", "pattern": "^a+$", "minLength": 4}
+        }});
+        let body = rendered(&schema, &[], 1);
+        assert!(body["url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("/v1/charges")));
+        assert!(body["code"]
+            .as_str()
+            .is_some_and(|c| c.len() == 3 && c.chars().all(|c| c.is_ascii_uppercase())));
+        assert_eq!(body["padded"], json!("aaaa"));
     }
 
     #[test]
