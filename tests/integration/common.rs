@@ -85,6 +85,30 @@ pub(crate) fn suite(args: &[&str]) -> Command {
     command
 }
 
+/// `specgate run --openapi DOCUMENT --examples N --drift off` against the document's own
+/// sandbox: its stdout, after asserting that it exited 0 and said CONFORMANT.
+pub(crate) fn openapi_runs_conformant(document: &str, examples: &str) -> String {
+    let args = [
+        "run",
+        "--openapi",
+        document,
+        "--examples",
+        examples,
+        "--drift",
+        "off",
+    ];
+    let output = specgate(&args, &[]);
+    let stdout = text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        text(&output.stderr)
+    );
+    assert!(stdout.contains("CONFORMANT"), "{stdout}");
+    stdout
+}
+
 pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }

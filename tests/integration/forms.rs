@@ -173,24 +173,5 @@ fn nested_values_are_sent_as_bracketed_keys_and_the_run_is_conformant() {
         "{bodies:#?}"
     );
 
-    let output = specgate(
-        &[
-            "run",
-            "--openapi",
-            NESTED_FORM,
-            "--examples",
-            "20",
-            "--drift",
-            "off",
-        ],
-        &[],
-    );
-    let stdout = text(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stdout}{}",
-        text(&output.stderr)
-    );
-    assert!(stdout.contains("CONFORMANT"), "{stdout}");
+    openapi_runs_conformant(NESTED_FORM, "20");
 }

@@ -71,24 +71,5 @@ fn text_and_binary_request_bodies_are_imported_served_and_run_conformant() {
     assert!(!notes.is_empty(), "{plan_text}");
 
     // And a run against the document's own sandbox is conformant.
-    let output = specgate(
-        &[
-            "run",
-            "--openapi",
-            MEDIA_REQUESTS,
-            "--examples",
-            "5",
-            "--drift",
-            "off",
-        ],
-        &[],
-    );
-    let stdout = text(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stdout}{}",
-        text(&output.stderr)
-    );
-    assert!(stdout.contains("CONFORMANT"), "{stdout}");
+    openapi_runs_conformant(MEDIA_REQUESTS, "5");
 }

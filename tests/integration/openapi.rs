@@ -134,29 +134,8 @@ fn the_openapi_document_of_sessionlink_gives_the_same_plan_as_its_case() {
 
 #[test]
 fn run_openapi_tests_the_document_against_its_own_sandbox() {
-    let output = specgate(
-        &[
-            "run",
-            "--openapi",
-            "schemas/sessionlink-v2.openapi.yaml",
-            "--examples",
-            "10",
-            "--drift",
-            "off",
-        ],
-        &[],
-    );
-    let stdout = text(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stdout}{}",
-        text(&output.stderr)
-    );
-    assert!(
-        stdout.contains("CONFORMANT") && stdout.contains("259/259"),
-        "{stdout}"
-    );
+    let stdout = openapi_runs_conformant("schemas/sessionlink-v2.openapi.yaml", "10");
+    assert!(stdout.contains("259/259"), "{stdout}");
 }
 
 const PARTIAL: &str = "tests/data/openapi/untested.yaml";
@@ -1167,26 +1146,7 @@ fn fixed_server(content_type: &'static str, body: &'static str) -> String {
 #[test]
 fn responses_of_any_media_type_are_checked_for_their_type_and_xml_for_well_formedness() {
     // Text, PDF, Atom XML and `*/*` responses import and run conformant against the sandbox.
-    let output = specgate(
-        &[
-            "run",
-            "--openapi",
-            MEDIA,
-            "--examples",
-            "5",
-            "--drift",
-            "off",
-        ],
-        &[],
-    );
-    let stdout = text(&output.stdout);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{stdout}{}",
-        text(&output.stderr)
-    );
-    assert!(stdout.contains("CONFORMANT"), "{stdout}");
+    openapi_runs_conformant(MEDIA, "5");
     // A server that answers JSON where text is documented is caught.
     let json = fixed_server("application/json", "{}");
     let args = [
