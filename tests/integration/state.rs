@@ -649,28 +649,35 @@ fn an_api_that_documents_no_404_runs_conformant_and_most_uses_of_its_made_ids_su
     );
 }
 
-/// Every keyed request that named a well-formed widget id the server never made, with the
+/// Every keyed `methods` request under `collection/` that named a well-formed id (`letter`
+/// and lower-case hex digits, as the sandbox makes them) the server never made, with the
 /// status it got.
-fn made_up_widget_ids(passed: &[Passed]) -> Vec<(String, u16)> {
+fn made_up_ids(
+    passed: &[Passed],
+    collection: &str,
+    letter: char,
+    methods: &[&str],
+) -> Vec<(String, u16)> {
     let made: BTreeSet<String> = passed
         .iter()
         .filter(|p| p.method == "POST" && p.status == 201)
         .filter_map(|p| serde_json::from_slice::<Value>(&p.body).ok())
-        .filter_map(|widget| widget["id"].as_str().map(str::to_owned))
+        .filter_map(|resource| resource["id"].as_str().map(str::to_owned))
         .collect();
     let well_formed = |id: &str| {
         id.len() > 1
             && id.len() <= 40
-            && id.starts_with('w')
+            && id.starts_with(letter)
             && id[1..]
                 .bytes()
                 .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
     };
+    let prefix = format!("{collection}/");
     passed
         .iter()
-        .filter(|p| p.keyed && ["GET", "DELETE"].contains(&p.method.as_str()))
+        .filter(|p| p.keyed && methods.contains(&p.method.as_str()))
         .filter_map(|p| {
-            let id = p.path.strip_prefix("/v1/widgets/")?;
+            let id = p.path.strip_prefix(&prefix)?;
             (well_formed(id) && !made.contains(id)).then(|| (id.to_owned(), p.status))
         })
         .collect()
@@ -691,7 +698,7 @@ fn a_made_up_id_answered_with_a_documented_client_error_is_not_a_finding() {
     // The document lists no 404: the server says "no such widget" with its documented 400.
     let (code, console, passed) = run_against(&cases, document, "WIDGETS_TOKEN");
     assert_eq!(code, Some(0), "0 findings: {console}");
-    let made_up = made_up_widget_ids(&passed);
+    let made_up = made_up_ids(&passed, "/v1/widgets", 'w', &["GET", "DELETE"]);
     assert!(
         made_up.iter().any(|(_, status)| *status == 400),
         "made-up ids were sent and answered 400: {made_up:?}"
@@ -770,33 +777,6 @@ fn finding_lines(console: &str) -> Vec<&str> {
 /// A gadgets API whose get documents 403 and 404, and whose replace 404 and 409.
 const GADGETS: &str = "tests/data/gadgets-unknown-ids.openapi.yaml";
 
-/// The statuses of the keyed `method` requests that named a well-formed gadget id the
-/// server never made.
-fn made_up_gadget_ids(passed: &[Passed], method: &str) -> Vec<u16> {
-    let made: BTreeSet<String> = passed
-        .iter()
-        .filter(|p| p.method == "POST" && p.status == 201)
-        .filter_map(|p| serde_json::from_slice::<Value>(&p.body).ok())
-        .filter_map(|gadget| gadget["id"].as_str().map(str::to_owned))
-        .collect();
-    let well_formed = |id: &str| {
-        id.len() > 1
-            && id.len() <= 40
-            && id.starts_with('g')
-            && id[1..]
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-    };
-    passed
-        .iter()
-        .filter(|p| p.keyed && p.method == method)
-        .filter_map(|p| {
-            let id = p.path.strip_prefix("/v1/gadgets/")?;
-            (well_formed(id) && !made.contains(id)).then_some(p.status)
-        })
-        .collect()
-}
-
 #[test]
 fn a_made_up_id_answered_with_a_documented_409_or_403_conforms_and_an_undocumented_one_is_a_finding(
 ) {
@@ -818,7 +798,10 @@ fn a_made_up_id_answered_with_a_documented_409_or_403_conforms_and_an_undocument
     for (status, documents, other) in [(409, "PUT", "get-gadget"), (403, "GET", "replace-gadget")] {
         let fault = format!("unknown-id-status={status}");
         let (code, console, passed) = run_recorded(&cases, &[&fault], &contract, "GADGETS_TOKEN");
-        let answered = made_up_gadget_ids(&passed, documents);
+        let answered: Vec<u16> = made_up_ids(&passed, "/v1/gadgets", 'g', &[documents])
+            .into_iter()
+            .map(|(_, status)| status)
+            .collect();
         assert!(
             answered.contains(&status),
             "{fault}: a made-up id sent with {documents} got the documented {status}: {answered:?}"
