@@ -27,7 +27,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::ValidationError;
 use serde_json::{json, Value};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -78,6 +78,9 @@ struct Endpoint {
     /// (a real server's create makes a new resource even for the same request).
     serial: Option<AtomicU64>,
     validator: Arc<jsonschema::Validator>,
+    /// The largest body object parsed so far: the next one's map starts that large
+    /// (see `json`).
+    payload_size: AtomicUsize,
     /// What lets a request in: any one alternative, each a list of (header, scheme) that
     /// must all carry `key`; empty when the case has no auth.
     alternatives: Vec<Vec<(HeaderName, AuthScheme)>>,
@@ -398,6 +401,7 @@ impl Endpoint {
                 && !config.faults.contains(&Fault::DeletedStillServed),
             method: operation.method.clone(),
             validator: operation.request_schema.validator().clone(),
+            payload_size: AtomicUsize::new(0),
             alternatives,
             key: config.api_key.clone(),
             tokens: Arc::new(Tokens::new(Vec::new(), &config.api_key)),
@@ -453,7 +457,7 @@ impl Endpoint {
 
     /// Parse and validate; a violation the faults do not ignore becomes a 400.
     fn payload(&self, body: &[u8], behaviour: &Behaviour) -> Result<Value, Violation> {
-        let payload: Value = parse_json(body).map_err(|e| Violation {
+        let payload: Value = parse_json(body, &self.payload_size).map_err(|e| Violation {
             pointer: String::new(),
             message: format!("the body is not JSON: {e}"),
         })?;
@@ -1190,10 +1194,10 @@ fn unauthorized(endpoint: &Endpoint, handling: AuthHandling) -> Option<Response>
 /// parsing bytes, serde_json validates every string on its own, and that was a tenth of the
 /// sandbox's CPU on payloads rich in non-ASCII text. Invalid UTF-8 goes to the byte parser,
 /// whose error says where.
-fn parse_json(body: &[u8]) -> Result<Value, serde_json::Error> {
+fn parse_json(body: &[u8], size: &AtomicUsize) -> Result<Value, serde_json::Error> {
     match simdutf8::basic::from_utf8(body) {
-        Ok(text) => serde_json::from_str(text),
-        Err(_) => serde_json::from_slice(body),
+        Ok(text) => crate::json::from_str(text, size),
+        Err(_) => crate::json::from_slice(body, size),
     }
 }
 
