@@ -15,6 +15,7 @@ pub mod environment;
 pub mod exit;
 pub mod generate;
 pub mod harness;
+mod json;
 pub mod known;
 pub mod openapi;
 pub mod pipeline;

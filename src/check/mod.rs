@@ -321,7 +321,10 @@ fn parse_json(
     want_value: bool,
 ) -> Result<Option<serde_json::Value>, serde_json::Error> {
     if want_value {
-        return serde_json::from_slice(body).map(Some);
+        // One hint for every operation's responses: it only sizes the top-level map.
+        static RESPONSE_SIZE: std::sync::atomic::AtomicUsize =
+            std::sync::atomic::AtomicUsize::new(0);
+        return crate::json::from_slice(body, &RESPONSE_SIZE).map(Some);
     }
     serde_json::from_slice::<serde::de::IgnoredAny>(body).map(|_| None)
 }

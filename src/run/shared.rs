@@ -262,7 +262,7 @@ async fn preflight(base: &Url, timeout: Duration) -> Result<(), RunError> {
 }
 
 /// The proxy the environment routes `url` through, as reqwest resolves it.
-fn proxy_for(url: &Url) -> Option<Url> {
+pub(super) fn proxy_for(url: &Url) -> Option<Url> {
     let uri: http::Uri = url.as_str().parse().ok()?;
     let intercept = hyper_util::client::proxy::matcher::Matcher::from_system().intercept(&uri)?;
     Url::parse(&intercept.uri().to_string()).ok()

@@ -56,9 +56,14 @@ impl ErrorAnswer {
 
     /// The body: the documented one, or `fallback` when none is documented.
     pub(super) fn body(&self, hash: u64, fallback: impl FnOnce() -> Value) -> Vec<u8> {
+        self.body_or(hash, || fallback().to_string().into_bytes())
+    }
+
+    /// The body: the documented one, or the bytes `fallback` writes when none is documented.
+    pub(super) fn body_or(&self, hash: u64, fallback: impl FnOnce() -> Vec<u8>) -> Vec<u8> {
         match &self.template {
             Some(template) => template.render(hash),
-            None => fallback().to_string().into_bytes(),
+            None => fallback(),
         }
     }
 }
