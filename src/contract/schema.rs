@@ -1,9 +1,9 @@
 //! Loading, checking and compiling one JSON Schema file.
 //!
-//! A schema is compiled once per process (format validation on) and shared by every
-//! operation that has the same schema ([`super::compiled`]); everything that validates a
-//! payload or a response goes through [`Schema::validator`]. Problems are reported
-//! with the schema file and a JSON pointer into it.
+//! A schema's validator (format validation on) is shared by every operation that has the
+//! same schema, and kept while it is among the few used last ([`super::compiled`]); everything
+//! that validates a payload or a response goes through [`Schema::validator`]. Problems are
+//! reported with the schema file and a JSON pointer into it.
 
 use super::error::{ContractError, Place};
 use crate::schema::Keyword;
