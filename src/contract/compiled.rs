@@ -1,16 +1,20 @@
 //! Schemas and their validators, one per distinct schema in the process: operations of a large
 //! document share schemas (every error response, a resource read, updated and listed), an
 //! import checks a schema before writing it and loads it again after, and the sandbox and the
-//! run load the same cases. Each distinct schema is checked against the meta-schema and
-//! compiled once, and its document is kept once, whichever file or operation asks.
+//! run load the same cases. Each distinct schema is checked against the meta-schema once,
+//! and its document is kept once, whichever file or operation asks. Its validator is
+//! compiled when first asked for and kept while it is among the [`KEPT_VALIDATORS`] used
+//! last: a large document's response validators each compile most of its shared
+//! definitions, and keeping them all made a run's memory grow with its operations.
 
 use super::external::Version;
 use crate::schema::View;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock, Mutex, OnceLock};
+use std::sync::{Arc, LazyLock, Mutex};
 
 /// A checked schema document, kept once, and its validator, compiled the first time a
 /// payload is judged against it: a plan judges only request schemas, so the response
@@ -20,8 +24,103 @@ use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 pub(super) struct Compiled {
     /// The schema document, shared by every schema equal to it.
     pub(super) document: Arc<Value>,
-    /// Its validator, shared as the document is; empty until first asked for.
-    pub(super) validator: Arc<OnceLock<Arc<jsonschema::Validator>>>,
+    /// Its validator, shared as the document is.
+    pub(super) slot: Arc<Slot>,
+}
+
+/// Where the validator of a kept document is, when it has one.
+#[derive(Default)]
+pub(super) struct Slot(Mutex<Held>);
+
+/// What a [`Slot`] holds.
+#[derive(Default, Clone)]
+enum Held {
+    /// Never compiled.
+    #[default]
+    Unused,
+    /// Compiled, and among the [`KEPT_VALIDATORS`] used last.
+    Kept(Arc<jsonschema::Validator>),
+    /// Compiled once and dropped since: it compiles again when next asked for.
+    Dropped,
+    /// Refused when compiled on first use: what stands for it is kept, so the refusal is
+    /// said once.
+    Refused(Arc<jsonschema::Validator>),
+}
+
+impl Slot {
+    fn held(&self) -> Held {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn hold(&self, held: Held) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = held;
+    }
+
+    /// Whether a validator was ever compiled for it.
+    pub(super) fn ever_compiled(&self) -> bool {
+        !matches!(self.held(), Held::Unused)
+    }
+}
+
+/// How many compiled validators are kept at most, the ones used last; a validator still in
+/// use elsewhere (a generator's request validator) lives on there until that use ends.
+/// Stripe's run against its sandbox (`--examples 2`, 227 distinct response schemas, each
+/// compiling most of the shared definitions) cycles through its operations several times:
+/// keeping all took 1.47 GB peak and 256 compilings; 16 takes 0.83 GB and ~1,200 compilings
+/// (+12 s CPU), 32 took 0.90 GB and 4 took 0.77 GB for about as many compilings.
+const KEPT_VALIDATORS: usize = 16;
+
+/// The slots holding a validator, the one used last at the back.
+static RECENT: LazyLock<Mutex<VecDeque<Arc<Slot>>>> =
+    LazyLock::new(|| Mutex::new(VecDeque::with_capacity(KEPT_VALIDATORS + 1)));
+
+/// Mark `slot` as used last, keeping it (and dropping the validator of the slot used
+/// longest ago when more than [`KEPT_VALIDATORS`] are kept). No slot's lock is held while
+/// this one is taken, so dropping may lock the slots it drops.
+fn used(slot: &Arc<Slot>) {
+    let mut recent = RECENT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(at) = recent.iter().position(|s| Arc::ptr_eq(s, slot)) {
+        if at + 1 == recent.len() {
+            return;
+        }
+        recent.remove(at);
+    }
+    recent.push_back(Arc::clone(slot));
+    while recent.len() > KEPT_VALIDATORS {
+        if let Some(oldest) = recent.pop_front() {
+            oldest.hold(Held::Dropped);
+        }
+    }
+}
+
+/// The validator of `kept`, compiled by `compile` when it holds none: a refusal (`Err`
+/// carrying what stands for the validator) is kept for good, a validator while it is among
+/// the ones used last.
+pub(super) fn validator(
+    kept: &Compiled,
+    compile: impl FnOnce(&Value) -> Result<jsonschema::Validator, jsonschema::Validator>,
+) -> Arc<jsonschema::Validator> {
+    let validator = match kept.slot.held() {
+        Held::Refused(stands_in) => return stands_in,
+        Held::Kept(validator) => validator,
+        Held::Unused | Held::Dropped => match compile(&kept.document) {
+            Ok(validator) => keep(kept, validator),
+            Err(stands_in) => {
+                let stands_in = Arc::new(stands_in);
+                kept.slot.hold(Held::Refused(Arc::clone(&stands_in)));
+                return stands_in;
+            }
+        },
+    };
+    used(&kept.slot);
+    validator
+}
+
+/// Hold `validator` in the slot of `kept`.
+fn keep(kept: &Compiled, validator: jsonschema::Validator) -> Arc<jsonschema::Validator> {
+    let validator = Arc::new(validator);
+    kept.slot.hold(Held::Kept(Arc::clone(&validator)));
+    validator
 }
 
 /// Schemas kept so far, by [`fingerprint`]; several when two fingerprints collide.
@@ -47,11 +146,11 @@ fn compile_now<E>(
     now: bool,
     compile: impl FnOnce(&Value) -> Result<jsonschema::Validator, E>,
 ) -> Result<(), E> {
-    if now && kept.validator.get().is_none() {
+    if now && !kept.slot.ever_compiled() {
         // Compiling takes long: other threads keep their access meanwhile; a schema
         // compiled twice at once is kept once.
-        let validator = Arc::new(compile(&kept.document)?);
-        let _ = kept.validator.set(validator);
+        keep(kept, compile(&kept.document)?);
+        used(&kept.slot);
     }
     Ok(())
 }
@@ -146,7 +245,7 @@ fn kept(document: Value) -> Compiled {
     }
     let entry = Compiled {
         document: Arc::new(document),
-        validator: Arc::new(OnceLock::new()),
+        slot: Arc::default(),
     };
     entries.push(entry.clone());
     entry
@@ -222,14 +321,14 @@ mod tests {
             compile,
         )
         .unwrap();
-        assert!(a.validator.get().is_none(), "not compiled until asked");
+        assert!(!a.slot.ever_compiled(), "not compiled until asked");
         let reordered = json!({"x": 1, "minLength": 3, "type": "string"});
         let b = compiled(reordered, true, compile).unwrap();
         assert!(
             Arc::ptr_eq(&a.document, &b.document),
             "the same schema is kept once"
         );
-        assert!(a.validator.get().is_some(), "and compiled once for both");
+        assert!(a.slot.ever_compiled(), "and compiled once for both");
         let other = compiled(
             json!({"type": "string", "minLength": 4, "x": 1}),
             true,
@@ -237,7 +336,35 @@ mod tests {
         )
         .unwrap();
         assert!(!Arc::ptr_eq(&a.document, &other.document));
-        let validator = other.validator.get().unwrap();
+        let validator = validator(&other, |v| {
+            jsonschema::validator_for(v).map_err(|_| unreachable!())
+        });
         assert!(validator.is_valid(&json!("four")) && !validator.is_valid(&json!("abc")));
+    }
+
+    #[test]
+    fn a_validator_unused_while_others_are_used_is_dropped_and_compiled_again() {
+        let compiles = std::cell::Cell::new(0);
+        let compile = |v: &Value| {
+            compiles.set(compiles.get() + 1);
+            jsonschema::validator_for(v).map_err(|_| unreachable!())
+        };
+        // A field no other test's schema has: these documents are this test's alone.
+        let schema = |n: usize| json!({"maximum": n, "x-dropped-test": true});
+        let first = compiled(schema(0), false, compile).unwrap();
+        assert!(!validator(&first, compile).is_valid(&json!(1)));
+        assert!(!validator(&first, compile).is_valid(&json!(1)), "kept");
+        assert_eq!(compiles.get(), 1);
+        for n in 1..=KEPT_VALIDATORS {
+            let other = compiled(schema(n), false, compile).unwrap();
+            validator(&other, compile);
+        }
+        assert_eq!(compiles.get(), 1 + KEPT_VALIDATORS);
+        assert!(matches!(first.slot.held(), Held::Dropped));
+        assert!(
+            validator(&first, compile).is_valid(&json!(0)),
+            "compiled again"
+        );
+        assert_eq!(compiles.get(), 2 + KEPT_VALIDATORS);
     }
 }

@@ -1,15 +1,15 @@
 //! Loading, checking and compiling one JSON Schema file.
 //!
-//! A schema is compiled once per process (format validation on) and shared by every
-//! operation that has the same schema ([`super::compiled`]); everything that validates a
-//! payload or a response goes through [`Schema::validator`]. Problems are reported
-//! with the schema file and a JSON pointer into it.
+//! A schema's validator (format validation on) is shared by every operation that has the
+//! same schema, and kept while it is among the few used last ([`super::compiled`]); everything
+//! that validates a payload or a response goes through [`Schema::validator`]. Problems are
+//! reported with the schema file and a JSON pointer into it.
 
 use super::error::{ContractError, Place};
 use crate::schema::Keyword;
 use serde_json::Value;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 /// A loaded and checked JSON Schema, and its validator.
 #[derive(Clone)]
@@ -18,9 +18,10 @@ pub struct Schema {
     pub path: std::path::PathBuf,
     /// The schema as JSON, `$ref`s resolved where the loader resolves them.
     pub document: Arc<Value>,
-    /// The compiled validator (formats checked), made on first use when the schema takes
-    /// definitions from a file beside it (see [`Schema::load`]).
-    validator: Arc<OnceLock<Arc<jsonschema::Validator>>>,
+    /// Where its compiled validator (formats checked) is kept while it is in use (see
+    /// [`Schema::validator`]); made on first use when the schema takes definitions from a
+    /// file beside it (see [`Schema::load`]).
+    slot: Arc<super::compiled::Slot>,
 }
 
 impl std::fmt::Debug for Schema {
@@ -53,11 +54,7 @@ impl Schema {
         // Its own part and every file it took from are checked: what is left is compiling.
         let schema = Self::compiled(path, document, Checked::Already, !takes_definitions)?;
         if let Some(versions) = versions {
-            let kept = super::compiled::Compiled {
-                document: schema.document.clone(),
-                validator: schema.validator.clone(),
-            };
-            super::compiled::remember_loaded(folder, text, &kept, versions);
+            super::compiled::remember_loaded(folder, text, &schema.kept(), versions);
         }
         Ok(schema)
     }
@@ -67,7 +64,15 @@ impl Schema {
         Schema {
             path: path.to_path_buf(),
             document: kept.document,
-            validator: kept.validator,
+            slot: kept.slot,
+        }
+    }
+
+    /// This schema as [`super::compiled`] keeps it.
+    fn kept(&self) -> super::compiled::Compiled {
+        super::compiled::Compiled {
+            document: self.document.clone(),
+            slot: self.slot.clone(),
         }
     }
 
@@ -79,11 +84,8 @@ impl Schema {
     /// This schema as `view` reads it (`readOnly`/`writeOnly` properties changed); itself
     /// when it marks none. The view is compiled when this schema is: now, or on first use.
     pub fn viewed(&self, view: crate::schema::View) -> Result<Schema, ContractError> {
-        let of = super::compiled::Compiled {
-            document: self.document.clone(),
-            validator: self.validator.clone(),
-        };
-        let now = self.validator.get().is_some();
+        let of = self.kept();
+        let now = self.slot.ever_compiled();
         let viewed = super::compiled::viewed(
             &of,
             view,
@@ -91,12 +93,7 @@ impl Schema {
             |document| {
                 crate::schema::view(document, view)
                     .map(|viewed| {
-                        Self::compiled(&self.path, viewed, Checked::Already, now).map(|s| {
-                            super::compiled::Compiled {
-                                document: s.document,
-                                validator: s.validator,
-                            }
-                        })
+                        Self::compiled(&self.path, viewed, Checked::Already, now).map(|s| s.kept())
                     })
                     .transpose()
             },
@@ -158,20 +155,17 @@ impl Schema {
             .map_err(|e| within(e, &at))
     }
 
-    /// The compiled validator (formats checked).
-    pub fn validator(&self) -> &Arc<jsonschema::Validator> {
-        self.validator.get_or_init(|| {
+    /// The compiled validator (formats checked): compiled on first use, and again when it
+    /// was dropped since for others used more lately ([`super::compiled`]); a caller keeps
+    /// it only as long as it judges with it.
+    pub fn validator(&self) -> Arc<jsonschema::Validator> {
+        super::compiled::validator(&self.kept(), |document| {
             // Its parts compiled at load, so the whole compiles: were it ever refused, no
             // payload is judged valid against it, and the refusal is said once.
-            compile(&self.path, &self.document).map_or_else(
-                |e| {
-                    eprintln!("specgate: warning: {e}");
-                    Arc::new(
-                        jsonschema::validator_for(&Value::Bool(false)).expect("`false` compiles"),
-                    )
-                },
-                Arc::new,
-            )
+            compile(&self.path, document).map_err(|e| {
+                eprintln!("specgate: warning: {e}");
+                jsonschema::validator_for(&Value::Bool(false)).expect("`false` compiles")
+            })
         })
     }
 

@@ -612,7 +612,7 @@ impl Generator {
         let subschemas = Arc::new(crate::schema::Subschemas::new(Arc::clone(planned)));
         let solver = solve::Solver::new(Arc::clone(&subschemas));
         let judge = Arc::new(judge::Judge {
-            validator: Arc::clone(schema.validator()),
+            validator: schema.validator(),
             shape: operation.shape.clone(),
         });
         let base = base_payload(&operation, &root, &solver, &judge)?;
@@ -1020,7 +1020,8 @@ fn base_payload(
     if let Some(found) = found {
         return Ok(found);
     }
-    let error = schema.validator().iter_errors(&minimal).next();
+    let validator = schema.validator();
+    let error = validator.iter_errors(&minimal).next();
     let (pointer, message) = match &error {
         Some(error) => (error.schema_path().to_string(), error.to_string()),
         None => (String::new(), "no candidate passes".to_owned()),

@@ -130,13 +130,13 @@ impl BodyTemplate {
         let mut template =
             Self::from_schema(document, &operation.sandbox_fields, &operation.redactions)?;
         if let Some(schema) = schema {
-            if let Err(error) = template.check(schema.validator()) {
+            if let Err(error) = template.check(&schema.validator()) {
                 // The walk above knows the keywords success bodies usually use; for the
                 // others, the generator's solver finds a valid body, the same every time.
                 let value = crate::generate::valid_value(&schema.document).ok_or(error)?;
                 template.root = Source::Json(value.to_string());
                 template.capacity = value.to_string().len() + 64;
-                template.check(schema.validator())?;
+                template.check(&schema.validator())?;
             }
         }
         Ok(template)

@@ -231,7 +231,7 @@ impl Routes {
             let schema = operation
                 .response_for(endpoint.success_status.as_u16())
                 .and_then(|r| r.schema.as_ref());
-            let validator = schema.map(|s| Arc::clone(s.validator()));
+            let validator = schema.map(|s| s.validator());
             let rendered = endpoint.success.render(0);
             endpoint.producing =
                 Producing::new(operation, made, stores, item, validator, &rendered);

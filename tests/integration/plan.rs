@@ -32,7 +32,7 @@ fn operation() -> &'static Operation {
     generator().operation()
 }
 
-fn validator() -> &'static Validator {
+fn validator() -> Arc<Validator> {
     operation().request_schema.validator()
 }
 
@@ -67,7 +67,7 @@ fn pointer_of(label: &str) -> String {
 
 /// Assert that `body` fails the schema exactly for `reason`, with no unrelated error.
 fn assert_rejected_for(body: &Value, reason: &Reason) {
-    assert_rejected_by(validator(), body, reason);
+    assert_rejected_by(&validator(), body, reason);
 }
 
 fn assert_rejected_by(validator: &Validator, body: &Value, reason: &Reason) {
@@ -651,7 +651,7 @@ fn a_new_case_with_nested_refs_needs_no_new_rust() {
     std::fs::write(dir.path().join("nested.json"), NESTED_SCHEMA).expect("schema");
     let operation = load_case(&dir.path().join("nested.toml")).expect("loads");
     let generator = Arc::new(Generator::new(Arc::new(operation)).expect("builds"));
-    let validator = Arc::clone(generator.operation().request_schema.validator());
+    let validator = generator.operation().request_schema.validator();
     assert_eq!(generator.contradictions(), 0);
     let options = PlanOptions {
         seed: 1,
