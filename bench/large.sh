@@ -79,18 +79,22 @@ key_variables() {
     sed -n 's/^env = "\(.*\)"$/\1/p' "$1"/*.toml | sort -u | sed "s/\$/=$key/"
 }
 
+# `start_sandbox ARGS...`: a sandbox in the background, its address in `base_url` and its pid
+# in `server`. Not called in `$(...)`: a subshell would lose `server`, and the sandbox would
+# outlive the script.
 start_sandbox() {
+    base_url=""
     "$bin" sandbox --addr 127.0.0.1:0 --api-key "$key" "$@" >"$work/sandbox.out" 2>&1 &
     server=$!
-    # Stripe's sandbox builds an answer for each of its operations first: minutes on a busy
-    # machine. It gets as long as a step does.
+    # A large document's sandbox builds an answer for each of its operations first. It gets
+    # as long as a step does.
     for _ in $(seq "$((step_timeout * 10))"); do
         grep -q 'listening on' "$work/sandbox.out" && break
         kill -0 "$server" 2>/dev/null || { cat "$work/sandbox.out"; return 1; }
         sleep 0.1
     done
     grep -q 'listening on' "$work/sandbox.out" || return 1
-    awk '/listening on/ {print $NF; exit}' "$work/sandbox.out"
+    base_url="$(awk '/listening on/ {print $NF; exit}' "$work/sandbox.out")"
 }
 
 stop_sandbox() {
@@ -112,7 +116,7 @@ for document in "$@"; do
     echo "  $(ls "$cases"/*.toml 2>/dev/null | wc -l) case(s), $(ls "$out/schemas" 2>/dev/null | wc -l) schema file(s)"
     step plan "$work/plan.jsonl" "$bin" plan --cases "$cases" --examples "$examples"
     echo "  $(wc -l <"$work/plan.jsonl") planned request(s)"
-    if base_url="$(start_sandbox --cases "$cases")"; then
+    if start_sandbox --cases "$cases"; then
         mapfile -t variables < <(key_variables "$cases")
         step run "$work/run.json" env "${variables[@]}" "$bin" run --cases "$cases" \
             --base-url "$base_url" --examples "$examples" --drift off \
@@ -125,10 +129,11 @@ print(f"  {summary['requests']} request(s), {len(report['findings'])} finding gr
 PY
         stop_sandbox
     else
+        stop_sandbox
         echo "  run     skipped: the sandbox did not start"
     fi
     if grep -q "\"operationId\": *\"$single\"" "$document" &&
-        base_url="$(start_sandbox --cases "$cases")"; then
+        start_sandbox --cases "$cases"; then
         # The whole run bounds the wait for its first request: its requests take milliseconds.
         step single "$work/single.json" env "${variables[@]}" "$bin" run --openapi "$document" \
             --operation "$single" --base-url "$base_url" --examples "$examples" --drift off \
