@@ -12,7 +12,8 @@
 use super::types::{primitive_text, Style, Types, Unsendable};
 use crate::schema::Index;
 use serde_json::{Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, MutexGuard};
 use url::form_urlencoded;
 
 /// How one field of a form body is serialised: OpenAPI's `encoding` entry for it.
@@ -49,6 +50,54 @@ pub(super) struct Form {
     schema: Value,
     index: Index,
     encoding: BTreeMap<String, FieldEncoding>,
+    answers: Answers,
+}
+
+/// The schema queries reading a body back has answered, by their arguments. Every body of a
+/// form asks the same few (a plan reads each of its form requests back, the sandbox each it
+/// receives), and walking a large schema for each was most of Stripe's import and plan.
+/// Bounded, since a server reads keys its clients chose.
+#[derive(Debug, Default)]
+struct Answers {
+    /// `members(pointers, member)`.
+    members: Mutex<HashMap<(Pointers, String), Pointers>>,
+    /// `types(pointers)`.
+    types: Mutex<HashMap<Pointers, Types>>,
+}
+
+/// The places in the schema one key of a body may be at (one per `anyOf` branch and `$ref`).
+type Pointers = Vec<String>;
+
+/// At most this many answers of each kind are kept.
+const MAX_ANSWERS: usize = 4096;
+
+impl Clone for Answers {
+    /// A copy starts with none: they are found again as cheaply as the first time.
+    fn clone(&self) -> Answers {
+        Answers::default()
+    }
+}
+
+/// `mutex` locked; a panic elsewhere while it was held left nothing half-written in it.
+fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The answer kept under `key` in `answers`, else `find`'s, kept while there is room.
+fn remembered<K: std::hash::Hash + Eq, V: Clone>(
+    answers: &Mutex<HashMap<K, V>>,
+    key: K,
+    find: impl FnOnce() -> V,
+) -> V {
+    if let Some(found) = locked(answers).get(&key) {
+        return found.clone();
+    }
+    let found = find();
+    let mut kept = locked(answers);
+    if kept.len() < MAX_ANSWERS {
+        kept.insert(key, found.clone());
+    }
+    found
 }
 
 /// A form's keys as a tree: `a[b][0]=x` is the leaf `x` under `a`, `b`, `0`.
@@ -67,6 +116,7 @@ impl Form {
             index: Index::new(schema),
             schema: schema.clone(),
             encoding,
+            answers: Answers::default(),
         }
     }
 
@@ -127,18 +177,23 @@ impl Form {
     }
 
     fn members(&self, pointers: &[String], member: &str) -> Vec<String> {
-        pointers
-            .iter()
-            .flat_map(|p| crate::schema::member_pointers(&self.schema, &self.index, p, member))
-            .collect()
+        let key = (pointers.to_vec(), member.to_owned());
+        remembered(&self.answers.members, key, || {
+            pointers
+                .iter()
+                .flat_map(|p| crate::schema::member_pointers(&self.schema, &self.index, p, member))
+                .collect()
+        })
     }
 
     fn types(&self, pointers: &[String]) -> Types {
-        Types(crate::schema::types_among(
-            &self.schema,
-            &self.index,
-            pointers,
-        ))
+        remembered(&self.answers.types, pointers.to_vec(), || {
+            Types(crate::schema::types_among(
+                &self.schema,
+                &self.index,
+                pointers,
+            ))
+        })
     }
 
     /// A top-level field's values, split as its style joins an array.
@@ -360,6 +415,35 @@ mod tests {
         // The empty-string branch of `metadata` is a plain value.
         let blank = json!({"metadata": ""});
         assert_eq!(form.decode(&form.encode(&blank).unwrap()).unwrap(), blank);
+    }
+
+    #[test]
+    fn answers_kept_read_a_body_as_a_first_reading_does_and_stay_bounded() {
+        let form = Form::new(&schema(), deep(&["metadata", "items"]));
+        let body = json!({"metadata": {"order": "7"}, "items": [{"price": "p", "quantity": 2}]});
+        let bytes = form.encode(&body).unwrap();
+        let first = form.decode(&bytes).unwrap();
+        assert_eq!(
+            form.decode(&bytes).unwrap(),
+            first,
+            "read again from kept answers"
+        );
+        assert_eq!(
+            form.clone().decode(&bytes).unwrap(),
+            first,
+            "a copy starts afresh"
+        );
+        // A client choosing its keys cannot grow the kept answers past their bound.
+        let keys: Vec<String> = (0..MAX_ANSWERS + 100)
+            .map(|i| format!("metadata%5Bk{i}%5D=v"))
+            .collect();
+        let many = form.decode(keys.join("&").as_bytes()).unwrap();
+        assert_eq!(
+            many["metadata"].as_object().map(Map::len),
+            Some(MAX_ANSWERS + 100)
+        );
+        assert!(locked(&form.answers.members).len() <= MAX_ANSWERS);
+        assert!(locked(&form.answers.types).len() <= MAX_ANSWERS);
     }
 
     #[test]
