@@ -7,13 +7,11 @@
 //! last: a large document's response validators each compile most of its shared
 //! definitions, and keeping them all made a run's memory grow with its operations.
 
-use super::external::Version;
 use crate::schema::View;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::collections::VecDeque;
 use std::hash::{BuildHasher, Hash, Hasher};
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex};
 
 /// A checked schema document, kept once, and its validator, compiled the first time a
@@ -155,44 +153,50 @@ fn compile_now<E>(
     Ok(())
 }
 
-/// A loaded schema file's kept form, and the version of each file beside it that it took
-/// definitions from.
-type Loaded = (Compiled, Vec<Version>);
-
-/// Schema files loaded so far, by folder and text: an import writes one file per operation
-/// and response, most of them equal (Stripe's 1,431 hold 404 distinct texts), and copying
-/// in the shared definitions each reaches, then hashing the result to keep it once, was
-/// most of loading them.
-static LOADED: LazyLock<Mutex<HashMap<PathBuf, HashMap<String, Loaded>>>> =
-    LazyLock::new(|| Mutex::new(HashMap::new()));
-
-/// The kept form of a schema file of `folder` whose text is `text`, when one was loaded
-/// before and the files it took definitions from are unchanged since.
-pub(super) fn loaded(folder: &Path, text: &str) -> Option<Compiled> {
-    let found = LOADED
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(folder)
-        .and_then(|texts| texts.get(text))
-        .cloned()?;
-    let (kept, versions) = found;
-    super::external::unchanged(&versions).then_some(kept)
+/// What one schema file's text loaded to: the files beside it that its references name (as
+/// written, so the same for every folder), and for each set of their documents it took
+/// definitions from, its kept form.
+#[derive(Default)]
+struct Loads {
+    files: Vec<String>,
+    kept: Vec<(Vec<Arc<Value>>, Compiled)>,
 }
 
-/// Remember `kept`, loaded from a file of `folder` holding `text`, which took definitions
-/// from the files at `versions`.
-pub(super) fn remember_loaded(
-    folder: &Path,
-    text: String,
-    kept: &Compiled,
-    versions: Vec<Version>,
-) {
-    LOADED
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .entry(folder.to_path_buf())
-        .or_default()
-        .insert(text, (kept.clone(), versions));
+/// Schema files loaded so far, by text: an import writes one file per operation and response,
+/// most of them equal (Stripe's 1,431 hold 404 distinct texts), and copying in the shared
+/// definitions each reaches, then hashing the result to keep it once, was most of loading
+/// them. Not by folder: an import writes its staging folder again after dropping what no
+/// plan can be made from, and loading that again was a third of Stripe's import.
+static LOADED: LazyLock<Mutex<HashMap<String, Loads>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The kept form of a schema file whose text is `text`, when one was loaded before taking
+/// definitions from the same documents as `taken` reads its files to now.
+pub(super) fn loaded(
+    text: &str,
+    taken: impl FnOnce(&[String]) -> Option<Vec<Arc<Value>>>,
+) -> Option<Compiled> {
+    let (files, candidates) = {
+        let loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+        let loads = loaded.get(text)?;
+        (loads.files.clone(), loads.kept.clone())
+    };
+    let now = taken(&files)?;
+    let same = |before: &Vec<Arc<Value>>| before.iter().zip(&now).all(|(b, n)| Arc::ptr_eq(b, n));
+    candidates
+        .into_iter()
+        .find(|(before, _)| same(before))
+        .map(|(_, kept)| kept)
+}
+
+/// Remember `kept`, loaded from a file holding `text`, which took definitions from the
+/// files `taken` names, as read.
+pub(super) fn remember_loaded(text: String, taken: Vec<(String, Arc<Value>)>, kept: &Compiled) {
+    let (files, documents): (Vec<String>, Vec<Arc<Value>>) = taken.into_iter().unzip();
+    let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+    let loads = loaded.entry(text).or_default();
+    loads.files = files;
+    loads.kept.push((documents, kept.clone()));
 }
 
 /// Views made so far, by the address of the kept document viewed (kept documents live as

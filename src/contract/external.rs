@@ -3,17 +3,29 @@
 //! shared schemas once. The definitions a schema reaches are copied into its own `$defs` and
 //! its references point there, so every reader of the schema (the generator, the checks,
 //! drift, the sandbox) sees one self-contained document. Each such file is read and checked
-//! once per process, however many schemas refer to it.
+//! once per process, however many schemas refer to it, and once per text in whichever folder
+//! it is written.
 
 use super::error::{ContractError, Place};
 use crate::schema::Keyword;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex};
 
-/// Reads a schema file and checks it against the meta-schema.
-pub(super) type ReadChecked = fn(&Path) -> Result<Value, ContractError>;
+/// Parses the text of a schema file (read from the path given) and checks it against the
+/// meta-schema.
+pub(super) type ParseChecked = fn(&Path, &str) -> Result<Value, ContractError>;
+
+/// A schema with the definitions it takes from files beside it copied in, and those files.
+pub(super) struct Inlined {
+    /// The self-contained schema.
+    pub(super) document: Value,
+    /// Each file its references name, as written, and that file's document as read: the
+    /// same text taking from the same documents inlines to the same schema.
+    pub(super) taken: Vec<(String, Arc<Value>)>,
+}
 
 /// A reference to a definition in another file, where it is written.
 struct External {
@@ -30,20 +42,35 @@ struct External {
 /// references is returned as it is.
 pub(super) fn inline(
     path: &Path,
-    mut document: Value,
-    read_checked: ReadChecked,
-) -> Result<Value, ContractError> {
+    document: Value,
+    parse_checked: ParseChecked,
+) -> Result<Inlined, ContractError> {
     let externals = externals(&document);
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut copied: BTreeMap<String, (Value, String)> = BTreeMap::new();
+    let mut taken: Vec<(String, Arc<Value>)> = Vec::new();
+    for external in &externals {
+        let shared = read(&base.join(&external.file), path, external, parse_checked)?;
+        copy_reached(&shared, external, path, &mut copied)?;
+        if !taken.iter().any(|(file, _)| *file == external.file) {
+            taken.push((external.file.clone(), shared));
+        }
+    }
+    let document = copy_in(path, document, &externals, copied)?;
+    Ok(Inlined { document, taken })
+}
+
+/// `document` with `copied` in its `$defs` and each of `externals` pointing there.
+fn copy_in(
+    path: &Path,
+    mut document: Value,
+    externals: &[External],
+    copied: BTreeMap<String, (Value, String)>,
+) -> Result<Value, ContractError> {
     if externals.is_empty() {
         return Ok(document);
     }
-    let base = path.parent().unwrap_or(Path::new("."));
-    let mut copied: BTreeMap<String, (Value, String)> = BTreeMap::new();
-    for external in &externals {
-        let shared = read(&base.join(&external.file), path, external, read_checked)?;
-        copy_reached(&shared, external, path, &mut copied)?;
-    }
-    for external in &externals {
+    for external in externals {
         let pointer = format!("{}/$ref", external.at);
         if let Some(reference) = document.pointer_mut(&pointer) {
             *reference =
@@ -183,33 +210,36 @@ fn copy_reached(
 }
 
 /// A version of a file: its canonical path, size and modification time.
-pub(super) type Version = (PathBuf, u64, Option<std::time::SystemTime>);
+type Version = (PathBuf, u64, Option<std::time::SystemTime>);
 
-/// Files already read, by the version read.
-type Read = HashMap<Version, Arc<Value>>;
-
-/// The version of each file beside `path` that the references of `document` (read from
-/// `path`) name, as on disk now; `None` when one cannot be read (inlining says why).
-pub(super) fn versions(path: &Path, document: &Value) -> Option<Vec<Version>> {
-    let base = path.parent().unwrap_or(Path::new("."));
-    let mut files: Vec<&str> = Vec::new();
-    let found = externals(document);
-    for external in &found {
-        if !files.contains(&external.file.as_str()) {
-            files.push(&external.file);
-        }
-    }
-    files
-        .into_iter()
-        .map(|file| version(&base.join(file)).ok())
-        .collect()
+/// Shared files read so far: by the version read, and by their text, so the same
+/// definitions written to another folder (an import writes its staging folder twice) are
+/// parsed and checked once, and are the same document to [`super::compiled::loaded`].
+#[derive(Default)]
+struct Read {
+    by_version: HashMap<Version, Arc<Value>>,
+    /// By a hash of the text: the texts with that hash and their documents.
+    by_text: HashMap<u64, Vec<(String, Arc<Value>)>>,
 }
 
-/// Whether every file is still at the version given.
-pub(super) fn unchanged(versions: &[Version]) -> bool {
-    versions
+/// The documents of `files` (as a schema of `folder` names them) as read now, each read and
+/// checked once per process; `None` when one cannot be read or is refused (loading the schema
+/// again says why).
+pub(super) fn taken_again(
+    folder: &Path,
+    files: &[String],
+    parse_checked: ParseChecked,
+) -> Option<Vec<Arc<Value>>> {
+    files
         .iter()
-        .all(|known| version(&known.0).is_ok_and(|now| now == *known))
+        .map(|file| {
+            let path = folder.join(file);
+            let unread = |e: std::io::Error| {
+                ContractError::new(&path, Place::File, e.to_string(), "fix the file")
+            };
+            shared(&path, parse_checked, unread).ok()
+        })
+        .collect()
 }
 
 /// The version of `file` on disk now.
@@ -221,14 +251,14 @@ fn version(file: &Path) -> std::io::Result<Version> {
 
 /// Every shared file this process has read and checked: an import's schemas all refer to
 /// the same one, and reading it once per schema was most of loading a large document.
-static READ: LazyLock<Mutex<Read>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+static READ: LazyLock<Mutex<Read>> = LazyLock::new(|| Mutex::new(Read::default()));
 
 /// The shared file `file` a reference in `from` names, read and checked once.
 fn read(
     file: &Path,
     from: &Path,
     external: &External,
-    read_checked: ReadChecked,
+    parse_checked: ParseChecked,
 ) -> Result<Arc<Value>, ContractError> {
     let missing = |e: std::io::Error| {
         ContractError::new(
@@ -238,22 +268,63 @@ fn read(
             "a file a `$ref` names is relative to the schema that names it; fix the path",
         )
     };
-    let key = version(file).map_err(missing)?;
-    if let Some(found) = READ.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+    shared(file, parse_checked, missing)
+}
+
+/// The document of the shared file `file`, read and checked once per version and text;
+/// `missing` says why it cannot be read.
+fn shared(
+    file: &Path,
+    parse_checked: ParseChecked,
+    missing: impl Fn(std::io::Error) -> ContractError,
+) -> Result<Arc<Value>, ContractError> {
+    let key = version(file).map_err(&missing)?;
+    if let Some(found) = READ
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .by_version
+        .get(&key)
+    {
         return Ok(found.clone());
     }
-    let value = Arc::new(read_checked(&key.0)?);
+    let text = std::fs::read_to_string(&key.0).map_err(&missing)?;
+    let hash = SEED.hash_one(&text);
+    let same_text = |read: &Read| {
+        let texts = read.by_text.get(&hash)?;
+        texts
+            .iter()
+            .find(|(t, _)| *t == text)
+            .map(|(_, v)| v.clone())
+    };
+    let known = same_text(&READ.lock().unwrap_or_else(|e| e.into_inner()));
+    let value = match known {
+        Some(value) => value,
+        None => Arc::new(parse_checked(&key.0, &text)?),
+    };
     let mut read = READ.lock().unwrap_or_else(|e| e.into_inner());
-    Ok(read.entry(key).or_insert(value).clone())
+    let value = match same_text(&read) {
+        Some(first) => first,
+        None => {
+            read.by_text
+                .entry(hash)
+                .or_default()
+                .push((text, value.clone()));
+            value
+        }
+    };
+    Ok(read.by_version.entry(key).or_insert(value).clone())
 }
+
+/// Hashes shared files' texts.
+const SEED: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0x5eed);
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
-    fn read_json(path: &Path) -> Result<Value, ContractError> {
-        Ok(serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap())
+    fn read_json(_: &Path, text: &str) -> Result<Value, ContractError> {
+        Ok(serde_json::from_str(text).unwrap())
     }
 
     #[test]
@@ -268,13 +339,16 @@ mod tests {
         let path = folder.path().join("op.json");
         let document = json!({"items": {"$ref": "s.json#/$defs/Pet"}});
         let inlined = inline(&path, document, read_json).unwrap();
+        assert_eq!(inlined.taken.len(), 1);
         assert_eq!(
-            inlined,
+            inlined.document,
             json!({"items": {"$ref": "#/$defs/Pet"}, "$defs": {
                 "Pet": shared["$defs"]["Pet"], "Tag": shared["$defs"]["Tag"]
             }})
         );
-        let dangling = inline(&path, json!({"$ref": "s.json#/$defs/Nope"}), read_json).unwrap_err();
+        let dangling = inline(&path, json!({"$ref": "s.json#/$defs/Nope"}), read_json)
+            .err()
+            .unwrap();
         assert_eq!(dangling.place, Place::Pointer("/$ref".to_owned()));
         assert!(
             dangling.problem.contains("$defs/Nope"),

@@ -40,8 +40,10 @@ impl Schema {
     pub fn load(path: &Path) -> Result<Schema, ContractError> {
         let text = read_text(path)?;
         let folder = path.parent().unwrap_or(Path::new("."));
-        if let Some(kept) = super::compiled::loaded(folder, &text) {
-            // The same text beside the same files loads to the same schema: it was checked.
+        let again = |files: &[String]| super::external::taken_again(folder, files, read_shared);
+        if let Some(kept) = super::compiled::loaded(&text, again) {
+            // The same text taking from the same documents loads to the same schema: it was
+            // checked.
             return Ok(Schema::of(path, kept));
         }
         let own = parse_checked(path, &text)?;
@@ -49,13 +51,10 @@ impl Schema {
         if takes_definitions {
             compile(path, &super::external::without_references(&own, false))?;
         }
-        let versions = super::external::versions(path, &own);
-        let document = super::external::inline(path, own, read_shared)?;
+        let inlined = super::external::inline(path, own, read_shared)?;
         // Its own part and every file it took from are checked: what is left is compiling.
-        let schema = Self::compiled(path, document, Checked::Already, !takes_definitions)?;
-        if let Some(versions) = versions {
-            super::compiled::remember_loaded(folder, text, &schema.kept(), versions);
-        }
+        let schema = Self::compiled(path, inlined.document, Checked::Already, !takes_definitions)?;
+        super::compiled::remember_loaded(text, inlined.taken, &schema.kept());
         Ok(schema)
     }
 
@@ -193,11 +192,6 @@ enum Checked {
     Not,
 }
 
-/// The schema file at `path`, read, parsed and checked against the meta-schema.
-fn read_checked(path: &Path) -> Result<Value, ContractError> {
-    parse_checked(path, &read_text(path)?)
-}
-
 /// The text of the schema file at `path`.
 fn read_text(path: &Path) -> Result<String, ContractError> {
     std::fs::read_to_string(path).map_err(|e| {
@@ -228,12 +222,12 @@ fn parse_checked(path: &Path, text: &str) -> Result<Value, ContractError> {
     Ok(document)
 }
 
-/// A file of shared definitions, read and checked as [`read_checked`] does, and each of its
-/// definitions compiled on its own, its references left out (the copying checks those):
-/// compiling a definition with all it reaches, for each of thousands, was most of loading
-/// a large document.
-fn read_shared(path: &Path) -> Result<Value, ContractError> {
-    let document = read_checked(path)?;
+/// The text of a file of shared definitions (read from `path`), parsed and checked as
+/// [`parse_checked`] does, and each of its definitions compiled on its own, its references
+/// left out (the copying checks those): compiling a definition with all it reaches, for each
+/// of thousands, was most of loading a large document.
+fn read_shared(path: &Path, text: &str) -> Result<Value, ContractError> {
+    let document = parse_checked(path, text)?;
     let defs = document
         .get(crate::schema::Keyword::Defs.name())
         .and_then(Value::as_object);
