@@ -49,11 +49,19 @@ pub fn local_definition(reference: &str) -> Option<&str> {
 
 /// Escape a property name for use in a JSON pointer (RFC 6901).
 pub fn escape(name: &str) -> String {
+    // Most names need neither: copying them once is a large document's walk's most common
+    // step.
+    if !name.contains(['~', '/']) {
+        return name.to_owned();
+    }
     name.replace('~', "~0").replace('/', "~1")
 }
 
 /// Undo [`escape`].
 pub fn unescape(segment: &str) -> String {
+    if !segment.contains('~') {
+        return segment.to_owned();
+    }
     segment.replace("~1", "/").replace("~0", "~")
 }
 
@@ -419,20 +427,20 @@ pub fn holds(key: &str) -> Option<Holds> {
 /// (already escaped), in document order.
 pub fn children(map: &Map<String, Value>) -> Vec<(String, &Value)> {
     let mut out = Vec::new();
+    // Keywords need no escaping: none holds `~` or `/`.
     for (key, value) in map {
-        let key_segment = escape(key);
         if SINGLE.contains(&key.as_str()) {
-            out.push((key_segment, value));
+            out.push((key.clone(), value));
         } else if LISTS.contains(&key.as_str()) {
             if let Value::Array(items) = value {
                 for (i, item) in items.iter().enumerate() {
-                    out.push((format!("{key_segment}/{i}"), item));
+                    out.push((format!("{key}/{i}"), item));
                 }
             }
         } else if MAPS.contains(&key.as_str()) {
             if let Value::Object(entries) = value {
                 for (name, item) in entries {
-                    out.push((format!("{key_segment}/{}", escape(name)), item));
+                    out.push((format!("{key}/{}", escape(name)), item));
                 }
             }
         }
