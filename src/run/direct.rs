@@ -183,7 +183,10 @@ impl DirectClient {
         if redirects >= MAX_REDIRECTS || next.origin() != *self.origin {
             return None;
         }
+        // In reqwest's order: its default headers are in the copy that redirect layer
+        // keeps, and removing the body's headers moves the last ones into their places.
         let mut headers = sent.headers.clone();
+        add_reqwest_defaults(&mut headers);
         if !keeps_body {
             for name in [
                 CONTENT_TYPE,
@@ -222,22 +225,28 @@ impl DirectClient {
         Ok(wire)
     }
 
-    /// reqwest's default headers (`Accept: */*`, and `client::builder`'s user agent) and
-    /// hyper-util's `Host`, in that order, where the request has none of its own.
+    /// reqwest's default headers and hyper-util's `Host`, in that order, where the request
+    /// has none of its own.
     fn add_defaults(&self, headers: &mut HeaderMap) {
-        headers
-            .entry(ACCEPT)
-            .or_insert(HeaderValue::from_static("*/*"));
-        headers
-            .entry(USER_AGENT)
-            .or_insert(HeaderValue::from_static(concat!(
-                "specgate/",
-                env!("CARGO_PKG_VERSION")
-            )));
+        add_reqwest_defaults(headers);
         if let Some(host) = &self.host {
             headers.entry(HOST).or_insert_with(|| host.clone());
         }
     }
+}
+
+/// reqwest's default headers, `Accept: */*` and `client::builder`'s user agent, where the
+/// request has none of its own.
+fn add_reqwest_defaults(headers: &mut HeaderMap) {
+    headers
+        .entry(ACCEPT)
+        .or_insert(HeaderValue::from_static("*/*"));
+    headers
+        .entry(USER_AGENT)
+        .or_insert(HeaderValue::from_static(concat!(
+            "specgate/",
+            env!("CARGO_PKG_VERSION")
+        )));
 }
 
 /// `base`'s host and, when not the scheme's default, port: the `Host` hyper-util would
