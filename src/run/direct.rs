@@ -123,16 +123,19 @@ impl DirectClient {
         http.set_keepalive(Some(Duration::from_secs(15)));
         http.set_keepalive_interval(Some(Duration::from_secs(15)));
         http.set_keepalive_retries(Some(3));
+        let host = host_header(base);
         let hyper = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
             .timer(TokioTimer::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(Duration::from_secs(90))
             .pool_max_idle_per_host(max_idle)
+            // It would copy each request's URI to look for a Host this client always adds.
+            .set_host(host.is_none())
             .build(MarkMadeForRequest.layer(http));
         DirectClient {
             hyper,
             origin: Arc::new(base.origin()),
-            host: host_header(base),
+            host,
         }
     }
 
