@@ -1,11 +1,18 @@
-//! Sending one planned request: the shared reqwest client, the exact bytes and headers, the
-//! body size limit, the bounded wait-and-retry on 429/503 with `Retry-After`, and one
-//! re-send on a fresh connection of a request the server never read (see `connection`).
-//! Redirects are followed only within the base URL's origin, so the key never leaves it.
-//! TLS trusts the built-in web roots, the OS trust store and any `--ca-cert`, and can
-//! present a client certificate (mutual TLS); proxies come from the environment.
+//! Sending one planned request: the run's clients ([`HttpClient`]), the exact bytes and
+//! headers (prepared once, [`Prepared`]), the body size limit, the bounded wait-and-retry on
+//! 429/503 with `Retry-After`, and one re-send on a fresh connection of a request the server
+//! never read (see `connection`). Redirects are followed only within the base URL's origin,
+//! so the key never leaves it.
+//!
+//! Two paths to the wire. HTTPS and proxied runs go through reqwest: TLS trusts the built-in
+//! web roots, the OS trust store and any `--ca-cert`, and can present a client certificate
+//! (mutual TLS); proxies come from the environment. Plain-HTTP runs with no proxy go straight
+//! through hyper-util's client (`direct`), which spends a quarter fewer instructions per
+//! request; it follows redirects, adds default headers and reports failures as reqwest does,
+//! so a run's findings do not depend on the path.
 
-use super::connection::{self, HttpClient, Landing};
+use super::connection::{self, error_chain, ConnectionLog, Landing};
+use super::direct::{self, DirectClient, DirectClients, Prepared};
 use super::oauth::TokenSource;
 use super::secret::ApiKey;
 use crate::check::{ObservedResponse, Outcome, SentRequest, TransportFailure};
@@ -390,7 +397,8 @@ impl Endpoint {
         planned: &PlannedRequest,
         outgoing: &Outgoing,
     ) -> Option<reqwest::Request> {
-        self.request(client, planned, outgoing).build().ok()
+        let prepared = self.prepare(planned, outgoing).ok()?;
+        into_reqwest(prepared, client).build().ok()
     }
 
     /// The endpoint with a bare body declared as `content_type`.
@@ -460,7 +468,7 @@ impl Endpoint {
         permit: &(dyn Fn() -> bool + Sync),
     ) -> Option<Outcome> {
         let mut retries = 0;
-        let mut via = &client.pooled;
+        let mut via = client.first();
         // Sent again on a fresh connection already: never a third time.
         let mut resent = false;
         let mut renewed = false;
@@ -482,7 +490,7 @@ impl Endpoint {
                 }
                 (_, Landing::NeverRead(port)) if !resent => {
                     client.log.closed_unannounced(port);
-                    via = &client.fresh;
+                    via = client.again();
                     resent = true;
                     continue;
                 }
@@ -511,29 +519,25 @@ impl Endpoint {
 
     async fn attempt(
         &self,
-        client: &reqwest::Client,
+        via: Via<'_>,
         options: &ClientOptions,
         planned: &PlannedRequest,
         outgoing: &Outgoing,
     ) -> (Outcome, Landing, bool) {
-        let (request, tokens) = self
-            .with_token(self.request(client, planned, outgoing), planned)
-            .await;
+        let mut prepared = self.prepare(planned, outgoing);
+        let tokens = match &mut prepared {
+            Ok(prepared) => self.add_tokens(&mut prepared.headers, planned).await,
+            Err(_) => Vec::new(),
+        };
         let started = Instant::now();
         let work = async {
-            // Boxed so that the layers around it (the task-local scope, this block, the
-            // timeout) move a pointer rather than reqwest's kilobytes-large future.
-            let response = match connection::sending(Box::pin(request.send())).await {
-                (Ok(response), _) => response,
-                (Err(error), made) => {
-                    let landing = connection::failed(&error, &made);
-                    return Err((classify(error), landing));
+            let prepared = prepared
+                .map_err(|e| (TransportFailure::Broken(error_chain(&e)), Landing::Failed))?;
+            match via {
+                Via::Reqwest(client) => {
+                    send_reqwest(into_reqwest(prepared, client), options, started).await
                 }
-            };
-            let landing = connection::answered(response.extensions());
-            match read_response(response, options.max_body_bytes, started).await {
-                Ok(response) => Ok((response, landing)),
-                Err(failure) => Err((failure, Landing::Failed)),
+                Via::Direct(client) => send_direct(client, prepared, options, started).await,
             }
         };
         // One deadline for headers and body together: a server that trickles its body
@@ -555,15 +559,15 @@ impl Endpoint {
         (outcome, landing, refused && !tokens.is_empty())
     }
 
-    /// `request` with the OAuth2 tokens of a valid-key request, and the tokens it carries.
-    async fn with_token<'a>(
+    /// The OAuth2 tokens of a valid-key request added to `headers`; the tokens it carries.
+    async fn add_tokens<'a>(
         &'a self,
-        mut request: reqwest::RequestBuilder,
+        headers: &mut http::HeaderMap,
         planned: &PlannedRequest,
-    ) -> (reqwest::RequestBuilder, Vec<(&'a TokenSource, HeaderValue)>) {
+    ) -> Vec<(&'a TokenSource, HeaderValue)> {
         let mut tokens = Vec::new();
         if planned.key != KeyUse::Valid {
-            return (request, tokens);
+            return tokens;
         }
         for credential in &self.credentials {
             let (Some(name), Some(source)) = (&credential.header, &credential.token) else {
@@ -571,50 +575,172 @@ impl Endpoint {
             };
             // Without a token the request goes without it: the API's 401 is the finding.
             if let Ok(value) = source.header().await {
-                request = request.header(name, value.clone());
+                headers.append(name, value.clone());
                 tokens.push((source.as_ref(), value));
             }
         }
-        (request, tokens)
+        tokens
     }
 
-    /// `planned` as a request of `client`: URL, headers, body and key.
-    fn request(
+    /// `planned` as it goes on the wire: method, URL, headers (static keys), body.
+    fn prepare(
         &self,
-        client: &reqwest::Client,
         planned: &PlannedRequest,
         outgoing: &Outgoing,
-    ) -> reqwest::RequestBuilder {
-        let body = outgoing.body.clone();
-        let mut request = match outgoing.wire.as_deref() {
-            None => client
-                .request(
-                    self.method.clone(),
-                    self.with_query_key(self.url.clone(), planned, false),
-                )
-                .header(http::header::CONTENT_TYPE, self.content_type.clone())
-                .body(body),
+    ) -> Result<Prepared, Unsendable> {
+        let mut headers = http::HeaderMap::new();
+        let url = match outgoing.wire.as_deref() {
+            None => {
+                headers.append(http::header::CONTENT_TYPE, self.content_type.clone());
+                self.with_query_key(self.url.clone(), planned, false)
+            }
             Some((url, wire)) => {
-                let url = self.with_query_key(url.clone(), planned, false);
-                let mut request = client.request(self.method.clone(), url);
                 if let Some((_, content_type)) = &wire.body {
-                    request = request
-                        .header(http::header::CONTENT_TYPE, content_type)
-                        .body(body);
+                    headers.append(
+                        http::header::CONTENT_TYPE,
+                        HeaderValue::from_str(content_type).map_err(http::Error::from)?,
+                    );
                 }
                 for (name, value) in &wire.headers {
-                    request = request.header(name, value);
+                    append(&mut headers, name, value)?;
                 }
-                request
+                self.with_query_key(url.clone(), planned, false)
             }
         };
         for (name, value) in self.constant_headers() {
-            request = request.header(name, value);
+            append(&mut headers, &name, &value)?;
         }
         for (name, value) in self.keys_for(planned, false) {
-            request = request.header(name, value);
+            headers.append(name, value);
         }
-        request
+        Ok(Prepared {
+            method: self.method.clone(),
+            url,
+            headers,
+            // Empty when the request has no body: reqwest and hyper send the two alike.
+            body: outgoing.body.clone(),
+        })
+    }
+}
+
+/// `request` as one of `client`'s.
+fn into_reqwest(request: Prepared, client: &reqwest::Client) -> reqwest::RequestBuilder {
+    client
+        .request(request.method, request.url)
+        .headers(request.headers)
+        .body(request.body)
+}
+
+/// A header of the planned request that HTTP cannot carry, reported as reqwest did.
+#[derive(Debug, thiserror::Error)]
+#[error("builder error")]
+pub(super) struct Unsendable(#[from] http::Error);
+
+/// `name: value` appended to `headers`, both checked.
+fn append(headers: &mut http::HeaderMap, name: &str, value: &str) -> Result<(), Unsendable> {
+    let name = HeaderName::from_bytes(name.as_bytes()).map_err(http::Error::from)?;
+    let value = HeaderValue::from_str(value).map_err(http::Error::from)?;
+    headers.append(name, value);
+    Ok(())
+}
+
+/// The clients a run sends with, and what they learn about the server's connections:
+/// reqwest's pooled and fresh clients, and for plain HTTP with no proxy `direct`'s.
+#[derive(Clone)]
+pub(super) struct HttpClient {
+    /// Where requests go first: a pool of kept-alive connections.
+    pub(super) pooled: reqwest::Client,
+    /// A connection per request, closed after it: for requests the server never read and
+    /// for confirmations, so no re-send meets a connection the server has dropped.
+    pub(super) fresh: reqwest::Client,
+    /// For plain HTTP with no proxy: the same two on hyper-util directly, which then send
+    /// every request (see `direct`).
+    pub(super) direct: Option<DirectClients>,
+    pub(super) log: Arc<ConnectionLog>,
+}
+
+impl HttpClient {
+    /// The same clients, sending every request on a fresh connection.
+    pub(super) fn fresh_only(&self) -> HttpClient {
+        HttpClient {
+            pooled: self.fresh.clone(),
+            direct: self.direct.as_ref().map(|direct| DirectClients {
+                pooled: direct.fresh.clone(),
+                fresh: direct.fresh.clone(),
+            }),
+            ..self.clone()
+        }
+    }
+}
+
+/// Which client an attempt goes through.
+#[derive(Clone, Copy)]
+pub(super) enum Via<'a> {
+    /// HTTPS or through a proxy: reqwest.
+    Reqwest(&'a reqwest::Client),
+    /// Plain HTTP with no proxy (see `direct`).
+    Direct(&'a DirectClient),
+}
+
+impl HttpClient {
+    /// Where a request goes first: the pooled client.
+    fn first(&self) -> Via<'_> {
+        match &self.direct {
+            Some(direct) => Via::Direct(&direct.pooled),
+            None => Via::Reqwest(&self.pooled),
+        }
+    }
+
+    /// Where a request the server never read goes again: a fresh connection.
+    fn again(&self) -> Via<'_> {
+        match &self.direct {
+            Some(direct) => Via::Direct(&direct.fresh),
+            None => Via::Reqwest(&self.fresh),
+        }
+    }
+}
+
+/// The answer through reqwest, and where it landed.
+async fn send_reqwest(
+    request: reqwest::RequestBuilder,
+    options: &ClientOptions,
+    started: Instant,
+) -> Result<(ObservedResponse, Landing), (TransportFailure, Landing)> {
+    // Boxed so that the layers around it (the task-local scope, this block, the timeout)
+    // move a pointer rather than reqwest's kilobytes-large future.
+    let response = match connection::sending(Box::pin(request.send())).await {
+        (Ok(response), _) => response,
+        (Err(error), made) => {
+            let landing = connection::failed(&error, &made);
+            return Err((classify(error), landing));
+        }
+    };
+    let landing = connection::answered(response.extensions());
+    match read_response(response, options.max_body_bytes, started).await {
+        Ok(response) => Ok((response, landing)),
+        Err(failure) => Err((failure, Landing::Failed)),
+    }
+}
+
+/// The answer through the direct client, and where it landed.
+async fn send_direct(
+    client: &DirectClient,
+    request: Prepared,
+    options: &ClientOptions,
+    started: Instant,
+) -> Result<(ObservedResponse, Landing), (TransportFailure, Landing)> {
+    // Boxed for the same reason as reqwest's.
+    let response = match connection::sending(Box::pin(client.send(request))).await {
+        (Ok(response), _) => response,
+        (Err(error), made) => {
+            let landing = connection::failed(&error, &made);
+            return Err((error.failure(), landing));
+        }
+    };
+    let landing = connection::answered(response.extensions());
+    match direct::read_response(response, options.max_body_bytes, started).await {
+        Ok(response) => Ok((response, landing)),
+        Err(failure) => Err((failure, Landing::Failed)),
     }
 }
 
@@ -680,18 +806,6 @@ fn classify(error: reqwest::Error) -> TransportFailure {
     }
 }
 
-/// The error and its causes on one line: reqwest's top-level message alone hides the reason.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 /// How long to wait before retrying a throttled response, if it is one we retry.
 fn throttled_wait(response: &ObservedResponse) -> Option<Duration> {
     if response.status != 429 && response.status != 503 {
@@ -721,8 +835,16 @@ pub(super) fn build_clients(
     Ok(HttpClient {
         pooled: build_client(base, options)?,
         fresh: builder(base, options).pool_max_idle_per_host(0).build()?,
+        direct: direct_serves(base)
+            .then(|| DirectClients::new(base, options.timeout, options.concurrency)),
         log: Arc::default(),
     })
+}
+
+/// Whether `base`'s requests go the direct way: plain HTTP that the environment routes
+/// through no proxy (see `direct`).
+fn direct_serves(base: &Url) -> bool {
+    base.scheme() == "http" && super::shared::proxy_for(base).is_none()
 }
 
 /// A pooled client: HTTP/1.1 and HTTP/2 over rustls, redirects only within `base`'s origin,
@@ -743,6 +865,7 @@ pub(super) fn build_client(
 /// [`Endpoint::send`], counted.
 fn builder(base: &Url, options: &ClientOptions) -> reqwest::ClientBuilder {
     let origin = base.origin();
+    // The direct client follows the same rule (`direct::DirectClient::redirected`): change both.
     let policy = reqwest::redirect::Policy::custom(move |attempt| {
         if attempt.previous().len() >= 5 || attempt.url().origin() != origin {
             attempt.stop()

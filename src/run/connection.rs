@@ -1,7 +1,7 @@
 //! Connection discipline: which failed requests the server provably never read, so that
-//! they are sent once more on a fresh connection instead of becoming findings; the clients
-//! a run sends with ([`HttpClient`]: pooled, and one that opens a connection per request);
-//! and the note of a server that closes kept-alive connections without saying so.
+//! they are sent once more on a fresh connection instead of becoming findings (on both
+//! clients, reqwest and `direct`: the same connector layer and error reading); and the note
+//! of a server that closes kept-alive connections without saying so.
 //!
 //! A server may close a kept-alive connection without `Connection: close` (uvicorn does after
 //! a 500). If the client has already sent its next request on it, that request fails before
@@ -23,34 +23,13 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::task::{Context, Poll};
 
 tokio::task_local! {
     /// While one request is being sent: the local ports of the connections made in its task
     /// (`None`: a port not known).
     static MADE_FOR_REQUEST: RefCell<Vec<Option<u16>>>;
-}
-
-/// The clients a run sends with, and what they learn about the server's connections.
-#[derive(Clone)]
-pub(super) struct HttpClient {
-    /// Where requests go first: a pool of kept-alive connections.
-    pub(super) pooled: reqwest::Client,
-    /// A connection per request, closed after it: for requests the server never read and
-    /// for confirmations, so no re-send meets a connection the server has dropped.
-    pub(super) fresh: reqwest::Client,
-    pub(super) log: Arc<ConnectionLog>,
-}
-
-impl HttpClient {
-    /// The same clients, sending every request on a fresh connection.
-    pub(super) fn fresh_only(&self) -> HttpClient {
-        HttpClient {
-            pooled: self.fresh.clone(),
-            ..self.clone()
-        }
-    }
 }
 
 /// What a request's send says about its connection.
@@ -94,7 +73,7 @@ pub(super) fn answered(extensions: &Extensions) -> Landing {
 }
 
 /// What a failed send says, given the connections made while it was sent.
-pub(super) fn failed(error: &reqwest::Error, made: &Made) -> Landing {
+pub(super) fn failed(error: &(dyn std::error::Error + 'static), made: &Made) -> Landing {
     let mut never_written = false;
     let mut closed_before_answer = false;
     let mut port = None;
@@ -123,6 +102,19 @@ pub(super) fn failed(error: &reqwest::Error, made: &Made) -> Landing {
     } else {
         Landing::Failed
     }
+}
+
+/// The error and its causes on one line: a client's top-level message alone hides the
+/// reason.
+pub(super) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 fn local_port(connected: &hyper_util::client::legacy::connect::Connected) -> Option<u16> {

@@ -30,7 +30,7 @@ const FRESH_SEED: u64 = 0x0c0f_11c7_5eed;
 
 /// Where the producers are sent.
 pub(super) struct Target<'a> {
-    pub client: &'a super::connection::HttpClient,
+    pub client: &'a super::client::HttpClient,
     pub options: &'a ClientOptions,
     pub base_url: &'a Url,
     pub key: Option<&'a ApiKey>,

@@ -11,6 +11,7 @@
 mod client;
 mod confirm;
 mod connection;
+mod direct;
 mod groups;
 mod halt;
 mod lifecycle;

@@ -4,9 +4,9 @@
 //! accumulators ([`Tally`]); how one exchange is counted and checked; and the summary built
 //! at the end.
 
+use super::client::HttpClient;
 use super::client::Outgoing;
 use super::client::{self, Endpoint};
-use super::connection::HttpClient;
 use super::groups::{self, Groups};
 use super::halt::Guard;
 use super::lifecycle::{envelope, Lifecycle, LinkedParameter};

@@ -2,8 +2,8 @@
 //! on each thread a few workers that send one request at a time and do their CPU work while
 //! it is on the wire.
 
-use super::client;
-use super::connection::HttpClient;
+use super::client::{self, HttpClient};
+use super::direct::{DirectClient, DirectClients};
 use super::shared::{Built, Shared, Tally};
 use super::RunError;
 use crate::check::Outcome;
@@ -54,25 +54,36 @@ pub(super) async fn run_workers(shared: &Arc<Shared>) -> Result<Tally, RunError>
 /// One thread's share of the workers, on its own runtime and client; `Err` when the thread
 /// cannot start a runtime.
 fn worker_thread(shared: Arc<Shared>, workers: usize) -> Result<Tally, String> {
+    // `Err`: no file descriptors left for the runtime's driver.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build();
-    let pooled = client::build_client(&shared.config.base_url, &shared.config.settings.client);
-    let (runtime, client) = match (runtime, pooled) {
-        (Ok(runtime), Ok(pooled)) => (
-            runtime,
-            HttpClient {
-                pooled,
-                ..shared.client.clone()
-            },
-        ),
-        // Could not build a client of our own: share the run's.
-        (Ok(runtime), Err(_)) => (runtime, shared.client.clone()),
-        // No runtime (no file descriptors left for its driver).
-        (Err(e), _) => return Err(e.to_string()),
-    };
+        .build()
+        .map_err(|e| e.to_string())?;
+    let client = thread_client(&shared);
     let local = tokio::task::LocalSet::new();
     Ok(local.block_on(&runtime, workers_on(shared, client, workers)))
+}
+
+/// The run's clients with a pool of this thread's own.
+fn thread_client(shared: &Shared) -> HttpClient {
+    let (base, options) = (&shared.config.base_url, &shared.config.settings.client);
+    if let Some(direct) = &shared.client.direct {
+        return HttpClient {
+            direct: Some(DirectClients {
+                pooled: DirectClient::new(base, options.timeout, options.concurrency),
+                fresh: direct.fresh.clone(),
+            }),
+            ..shared.client.clone()
+        };
+    }
+    match client::build_client(base, options) {
+        Ok(pooled) => HttpClient {
+            pooled,
+            ..shared.client.clone()
+        },
+        // Could not build a client of our own: share the run's.
+        Err(_) => shared.client.clone(),
+    }
 }
 
 /// A thread's workers, on one `LocalSet`: they share one tally without locks, so there is
