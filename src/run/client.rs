@@ -524,20 +524,20 @@ impl Endpoint {
         planned: &PlannedRequest,
         outgoing: &Outgoing,
     ) -> (Outcome, Landing, bool) {
-        let mut prepared = self.prepare(planned, outgoing);
-        let tokens = match &mut prepared {
-            Ok(prepared) => self.add_tokens(&mut prepared.headers, planned).await,
-            Err(_) => Vec::new(),
-        };
+        let tokens = self.tokens(planned).await;
+        let prepare = || self.prepare_with(planned, outgoing, &tokens);
         let started = Instant::now();
         let work = async {
-            let prepared = prepared
+            let prepared = prepare()
                 .map_err(|e| (TransportFailure::Broken(error_chain(&e)), Landing::Failed))?;
             match via {
                 Via::Reqwest(client) => {
                     send_reqwest(into_reqwest(prepared, client), options, started).await
                 }
-                Via::Direct(client) => send_direct(client, prepared, options, started).await,
+                Via::Direct(client) => {
+                    let again = || prepare().ok();
+                    send_direct(client, prepared, &again, options, started).await
+                }
             }
         };
         // One deadline for headers and body together: a server that trickles its body
@@ -552,19 +552,18 @@ impl Endpoint {
         };
         let refused = matches!(&outcome, Outcome::Response(r) if r.status == 401);
         if refused {
-            for (source, value) in &tokens {
+            for (source, _, value) in &tokens {
                 source.refused(value);
             }
         }
         (outcome, landing, refused && !tokens.is_empty())
     }
 
-    /// The OAuth2 tokens of a valid-key request added to `headers`; the tokens it carries.
-    async fn add_tokens<'a>(
+    /// The OAuth2 tokens of a valid-key request, each with its header.
+    async fn tokens<'a>(
         &'a self,
-        headers: &mut http::HeaderMap,
         planned: &PlannedRequest,
-    ) -> Vec<(&'a TokenSource, HeaderValue)> {
+    ) -> Vec<(&'a TokenSource, &'a HeaderName, HeaderValue)> {
         let mut tokens = Vec::new();
         if planned.key != KeyUse::Valid {
             return tokens;
@@ -575,11 +574,24 @@ impl Endpoint {
             };
             // Without a token the request goes without it: the API's 401 is the finding.
             if let Ok(value) = source.header().await {
-                headers.append(name, value.clone());
-                tokens.push((source.as_ref(), value));
+                tokens.push((source.as_ref(), name, value));
             }
         }
         tokens
+    }
+
+    /// [`Endpoint::prepare`] with `tokens` added.
+    fn prepare_with(
+        &self,
+        planned: &PlannedRequest,
+        outgoing: &Outgoing,
+        tokens: &[(&TokenSource, &HeaderName, HeaderValue)],
+    ) -> Result<Prepared, Unsendable> {
+        let mut prepared = self.prepare(planned, outgoing)?;
+        for (_, name, value) in tokens {
+            prepared.headers.append(*name, value.clone());
+        }
+        Ok(prepared)
     }
 
     /// `planned` as it goes on the wire: method, URL, headers (static keys), body.
@@ -726,11 +738,12 @@ async fn send_reqwest(
 async fn send_direct(
     client: &DirectClient,
     request: Prepared,
+    again: &(dyn Fn() -> Option<Prepared> + Sync),
     options: &ClientOptions,
     started: Instant,
 ) -> Result<(ObservedResponse, Landing), (TransportFailure, Landing)> {
     // Boxed for the same reason as reqwest's.
-    let response = match connection::sending(Box::pin(client.send(request))).await {
+    let response = match connection::sending(Box::pin(client.send(request, again))).await {
         (Ok(response), _) => response,
         (Err(error), made) => {
             let landing = connection::failed(&error, &made);

@@ -139,23 +139,33 @@ impl DirectClient {
         }
     }
 
-    /// Send `request`, following redirects within the base URL's origin.
+    /// Send `request`, following redirects within the base URL's origin. Its headers go
+    /// with it uncopied, since most answers are no redirect; one that is takes them from
+    /// `again`, the same request prepared again.
     pub(super) async fn send(
         &self,
         mut request: Prepared,
+        again: &(dyn Fn() -> Option<Prepared> + Sync),
     ) -> Result<http::Response<Incoming>, DirectError> {
+        let headers = std::mem::take(&mut request.headers);
+        let mut wire = self.on_wire(&request, headers)?;
         let mut redirects = 0;
         loop {
-            let response = self
-                .hyper
-                .request(self.on_wire(&request)?)
-                .await
-                .map_err(DirectError::Send)?;
+            let response = self.hyper.request(wire).await.map_err(DirectError::Send)?;
             redirects += 1;
-            match self.redirected(response.status(), response.headers(), &request, redirects) {
-                Some(next) => request = next,
-                None => return Ok(response),
+            if redirects == 1 && is_redirect(response.status()) {
+                match again() {
+                    Some(copy) => request.headers = copy.headers,
+                    None => return Ok(response),
+                }
             }
+            let status = response.status();
+            let Some(next) = self.redirected(status, response.headers(), &request, redirects)
+            else {
+                return Ok(response);
+            };
+            wire = self.on_wire(&next, next.headers.clone())?;
+            request = next;
         }
     }
 
@@ -215,11 +225,14 @@ impl DirectClient {
         })
     }
 
-    /// `request` for hyper, with the headers reqwest and hyper-util add to every request
-    /// unless it has its own. Its headers are copied: a redirect sends them again.
-    fn on_wire(&self, request: &Prepared) -> Result<http::Request<Full<Bytes>>, DirectError> {
+    /// `request` with `headers` for hyper, adding those reqwest and hyper-util add to every
+    /// request unless it has its own.
+    fn on_wire(
+        &self,
+        request: &Prepared,
+        mut headers: HeaderMap,
+    ) -> Result<http::Request<Full<Bytes>>, DirectError> {
         let uri: http::Uri = request.url.as_str().parse().map_err(DirectError::Uri)?;
-        let mut headers = request.headers.clone();
         self.add_defaults(&mut headers);
         let mut wire = http::Request::new(Full::new(request.body.clone()));
         *wire.method_mut() = request.method.clone();
@@ -250,6 +263,18 @@ fn add_reqwest_defaults(headers: &mut HeaderMap) {
             "specgate/",
             env!("CARGO_PKG_VERSION")
         )));
+}
+
+/// Whether `status` is one a redirect may follow.
+fn is_redirect(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::MOVED_PERMANENTLY
+            | StatusCode::FOUND
+            | StatusCode::SEE_OTHER
+            | StatusCode::TEMPORARY_REDIRECT
+            | StatusCode::PERMANENT_REDIRECT
+    )
 }
 
 /// `base`'s host and, when not the scheme's default, port: the `Host` hyper-util would
