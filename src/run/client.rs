@@ -471,17 +471,19 @@ impl Endpoint {
         let mut via = client.first();
         // Sent again on a fresh connection already: never a third time.
         let mut resent = false;
-        let mut renewed = false;
+        // When a token was refused: the attempt after it goes with a token asked for later.
+        let mut refused_at = None;
         loop {
             if !permit() {
                 return None;
             }
-            let (outcome, landing, refused_token) =
-                self.attempt(via, options, planned, outgoing).await;
+            let (outcome, landing, refused_token) = self
+                .attempt(via, options, planned, outgoing, refused_at)
+                .await;
             // A token the API refused is renewed once: it may have been revoked or expired
-            // early; a second refusal is the API's answer.
-            if refused_token && !renewed {
-                renewed = true;
+            // early; a refusal of a token asked for after the first is the API's answer.
+            if refused_token && refused_at.is_none() {
+                refused_at = Some(Instant::now());
                 continue;
             }
             match (&outcome, landing) {
@@ -523,8 +525,9 @@ impl Endpoint {
         options: &ClientOptions,
         planned: &PlannedRequest,
         outgoing: &Outgoing,
+        tokens_since: Option<Instant>,
     ) -> (Outcome, Landing, bool) {
-        let tokens = self.tokens(planned).await;
+        let tokens = self.tokens(planned, tokens_since).await;
         let prepare = || self.prepare_with(planned, outgoing, &tokens);
         let started = Instant::now();
         let work = async {
@@ -559,10 +562,12 @@ impl Endpoint {
         (outcome, landing, refused && !tokens.is_empty())
     }
 
-    /// The OAuth2 tokens of a valid-key request, each with its header.
+    /// The OAuth2 tokens of a valid-key request, each with its header; asked for after
+    /// `since` when given.
     async fn tokens<'a>(
         &'a self,
         planned: &PlannedRequest,
+        since: Option<Instant>,
     ) -> Vec<(&'a TokenSource, &'a HeaderName, HeaderValue)> {
         let mut tokens = Vec::new();
         if planned.key != KeyUse::Valid {
@@ -573,7 +578,7 @@ impl Endpoint {
                 continue;
             };
             // Without a token the request goes without it: the API's 401 is the finding.
-            if let Ok(value) = source.header().await {
+            if let Ok(value) = source.header_since(since).await {
                 tokens.push((source.as_ref(), name, value));
             }
         }

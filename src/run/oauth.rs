@@ -3,6 +3,11 @@
 //! or the API answers 401, and scrubbed from everything the run writes from the moment they
 //! are known.
 //!
+//! A renewed token is one fetched after the refusal: a token other workers fetched while a
+//! refused request was still on its way back may already be spent, and its refusal is the
+//! run's timing, not the API's answer. One fetch runs at a time, so a burst of refusals
+//! renews the token once, not once per worker.
+//!
 //! The client secret goes only to the token endpoint (HTTP Basic, §2.3.1) and the token only
 //! to the base URL's origin; the token endpoint's redirects are not followed.
 
@@ -13,6 +18,9 @@ use serde::Deserialize;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use url::Url;
+
+/// How many other workers' fetches a worker waits for before it fetches a token itself.
+const WAITS: usize = 3;
 
 /// A token is renewed this long before the server says it expires.
 const EXPIRY_MARGIN: Duration = Duration::from_secs(5);
@@ -38,6 +46,8 @@ pub struct TokenError {
 struct Token {
     header: HeaderValue,
     expires: Option<Instant>,
+    /// When it was asked for: it was issued after this.
+    asked: Instant,
 }
 
 /// One client's tokens: shared by every worker of the run.
@@ -51,6 +61,11 @@ pub(super) struct TokenSource {
     scrubber: ApiKey,
     timeout: Duration,
     current: RwLock<Option<Token>>,
+    /// Written while a token is fetched; workers that need one meanwhile wait to read it,
+    /// and are all let go together when the fetch ends.
+    fetching: tokio::sync::RwLock<()>,
+    /// The token endpoint's client, or why none could be built.
+    http: std::sync::OnceLock<Result<reqwest::Client, String>>,
 }
 
 impl TokenSource {
@@ -75,6 +90,8 @@ impl TokenSource {
             scrubber: key.clone(),
             timeout,
             current: RwLock::new(None),
+            fetching: tokio::sync::RwLock::new(()),
+            http: std::sync::OnceLock::new(),
         })
     }
 
@@ -85,9 +102,29 @@ impl TokenSource {
 
     /// `Bearer <token>`: the cached token while it lasts, else a new one.
     pub(super) async fn header(&self) -> Result<HeaderValue, TokenError> {
-        if let Some(header) = self.cached() {
-            return Ok(header);
+        self.header_since(None).await
+    }
+
+    /// [`Self::header`], of a token asked for after `since` when given (the instant a request
+    /// was refused), so that a renewed request never goes with a token older than its refusal.
+    pub(super) async fn header_since(
+        &self,
+        since: Option<Instant>,
+    ) -> Result<HeaderValue, TokenError> {
+        for _ in 0..WAITS {
+            if let Some(header) = self.cached(since) {
+                return Ok(header);
+            }
+            if let Ok(_fetching) = self.fetching.try_write() {
+                return self.fetch_and_keep().await;
+            }
+            // Another worker is fetching: its token may do.
+            drop(self.fetching.read().await);
         }
+        self.fetch_and_keep().await
+    }
+
+    async fn fetch_and_keep(&self) -> Result<HeaderValue, TokenError> {
         let token = self.fetch().await?;
         let header = token.header.clone();
         if let Ok(mut current) = self.current.write() {
@@ -105,11 +142,12 @@ impl TokenSource {
         }
     }
 
-    fn cached(&self) -> Option<HeaderValue> {
+    fn cached(&self, since: Option<Instant>) -> Option<HeaderValue> {
         let current = self.current.read().ok()?;
         let token = current.as_ref()?;
         let fresh = token.expires.is_none_or(|at| Instant::now() < at);
-        fresh.then(|| token.header.clone())
+        let late_enough = since.is_none_or(|since| token.asked >= since);
+        (fresh && late_enough).then(|| token.header.clone())
     }
 
     async fn fetch(&self) -> Result<Token, TokenError> {
@@ -119,13 +157,19 @@ impl TokenSource {
             client_id_env: self.client.client_id_env.clone(),
             secret_env: self.secret_env.clone(),
         };
-        // A client of its own: fetches are rare, and the workers' clients live on their own
-        // runtimes. No redirects: the secret goes to this endpoint alone.
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(self.timeout)
-            .build()
-            .map_err(|e| fail(e.to_string()))?;
+        let http = self.http.get_or_init(|| {
+            // A client of its own, built once (its roots are loaded once), that keeps no
+            // connection: the workers calling it live on their own runtimes. No redirects: the
+            // secret goes to this endpoint alone.
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(self.timeout)
+                .pool_max_idle_per_host(0)
+                .build()
+                .map_err(|e| e.to_string())
+        });
+        let http = http.as_ref().map_err(|e| fail(e.clone()))?;
+        let asked = Instant::now();
         let mut form = vec![("grant_type", "client_credentials".to_owned())];
         if !self.client.scopes.is_empty() {
             form.push(("scope", self.client.scopes.join(" ")));
@@ -165,7 +209,11 @@ impl TokenSource {
         let expires = answer.expires_in.map(|seconds| {
             Instant::now() + Duration::from_secs(seconds).saturating_sub(EXPIRY_MARGIN)
         });
-        Ok(Token { header, expires })
+        Ok(Token {
+            header,
+            expires,
+            asked,
+        })
     }
 }
 

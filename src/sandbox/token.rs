@@ -17,8 +17,10 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-/// How many requests one token lets in before the sandbox refuses it.
-pub const TOKEN_USES: u32 = 100;
+/// How many requests one token lets in before the sandbox refuses it: far above any run's
+/// concurrency, so the other workers cannot spend a renewed token before the renewed request
+/// reaches the sandbox (at 100, 32 workers spent one within a few milliseconds).
+pub const TOKEN_USES: u32 = 1_000;
 
 /// The lifetime the sandbox announces (`expires_in`, seconds).
 const EXPIRES_IN: u64 = 3600;

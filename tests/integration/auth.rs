@@ -372,8 +372,8 @@ fn an_oauth2_client_gets_its_token_renews_it_after_a_401_and_never_writes_it() {
     let sandbox = TestSandbox::serving(&imported.cases_dir, &[], KEY);
     let client_id = [("SPECGATE_API_KEY_CLIENT_ID", "client-7")];
     // --strict: a valid request refused once and accepted when confirmed (flaky) fails.
-    // 300 random requests, so tokens run out.
-    let many = ["--examples", "300", "--strict"];
+    // 1,200 random requests of each class, so tokens run out twice.
+    let many = ["--examples", "1200", "--strict"];
     let (code, written) =
         run_writing_all(&imported.cases_dir, &sandbox.base_url, &many, &client_id);
     assert_eq!(code, 0, "{written}");
