@@ -7,7 +7,7 @@
 //! Two paths to the wire. HTTPS and proxied runs go through reqwest: TLS trusts the built-in
 //! web roots, the OS trust store and any `--ca-cert`, and can present a client certificate
 //! (mutual TLS); proxies come from the environment. Plain-HTTP runs with no proxy go straight
-//! through hyper-util's client (`direct`), which spends a quarter fewer instructions per
+//! through hyper-util's client (`direct`), which spends a third fewer instructions per
 //! request; it follows redirects, adds default headers and reports failures as reqwest does,
 //! so a run's findings do not depend on the path.
 
