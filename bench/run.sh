@@ -12,6 +12,8 @@
 #                     they are present (import, plan and a run of a large OpenAPI document,
 #                     with time and peak RSS); 0 skips it
 #
+# Environment: SPECGATE (default: a fresh release build) the binary to measure.
+#
 # Release build; the sandbox runs in its own process on loopback, so the load generators and
 # specgate face exactly the same server. wrk (installed with apt-get if missing) and oha (if
 # installed: `cargo install oha --locked`) send one fixed, pre-serialised valid body and parse
@@ -41,7 +43,8 @@ key="specgate-sandbox-key"
 command -v wrk >/dev/null || apt-get install -y wrk >/dev/null
 [[ -x /usr/bin/time ]] || apt-get install -y time >/dev/null
 cargo build --release --quiet
-bin=target/release/specgate
+# SPECGATE: another build to measure (a copy of an earlier one, for a before/after).
+bin="${SPECGATE:-target/release/specgate}"
 work="$(mktemp -d)"
 server=""
 multi_server=""
