@@ -160,14 +160,13 @@ fn stage(
     document: &mut crate::openapi::Document,
     taken: &BTreeSet<String>,
 ) -> Result<Staged, Ending> {
+    let staging = tempfile::tempdir()
+        .map_err(|e| Ending::usage(format!("cannot make a temporary folder: {e}")))?;
+    // Written again in the same folder: only what changed is written.
     let write = |document: &crate::openapi::Document, pick: &BTreeSet<String>| {
-        let staging = tempfile::tempdir()
-            .map_err(|e| Ending::usage(format!("cannot make a temporary folder: {e}")))?;
-        let imported = crate::openapi::write_cases(document, staging.path(), Some(pick))
-            .map_err(Ending::usage)?;
-        Ok::<_, Ending>((staging, imported))
+        crate::openapi::write_cases(document, staging.path(), Some(pick)).map_err(Ending::usage)
     };
-    let (staging, imported) = write(document, taken)?;
+    let imported = write(document, taken)?;
     // A response schema no body satisfies is dropped, with a warning, not the operation.
     let dropped = super::plannable::drop_unbuildable_responses(document, &imported);
     let refused = super::plannable::refused(document, &imported);
@@ -187,7 +186,7 @@ fn stage(
         .filter(|id| !refused.iter().any(|r| r.operation_id == **id))
         .cloned()
         .collect();
-    let (staging, imported) = write(document, &plannable)?;
+    let imported = write(document, &plannable)?;
     Ok((staging, imported, lines))
 }
 

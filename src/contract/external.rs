@@ -212,8 +212,9 @@ fn copy_reached(
     Ok(())
 }
 
-/// A version of a file: its canonical path, size and modification time.
-type Version = (PathBuf, u64, Option<std::time::SystemTime>);
+/// A version of a file: its canonical path, size, modification time and inode (a file
+/// written again in the same folder is a new inode, whatever its time's granularity).
+type Version = (PathBuf, u64, Option<std::time::SystemTime>, u64);
 
 /// Shared files read so far: by the version read, and by their text, so the same
 /// definitions written to another folder (an import writes its staging folder twice) are
@@ -249,7 +250,11 @@ pub(super) fn taken_again(
 fn version(file: &Path) -> std::io::Result<Version> {
     let canonical = file.canonicalize()?;
     let metadata = std::fs::metadata(&canonical)?;
-    Ok((canonical, metadata.len(), metadata.modified().ok()))
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&metadata);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Ok((canonical, metadata.len(), metadata.modified().ok(), inode))
 }
 
 /// Every shared file this process has read and checked: an import's schemas all refer to
