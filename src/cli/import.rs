@@ -3,6 +3,7 @@
 
 use super::select::{Candidate, Selection};
 use super::Ending;
+use crate::contract::ResponseSchemas;
 use crate::openapi::Overwrite;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -156,19 +157,29 @@ type Staged = (
 /// touched unless the whole import can be published there; and without the cases no plan
 /// can be made from (a schema no value satisfies), each said as a skipped operation with its
 /// reason at its place in the document: if the import exits 0, what it wrote plans.
+///
+/// Each operation loaded back has its response schemas judged as it loads and is kept
+/// without them (a plan reads only its request): a large document's schemas, its shared
+/// definitions copied into each, held at once were most of the import's memory.
 fn stage(
     document: &mut crate::openapi::Document,
     taken: &BTreeSet<String>,
 ) -> Result<Staged, Ending> {
     let staging = tempfile::tempdir()
         .map_err(|e| Ending::usage(format!("cannot make a temporary folder: {e}")))?;
-    // Written again in the same folder: only what changed is written.
-    let write = |document: &crate::openapi::Document, pick: &BTreeSet<String>| {
-        crate::openapi::write_cases(document, staging.path(), Some(pick)).map_err(Ending::usage)
+    let mut built = super::plannable::Built::default();
+    let mut unbuildable = Vec::new();
+    let judged = |dir: &std::path::Path| {
+        crate::contract::load_cases_each(dir, ResponseSchemas::Kept, |operation| {
+            unbuildable.extend(built.unbuildable(operation));
+            operation.let_go_of_response_schemas();
+        })
     };
-    let imported = write(document, taken)?;
+    let imported =
+        crate::openapi::write_cases_loading(document, staging.path(), Some(taken), judged)
+            .map_err(Ending::usage)?;
     // A response schema no body satisfies is dropped, with a warning, not the operation.
-    let dropped = super::plannable::drop_unbuildable_responses(document, &imported);
+    let dropped = super::plannable::drop_responses(document, &unbuildable);
     let refused = super::plannable::refused(document, &imported);
     // Each named by its operationId, as the document and `--exclude-operation` name it.
     let lines: Vec<(String, String)> = refused
@@ -186,7 +197,13 @@ fn stage(
         .filter(|id| !refused.iter().any(|r| r.operation_id == **id))
         .cloned()
         .collect();
-    let imported = write(document, &plannable)?;
+    // Written again in the same folder: only what changed is written.
+    let loaded = |dir: &std::path::Path| {
+        crate::contract::load_cases_each(dir, ResponseSchemas::Checked, |_| {})
+    };
+    let imported =
+        crate::openapi::write_cases_loading(document, staging.path(), Some(&plannable), loaded)
+            .map_err(Ending::usage)?;
     Ok((staging, imported, lines))
 }
 

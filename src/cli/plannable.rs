@@ -7,7 +7,7 @@
 //! dropped with a warning at its place, so the operation is run and that response's status
 //! and content type are still checked, its body not.
 
-use crate::contract::ContractError;
+use crate::contract::{ContractError, Operation};
 use crate::openapi::{Document, Imported, Location, Problem};
 use crate::sandbox::respond::TemplateError;
 use std::collections::HashMap;
@@ -51,54 +51,63 @@ pub(super) fn refused(document: &Document, imported: &Imported) -> Vec<Refused> 
 /// Neither proves that no value exists; but a schema the solver finds no value for cannot
 /// be served by the sandbox, and such a schema in real documents is one that admits none.
 pub(super) fn drop_unbuildable_responses(document: &mut Document, imported: &Imported) -> bool {
-    let mut dropped = false;
     let mut built = Built::default();
-    for operation in &imported.operations {
-        let Some(draft) = document
-            .drafts
+    let unbuildable: Vec<Unbuildable> = imported
+        .operations
+        .iter()
+        .flat_map(|operation| built.unbuildable(operation))
+        .collect();
+    drop_responses(document, &unbuildable)
+}
+
+/// A response schema of an operation that admits no body the sandbox can build.
+pub(super) struct Unbuildable {
+    /// The operation's case name.
+    case: String,
+    /// The response's status, as written.
+    status: String,
+    /// Where the closest body fails the schema, and how.
+    pointer: String,
+    message: String,
+}
+
+/// Drop from `document` the response schemas `unbuildable` names (see
+/// [`drop_unbuildable_responses`]). Whether any was dropped.
+pub(super) fn drop_responses(document: &mut Document, unbuildable: &[Unbuildable]) -> bool {
+    let mut dropped = false;
+    for found in unbuildable {
+        let Some(draft) = document.drafts.iter_mut().find(|d| d.name == found.case) else {
+            continue;
+        };
+        let Some(response) = draft
+            .responses
             .iter_mut()
-            .find(|d| d.name == operation.name.as_str())
+            .find(|r| r.status.eq_ignore_ascii_case(&found.status) && r.schema.is_some())
         else {
             continue;
         };
-        for spec in &operation.responses {
-            let Some(schema) = &spec.schema else {
-                continue;
-            };
-            let Some((pointer, message)) = built.invalid_body(schema, operation) else {
-                continue;
-            };
-            let status = spec.status.to_string();
-            let Some(response) = draft
-                .responses
-                .iter_mut()
-                .find(|r| r.status.eq_ignore_ascii_case(&status) && r.schema.is_some())
-            else {
-                continue;
-            };
-            response.schema = None;
-            let at = Location {
-                file: draft.at.file.clone(),
-                pointer: format!(
-                    "{}/responses/{}",
-                    draft.at.pointer,
-                    crate::schema::escape(&response.status)
-                ),
-            };
-            let what = format!(
-                "specgate builds no body the schema of response {} admits (the closest fails \
-                 at `{pointer}` with: {message}); it is imported without that schema: the \
-                 status and content type of such an answer are checked, its body is not",
-                response.status
-            );
-            draft.notes.push(what.clone());
-            draft.warnings.push(Problem {
-                operation: draft.operation_id.clone(),
-                at,
-                what,
-            });
-            dropped = true;
-        }
+        response.schema = None;
+        let at = Location {
+            file: draft.at.file.clone(),
+            pointer: format!(
+                "{}/responses/{}",
+                draft.at.pointer,
+                crate::schema::escape(&response.status)
+            ),
+        };
+        let what = format!(
+            "specgate builds no body the schema of response {} admits (the closest fails \
+             at `{}` with: {}); it is imported without that schema: the \
+             status and content type of such an answer are checked, its body is not",
+            response.status, found.pointer, found.message
+        );
+        draft.notes.push(what.clone());
+        draft.warnings.push(Problem {
+            operation: draft.operation_id.clone(),
+            at,
+            what,
+        });
+        dropped = true;
     }
     dropped
 }
@@ -107,16 +116,39 @@ pub(super) fn drop_unbuildable_responses(document: &mut Document, imported: &Imp
 /// operation settings the body depends on: a large document's operations share most of their
 /// response schemas (every error response, a resource read, updated and listed), and building
 /// a body, the solver's fallback above all, was most of Stripe's import.
+///
+/// By the schema's [`crate::contract::Schema::fingerprint`], not its document's address: an
+/// import lets go of each operation's schemas once judged, and one loaded again is another
+/// document.
 #[derive(Default)]
-struct Built {
-    /// By the kept schema document (equal schemas share one, see `contract::compiled`), the
-    /// `[sandbox.fields]` and the redactions: the failing pointer and message, if any.
+pub(super) struct Built {
+    /// By the schema's fingerprint, the `[sandbox.fields]` and the redactions: the failing
+    /// pointer and message, if any.
     outcomes: HashMap<BuiltKey, Option<(String, String)>>,
 }
 
-type BuiltKey = (usize, Vec<(String, String)>, Vec<String>);
+type BuiltKey = (u64, Vec<(String, String)>, Vec<String>);
 
 impl Built {
+    /// The response schemas of `operation` that admit no body the sandbox builds.
+    pub(super) fn unbuildable(&mut self, operation: &Operation) -> Vec<Unbuildable> {
+        let with_schema = operation
+            .responses
+            .iter()
+            .filter_map(|spec| Some((spec, spec.schema.as_ref()?)));
+        with_schema
+            .filter_map(|(spec, schema)| {
+                let (pointer, message) = self.invalid_body(schema, operation)?;
+                Some(Unbuildable {
+                    case: operation.name.to_string(),
+                    status: spec.status.to_string(),
+                    pointer,
+                    message,
+                })
+            })
+            .collect()
+    }
+
     /// The pointer and message of the body the sandbox builds for `schema` of `operation`
     /// failing that schema; `None` when it builds one (or fails for another reason).
     fn invalid_body(
@@ -124,9 +156,8 @@ impl Built {
         schema: &crate::contract::Schema,
         operation: &crate::contract::Operation,
     ) -> Option<(String, String)> {
-        // The `Arc` is held by `operation` for as long as `self` lives, so its address names it.
         let key = (
-            std::sync::Arc::as_ptr(&schema.document) as usize,
+            schema.fingerprint(),
             operation.sandbox_fields.clone(),
             operation.redactions.clone(),
         );

@@ -6,13 +6,18 @@
 //! compiled when first asked for and kept while it is among the [`KEPT_VALIDATORS`] used
 //! last: a large document's response validators each compile most of its shared
 //! definitions, and keeping them all made a run's memory grow with its operations.
+//!
+//! A document is kept here only while something holds it (an operation's schema), and the
+//! [`KEPT_LOADED`] loaded last besides: an import checks its operations one at a time, and
+//! each of Stripe's 404 schema texts, its shared definitions copied in, held at once took
+//! 400 MB.
 
 use crate::schema::View;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::collections::VecDeque;
 use std::hash::{BuildHasher, Hash, Hasher};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 
 /// A checked schema document, kept once, and its validator, compiled the first time a
 /// payload is judged against it: a plan judges only request schemas, so the response
@@ -24,6 +29,33 @@ pub(super) struct Compiled {
     pub(super) document: Arc<Value>,
     /// Its validator, shared as the document is.
     pub(super) slot: Arc<Slot>,
+}
+
+impl Compiled {
+    fn downgrade(&self) -> Remembered {
+        Remembered {
+            document: Arc::downgrade(&self.document),
+            slot: Arc::downgrade(&self.slot),
+        }
+    }
+}
+
+/// A [`Compiled`] a cache remembers without keeping it alive: its allocation stays, so no
+/// other document takes its address while this is remembered.
+#[derive(Clone)]
+struct Remembered {
+    document: Weak<Value>,
+    slot: Weak<Slot>,
+}
+
+impl Remembered {
+    /// The [`Compiled`], if something still holds it.
+    fn alive(&self) -> Option<Compiled> {
+        Some(Compiled {
+            document: self.document.upgrade()?,
+            slot: self.slot.upgrade()?,
+        })
+    }
 }
 
 /// Where the validator of a kept document is, when it has one.
@@ -121,8 +153,8 @@ fn keep(kept: &Compiled, validator: jsonschema::Validator) -> Arc<jsonschema::Va
     validator
 }
 
-/// Schemas kept so far, by [`fingerprint`]; several when two fingerprints collide.
-static COMPILED: LazyLock<Mutex<HashMap<u64, Vec<Compiled>>>> =
+/// Schemas held somewhere, by [`fingerprint`]; several when two fingerprints collide.
+static COMPILED: LazyLock<Mutex<HashMap<u64, Vec<Remembered>>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// The kept form of `document` (equal as JSON, whatever the order of its keys), with its
@@ -159,7 +191,7 @@ fn compile_now<E>(
 #[derive(Default)]
 struct Loads {
     files: Vec<String>,
-    kept: Vec<(Vec<Arc<Value>>, Compiled)>,
+    kept: Vec<(Vec<Arc<Value>>, Remembered)>,
 }
 
 /// Schema files loaded so far, by text: an import writes one file per operation and response,
@@ -169,6 +201,30 @@ struct Loads {
 /// plan can be made from, and loading that again was a third of Stripe's import.
 static LOADED: LazyLock<Mutex<HashMap<String, Loads>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// How many loaded schemas are kept alive after their last holder lets go, the ones loaded
+/// last: case files load in name order, so the operations of one resource, which share its
+/// schemas, load one after the other.
+const KEPT_LOADED: usize = 16;
+
+/// The schemas loaded last (see [`KEPT_LOADED`]).
+static RECENTLY_LOADED: LazyLock<Mutex<VecDeque<Compiled>>> =
+    LazyLock::new(|| Mutex::new(VecDeque::with_capacity(KEPT_LOADED + 1)));
+
+/// Keep `kept` alive as loaded last.
+fn loaded_last(kept: &Compiled) {
+    let mut recent = RECENTLY_LOADED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(at) = recent
+        .iter()
+        .position(|k| Arc::ptr_eq(&k.document, &kept.document))
+    {
+        recent.remove(at);
+    }
+    recent.push_back(kept.clone());
+    while recent.len() > KEPT_LOADED {
+        recent.pop_front();
+    }
+}
 
 /// The kept form of a schema file whose text is `text`, when one was loaded before taking
 /// definitions from the same documents as `taken` reads its files to now.
@@ -183,10 +239,33 @@ pub(super) fn loaded(
     };
     let now = taken(&files)?;
     let same = |before: &Vec<Arc<Value>>| before.iter().zip(&now).all(|(b, n)| Arc::ptr_eq(b, n));
-    candidates
+    let kept = candidates
         .into_iter()
         .find(|(before, _)| same(before))
-        .map(|(_, kept)| kept)
+        .and_then(|(_, kept)| kept.alive())?;
+    loaded_last(&kept);
+    Some(kept)
+}
+
+/// Whether a schema file whose text is `text` loaded before, taking definitions from the
+/// same documents as `taken` reads its files to now, whether or not it is still held.
+pub(super) fn loaded_before(
+    text: &str,
+    taken: impl FnOnce(&[String]) -> Option<Vec<Arc<Value>>>,
+) -> bool {
+    let (files, before) = {
+        let loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(loads) = loaded.get(text) else {
+            return false;
+        };
+        let before: Vec<Vec<Arc<Value>>> = loads.kept.iter().map(|(d, _)| d.clone()).collect();
+        (loads.files.clone(), before)
+    };
+    let Some(now) = taken(&files) else {
+        return false;
+    };
+    let same = |before: &Vec<Arc<Value>>| before.iter().zip(&now).all(|(b, n)| Arc::ptr_eq(b, n));
+    before.iter().any(same)
 }
 
 /// Remember `kept`, loaded from a file holding `text`, which took definitions from the
@@ -196,12 +275,20 @@ pub(super) fn remember_loaded(text: String, taken: Vec<(String, Arc<Value>)>, ke
     let mut loaded = LOADED.lock().unwrap_or_else(|e| e.into_inner());
     let loads = loaded.entry(text).or_default();
     loads.files = files;
-    loads.kept.push((documents, kept.clone()));
+    loads.kept.retain(|(before, _)| {
+        !before
+            .iter()
+            .zip(&documents)
+            .all(|(b, n)| Arc::ptr_eq(b, n))
+    });
+    loads.kept.push((documents, kept.downgrade()));
+    drop(loaded);
+    loaded_last(kept);
 }
 
-/// Views made so far, by the address of the kept document viewed (kept documents live as
-/// long as the process) and the view: `None` when the document marks nothing.
-type Views = HashMap<(usize, u8), Option<Compiled>>;
+/// Views made so far, by the address of the kept document viewed (remembered, so no other
+/// document takes it) and the view: `None` when the document marks nothing.
+type Views = HashMap<(usize, u8), (Weak<Value>, Option<Remembered>)>;
 
 /// Every view made so far (see [`viewed`]).
 static VIEWED: LazyLock<Mutex<Views>> = LazyLock::new(|| Mutex::new(HashMap::new()));
@@ -221,15 +308,23 @@ pub(super) fn viewed<E>(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .get(&key)
-        .cloned();
+        .and_then(|(_, viewed)| match viewed {
+            None => Some(None),
+            // A view no schema holds any more is made again.
+            Some(viewed) => viewed.alive().map(Some),
+        });
     let viewed = match found {
         Some(viewed) => viewed,
         None => {
             let made = make(&of.document)?;
+            let remembered = (
+                Arc::downgrade(&of.document),
+                made.as_ref().map(Compiled::downgrade),
+            );
             VIEWED
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .insert(key, made.clone());
+                .insert(key, remembered);
             made
         }
     };
@@ -244,14 +339,16 @@ fn kept(document: Value) -> Compiled {
     let key = fingerprint(&document);
     let mut compiled = COMPILED.lock().unwrap_or_else(|e| e.into_inner());
     let entries = compiled.entry(key).or_default();
-    if let Some(found) = entries.iter().find(|kept| *kept.document == document) {
-        return found.clone();
+    entries.retain(|kept| kept.document.strong_count() > 0);
+    let alive = entries.iter().filter_map(Remembered::alive);
+    if let Some(found) = alive.into_iter().find(|kept| *kept.document == document) {
+        return found;
     }
     let entry = Compiled {
         document: Arc::new(document),
         slot: Arc::default(),
     };
-    entries.push(entry.clone());
+    entries.push(entry.downgrade());
     entry
 }
 
@@ -279,7 +376,7 @@ pub(super) fn once<E>(part: &Value, check: impl FnOnce() -> Result<(), E>) -> Re
 
 /// A hash of `value` as JSON: objects hash their members whatever their order, as JSON
 /// equality compares them.
-fn fingerprint(value: &Value) -> u64 {
+pub(super) fn fingerprint(value: &Value) -> u64 {
     let mut hasher = SEED.build_hasher();
     feed(value, &mut hasher);
     hasher.finish()

@@ -497,6 +497,15 @@ impl Operation {
         Ok(bound)
     }
 
+    /// Leave out the schemas of its responses, once a caller has judged them: their bodies
+    /// are then not checked. An import keeps the operations it loads back for their requests
+    /// only.
+    pub fn let_go_of_response_schemas(&mut self) {
+        for response in &mut self.responses {
+            response.schema = None;
+        }
+    }
+
     /// The schema document the generator plans from (see [`Operation::plan_document`]).
     pub fn plan_schema(&self) -> &Arc<Value> {
         self.plan_document
@@ -539,6 +548,30 @@ fn plan_document(shape: &wire::RequestShape, body: Option<&Value>) -> Option<Arc
 
 /// Load every `*.toml` case in `dir`, sorted by file name.
 pub fn load_cases(dir: &Path) -> Result<Vec<Operation>, ContractError> {
+    load_cases_each(dir, ResponseSchemas::Kept, |_| {})
+}
+
+/// What loading a case keeps of its response schemas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseSchemas {
+    /// Loaded and kept: their bodies are checked.
+    Kept,
+    /// Each checked to load, and not kept: a schema file that loaded before in this process
+    /// (the same text, taking from the same shared files) is not loaded again. An import
+    /// loads what it writes a second time this way, when it has judged the first.
+    Checked,
+}
+
+/// Load every case as [`load_cases`] does, handing each operation to `each` as soon as it
+/// loads, before links are inferred (from what its success answer offers, read first):
+/// what `each` leaves of it is kept. An import checks each operation's response schemas
+/// this way and lets go of them ([`Operation::let_go_of_response_schemas`]), so a large
+/// document's schemas, its shared definitions copied into each, are not all held at once.
+pub fn load_cases_each(
+    dir: &Path,
+    responses: ResponseSchemas,
+    mut each: impl FnMut(&mut Operation),
+) -> Result<Vec<Operation>, ContractError> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         ContractError::new(
             dir,
@@ -562,8 +595,9 @@ pub fn load_cases(dir: &Path) -> Result<Vec<Operation>, ContractError> {
     }
     let mut operations: Vec<Operation> = Vec::with_capacity(files.len());
     let mut infer = Vec::with_capacity(files.len());
+    let (mut offers, mut offered) = (infer::Offers::of_cases(&files), Vec::new());
     for file in &files {
-        let (operation, inferred) = load_case_and_inference(file)?;
+        let (mut operation, inferred) = load_case_and_inference(file, responses)?;
         infer.push(inferred);
         if let Some(first) = operations.iter().find(|o| o.name == operation.name) {
             return Err(ContractError::new(
@@ -577,10 +611,12 @@ pub fn load_cases(dir: &Path) -> Result<Vec<Operation>, ContractError> {
                 "give every case file its own `name`",
             ));
         }
+        offered.push(offers.of(&operation));
+        each(&mut operation);
         operations.push(operation);
     }
     check_links(&operations)?;
-    infer::infer_links(&mut operations, &infer)?;
+    infer::infer_links(&mut operations, &offered, &infer)?;
     Ok(operations)
 }
 
@@ -622,11 +658,14 @@ pub fn check_links(operations: &[Operation]) -> Result<(), ContractError> {
 
 /// Load and check one case file and the schemas it names.
 pub fn load_case(path: &Path) -> Result<Operation, ContractError> {
-    load_case_and_inference(path).map(|(operation, _)| operation)
+    load_case_and_inference(path, ResponseSchemas::Kept).map(|(operation, _)| operation)
 }
 
 /// One case file's operation, and whether links may be inferred for it (`[links] infer`).
-fn load_case_and_inference(path: &Path) -> Result<(Operation, bool), ContractError> {
+fn load_case_and_inference(
+    path: &Path,
+    responses: ResponseSchemas,
+) -> Result<(Operation, bool), ContractError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         ContractError::new(
             path,
@@ -647,7 +686,12 @@ fn load_case_and_inference(path: &Path) -> Result<(Operation, bool), ContractErr
         )
     })?;
     let infer = file.links.infer;
-    let operation = CaseBuilder { path, text: &text }.build(file)?;
+    let builder = CaseBuilder {
+        path,
+        text: &text,
+        responses,
+    };
+    let operation = builder.build(file)?;
     Ok((operation, infer))
 }
 
@@ -655,6 +699,7 @@ fn load_case_and_inference(path: &Path) -> Result<(Operation, bool), ContractErr
 struct CaseBuilder<'a> {
     path: &'a Path,
     text: &'a str,
+    responses: ResponseSchemas,
 }
 
 impl CaseBuilder<'_> {
@@ -937,6 +982,22 @@ impl CaseBuilder<'_> {
     }
 
     fn schema(&self, relative: &Spanned<String>) -> Result<Schema, ContractError> {
+        Schema::load(&self.schema_file(relative)?)
+    }
+
+    /// A response's schema, as [`ResponseSchemas`] says to keep it.
+    fn response_schema(&self, relative: &Spanned<String>) -> Result<Option<Schema>, ContractError> {
+        match self.responses {
+            ResponseSchemas::Kept => Ok(Some(self.schema(relative)?.viewed(View::Response)?)),
+            ResponseSchemas::Checked => {
+                Schema::check_loads(&self.schema_file(relative)?)?;
+                Ok(None)
+            }
+        }
+    }
+
+    /// The schema file `relative` names, which exists.
+    fn schema_file(&self, relative: &Spanned<String>) -> Result<PathBuf, ContractError> {
         let base = self.path.parent().unwrap_or(Path::new("."));
         let full = base.join(relative.get_ref());
         if !full.is_file() {
@@ -951,7 +1012,7 @@ impl CaseBuilder<'_> {
                 "schema paths are relative to the case file; fix the path or add the schema",
             ));
         }
-        Schema::load(&full)
+        Ok(full)
     }
 
     /// A schema given as a file or inline; a missing file is blamed on the line naming it.
@@ -979,14 +1040,15 @@ impl CaseBuilder<'_> {
                 let schema = section
                     .schema
                     .as_ref()
-                    .map(|s| self.schema(s)?.viewed(View::Response))
-                    .transpose()?;
+                    .map(|s| self.response_schema(s))
+                    .transpose()?
+                    .flatten();
                 let headers = section
                     .headers
                     .into_iter()
                     .map(|(name, header)| self.header(key.get_ref(), &name, header))
                     .collect::<Result<_, _>>()?;
-                if schema.is_some() && !section.media.is_empty() {
+                if section.schema.is_some() && !section.media.is_empty() {
                     return Err(self.error_at(
                         key.span(),
                         "a schema is checked against a JSON body, and `media` says the body is not JSON".to_owned(),

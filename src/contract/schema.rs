@@ -58,6 +58,19 @@ impl Schema {
         Ok(schema)
     }
 
+    /// Whether the schema at `path` loads, as [`Schema::load`] says, without keeping it: a
+    /// file holding a text that loaded before, taking from the same shared files, is not
+    /// loaded again.
+    pub fn check_loads(path: &Path) -> Result<(), ContractError> {
+        let text = read_text(path)?;
+        let folder = path.parent().unwrap_or(Path::new("."));
+        let again = |files: &[String]| super::external::taken_again(folder, files, read_shared);
+        if super::compiled::loaded_before(&text, again) {
+            return Ok(());
+        }
+        Self::load(path).map(drop)
+    }
+
     /// The schema `kept`, as the file at `path` gives it.
     fn of(path: &Path, kept: super::compiled::Compiled) -> Schema {
         Schema {
@@ -152,6 +165,14 @@ impl Schema {
                 compile(path, &super::external::without_references(definition, true)).map(drop)
             })
             .map_err(|e| within(e, &at))
+    }
+
+    /// A 64-bit hash of the document as JSON, the same for equal documents whatever the
+    /// order of their keys: a name for what was found of a schema that outlives the
+    /// document, which a caller may let go of and load again (two of a large document's few
+    /// hundred schemas sharing one is a chance of about 1 in 10^14).
+    pub fn fingerprint(&self) -> u64 {
+        super::compiled::fingerprint(&self.document)
     }
 
     /// The compiled validator (formats checked): compiled on first use, and again when it

@@ -28,7 +28,7 @@ pub use operation::{CaseDraft, DraftEncoding, DraftExample, DraftRequest, Listed
 pub use parameter::{DraftLink, DraftParameter};
 pub use source::{Definitions, Location};
 pub use swagger2::Origins;
-pub use write::{write_cases, Imported};
+pub use write::{write_cases, write_cases_loading, Imported};
 
 use std::path::{Path, PathBuf};
 

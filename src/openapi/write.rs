@@ -79,6 +79,17 @@ pub fn write_cases(
     out: &Path,
     pick: Option<&BTreeSet<String>>,
 ) -> Result<Imported, WriteError> {
+    write_cases_loading(document, out, pick, load_cases)
+}
+
+/// [`write_cases`], loading the written cases back with `load` (given their folder), as
+/// [`crate::contract::load_cases_each`] does for an import that checks them one at a time.
+pub fn write_cases_loading(
+    document: &Document,
+    out: &Path,
+    pick: Option<&BTreeSet<String>>,
+    load: impl FnOnce(&Path) -> Result<Vec<Operation>, ContractError>,
+) -> Result<Imported, WriteError> {
     let cases_dir = out.join("cases");
     let mut problems = document.problems.clone();
     let mut names = BTreeSet::new();
@@ -116,7 +127,7 @@ pub fn write_cases(
     let operations = if names.is_empty() {
         Vec::new()
     } else {
-        load_cases(&cases_dir)?
+        load(&cases_dir)?
     };
     Ok(Imported {
         cases_dir,
