@@ -50,7 +50,7 @@ pub(super) fn execute(args: Args) -> Ending {
 }
 
 fn generators(args: &Args) -> Result<Vec<Arc<Generator>>, Ending> {
-    let loaded = args.source.load()?;
+    let loaded = args.source.load_requests()?;
     loaded.announce_untested();
     loaded
         .operations

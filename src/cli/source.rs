@@ -125,9 +125,30 @@ impl CaseSource {
         })
     }
 
+    /// [`CaseSource::load`] for a command that reads only the requests (`plan`): cases from
+    /// a folder are kept without their response schemas, each let go of as its case loads,
+    /// so a large document's schemas are not all held at once.
+    pub(super) fn load_requests(&self) -> Result<Loaded, Ending> {
+        if self.openapi.is_some() {
+            return self.load();
+        }
+        self.load_cases_each(crate::contract::Operation::let_go_of_response_schemas)
+    }
+
     /// `--cases`: the folder's case files, selected by name.
     fn load_cases(&self) -> Result<Loaded, Ending> {
-        let operations = crate::contract::load_cases(&self.cases).map_err(Ending::usage)?;
+        self.load_cases_each(|_| {})
+    }
+
+    /// `--cases`, each operation handed to `each` as it loads (see
+    /// [`crate::contract::load_cases_each`]).
+    fn load_cases_each(
+        &self,
+        each: impl FnMut(&mut crate::contract::Operation),
+    ) -> Result<Loaded, Ending> {
+        let kept = crate::contract::ResponseSchemas::Kept;
+        let operations =
+            crate::contract::load_cases_each(&self.cases, kept, each).map_err(Ending::usage)?;
         let selection = self.selection();
         let candidates: Vec<Candidate<'_>> = operations
             .iter()

@@ -557,8 +557,9 @@ pub enum ResponseSchemas {
     /// Loaded and kept: their bodies are checked.
     Kept,
     /// Each checked to load, and not kept: a schema file that loaded before in this process
-    /// (the same text, taking from the same shared files) is not loaded again. An import
-    /// loads what it writes a second time this way, when it has judged the first.
+    /// (the same text, taking from the same shared files) is not loaded again. No link is
+    /// inferred from a success answer so loaded. An import loads what it writes a second
+    /// time this way, when it has judged the first.
     Checked,
 }
 
