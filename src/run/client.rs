@@ -748,15 +748,17 @@ async fn send_direct(
     started: Instant,
 ) -> Result<(ObservedResponse, Landing), (TransportFailure, Landing)> {
     // Boxed for the same reason as reqwest's.
-    let response = match connection::sending(Box::pin(client.send(request, again))).await {
-        (Ok(response), _) => response,
+    let (response, used) = match connection::sending(Box::pin(client.send(request, again))).await {
+        (Ok(answer), _) => answer,
         (Err(error), made) => {
             let landing = connection::failed(&error, &made);
             return Err((error.failure(), landing));
         }
     };
     let landing = connection::answered(response.extensions());
-    match direct::read_response(response, options.max_body_bytes, started).await {
+    let read = direct::read_response(response, options.max_body_bytes, started).await;
+    client.give_back(used);
+    match read {
         Ok(response) => Ok((response, landing)),
         Err(failure) => Err((failure, Landing::Failed)),
     }

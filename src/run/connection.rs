@@ -82,6 +82,9 @@ pub(super) fn failed(error: &(dyn std::error::Error + 'static), made: &Made) -> 
         if let Some(client) = cause.downcast_ref::<hyper_util::client::legacy::Error>() {
             port = client.connect_info().and_then(local_port);
         }
+        if let Some(client) = cause.downcast_ref::<super::keep_alive::ClientError>() {
+            port = client.local_port();
+        }
         if let Some(hyper) = cause.downcast_ref::<hyper::Error>() {
             never_written |= hyper.is_canceled();
             closed_before_answer |= hyper.is_incomplete_message();
@@ -117,7 +120,10 @@ pub(super) fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-fn local_port(connected: &hyper_util::client::legacy::connect::Connected) -> Option<u16> {
+/// The local port of a connection, when its connector knows it.
+pub(super) fn local_port(
+    connected: &hyper_util::client::legacy::connect::Connected,
+) -> Option<u16> {
     let mut extensions = Extensions::new();
     connected.get_extras(&mut extensions);
     extensions
