@@ -728,7 +728,7 @@ async fn send_reqwest(
     let response = match connection::sending(Box::pin(request.send())).await {
         (Ok(response), _) => response,
         (Err(error), made) => {
-            let landing = connection::failed(&error, &made);
+            let landing = connection::failed(&error, &made, None);
             return Err((classify(error), landing));
         }
     };
@@ -751,7 +751,7 @@ async fn send_direct(
     let (response, used) = match connection::sending(Box::pin(client.send(request, again))).await {
         (Ok(answer), _) => answer,
         (Err(error), made) => {
-            let landing = connection::failed(&error, &made);
+            let landing = connection::failed(&error, &made, error.local_port());
             return Err((error.failure(), landing));
         }
     };

@@ -81,6 +81,14 @@ pub(super) enum DirectError {
 }
 
 impl DirectError {
+    /// The local port of the connection it failed on, when it had one.
+    pub(super) fn local_port(&self) -> Option<u16> {
+        match self {
+            DirectError::Send(error) => error.local_port(),
+            DirectError::Uri(_) => None,
+        }
+    }
+
     /// As a `transport` failure: a timeout, a connection not made, or a broken one.
     pub(super) fn failure(&self) -> TransportFailure {
         if timed_out(self) {
