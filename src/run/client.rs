@@ -755,7 +755,7 @@ async fn send_direct(
             return Err((error.failure(), landing));
         }
     };
-    let landing = connection::answered(response.extensions());
+    let landing = Landing::Answered(used.local_port());
     let read = direct::read_response(response, options.max_body_bytes, started).await;
     client.give_back(used);
     match read {

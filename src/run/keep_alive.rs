@@ -1,10 +1,11 @@
 //! The direct client's connections to its one origin: HTTP/1 connections (hyper's
 //! `client::conn::http1`) made with the run's connector, and a stack of the idle ones kept
 //! alive. It does what hyper-util's legacy client did for the direct path, request for
-//! request: the same connector, handshake and origin-form target, the answer's connection
-//! info in its extensions, a request the connection never started retried on another when
-//! the connection was reused, and failures that read as that client's (`client error
-//! (Connect)`, `client error (SendRequest)`, `client error (Canceled)`).
+//! request: the same connector, handshake and origin-form target, a request the connection
+//! never started retried on another when the connection was reused, and failures that read
+//! as that client's (`client error (Connect)`, `client error (SendRequest)`, `client error
+//! (Canceled)`). Which connection answered is its local port, handed back with the answer
+//! rather than put in the answer's extensions (a map allocated per answer).
 //!
 //! Why not that client: its pool hashes a `(scheme, authority)` key with SipHash, byte by
 //! byte, three times per request, locks a pool shared by every host, and spawns a task per
@@ -20,7 +21,7 @@ use http::{Request, Response, Uri};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::client::conn::http1;
-use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::client::legacy::connect::{Connection, HttpConnector};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tower_layer::Layer;
@@ -50,8 +51,7 @@ struct Idle {
 /// A connection a request holds until its answer's body is read.
 pub(super) struct InUse {
     sender: http1::SendRequest<Full<Bytes>>,
-    connected: Connected,
-    /// Its local port, when known: failures name it.
+    /// Its local port, when known: answers and failures name it.
     port: Option<u16>,
     /// Taken from the idle ones, not made for this request.
     reused: bool,
@@ -100,6 +100,13 @@ impl ClientError {
     }
 }
 
+impl InUse {
+    /// The connection's local port, when known: which connection answered.
+    pub(super) fn local_port(&self) -> Option<u16> {
+        self.port
+    }
+}
+
 impl Connections {
     /// Connections to `destination` (a scheme and authority) made by `http`, keeping up to
     /// `max_idle` idle ones.
@@ -123,10 +130,7 @@ impl Connections {
         loop {
             let mut connection = self.take().await?;
             match connection.sender.try_send_request(request).await {
-                Ok(mut response) => {
-                    connection.connected.get_extras(response.extensions_mut());
-                    return Ok((response, connection));
-                }
+                Ok(response) => return Ok((response, connection)),
                 Err(mut error) => match error.take_message() {
                     // Never started on a kept-alive connection that closed: another one.
                     Some(unsent) if connection.reused => request = unsent,
@@ -190,8 +194,7 @@ impl Connections {
             .call(self.destination.clone())
             .await
             .map_err(|e| ClientError::new(Kind::Connect, e, None))?;
-        let connected = io.connected();
-        let port = local_port(&connected);
+        let port = local_port(&io.connected());
         let (mut sender, connection) = http1::Builder::new()
             .handshake(io)
             .await
@@ -206,7 +209,6 @@ impl Connections {
         match sender.ready().await {
             Ok(()) => Ok(InUse {
                 sender,
-                connected,
                 port,
                 reused: false,
             }),
