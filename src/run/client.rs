@@ -186,7 +186,7 @@ pub(super) struct Endpoint {
     pub url: Url,
     /// For an operation with parameters: its wire shape, and the base URL the targets it
     /// makes are appended to.
-    shape: Option<(Arc<RequestShape>, String)>,
+    shape: Option<(Arc<RequestShape>, TargetBase)>,
     method: http::Method,
     content_type: HeaderValue,
     /// The secrets of the requirement in force, each where it travels.
@@ -269,7 +269,7 @@ impl Endpoint {
         let shape = operation
             .shape
             .clone()
-            .map(|shape| (shape, base.trim_end_matches('/').to_owned()));
+            .map(|shape| (shape, TargetBase::new(root, base.trim_end_matches('/'))));
         Endpoint {
             shape,
             url,
@@ -376,7 +376,7 @@ impl Endpoint {
             };
         };
         let encoded = planned.to_wire(shape).ok().and_then(|mut wire| {
-            let url = Url::parse(&format!("{base}{}", wire.target)).ok()?;
+            let url = base.join(&wire.target)?;
             let body = wire.body.as_mut().map(|(bytes, _)| std::mem::take(bytes));
             Some((url, wire, body))
         });
@@ -728,7 +728,7 @@ async fn send_reqwest(
     let response = match connection::sending(Box::pin(request.send())).await {
         (Ok(response), _) => response,
         (Err(error), made) => {
-            let landing = connection::failed(&error, &made);
+            let landing = connection::failed(&error, &made, None);
             return Err((classify(error), landing));
         }
     };
@@ -748,21 +748,57 @@ async fn send_direct(
     started: Instant,
 ) -> Result<(ObservedResponse, Landing), (TransportFailure, Landing)> {
     // Boxed for the same reason as reqwest's.
-    let response = match connection::sending(Box::pin(client.send(request, again))).await {
-        (Ok(response), _) => response,
+    let (response, used) = match connection::sending(Box::pin(client.send(request, again))).await {
+        (Ok(answer), _) => answer,
         (Err(error), made) => {
-            let landing = connection::failed(&error, &made);
+            let landing = connection::failed(&error, &made, error.local_port());
             return Err((error.failure(), landing));
         }
     };
-    let landing = connection::answered(response.extensions());
-    match direct::read_response(response, options.max_body_bytes, started).await {
+    let landing = Landing::Answered(used.local_port());
+    let read = direct::read_response(response, options.max_body_bytes, started).await;
+    client.give_back(used);
+    match read {
         Ok(response) => Ok((response, landing)),
         Err(failure) => Err((failure, Landing::Failed)),
     }
 }
 
 /// `value` as `application/x-www-form-urlencoded` writes it (the url crate's query pairs).
+/// The base URL an operation's targets (path and query) are appended to.
+#[derive(Debug)]
+struct TargetBase {
+    /// The base URL: scheme, authority and the path before the operation's own.
+    root: Url,
+    /// The same as text, without a trailing `/`: a target is appended to it.
+    text: String,
+    /// Its path, without a trailing `/`.
+    prefix: String,
+}
+
+impl TargetBase {
+    fn new(root: Url, text: &str) -> TargetBase {
+        TargetBase {
+            prefix: root.path().trim_end_matches('/').to_owned(),
+            text: text.to_owned(),
+            root,
+        }
+    }
+
+    /// The URL `text` + `target` names. A target that starts with its path is read relative
+    /// to the root: the same URL, without parsing the scheme and host again (six in seven
+    /// of a parse's instructions: the host is read, checked and written back).
+    fn join(&self, target: &str) -> Option<Url> {
+        let path = format!("{}{target}", self.prefix);
+        // `//x` would name a host, not a path, and after a fragment the target is part of
+        // it: read the whole URL instead.
+        if path.starts_with('/') && !path.starts_with("//") && self.root.fragment().is_none() {
+            return Url::options().base_url(Some(&self.root)).parse(&path).ok();
+        }
+        Url::parse(&format!("{}{target}", self.text)).ok()
+    }
+}
+
 fn encode_query_value(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
@@ -921,6 +957,37 @@ fn builder(base: &Url, options: &ClientOptions) -> reqwest::ClientBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_target_joined_to_its_base_is_the_url_the_whole_text_parses_to() {
+        let bases = [
+            "http://127.0.0.1:8080/v1",
+            "http://127.0.0.1:8080/",
+            "http://127.0.0.1:8080",
+            "http://user:pass@[::1]:9000/api/v2/",
+            "http://example.com/a%20b/",
+            "http://example.com/v1#part",
+        ];
+        let targets = [
+            "/orders",
+            "/orders/ord_1?limit=5&status=open",
+            "/orders/a b/é?q=x y&r=ü#frag",
+            "/orders/../x/./y?%zz",
+            "//elsewhere/x",
+            "/a\\b?c\\d",
+            "?only=query",
+            "",
+        ];
+        for base in bases {
+            let root = Url::parse(base).unwrap();
+            let text = root.as_str().trim_end_matches('/').to_owned();
+            let joined = TargetBase::new(root, &text);
+            for target in targets {
+                let whole = Url::parse(&format!("{text}{target}")).ok();
+                assert_eq!(joined.join(target), whole, "{base} {target}");
+            }
+        }
+    }
 
     fn at(text: &str) -> SystemTime {
         httpdate::parse_http_date(text).unwrap()

@@ -72,11 +72,16 @@ pub(super) fn answered(extensions: &Extensions) -> Landing {
     Landing::Answered(extensions.get::<HttpInfo>().map(|i| i.local_addr().port()))
 }
 
-/// What a failed send says, given the connections made while it was sent.
-pub(super) fn failed(error: &(dyn std::error::Error + 'static), made: &Made) -> Landing {
+/// What a failed send says, given the connections made while it was sent; `port` is the
+/// local port of the connection it failed on when the caller knows it (the direct path's
+/// errors carry it), else it is read from the reqwest path's error.
+pub(super) fn failed(
+    error: &(dyn std::error::Error + 'static),
+    made: &Made,
+    mut port: Option<u16>,
+) -> Landing {
     let mut never_written = false;
     let mut closed_before_answer = false;
-    let mut port = None;
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
     while let Some(cause) = source {
         if let Some(client) = cause.downcast_ref::<hyper_util::client::legacy::Error>() {
@@ -117,7 +122,10 @@ pub(super) fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-fn local_port(connected: &hyper_util::client::legacy::connect::Connected) -> Option<u16> {
+/// The local port of a connection, when its connector knows it.
+pub(super) fn local_port(
+    connected: &hyper_util::client::legacy::connect::Connected,
+) -> Option<u16> {
     let mut extensions = Extensions::new();
     connected.get_extras(&mut extensions);
     extensions

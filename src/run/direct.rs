@@ -9,7 +9,8 @@
 //! which owns TLS and proxies. Connection discipline is the same on both paths: the same
 //! connector layer notes the connections made for a request (see `connection`).
 
-use super::connection::{error_chain, MarkMadeForRequest, MarkingConnector};
+use super::connection::error_chain;
+use super::keep_alive::{ClientError, Connections, InUse};
 use crate::check::{ObservedResponse, TransportFailure};
 use bytes::Bytes;
 use http::header::{
@@ -20,10 +21,8 @@ use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Body, Incoming};
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tower_layer::Layer;
 use url::{Origin, Url};
 
 /// A planned request as it goes on the wire, whichever client sends it.
@@ -59,14 +58,14 @@ impl DirectClients {
     }
 }
 
-/// One hyper-util client with its redirect policy. Cheap to clone (shared pool).
+/// One client's connections with its redirect policy. Cheap to clone (shared connections).
 #[derive(Clone)]
 pub(super) struct DirectClient {
-    hyper: hyper_util::client::legacy::Client<MarkingConnector<HttpConnector>, Full<Bytes>>,
+    connections: Arc<Connections>,
     /// Redirects are followed only within it, so the key never leaves it.
     origin: Arc<Origin>,
-    /// The `Host` of every request (redirects stay within the origin): hyper-util formats
-    /// it afresh for each request that has none (about 2,500 instructions, callgrind).
+    /// The `Host` of every request (redirects stay within the origin), as hyper-util's
+    /// client wrote it: shared bytes, not formatted afresh per request.
     host: Option<HeaderValue>,
 }
 
@@ -75,13 +74,21 @@ pub(super) struct DirectClient {
 pub(super) enum DirectError {
     /// The client failed to send it or read the answer's head.
     #[error("error sending request")]
-    Send(#[source] hyper_util::client::legacy::Error),
+    Send(#[source] ClientError),
     /// Its URL is not one HTTP can carry.
     #[error("builder error")]
     Uri(#[source] http::uri::InvalidUri),
 }
 
 impl DirectError {
+    /// The local port of the connection it failed on, when it had one.
+    pub(super) fn local_port(&self) -> Option<u16> {
+        match self {
+            DirectError::Send(error) => error.local_port(),
+            DirectError::Uri(_) => None,
+        }
+    }
+
     /// As a `transport` failure: a timeout, a connection not made, or a broken one.
     pub(super) fn failure(&self) -> TransportFailure {
         if timed_out(self) {
@@ -115,7 +122,8 @@ fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
 
 impl DirectClient {
     /// Settings as the reqwest clients' (`client::builder`): the connect timeout, no Nagle,
-    /// reqwest's TCP keepalive and idle-pool timeout, and `max_idle` connections kept.
+    /// reqwest's TCP keepalive and idle-pool timeout, and `max_idle` connections kept (0: a
+    /// connection per request).
     pub(super) fn new(base: &Url, timeout: Duration, max_idle: usize) -> DirectClient {
         let mut http = HttpConnector::new();
         http.set_connect_timeout(Some(timeout));
@@ -123,50 +131,58 @@ impl DirectClient {
         http.set_keepalive(Some(Duration::from_secs(15)));
         http.set_keepalive_interval(Some(Duration::from_secs(15)));
         http.set_keepalive_retries(Some(3));
-        let host = host_header(base);
-        let hyper = hyper_util::client::legacy::Client::builder(TokioExecutor::new())
-            .timer(TokioTimer::new())
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(max_idle)
-            // It would copy each request's URI to look for a Host this client always adds.
-            .set_host(host.is_none())
-            .build(MarkMadeForRequest.layer(http));
+        // Redirects stay within the origin, so every connection goes there.
+        let destination = format!("{}/", base.origin().ascii_serialization())
+            .parse()
+            .unwrap_or_default();
         DirectClient {
-            hyper,
+            connections: Arc::new(Connections::new(http, destination, max_idle)),
             origin: Arc::new(base.origin()),
-            host,
+            host: host_header(base),
         }
     }
 
     /// Send `request`, following redirects within the base URL's origin. Its headers go
     /// with it uncopied, since most answers are no redirect; one that is takes them from
-    /// `again`, the same request prepared again.
+    /// `again`, the same request prepared again. The answer comes with its connection, for
+    /// [`DirectClient::give_back`] once its body is read.
     pub(super) async fn send(
         &self,
         mut request: Prepared,
         again: &(dyn Fn() -> Option<Prepared> + Sync),
-    ) -> Result<http::Response<Incoming>, DirectError> {
+    ) -> Result<(http::Response<Incoming>, InUse), DirectError> {
         let headers = std::mem::take(&mut request.headers);
         let mut wire = self.on_wire(&request, headers)?;
         let mut redirects = 0;
         loop {
-            let response = self.hyper.request(wire).await.map_err(DirectError::Send)?;
+            let (response, connection) = self
+                .connections
+                .send(wire)
+                .await
+                .map_err(DirectError::Send)?;
             redirects += 1;
             if redirects == 1 && is_redirect(response.status()) {
                 match again() {
                     Some(copy) => request.headers = copy.headers,
-                    None => return Ok(response),
+                    None => return Ok((response, connection)),
                 }
             }
             let status = response.status();
             let Some(next) = self.redirected(status, response.headers(), &request, redirects)
             else {
-                return Ok(response);
+                return Ok((response, connection));
             };
+            // The redirect's body is left unread: a connection that cannot carry on closes.
+            drop(response);
+            self.give_back(connection);
             wire = self.on_wire(&next, next.headers.clone())?;
             request = next;
         }
+    }
+
+    /// The connection of an answer whose body was read or dropped, free for the next request.
+    pub(super) fn give_back(&self, connection: InUse) {
+        self.connections.give_back(connection);
     }
 
     /// The request an answer (`status`, `headers`) redirects `sent` to, when it is

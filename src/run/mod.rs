@@ -14,6 +14,7 @@ mod connection;
 mod direct;
 mod groups;
 mod halt;
+mod keep_alive;
 mod lifecycle;
 mod links;
 mod methods;

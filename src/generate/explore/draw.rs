@@ -405,21 +405,27 @@ const ENCODED_IN_JSON: [([u8; 4], usize); 64] = {
     table
 };
 
-/// The same characters as [`text`] for the same RNG, written as a JSON string.
+/// The same characters as [`text`] for the same RNG, written as a JSON string: one RNG
+/// draw per run of ten characters, with no test of the index per character (a random
+/// payload is mostly its strings, and this loop was most of `Draw::write`'s instructions).
 fn write_text(rng: &mut TestRng, min: usize, max: usize, out: &mut Vec<u8>) {
     let len = length(rng, min, max);
     out.push(b'"');
     let mut end = out.len();
-    out.resize(end + len * 4 + 4, 0);
-    let mut bits = 0u64;
-    for i in 0..len {
-        if i % 10 == 0 {
-            bits = rng.next_u64();
+    // Four bytes written per character, the cursor moved by its width: the last write
+    // ends within `len * 4`.
+    out.resize(end + len * 4, 0);
+    let mut left = len;
+    while left > 0 {
+        let run = left.min(10);
+        let mut bits = rng.next_u64();
+        for _ in 0..run {
+            let (encoded, width) = ENCODED_IN_JSON[(bits & 63) as usize];
+            out[end..end + 4].copy_from_slice(&encoded);
+            end += width;
+            bits >>= 6;
         }
-        let (encoded, width) = ENCODED_IN_JSON[(bits & 63) as usize];
-        out[end..end + 4].copy_from_slice(&encoded);
-        end += width;
-        bits >>= 6;
+        left -= run;
     }
     out.truncate(end);
     out.push(b'"');
