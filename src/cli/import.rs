@@ -6,7 +6,7 @@ use super::Ending;
 use crate::contract::ResponseSchemas;
 use crate::openapi::Overwrite;
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
 pub(super) struct Args {
@@ -73,7 +73,7 @@ pub(super) fn execute(args: Args) -> Ending {
         .filter(|c| selection.takes(c))
         .map(|c| c.id.to_owned())
         .collect();
-    let (staging, imported, unplannable) = match stage(&mut document, &taken) {
+    let (staging, imported, unplannable) = match stage(&mut document, &taken, &args.out) {
         Ok(staged) => staged,
         Err(ending) => return ending,
     };
@@ -164,8 +164,9 @@ type Staged = (
 fn stage(
     document: &mut crate::openapi::Document,
     taken: &BTreeSet<String>,
+    out: &Path,
 ) -> Result<Staged, Ending> {
-    let staging = tempfile::tempdir()
+    let staging = staging_folder(out)
         .map_err(|e| Ending::usage(format!("cannot make a temporary folder: {e}")))?;
     let mut built = super::plannable::Built::default();
     let mut unbuildable = Vec::new();
@@ -205,6 +206,25 @@ fn stage(
         crate::openapi::write_cases_loading(document, staging.path(), Some(&plannable), loaded)
             .map_err(Ending::usage)?;
     Ok((staging, imported, lines))
+}
+
+/// A hidden folder beside `out`, on its file system, so publishing moves each file into place
+/// instead of writing it again; removed when dropped, on every way out of the import. The
+/// system's temporary folder when `out` has no parent folder yet (nothing of DIR's parent is
+/// made before the import can be published) or it cannot be written.
+fn staging_folder(out: &Path) -> std::io::Result<tempfile::TempDir> {
+    let beside = match (out.parent(), out.file_name()) {
+        (Some(parent), Some(_)) if parent.as_os_str().is_empty() => Some(Path::new(".")),
+        (Some(parent), Some(_)) if parent.is_dir() => Some(parent),
+        _ => None,
+    };
+    match beside {
+        Some(parent) => tempfile::Builder::new()
+            .prefix(".specgate-import-")
+            .tempdir_in(parent)
+            .or_else(|_| tempfile::tempdir()),
+        None => tempfile::tempdir(),
+    }
 }
 
 /// Why no plan can be made for `refused`, at the document's place its schema was imported

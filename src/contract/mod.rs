@@ -13,6 +13,7 @@ mod constant;
 mod error;
 mod external;
 mod infer;
+mod parallel;
 pub mod produced;
 mod schema;
 mod status;
@@ -597,12 +598,13 @@ pub fn load_cases_each(
     let mut operations: Vec<Operation> = Vec::with_capacity(files.len());
     let mut infer = Vec::with_capacity(files.len());
     let (mut offers, mut offered) = (infer::Offers::of_cases(&files), Vec::new());
-    for file in &files {
-        let (mut operation, inferred) = load_case_and_inference(file, responses)?;
+    let load = |file: &Path| (file.to_path_buf(), load_case_and_inference(file, responses));
+    parallel::load_in_order(&files, load, |(file, loaded)| {
+        let (mut operation, inferred) = loaded?;
         infer.push(inferred);
         if let Some(first) = operations.iter().find(|o| o.name == operation.name) {
             return Err(ContractError::new(
-                file,
+                &file,
                 Place::File,
                 format!(
                     "the case name `{}` is also used by {}",
@@ -615,7 +617,8 @@ pub fn load_cases_each(
         offered.push(offers.of(&operation));
         each(&mut operation);
         operations.push(operation);
-    }
+        Ok(())
+    })?;
     check_links(&operations)?;
     infer::infer_links(&mut operations, &offered, &infer)?;
     Ok(operations)

@@ -69,7 +69,8 @@ pub struct Published {
 /// The file → SHA-256 (hex) of what was written.
 type Hashes = BTreeMap<String, String>;
 
-/// Copy every file under `staged` to the same place under `out`, keeping the manifest.
+/// Move every file under `staged` to the same place under `out`, keeping the manifest.
+/// `staged` is the import's own folder, left without the files it published.
 pub fn publish(staged: &Path, out: &Path, overwrite: Overwrite) -> Result<Published, PublishError> {
     let manifest_file = out.join(MANIFEST);
     let before = read_manifest(&manifest_file)?;
@@ -89,7 +90,7 @@ pub fn publish(staged: &Path, out: &Path, overwrite: Overwrite) -> Result<Publis
     let mut after = Hashes::new();
     for file in &staged_files {
         let bytes = read(&staged.join(file))?;
-        atomic_file::write_regenerable(&out.join(file), &bytes)?;
+        move_file(&staged.join(file), &out.join(file), &bytes)?;
         after.insert(key(file), sha256(&bytes));
     }
     let mut published = Published {
@@ -170,6 +171,20 @@ fn key(file: &Path) -> String {
 fn sha256(bytes: &[u8]) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
     digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `from` (holding `bytes`) renamed to `to`, replacing it atomically as
+/// [`atomic_file::write_regenerable`] does, but without making a file: on a large import,
+/// making each file a second time was a fifth of its time. Written instead when `from` is
+/// on another file system.
+fn move_file(from: &Path, to: &Path, bytes: &[u8]) -> Result<(), PublishError> {
+    if let Some(folder) = to.parent() {
+        std::fs::create_dir_all(folder).map_err(|e| io(folder, &e))?;
+    }
+    if std::fs::rename(from, to).is_err() {
+        atomic_file::write_regenerable(to, bytes)?;
+    }
+    Ok(())
 }
 
 fn read(file: &Path) -> Result<Vec<u8>, PublishError> {

@@ -632,10 +632,11 @@ impl<'a> Output<'a> {
     /// version, so loading it again finds it read.
     fn text(&self, path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         self.written.borrow_mut().insert(path.to_path_buf());
-        if std::fs::read(path).is_ok_and(|held| held == bytes) {
-            return Ok(());
+        match std::fs::read(path) {
+            Ok(held) if held == bytes => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(create(path, bytes)?),
+            _ => Ok(atomic_file::write_regenerable(path, bytes)?),
         }
-        Ok(atomic_file::write_regenerable(path, bytes)?)
     }
 
     /// Remove the files of `cases` and `schemas` this write did not make: a folder written
@@ -657,6 +658,27 @@ impl<'a> Output<'a> {
         }
         Ok(())
     }
+}
+
+/// A file `path` that does not exist yet, written in place: the folder is the caller's own
+/// and no reader has seen the file, so the temp file and rename of [`atomic_file`] (a second
+/// file made per file, on a large import most of its system time) buy nothing. A file
+/// written again still goes through them, so it gets a new inode and never looks unchanged
+/// to the caches that key files by their version.
+fn create(path: &Path, bytes: &[u8]) -> Result<(), atomic_file::WriteError> {
+    let failed = |source| atomic_file::WriteError {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(folder) = path.parent() {
+        std::fs::create_dir_all(folder).map_err(failed)?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(failed)?;
+    std::io::Write::write_all(&mut file, bytes).map_err(failed)
 }
 
 /// A form's `[request.encoding]`: each field's style and `explode` as the document gives

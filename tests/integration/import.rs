@@ -65,6 +65,30 @@ fn a_re_import_keeps_hand_edits_and_foreign_files_unless_forced() {
         .contains("a hand edit"));
 }
 
+/// The import stages beside DIR (so it publishes by renaming); whether it publishes or is
+/// refused, nothing but DIR is left there.
+#[test]
+fn an_import_leaves_nothing_beside_its_folder() {
+    let parent = tempfile::tempdir().unwrap();
+    let out = parent.path().join("api");
+    let left = || -> Vec<_> {
+        std::fs::read_dir(parent.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect()
+    };
+    let (code, console) = import(ORDERS, &out, &[]);
+    assert_eq!(code, Some(0), "{console}");
+    assert_eq!(left(), vec!["api"]);
+    std::fs::write(out.join("cases/get-order.toml"), "# mine\n").unwrap();
+    let (code, console) = import(ORDERS, &out, &[]);
+    assert_eq!(code, Some(2), "{console}");
+    assert_eq!(left(), vec!["api"]);
+    let (code, console) = import(ORDERS, &out, &["--force"]);
+    assert_eq!(code, Some(0), "{console}");
+    assert_eq!(left(), vec!["api"]);
+}
+
 /// Every document under `folder`, JSON or YAML, sorted.
 fn documents(folder: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(folder).unwrap() {
