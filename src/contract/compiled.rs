@@ -58,9 +58,14 @@ impl Remembered {
     }
 }
 
-/// Where the validator of a kept document is, when it has one.
-#[derive(Default)]
-pub(super) struct Slot(Mutex<Held>);
+/// Where the validator of a kept document is, when it has one, and the document's
+/// [`fingerprint`], taken once when it is kept: a caller naming what it found of a schema by
+/// its fingerprint (an import judging each response schema) hashed the whole document,
+/// shared definitions copied in, each time.
+pub(super) struct Slot {
+    held: Mutex<Held>,
+    fingerprint: u64,
+}
 
 /// What a [`Slot`] holds.
 #[derive(Default, Clone)]
@@ -78,12 +83,24 @@ enum Held {
 }
 
 impl Slot {
+    fn new(fingerprint: u64) -> Slot {
+        Slot {
+            held: Mutex::new(Held::Unused),
+            fingerprint,
+        }
+    }
+
     fn held(&self) -> Held {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.held.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     fn hold(&self, held: Held) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = held;
+        *self.held.lock().unwrap_or_else(|e| e.into_inner()) = held;
+    }
+
+    /// The [`fingerprint`] of the document it belongs to.
+    pub(super) fn fingerprint(&self) -> u64 {
+        self.fingerprint
     }
 
     /// Whether a validator was ever compiled for it.
@@ -346,7 +363,7 @@ fn kept(document: Value) -> Compiled {
     }
     let entry = Compiled {
         document: Arc::new(document),
-        slot: Arc::default(),
+        slot: Arc::new(Slot::new(key)),
     };
     entries.push(entry.downgrade());
     entry

@@ -172,7 +172,7 @@ impl Schema {
     /// document, which a caller may let go of and load again (two of a large document's few
     /// hundred schemas sharing one is a chance of about 1 in 10^14).
     pub fn fingerprint(&self) -> u64 {
-        super::compiled::fingerprint(&self.document)
+        self.slot.fingerprint()
     }
 
     /// The compiled validator (formats checked): compiled on first use, and again when it
