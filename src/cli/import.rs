@@ -168,11 +168,13 @@ fn stage(
 ) -> Result<Staged, Ending> {
     let staging = staging_folder(out)
         .map_err(|e| Ending::usage(format!("cannot make a temporary folder: {e}")))?;
-    let mut built = super::plannable::Built::default();
+    let built = super::plannable::Built::default();
     let mut unbuildable = Vec::new();
+    // Each operation's response schemas are judged by the thread that loaded them.
     let judged = |dir: &std::path::Path| {
-        crate::contract::load_cases_each(dir, ResponseSchemas::Kept, |operation| {
-            unbuildable.extend(built.unbuildable(operation));
+        let judge = |operation: &crate::contract::Operation| built.unbuildable(operation);
+        crate::contract::load_cases_judged(dir, ResponseSchemas::Kept, judge, |operation, found| {
+            unbuildable.extend(found);
             operation.let_go_of_response_schemas();
         })
     };

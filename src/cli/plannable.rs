@@ -11,6 +11,7 @@ use crate::contract::{ContractError, Operation};
 use crate::openapi::{Document, Imported, Location, Problem};
 use crate::sandbox::respond::TemplateError;
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 /// An operation the generator refuses, and why.
 pub(super) struct Refused {
@@ -22,14 +23,19 @@ pub(super) struct Refused {
     pub(super) error: ContractError,
 }
 
-/// The operations of `imported` (written from `document`) the generator refuses.
+/// The operations of `imported` (written from `document`) the generator refuses, each judged
+/// on its own on as many threads as run at once: building every operation's plan to see
+/// whether one can be made was a seventh of Stripe's import, on one core of two.
 pub(super) fn refused(document: &Document, imported: &Imported) -> Vec<Refused> {
+    let errors = crate::contract::parallel::map_in_order(&imported.operations, |operation| {
+        crate::generate::Generator::new(std::sync::Arc::new(operation.clone())).err()
+    });
     imported
         .operations
         .iter()
-        .filter_map(|operation| {
-            let error =
-                crate::generate::Generator::new(std::sync::Arc::new(operation.clone())).err()?;
+        .zip(errors)
+        .filter_map(|(operation, error)| {
+            let error = error?;
             let operation_id = document
                 .drafts
                 .iter()
@@ -51,7 +57,7 @@ pub(super) fn refused(document: &Document, imported: &Imported) -> Vec<Refused> 
 /// Neither proves that no value exists; but a schema the solver finds no value for cannot
 /// be served by the sandbox, and such a schema in real documents is one that admits none.
 pub(super) fn drop_unbuildable_responses(document: &mut Document, imported: &Imported) -> bool {
-    let mut built = Built::default();
+    let built = Built::default();
     let unbuildable: Vec<Unbuildable> = imported
         .operations
         .iter()
@@ -119,19 +125,19 @@ pub(super) fn drop_responses(document: &mut Document, unbuildable: &[Unbuildable
 ///
 /// By the schema's [`crate::contract::Schema::fingerprint`], not its document's address: an
 /// import lets go of each operation's schemas once judged, and one loaded again is another
-/// document.
+/// document. Shared by the threads loading an import's cases, each judging what it loaded.
 #[derive(Default)]
 pub(super) struct Built {
     /// By the schema's fingerprint, the `[sandbox.fields]` and the redactions: the failing
     /// pointer and message, if any.
-    outcomes: HashMap<BuiltKey, Option<(String, String)>>,
+    outcomes: Mutex<HashMap<BuiltKey, Option<(String, String)>>>,
 }
 
 type BuiltKey = (u64, Vec<(String, String)>, Vec<String>);
 
 impl Built {
     /// The response schemas of `operation` that admit no body the sandbox builds.
-    pub(super) fn unbuildable(&mut self, operation: &Operation) -> Vec<Unbuildable> {
+    pub(super) fn unbuildable(&self, operation: &Operation) -> Vec<Unbuildable> {
         let with_schema = operation
             .responses
             .iter()
@@ -151,8 +157,9 @@ impl Built {
 
     /// The pointer and message of the body the sandbox builds for `schema` of `operation`
     /// failing that schema; `None` when it builds one (or fails for another reason).
+    /// Two threads may build the same schema's body at once; both find the same.
     fn invalid_body(
-        &mut self,
+        &self,
         schema: &crate::contract::Schema,
         operation: &crate::contract::Operation,
     ) -> Option<(String, String)> {
@@ -161,16 +168,16 @@ impl Built {
             operation.sandbox_fields.clone(),
             operation.redactions.clone(),
         );
-        self.outcomes
-            .entry(key)
-            .or_insert_with(|| {
-                match crate::sandbox::respond::BodyTemplate::for_schema(Some(schema), operation) {
-                    Err(TemplateError::InvalidBody { pointer, message }) => {
-                        Some((pointer, message))
-                    }
-                    _ => None,
-                }
-            })
-            .clone()
+        let outcomes = || self.outcomes.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(found) = outcomes().get(&key) {
+            return found.clone();
+        }
+        let found = match crate::sandbox::respond::BodyTemplate::for_schema(Some(schema), operation)
+        {
+            Err(TemplateError::InvalidBody { pointer, message }) => Some((pointer, message)),
+            _ => None,
+        };
+        outcomes().insert(key, found.clone());
+        found
     }
 }

@@ -13,7 +13,7 @@ mod constant;
 mod error;
 mod external;
 mod infer;
-mod parallel;
+pub(crate) mod parallel;
 pub mod produced;
 mod schema;
 mod status;
@@ -574,6 +574,56 @@ pub fn load_cases_each(
     responses: ResponseSchemas,
     mut each: impl FnMut(&mut Operation),
 ) -> Result<Vec<Operation>, ContractError> {
+    load_cases_judged(dir, responses, |_| (), |operation, ()| each(operation))
+}
+
+/// [`load_cases_each`], with `judge` run on each operation by the thread that loaded it (two
+/// load at once) and what it found handed to `each` with the operation, in file order: an
+/// import judging each response schema on the thread handing over left the other idle.
+pub fn load_cases_judged<J: Send>(
+    dir: &Path,
+    responses: ResponseSchemas,
+    judge: impl Fn(&Operation) -> J + Sync,
+    mut each: impl FnMut(&mut Operation, J),
+) -> Result<Vec<Operation>, ContractError> {
+    let files = case_files(dir)?;
+    let mut operations: Vec<Operation> = Vec::with_capacity(files.len());
+    let mut infer = Vec::with_capacity(files.len());
+    let (mut offers, mut offered) = (infer::Offers::of_cases(&files), Vec::new());
+    let load = |file: &Path| {
+        let loaded = load_case_and_inference(file, responses).map(|(operation, inferred)| {
+            let judged = judge(&operation);
+            (operation, inferred, judged)
+        });
+        (file.to_path_buf(), loaded)
+    };
+    parallel::load_in_order(&files, load, |(file, loaded)| {
+        let (mut operation, inferred, judged) = loaded?;
+        infer.push(inferred);
+        if let Some(first) = operations.iter().find(|o| o.name == operation.name) {
+            return Err(ContractError::new(
+                &file,
+                Place::File,
+                format!(
+                    "the case name `{}` is also used by {}",
+                    operation.name,
+                    first.source.display()
+                ),
+                "give every case file its own `name`",
+            ));
+        }
+        offered.push(offers.of(&operation));
+        each(&mut operation, judged);
+        operations.push(operation);
+        Ok(())
+    })?;
+    check_links(&operations)?;
+    infer::infer_links(&mut operations, &offered, &infer)?;
+    Ok(operations)
+}
+
+/// The `*.toml` case files in `dir`, sorted by name; an error when there are none.
+fn case_files(dir: &Path) -> Result<Vec<PathBuf>, ContractError> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         ContractError::new(
             dir,
@@ -595,33 +645,7 @@ pub fn load_cases_each(
             "add a case file (see cases/sessionlink-v2.toml) or pass another folder with --cases DIR",
         ));
     }
-    let mut operations: Vec<Operation> = Vec::with_capacity(files.len());
-    let mut infer = Vec::with_capacity(files.len());
-    let (mut offers, mut offered) = (infer::Offers::of_cases(&files), Vec::new());
-    let load = |file: &Path| (file.to_path_buf(), load_case_and_inference(file, responses));
-    parallel::load_in_order(&files, load, |(file, loaded)| {
-        let (mut operation, inferred) = loaded?;
-        infer.push(inferred);
-        if let Some(first) = operations.iter().find(|o| o.name == operation.name) {
-            return Err(ContractError::new(
-                &file,
-                Place::File,
-                format!(
-                    "the case name `{}` is also used by {}",
-                    operation.name,
-                    first.source.display()
-                ),
-                "give every case file its own `name`",
-            ));
-        }
-        offered.push(offers.of(&operation));
-        each(&mut operation);
-        operations.push(operation);
-        Ok(())
-    })?;
-    check_links(&operations)?;
-    infer::infer_links(&mut operations, &offered, &infer)?;
-    Ok(operations)
+    Ok(files)
 }
 
 /// Every link names an operation of the same set, one that is not itself linked.

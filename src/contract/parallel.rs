@@ -1,9 +1,11 @@
 //! Loading case files on two threads while handing them over one at a time, in file order:
 //! a large import's load-back (parsing each case, inlining and compiling its schemas) was
 //! most of its time on one core of two. The caller sees exactly the sequence, errors
-//! included, a loop over the files would give it.
+//! included, a loop over the files would give it. Also [`map_in_order`], for judging loaded
+//! operations each on their own (whether a plan can be made for each) on as many threads.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
 /// How many files may be loaded ahead of the one handed over: each holds its response
@@ -52,6 +54,46 @@ pub(super) fn load_in_order<T: Send, E>(
         loading.changed.notify_all();
         handed
     })
+}
+
+/// How many threads [`map_in_order`] runs on at most: memory grows with each, as each holds
+/// what it is working on.
+const MAP_THREADS: usize = 8;
+
+/// `f` of each of `items`, in their order, computed on this thread and up to
+/// [`MAP_THREADS`]` - 1` others (as many as the machine runs at once), each taking the next
+/// item left: the items' costs differ by orders of magnitude, so none is dealt out ahead.
+pub(crate) fn map_in_order<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, MAP_THREADS)
+        .min(items.len());
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(index) else {
+                return done;
+            };
+            done.push((index, f(item)));
+        }
+    };
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let others: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut done = work();
+        for other in others {
+            // A panic in `f` is this caller's panic, as it would be on one thread.
+            done.extend(
+                other
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            );
+        }
+        done
+    });
+    done.sort_unstable_by_key(|(index, _)| *index);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 impl<T, L: Fn(&std::path::Path) -> T> Loading<'_, T, L> {
@@ -139,6 +181,19 @@ mod tests {
         assert_eq!(took, Ok(()));
         let wanted: Vec<String> = (0..50).map(|i| i.to_string()).collect();
         assert_eq!(seen, wanted);
+    }
+
+    #[test]
+    fn a_map_keeps_the_order_of_its_items_whatever_each_costs() {
+        let items: Vec<u64> = (0..200).collect();
+        // Early items take longest, so the threads finish out of order.
+        let mapped = map_in_order(&items, |&i| {
+            std::thread::sleep(std::time::Duration::from_micros((200 - i) * 20));
+            i * 3
+        });
+        let wanted: Vec<u64> = items.iter().map(|i| i * 3).collect();
+        assert_eq!(mapped, wanted);
+        assert!(map_in_order(&[] as &[u64], |&i| i).is_empty());
     }
 
     #[test]
