@@ -178,9 +178,14 @@ fn stage(
             operation.let_go_of_response_schemas();
         })
     };
-    let imported =
-        crate::openapi::write_cases_loading(document, staging.path(), Some(taken), judged)
-            .map_err(Ending::usage)?;
+    let imported = crate::openapi::write_cases_loading(
+        document,
+        staging.path(),
+        Some(taken),
+        Some(out),
+        judged,
+    )
+    .map_err(Ending::usage)?;
     // A response schema no body satisfies is dropped, with a warning, not the operation.
     let dropped = super::plannable::drop_responses(document, &unbuildable);
     let refused = super::plannable::refused(document, &imported);
@@ -204,9 +209,14 @@ fn stage(
     let loaded = |dir: &std::path::Path| {
         crate::contract::load_cases_each(dir, ResponseSchemas::Checked, |_| {})
     };
-    let imported =
-        crate::openapi::write_cases_loading(document, staging.path(), Some(&plannable), loaded)
-            .map_err(Ending::usage)?;
+    let imported = crate::openapi::write_cases_loading(
+        document,
+        staging.path(),
+        Some(&plannable),
+        Some(out),
+        loaded,
+    )
+    .map_err(Ending::usage)?;
     Ok((staging, imported, lines))
 }
 

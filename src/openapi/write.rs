@@ -79,15 +79,18 @@ pub fn write_cases(
     out: &Path,
     pick: Option<&BTreeSet<String>>,
 ) -> Result<Imported, WriteError> {
-    write_cases_loading(document, out, pick, load_cases)
+    write_cases_loading(document, out, pick, None, load_cases)
 }
 
 /// [`write_cases`], loading the written cases back with `load` (given their folder), as
 /// [`crate::contract::load_cases_each`] does for an import that checks them one at a time.
+/// A file that `published` (the folder `out` is staged for, on its file system) holds with
+/// the same bytes is linked from there, not written again (see [`Output::text`]).
 pub fn write_cases_loading(
     document: &Document,
     out: &Path,
     pick: Option<&BTreeSet<String>>,
+    published: Option<&Path>,
     load: impl FnOnce(&Path) -> Result<Vec<Operation>, ContractError>,
 ) -> Result<Imported, WriteError> {
     let cases_dir = out.join("cases");
@@ -108,6 +111,7 @@ pub fn write_cases_loading(
     let shared = SharedFile::of(document);
     let output = Output {
         root: out,
+        published,
         written: Mutex::default(),
     };
     // Rendering and writing each case is its own work: Stripe's 452 took a fifth of its
@@ -630,6 +634,8 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// The folder a [`write_cases`] writes, and the files it wrote there.
 struct Output<'a> {
     root: &'a Path,
+    /// The folder `root` is published to, if any: its files are the last import's.
+    published: Option<&'a Path>,
     written: Mutex<BTreeSet<PathBuf>>,
 }
 
@@ -645,9 +651,40 @@ impl Output<'_> {
         lock(&self.written).insert(path.to_path_buf());
         match std::fs::read(path) {
             Ok(held) if held == bytes => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(create(path, bytes)?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if self.linked_from_published(path, bytes) {
+                    return Ok(());
+                }
+                Ok(create(path, bytes)?)
+            }
             _ => Ok(atomic_file::write_regenerable(path, bytes)?),
         }
+    }
+
+    /// Whether `path` (absent) was made a second name of the published file it will replace,
+    /// that file holding `bytes` already. Publishing it then renames a file onto itself, which
+    /// changes nothing: an import again of an unchanged document makes and frees no inode per
+    /// file, where each new one cost a scan past the files freed in the last half minute on
+    /// a file system without a journal, and so slowed the next import too. Never written in
+    /// place after: a file written again in the staging folder gets a new inode.
+    fn linked_from_published(&self, path: &Path, bytes: &[u8]) -> bool {
+        let Some(published) = self.published else {
+            return false;
+        };
+        let Ok(relative) = path.strip_prefix(self.root) else {
+            return false;
+        };
+        let there = published.join(relative);
+        // A symbolic link is left alone: a second name of it would point elsewhere from here.
+        let regular = std::fs::symlink_metadata(&there).is_ok_and(|m| m.file_type().is_file());
+        let same = regular && std::fs::read(&there).is_ok_and(|held| held == bytes);
+        let linked = || {
+            if let Some(folder) = path.parent() {
+                std::fs::create_dir_all(folder)?;
+            }
+            std::fs::hard_link(&there, path)
+        };
+        same && linked().is_ok()
     }
 
     /// Remove the files of `cases` and `schemas` this write did not make: a folder written

@@ -65,6 +65,56 @@ fn a_re_import_keeps_hand_edits_and_foreign_files_unless_forced() {
         .contains("a hand edit"));
 }
 
+/// Each file under `folder`'s `cases` and `schemas`, with its inode, its link count and a
+/// hash of its bytes.
+fn files_with_inodes(folder: &Path) -> Vec<(PathBuf, u64, u64, u64)> {
+    use std::hash::{Hash, Hasher};
+    use std::os::unix::fs::MetadataExt;
+    let mut files = Vec::new();
+    for sub in ["cases", "schemas"] {
+        for entry in std::fs::read_dir(folder.join(sub)).unwrap() {
+            let path = entry.unwrap().path();
+            let metadata = std::fs::metadata(&path).unwrap();
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            std::fs::read(&path).unwrap().hash(&mut hasher);
+            files.push((path, metadata.ino(), metadata.nlink(), hasher.finish()));
+        }
+    }
+    files.sort();
+    files
+}
+
+/// An import again of an unchanged document leaves every file as it is (the same inode,
+/// one name), so it frees and makes none; a file removed since is written again.
+#[test]
+fn an_unchanged_document_imports_again_without_replacing_a_file() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("api");
+    let (code, console) = import(ORDERS, &out, &[]);
+    assert_eq!(code, Some(0), "{console}");
+    let first = files_with_inodes(&out);
+    assert!(first.len() > 4, "{first:?}");
+    assert!(first.iter().all(|(_, _, links, _)| *links == 1));
+
+    let (code, console) = import(ORDERS, &out, &[]);
+    assert_eq!(code, Some(0), "{console}");
+    assert_eq!(files_with_inodes(&out), first);
+
+    let removed = out.join("cases/get-order.toml");
+    std::fs::remove_file(&removed).unwrap();
+    let (code, console) = import(ORDERS, &out, &[]);
+    assert_eq!(code, Some(0), "{console}");
+    let again = files_with_inodes(&out);
+    assert_eq!(again.len(), first.len());
+    for ((path, inode, links, bytes), before) in again.iter().zip(&first) {
+        assert_eq!((path, *bytes, *links), (&before.0, before.3, 1));
+        // The one written again may take its old inode number: only the others are known.
+        if *path != removed {
+            assert_eq!(*inode, before.1, "{}", path.display());
+        }
+    }
+}
+
 /// The import stages beside DIR (so it publishes by renaming); whether it publishes or is
 /// refused, nothing but DIR is left there.
 #[test]
