@@ -48,12 +48,30 @@ pub(super) fn load_in_order<T: Send, E>(
         changed: Condvar::new(),
     };
     std::thread::scope(|scope| {
-        scope.spawn(|| while loading.load_one(false) {});
+        spawn(scope, || while loading.load_one(false) {});
         let handed = loading.hand_over(&mut take);
         loading.lock().stop = true;
         loading.changed.notify_all();
         handed
     })
+}
+
+/// The stack of each thread started here: a main thread's under the usual limit (8 MiB), not
+/// a spawned thread's default 2 MiB. Schemas are walked recursively, and a debug build
+/// importing an AWS document (`amazonaws.com/chime-sdk-messaging` of the corpus test)
+/// overflowed 2 MiB where the main thread had done the same work; it needs 3 MiB.
+const STACK_SIZE: usize = 8 << 20;
+
+/// `work` on a thread of `scope` with a stack of [`STACK_SIZE`].
+fn spawn<'scope, T: Send + 'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    work: impl FnOnce() -> T + Send + 'scope,
+) -> std::thread::ScopedJoinHandle<'scope, T> {
+    std::thread::Builder::new()
+        .stack_size(STACK_SIZE)
+        .spawn_scoped(scope, work)
+        // As `Scope::spawn` does: the system refusing a thread is not something to go on from.
+        .expect("failed to spawn thread")
 }
 
 /// How many threads [`map_in_order`] runs on at most: memory grows with each, as each holds
@@ -80,7 +98,7 @@ pub(crate) fn map_in_order<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + 
         }
     };
     let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let others: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let others: Vec<_> = (1..threads).map(|_| spawn(scope, work)).collect();
         let mut done = work();
         for other in others {
             // A panic in `f` is this caller's panic, as it would be on one thread.
