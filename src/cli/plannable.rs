@@ -24,11 +24,12 @@ pub(super) struct Refused {
 }
 
 /// The operations of `imported` (written from `document`) the generator refuses, each judged
-/// on its own on as many threads as run at once: building every operation's plan to see
-/// whether one can be made was a seventh of Stripe's import, on one core of two.
+/// on its own on as many threads as run at once, up to where the generator would refuse it
+/// (not its whole plan): building every operation's plan to see whether one could be made
+/// was a seventh of Stripe's import, on one core of two.
 pub(super) fn refused(document: &Document, imported: &Imported) -> Vec<Refused> {
     let errors = crate::contract::parallel::map_in_order(&imported.operations, |operation| {
-        crate::generate::Generator::new(std::sync::Arc::new(operation.clone())).err()
+        crate::generate::Generator::check(operation).err()
     });
     imported
         .operations

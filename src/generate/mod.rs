@@ -592,12 +592,19 @@ pub struct Generator {
     reject_pool: Vec<Value>,
 }
 
-impl Generator {
-    /// Compile the operation's request schema into coverage rules and proptest strategies.
-    ///
-    /// Fails when no valid payload can be built from the schema (the error names the schema
-    /// file and the JSON pointer of the keyword that refuses the simplest payload).
-    pub fn new(operation: Arc<Operation>) -> Result<Generator, ContractError> {
+/// What a [`Generator`] is built on, each part of which may refuse the operation: the
+/// outline of its planned schema, the solver and judge over it, the payload every coverage
+/// entry starts from and the case's examples as whole requests.
+struct Groundwork {
+    root: solve::outline::Outline,
+    solver: solve::Solver,
+    judge: Arc<judge::Judge>,
+    base: Value,
+    examples: Vec<contract::Example>,
+}
+
+impl Groundwork {
+    fn of(operation: &Operation) -> Result<Groundwork, ContractError> {
         let schema = &operation.request_schema;
         // Planned from the narrower document (known ids only), judged by the contract.
         let planned = operation.plan_schema();
@@ -610,13 +617,44 @@ impl Generator {
             )
         })?;
         let subschemas = Arc::new(crate::schema::Subschemas::new(Arc::clone(planned)));
-        let solver = solve::Solver::new(Arc::clone(&subschemas));
+        let solver = solve::Solver::new(subschemas);
         let judge = Arc::new(judge::Judge {
             validator: schema.validator(),
             shape: operation.shape.clone(),
         });
-        let base = base_payload(&operation, &root, &solver, &judge)?;
-        let examples = envelope_examples(&operation, &base, &judge)?;
+        let base = base_payload(operation, &root, &solver, &judge)?;
+        let examples = envelope_examples(operation, &base, &judge)?;
+        Ok(Groundwork {
+            root,
+            solver,
+            judge,
+            base,
+            examples,
+        })
+    }
+}
+
+impl Generator {
+    /// What [`Generator::new`] would refuse of `operation`, found without building its plan:
+    /// every refusal comes before it. An import asks this of each operation it writes, and
+    /// building their plans was a seventh of Stripe's.
+    pub fn check(operation: &Operation) -> Result<(), ContractError> {
+        Groundwork::of(operation).map(drop)
+    }
+
+    /// Compile the operation's request schema into coverage rules and proptest strategies.
+    ///
+    /// Fails when no valid payload can be built from the schema (the error names the schema
+    /// file and the JSON pointer of the keyword that refuses the simplest payload).
+    pub fn new(operation: Arc<Operation>) -> Result<Generator, ContractError> {
+        let Groundwork {
+            root,
+            solver,
+            judge,
+            base,
+            examples,
+        } = Groundwork::of(&operation)?;
+        let schema = &operation.request_schema;
         let fields: Arc<[solve::outline::Field]> = root.fields().into();
         let mut required = root.required_names();
         if operation.shape.is_some() {

@@ -154,7 +154,18 @@ fn write_plannable(
     let imported = openapi::write_cases(document, out, None).map_err(|e| e.to_string())?;
     let mut refused = BTreeMap::new();
     for operation in &imported.operations {
-        if let Err(e) = specgate::generate::Generator::new(std::sync::Arc::new(operation.clone())) {
+        let built = specgate::generate::Generator::new(std::sync::Arc::new(operation.clone()));
+        // What an import asks instead of building every plan must refuse exactly the same.
+        let checked = specgate::generate::Generator::check(operation).err();
+        if checked.as_ref().map(ToString::to_string) != built.as_ref().err().map(|e| e.to_string())
+        {
+            return Err(format!(
+                "{}: Generator::check says {checked:?}, Generator::new {:?}",
+                operation.name,
+                built.err()
+            ));
+        }
+        if let Err(e) = built {
             let what = e.problem.split(" (the simplest").next().unwrap_or_default();
             refused.insert(operation.name.clone(), reason(what));
         }
