@@ -61,15 +61,18 @@ step() {
     timeout --signal=KILL "$step_timeout" /usr/bin/time -v -o "$work/time" "$@" \
         >"$work/stdout" 2>"$work/stderr" || rc=$?
     [[ -e "$output" ]] || cp "$work/stdout" "$output" 2>/dev/null || true
-    local wall rss bytes
+    local wall rss bytes cpu
     wall="$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/time" 2>/dev/null)"
+    # User and system CPU: the system part is the kernel making files, which on a file
+    # system without a journal grows with the files deleted in the last half minute.
+    cpu="$(awk -F': ' '/User time/ {u = $2} /System time/ {s = $2} END {printf "%.2fs user %.2fs sys", u, s}' "$work/time" 2>/dev/null)"
     rss="$(awk -F': ' '/Maximum resident set size/ {printf "%.0f MB", $2 / 1024}' "$work/time" 2>/dev/null)"
     bytes="$(du -sb "$output" 2>/dev/null | awk '{printf "%.1f MB", $1 / 1e6}')"
     if [[ $rc -eq 137 && -z "$wall" ]]; then
         printf '  %-7s stopped after %ss\n' "$name" "$step_timeout"
     else
-        printf '  %-7s %10s wall  %9s peak RSS  %9s written  exit %s\n' \
-            "$name" "${wall:-?}" "${rss:-?}" "${bytes:-?}" "$rc"
+        printf '  %-7s %10s wall (%s)  %9s peak RSS  %9s written  exit %s\n' \
+            "$name" "${wall:-?}" "${cpu:-?}" "${rss:-?}" "${bytes:-?}" "$rc"
     fi
     return 0
 }
