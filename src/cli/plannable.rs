@@ -59,11 +59,11 @@ pub(super) fn refused(document: &Document, imported: &Imported) -> Vec<Refused> 
 /// be served by the sandbox, and such a schema in real documents is one that admits none.
 pub(super) fn drop_unbuildable_responses(document: &mut Document, imported: &Imported) -> bool {
     let built = Built::default();
-    let unbuildable: Vec<Unbuildable> = imported
-        .operations
-        .iter()
-        .flat_map(|operation| built.unbuildable(operation))
-        .collect();
+    // Each operation on its own thread, as the import judges them as they load.
+    let found = crate::contract::parallel::map_in_order(&imported.operations, |operation| {
+        built.unbuildable(operation)
+    });
+    let unbuildable: Vec<Unbuildable> = found.into_iter().flatten().collect();
     drop_responses(document, &unbuildable)
 }
 
